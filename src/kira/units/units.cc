@@ -1,0 +1,1 @@
+#include "kira/units/units.h"
