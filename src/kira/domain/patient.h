@@ -1,0 +1,64 @@
+// Patient facts as the Advisor sees them. Built by the API/JSON layer, which
+// validates every field; the rules trust these values (finite, in range).
+#ifndef KIRA_DOMAIN_PATIENT_H_
+#define KIRA_DOMAIN_PATIENT_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kira/units/units.h"
+
+namespace kira::domain {
+
+// Frozen: "female", "male", "other", "unknown".
+enum class Sex { kFemale = 0, kMale = 1, kOther = 2, kUnknown = 3 };
+std::string_view SexName(Sex s);
+
+// How a weight was obtained (clinical-reference.md 8.1, lesson 3).
+// Frozen: "measured", "stated", "estimated".
+enum class WeightMethod { kMeasured = 0, kStated = 1, kEstimated = 2 };
+std::string_view WeightMethodName(WeightMethod m);
+
+struct BodyWeight {
+  units::Kilograms value;          // converted once at the edge if entered in lb
+  WeightMethod method = WeightMethod::kMeasured;
+  std::string entered_unit = "kg"; // "kg" or "lb", as the user typed it
+  double entered_value = 0.0;      // the number the user typed, in entered_unit
+  std::string measured_at;         // ISO date/time, optional
+  std::string measured_by;         // optional
+};
+
+struct Medication {
+  std::string name;  // lower-case generic name, matched against the guideline's catalogue
+  std::optional<double> diazepam_equivalent_mg_per_day;  // benzodiazepines only
+};
+
+struct BaselineVitals {
+  std::optional<double> sbp_mmhg;
+  std::optional<double> dbp_mmhg;
+  std::optional<double> hr_bpm;
+  std::optional<double> spo2_pct;
+};
+
+struct Patient {
+  std::string id;  // pseudonymous id
+  double age_years = 0.0;
+  Sex sex = Sex::kUnknown;
+  bool pregnant = false;
+  BodyWeight weight;
+  std::optional<units::Centimetres> height;
+  std::vector<std::string> diagnoses;    // indication ids from the guideline library
+  std::map<std::string, bool> history;   // condition id -> present (vocabulary in the library)
+  std::vector<Medication> medications;
+  std::optional<int> failed_antidepressant_trials;
+  std::optional<BaselineVitals> baseline_vitals;
+
+  bool HasCondition(std::string_view id) const;
+};
+
+}  // namespace kira::domain
+
+#endif  // KIRA_DOMAIN_PATIENT_H_
