@@ -21,8 +21,8 @@ std::string_view WeightMethodName(WeightMethod m) {
   return "measured";
 }
 
-bool Patient::HasCondition(std::string_view id) const {
-  auto it = history.find(std::string(id));
+bool Patient::HasCondition(std::string_view condition_id) const {
+  auto it = history.find(std::string(condition_id));
   return it != history.end() && it->second;
 }
 

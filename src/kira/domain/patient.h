@@ -56,7 +56,7 @@ struct Patient {
   std::optional<int> failed_antidepressant_trials;
   std::optional<BaselineVitals> baseline_vitals;
 
-  bool HasCondition(std::string_view id) const;
+  bool HasCondition(std::string_view condition_id) const;
 };
 
 }  // namespace kira::domain
