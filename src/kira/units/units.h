@@ -124,6 +124,9 @@ constexpr double ToHours(Duration d) { return d.canonical() / 60.0; }
 constexpr double ToNgPerMl(NanogramsPerMillilitre c) { return c.canonical(); }
 
 // ---- Cross-dimension arithmetic (only what is physically meaningful) ----
+// Declared in namespace internal so argument-dependent lookup finds them from
+// any namespace.
+namespace internal {
 constexpr Milligrams operator*(MilligramsPerKilogram d, Kilograms w) { return Mg(d.canonical() * w.canonical()); }
 constexpr Milligrams operator*(Kilograms w, MilligramsPerKilogram d) { return d * w; }
 constexpr MilligramsPerKilogram operator/(Milligrams m, Kilograms w) { return MgPerKg(m.canonical() / w.canonical()); }
@@ -156,6 +159,8 @@ constexpr Milligrams operator*(MilligramsPerHour r, Duration t) { return Mg(r.ca
 constexpr Milligrams operator*(Duration t, MilligramsPerHour r) { return r * t; }
 constexpr Millilitres operator*(MillilitresPerHour r, Duration t) { return Ml(r.canonical() * ToHours(t)); }
 constexpr Millilitres operator*(Duration t, MillilitresPerHour r) { return r * t; }
+
+}  // namespace internal
 
 }  // namespace kira::units
 

@@ -1,0 +1,49 @@
+#include "kira/guideline/library.h"
+
+#include <algorithm>
+
+namespace kira::guideline {
+
+namespace {
+template <class T>
+const T* FindById(const std::vector<T>& v, const std::string& id) {
+  auto it = std::find_if(v.begin(), v.end(), [&](const T& x) { return x.id == id; });
+  return it == v.end() ? nullptr : &*it;
+}
+}  // namespace
+
+const Indication* Library::FindIndication(const std::string& i) const { return FindById(indications, i); }
+const Route* Library::FindRoute(const std::string& i) const { return FindById(routes, i); }
+const Protocol* Library::FindProtocol(const std::string& i) const { return FindById(protocols, i); }
+
+const MedicationEntry* Library::FindMedication(const std::string& name) const {
+  auto it = std::find_if(medications.begin(), medications.end(),
+                         [&](const MedicationEntry& m) { return m.name == name; });
+  return it == medications.end() ? nullptr : &*it;
+}
+
+const Setting* Library::FindSetting(const std::string& i) const {
+  auto it = settings.find(i);
+  return it == settings.end() ? nullptr : &it->second;
+}
+
+bool Library::HasConditionTerm(const std::string& i) const { return FindById(conditions, i) != nullptr; }
+
+double Library::Number(const std::string& setting_id) const {
+  const Setting* s = FindSetting(setting_id);
+  return (s && s->number) ? *s->number : 0.0;
+}
+
+const std::string& Library::Text(const std::string& setting_id) const {
+  static const std::string kEmpty;
+  const Setting* s = FindSetting(setting_id);
+  return s ? s->text : kEmpty;
+}
+
+domain::GuidelineRef Library::Ref() const {
+  domain::GuidelineRef r{id, version};
+  if (!overlay.empty()) r.version += "+" + overlay;
+  return r;
+}
+
+}  // namespace kira::guideline

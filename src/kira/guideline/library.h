@@ -1,0 +1,176 @@
+// The guideline library: kira's clinical content as data.
+//
+// Everything a rule needs -- indications, routes, protocol templates with
+// smart-pump style soft/hard limits, contraindication rules, the medication
+// catalogue and clinic settings -- lives in a versioned data file
+// (guidelines/kira.json), loaded and validated once at start-up by
+// kira/api/guideline_json.h. Each rule carries its grade, certainty, evidence
+// tag (V/S/U/derived, from ../shared/clinical-reference.md) and citation.
+// This header holds only plain value types; it does no I/O.
+#ifndef KIRA_GUIDELINE_LIBRARY_H_
+#define KIRA_GUIDELINE_LIBRARY_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kira/domain/decision.h"
+#include "kira/units/units.h"
+
+namespace kira::guideline {
+
+// Provenance shared by every rule, limit and setting.
+struct RuleMeta {
+  std::string grade;      // guideline letter grade or "" when none was given
+  std::string certainty;  // guideline level of certainty or ""
+  domain::Evidence evidence = domain::Evidence::kUnverified;
+  std::string citation;
+  std::string rationale;
+};
+
+struct Source {
+  std::string id;        // "R1"
+  std::string citation;
+  std::string doi;
+  std::string pmid;
+};
+
+// Indication kinds decide which outcome rules apply (depression vs pain).
+struct Indication {
+  std::string id;    // "trd", "crps", ...
+  std::string name;
+  std::string kind;  // "depression" | "suicidality" | "pain"
+  std::string evidence_strength;  // e.g. "moderate", "weak", "none", "label"
+  domain::Severity evidence_severity = domain::Severity::kInfo;
+  std::string evidence_summary;
+  RuleMeta meta;
+};
+
+struct Route {
+  std::string id;  // "iv", "im", "intranasal", "oral"
+  std::string name;
+  bool supervised_only = true;
+  RuleMeta meta;
+};
+
+// A soft/hard band on one quantity. Any bound may be absent.
+template <class Q>
+struct Range {
+  std::optional<Q> soft_min, soft_max, hard_min, hard_max;
+  RuleMeta meta;
+  bool empty() const { return !soft_min && !soft_max && !hard_min && !hard_max; }
+};
+
+struct LimitSet {
+  Range<units::MilligramsPerKilogram> mg_per_kg;
+  Range<units::Milligrams> total_mg;
+  Range<units::MilligramsPerKilogramPerHour> mg_per_kg_per_h;
+  Range<units::MilligramsPerHour> mg_per_h;
+  Range<units::Duration> duration;
+};
+
+// How a protocol states its dose. Frozen strings in the data file:
+// "mg_per_kg", "mg_per_kg_per_h", "mg_per_h", "fixed_mg".
+enum class DoseMode { kMgPerKg, kMgPerKgPerH, kMgPerH, kFixedMg };
+
+struct Protocol {
+  std::string id;
+  std::string name;
+  std::vector<std::string> indications;
+  std::string route;       // Route id
+  std::string care_area;   // "outpatient" | "inpatient"
+  DoseMode mode = DoseMode::kMgPerKg;
+  double dose_value = 0.0; // in the unit `mode` names
+  std::optional<units::Duration> duration;  // absent for fixed_mg (non-infused) doses
+  int sessions_in_series = 1;
+  std::string schedule;    // human description, e.g. "5 consecutive days"
+  std::vector<double> allowed_fixed_mg;  // fixed_mg only: device multiples
+  std::vector<double> standard_concentrations_mg_per_ml;  // pump library concentrations
+  std::optional<double> hard_max_concentration_mg_per_ml;  // e.g. undiluted vials refused for IV
+  RuleMeta hard_max_concentration_meta;
+  LimitSet session;
+  LimitSet day;
+  // Intended plasma concentration band (ng/mL), for the PK safety check.
+  std::optional<double> intended_band_low_ng_per_ml, intended_band_high_ng_per_ml;
+  RuleMeta meta;
+};
+
+// A boolean condition over patient facts; rules are trees of these.
+struct Condition {
+  enum class Kind { kFact, kCompare, kAll, kAny, kNot };
+  // Frozen strings in the data file: "<", "<=", ">", ">=", "==".
+  enum class Op { kLt, kLe, kGt, kGe, kEq };
+  Kind kind = Kind::kFact;
+  std::string fact;                  // kFact, kCompare
+  Op op = Op::kGe;                   // kCompare
+  std::optional<double> value;       // kCompare: a literal ...
+  std::string setting;               // ... or the id of a numeric setting
+  std::vector<Condition> children;   // kAll, kAny, kNot (exactly one)
+};
+
+struct ScreeningRule {
+  std::string id;        // "contra.pregnancy"
+  std::string kind;      // "absolute" | "relative" | "caution" | "info" | "rescue"
+  domain::Severity severity = domain::Severity::kInfo;
+  Condition when;
+  std::vector<std::string> routes;       // applies only for these routes (empty: all)
+  std::vector<std::string> indications;  // applies only for these diagnoses (empty: all)
+  std::string message;
+  RuleMeta meta;
+};
+
+struct MedicationEntry {
+  std::string name;                  // lower-case generic name
+  std::vector<std::string> classes;  // "benzodiazepine", "hiv_protease_inhibitor", ...
+};
+
+// A clinic-configurable value with a documented default. Items the reference
+// tags U are settings, never hard-coded facts.
+struct Setting {
+  std::string id;
+  std::optional<double> number;  // numeric settings
+  std::string text;              // enumerated settings (e.g. "ideal")
+  std::vector<std::string> choices;  // allowed text values
+  std::optional<double> min, max;    // allowed numeric range
+  std::string unit;
+  std::string description;
+  RuleMeta meta;
+};
+
+// Facts vocabulary for patient history (validated when parsing patients).
+struct ConditionTerm {
+  std::string id;     // "psychosis_active"
+  std::string label;
+};
+
+struct Library {
+  std::string id;
+  std::string version;
+  std::string effective_date;  // ISO date
+  std::string overlay;         // clinic overlay name applied, or ""
+  std::vector<Source> sources;
+  std::vector<Indication> indications;
+  std::vector<Route> routes;
+  std::vector<Protocol> protocols;
+  std::vector<ConditionTerm> conditions;
+  std::vector<ScreeningRule> rules;
+  std::vector<MedicationEntry> medications;
+  std::map<std::string, Setting> settings;
+
+  const Indication* FindIndication(const std::string& id) const;
+  const Route* FindRoute(const std::string& id) const;
+  const Protocol* FindProtocol(const std::string& id) const;
+  const MedicationEntry* FindMedication(const std::string& name) const;
+  const Setting* FindSetting(const std::string& id) const;
+  bool HasConditionTerm(const std::string& id) const;
+  // REQUIRES: the loader validated that the setting exists and is numeric.
+  double Number(const std::string& setting_id) const;
+  const std::string& Text(const std::string& setting_id) const;
+  domain::GuidelineRef Ref() const;
+};
+
+}  // namespace kira::guideline
+
+#endif  // KIRA_GUIDELINE_LIBRARY_H_

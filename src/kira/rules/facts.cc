@@ -1,0 +1,110 @@
+#include "kira/rules/facts.h"
+
+#include <algorithm>
+
+namespace kira::rules {
+
+std::optional<double> BodyMassIndex(const domain::Patient& patient) {
+  if (!patient.height) return std::nullopt;
+  double m = units::ToCm(*patient.height) / 100.0;
+  if (m <= 0) return std::nullopt;
+  return units::ToKg(patient.weight.value) / (m * m);
+}
+
+Facts::Facts(const guideline::Library& lib, const domain::Patient& patient) : patient_(patient) {
+  bmi_ = BodyMassIndex(patient);
+  double dze = 0.0;
+  bool any_dze = false;
+  for (const domain::Medication& m : patient.medications) {
+    const guideline::MedicationEntry* e = lib.FindMedication(m.name);
+    if (!e) {
+      unknown_meds_.push_back(m.name);
+      continue;
+    }
+    for (const std::string& c : e->classes) {
+      med_classes_.push_back(c);
+      if (c == "benzodiazepine") {
+        has_benzo_ = true;
+        if (m.diazepam_equivalent_mg_per_day) {
+          dze += *m.diazepam_equivalent_mg_per_day;
+          any_dze = true;
+        }
+      }
+    }
+  }
+  // Only a complete total is a fact: with one benzodiazepine dose missing, the
+  // sum would understate the exposure.
+  bool all_known = std::all_of(patient.medications.begin(), patient.medications.end(), [&](const domain::Medication& m) {
+    const guideline::MedicationEntry* e = lib.FindMedication(m.name);
+    bool benzo = e && std::find(e->classes.begin(), e->classes.end(), "benzodiazepine") != e->classes.end();
+    return !benzo || m.diazepam_equivalent_mg_per_day.has_value();
+  });
+  if (any_dze && all_known) benzo_dze_ = dze;
+}
+
+bool Facts::Flag(std::string_view name) const {
+  if (name == "pregnant") return patient_.pregnant;
+  if (name == "med.unknown") return !unknown_meds_.empty();
+  if (name == "failed_antidepressant_trials.known") return patient_.failed_antidepressant_trials.has_value();
+  if (name == "med.benzodiazepine_dze_mg_per_day.known") return benzo_dze_.has_value() || !has_benzo_;
+  if (name == "weight.estimated") return patient_.weight.method == domain::WeightMethod::kEstimated;
+  if (name.substr(0, 8) == "history.") return patient_.HasCondition(name.substr(8));
+  if (name.substr(0, 10) == "med.class.") {
+    std::string_view cls = name.substr(10);
+    return std::find(med_classes_.begin(), med_classes_.end(), cls) != med_classes_.end();
+  }
+  if (name.substr(0, 10) == "diagnosis.") {
+    std::string_view d = name.substr(10);
+    return std::find(patient_.diagnoses.begin(), patient_.diagnoses.end(), d) != patient_.diagnoses.end();
+  }
+  return false;
+}
+
+std::optional<double> Facts::Number(std::string_view name) const {
+  if (name == "age_years") return patient_.age_years;
+  if (name == "bmi") return bmi_;
+  if (name == "weight_kg") return units::ToKg(patient_.weight.value);
+  if (name == "failed_antidepressant_trials") {
+    if (!patient_.failed_antidepressant_trials) return std::nullopt;
+    return static_cast<double>(*patient_.failed_antidepressant_trials);
+  }
+  if (name == "med.benzodiazepine_dze_mg_per_day") return benzo_dze_;
+  if (patient_.baseline_vitals) {
+    const domain::BaselineVitals& v = *patient_.baseline_vitals;
+    if (name == "baseline.sbp_mmhg") return v.sbp_mmhg;
+    if (name == "baseline.dbp_mmhg") return v.dbp_mmhg;
+    if (name == "baseline.hr_bpm") return v.hr_bpm;
+    if (name == "baseline.spo2_pct") return v.spo2_pct;
+  }
+  return std::nullopt;
+}
+
+bool Facts::Eval(const guideline::Condition& c, const guideline::Library& lib) const {
+  using K = guideline::Condition::Kind;
+  switch (c.kind) {
+    case K::kFact:
+      return Flag(c.fact);
+    case K::kCompare: {
+      std::optional<double> x = Number(c.fact);
+      if (!x) return false;
+      double y = c.value ? *c.value : lib.Number(c.setting);
+      switch (c.op) {
+        case guideline::Condition::Op::kLt: return *x < y;
+        case guideline::Condition::Op::kLe: return *x <= y;
+        case guideline::Condition::Op::kGt: return *x > y;
+        case guideline::Condition::Op::kGe: return *x >= y;
+        case guideline::Condition::Op::kEq: return *x == y;
+      }
+      return false;
+    }
+    case K::kAll:
+      return std::all_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Eval(ch, lib); });
+    case K::kAny:
+      return std::any_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Eval(ch, lib); });
+    case K::kNot:
+      return !Eval(c.children.front(), lib);
+  }
+  return false;
+}
+
+}  // namespace kira::rules

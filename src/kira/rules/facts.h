@@ -1,0 +1,46 @@
+// Patient facts as the rule conditions see them, and the evaluator for the
+// guideline's condition trees. Internal to rules/.
+#ifndef KIRA_RULES_FACTS_H_
+#define KIRA_RULES_FACTS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kira/domain/patient.h"
+#include "kira/guideline/library.h"
+
+namespace kira::rules {
+
+// Boolean facts are names ("pregnant", "history.psychosis_active",
+// "med.class.benzodiazepine", "diagnosis.trd", ...); numeric facts are the
+// fixed list validated by the guideline loader. A missing numeric fact makes
+// every comparison on it false (rules that need it use a ".known" fact).
+class Facts {
+ public:
+  Facts(const guideline::Library& lib, const domain::Patient& patient);
+
+  bool Flag(std::string_view name) const;
+  std::optional<double> Number(std::string_view name) const;
+  bool Eval(const guideline::Condition& c, const guideline::Library& lib) const;
+
+  // Medications not found in the library's catalogue.
+  const std::vector<std::string>& unknown_medications() const { return unknown_meds_; }
+  std::optional<double> bmi() const { return bmi_; }
+
+ private:
+  const domain::Patient& patient_;
+  std::vector<std::string_view> med_classes_;
+  std::vector<std::string> unknown_meds_;
+  std::optional<double> bmi_;
+  std::optional<double> benzo_dze_;
+  bool has_benzo_ = false;
+};
+
+// Body-mass index in kg/m2, or nullopt without a height.
+std::optional<double> BodyMassIndex(const domain::Patient& patient);
+
+}  // namespace kira::rules
+
+#endif  // KIRA_RULES_FACTS_H_
