@@ -49,16 +49,18 @@ class [[nodiscard]] StatusOr {
 #define KIRA_STATUS_CONCAT_(a, b) KIRA_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function if `expr` (a Status) is not OK.
-#define KIRA_RETURN_IF_ERROR(expr)                  \
-  do {                                              \
-    ::kira::Status kira_status_ = (expr);           \
-    if (!kira_status_.ok()) return kira_status_;    \
+#define KIRA_RETURN_IF_ERROR(expr) \
+  KIRA_RETURN_IF_ERROR_IMPL_(KIRA_STATUS_CONCAT_(kira_status_, __COUNTER__), expr)
+#define KIRA_RETURN_IF_ERROR_IMPL_(var, expr) \
+  do {                                        \
+    ::kira::Status var = (expr);              \
+    if (!var.ok()) return var;                \
   } while (false)
 
 // KIRA_ASSIGN_OR_RETURN(auto x, MakeX()); declares/assigns x from a StatusOr
 // or returns its error.
 #define KIRA_ASSIGN_OR_RETURN(lhs, expr) \
-  KIRA_ASSIGN_OR_RETURN_IMPL_(KIRA_STATUS_CONCAT_(kira_statusor_, __LINE__), lhs, expr)
+  KIRA_ASSIGN_OR_RETURN_IMPL_(KIRA_STATUS_CONCAT_(kira_statusor_, __COUNTER__), lhs, expr)
 #define KIRA_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) return tmp.status();               \

@@ -45,8 +45,7 @@ void CheckRange(const Range<Q>& range, Q value, const std::string& protocol_id, 
   auto add = [&](const char* bound, Severity sev, Q limit, const char* word) {
     std::string id = "dose." + protocol_id + "." + scope + "." + field + "." + bound;
     std::string msg = std::string(scope) + " " + field + " " + show(value) + " " + unit + " " + word + " the " +
-                      (sev == Severity::kHardStop ? "hard" : "soft") + " limit " + show(limit) + " " + unit + " (" +
-                      range.meta.citation + ")";
+                      (sev == Severity::kHardStop ? "hard" : "soft") + " limit " + show(limit) + " " + unit;
     msg += sev == Severity::kHardStop ? "; cannot be overridden." : "; needs a documented override reason.";
     out->push_back(MakeFinding(std::move(id), sev, std::move(msg), range.meta));
   };

@@ -45,7 +45,8 @@ inline StatusOr<Json> ParseJson(std::string_view text, std::string_view what) {
   if (j.is_discarded()) {
     // Re-parse with exceptions only to get the position for the message.
     try {
-      (void)Json::parse(text.begin(), text.end());
+      Json unused = Json::parse(text.begin(), text.end());
+      (void)unused;
     } catch (const Json::parse_error& e) {
       return InvalidArgumentError(std::string(what) + ": malformed JSON at byte " +
                                   std::to_string(e.byte) + ": " + e.what());
