@@ -360,7 +360,7 @@ Status ValidateLibrary(const Library& lib) {
   static const char* kNumeric[] = {
       "dosing.obesity_bmi", "dosing.ibw_male_base_kg", "dosing.ibw_female_base_kg", "dosing.ibw_kg_per_inch",
       "dosing.adjusted_weight_factor", "dosing.estimate_uncertainty_pct", "dosing.tenfold_ratio",
-      "weight.bmi_implausible_high", "weight.bmi_implausible_low", "weight.pounds_suspect_bmi",
+      "weight.bmi_implausible_high", "weight.bmi_implausible_low", "weight.pounds_suspect_bmi", "weight.pounds_stop_bmi",
       "weight.normal_bmi_low", "weight.normal_bmi_high", "pump.default_concentration_mg_per_ml",
       "pump.rate_decimals"};
   for (const char* id : kNumeric) {

@@ -49,11 +49,16 @@ void CheckRange(const Range<Q>& range, Q value, const std::string& protocol_id, 
     msg += sev == Severity::kHardStop ? "; cannot be overridden." : "; needs a documented override reason.";
     out->push_back(MakeFinding(std::move(id), sev, std::move(msg), range.meta));
   };
+  // A value equal to a limit is inside it. The relative tolerance keeps
+  // floating-point noise (0.5 mg/kg x w / w) from reading as a breach.
+  constexpr double kRel = 1e-9;
+  auto above = [&](Q limit) { return value.canonical() > limit.canonical() * (1 + kRel) + 1e-12; };
+  auto below = [&](Q limit) { return value.canonical() < limit.canonical() * (1 - kRel) - 1e-12; };
   // A hard breach makes the soft breach on the same side redundant.
-  if (range.hard_max && value > *range.hard_max) add("hard_max", Severity::kHardStop, *range.hard_max, "exceeds");
-  else if (range.soft_max && value > *range.soft_max) add("soft_max", Severity::kSoftStop, *range.soft_max, "exceeds");
-  if (range.hard_min && value < *range.hard_min) add("hard_min", Severity::kHardStop, *range.hard_min, "is below");
-  else if (range.soft_min && value < *range.soft_min) add("soft_min", Severity::kSoftStop, *range.soft_min, "is below");
+  if (range.hard_max && above(*range.hard_max)) add("hard_max", Severity::kHardStop, *range.hard_max, "exceeds");
+  else if (range.soft_max && above(*range.soft_max)) add("soft_max", Severity::kSoftStop, *range.soft_max, "exceeds");
+  if (range.hard_min && below(*range.hard_min)) add("hard_min", Severity::kHardStop, *range.hard_min, "is below");
+  else if (range.soft_min && below(*range.soft_min)) add("soft_min", Severity::kSoftStop, *range.soft_min, "is below");
 }
 
 }  // namespace
@@ -119,13 +124,16 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     double as_lb_bmi = bmi * u::kKgPerPound;  // the same number read as pounds
     if (patient.weight.entered_unit == "kg" && bmi >= lib.Number("weight.pounds_suspect_bmi") &&
         as_lb_bmi >= lib.Number("weight.normal_bmi_low") && as_lb_bmi < lib.Number("weight.normal_bmi_high")) {
+      bool stop = bmi >= lib.Number("weight.pounds_stop_bmi");
       fs.push_back(MakeFinding(
-          "weight.unit.pounds_as_kg", Severity::kSoftStop,
+          stop ? "weight.unit.pounds_as_kg" : "weight.unit.pounds_as_kg_possible",
+          stop ? Severity::kSoftStop : Severity::kCaution,
           "Weight " + Num(u::ToKg(actual), 1) + " kg at " + Num(u::ToCm(*patient.height), 0) + " cm gives BMI " +
               Num(bmi, 1) + "; read as " + Num(u::ToKg(actual), 1) + " lb it would be " +
-              Num(u::ToKg(u::Pounds(u::ToKg(actual))), 1) + " kg (BMI " + Num(as_lb_bmi, 1) +
-              "). Stop and ask: confirm the unit and re-weigh before dosing.",
-          SettingMeta(lib, "weight.pounds_suspect_bmi")));
+              Num(u::ToKg(u::Pounds(u::ToKg(actual))), 1) + " kg (BMI " + Num(as_lb_bmi, 1) + "). " +
+              (stop ? "Stop and ask: confirm the unit and re-weigh before dosing."
+                    : "Confirm the weight was entered in kilograms."),
+          SettingMeta(lib, stop ? "weight.pounds_stop_bmi" : "weight.pounds_suspect_bmi")));
     }
     if (bmi > lib.Number("weight.bmi_implausible_high") || bmi < lib.Number("weight.bmi_implausible_low")) {
       fs.push_back(MakeFinding("weight.implausible", Severity::kHardStop,
