@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <charconv>
 #include <cstdio>
 
 #include "kira/rules/facts.h"
+#include "kira/rules/internal/format.h"
 
 namespace kira::rules {
 
@@ -18,17 +20,7 @@ namespace u = units;
 
 namespace {
 
-std::string Num(double v, int decimals = 2) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  // Trim trailing zeros for readability ("0.50" -> "0.5", "35.00" -> "35").
-  std::string s(buf);
-  if (s.find('.') != std::string::npos) {
-    while (!s.empty() && s.back() == '0') s.pop_back();
-    if (!s.empty() && s.back() == '.') s.pop_back();
-  }
-  return s;
-}
+std::string Num(double v, int decimals = 2) { return internal::Fixed(v, decimals); }
 
 RuleMeta SettingMeta(const Library& lib, const std::string& id) {
   const guideline::Setting* s = lib.FindSetting(id);
@@ -95,10 +87,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   std::vector<Finding>& fs = d.findings;
 
   // 0. Screening hard stops carry over; the rest stay in `kira screen`.
-  ScreenResult screen = Screen(lib, patient, proto->route);
-  for (const Finding& f : screen.decision.findings)
-    if (f.severity == Severity::kHardStop) fs.push_back(f);
-  d.inputs_used.push_back({"screening_outcome", screen.decision.outcome});
+  std::string_view screening = ScreenOutcome(lib, patient, proto->route, Severity::kHardStop, &fs);
+  d.inputs_used.push_back({"screening_outcome", std::string(screening)});
 
   // Route: never self-administered at home.
   const guideline::Route* route = lib.FindRoute(proto->route);
