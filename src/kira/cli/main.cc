@@ -22,6 +22,16 @@ int main(int argc, char** argv) {
   kira::cli::AddDoseCommand(app, ctx);
   kira::cli::AddGuidelineCommand(app, ctx);
 
+  // Name an unknown command instead of CLI11's "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      known = known || sub->get_name() == argv[1];
+    if (!known) {
+      std::cerr << "kira: unknown command '" << argv[1] << "' (see kira --help)\n";
+      return kira::cli::kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
