@@ -38,12 +38,15 @@ namespace {
 using namespace kira;  // NOLINT: benchmark file
 
 std::atomic<long> g_id{0};
+constexpr long kPatients = 10'000;
 
 domain::SessionRecord MakeSession(long n) {
   domain::SessionRecord s;
   s.clinic_id = "c1";
   s.id = "s" + std::to_string(n);
-  s.patient_id = "p1";
+  // Realistic history sizes: the use case loads the patient's stored
+  // sessions for the dose check, so sessions are spread over patients.
+  s.patient_id = "p" + std::to_string(n % kPatients);
   s.protocol_id = "iv-0.5-40min";
   s.state = domain::SessionState::kCompleted;
   s.dosing_weight = units::Kg(70);
@@ -76,7 +79,10 @@ void Seed(storage::Store& store) {
   Check(registry::RunInUnitOfWork(store, clock, "bench", [](registry::UnitOfWork& uow) -> Status {
     if (uow.tx().GetClinic("c1").ok()) return Status::Ok();
     KIRA_RETURN_IF_ERROR(registry::AddClinic(uow, {"c1", "Bench", "UTC"}));
-    return registry::AddPatient(uow, {"c1", "p1", "female", 1980, "trd"}, std::nullopt);
+    for (long p = 0; p < kPatients; ++p) {
+      KIRA_RETURN_IF_ERROR(registry::AddPatient(uow, {"c1", "p" + std::to_string(p), "female", 1980, "trd"}, std::nullopt));
+    }
+    return Status::Ok();
   }));
 }
 
@@ -190,6 +196,7 @@ void BM_Disk_Sqlite(benchmark::State& state) {
     auto s = storage::SqliteStore::Open({.path = path});
     Check(s.status());
     Seed(**s);
+    Check((*s)->ExecForTesting("PRAGMA wal_checkpoint(TRUNCATE)"));
     const auto empty = std::filesystem::file_size(path);
     registry::SystemClock clock;
     registry::SessionRecorder rec(s->get(), &clock, Accept());
