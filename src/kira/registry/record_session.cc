@@ -42,6 +42,8 @@ StatusOr<RecordSessionResult> SessionRecorder::RecordIn(UnitOfWork& uow,
   const domain::SessionRecord& session = request.session;
   if (session.recorded_by.empty()) return InvalidArgumentError("recorded_by: must not be empty");
   storage::Transaction& tx = uow.tx();
+  // Lock before reading the history the dose check judges (see LockClinic).
+  KIRA_RETURN_IF_ERROR(uow.LockClinic(session.clinic_id));
   auto patient = tx.GetPatient(session.clinic_id, session.patient_id);
   if (!patient.ok()) {
     if (patient.status().IsNotFound()) {
