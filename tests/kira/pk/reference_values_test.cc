@@ -18,8 +18,6 @@
 namespace kira::pk {
 namespace {
 
-using units::operator*;
-using units::operator/;
 using units::Hours;
 using units::Kg;
 using units::Mg;
