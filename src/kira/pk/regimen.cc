@@ -62,15 +62,18 @@ AbsorptionParameters DefaultAbsorption(Route route) {
 }
 
 Status ValidateRegimen(const Regimen& regimen) {
+  // Field names are built only on failure: this runs on every prediction.
+  auto positive = [](double v) { return std::isfinite(v) && v > 0.0; };
+  auto non_negative = [](double v) { return std::isfinite(v) && v >= 0.0; };
   double prev_end = 0.0;
   for (size_t i = 0; i < regimen.infusions.size(); ++i) {
     const Infusion& inf = regimen.infusions[i];
     const double start = units::ToMinutes(inf.start);
     const double dur = units::ToMinutes(inf.duration);
-    KIRA_RETURN_IF_ERROR(CheckNonNegativeFinite(Indexed("infusions", i, "start_min"), start, "min"));
-    KIRA_RETURN_IF_ERROR(CheckPositiveFinite(Indexed("infusions", i, "duration_min"), dur, "min"));
-    KIRA_RETURN_IF_ERROR(
-        CheckNonNegativeFinite(Indexed("infusions", i, "rate_mg_per_h"), units::ToMgPerH(inf.rate), "mg/h"));
+    const double rate = units::ToMgPerH(inf.rate);
+    if (!non_negative(start)) return CheckNonNegativeFinite(Indexed("infusions", i, "start_min"), start, "min");
+    if (!positive(dur)) return CheckPositiveFinite(Indexed("infusions", i, "duration_min"), dur, "min");
+    if (!non_negative(rate)) return CheckNonNegativeFinite(Indexed("infusions", i, "rate_mg_per_h"), rate, "mg/h");
     if (i > 0) {
       const double prev_start = units::ToMinutes(regimen.infusions[i - 1].start);
       if (start < prev_start) {
@@ -94,8 +97,9 @@ Status ValidateRegimen(const Regimen& regimen) {
   for (size_t i = 0; i < regimen.doses.size(); ++i) {
     const Dose& d = regimen.doses[i];
     const double t = units::ToMinutes(d.time);
-    KIRA_RETURN_IF_ERROR(CheckNonNegativeFinite(Indexed("doses", i, "time_min"), t, "min"));
-    KIRA_RETURN_IF_ERROR(CheckPositiveFinite(Indexed("doses", i, "amount_mg"), units::ToMg(d.amount), "mg"));
+    const double mg = units::ToMg(d.amount);
+    if (!non_negative(t)) return CheckNonNegativeFinite(Indexed("doses", i, "time_min"), t, "min");
+    if (!positive(mg)) return CheckPositiveFinite(Indexed("doses", i, "amount_mg"), mg, "mg");
     if (i > 0 && t < units::ToMinutes(regimen.doses[i - 1].time)) {
       return InvalidArgumentError(Indexed("doses", i, "time_min") + ": doses must be sorted by time (" +
                                   FormatNumber(t) + " min is before doses[" + std::to_string(i - 1) +

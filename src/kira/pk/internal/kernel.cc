@@ -3,8 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace kira::pk::internal {
+
+namespace {
+// e^{-x} for x >= 0, without entering libm's slow underflow path for the
+// long gaps between sessions (e^{-745} is below the smallest denormal).
+inline double ExpNeg(double x) { return x > 745.0 ? 0.0 : std::exp(-x); }
+}  // namespace
 
 double Phi(double l, double k, double tau) {
   // Factor out the slower exponential so that nothing overflows for large tau,
@@ -69,7 +76,7 @@ std::vector<Event> CompileEvents(const Regimen& regimen) {
 
 double ExpSum::Value(double tau) const {
   double v = constant;
-  for (int j = 0; j < n; ++j) v += c[j] * std::exp(-mu[j] * tau);
+  for (int j = 0; j < n; ++j) v += c[j] * ExpNeg(mu[j] * tau);
   return v;
 }
 
@@ -95,12 +102,12 @@ struct Scaled {
   std::array<double, kMaxTerms> nu{};  // mu - mu_min >= 0
   double Value(double tau) const {
     double v = 0.0;
-    for (int j = 0; j < n; ++j) v += c[j] * std::exp(-nu[j] * tau);
+    for (int j = 0; j < n; ++j) v += c[j] * ExpNeg(nu[j] * tau);
     return v;
   }
   double Slope(double tau) const {
     double v = 0.0;
-    for (int j = 0; j < n; ++j) v -= nu[j] * c[j] * std::exp(-nu[j] * tau);
+    for (int j = 0; j < n; ++j) v -= nu[j] * c[j] * ExpNeg(nu[j] * tau);
     return v;
   }
 };
@@ -141,18 +148,35 @@ void RootsRec(std::array<double, kMaxTerms> c, std::array<double, kMaxTerms> mu,
     }
   }
   if (m < 2) return;
-  int s = 0;
+  // Order by rate (insertion sort; m <= kMaxTerms) for the sign-change count.
   for (int j = 1; j < m; ++j) {
-    if (mu[j] < mu[s]) s = j;
+    for (int i = j; i > 0 && mu[i] < mu[i - 1]; --i) {
+      std::swap(mu[i], mu[i - 1]);
+      std::swap(c[i], c[i - 1]);
+    }
   }
+  // Descartes' rule of signs for exponential sums (Laguerre; Polya & Szego,
+  // Problems and Theorems in Analysis II, part V, problem 75): the number of
+  // real zeros is at most the number of sign changes of the coefficients
+  // ordered by rate. Most segments have none or one, which needs no recursion.
+  int changes = 0;
+  for (int j = 1; j < m; ++j) changes += (c[j] > 0.0) != (c[j - 1] > 0.0);
+  if (changes == 0) return;
+  const int s = 0;  // the slowest term
   Scaled h;
   h.n = m;
   for (int j = 0; j < m; ++j) {
     h.c[j] = c[j];
     h.nu[j] = mu[j] - mu[s];
   }
+  if (changes == 1 && m > 2) {
+    // At most one zero: it exists iff the ends differ in sign.
+    const double ha = h.Value(0.0), hb = h.Value(length);
+    if ((ha < 0.0 && hb > 0.0) || (ha > 0.0 && hb < 0.0)) out.t[out.n++] = SolveBracketed(h, 0.0, length, ha);
+    return;
+  }
   if (m == 2) {
-    const int o = 1 - s;
+    const int o = 1;
     const double ratio = -c[s] / c[o];  // e^{-nu tau} = ratio
     if (ratio > 0.0 && ratio < 1.0 && h.nu[o] > 0.0) {
       const double tau = -std::log(ratio) / h.nu[o];
@@ -187,6 +211,16 @@ void RootsRec(std::array<double, kMaxTerms> c, std::array<double, kMaxTerms> mu,
 }  // namespace
 
 Roots FindSignChanges(const ExpSum& f, double length) {
+  Roots r;
+  if (!(length > 0.0)) return r;
+  // Fast exits (most segments): all coefficients of one sign, or bounds that
+  // keep f on one side of zero (every e^{-mu tau} lies in (0, 1]).
+  double hi = f.constant, lo = f.constant;
+  for (int j = 0; j < f.n; ++j) {
+    hi += std::max(f.c[j], 0.0);
+    lo += std::min(f.c[j], 0.0);
+  }
+  if (hi <= 0.0 || lo >= 0.0) return r;
   std::array<double, kMaxTerms> c{}, mu{};
   int n = 0;
   // Merge terms with equal rates (the constant is rate 0; two depots may share ka).
@@ -203,8 +237,6 @@ Roots FindSignChanges(const ExpSum& f, double length) {
   };
   if (f.constant != 0.0) add(f.constant, 0.0);
   for (int j = 0; j < f.n; ++j) add(f.c[j], f.mu[j]);
-  Roots r;
-  if (!(length > 0.0)) return r;
   // RootsRec emits roots left to right, so they are already sorted.
   RootsRec(c, mu, n, length, r);
   return r;
@@ -238,16 +270,20 @@ void Kernel::Apply(const Event& e, State& s) const {
 
 void Kernel::Advance(State& s, double tau) const {
   const double r = s.rate_mg_per_min;
-  for (int i = 0; i < modes_; ++i) {
-    const double l = lambda_[i];
-    s.x[i] = s.x[i] * std::exp(-l * tau) + coef_[i] * r * (-std::expm1(-l * tau)) / l;
+  if (r == 0.0) {
+    for (int i = 0; i < modes_; ++i) s.x[i] *= ExpNeg(lambda_[i] * tau);
+  } else {
+    for (int i = 0; i < modes_; ++i) {
+      const double l = lambda_[i];
+      s.x[i] = s.x[i] * ExpNeg(l * tau) + coef_[i] * r * (-std::expm1(-l * tau)) / l;
+    }
   }
   for (int d = 0; d < kDepots; ++d) {
     const double amount = s.depot[d];
     if (amount == 0.0) continue;
     const double k = ka_[d];
     for (int i = 0; i < modes_; ++i) s.x[i] += coef_[i] * k * amount * Phi(lambda_[i], k, tau);
-    s.depot[d] = amount * std::exp(-k * tau);
+    s.depot[d] = amount * ExpNeg(k * tau);
   }
 }
 
