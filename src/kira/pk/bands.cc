@@ -19,9 +19,10 @@ std::string Min(units::Duration d) {
   return buf;
 }
 
-std::string Describe(const ConcentrationBand& b) {
-  return std::string(b.id) + " " + Ng(b.low) + "-" + Ng(b.high) + " ng/mL";
-}
+std::string Range(const ConcentrationBand& b) { return Ng(b.low) + "-" + Ng(b.high) + " ng/mL"; }
+
+// "100-250 ng/mL, Dissociation"
+std::string Describe(const ConcentrationBand& b) { return Range(b) + ", " + std::string(b.name); }
 
 }  // namespace
 
@@ -70,16 +71,16 @@ PeakFinding ClassifyPeak(const Analysis& analysis, const Model& model, const Con
     f.severity = FindingSeverity::kHard;
     f.band_citation = std::string(anaesthetic.citation);
     f.band_evidence = anaesthetic.evidence;
-    f.message = predicted + " reaches the " + Describe(anaesthetic) + " range for a sub-anaesthetic protocol (intended " +
-                f.intended_band + ")";
+    f.message = predicted + " reaches the anaesthetic range (" + Describe(anaesthetic) +
+                ") for a sub-anaesthetic protocol (intended band " + f.intended_band + ")";
   } else if (f.position != BandPosition::kWithin) {
     f.rule_id = "pk.peak.outside_band";
     f.severity = FindingSeverity::kSoft;
     f.message = predicted + (f.position == BandPosition::kAbove ? " is above" : " is below") +
-                " the intended band " + f.intended_band;
+                " the intended band (" + f.intended_band + ")";
   } else {
     f.rule_id = "pk.peak.within_band";
-    f.message = predicted + " is within the intended band " + f.intended_band;
+    f.message = predicted + " is within the intended band (" + f.intended_band + ")";
   }
   return f;
 }

@@ -78,7 +78,7 @@ struct PeakFinding {
   std::string message;
   units::NanogramsPerMillilitre peak;
   units::Duration time_of_peak;
-  std::string intended_band;  // "dissociation 100-250 ng/mL"
+  std::string intended_band;  // "100-250 ng/mL, Dissociation"
   // The model and parameter set that produced the prediction, and the
   // evidence for the band and threshold used.
   std::string model_name;

@@ -58,7 +58,7 @@ TEST(Bands, FiveHundredMgImIsHardFindingUnderEveryModel) {
     EXPECT_EQ(f.rule_id, "pk.peak.anaesthetic");
     EXPECT_EQ(f.position, BandPosition::kAbove);
     EXPECT_THAT(f.message, HasSubstr(std::string(p.display_name)));
-    EXPECT_THAT(f.message, HasSubstr("general_anaesthesia 1200-2400 ng/mL"));
+    EXPECT_THAT(f.message, HasSubstr("reaches the anaesthetic range (1200-2400 ng/mL, General anaesthesia)"));
     EXPECT_THAT(f.band_citation, HasSubstr("[R30]"));
     EXPECT_EQ(f.model_evidence, Evidence::kSecondary);
     // The default IM absorption rate is an assumption tagged U and travels with the finding.
@@ -91,7 +91,7 @@ TEST(Bands, LeavingTheIntendedBandIsSoft) {
   EXPECT_EQ(above.severity, FindingSeverity::kSoft);
   EXPECT_EQ(above.rule_id, "pk.peak.outside_band");
   EXPECT_EQ(above.position, BandPosition::kAbove);
-  EXPECT_THAT(above.message, HasSubstr("above the intended band analgesia 70-160 ng/mL"));
+  EXPECT_THAT(above.message, HasSubstr("above the intended band (70-160 ng/mL, Analgesia)"));
   EXPECT_EQ(below.severity, FindingSeverity::kSoft);
   EXPECT_EQ(below.position, BandPosition::kBelow);
 }
