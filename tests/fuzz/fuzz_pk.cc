@@ -16,7 +16,8 @@
 
 namespace {
 
-using namespace kira;  // NOLINT: fuzz driver only
+namespace pk = kira::pk;
+namespace units = kira::units;
 
 double AnyDouble(FuzzedDataProvider& in, double lo, double hi) {
   switch (in.ConsumeIntegralInRange<int>(0, 15)) {
