@@ -1,23 +1,16 @@
 #include "kira/pk/bands.h"
 
-#include <cstdio>
 #include <string>
+
+#include "kira/pk/internal/checks.h"
 
 namespace kira::pk {
 
 namespace {
 
-std::string Ng(units::NanogramsPerMillilitre c) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", units::ToNgPerMl(c));
-  return buf;
-}
+std::string Ng(units::NanogramsPerMillilitre c) { return internal::FormatFixed(units::ToNgPerMl(c), 0); }
 
-std::string Min(units::Duration d) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", units::ToMinutes(d));
-  return buf;
-}
+std::string Min(units::Duration d) { return internal::FormatFixed(units::ToMinutes(d), 1); }
 
 std::string Range(const ConcentrationBand& b) { return Ng(b.low) + "-" + Ng(b.high) + " ng/mL"; }
 

@@ -66,10 +66,11 @@ std::array<double, Model::kMaxModes> Eigenvalues(const ModelParameters& p, int n
 }
 
 Status CheckRate(std::string_view model, std::string_view field, double v, bool present) {
+  // The field name is built only on failure: this runs in every dose check.
+  if (present ? (std::isfinite(v) && v > 0.0) : v == 0.0) return Status::Ok();
   std::string name = "model '" + std::string(model) + "'." + std::string(field);
   if (present) return internal::CheckPositiveFinite(name, v, "/min");
-  if (v != 0.0) return InvalidArgumentError(name + ": must be 0 for a model without that compartment");
-  return Status::Ok();
+  return InvalidArgumentError(name + ": must be 0 for a model without that compartment");
 }
 
 }  // namespace
@@ -101,8 +102,9 @@ StatusOr<Model> Model::Create(const ModelParameters& params, units::Kilograms we
     return InvalidArgumentError("model '" + std::string(id) + "'.compartments: must be 1, 2 or 3 (got " +
                                 std::to_string(params.compartments) + ")");
   }
-  KIRA_RETURN_IF_ERROR(internal::CheckPositiveFinite(
-      "model '" + std::string(id) + "'.v1_l_per_kg", params.v1_l_per_kg, "L/kg"));
+  if (!(std::isfinite(params.v1_l_per_kg) && params.v1_l_per_kg > 0.0)) {
+    return internal::CheckPositiveFinite("model '" + std::string(id) + "'.v1_l_per_kg", params.v1_l_per_kg, "L/kg");
+  }
   KIRA_RETURN_IF_ERROR(CheckRate(id, "k10_per_min", params.k10_per_min, true));
   KIRA_RETURN_IF_ERROR(CheckRate(id, "k12_per_min", params.k12_per_min, params.compartments >= 2));
   KIRA_RETURN_IF_ERROR(CheckRate(id, "k21_per_min", params.k21_per_min, params.compartments >= 2));

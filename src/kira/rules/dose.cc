@@ -283,9 +283,10 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   if (PkCheckApplies(*proto)) {
     PkRequest pk_request;
     pk_request.model = req.pk_model;
+    pk_request.details = false;
     StatusOr<PkPrediction> pk = PredictForDose(*proto, patient, r, pk_request);
     if (!pk.ok()) return pk.status();
-    fs.push_back(pk->finding);
+    fs.push_back(std::move(pk->finding));
     d.inputs_used.push_back({"pk_model", std::string(pk->model.name)});
     d.inputs_used.push_back({"pk_predicted_peak_ng_per_ml",
                              Num(u::ToNgPerMl(pk->analysis.peak.concentration), 0) + " at " +

@@ -1,8 +1,9 @@
 #include "kira/rules/pk_check.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
+
+#include "kira/rules/internal/format.h"
 
 namespace kira::rules {
 
@@ -15,11 +16,7 @@ namespace u = units;
 // concentration to fall below the awakening level.
 constexpr double kHorizonAfterDoseMin = 12.0 * 60.0;
 
-std::string Num(double v, int decimals) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
+std::string Num(double v, int decimals) { return internal::Fixed(v, decimals, false); }
 
 domain::Evidence ToDomain(pk::Evidence e) {
   // The enums share the frozen values of clinical-reference.md §0.
@@ -105,10 +102,14 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
   }
 
   const pk::ConcentrationBand& anaesthetic = pk::kGeneralAnaesthesiaBand;
-  KIRA_ASSIGN_OR_RETURN(out.analysis, pk::Analyse(model, out.regimen, {out.horizon, anaesthetic.low, false}));
-  KIRA_ASSIGN_OR_RETURN(pk::ThresholdCrossings awake,
-                        pk::TimeAbove(model, out.regimen, pk::kAwakeningConcentration, out.horizon));
-  out.above_awakening = awake;
+  std::optional<u::NanogramsPerMillilitre> threshold;
+  if (request.details) threshold = anaesthetic.low;
+  KIRA_ASSIGN_OR_RETURN(out.analysis, pk::Analyse(model, out.regimen, {out.horizon, threshold, false}));
+  if (request.details) {
+    KIRA_ASSIGN_OR_RETURN(pk::ThresholdCrossings awake,
+                          pk::TimeAbove(model, out.regimen, pk::kAwakeningConcentration, out.horizon));
+    out.above_awakening = awake;
+  }
   if (request.discharge_after) {
     KIRA_ASSIGN_OR_RETURN(out.at_discharge, pk::ConcentrationAt(model, out.regimen, *request.discharge_after));
   }

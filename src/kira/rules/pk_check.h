@@ -38,6 +38,9 @@ struct PkRequest {
   std::optional<pk::AbsorptionParameters> absorption;
   // If set, also report the concentration this long after the dose starts.
   std::optional<units::Duration> discharge_after;
+  // If false, compute only what the finding needs (the peak): no threshold
+  // crossings, no awakening time. The dose check uses false to stay cheap.
+  bool details = true;
 };
 
 struct PkPrediction {
@@ -45,8 +48,8 @@ struct PkPrediction {
   pk::ModelParameters model;
   pk::Regimen regimen;
   units::Duration horizon;
-  pk::Analysis analysis;  // peak, crossings of the anaesthetic threshold
-  std::optional<pk::ThresholdCrossings> above_awakening;  // above approx. 640 ng/mL [R36]
+  pk::Analysis analysis;  // peak; crossings of the anaesthetic threshold if details
+  std::optional<pk::ThresholdCrossings> above_awakening;  // above approx. 640 ng/mL [R36], if details
   std::optional<units::NanogramsPerMillilitre> at_discharge;
   std::string intended_band_text;  // "70-250 ng/mL"
   pk::PeakFinding check;

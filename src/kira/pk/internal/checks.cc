@@ -1,5 +1,6 @@
 #include "kira/pk/internal/checks.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -11,6 +12,13 @@ std::string FormatNumber(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
+}
+
+std::string FormatFixed(double v, int decimals) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
+  if (r.ec != std::errc()) return FormatNumber(v);
+  return std::string(buf, r.ptr);
 }
 
 namespace {

@@ -10,8 +10,12 @@
 
 namespace kira::pk::internal {
 
-// "%.17g" of v, trimmed; "nan" / "inf" for non-finite values.
+// "%.10g" of v; "nan" / "inf" for non-finite values.
 std::string FormatNumber(double v);
+
+// v with exactly `decimals` digits after the point ("%.*f"), via
+// std::to_chars: no locale, no printf machinery (this runs in every dose check).
+std::string FormatFixed(double v, int decimals);
 
 // "<field>: must be a finite number > 0 (got <v> <unit>)" unless v is finite and > 0.
 Status CheckPositiveFinite(std::string_view field, double v, std::string_view unit);
