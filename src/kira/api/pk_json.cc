@@ -83,6 +83,14 @@ std::string PkPredictionToJson(const rules::DoseResult& dose, const rules::PkPre
   j["at_discharge_ng_per_ml"] =
       p.at_discharge ? Json(Round(u::ToNgPerMl(*p.at_discharge), 2)) : Json(nullptr);
   j["concentration_at_horizon_ng_per_ml"] = Round(u::ToNgPerMl(p.analysis.at_end), 3);
+  Json sessions = Json::array();
+  for (const pk::SessionSummary& s : p.analysis.sessions) {
+    sessions.push_back(Json{{"start_min", u::ToMinutes(s.start)},
+                            {"peak_ng_per_ml", Round(u::ToNgPerMl(s.peak.concentration), 2)},
+                            {"peak_time_min", Round(u::ToMinutes(s.peak.time), 3)},
+                            {"before_next_ng_per_ml", Round(u::ToNgPerMl(s.before_next), 3)}});
+  }
+  j["sessions"] = sessions;
   j["intended_band"] = p.intended_band_text;
   j["band_position"] = std::string(pk::BandPositionName(p.check.position));
   j["finding"] = internal::FindingJson(p.finding);

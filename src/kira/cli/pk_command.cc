@@ -28,7 +28,8 @@ namespace u = units;
 
 struct Args {
   std::string patient, protocol, model = std::string(pk::kDefaultModelName), route, svg;
-  std::optional<double> dose_mg, duration_min, ka_per_min, discharge_min;
+  std::optional<double> dose_mg, duration_min, ka_per_min, discharge_min, every_h;
+  int sessions = 1;
   bool json = false;
 };
 
@@ -68,6 +69,16 @@ void PrintText(std::ostream& os, const Args& a, const guideline::Protocol& proto
   }
   os << fmt::format("  Intended band  {} (protocol {}): peak {}\n", p.intended_band_text, dose.protocol_id,
                     pk::BandPositionName(p.check.position));
+  if (!p.analysis.sessions.empty()) {
+    os << fmt::format("  Series         {} sessions, one every {:.1f} h\n", p.analysis.sessions.size(),
+                      a.every_h ? *a.every_h : 24.0);
+    for (size_t i = 0; i < p.analysis.sessions.size(); ++i) {
+      const pk::SessionSummary& s = p.analysis.sessions[i];
+      os << fmt::format("    session {:>3}  start {:>7.1f} h  peak {:>10} at +{:<9}  before next {}\n", i + 1,
+                        u::ToHours(s.start), Ng(s.peak.concentration), Min(s.peak.time - s.start),
+                        Ng(s.before_next));
+    }
+  }
   bool first = true;
   // The first assumption is the parameter set, already shown on the Model line.
   for (size_t i = 1; i < p.analysis.assumptions.size(); ++i) {
@@ -119,11 +130,15 @@ void AddPkCommand(CLI::App& app, Context& ctx) {
   cmd->add_option("--ka", a->ka_per_min,
                   "Absorption rate constant for im/intranasal, per min (default: a kira placeholder tagged U)");
   cmd->add_option("--discharge-min", a->discharge_min, "Also report the concentration this many minutes after the start");
+  cmd->add_option("--sessions", a->sessions, "Plan view: the same dose this many times (see --every-h)")
+      ->capture_default_str();
+  cmd->add_option("--every-h", a->every_h, "Hours between sessions of the series (default 24)");
   cmd->add_option("--svg", a->svg, "Write the concentration curve with the bands shaded to this SVG file");
   cmd->add_flag("--json", a->json, "Machine-readable output");
   cmd->callback([&ctx, a] {
     for (const auto& [flag, v] : {std::pair{"--dose-mg", a->dose_mg}, {"--duration-min", a->duration_min},
-                                  {"--ka", a->ka_per_min}, {"--discharge-min", a->discharge_min}}) {
+                                  {"--ka", a->ka_per_min}, {"--discharge-min", a->discharge_min},
+                                  {"--every-h", a->every_h}}) {
       if (Status s = CheckPositive(flag, v); !s.ok()) return ctx.BadInput(s);
     }
     StatusOr<const guideline::Library*> lib = ctx.Library();
@@ -147,6 +162,8 @@ void AddPkCommand(CLI::App& app, Context& ctx) {
     pk_req.model = a->model;
     pk_req.route = a->route;
     if (a->discharge_min) pk_req.discharge_after = u::Minutes(*a->discharge_min);
+    pk_req.sessions = a->sessions;
+    if (a->every_h) pk_req.interval = u::Hours(*a->every_h);
     if (a->ka_per_min) {
       const std::string route = a->route.empty() ? proto->route : a->route;
       pk::AbsorptionParameters abs =
@@ -173,9 +190,10 @@ void AddPkCommand(CLI::App& app, Context& ctx) {
       StatusOr<pk::Curve> curve = pk::SimulateCurve(*model, p->regimen, p->horizon, u::Minutes(1.0));
       if (!curve.ok()) return ctx.BadInput(curve.status());
       pk::SvgOptions o;
-      o.title = fmt::format("{} {}: {:.0f} mg {}, {} ({} model); intended band {}", patient->id, proto->id,
-                            u::ToMg(dose->dose), p->route, Ng(p->analysis.peak.concentration), p->model.name,
-                            p->intended_band_text);
+      o.title = fmt::format("{} {}: {:.0f} mg {}{}, peak {} ({} model); intended band {}", patient->id, proto->id,
+                            u::ToMg(dose->dose), p->route,
+                            a->sessions > 1 ? fmt::format(" x {}", a->sessions) : std::string(),
+                            Ng(p->analysis.peak.concentration), p->model.name, p->intended_band_text);
       o.peak = p->analysis.peak;
       if (a->discharge_min) o.discharge_time = u::Minutes(*a->discharge_min);
       std::ofstream f(a->svg, std::ios::binary | std::ios::trunc);

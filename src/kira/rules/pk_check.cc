@@ -1,6 +1,7 @@
 #include "kira/rules/pk_check.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "kira/rules/internal/format.h"
@@ -80,21 +81,38 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
   // weight the dose was computed on.
   KIRA_ASSIGN_OR_RETURN(pk::Model model, pk::Model::Create(out.model, patient.weight.value));
 
+  if (request.sessions < 1 || request.sessions > kMaxPkSessions) {
+    return InvalidArgumentError("sessions: must be between 1 and " + std::to_string(kMaxPkSessions) + " (got " +
+                                std::to_string(request.sessions) + ")");
+  }
+  const double every_min = u::ToMinutes(request.interval);
+  if (request.sessions > 1 && !(std::isfinite(every_min) && every_min > 0.0)) {
+    return InvalidArgumentError("interval_h: must be a finite number > 0");
+  }
+  if (request.sessions > 1 && dose.pump && out.route == "iv" && every_min < u::ToMinutes(dose.pump->duration)) {
+    return InvalidArgumentError("interval_h: " + Num(every_min / 60.0, 2) + " h is shorter than the infusion (" +
+                                Num(u::ToMinutes(dose.pump->duration), 0) + " min)");
+  }
   double last_input_min = 0.0;
-  if (out.route == "iv") {
-    if (dose.pump) {
-      const u::Duration d = dose.pump->duration;
-      out.regimen.infusions.push_back({u::Minutes(0.0), d, dose.dose / d});
-      last_input_min = u::ToMinutes(d);
+  for (int k = 0; k < request.sessions; ++k) {
+    const u::Duration at = u::Minutes(every_min * k);
+    if (out.route == "iv") {
+      if (dose.pump) {
+        const u::Duration d = dose.pump->duration;
+        out.regimen.infusions.push_back({at, d, dose.dose / d});
+        last_input_min = u::ToMinutes(at + d);
+      } else {
+        out.regimen.doses.push_back({at, dose.dose, pk::Route::kIntravenous});
+        last_input_min = u::ToMinutes(at);
+      }
+    } else if (out.route == "im" || out.route == "intranasal") {
+      const bool im = out.route == "im";
+      out.regimen.doses.push_back({at, dose.dose, im ? pk::Route::kIntramuscular : pk::Route::kIntranasal});
+      if (request.absorption) (im ? out.regimen.intramuscular : out.regimen.intranasal) = *request.absorption;
+      last_input_min = u::ToMinutes(at);
     } else {
-      out.regimen.doses.push_back({u::Minutes(0.0), dose.dose, pk::Route::kIntravenous});
+      return InvalidArgumentError("route: no pharmacokinetic route '" + out.route + "' (iv, im, intranasal)");
     }
-  } else if (out.route == "im" || out.route == "intranasal") {
-    const bool im = out.route == "im";
-    out.regimen.doses.push_back({u::Minutes(0.0), dose.dose, im ? pk::Route::kIntramuscular : pk::Route::kIntranasal});
-    if (request.absorption) (im ? out.regimen.intramuscular : out.regimen.intranasal) = *request.absorption;
-  } else {
-    return InvalidArgumentError("route: no pharmacokinetic route '" + out.route + "' (iv, im, intranasal)");
   }
   out.horizon = u::Minutes(last_input_min + kHorizonAfterDoseMin);
   if (request.discharge_after) {
@@ -104,7 +122,8 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
   const pk::ConcentrationBand& anaesthetic = pk::kGeneralAnaesthesiaBand;
   std::optional<u::NanogramsPerMillilitre> threshold;
   if (request.details) threshold = anaesthetic.low;
-  KIRA_ASSIGN_OR_RETURN(out.analysis, pk::Analyse(model, out.regimen, {out.horizon, threshold, false}));
+  KIRA_ASSIGN_OR_RETURN(out.analysis,
+                        pk::Analyse(model, out.regimen, {out.horizon, threshold, request.sessions > 1}));
   if (request.details) {
     KIRA_ASSIGN_OR_RETURN(pk::ThresholdCrossings awake,
                           pk::TimeAbove(model, out.regimen, pk::kAwakeningConcentration, out.horizon));

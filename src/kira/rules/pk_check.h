@@ -29,6 +29,8 @@
 
 namespace kira::rules {
 
+inline constexpr int kMaxPkSessions = 1000;
+
 struct PkRequest {
   // pk::kKetamineModels name; empty: pk::kDefaultModelName.
   std::string model;
@@ -38,6 +40,12 @@ struct PkRequest {
   std::optional<pk::AbsorptionParameters> absorption;
   // If set, also report the concentration this long after the dose starts.
   std::optional<units::Duration> discharge_after;
+  // A series: the same dose `sessions` times, one every `interval` (the
+  // plan view). REQUIRES: 1 <= sessions <= kMaxPkSessions; interval finite and
+  // no shorter than the infusion. The finding judges the highest peak of the
+  // series, so accumulation between sessions counts.
+  int sessions = 1;
+  units::Duration interval = units::Hours(24.0);
   // If false, compute only what the finding needs (the peak): no threshold
   // crossings, no awakening time. The dose check uses false to stay cheap.
   bool details = true;
@@ -48,7 +56,7 @@ struct PkPrediction {
   pk::ModelParameters model;
   pk::Regimen regimen;
   units::Duration horizon;
-  pk::Analysis analysis;  // peak; crossings of the anaesthetic threshold if details
+  pk::Analysis analysis;  // peak; crossings of the anaesthetic threshold if details; sessions if a series
   std::optional<pk::ThresholdCrossings> above_awakening;  // above approx. 640 ng/mL [R36], if details
   std::optional<units::NanogramsPerMillilitre> at_discharge;
   std::string intended_band_text;  // "70-250 ng/mL"
@@ -59,7 +67,7 @@ struct PkPrediction {
 // Errors: kFailedPrecondition when the protocol declares no intended band or
 // is an esketamine protocol (the models are for racemic ketamine);
 // kNotFound for an unknown model; kInvalidArgument for an unknown route or
-// malformed absorption parameters (named).
+// malformed absorption parameters or series (named: "sessions", "interval_h").
 StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const domain::Patient& patient,
                                       const DoseResult& dose, const PkRequest& request);
 

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <string>
+
 #include "testing/status_matchers.h"
 
 namespace kira::rules {
@@ -99,6 +102,43 @@ TEST(PkCheck, DischargeConcentrationIsReported) {
 
   ASSERT_TRUE(p.at_discharge.has_value());
   EXPECT_NEAR(u::ToNgPerMl(*p.at_discharge), 35.83, 0.01);
+}
+
+// The plan view: a series of sessions; the finding judges the highest peak,
+// so accumulation counts (Clements: terminal half-life 183 min).
+TEST(PkCheck, SeriesReportsEverySessionAndAccumulates) {
+  PkRequest req;
+  req.model = "clements";
+  req.sessions = 5;
+  req.interval = u::Hours(4.0);
+
+  KIRA_ASSERT_OK_AND_ASSIGN(PkPrediction p,
+                            PredictForDose(SubAnaestheticIvProtocol(), PatientOf(70.0), IvInfusion(35.0, 40.0), req));
+
+  ASSERT_EQ(p.analysis.sessions.size(), 5u);
+  for (size_t i = 1; i < 5; ++i) {
+    EXPECT_GT(p.analysis.sessions[i].peak.concentration, p.analysis.sessions[i - 1].peak.concentration);
+    EXPECT_NEAR(u::ToMinutes(p.analysis.sessions[i].start), 240.0 * static_cast<double>(i), 1e-9);
+  }
+  EXPECT_NEAR(u::ToNgPerMl(p.analysis.sessions[0].peak.concentration), 177.31, 0.01);
+  EXPECT_EQ(p.analysis.peak.concentration, p.analysis.sessions[4].peak.concentration);
+  // The finding judges the series' highest peak, not the first session's.
+  const double last = u::ToNgPerMl(p.analysis.sessions[4].peak.concentration);
+  EXPECT_EQ(p.finding.rule_id, last > 250.0 ? "pk.peak.outside_band" : "pk.peak.within_band");
+  EXPECT_THAT(p.finding.message, HasSubstr("predicted peak " + std::to_string(static_cast<int>(std::lround(last)))));
+}
+
+TEST(PkCheck, MalformedSeriesIsRejectedNamingTheField) {
+  PkRequest none;
+  none.sessions = 0;
+  PkRequest overlapping;
+  overlapping.sessions = 2;
+  overlapping.interval = u::Minutes(30.0);
+
+  EXPECT_THAT(PredictForDose(SubAnaestheticIvProtocol(), PatientOf(70.0), IvInfusion(35.0, 40.0), none),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("sessions")));
+  EXPECT_THAT(PredictForDose(SubAnaestheticIvProtocol(), PatientOf(70.0), IvInfusion(35.0, 40.0), overlapping),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("interval_h")));
 }
 
 TEST(PkCheck, EsketamineAndBandlessProtocolsAreNotChecked) {
