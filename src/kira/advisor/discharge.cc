@@ -89,12 +89,13 @@ StatusOr<Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTim
                               "minimum observation time is not configured (clinic must set)", min_obs.source));
   }
 
-  // The last BP at or before discharge, taken after the dose ended (or after
-  // the start for esketamine, where the dose is the device administration).
+  // The last BP at or before discharge, taken strictly after the dose ended
+  // (a reading at the end of the infusion belongs to the infusion), or after
+  // the ~40-min check for esketamine.
   const TimelineEvent* last_bp = nullptr;
   const double bp_after = ref.value_or(1e300);
   for (const TimelineEvent& e : tl.events) {
-    if (e.type == EventType::kVitals && e.vitals.HasBp() && e.t_min <= rec.t_min && e.t_min >= bp_after) last_bp = &e;
+    if (e.type == EventType::kVitals && e.vitals.HasBp() && e.t_min <= rec.t_min && e.t_min > bp_after) last_bp = &e;
   }
   if (tl.esketamine() && s.started_at()) {
     // For esketamine "before discharge" means after the ~40-min check window.

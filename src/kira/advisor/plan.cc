@@ -146,7 +146,11 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
       if (!before) {
         date = earliest;
       } else {
-        const int gap = gaps.empty() ? min_gap : gaps[static_cast<size_t>(number_from - 1 + i) % gaps.size()];
+        // Session k of a phase follows gap k-2 (cycled); a phase's first
+        // session after an earlier one uses the last gap of the cycle.
+        const int gap = gaps.empty() ? min_gap
+                                     : gaps[static_cast<size_t>(number_from + i + static_cast<int>(gaps.size()) - 2) %
+                                            gaps.size()];
         date = *before + days(std::max(gap, min_gap));
         if (date < earliest) date = earliest;
       }
