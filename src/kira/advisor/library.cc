@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 namespace kira::advisor {
 
@@ -91,7 +92,10 @@ const PlanTemplate* AdvisorLibrary::FindTemplate(std::string_view template_id) c
 
 const PlanTemplate* AdvisorLibrary::TemplateFor(std::string_view indication, std::string_view route) const {
   for (const PlanTemplate& t : templates) {
-    if (t.indication == indication && (route.empty() || t.route == route)) return &t;
+    if (!route.empty() && t.route != route) continue;
+    for (const std::string& i : t.indications) {
+      if (i == indication) return &t;
+    }
   }
   return nullptr;
 }

@@ -50,8 +50,9 @@ struct PlanPhase {
 
 struct PlanTemplate {
   std::string id;          // e.g. "trd_iv_series"
-  std::string indication;  // indication id in guidelines/kira.json, e.g. "trd"
-  std::string route;       // "iv" or "intranasal_esketamine"
+  std::vector<std::string> indications;  // indication ids in guidelines/kira.json, e.g. "trd"
+  std::string protocol;    // protocol id in guidelines/kira.json (dose and limits live there)
+  std::string route;       // "iv" or "intranasal"
   std::vector<PlanPhase> induction;  // phases run in order before maintenance
   NumericSetting min_interval_days;
   // Maintenance interval range and default; nullopt values mean no maintenance
@@ -183,7 +184,8 @@ struct AdvisorLibrary {
   DischargeSettings discharge;
 
   const PlanTemplate* FindTemplate(std::string_view id) const;
-  // The first template for `indication` (and `route` when non-empty).
+  // The first template (in file order) listing `indication` (and on `route`
+  // when non-empty); nullptr when none.
   const PlanTemplate* TemplateFor(std::string_view indication, std::string_view route) const;
 };
 

@@ -61,7 +61,7 @@ struct SessionTimeline {
   std::string session_id;
   std::string patient_id;
   std::string indication;  // id in guidelines/kira.json
-  std::string route;       // "iv" or "intranasal_esketamine"
+  std::string route;       // "iv" or "intranasal"
   PreCheck precheck;
   Vitals baseline;
   // The main screening's decision; only its findings' rule ids are read
@@ -70,7 +70,7 @@ struct SessionTimeline {
   std::vector<TimelineEvent> events;  // REQUIRES: sorted by t_min
   std::optional<DischargeRecord> discharge;
 
-  bool esketamine() const { return route == "intranasal_esketamine"; }
+  bool esketamine() const { return route == "intranasal"; }
 };
 
 }  // namespace kira::advisor

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kira/api/internal/advisor_json_reader.h"
+#include "kira/api/internal/render.h"
 
 namespace kira::api {
 namespace {
@@ -75,7 +76,9 @@ Status ReadStringList(const json& obj, std::string_view key, const std::string& 
 Status ParseTemplate(const json& j, const std::string& p, advisor::PlanTemplate* t) {
   KIRA_RETURN_IF_ERROR(internal::RequireObject(j, p));
   KIRA_RETURN_IF_ERROR(internal::ReadString(j, "id", p, &t->id));
-  KIRA_RETURN_IF_ERROR(internal::ReadString(j, "indication", p, &t->indication));
+  KIRA_RETURN_IF_ERROR(ReadStringList(j, "indications", p, &t->indications, true));
+  if (t->indications.empty()) return InvalidArgumentError(Child(p, "indications") + ": must not be empty");
+  KIRA_RETURN_IF_ERROR(internal::ReadString(j, "protocol", p, &t->protocol));
   KIRA_RETURN_IF_ERROR(internal::ReadString(j, "route", p, &t->route));
   KIRA_RETURN_IF_ERROR(internal::ReadString(j, "response_instrument", p, &t->response_instrument));
   const json* phases = nullptr;
@@ -332,8 +335,8 @@ StatusOr<advisor::SessionTimeline> ParseSessionTimeline(std::string_view text) {
   KIRA_RETURN_IF_ERROR(internal::ReadOptString(root, "patient_id", "", &tl.patient_id));
   KIRA_RETURN_IF_ERROR(internal::ReadOptString(root, "indication", "", &tl.indication));
   KIRA_RETURN_IF_ERROR(internal::ReadString(root, "route", "", &tl.route));
-  if (tl.route != "iv" && tl.route != "intranasal_esketamine") {
-    return InvalidArgumentError("route: '" + tl.route + "' is not one of iv, intranasal_esketamine");
+  if (tl.route != "iv" && tl.route != "intranasal") {
+    return InvalidArgumentError("route: '" + tl.route + "' is not one of iv, intranasal (esketamine)");
   }
   const json* pc = nullptr;
   KIRA_RETURN_IF_ERROR(RequireMember(root, "precheck", "", &pc));
@@ -445,12 +448,10 @@ StatusOr<advisor::PlanHistory> ParsePlanHistory(std::string_view text) {
   return h;
 }
 
-std::string DecisionToJson(const domain::Decision& d) { return internal::DecisionToJsonValue(d).dump(2); }
-
 std::string MonitorResultToJson(const advisor::MonitorResult& r) {
   json j;
-  j["gate"] = internal::DecisionToJsonValue(r.gate);
-  j["decision"] = internal::DecisionToJsonValue(r.decision);
+  j["gate"] = internal::DecisionJson(r.gate);
+  j["decision"] = internal::DecisionJson(r.decision);
   j["final_state"] = std::string(advisor::SessionStateName(r.final_state));
   json obs = json::array();
   for (const advisor::ObservationAction& o : r.observations) {
@@ -466,7 +467,7 @@ std::string MonitorResultToJson(const advisor::MonitorResult& r) {
   }
   j["observations"] = std::move(obs);
   json rescues = json::array();
-  for (const domain::Decision& d : r.rescues) rescues.push_back(internal::DecisionToJsonValue(d));
+  for (const domain::Decision& d : r.rescues) rescues.push_back(internal::DecisionJson(d));
   j["rescues"] = std::move(rescues);
   return j.dump(2);
 }
@@ -485,7 +486,7 @@ std::string PlanResultToJson(const advisor::PlanResult& r) {
                      {"exceeds_cap", s.exceeds_cap}});
   }
   j["schedule"] = std::move(sched);
-  j["decision"] = internal::DecisionToJsonValue(r.decision);
+  j["decision"] = internal::DecisionJson(r.decision);
   return j.dump(2);
 }
 

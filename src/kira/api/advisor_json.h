@@ -36,7 +36,7 @@ StatusOr<advisor::PlanHistory> ParsePlanHistory(std::string_view text);
 // "YYYY-MM-DD" -> civil date; `field` names the field in the error.
 StatusOr<std::chrono::sys_days> ParseIsoDate(std::string_view text, std::string_view field);
 
-std::string DecisionToJson(const domain::Decision& d);
+// Decisions render with kira/api/decision_json.h DecisionToJson.
 std::string MonitorResultToJson(const advisor::MonitorResult& r);
 std::string PlanResultToJson(const advisor::PlanResult& r);
 

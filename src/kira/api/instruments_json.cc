@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kira/api/internal/advisor_json_reader.h"
+#include "kira/api/internal/render.h"
 
 namespace kira::api {
 namespace {
@@ -187,7 +188,7 @@ std::string ScoreResultToJson(const instruments::ScoreResult& r, const Instrumen
   j["total_range"] = {ins.total_min, ins.total_max};
   j["band"] = r.band;
   if (!ins.loinc_total.empty()) j["loinc_total"] = ins.loinc_total;
-  j["decision"] = internal::DecisionToJsonValue(r.decision);
+  j["decision"] = internal::DecisionJson(r.decision);
   return j.dump(2);
 }
 

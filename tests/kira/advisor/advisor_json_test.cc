@@ -39,7 +39,7 @@ TEST(AdvisorJson, ShippedLibraryLoads) {
   EXPECT_EQ(*lib->annual_cap.cap.value, 12);
   EXPECT_EQ(lib->annual_cap.cap.source.grade, "C");
   EXPECT_NE(lib->TemplateFor("trd", "iv"), nullptr);
-  EXPECT_NE(lib->TemplateFor("trd", "intranasal_esketamine"), nullptr);
+  EXPECT_NE(lib->TemplateFor("trd", "intranasal"), nullptr);
 }
 
 TEST(AdvisorJson, MinimalTimelineParses) {

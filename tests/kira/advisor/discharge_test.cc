@@ -41,7 +41,7 @@ class DischargeTest : public ::testing::Test {
   }
   SessionTimeline Esk(double t) {
     SessionTimeline tl = Iv(t);
-    tl.route = "intranasal_esketamine";
+    tl.route = "intranasal";
     tl.precheck.rems_setting_certified = true;
     tl.precheck.rems_patient_enrolled = true;
     return tl;

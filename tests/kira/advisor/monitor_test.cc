@@ -129,7 +129,7 @@ TEST_F(MonitorTest, GateFailsWhenRescuePlanExcludedByScreening) {
 // gate.rems.*: esketamine certified setting and enrolled patient, V [R11].
 TEST_F(MonitorTest, EsketamineGateNeedsRemsRecords) {
   SessionTimeline tl = IvSession();
-  tl.route = "intranasal_esketamine";
+  tl.route = "intranasal";
 
   domain::Decision g = PreSessionGate(lib_, tl);
 

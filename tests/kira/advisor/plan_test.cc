@@ -78,8 +78,8 @@ TEST_F(PlanTest, TrdInductionAcrossYearEnd) {
 
 // pain_iv_5day: 5 consecutive days (V [R62]) across a month end and a leap day.
 TEST_F(PlanTest, PainFiveDaysAcrossMonthEndAndLeapDay) {
-  PlanResult jan = Run("chronic_pain", D(2027, 1, 29), PlanHistory{"pain_nrs", 7, {}});
-  PlanResult leap = Run("chronic_pain", D(2028, 2, 27), PlanHistory{"pain_nrs", 7, {}});
+  PlanResult jan = Run("fibromyalgia", D(2027, 1, 29), PlanHistory{"pain_nrs", 7, {}});
+  PlanResult leap = Run("fibromyalgia", D(2028, 2, 27), PlanHistory{"pain_nrs", 7, {}});
 
   EXPECT_THAT(Dates(jan), ElementsAre("2027-01-29", "2027-01-30", "2027-01-31", "2027-02-01", "2027-02-02"));
   EXPECT_THAT(Dates(leap), ElementsAre("2028-02-27", "2028-02-28", "2028-02-29", "2028-03-01", "2028-03-02"));
@@ -87,7 +87,7 @@ TEST_F(PlanTest, PainFiveDaysAcrossMonthEndAndLeapDay) {
 
 // trd_esketamine: twice weekly weeks 1-4, weekly weeks 5-8 (V [R10]).
 TEST_F(PlanTest, EsketamineInductionThenWeekly) {
-  PlanResult r = Run("trd", D(2027, 3, 1), PlanHistory{"madrs", 30, {}}, "intranasal_esketamine");
+  PlanResult r = Run("trd", D(2027, 3, 1), PlanHistory{"madrs", 30, {}}, "intranasal");
 
   ASSERT_EQ(r.schedule.size(), 12u);
   EXPECT_EQ(FormatDate(r.schedule[0].date), "2027-03-01");
@@ -231,7 +231,7 @@ TEST_F(PlanTest, CourseCompleteWithoutMaintenancePhase) {
   h.baseline_score = 40;
   for (int i = 0; i < 8; ++i) h.sessions.push_back(S(D(2027, 5, 3) + days(i * 3 + i / 2), "induction", 10));
 
-  PlanResult r = Run("mdd_suicidal", D(2027, 6, 1), h);
+  PlanResult r = Run("suicidal_ideation", D(2027, 6, 1), h);
 
   EXPECT_EQ(r.decision.outcome, "course_complete");
 }

@@ -166,35 +166,4 @@ Status ReadSeverity(const json& obj, std::string_view key, const std::string& pa
   return Status::Ok();
 }
 
-json DecisionToJsonValue(const domain::Decision& d) {
-  json j;
-  j["outcome"] = d.outcome;
-  j["max_severity"] = std::string(domain::SeverityName(d.MaxSeverity()));
-  json findings = json::array();
-  for (const domain::Finding& f : d.findings) {
-    json jf;
-    jf["rule_id"] = f.rule_id;
-    jf["severity"] = std::string(domain::SeverityName(f.severity));
-    jf["message"] = f.message;
-    jf["grade"] = f.grade;
-    jf["certainty"] = f.certainty;
-    jf["evidence"] = std::string(domain::EvidenceName(f.evidence));
-    jf["citation"] = f.citation;
-    jf["rationale"] = f.rationale;
-    findings.push_back(std::move(jf));
-  }
-  j["findings"] = std::move(findings);
-  json inputs = json::array();
-  for (const domain::InputUsed& in : d.inputs_used) inputs.push_back({{"name", in.name}, {"value", in.value}});
-  j["inputs_used"] = std::move(inputs);
-  j["guideline"] = {{"id", d.guideline.id}, {"version", d.guideline.version}};
-  if (d.override_) {
-    j["override"] = {{"who", d.override_->who},
-                     {"when", d.override_->when},
-                     {"reason", d.override_->reason},
-                     {"rule_ids", d.override_->rule_ids}};
-  }
-  return j;
-}
-
 }  // namespace kira::api::internal

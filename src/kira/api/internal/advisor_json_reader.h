@@ -49,9 +49,6 @@ Status ReadEvidence(const nlohmann::json& obj, std::string_view key, const std::
 Status ReadSeverity(const nlohmann::json& obj, std::string_view key, const std::string& path,
                     domain::Severity* out);
 
-// Rendering helpers shared by both adapters.
-nlohmann::json DecisionToJsonValue(const domain::Decision& d);
-
 }  // namespace kira::api::internal
 
 #endif  // KIRA_API_INTERNAL_ADVISOR_JSON_READER_H_
