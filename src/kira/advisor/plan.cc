@@ -28,6 +28,12 @@ Finding Make(std::string rule_id, Severity sev, std::string message, const Setti
   return f;
 }
 
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 int IntSetting(const NumericSetting& s, int fallback) {
   return s.value ? static_cast<int>(*s.value) : fallback;
 }
@@ -205,8 +211,8 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
     }
     d.inputs_used.push_back({"current_phase", last.phase});
     d.inputs_used.push_back({"completed_in_run", std::to_string(done)});
-    d.inputs_used.push_back({"baseline_score", baseline ? std::to_string(*baseline) : "none"});
-    d.inputs_used.push_back({"latest_score", latest ? std::to_string(*latest) : "none"});
+    d.inputs_used.push_back({"baseline_score", baseline ? Num(*baseline) : "none"});
+    d.inputs_used.push_back({"latest_score", latest ? Num(*latest) : "none"});
 
     const bool responding = baseline && latest && instruments::MeetsResponse(*ins, *baseline, *latest);
     if (baseline && latest) {
@@ -294,10 +300,10 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
       d.findings.push_back(Make("plan.cap.annual", Severity::kSoftStop,
                                 msg + "; exceeding it needs a recorded exceptional-circumstance override",
                                 capset.cap.source));
-      if (step == "reinduce" || step == "continue_induction" || step == "start_induction" ||
-          step == "move_to_maintenance" || step == "continue_maintenance") {
-        if (res.schedule.front().exceeds_cap) step = "cap_reached";
-      }
+      // An induction is only worth starting whole, so any induction session
+      // over the cap blocks it; maintenance is blocked when the next one is.
+      const bool induction = step == "reinduce" || step == "continue_induction" || step == "start_induction";
+      if ((induction && over > 0) || res.schedule.front().exceeds_cap) step = "cap_reached";
     }
   }
   d.outcome = step;

@@ -147,16 +147,29 @@ TEST_F(PlanTest, ContinueMaintenanceWhileResponding) {
   EXPECT_EQ(FormatDate(r.schedule.front().date), "2027-03-12");
 }
 
-// plan.tailor.relapse_reinduce: 30 -> 20 is a 33 % fall: response lost.
+// plan.tailor.relapse_reinduce: 30 -> 20 is a 33 % fall: response lost. The
+// induction a year earlier has left the rolling window, so the cap allows it.
 TEST_F(PlanTest, RelapseReinducesWhenCapAllows) {
-  PlanHistory h = Induction(D(2027, 1, 4), 6, 30, 12);
+  PlanHistory h = Induction(D(2026, 1, 5), 6, 30, 12);
   h.sessions.push_back(S(D(2027, 2, 12), "maintenance", 20));
 
   PlanResult r = Run("trd", D(2027, 2, 15), h);
 
   EXPECT_EQ(r.decision.outcome, "reinduce");
   ASSERT_EQ(r.schedule.size(), 6u);
-  // 7 sessions in the window + 6 planned = 13 > 12: the last one exceeds the cap.
+  EXPECT_EQ(r.schedule.back().counted_in_window, 7);
+  EXPECT_FALSE(r.decision.Has("plan.cap.annual"));
+}
+
+// 7 sessions in the window + a 6-session re-induction = 13 > 12: the last
+// session would exceed the cap, so the whole re-induction needs the override.
+TEST_F(PlanTest, PartialReinductionOverCapIsCapReached) {
+  PlanHistory h = Induction(D(2027, 1, 4), 6, 30, 12);
+  h.sessions.push_back(S(D(2027, 2, 12), "maintenance", 20));
+
+  PlanResult r = Run("trd", D(2027, 2, 15), h);
+
+  EXPECT_EQ(r.decision.outcome, "cap_reached");
   EXPECT_FALSE(r.schedule[4].exceeds_cap);
   EXPECT_TRUE(r.schedule[5].exceeds_cap);
   EXPECT_TRUE(r.decision.Has("plan.cap.annual"));
