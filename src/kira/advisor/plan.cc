@@ -54,16 +54,22 @@ std::vector<sys_days> CountedDates(const PlanHistory& h, const std::string& unit
   return out;
 }
 
-// Sessions in the rolling window [d - (window-1), d], from history and from
-// already-scheduled proposals.
+// Whether a planned session counts toward the cap: in "series" mode only the
+// first session of an induction run counts (U, 1.7).
+bool PlannedCounts(const ScheduledSession& p, const std::string& unit) {
+  return unit != "series" || p.phase == "maintenance" || p.number == 1;
+}
+
+// Counted sessions in the rolling window [d - (window-1), d], from history and
+// from already-scheduled proposals.
 int InWindow(const std::vector<sys_days>& counted, const std::vector<ScheduledSession>& planned, sys_days d,
-             int window_days) {
+             int window_days, const std::string& unit) {
   const sys_days from = d - days(window_days - 1);
   auto lo = std::lower_bound(counted.begin(), counted.end(), from);
   auto hi = std::upper_bound(counted.begin(), counted.end(), d);
   int n = static_cast<int>(hi - lo);
   for (const ScheduledSession& p : planned) {
-    if (p.date >= from && p.date <= d) ++n;
+    if (p.date >= from && p.date <= d && PlannedCounts(p, unit)) ++n;
   }
   return n;
 }
@@ -127,9 +133,10 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
   d.inputs_used.push_back({t->maintenance_default_days.id, RenderSetting(t->maintenance_default_days)});
   d.inputs_used.push_back({t->evaluate_after_sessions.id, RenderSetting(t->evaluate_after_sessions)});
   d.inputs_used.push_back({"response_instrument", ins->id});
+  d.inputs_used.push_back({"instruments_library", ilib.id + " " + ilib.version});
 
   const std::vector<sys_days> counted = CountedDates(h, capset.counting_unit);
-  res.used_in_window = InWindow(counted, {}, today, window);
+  res.used_in_window = InWindow(counted, {}, today, window, capset.counting_unit);
   d.inputs_used.push_back({"sessions_in_window_today", std::to_string(res.used_in_window)});
 
   sys_days earliest = std::max(req.start, today);
@@ -164,8 +171,9 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
       s.date = date;
       s.phase = phase;
       s.number = number_from + i;
-      s.counted_in_window = InWindow(counted, res.schedule, date, window) + 1;
-      s.exceeds_cap = s.counted_in_window > cap;
+      const bool counts = PlannedCounts(s, capset.counting_unit);
+      s.counted_in_window = InWindow(counted, res.schedule, date, window, capset.counting_unit) + (counts ? 1 : 0);
+      s.exceeds_cap = counts && s.counted_in_window > cap;
       res.schedule.push_back(std::move(s));
     }
   };

@@ -228,6 +228,19 @@ TEST_F(PlanTest, RollingWindowEdges) {
   EXPECT_EQ(first_date_counted(366), 6);
 }
 
+// annual_cap.counting_unit "series" (U): an induction run counts once.
+TEST_F(PlanTest, SeriesCountingCountsAnInductionOnce) {
+  lib_.annual_cap.counting_unit = "series";
+  PlanHistory h = Induction(D(2027, 1, 4), 6, 30, 12);
+  for (int i = 1; i <= 6; ++i) h.sessions.push_back(S(D(2027, 1, 15) + days(28 * i), "maintenance", 12));
+
+  PlanResult r = Run("trd", D(2027, 7, 5), h);
+
+  EXPECT_EQ(r.decision.outcome, "continue_maintenance");
+  EXPECT_EQ(r.used_in_window, 7);  // 1 series + 6 maintenance
+  EXPECT_EQ(r.schedule.front().counted_in_window, 8);
+}
+
 TEST_F(PlanTest, CapSettingOutsideGuidelineRangeIsRejectedAtLoad) {
   std::string text = kira::testing::ReadSourceFile("guidelines/advisor.json");
   const std::string from = "\"value\": 12,\n   \"unit\": \"sessions per rolling window\"";
