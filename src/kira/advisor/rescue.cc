@@ -63,6 +63,10 @@ StatusOr<Decision> AdviseRescue(const AdvisorLibrary& lib, const Decision& scree
     if (f.rule_id.rfind("rescue.", 0) == 0) screening_ids += (screening_ids.empty() ? "" : ",") + f.rule_id;
   }
   d.inputs_used.push_back({"screening_rescue_findings", screening_ids.empty() ? "none" : screening_ids});
+  std::string order;
+  for (const RescueAgent& a : rs.agents) order += (order.empty() ? "" : ",") + a.id;
+  d.inputs_used.push_back({"rescue.preference_order",
+                           order + " [" + std::string(domain::EvidenceName(rs.preference_source.evidence)) + "]"});
 
   const RescueAgent* pick = nullptr;
   for (const RescueAgent& a : rs.agents) {

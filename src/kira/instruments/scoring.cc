@@ -145,11 +145,14 @@ StatusOr<ScoreResult> Score(const InstrumentLibrary& lib, const Instrument& ins,
                                      ins.bands_source));
   }
   if (ins.item_source.evidence == Evidence::kUnverified) {
+    std::string ranges;
+    for (const Item& it : ins.items) {
+      const std::string r = std::to_string(it.min) + "-" + std::to_string(it.max);
+      if (ranges.find(r) == std::string::npos) ranges += (ranges.empty() ? "" : ", ") + r;
+    }
     d.findings.push_back(MakeFinding("instrument." + ins.id + ".item_range_setting", Severity::kInfo,
                                      ins.name + " item count/range is a clinic setting (U): " +
-                                         std::to_string(ins.items.size()) + " items, " +
-                                         std::to_string(ins.items.front().min) + "-" +
-                                         std::to_string(ins.items.front().max),
+                                         std::to_string(ins.items.size()) + " items, " + ranges,
                                      ins.item_source));
   }
 
