@@ -147,8 +147,8 @@ StatusOr<ScoreResult> Score(const InstrumentLibrary& lib, const Instrument& ins,
   if (ins.item_source.evidence == Evidence::kUnverified) {
     std::string ranges;
     for (const Item& it : ins.items) {
-      const std::string r = std::to_string(it.min) + "-" + std::to_string(it.max);
-      if (ranges.find(r) == std::string::npos) ranges += (ranges.empty() ? "" : ", ") + r;
+      const std::string range = std::to_string(it.min) + "-" + std::to_string(it.max);
+      if (ranges.find(range) == std::string::npos) ranges += (ranges.empty() ? "" : ", ") + range;
     }
     d.findings.push_back(MakeFinding("instrument." + ins.id + ".item_range_setting", Severity::kInfo,
                                      ins.name + " item count/range is a clinic setting (U): " +
