@@ -45,6 +45,10 @@ TEST_F(RescueTest, PriorBenzodiazepineReactionPicksClonidine) { EXPECT_EQ(Pick({
 
 TEST_F(RescueTest, ProteaseInhibitorAndMyastheniaPicksClonidine) { EXPECT_EQ(Pick({kPi, kMg}), "clonidine"); }
 
+TEST_F(RescueTest, ProteaseInhibitorAndPriorReactionPicksClonidine) { EXPECT_EQ(Pick({kPi, kPrior}), "clonidine"); }
+
+TEST_F(RescueTest, MyastheniaAndPriorReactionPicksClonidine) { EXPECT_EQ(Pick({kMg, kPrior}), "clonidine"); }
+
 TEST_F(RescueTest, AllThreeFindingsPicksClonidine) { EXPECT_EQ(Pick({kPi, kMg, kPrior}), "clonidine"); }
 
 TEST_F(RescueTest, ExcludedAgentsAreExplainedWithTheScreeningRule) {
@@ -74,6 +78,16 @@ TEST_F(RescueTest, ProposedMidazolamWithProteaseInhibitorIsRedirected) {
 }
 
 TEST_F(RescueTest, SafeProposalIsKept) { EXPECT_EQ(Pick({}, "clonidine"), "clonidine"); }
+
+TEST_F(RescueTest, ProposedLorazepamWithMyastheniaIsRedirectedToClonidine) {
+  auto d = AdviseRescue(lib_, Screening({kMg}), RescueRequest{"agitation", "lorazepam"});
+
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->outcome, "clonidine");
+  EXPECT_TRUE(d->Has("rescue.proposed_agent.excluded"));
+}
+
+TEST_F(RescueTest, ProposedLorazepamWithProteaseInhibitorIsKept) { EXPECT_EQ(Pick({kPi}, "lorazepam"), "lorazepam"); }
 
 TEST_F(RescueTest, UnknownProposalIsCautioned) {
   auto d = AdviseRescue(lib_, Screening({}), RescueRequest{"anxiety", "diazepam"});
