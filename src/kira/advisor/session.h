@@ -5,20 +5,16 @@
 //
 // A session moves through these states:
 //
-//                 PassPreChecks()          Start()
-//    PLANNED ------------------> PRE_CHECKED ---------> RUNNING <-----+
-//                                                     |   |  ^        |
-//                                             Pause() |   |  | Resume()
-//                                                     v   |  |        |
-//                                                   PAUSED ---+        |
-//                                                     |   |            |
-//                       EndDose() (from RUNNING or PAUSED) |            |
-//                                                     v   v            |
-//                                                  OBSERVATION         |
-//                                                     |                |
-//                                         Discharge() |   Stop() from RUNNING,
-//                                                     v   PAUSED or OBSERVATION
-//                                                DISCHARGED      STOPPED
+//    PLANNED --PassPreChecks()--> PRE_CHECKED --Start()--> RUNNING
+//                                                           |   ^
+//                                                   Pause() |   | Resume()
+//                                                           v   |
+//                                                          PAUSED
+//
+//    RUNNING or PAUSED --EndDose()--> OBSERVATION --Discharge()--> DISCHARGED
+//    RUNNING, PAUSED or OBSERVATION --Stop()--> STOPPED
+//
+//    DISCHARGED and STOPPED are terminal.
 //
 // Transitions, and the function that performs each:
 //   PLANNED      -> PRE_CHECKED  PassPreChecks(): the pre-session gate passed
@@ -32,8 +28,10 @@
 //   RUNNING|PAUSED|OBSERVATION -> STOPPED  Stop(t): the session is abandoned
 //                                for safety; the patient is still observed, but
 //                                the session record is closed as stopped.
-//   OBSERVATION  -> DISCHARGED   Discharge(t): the discharge checklist passed
-//                                (discharge.h).
+//   OBSERVATION  -> DISCHARGED   Discharge(t): called by the owner once
+//                                discharge.h EvaluateDischarge() says "ready".
+//                                (A STOPPED session's patient goes through the
+//                                same checklist; the record stays STOPPED.)
 //
 // Invariants:
 //   1. Times never go backwards: every transition's t >= the previous one's.
