@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "kira/cli/advisor_basic_commands.h"
+#include "kira/cli/advisor_commands.h"
 #include "kira/cli/common.h"
 #include "kira/cli/pk_command.h"
 
@@ -23,6 +24,10 @@ int main(int argc, char** argv) {
   kira::cli::AddDoseCommand(app, ctx);
   kira::cli::AddGuidelineCommand(app, ctx);
   kira::cli::AddPkCommand(app, ctx);
+  kira::cli::AddScoreCommand(app, ctx);
+  kira::cli::AddPlanCommand(app, ctx);
+  kira::cli::AddMonitorCommand(app, ctx);
+  kira::cli::AddDischargeCommand(app, ctx);
 
   // Name an unknown command instead of CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
