@@ -19,7 +19,7 @@ args <- commandArgs(trailingOnly = TRUE)
 out <- if (length(args) >= 1) args[1] else "tests/golden/metafor/metafor_reference.json"
 
 ctrl <- list(threshold = 1e-12, tol = 1e-12, maxiter = 100000, tau2.max = 1000)
-ci_ctrl <- list(tol = 1e-12, maxiter = 100000, tau2.min = 0, tau2.max = 1000)
+ci_ctrl <- list(tol = 1e-12, maxiter = 100000, tau2.min = 0, tau2.max = 1e5)
 
 num <- function(x) { x <- as.numeric(x); x }
 
@@ -101,6 +101,8 @@ for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"),
 }
 
 # ---- leave-one-out and cumulative (bcg, log OR) ----------------------------
+# leave1out()/cumul() name the statistic tval under Knapp-Hartung.
+stat_of <- function(x) if (!is.null(x$zval)) x$zval else x$tval
 loo_rows <- list()
 cum_rows <- list()
 for (m in c("FE", "DL", "REML")) {
@@ -111,13 +113,13 @@ for (m in c("FE", "DL", "REML")) {
     l <- leave1out(res)
     loo_rows[[length(loo_rows) + 1]] <- list(
       dataset = "bcg", measure = "OR", method = m, test = test,
-      estimate = num(l$estimate), se = num(l$se), zval = num(l$zval), pval = num(l$pval),
+      estimate = num(l$estimate), se = num(l$se), zval = num(stat_of(l)), pval = num(l$pval),
       ci_lb = num(l$ci.lb), ci_ub = num(l$ci.ub), QE = num(l$Q), QEp = num(l$Qp),
       tau2 = num(l$tau2), I2 = num(l$I2), H2 = num(l$H2))
     cm <- cumul(res)
     cum_rows[[length(cum_rows) + 1]] <- list(
       dataset = "bcg", measure = "OR", method = m, test = test,
-      estimate = num(cm$estimate), se = num(cm$se), zval = num(cm$zval), pval = num(cm$pval),
+      estimate = num(cm$estimate), se = num(cm$se), zval = num(stat_of(cm)), pval = num(cm$pval),
       ci_lb = num(cm$ci.lb), ci_ub = num(cm$ci.ub), QE = num(cm$Q), QEp = num(cm$Qp),
       tau2 = num(cm$tau2), I2 = num(cm$I2), H2 = num(cm$H2))
   }

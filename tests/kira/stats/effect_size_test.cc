@@ -1,0 +1,1 @@
+#include "kira/stats/effect_size.h"

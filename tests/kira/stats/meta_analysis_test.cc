@@ -1,0 +1,1 @@
+#include "kira/stats/meta_analysis.h"
