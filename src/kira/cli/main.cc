@@ -6,6 +6,7 @@
 
 #include "kira/cli/advisor_basic_commands.h"
 #include "kira/cli/common.h"
+#include "kira/cli/evidence_command.h"
 
 int main(int argc, char** argv) {
   kira::cli::Context ctx;
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   kira::cli::AddScreenCommand(app, ctx);
   kira::cli::AddDoseCommand(app, ctx);
   kira::cli::AddGuidelineCommand(app, ctx);
+  kira::cli::AddEvidenceCommands(app, ctx);
 
   // Name an unknown command instead of CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {

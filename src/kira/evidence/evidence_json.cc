@@ -392,3 +392,139 @@ StatusOr<EvidenceBase> ParseEvidenceBase(std::string_view json_text) {
 }
 
 }  // namespace kira::evidence
+
+namespace kira::evidence {
+namespace {
+
+Json Opt(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+Json Opt(const std::optional<int>& v) { return v ? Json(*v) : Json(nullptr); }
+Json Opt(const std::optional<std::string>& v) { return v ? Json(*v) : Json(nullptr); }
+
+Json ArmJson(const std::optional<ArmCounts>& a) {
+  if (!a) return nullptr;
+  return Json{{"responders", Opt(a->responders)}, {"n", Opt(a->n)}, {"percent", Opt(a->percent)},
+              {"tag", SourceTagName(a->tag)}};
+}
+
+Json ReferenceJson(const PooledReference& r) {
+  return Json{{"id", r.id},           {"reference", r.reference},   {"outcome", r.outcome_id},
+              {"comparator", r.comparator}, {"citation", r.citation}, {"doi", r.doi},
+              {"pmid", r.pmid},       {"pmcid", r.pmcid},           {"studies", Opt(r.studies)},
+              {"participants", Opt(r.participants)}, {"measure", Opt(r.measure)},
+              {"estimate", Opt(r.estimate)}, {"ci_low", Opt(r.ci_low)}, {"ci_high", Opt(r.ci_high)},
+              {"summary", r.summary}, {"tag", SourceTagName(r.tag)}};
+}
+
+Json CoefficientJson(const stats::Coefficient& c, bool exponentiate) {
+  Json j{{"estimate", c.estimate}, {"se", c.se},         {"statistic", c.statistic},
+         {"p_value", c.p_value},   {"ci_low", c.ci_low}, {"ci_high", c.ci_high}};
+  if (exponentiate) {
+    j["exp_estimate"] = std::exp(c.estimate);
+    j["exp_ci_low"] = std::exp(c.ci_low);
+    j["exp_ci_high"] = std::exp(c.ci_high);
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string EvidenceListToJson(const EvidenceBase& base) {
+  Json outcomes = Json::array();
+  for (const OutcomeDefinition& o : base.outcomes) {
+    outcomes.push_back({{"id", o.id}, {"class", OutcomeClassName(o.outcome_class)}, {"label", o.label}});
+  }
+  Json trials = Json::array();
+  for (const Trial& t : base.trials) {
+    Json outs = Json::array();
+    for (const TrialOutcome& o : t.outcomes) {
+      Json oj{{"outcome", o.outcome_id}, {"definition", o.definition}, {"timepoint", o.timepoint},
+              {"ketamine", ArmJson(o.ketamine)}, {"control", ArmJson(o.control)}, {"poolable", o.poolable}};
+      if (!o.poolable) oj["exclusion_reason"] = o.exclusion_reason;
+      if (!o.note.empty()) oj["note"] = o.note;
+      outs.push_back(std::move(oj));
+    }
+    trials.push_back({{"id", t.id},
+                      {"reference", t.reference},
+                      {"citation", t.citation},
+                      {"doi", t.doi},
+                      {"pmid", t.pmid},
+                      {"pmcid", t.pmcid},
+                      {"design", TrialDesignName(t.design)},
+                      {"population", t.population},
+                      {"route", t.route},
+                      {"route_basis", t.route_basis},
+                      {"dose", Opt(t.dose)},
+                      {"comparator", t.comparator},
+                      {"outcomes", std::move(outs)}});
+  }
+  Json refs = Json::array();
+  for (const PooledReference& r : base.pooled_references) refs.push_back(ReferenceJson(r));
+  Json j{{"id", base.id},           {"version", base.version},   {"effective_date", base.effective_date},
+         {"outcomes", outcomes},    {"trials", trials},          {"pooled_references", refs}};
+  return j.dump(2);
+}
+
+std::string EvidencePoolToJson(const EvidenceBase& base, const EvidenceQuery& query, const EvidencePool& pool) {
+  const bool exponentiate = stats::IsLogScale(query.measure);
+  Json q{{"outcome", query.outcome},
+         {"route", Opt(query.route)},
+         {"comparator", Opt(query.comparator)},
+         {"include_crossover", query.include_crossover},
+         {"verified_only", query.verified_only},
+         {"measure", stats::EffectMeasureName(query.measure)},
+         {"method", stats::Tau2EstimatorName(query.options.method)},
+         {"test", stats::InferenceTestName(query.options.test)},
+         {"level", query.options.level}};
+  Json included = Json::array();
+  for (std::size_t i = 0; i < pool.included.size(); ++i) {
+    const IncludedTrial& t = pool.included[i];
+    Json ij{{"trial", t.trial_id},
+            {"label", t.label},
+            {"comparator", t.comparator},
+            {"ketamine", {{"responders", std::lround(t.table.events_treated)},
+                          {"n", std::lround(t.table.events_treated + t.table.non_events_treated)},
+                          {"tag", SourceTagName(t.ketamine_tag)}}},
+            {"control", {{"responders", std::lround(t.table.events_control)},
+                         {"n", std::lround(t.table.events_control + t.table.non_events_control)},
+                         {"tag", SourceTagName(t.control_tag)}}},
+            {"yi", pool.effects.yi[i]},
+            {"vi", pool.effects.vi[i]}};
+    if (pool.result) ij["weight_percent"] = pool.result->weights_percent[i];
+    included.push_back(std::move(ij));
+  }
+  Json excluded = Json::array();
+  for (const ExcludedTrial& e : pool.excluded) excluded.push_back({{"trial", e.trial_id}, {"reason", e.reason}});
+  Json result = nullptr;
+  if (pool.result) {
+    const stats::MetaAnalysisResult& r = *pool.result;
+    const auto& h = r.heterogeneity;
+    result = Json{{"k", r.k},
+                  {"method", stats::Tau2EstimatorName(r.method)},
+                  {"test", stats::InferenceTestName(r.test)},
+                  {"pooled", CoefficientJson(r.pooled(), exponentiate)},
+                  {"tau2", r.tau2},
+                  {"se_tau2", Opt(r.se_tau2)},
+                  {"t_df", Opt(r.t_df)},
+                  {"heterogeneity", {{"q", h.q}, {"df", h.df}, {"p_value", h.p_value}, {"i2_percent", h.i2_percent}, {"h2", h.h2}}}};
+    if (r.prediction) {
+      result["prediction"] = {{"low", r.prediction->low}, {"high", r.prediction->high}};
+      if (exponentiate) {
+        result["prediction"]["exp_low"] = std::exp(r.prediction->low);
+        result["prediction"]["exp_high"] = std::exp(r.prediction->high);
+      }
+    }
+  }
+  Json refs = Json::array();
+  for (const PooledReference& r : pool.references) refs.push_back(ReferenceJson(r));
+  Json j{{"evidence", {{"id", base.id}, {"version", base.version}}},
+         {"query", q},
+         {"outcome", {{"id", pool.outcome.id}, {"class", OutcomeClassName(pool.outcome.outcome_class)}, {"label", pool.outcome.label}}},
+         {"included", included},
+         {"excluded", excluded},
+         {"result", result},
+         {"notes", pool.notes},
+         {"published_references", refs}};
+  return j.dump(2);
+}
+
+}  // namespace kira::evidence

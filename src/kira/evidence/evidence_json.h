@@ -7,6 +7,7 @@
 
 #include "kira/base/statusor.h"
 #include "kira/evidence/evidence.h"
+#include "kira/evidence/query.h"
 
 namespace kira::evidence {
 
@@ -20,6 +21,15 @@ namespace kira::evidence {
 // counts in both arms, none tagged U; a non-poolable one states its reason;
 // each trial has a DOI, PMID or PMCID; reference CIs contain the estimate.
 StatusOr<EvidenceBase> ParseEvidenceBase(std::string_view json_text);
+
+// `kira evidence list --json`: id, version, outcomes, trials (with counts and
+// tags) and pooled references, as one JSON document (pretty-printed).
+std::string EvidenceListToJson(const EvidenceBase& base);
+
+// `kira meta --json`: the query, included/excluded trials with their 2x2
+// tables and per-study effects, the pooled model (on the analysis scale and,
+// for OR/RR, exponentiated), notes and the published reference figures.
+std::string EvidencePoolToJson(const EvidenceBase& base, const EvidenceQuery& query, const EvidencePool& pool);
 
 }  // namespace kira::evidence
 
