@@ -64,19 +64,19 @@ for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"),
 }
 
 # ---- rma: every tau^2 estimator, z and knha -------------------------------
-fit_row <- function(dsname, measure, method, test) {
+fit_row <- function(dsname, measure, method, test, level = 95) {
   e <- es(dsname, measure)
-  res <- rma(yi, vi, data = e, method = method, test = test, control = ctrl)
+  res <- rma(yi, vi, data = e, method = method, test = test, level = level, control = ctrl)
   pr <- predict(res)
   row <- list(dataset = dsname, measure = measure, method = method, test = test,
-              k = res$k, beta = num(res$beta), se = num(res$se), zval = num(res$zval),
+              level = level, k = res$k, beta = num(res$beta), se = num(res$se), zval = num(res$zval),
               pval = num(res$pval), ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
               tau2 = num(res$tau2), QE = num(res$QE), QEp = num(res$QEp),
               I2 = num(res$I2), H2 = num(res$H2),
               pi_lb = num(pr$pi.lb), pi_ub = num(pr$pi.ub))
   if (!method %in% c("FE")) {
     row$se_tau2 <- num(res$se.tau2)
-    ci <- confint(res, control = ci_ctrl)
+    ci <- confint(res, level = level, control = ci_ctrl)
     row$tau2_lb <- num(ci$random["tau^2", "ci.lb"])
     row$tau2_ub <- num(ci$random["tau^2", "ci.ub"])
     row$I2_lb <- num(ci$random["I^2(%)", "ci.lb"])
@@ -97,6 +97,13 @@ for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"),
       if (m == "FE" && test == "knha") next
       rma_rows[[length(rma_rows) + 1]] <- fit_row(spec[1], spec[2], m, test)
     }
+  }
+}
+
+# A non-default confidence level (90 %) for CIs, PIs and the Q-profile.
+for (m in c("REML", "DL")) {
+  for (test in c("z", "knha")) {
+    rma_rows[[length(rma_rows) + 1]] <- fit_row("bcg", "OR", m, test, level = 90)
   }
 }
 
@@ -166,7 +173,13 @@ for (spec in list(list(mods = c("ablat"), m = "REML", test = "z"),
               ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
               tau2 = num(res$tau2), QM = num(res$QM), QMp = num(res$QMp),
               QE = num(res$QE), QEp = num(res$QEp), I2 = num(res$I2), H2 = num(res$H2))
-  if (spec$m != "FE") row$R2 <- num(res$R2)
+  if (spec$m != "FE") {
+    row$R2 <- num(res$R2)
+    row$se_tau2 <- num(res$se.tau2)
+    ci <- confint(res, control = ci_ctrl)
+    row$tau2_lb <- num(ci$random["tau^2", "ci.lb"])
+    row$tau2_ub <- num(ci$random["tau^2", "ci.ub"])
+  }
   mr_rows[[length(mr_rows) + 1]] <- row
 }
 

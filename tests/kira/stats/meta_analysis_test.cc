@@ -120,6 +120,30 @@ TEST(MetaAnalyze, RescalingEffectsRescalesEstimateAndTauSquared) {
   }
 }
 
+TEST(MetaAnalyze, TauSquaredIsContinuousWhereTruncationAtZeroSwitchesOn) {
+  // Shrinking the spread of yi moves every estimator across its switch to
+  // tau2 = 0 (moment estimators truncate, Fisher scoring hits the boundary);
+  // tau2 must approach 0 continuously, with no jump on either side.
+  const std::vector<double> vi = {0.1, 0.2, 0.05, 0.3, 0.15, 0.08};
+  const std::vector<double> base = {-0.9, 0.4, 0.1, 1.2, -0.3, 0.6};
+  for (Tau2Estimator m : kAllEstimators) {
+    SCOPED_TRACE(std::string(Tau2EstimatorName(m)));
+    double previous = -1;
+    for (int step = 0; step <= 400; ++step) {
+      const double s = 1.0 - step / 400.0;
+      std::vector<double> yi = base;
+      for (double& y : yi) y *= s;
+      KIRA_ASSERT_OK_AND_ASSIGN(MetaAnalysisResult r, MetaAnalyze(yi, vi, With(m)));
+      EXPECT_GE(r.tau2, 0.0);
+      if (previous >= 0) {
+        EXPECT_LT(std::fabs(r.tau2 - previous), 0.02) << "s = " << s;
+      }
+      previous = r.tau2;
+    }
+    EXPECT_EQ(previous, 0.0);
+  }
+}
+
 TEST(MetaAnalyze, WeightsSumToOneHundredPercent) {
   KIRA_ASSERT_OK_AND_ASSIGN(MetaAnalysisResult r, MetaAnalyze(kYi, kVi));
   double sum = 0;

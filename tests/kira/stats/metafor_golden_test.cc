@@ -62,6 +62,7 @@ MetaOptions Options(const json& row) {
   MetaOptions o;
   o.method = *ParseTau2Estimator(row["method"].get<std::string>());
   o.test = *ParseInferenceTest(row["test"].get<std::string>());
+  if (row.contains("level")) o.level = row["level"].get<double>() / 100.0;
   return o;
 }
 
@@ -69,6 +70,7 @@ std::string Label(const json& row) {
   std::string s = row["dataset"].get<std::string>() + "/" + row["measure"].get<std::string>();
   if (row.contains("method")) s += "/" + row["method"].get<std::string>();
   if (row.contains("test")) s += "/" + row["test"].get<std::string>();
+  if (row.contains("level")) s += "/level " + std::to_string(row["level"].get<int>());
   return s;
 }
 
@@ -127,7 +129,7 @@ TEST_P(RmaGolden, PooledEstimateHeterogeneityAndIntervalsMatch) {
       EXPECT_METAFOR(*fit->se_tau2, row["se_tau2"].get<double>());
     }
     if (row.contains("tau2_lb")) {
-      auto ci = QProfileTau2Interval(es.yi, es.vi);
+      auto ci = QProfileTau2Interval(es.yi, es.vi, {}, Options(row).level);
       ASSERT_THAT(ci, IsOk());
       EXPECT_METAFOR(ci->tau2_low, row["tau2_lb"].get<double>());
       EXPECT_METAFOR(ci->tau2_high, row["tau2_ub"].get<double>());
@@ -268,6 +270,16 @@ TEST(MetaforGolden, MetaRegressionMatches) {
     if (row.contains("R2")) {
       ASSERT_TRUE(fit->r2_percent.has_value());
       EXPECT_METAFOR(*fit->r2_percent, row["R2"].get<double>());
+    }
+    if (row.contains("se_tau2")) {
+      ASSERT_TRUE(fit->se_tau2.has_value());
+      EXPECT_METAFOR(*fit->se_tau2, row["se_tau2"].get<double>());
+    }
+    if (row.contains("tau2_lb")) {
+      auto ci = QProfileTau2Interval(es.yi, es.vi, mods);
+      ASSERT_THAT(ci, IsOk());
+      EXPECT_METAFOR(ci->tau2_low, row["tau2_lb"].get<double>());
+      EXPECT_METAFOR(ci->tau2_high, row["tau2_ub"].get<double>());
     }
   }
 }
