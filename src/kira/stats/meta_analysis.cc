@@ -99,6 +99,20 @@ StatusOr<internal::Root> SolveQ(const Design& d, std::span<const double> y,
   return *root;
 }
 
+// Log-likelihood (ML) or restricted log-likelihood (REML) at tau2, up to
+// the constants that cancel in a comparison at fixed k and p.
+double LogLikelihood(const Design& d, std::span<const double> y, std::span<const double> v, double tau2,
+                     bool reml) {
+  std::vector<double> w;
+  FillWeights(v, tau2, w);
+  const WlsFit f = Wls(d, y, w);
+  double sum_log = 0;
+  for (double vi : v) sum_log += std::log(vi + tau2);
+  double ll = -0.5 * sum_log - 0.5 * f.rss;
+  if (reml) ll += 0.5 * std::log(f.a_inv.determinant());  // -1/2 log det(X'WX)
+  return ll;
+}
+
 StatusOr<Tau2Estimate> EstimateTau2(const Design& d, std::span<const double> y,
                                     std::span<const double> v, const MetaOptions& options) {
   const double k = static_cast<double>(d.k);
@@ -207,6 +221,14 @@ StatusOr<Tau2Estimate> EstimateTau2(const Design& d, std::span<const double> y,
       }
       est.tau2 = std::max(0.0, tau2);
       est.iterations = iter;
+      // As metafor (ll0check): Fisher scoring can stop at a local maximum;
+      // if the (restricted) likelihood at tau2 = 0 is higher, use 0.
+      if (options.method != Tau2Estimator::kEmpiricalBayes && est.tau2 > options.tolerance) {
+        const bool reml = options.method == Tau2Estimator::kRestrictedMaximumLikelihood;
+        if (LogLikelihood(d, y, v, 0.0, reml) - LogLikelihood(d, y, v, est.tau2, reml) > options.tolerance) {
+          est.tau2 = 0;
+        }
+      }
       FillWeights(v, est.tau2, w);
       if (options.method == Tau2Estimator::kMaximumLikelihood) {
         double sum_w2 = 0;

@@ -19,6 +19,10 @@
 //   REML restricted maximum likelihood (Fisher scoring from the HE estimate)
 //   EB   empirical Bayes (Morris), Fisher-scoring-type iteration
 //
+// ML and REML then compare the (restricted) likelihood at the estimate with
+// that at tau2 = 0 and take 0 if it is higher, as metafor's ll0check does,
+// since Fisher scoring can stop at a local maximum.
+//
 // Negative moment estimates are truncated at 0, as metafor does. Inference is
 // Wald-type with the normal distribution (test kZ) or with the Hartung-Knapp
 // / Knapp-Hartung adjustment and a t distribution on k - p df
