@@ -13,6 +13,7 @@
 suppressPackageStartupMessages({
   library(metafor)
   library(jsonlite)
+  library(survival)  # Debian r-cran-survival: Kaplan-Meier reference values
 })
 
 args <- commandArgs(trailingOnly = TRUE)
@@ -207,6 +208,24 @@ for (dsname in c("bcg", "zeros")) {
     QE = num(r$QE), QEp = num(r$QEp), I2 = num(r$I2), H2 = num(r$H2))
 }
 
+# ---- registry descriptives: Wilson intervals and Kaplan-Meier ---------------
+# Wilson score interval = prop.test(x, n, correct = FALSE)$conf.int.
+wilson_rows <- list()
+for (xn in list(c(7, 25), c(0, 10), c(10, 10), c(30, 47), c(12, 20), c(537, 1000))) {
+  ci <- prop.test(xn[1], xn[2], correct = FALSE)$conf.int
+  wilson_rows[[length(wilson_rows) + 1]] <- list(x = xn[1], n = xn[2], low = ci[1], high = ci[2])
+}
+km_rows <- list()
+for (ct in c("log", "plain", "log-log")) {
+  s <- survfit(Surv(time, status) ~ 1, data = survival::aml, conf.type = ct)
+  sm <- summary(s)
+  km_rows[[length(km_rows) + 1]] <- list(
+    dataset = "aml", conf_type = ct, time_in = survival::aml$time, status_in = survival::aml$status,
+    time = num(sm$time), n_risk = num(sm$n.risk), n_event = num(sm$n.event), surv = num(sm$surv),
+    std_err = num(sm$std.err), lower = num(sm$lower), upper = num(sm$upper),
+    median = num(summary(s)$table[["median"]]))
+}
+
 fixture <- list(
   provenance = list(
     generator = "scripts/golden/metafor.R",
@@ -214,6 +233,7 @@ fixture <- list(
     metafor_version = as.character(packageVersion("metafor")),
     metadat_version = as.character(packageVersion("metadat")),
     jsonlite_version = as.character(packageVersion("jsonlite")),
+    survival_version = as.character(packageVersion("survival")),
     generated_utc = format(Sys.time(), tz = "UTC", usetz = TRUE),
     rma_control = ctrl,
     confint_control = ci_ctrl,
@@ -233,7 +253,9 @@ fixture <- list(
   trimfill = tf_rows,
   metareg = mr_rows,
   mh = mh_rows,
-  peto = peto_rows)
+  peto = peto_rows,
+  wilson = wilson_rows,
+  kaplan_meier = km_rows)
 
 writeLines(toJSON(fixture, auto_unbox = TRUE, digits = I(15), pretty = TRUE, na = "null"), out)
 cat("wrote", out, "\n")

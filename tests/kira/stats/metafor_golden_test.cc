@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kira/stats/descriptive.h"
 #include "kira/stats/effect_size.h"
 #include "kira/stats/mantel_haenszel.h"
 #include "kira/stats/meta_analysis.h"
@@ -314,6 +315,49 @@ TEST(MetaforGolden, PetoMatches) {
     auto r = PetoOddsRatio(Tables(row["dataset"]));
     ASSERT_THAT(r, IsOk());
     ExpectTablePooling(*r, row);
+  }
+}
+
+TEST(RGolden, WilsonIntervalMatchesPropTest) {
+  for (const json& row : MetaforFixture()["wilson"]) {
+    SCOPED_TRACE(row.dump());
+    auto ci = WilsonInterval(row["x"].get<double>(), row["n"].get<double>());
+    ASSERT_THAT(ci, IsOk());
+    EXPECT_METAFOR(ci->low, row["low"].get<double>());
+    EXPECT_METAFOR(ci->high, row["high"].get<double>());
+  }
+}
+
+TEST(RGolden, KaplanMeierMatchesSurvfit) {
+  for (const json& row : MetaforFixture()["kaplan_meier"]) {
+    const std::string ct = row["conf_type"].get<std::string>();
+    SCOPED_TRACE(ct);
+    const auto t_in = AsVector(row["time_in"]), s_in = AsVector(row["status_in"]);
+    std::vector<SurvivalObservation> obs;
+    for (std::size_t i = 0; i < t_in.size(); ++i) obs.push_back({t_in[i], s_in[i] == 1});
+    const KaplanMeierInterval type = ct == "plain" ? KaplanMeierInterval::kPlain
+                                     : ct == "log" ? KaplanMeierInterval::kLog
+                                                   : KaplanMeierInterval::kLogLog;
+    auto km = KaplanMeier(obs, 0.95, type);
+    ASSERT_THAT(km, IsOk());
+    const auto time = AsVector(row["time"]), risk = AsVector(row["n_risk"]), ev = AsVector(row["n_event"]),
+               surv = AsVector(row["surv"]), se = AsVector(row["std_err"]), lo = AsVector(row["lower"]),
+               hi = AsVector(row["upper"]);
+    ASSERT_EQ(km->steps.size(), time.size());
+    for (std::size_t i = 0; i < time.size(); ++i) {
+      SCOPED_TRACE("step " + std::to_string(i));
+      const KaplanMeierStep& s = km->steps[i];
+      EXPECT_EQ(s.time, time[i]);
+      EXPECT_EQ(s.at_risk, static_cast<int>(risk[i]));
+      EXPECT_EQ(s.events, static_cast<int>(ev[i]));
+      EXPECT_METAFOR(s.survival, surv[i]);
+      ASSERT_TRUE(s.std_error.has_value());
+      EXPECT_METAFOR(*s.std_error, se[i]);
+      EXPECT_METAFOR(*s.ci_low, lo[i]);
+      EXPECT_METAFOR(*s.ci_high, hi[i]);
+    }
+    ASSERT_TRUE(km->median_time.has_value());
+    EXPECT_EQ(*km->median_time, row["median"].get<double>());
   }
 }
 
