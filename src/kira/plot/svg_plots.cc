@@ -164,13 +164,42 @@ StatusOr<std::string> ForestPlotSvg(const ForestPlotSpec& spec) {
     if (!(*s.pi_low <= s.estimate && s.estimate <= *s.pi_high)) {
       return InvalidArgumentError("summary.pi_low: the prediction interval must contain the estimate");
     }
-    lo = std::min(lo, *s.pi_low);
-    hi = std::max(hi, *s.pi_high);
   }
-  lo = std::min(lo, s.ci_low);
-  hi = std::max(hi, s.ci_high);
-
+  // The axis covers the study intervals and the pooled estimate; a pooled CI
+  // or PI much wider than that (e.g. Hartung-Knapp with k = 2) would squeeze
+  // every study into a few pixels, so it may extend the axis by at most the
+  // studies' own span on each side and is drawn clipped, with an arrow.
+  lo = std::min(lo, s.estimate);
+  hi = std::max(hi, s.estimate);
+  const double span = std::max(hi - lo, 1e-9);
+  const double floor_lo = lo - span, ceil_hi = hi + span;
+  auto extend = [&](double v) {
+    lo = std::min(lo, std::max(v, floor_lo));
+    hi = std::max(hi, std::min(v, ceil_hi));
+  };
+  extend(s.ci_low);
+  extend(s.ci_high);
+  if (s.pi_low) {
+    extend(*s.pi_low);
+    extend(*s.pi_high);
+  }
   const Axis axis = MakeAxis(lo, hi, kPlotLeft, kPlotRight);
+  // x position clamped to the axis, and an arrowhead where a value is beyond it.
+  auto clamped_x = [&](double v) { return axis.X(std::clamp(v, axis.lo, axis.hi)); };
+  auto arrows = [&](double from, double to, double y) {
+    std::string out;
+    if (from < axis.lo) {
+      const double x = axis.X(axis.lo);
+      out += "<polygon class=\"clipped\" points=\"" + Coord(x) + "," + Coord(y) + " " + Coord(x + 6) + "," +
+             Coord(y - 4) + " " + Coord(x + 6) + "," + Coord(y + 4) + "\" fill=\"#c00000\"/>\n";
+    }
+    if (to > axis.hi) {
+      const double x = axis.X(axis.hi);
+      out += "<polygon class=\"clipped\" points=\"" + Coord(x) + "," + Coord(y) + " " + Coord(x - 6) + "," +
+             Coord(y - 4) + " " + Coord(x - 6) + "," + Coord(y + 4) + "\" fill=\"#c00000\"/>\n";
+    }
+    return out;
+  };
   const std::size_t n = spec.rows.size();
   const double summary_y = kTop + kRowHeight * (static_cast<double>(n) + 1);
   const double pi_y = summary_y + kRowHeight;
@@ -206,16 +235,16 @@ StatusOr<std::string> ForestPlotSvg(const ForestPlotSpec& spec) {
   const double dy = 7;
   os << "<g class=\"summary\">\n"
      << "<text x=\"10\" y=\"" << Coord(summary_y + 4) << "\" font-weight=\"bold\">" << XmlEscape(s.label) << "</text>\n"
-     << "<polygon class=\"diamond\" points=\"" << Coord(axis.X(s.ci_low)) << "," << Coord(summary_y) << " "
-     << Coord(axis.X(s.estimate)) << "," << Coord(summary_y - dy) << " " << Coord(axis.X(s.ci_high)) << ","
+     << "<polygon class=\"diamond\" points=\"" << Coord(clamped_x(s.ci_low)) << "," << Coord(summary_y) << " "
+     << Coord(axis.X(s.estimate)) << "," << Coord(summary_y - dy) << " " << Coord(clamped_x(s.ci_high)) << ","
      << Coord(summary_y) << " " << Coord(axis.X(s.estimate)) << "," << Coord(summary_y + dy)
-     << "\" fill=\"#c00000\"/>\n"
+     << "\" fill=\"#c00000\"/>\n" << arrows(s.ci_low, s.ci_high, summary_y)
      << "<text x=\"" << Coord(kTextColumn) << "\" y=\"" << Coord(summary_y + 4) << "\" font-weight=\"bold\">"
      << IntervalText(s.estimate, s.ci_low, s.ci_high, spec.exponentiate) << "</text>\n";
   if (s.pi_low) {
-    os << "<line class=\"prediction-interval\" x1=\"" << Coord(axis.X(*s.pi_low)) << "\" y1=\"" << Coord(pi_y)
-       << "\" x2=\"" << Coord(axis.X(*s.pi_high)) << "\" y2=\"" << Coord(pi_y)
-       << "\" stroke=\"#c00000\" stroke-width=\"2\"/>\n"
+    os << "<line class=\"prediction-interval\" x1=\"" << Coord(clamped_x(*s.pi_low)) << "\" y1=\"" << Coord(pi_y)
+       << "\" x2=\"" << Coord(clamped_x(*s.pi_high)) << "\" y2=\"" << Coord(pi_y)
+       << "\" stroke=\"#c00000\" stroke-width=\"2\"/>\n" << arrows(*s.pi_low, *s.pi_high, pi_y)
        << "<text x=\"10\" y=\"" << Coord(pi_y + 4) << "\">Prediction interval</text>\n"
        << "<text x=\"" << Coord(kTextColumn) << "\" y=\"" << Coord(pi_y + 4) << "\">["
        << Num(spec.exponentiate ? std::exp(*s.pi_low) : *s.pi_low, 2) << ", "

@@ -105,6 +105,19 @@ TEST(ForestPlotSvg, ShowsNaturalScaleNumbersWhenExponentiated) {
   EXPECT_THAT(*svg, HasSubstr("4.57 [1.65, 12.18]"));
 }
 
+TEST(ForestPlotSvg, AVeryWidePooledIntervalIsClippedWithArrowsNotSqueezingTheStudies) {
+  ForestPlotSpec spec = ThreeStudies();
+  spec.summary.pi_low = -50;
+  spec.summary.pi_high = 50;
+
+  auto svg = ForestPlotSvg(spec);
+
+  ASSERT_TRUE(svg.ok());
+  EXPECT_EQ(XmlProblem(*svg), "");
+  EXPECT_EQ(Count(*svg, "<polygon class=\"clipped\""), 2u);
+  EXPECT_EQ(Count(*svg, "class=\"prediction-interval\""), 1u);
+}
+
 TEST(ForestPlotSvg, NoPredictionIntervalMeansNoLine) {
   ForestPlotSpec spec = ThreeStudies();
   spec.summary.pi_low.reset();
