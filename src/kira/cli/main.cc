@@ -8,6 +8,7 @@
 #include "kira/cli/advisor_commands.h"
 #include "kira/cli/common.h"
 #include "kira/cli/pk_command.h"
+#include "kira/cli/evidence_command.h"
 
 int main(int argc, char** argv) {
   kira::cli::Context ctx;
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
   kira::cli::AddPlanCommand(app, ctx);
   kira::cli::AddMonitorCommand(app, ctx);
   kira::cli::AddDischargeCommand(app, ctx);
+  kira::cli::AddEvidenceCommands(app, ctx);
 
   // Name an unknown command instead of CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
