@@ -5,7 +5,10 @@
 #include <iostream>
 
 #include "kira/cli/advisor_basic_commands.h"
+#include "kira/cli/advisor_commands.h"
 #include "kira/cli/common.h"
+#include "kira/cli/pk_command.h"
+#include "kira/cli/evidence_command.h"
 #include "kira/cli/registry_commands.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +25,12 @@ int main(int argc, char** argv) {
   kira::cli::AddScreenCommand(app, ctx);
   kira::cli::AddDoseCommand(app, ctx);
   kira::cli::AddGuidelineCommand(app, ctx);
+  kira::cli::AddPkCommand(app, ctx);
+  kira::cli::AddScoreCommand(app, ctx);
+  kira::cli::AddPlanCommand(app, ctx);
+  kira::cli::AddMonitorCommand(app, ctx);
+  kira::cli::AddDischargeCommand(app, ctx);
+  kira::cli::AddEvidenceCommands(app, ctx);
   kira::cli::AddDemoCommand(app, ctx);
   kira::cli::AddImportCommand(app, ctx);
   kira::cli::AddExportCommand(app, ctx);

@@ -7,6 +7,7 @@
 
 #include "kira/rules/facts.h"
 #include "kira/rules/internal/format.h"
+#include "kira/rules/pk_check.h"
 
 namespace kira::rules {
 
@@ -276,6 +277,21 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   d.inputs_used.push_back({"given_today_mg", Num(u::ToMg(req.given_today), 2)});
   CheckRange(proto->day.mg_per_kg, r.day_total / r.dosing_weight, proto->id, "day", "mg_per_kg", "mg/kg", show3, &fs);
   CheckRange(proto->day.total_mg, r.day_total, proto->id, "day", "total_mg", "mg", show2, &fs);
+
+  // 5b. Predicted plasma concentration against the protocol's intended band
+  //     (pk_check.h, issue 7). Band-less and esketamine protocols are skipped.
+  if (PkCheckApplies(*proto)) {
+    PkRequest pk_request;
+    pk_request.model = req.pk_model;
+    pk_request.details = false;
+    StatusOr<PkPrediction> pk = PredictForDose(*proto, patient, r, pk_request);
+    if (!pk.ok()) return pk.status();
+    fs.push_back(std::move(pk->finding));
+    d.inputs_used.push_back({"pk_model", std::string(pk->model.name)});
+    d.inputs_used.push_back({"pk_predicted_peak_ng_per_ml",
+                             Num(u::ToNgPerMl(pk->analysis.peak.concentration), 0) + " at " +
+                                 Num(u::ToMinutes(pk->analysis.peak.time), 1) + " min"});
+  }
 
   // 6. Outcome and override.
   std::stable_sort(fs.begin(), fs.end(), [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
