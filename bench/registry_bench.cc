@@ -131,6 +131,18 @@ void StoreBatch(storage::Store& store, int batch) {
   Check((*tx)->Commit());
 }
 
+void RegistryBatch(storage::Store& store, int batch) {
+  static registry::SystemClock clock;
+  registry::SessionRecorder rec(&store, &clock, Accept());
+  Check(registry::RunInUnitOfWork(store, clock, "u1", [&](registry::UnitOfWork& uow) -> Status {
+    for (int i = 0; i < batch; ++i) {
+      KIRA_ASSIGN_OR_RETURN(auto r, rec.RecordIn(uow, {MakeSession(g_id++), "u1", std::nullopt}));
+      (void)r;
+    }
+    return Status::Ok();
+  }));
+}
+
 void BM_Store_Sqlite(benchmark::State& state) {
   auto& f = SqliteFixture::Get();
   const int batch = static_cast<int>(state.range(0));
@@ -230,18 +242,6 @@ void RegistryLoop(benchmark::State& state, storage::Store& store) {
     }));
   }
   state.SetItemsProcessed(state.iterations() * batch);
-}
-
-void RegistryBatch(storage::Store& store, int batch) {
-  static registry::SystemClock clock;
-  registry::SessionRecorder rec(&store, &clock, Accept());
-  Check(registry::RunInUnitOfWork(store, clock, "u1", [&](registry::UnitOfWork& uow) -> Status {
-    for (int i = 0; i < batch; ++i) {
-      KIRA_ASSIGN_OR_RETURN(auto r, rec.RecordIn(uow, {MakeSession(g_id++), "u1", std::nullopt}));
-      (void)r;
-    }
-    return Status::Ok();
-  }));
 }
 
 void BM_Registry_Sqlite(benchmark::State& state) { RegistryLoop(state, *SqliteFixture::Get().store); }
