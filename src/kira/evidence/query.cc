@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -21,6 +22,8 @@ bool ComparatorMatches(const std::string& comparator, const std::optional<std::s
 }
 
 }  // namespace
+
+double InverseLogit(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 std::string TrialLabel(const std::string& trial_id) {
   std::string out = trial_id;
@@ -105,6 +108,16 @@ StatusOr<EvidencePool> PoolEvidence(const EvidenceBase& base, const EvidenceQuer
   auto result = stats::MetaAnalyze(pool.effects.yi, pool.effects.vi, options);
   if (!result.ok()) return result.status().WithContext("pooling " + query.outcome);
   pool.result = std::move(result).value();
+
+  std::vector<stats::Proportion> arms;
+  for (const IncludedTrial& i : pool.included) {
+    arms.push_back({i.table.events_treated, i.table.events_treated + i.table.non_events_treated});
+  }
+  auto arm_effects = stats::EffectSizesFromProportions(arms, stats::EffectMeasure::kLogitProportion);
+  if (!arm_effects.ok()) return arm_effects.status().WithContext("pooling ketamine-arm rates");
+  auto arm_fit = stats::MetaAnalyze(arm_effects->yi, arm_effects->vi, options);
+  if (!arm_fit.ok()) return arm_fit.status().WithContext("pooling ketamine-arm rates");
+  pool.ketamine_arm_logit = std::move(arm_fit).value();
   return pool;
 }
 
