@@ -266,6 +266,9 @@ Status ValidateStudies(std::string_view fn, std::span<const double> yi, std::spa
   if (static_cast<int>(options.method) < 0 || static_cast<int>(options.method) > 8) {
     return InvalidArgumentError(ArgName(fn, "options.method") + ": unknown estimator");
   }
+  if (options.test != InferenceTest::kZ && options.test != InferenceTest::kKnappHartung) {
+    return InvalidArgumentError(ArgName(fn, "options.test") + ": unknown test");
+  }
   return Status::Ok();
 }
 
