@@ -18,6 +18,7 @@
 #include "kira/stats/distributions.h"
 #include "kira/stats/effect_size.h"
 #include "kira/stats/meta_analysis.h"
+#include "kira/stats/publication_bias.h"
 
 namespace kira::cli {
 namespace {
@@ -170,6 +171,39 @@ StatusOr<std::string> ForestSvg(const evidence::EvidenceQuery& q, const evidence
   return plot::ForestPlotSvg(spec);
 }
 
+// Funnel plot of the pooled trials; with k >= 3 the trim-and-fill imputed
+// studies are drawn hollow and the adjusted estimate is the centre line.
+StatusOr<std::string> FunnelSvg(const evidence::EvidenceQuery& q, const evidence::EvidencePool& pool) {
+  if (!pool.result) return FailedPreconditionError("--funnel: no pooled estimate to plot");
+  plot::FunnelPlotSpec spec;
+  spec.title = "Funnel plot: " + pool.outcome.id;
+  spec.effect_label = stats::IsLogScale(q.measure) ? "log " + std::string(stats::EffectMeasureName(q.measure))
+                                                   : std::string(stats::EffectMeasureName(q.measure));
+  spec.pooled_estimate = pool.result->pooled().estimate;
+  for (std::size_t i = 0; i < pool.effects.yi.size(); ++i) {
+    spec.points.push_back({pool.effects.yi[i], std::sqrt(pool.effects.vi[i]), false});
+  }
+  if (pool.effects.yi.size() >= 3) {
+    stats::MetaOptions o = q.options;
+    o.test = stats::InferenceTest::kZ;
+    auto tf = stats::TrimAndFill(pool.effects.yi, pool.effects.vi, o);
+    if (tf.ok()) {
+      for (std::size_t i = 0; i < tf->filled_yi.size(); ++i) {
+        spec.points.push_back({tf->filled_yi[i], std::sqrt(tf->filled_vi[i]), true});
+      }
+    }
+  }
+  return plot::FunnelPlotSvg(spec);
+}
+
+Status WriteFile(const std::string& option, const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  out.close();
+  if (!out) return InvalidArgumentError(option + ": cannot write '" + path + "'");
+  return Status::Ok();
+}
+
 struct MetaArgs {
   std::string evidence_path;
   std::string outcome;
@@ -181,6 +215,7 @@ struct MetaArgs {
   bool include_crossover = false;
   bool verified_only = false;
   std::string svg;
+  std::string funnel;
   std::string clinic;  // "responders/n", e.g. "45/100"
   bool json = false;
 };
@@ -266,10 +301,11 @@ Status RunMeta(Context& ctx, const MetaArgs& a) {
   }
   if (!a.svg.empty()) {
     KIRA_ASSIGN_OR_RETURN(std::string svg, ForestSvg(q, *pool));
-    std::ofstream out(a.svg, std::ios::binary);
-    out << svg;
-    out.close();
-    if (!out) return InvalidArgumentError("--svg: cannot write '" + a.svg + "'");
+    KIRA_RETURN_IF_ERROR(WriteFile("--svg", a.svg, svg));
+  }
+  if (!a.funnel.empty()) {
+    KIRA_ASSIGN_OR_RETURN(std::string svg, FunnelSvg(q, *pool));
+    KIRA_RETURN_IF_ERROR(WriteFile("--funnel", a.funnel, svg));
   }
   if (a.json) {
     std::string doc = evidence::EvidencePoolToJson(base, q, *pool);
@@ -287,6 +323,7 @@ Status RunMeta(Context& ctx, const MetaArgs& a) {
     PrintPool(*ctx.out, base, q, *pool);
     PrintClinicComparison(*ctx.out, *pool, clinic);
     if (!a.svg.empty()) *ctx.out << "\nForest plot written to " << a.svg << "\n";
+    if (!a.funnel.empty()) *ctx.out << "Funnel plot written to " << a.funnel << "\n";
   }
   return Status::Ok();
 }
@@ -322,6 +359,7 @@ void AddEvidenceCommands(CLI::App& app, Context& ctx) {
   meta->add_flag("--include-crossover", a->include_crossover, "Also pool crossover trials (not advised)");
   meta->add_flag("--verified-only", a->verified_only, "Pool only counts tagged V (drop derived and S)");
   meta->add_option("--svg", a->svg, "Write a forest plot (SVG) to this file");
+  meta->add_option("--funnel", a->funnel, "Write a funnel plot (SVG) to this file");
   meta->add_option("--clinic", a->clinic, "Your clinic's responders/n (e.g. 45/100) to show beside the trials' ketamine-arm rate");
   meta->add_flag("--json", a->json, "Machine-readable output");
   meta->add_option("--evidence", a->evidence_path, "Evidence JSON file (default: the one built in)");
