@@ -94,6 +94,19 @@ StatusOr<EvidencePool> PoolEvidence(const EvidenceBase& base, const EvidenceQuer
     return pool;
   }
 
+  {
+    // clinical-reference.md section 9: midazolam- and saline-controlled
+    // trials give different effect sizes; say so when both are pooled.
+    bool midazolam = false, other = false;
+    for (const IncludedTrial& i : pool.included) {
+      (Lower(i.comparator).find("midazolam") != std::string::npos ? midazolam : other) = true;
+    }
+    if (midazolam && other) {
+      pool.notes.push_back(
+          "pools midazolam-controlled with saline/placebo-controlled trials, whose effect sizes differ "
+          "(clinical reference section 9); use --comparator to separate them");
+    }
+  }
   std::vector<stats::TwoByTwoTable> tables;
   for (const IncludedTrial& i : pool.included) tables.push_back(i.table);
   auto effects = stats::EffectSizesFromTables(tables, query.measure);

@@ -119,6 +119,15 @@ TEST(PoolEvidence, SuicidalIdeationIsNeverPooledWithDepressionResponse) {
   }
 }
 
+TEST(PoolEvidence, PoolingMidazolamAndSalineControlledTrialsSaysSo) {
+  EvidenceQuery q;
+  q.outcome = "response-24h";
+
+  KIRA_ASSERT_OK_AND_ASSIGN(EvidencePool pool, PoolEvidence(Bundled(), q));
+
+  EXPECT_THAT(pool.notes, ElementsAre(HasSubstr("midazolam-controlled with saline")));
+}
+
 TEST(PoolEvidence, OneTrialFallsBackToTheZTestWithANote) {
   EvidenceQuery q;
   q.outcome = "response-24h";
