@@ -155,6 +155,17 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   if (r.bmi && *r.bmi >= lib.Number("dosing.obesity_bmi")) {
     const std::string& basis = lib.Text("dosing.obesity_weight_basis");
     u::Kilograms ibw = IdealBodyWeight(lib, patient);
+    // The Devine-style formula is defined from 60 in (152.4 cm) up; below
+    // that it falls steeply and can go negative. There the actual weight is
+    // used and the reason is said.
+    if (basis != "actual" && u::ToCm(*patient.height) < 152.4) {
+      RuleMeta m = SettingMeta(lib, "dosing.ibw_kg_per_inch");
+      fs.push_back(MakeFinding("dose.weight_basis.ibw_not_applicable", Severity::kCaution,
+                               "Height " + Num(u::ToCm(*patient.height), 0) + " cm is below the 152.4 cm from which "
+                               "the ideal-body-weight formula is defined: dosing on actual weight; review the basis.",
+                               m));
+      ibw = actual;
+    }
     if (basis == "ideal" && ibw < actual) {
       r.dosing_weight = ibw;
       r.weight_basis = "ideal";
@@ -285,12 +296,21 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     pk_request.model = req.pk_model;
     pk_request.details = false;
     StatusOr<PkPrediction> pk = PredictForDose(*proto, patient, r, pk_request);
-    if (!pk.ok()) return pk.status();
-    fs.push_back(std::move(pk->finding));
-    d.inputs_used.push_back({"pk_model", std::string(pk->model.name)});
+    if (!pk.ok() && pk.status().code() == StatusCode::kNotFound) return pk.status();  // unknown model name
+    if (!pk.ok()) {
+      // The order itself is checked above; an unpredictable concentration is
+      // said, not silently dropped, and never turns the order into bad input.
+      RuleMeta m{"", "", domain::Evidence::kUnverified, "kira pharmacokinetic check (issue 7)",
+                 "The predicted-peak check could not run for this order."};
+      fs.push_back(MakeFinding("pk.prediction_unavailable", Severity::kCaution,
+                               "No plasma-concentration prediction: " + std::string(pk.status().message()), m));
+    } else {
+      fs.push_back(std::move(pk->finding));
+      d.inputs_used.push_back({"pk_model", std::string(pk->model.name)});
     d.inputs_used.push_back({"pk_predicted_peak_ng_per_ml",
                              Num(u::ToNgPerMl(pk->analysis.peak.concentration), 0) + " at " +
                                  Num(u::ToMinutes(pk->analysis.peak.time), 1) + " min"});
+    }
   }
 
   // 6. Outcome and override.
