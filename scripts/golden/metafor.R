@@ -138,17 +138,19 @@ reg_rows <- list()
 tf_rows <- list()
 for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("normand1999", "SMD"),
                   c("pritz1997", "PLO"))) {
-  for (m in c("FE", "DL", "REML")) {
+  for (mt in list(c("FE", "z"), c("DL", "z"), c("REML", "z"), c("REML", "knha"))) {
+    m <- mt[1]
+    test <- mt[2]
     e <- es(spec[1], spec[2])
-    res <- rma(yi, vi, data = e, method = m, control = ctrl)
+    res <- rma(yi, vi, data = e, method = m, test = test, control = ctrl)
     r <- regtest(res)
     reg_rows[[length(reg_rows) + 1]] <- list(
-      dataset = spec[1], measure = spec[2], method = m, test = "z",
+      dataset = spec[1], measure = spec[2], method = m, test = test,
       zval = num(r$zval), pval = num(r$pval), est = num(r$est),
       ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub))
     tf <- trimfill(res, control = ctrl)
     tf_rows[[length(tf_rows) + 1]] <- list(
-      dataset = spec[1], measure = spec[2], method = m, test = "z",
+      dataset = spec[1], measure = spec[2], method = m, test = test,
       k0 = tf$k0, side = tf$side, se_k0 = num(tf$se.k0), k = tf$k,
       beta = num(tf$beta), se = num(tf$se), ci_lb = num(tf$ci.lb), ci_ub = num(tf$ci.ub),
       pval = num(tf$pval), tau2 = num(tf$tau2), QE = num(tf$QE),

@@ -107,4 +107,34 @@ std::string PkPredictionToJson(const rules::DoseResult& dose, const rules::PkPre
   return j.dump(indent);
 }
 
+std::string TargetPlanToJson(const rules::TargetPlan& t, u::NanogramsPerMillilitre target, int indent) {
+  const pk::TargetControlPlan& p = t.plan;
+  Json j;
+  j["target_ng_per_ml"] = u::ToNgPerMl(target);
+  j["model"] = std::string(t.model.name);
+  j["model_evidence"] = std::string(pk::EvidenceTag(t.model.evidence));
+  j["rate_cap"] = t.rate_cap_source;
+  j["total_cap"] = t.total_cap_source.empty() ? Json(nullptr) : Json(t.total_cap_source);
+  Json steps = Json::array();
+  for (const pk::Infusion& i : p.schedule) {
+    steps.push_back(Json{{"start_min", Round(u::ToMinutes(i.start), 4)},
+                         {"duration_min", Round(u::ToMinutes(i.duration), 4)},
+                         {"rate_mg_per_h", Round(u::ToMgPerH(i.rate), 4)}});
+  }
+  j["schedule"] = steps;
+  j["time_to_target_min"] = OptMinutes(p.time_to_target);
+  j["loading_dose_mg"] = Round(u::ToMg(p.loading_dose), 3);
+  j["maintenance_rate_steady_state_mg_per_kg_per_h"] = Round(u::ToMgPerKgPerH(p.maintenance_rate_steady_state), 4);
+  j["final_rate_mg_per_kg_per_h"] = Round(u::ToMgPerKgPerH(p.final_rate), 4);
+  j["central_volume_bolus_mg"] = Round(u::ToMg(p.central_volume_bolus), 3);
+  j["total_dose_mg"] = Round(u::ToMg(p.total_dose), 3);
+  j["concentration_at_end_ng_per_ml"] = Round(u::ToNgPerMl(p.concentration_at_end), 2);
+  j["rate_cap_binding"] = p.rate_cap_binding;
+  j["rate_cap_prevents_holding"] = p.rate_cap_prevents_holding;
+  j["target_lost"] = p.target_lost;
+  j["total_cap_reached_at_min"] = OptMinutes(p.total_cap_reached_at);
+  j["notes"] = p.notes;
+  return j.dump(indent);
+}
+
 }  // namespace kira::api

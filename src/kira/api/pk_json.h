@@ -15,6 +15,9 @@ namespace kira::api {
 std::string PkPredictionToJson(const rules::DoseResult& dose, const rules::PkPrediction& prediction,
                                const std::vector<rules::PkPrediction>& comparison, int indent = 2);
 
+// `kira pk --target-ng-per-ml --json`: the schedule, caps and notes.
+std::string TargetPlanToJson(const rules::TargetPlan& plan, units::NanogramsPerMillilitre target, int indent = 2);
+
 }  // namespace kira::api
 
 #endif  // KIRA_API_PK_JSON_H_

@@ -14,9 +14,11 @@
 #include "kira/evidence/evidence_json.h"
 #include "kira/evidence/query.h"
 #include "kira/plot/svg_plots.h"
+#include "kira/stats/descriptive.h"
 #include "kira/stats/distributions.h"
 #include "kira/stats/effect_size.h"
 #include "kira/stats/meta_analysis.h"
+#include "kira/stats/publication_bias.h"
 
 namespace kira::cli {
 namespace {
@@ -169,6 +171,39 @@ StatusOr<std::string> ForestSvg(const evidence::EvidenceQuery& q, const evidence
   return plot::ForestPlotSvg(spec);
 }
 
+// Funnel plot of the pooled trials; with k >= 3 the trim-and-fill imputed
+// studies are drawn hollow and the adjusted estimate is the centre line.
+StatusOr<std::string> FunnelSvg(const evidence::EvidenceQuery& q, const evidence::EvidencePool& pool) {
+  if (!pool.result) return FailedPreconditionError("--funnel: no pooled estimate to plot");
+  plot::FunnelPlotSpec spec;
+  spec.title = "Funnel plot: " + pool.outcome.id;
+  spec.effect_label = stats::IsLogScale(q.measure) ? "log " + std::string(stats::EffectMeasureName(q.measure))
+                                                   : std::string(stats::EffectMeasureName(q.measure));
+  spec.pooled_estimate = pool.result->pooled().estimate;
+  for (std::size_t i = 0; i < pool.effects.yi.size(); ++i) {
+    spec.points.push_back({pool.effects.yi[i], std::sqrt(pool.effects.vi[i]), false});
+  }
+  if (pool.effects.yi.size() >= 3) {
+    stats::MetaOptions o = q.options;
+    o.test = stats::InferenceTest::kZ;
+    auto tf = stats::TrimAndFill(pool.effects.yi, pool.effects.vi, o);
+    if (tf.ok()) {
+      for (std::size_t i = 0; i < tf->filled_yi.size(); ++i) {
+        spec.points.push_back({tf->filled_yi[i], std::sqrt(tf->filled_vi[i]), true});
+      }
+    }
+  }
+  return plot::FunnelPlotSvg(spec);
+}
+
+Status WriteFile(const std::string& option, const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  out.close();
+  if (!out) return InvalidArgumentError(option + ": cannot write '" + path + "'");
+  return Status::Ok();
+}
+
 struct MetaArgs {
   std::string evidence_path;
   std::string outcome;
@@ -180,10 +215,66 @@ struct MetaArgs {
   bool include_crossover = false;
   bool verified_only = false;
   std::string svg;
+  std::string funnel;
+  std::string clinic;  // "responders/n", e.g. "45/100"
   bool json = false;
 };
 
+struct ClinicRate {
+  double responders = 0;
+  double n = 0;
+  stats::ProportionInterval wilson;
+};
+
+// "45/100" -> 45 of 100 with its Wilson interval.
+StatusOr<ClinicRate> ParseClinic(const std::string& text) {
+  const std::size_t slash = text.find('/');
+  auto bad = [&] { return InvalidArgumentError("--clinic: expected responders/n, e.g. 45/100, got '" + text + "'"); };
+  if (slash == std::string::npos) return bad();
+  ClinicRate c;
+  try {
+    std::size_t used = 0;
+    c.responders = std::stod(text.substr(0, slash), &used);
+    if (used != slash) return bad();
+    const std::string rest = text.substr(slash + 1);
+    c.n = std::stod(rest, &used);
+    if (used != rest.size()) return bad();
+  } catch (const std::exception&) {
+    return bad();
+  }
+  if (std::floor(c.responders) != c.responders || std::floor(c.n) != c.n) return bad();
+  auto w = stats::WilsonInterval(c.responders, c.n);
+  if (!w.ok()) return InvalidArgumentError("--clinic: " + std::string(w.status().message()));
+  c.wilson = *w;
+  return c;
+}
+
+void PrintClinicComparison(std::ostream& os, const evidence::EvidencePool& pool, const std::optional<ClinicRate>& clinic) {
+  if (!pool.ketamine_arm_logit) return;
+  const auto& a = *pool.ketamine_arm_logit;
+  auto pct = [](double logit) { return 100.0 * evidence::InverseLogit(logit); };
+  os << fmt::format("\nKetamine-arm rate across these trials (logit, {}): {:.1f} % [{:.1f}, {:.1f}]",
+                    stats::Tau2EstimatorName(a.method), pct(a.pooled().estimate), pct(a.pooled().ci_low),
+                    pct(a.pooled().ci_high));
+  if (a.prediction) os << fmt::format("; prediction interval [{:.1f}, {:.1f}]", pct(a.prediction->low), pct(a.prediction->high));
+  os << "\n";
+  if (clinic) {
+    const bool inside = a.prediction && clinic->wilson.estimate >= evidence::InverseLogit(a.prediction->low) &&
+                        clinic->wilson.estimate <= evidence::InverseLogit(a.prediction->high);
+    os << fmt::format("Your clinic: {:.0f}/{:.0f} = {:.1f} % [{:.1f}, {:.1f}] (Wilson 95 %){}\n", clinic->responders,
+                      clinic->n, 100 * clinic->wilson.estimate, 100 * clinic->wilson.low, 100 * clinic->wilson.high,
+                      a.prediction ? (inside ? ", inside the trials' prediction interval"
+                                             : ", outside the trials' prediction interval")
+                                   : "");
+  }
+}
+
 Status RunMeta(Context& ctx, const MetaArgs& a) {
+  std::optional<ClinicRate> clinic;
+  if (!a.clinic.empty()) {
+    KIRA_ASSIGN_OR_RETURN(ClinicRate c, ParseClinic(a.clinic));
+    clinic = c;
+  }
   evidence::EvidenceQuery q;
   q.outcome = a.outcome;
   if (!a.route.empty()) q.route = a.route;
@@ -210,16 +301,29 @@ Status RunMeta(Context& ctx, const MetaArgs& a) {
   }
   if (!a.svg.empty()) {
     KIRA_ASSIGN_OR_RETURN(std::string svg, ForestSvg(q, *pool));
-    std::ofstream out(a.svg, std::ios::binary);
-    out << svg;
-    out.close();
-    if (!out) return InvalidArgumentError("--svg: cannot write '" + a.svg + "'");
+    KIRA_RETURN_IF_ERROR(WriteFile("--svg", a.svg, svg));
+  }
+  if (!a.funnel.empty()) {
+    KIRA_ASSIGN_OR_RETURN(std::string svg, FunnelSvg(q, *pool));
+    KIRA_RETURN_IF_ERROR(WriteFile("--funnel", a.funnel, svg));
   }
   if (a.json) {
-    *ctx.out << evidence::EvidencePoolToJson(base, q, *pool) << "\n";
+    std::string doc = evidence::EvidencePoolToJson(base, q, *pool);
+    if (clinic) {
+      // Append the clinic's own rate without re-parsing: the document is an
+      // object, so replace its closing brace.
+      const std::size_t close = doc.rfind('}');
+      doc = doc.substr(0, close) +
+            fmt::format(",\n  \"clinic\": {{\"responders\": {:.0f}, \"n\": {:.0f}, \"rate\": {}, \"wilson_low\": {}, "
+                        "\"wilson_high\": {}}}\n}}",
+                        clinic->responders, clinic->n, clinic->wilson.estimate, clinic->wilson.low, clinic->wilson.high);
+    }
+    *ctx.out << doc << "\n";
   } else {
     PrintPool(*ctx.out, base, q, *pool);
+    PrintClinicComparison(*ctx.out, *pool, clinic);
     if (!a.svg.empty()) *ctx.out << "\nForest plot written to " << a.svg << "\n";
+    if (!a.funnel.empty()) *ctx.out << "Funnel plot written to " << a.funnel << "\n";
   }
   return Status::Ok();
 }
@@ -255,6 +359,8 @@ void AddEvidenceCommands(CLI::App& app, Context& ctx) {
   meta->add_flag("--include-crossover", a->include_crossover, "Also pool crossover trials (not advised)");
   meta->add_flag("--verified-only", a->verified_only, "Pool only counts tagged V (drop derived and S)");
   meta->add_option("--svg", a->svg, "Write a forest plot (SVG) to this file");
+  meta->add_option("--funnel", a->funnel, "Write a funnel plot (SVG) to this file");
+  meta->add_option("--clinic", a->clinic, "Your clinic's responders/n (e.g. 45/100) to show beside the trials' ketamine-arm rate");
   meta->add_flag("--json", a->json, "Machine-readable output");
   meta->add_option("--evidence", a->evidence_path, "Evidence JSON file (default: the one built in)");
   meta->callback([&ctx, a] {

@@ -14,7 +14,7 @@ struct Context;
 // Registers `evidence list [--json] [--evidence FILE]` and
 // `meta --outcome ID [--route R] [--comparator C] [--method M] [--test T]
 //  [--measure OR|RR|RD] [--include-crossover] [--verified-only] [--svg FILE]
-//  [--json] [--evidence FILE]`. Bad input (unknown outcome, method, test,
+//  [--funnel FILE] [--clinic R/N] [--json] [--evidence FILE]`. Bad input (unknown outcome, method, test,
 // measure; unreadable or invalid evidence file; unwritable --svg path) exits 2
 // with a message naming the option or JSON field.
 void AddEvidenceCommands(CLI::App& app, Context& ctx);

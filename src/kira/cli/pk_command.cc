@@ -28,7 +28,7 @@ namespace u = units;
 
 struct Args {
   std::string patient, protocol, model = std::string(pk::kDefaultModelName), route, svg;
-  std::optional<double> dose_mg, duration_min, ka_per_min, discharge_min, every_h;
+  std::optional<double> dose_mg, duration_min, ka_per_min, discharge_min, every_h, target_ng_per_ml, hold_min;
   int sessions = 1;
   bool json = false;
 };
@@ -111,6 +111,52 @@ void PrintText(std::ostream& os, const Args& a, const guideline::Protocol& proto
   PrintDecision(os, dose.decision);
 }
 
+std::string RateAt(const pk::TargetControlPlan& p, double t_min, double weight_kg) {
+  double rate = 0.0;
+  for (const pk::Infusion& i : p.schedule) {
+    if (u::ToMinutes(i.start) <= t_min && t_min < u::ToMinutes(i.start + i.duration)) rate = u::ToMgPerH(i.rate);
+  }
+  return fmt::format("{:.2f} mg/h ({:.3f} mg/kg/h)", rate, rate / weight_kg);
+}
+
+void RunTargetMode(Context& ctx, const Args& a, const guideline::Protocol& proto, const domain::Patient& patient,
+                   const rules::DoseResult& dose) {
+  const u::Duration hold = a.hold_min ? u::Minutes(*a.hold_min)
+                                      : (proto.duration ? *proto.duration : u::Minutes(40.0));
+  StatusOr<rules::TargetPlan> t = rules::PlanTargetForProtocol(proto, patient, dose.dosing_weight,
+                                                               u::NgPerMl(*a.target_ng_per_ml), hold, a.model);
+  if (!t.ok()) return ctx.BadInput(t.status());
+  const pk::TargetControlPlan& p = t->plan;
+  if (a.json) {
+    *ctx.out << api::TargetPlanToJson(*t, u::NgPerMl(*a.target_ng_per_ml)) << "\n";
+  } else {
+    std::ostream& os = *ctx.out;
+    const double w = u::ToKg(patient.weight.value);
+    os << fmt::format("Target-controlled infusion: {:.0f} ng/mL for {}; protocol {}; patient {} ({:.1f} kg)\n",
+                      *a.target_ng_per_ml, Min(hold), proto.id, patient.id.empty() ? "(no id)" : patient.id, w);
+    os << fmt::format("  Model          {} [{}] {}\n", t->model.display_name, pk::EvidenceTag(t->model.evidence),
+                      t->model.citation);
+    os << fmt::format("  Rate cap       {}\n", t->rate_cap_source);
+    if (!t->total_cap_source.empty()) os << fmt::format("  Total cap      {}\n", t->total_cap_source);
+    if (p.time_to_target) {
+      os << fmt::format("  Time to target {}; loading {:.1f} mg\n", Min(*p.time_to_target), u::ToMg(p.loading_dose));
+    } else {
+      os << "  Time to target not reached within the hold time\n";
+    }
+    const double end = u::ToMinutes(hold);
+    for (double at : {0.0, 2.0, 5.0, 10.0, 20.0, 40.0, 60.0, 120.0, 240.0}) {
+      if (at < end) os << fmt::format("  Rate at {:>5.0f} min {}\n", at, RateAt(p, at, w));
+    }
+    os << fmt::format("  Final rate     {:.3f} mg/kg/h; at steady state target x CL = {:.3f} mg/kg/h\n",
+                      u::ToMgPerKgPerH(p.final_rate), u::ToMgPerKgPerH(p.maintenance_rate_steady_state));
+    os << fmt::format("  Total          {:.1f} mg; {} at the end; {} pump steps\n", u::ToMg(p.total_dose),
+                      Ng(p.concentration_at_end), p.schedule.size());
+    for (const std::string& n : p.notes) os << "  Note           " << n << "\n";
+  }
+  const bool limited = !p.time_to_target || p.target_lost || p.rate_cap_prevents_holding;
+  ctx.exit_code = limited ? kExitDecision : kExitOk;
+}
+
 }  // namespace
 
 void AddPkCommand(CLI::App& app, Context& ctx) {
@@ -133,12 +179,17 @@ void AddPkCommand(CLI::App& app, Context& ctx) {
   cmd->add_option("--sessions", a->sessions, "Plan view: the same dose this many times (see --every-h)")
       ->capture_default_str();
   cmd->add_option("--every-h", a->every_h, "Hours between sessions of the series (default 24)");
+  cmd->add_option("--target-ng-per-ml", a->target_ng_per_ml,
+                  "Target-concentration mode: the pump schedule that reaches and holds this plasma level, capped by "
+                  "the protocol's session limits");
+  cmd->add_option("--hold-min", a->hold_min, "Target mode: how long to hold the target (default: the protocol's duration)");
   cmd->add_option("--svg", a->svg, "Write the concentration curve with the bands shaded to this SVG file");
   cmd->add_flag("--json", a->json, "Machine-readable output");
   cmd->callback([&ctx, a] {
     for (const auto& [flag, v] : {std::pair{"--dose-mg", a->dose_mg}, {"--duration-min", a->duration_min},
                                   {"--ka", a->ka_per_min}, {"--discharge-min", a->discharge_min},
-                                  {"--every-h", a->every_h}}) {
+                                  {"--every-h", a->every_h}, {"--target-ng-per-ml", a->target_ng_per_ml},
+                                  {"--hold-min", a->hold_min}}) {
       if (Status s = CheckPositive(flag, v); !s.ok()) return ctx.BadInput(s);
     }
     StatusOr<const guideline::Library*> lib = ctx.Library();
@@ -157,6 +208,8 @@ void AddPkCommand(CLI::App& app, Context& ctx) {
     req.pk_model = a->model;
     StatusOr<rules::DoseResult> dose = rules::CheckDose(**lib, *patient, req);
     if (!dose.ok()) return ctx.BadInput(dose.status());
+
+    if (a->target_ng_per_ml) return RunTargetMode(ctx, *a, *proto, *patient, *dose);
 
     rules::PkRequest pk_req;
     pk_req.model = a->model;

@@ -514,9 +514,23 @@ std::string EvidencePoolToJson(const EvidenceBase& base, const EvidenceQuery& qu
       }
     }
   }
+  Json arm_rate = nullptr;
+  if (pool.ketamine_arm_logit) {
+    const stats::MetaAnalysisResult& a = *pool.ketamine_arm_logit;
+    arm_rate = Json{{"k", a.k},
+                    {"rate", InverseLogit(a.pooled().estimate)},
+                    {"ci_low", InverseLogit(a.pooled().ci_low)},
+                    {"ci_high", InverseLogit(a.pooled().ci_high)},
+                    {"tau2_logit", a.tau2}};
+    if (a.prediction) {
+      arm_rate["pi_low"] = InverseLogit(a.prediction->low);
+      arm_rate["pi_high"] = InverseLogit(a.prediction->high);
+    }
+  }
   Json refs = Json::array();
   for (const PooledReference& r : pool.references) refs.push_back(ReferenceJson(r));
   Json j{{"evidence", {{"id", base.id}, {"version", base.version}}},
+         {"ketamine_arm_rate", arm_rate},
          {"query", q},
          {"outcome", {{"id", pool.outcome.id}, {"class", OutcomeClassName(pool.outcome.outcome_class)}, {"label", pool.outcome.label}}},
          {"included", included},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -21,6 +22,8 @@ bool ComparatorMatches(const std::string& comparator, const std::optional<std::s
 }
 
 }  // namespace
+
+double InverseLogit(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 std::string TrialLabel(const std::string& trial_id) {
   std::string out = trial_id;
@@ -91,6 +94,19 @@ StatusOr<EvidencePool> PoolEvidence(const EvidenceBase& base, const EvidenceQuer
     return pool;
   }
 
+  {
+    // clinical-reference.md section 9: midazolam- and saline-controlled
+    // trials give different effect sizes; say so when both are pooled.
+    bool midazolam = false, other = false;
+    for (const IncludedTrial& i : pool.included) {
+      (Lower(i.comparator).find("midazolam") != std::string::npos ? midazolam : other) = true;
+    }
+    if (midazolam && other) {
+      pool.notes.push_back(
+          "pools midazolam-controlled with saline/placebo-controlled trials, whose effect sizes differ "
+          "(clinical reference section 9); use --comparator to separate them");
+    }
+  }
   std::vector<stats::TwoByTwoTable> tables;
   for (const IncludedTrial& i : pool.included) tables.push_back(i.table);
   auto effects = stats::EffectSizesFromTables(tables, query.measure);
@@ -105,6 +121,16 @@ StatusOr<EvidencePool> PoolEvidence(const EvidenceBase& base, const EvidenceQuer
   auto result = stats::MetaAnalyze(pool.effects.yi, pool.effects.vi, options);
   if (!result.ok()) return result.status().WithContext("pooling " + query.outcome);
   pool.result = std::move(result).value();
+
+  std::vector<stats::Proportion> arms;
+  for (const IncludedTrial& i : pool.included) {
+    arms.push_back({i.table.events_treated, i.table.events_treated + i.table.non_events_treated});
+  }
+  auto arm_effects = stats::EffectSizesFromProportions(arms, stats::EffectMeasure::kLogitProportion);
+  if (!arm_effects.ok()) return arm_effects.status().WithContext("pooling ketamine-arm rates");
+  auto arm_fit = stats::MetaAnalyze(arm_effects->yi, arm_effects->vi, options);
+  if (!arm_fit.ok()) return arm_fit.status().WithContext("pooling ketamine-arm rates");
+  pool.ketamine_arm_logit = std::move(arm_fit).value();
   return pool;
 }
 

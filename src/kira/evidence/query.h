@@ -58,6 +58,10 @@ struct EvidencePool {
   stats::EffectSizes effects;           // one per included trial
   // Absent when no trial could be pooled.
   std::optional<stats::MetaAnalysisResult> result;
+  // The ketamine arms' response rates pooled on the logit scale (PLO, same
+  // estimator and test), for a clinic to compare its own rate with; absent
+  // when no trial could be pooled. Back-transform with InverseLogit.
+  std::optional<stats::MetaAnalysisResult> ketamine_arm_logit;
   // Published pooled figures for the same outcome (and comparator, if given).
   std::vector<PooledReference> references;
   // Decisions the query made, e.g. falling back from Knapp-Hartung to z.
@@ -70,6 +74,9 @@ struct EvidencePool {
 // kira::stats pass through with context. With one included trial and
 // Knapp-Hartung requested, the z test is used and a note says so.
 StatusOr<EvidencePool> PoolEvidence(const EvidenceBase& base, const EvidenceQuery& query);
+
+// 1 / (1 + exp(-x)).
+double InverseLogit(double x);
 
 // "Murrough 2013" from "murrough-2013".
 std::string TrialLabel(const std::string& trial_id);

@@ -391,4 +391,78 @@ StatusOr<std::string> KaplanMeierSvg(const KaplanMeierSpec& spec) {
   return os.str();
 }
 
+StatusOr<std::string> TrajectoryPlotSvg(const TrajectoryPlotSpec& spec) {
+  if (spec.series.empty()) return InvalidArgumentError("series: at least one series is required");
+  double t_lo = 0, t_hi = 0, v_lo = 0, v_hi = 0;
+  bool first = true;
+  for (std::size_t i = 0; i < spec.series.size(); ++i) {
+    const TrajectorySeries& ser = spec.series[i];
+    const std::string field = "series[" + std::to_string(i) + "]";
+    if (ser.points.empty()) return InvalidArgumentError(field + ".points: must not be empty");
+    for (std::size_t j = 0; j < ser.points.size(); ++j) {
+      const std::string pf = field + ".points[" + std::to_string(j) + "]";
+      KIRA_RETURN_IF_ERROR(Finite(pf + ".time", ser.points[j].time));
+      KIRA_RETURN_IF_ERROR(Finite(pf + ".value", ser.points[j].value));
+      if (j > 0 && ser.points[j].time < ser.points[j - 1].time) {
+        return InvalidArgumentError(pf + ".time: must not decrease");
+      }
+      const double t = ser.points[j].time, v = ser.points[j].value;
+      if (first) {
+        t_lo = t_hi = t;
+        v_lo = v_hi = v;
+        first = false;
+      }
+      t_lo = std::min(t_lo, t);
+      t_hi = std::max(t_hi, t);
+      v_lo = std::min(v_lo, v);
+      v_hi = std::max(v_hi, v);
+    }
+  }
+  for (std::size_t i = 0; i < spec.references.size(); ++i) {
+    KIRA_RETURN_IF_ERROR(Finite("references[" + std::to_string(i) + "].value", spec.references[i].value));
+    v_lo = std::min(v_lo, spec.references[i].value);
+    v_hi = std::max(v_hi, spec.references[i].value);
+  }
+  const double left = 80, right = kWidth - 170, top = kTop, bottom = kTop + 300;
+  const Axis tx = MakeAxis(t_lo, t_hi, left, right);
+  const Axis vy = MakeAxis(v_lo, v_hi, 0, 1);
+  auto y_of = [&](double v) { return bottom - (v - vy.lo) / (vy.hi - vy.lo) * (bottom - top); };
+  const double height = bottom + 60;
+  static const char* const kColours[] = {"#1f4e79", "#c00000", "#548235", "#7030a0", "#bf8f00", "#2e75b6"};
+  std::ostringstream os;
+  Header(os, height, spec.title);
+  for (const ReferenceLine& r : spec.references) {
+    os << "<line class=\"reference\" x1=\"" << Coord(left) << "\" y1=\"" << Coord(y_of(r.value)) << "\" x2=\""
+       << Coord(right) << "\" y2=\"" << Coord(y_of(r.value)) << "\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n"
+       << "<text x=\"" << Coord(right + 4) << "\" y=\"" << Coord(y_of(r.value) + 4) << "\" font-size=\"11\">"
+       << XmlEscape(r.label) << "</text>\n";
+  }
+  for (std::size_t i = 0; i < spec.series.size(); ++i) {
+    const TrajectorySeries& ser = spec.series[i];
+    const char* colour = kColours[i % (sizeof kColours / sizeof kColours[0])];
+    std::string pts;
+    for (const TrajectoryPoint& p : ser.points) pts += Coord(tx.X(p.time)) + "," + Coord(y_of(p.value)) + " ";
+    os << "<g class=\"series\" data-label=\"" << XmlEscape(ser.label) << "\">\n"
+       << "<polyline class=\"trajectory\" points=\"" << pts << "\" fill=\"none\" stroke=\"" << colour
+       << "\" stroke-width=\"1.5\"/>\n";
+    for (const TrajectoryPoint& p : ser.points) {
+      os << "<circle cx=\"" << Coord(tx.X(p.time)) << "\" cy=\"" << Coord(y_of(p.value)) << "\" r=\"2.5\" fill=\""
+         << colour << "\"/>\n";
+    }
+    os << "<text x=\"" << Coord(kWidth - 150) << "\" y=\"" << Coord(top + 14 * static_cast<double>(i)) << "\" fill=\""
+       << colour << "\" font-size=\"11\">" << XmlEscape(ser.label) << "</text>\n</g>\n";
+  }
+  DrawAxis(os, tx, bottom, false, spec.time_label);
+  os << "<g class=\"axis\">\n<line x1=\"" << Coord(left) << "\" y1=\"" << Coord(top) << "\" x2=\"" << Coord(left)
+     << "\" y2=\"" << Coord(bottom) << "\" stroke=\"black\"/>\n";
+  for (double t : Ticks(vy, false)) {
+    os << "<text x=\"" << Coord(left - 6) << "\" y=\"" << Coord(y_of(t) + 4) << "\" text-anchor=\"end\">"
+       << Num(t, std::fabs(vy.hi - vy.lo) >= 10 ? 0 : 2) << "</text>\n";
+  }
+  os << "<text x=\"20\" y=\"" << Coord((top + bottom) / 2) << "\" transform=\"rotate(-90 20 "
+     << Coord((top + bottom) / 2) << ")\" text-anchor=\"middle\">" << XmlEscape(spec.value_label) << "</text>\n</g>\n";
+  os << "</svg>\n";
+  return os.str();
+}
+
 }  // namespace kira::plot

@@ -1,4 +1,4 @@
-// Forest, funnel and Kaplan-Meier plots as standalone SVG documents. No I/O:
+// Forest, funnel, Kaplan-Meier and trajectory plots as standalone SVG documents. No I/O:
 // each function returns the SVG text; the CLI or server writes it.
 //
 // Inputs are plain numbers on the analysis scale (e.g. log odds ratios); with
@@ -86,6 +86,37 @@ struct KaplanMeierSpec {
 };
 
 StatusOr<std::string> KaplanMeierSvg(const KaplanMeierSpec& spec);
+
+// Outcome trajectories (e.g. MADRS or PHQ-9 totals over an induction
+// series): one <polyline class="trajectory"> per series, optional horizontal
+// reference lines (<line class="reference">, e.g. a remission cut-off passed
+// in from versioned instrument data, never hard-coded here).
+struct TrajectoryPoint {
+  double time = 0;
+  double value = 0;
+};
+
+struct TrajectorySeries {
+  std::string label;
+  std::vector<TrajectoryPoint> points;  // REQUIRES non-decreasing time
+};
+
+struct ReferenceLine {
+  std::string label;
+  double value = 0;
+};
+
+struct TrajectoryPlotSpec {
+  std::string title;
+  std::string time_label = "Days";
+  std::string value_label = "Score";
+  std::vector<TrajectorySeries> series;
+  std::vector<ReferenceLine> references;
+};
+
+// Errors: kInvalidArgument naming the field (no series, an empty series,
+// non-finite values, decreasing time).
+StatusOr<std::string> TrajectoryPlotSvg(const TrajectoryPlotSpec& spec);
 
 // Escapes &, <, >, " and ' for SVG text and attributes.
 std::string XmlEscape(const std::string& s);

@@ -168,4 +168,46 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
   return out;
 }
 
+StatusOr<TargetPlan> PlanTargetForProtocol(const guideline::Protocol& protocol, const domain::Patient& patient,
+                                           u::Kilograms dosing_weight, u::NanogramsPerMillilitre target,
+                                           u::Duration hold, const std::string& model_name) {
+  if (IsEsketamine(protocol)) {
+    return FailedPreconditionError("protocol '" + protocol.id + "' is esketamine; no racemic-ketamine target mode");
+  }
+  TargetPlan out;
+  KIRA_ASSIGN_OR_RETURN(out.model, pk::FindModel(model_name.empty() ? pk::kDefaultModelName : model_name));
+  KIRA_ASSIGN_OR_RETURN(pk::Model model, pk::Model::Create(out.model, patient.weight.value));
+
+  const auto& rate = protocol.session.mg_per_kg_per_h;
+  const bool rate_soft = rate.soft_max.has_value();
+  if (!rate_soft && !rate.hard_max) {
+    return FailedPreconditionError("protocol '" + protocol.id +
+                                   "' declares no session mg_per_kg_per_h limit to cap a target-controlled infusion");
+  }
+  // The caps are per kg of the dosing weight (as the dose check applies them);
+  // the model uses the actual weight.
+  const double cap_per_dosing_kg = u::ToMgPerKgPerH(rate_soft ? *rate.soft_max : *rate.hard_max);
+  const double actual_kg = u::ToKg(patient.weight.value);
+  pk::TargetControlOptions o{target, hold,
+                             u::MgPerKgPerH(cap_per_dosing_kg * u::ToKg(dosing_weight) / actual_kg), std::nullopt};
+  out.rate_cap_source = std::string("session mg_per_kg_per_h ") + (rate_soft ? "soft_max " : "hard_max ") +
+                        Num(cap_per_dosing_kg, 3) + " mg/kg/h (" + rate.meta.citation + ")";
+  const auto& per_kg = protocol.session.mg_per_kg;
+  const auto& total = protocol.session.total_mg;
+  if (per_kg.soft_max || per_kg.hard_max) {
+    const bool soft = per_kg.soft_max.has_value();
+    const double v = u::ToMgPerKg(soft ? *per_kg.soft_max : *per_kg.hard_max);
+    o.max_total = u::MgPerKg(v) * dosing_weight;
+    out.total_cap_source = std::string("session mg_per_kg ") + (soft ? "soft_max " : "hard_max ") + Num(v, 3) +
+                           " mg/kg x " + Num(u::ToKg(dosing_weight), 1) + " kg (" + per_kg.meta.citation + ")";
+  } else if (total.soft_max || total.hard_max) {
+    const bool soft = total.soft_max.has_value();
+    o.max_total = soft ? *total.soft_max : *total.hard_max;
+    out.total_cap_source = std::string("session total_mg ") + (soft ? "soft_max " : "hard_max ") +
+                           Num(u::ToMg(*o.max_total), 1) + " mg (" + total.meta.citation + ")";
+  }
+  KIRA_ASSIGN_OR_RETURN(out.plan, pk::PlanTargetConcentration(model, o));
+  return out;
+}
+
 }  // namespace kira::rules

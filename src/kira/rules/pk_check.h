@@ -25,6 +25,7 @@
 #include "kira/pk/model.h"
 #include "kira/pk/regimen.h"
 #include "kira/pk/simulate.h"
+#include "kira/pk/tci.h"
 #include "kira/rules/dose.h"
 
 namespace kira::rules {
@@ -70,6 +71,24 @@ struct PkPrediction {
 // malformed absorption parameters or series (named: "sessions", "interval_h").
 StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const domain::Patient& patient,
                                       const DoseResult& dose, const PkRequest& request);
+
+// Target-concentration mode within a protocol's limits (issue 7 part 2): the
+// pump schedule that reaches and holds `target` for `hold`, capped by the
+// protocol's session limits that can be given without an override: the rate
+// cap is mg_per_kg_per_h soft_max (else hard_max), the cumulative cap is
+// mg_per_kg soft_max (else hard_max) x the dosing weight, or total_mg.
+struct TargetPlan {
+  pk::TargetControlPlan plan;
+  pk::ModelParameters model;
+  std::string rate_cap_source;   // "session mg_per_kg_per_h soft_max 1.125 (citation)"
+  std::string total_cap_source;  // "" when the protocol has no cumulative cap
+};
+// Errors: kFailedPrecondition if the protocol has no rate limit or is
+// esketamine; kNotFound for an unknown model; kInvalidArgument from
+// pk::PlanTargetConcentration (named fields).
+StatusOr<TargetPlan> PlanTargetForProtocol(const guideline::Protocol& protocol, const domain::Patient& patient,
+                                           units::Kilograms dosing_weight, units::NanogramsPerMillilitre target,
+                                           units::Duration hold, const std::string& model_name);
 
 // True when PredictForDose applies to `protocol` (a band is declared and the
 // drug is racemic ketamine).

@@ -26,7 +26,7 @@ bool DoubleZero(const TwoByTwoTable& t) {
 }
 
 // Q around `beta` with escalc yi/vi of the non-double-zero tables.
-Heterogeneity TableHeterogeneity(std::span<const TwoByTwoTable> tables, EffectMeasure measure,
+StatusOr<Heterogeneity> TableHeterogeneity(std::span<const TwoByTwoTable> tables, EffectMeasure measure,
                                  double beta) {
   std::vector<TwoByTwoTable> kept;
   for (const TwoByTwoTable& t : tables) {
@@ -35,7 +35,7 @@ Heterogeneity TableHeterogeneity(std::span<const TwoByTwoTable> tables, EffectMe
   Heterogeneity h;
   if (kept.size() <= 1) return h;
   auto es = EffectSizesFromTables(kept, measure);
-  if (!es.ok()) return h;  // cannot happen: kept tables are corrected and valid
+  if (!es.ok()) return es.status().WithContext("heterogeneity");
   double q = 0;
   for (std::size_t i = 0; i < kept.size(); ++i) {
     q += (es->yi[i] - beta) * (es->yi[i] - beta) / es->vi[i];
@@ -123,7 +123,7 @@ StatusOr<TablePoolingResult> MantelHaenszel(std::span<const TwoByTwoTable> table
     r.se = std::sqrt(num / (big_r * big_s));
   }
   FillInference(r, level);
-  r.heterogeneity = TableHeterogeneity(tables, measure, r.estimate);
+  KIRA_ASSIGN_OR_RETURN(r.heterogeneity, TableHeterogeneity(tables, measure, r.estimate));
   return r;
 }
 

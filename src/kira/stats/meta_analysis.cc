@@ -109,7 +109,14 @@ double LogLikelihood(const Design& d, std::span<const double> y, std::span<const
   double sum_log = 0;
   for (double vi : v) sum_log += std::log(vi + tau2);
   double ll = -0.5 * sum_log - 0.5 * f.rss;
-  if (reml) ll += 0.5 * std::log(f.a_inv.determinant());  // -1/2 log det(X'WX)
+  if (reml) {
+    // -1/2 log det(X'WX) = +1/2 log det((X'WX)^-1), summed from the LU
+    // diagonal so a large k cannot underflow the determinant itself.
+    const Eigen::PartialPivLU<Eigen::MatrixXd> lu(f.a_inv);
+    double log_det = 0;
+    for (Eigen::Index i = 0; i < lu.matrixLU().rows(); ++i) log_det += std::log(std::fabs(lu.matrixLU()(i, i)));
+    ll += 0.5 * log_det;
+  }
   return ll;
 }
 
@@ -265,6 +272,9 @@ Status ValidateStudies(std::string_view fn, std::span<const double> yi, std::spa
   }
   if (static_cast<int>(options.method) < 0 || static_cast<int>(options.method) > 8) {
     return InvalidArgumentError(ArgName(fn, "options.method") + ": unknown estimator");
+  }
+  if (options.test != InferenceTest::kZ && options.test != InferenceTest::kKnappHartung) {
+    return InvalidArgumentError(ArgName(fn, "options.test") + ": unknown test");
   }
   return Status::Ok();
 }

@@ -48,7 +48,10 @@ struct TrimAndFillResult {
   std::vector<double> filled_yi;  // the k0 imputed (mirrored) studies
   std::vector<double> filled_vi;
   // The model refitted to the observed plus the filled studies (the observed
-  // studies first); the original model when k0 = 0.
+  // studies first); the original model when k0 = 0. The refit uses
+  // options.test. (metafor 3.8-1 refits with the z test whatever the original
+  // model's test, so under Knapp-Hartung with k0 > 0 its SE, CI and p differ
+  // from ours; estimate, tau2, Q, k0 and the filled studies agree.)
   MetaAnalysisResult adjusted;
 };
 

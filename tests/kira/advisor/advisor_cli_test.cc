@@ -101,7 +101,7 @@ TEST(AdvisorCli, MonitorExampleShowsPauseAndRescue) {
 
   EXPECT_EQ(r.code, 0);
   EXPECT_THAT(r.out, HasSubstr("monitor.sbp.rise_pause"));
-  EXPECT_THAT(r.out, HasSubstr("rescue advice: lorazepam"));
+  EXPECT_THAT(r.out, HasSubstr("rescue advice: clonidine"));
 }
 
 TEST(AdvisorCli, MonitorBadSessionExit2NamesField) {

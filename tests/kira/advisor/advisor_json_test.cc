@@ -117,7 +117,7 @@ TEST(AdvisorJson, ExampleRescueSessionRunsEndToEnd) {
   EXPECT_EQ(m.gate.outcome, "pass");
   EXPECT_EQ(m.decision.outcome, "pause");
   ASSERT_FALSE(m.rescues.empty());
-  EXPECT_EQ(m.rescues[0].outcome, "lorazepam");
+  EXPECT_EQ(m.rescues[0].outcome, "clonidine");
   ASSERT_THAT(d, IsOk());
   EXPECT_EQ(d->outcome, "ready");
   EXPECT_THAT(MonitorResultToJson(m), HasSubstr("\"rule_id\": \"monitor.sbp.rise_pause\""));

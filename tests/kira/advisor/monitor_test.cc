@@ -122,7 +122,7 @@ TEST_F(MonitorTest, GateFailsWhenRescuePlanExcludedByScreening) {
   tl.screening.findings.push_back(testutil::ScreeningFinding("rescue.midazolam.protease_inhibitor"));
 
   EXPECT_TRUE(PreSessionGate(lib_, tl).Has("gate.rescue_plan.excluded"));
-  tl.precheck.rescue_plan = "lorazepam";
+  tl.precheck.rescue_plan = "clonidine";
   EXPECT_EQ(PreSessionGate(lib_, tl).outcome, "pass");
 }
 

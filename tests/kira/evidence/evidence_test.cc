@@ -88,6 +88,20 @@ TEST(PoolEvidence, Response24hIvPoolsTheParallelTrialsWithCountsAndListsTheRest)
   EXPECT_FALSE(pool.references.empty());
 }
 
+TEST(PoolEvidence, KetamineArmRatesArePooledOnTheLogitScaleForClinicComparison) {
+  EvidenceQuery q;
+  q.outcome = "response-24h";
+
+  KIRA_ASSERT_OK_AND_ASSIGN(EvidencePool pool, PoolEvidence(Bundled(), q));
+
+  // metafor 3.8-1: rma(measure = "PLO", xi = c(30, 12), ni = c(47, 20),
+  // method = "REML", test = "knha") -> 0.6267130525 [0.3931552096, 0.8131107788].
+  ASSERT_TRUE(pool.ketamine_arm_logit.has_value());
+  EXPECT_NEAR(InverseLogit(pool.ketamine_arm_logit->pooled().estimate), 0.6267130525, 1e-9);
+  EXPECT_NEAR(InverseLogit(pool.ketamine_arm_logit->pooled().ci_low), 0.3931552096, 1e-9);
+  EXPECT_NEAR(InverseLogit(pool.ketamine_arm_logit->pooled().ci_high), 0.8131107788, 1e-9);
+}
+
 TEST(PoolEvidence, SuicidalIdeationIsNeverPooledWithDepressionResponse) {
   for (const OutcomeDefinition& o : Bundled().outcomes) {
     if (o.outcome_class == OutcomeClass::kDepressionSeverityChange) continue;
@@ -103,6 +117,15 @@ TEST(PoolEvidence, SuicidalIdeationIsNeverPooledWithDepressionResponse) {
       }
     }
   }
+}
+
+TEST(PoolEvidence, PoolingMidazolamAndSalineControlledTrialsSaysSo) {
+  EvidenceQuery q;
+  q.outcome = "response-24h";
+
+  KIRA_ASSERT_OK_AND_ASSIGN(EvidencePool pool, PoolEvidence(Bundled(), q));
+
+  EXPECT_THAT(pool.notes, ElementsAre(HasSubstr("midazolam-controlled with saline")));
 }
 
 TEST(PoolEvidence, OneTrialFallsBackToTheZTestWithANote) {

@@ -141,6 +141,28 @@ TEST(PkCheck, MalformedSeriesIsRejectedNamingTheField) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("interval_h")));
 }
 
+TEST(PkCheck, TargetModeIsCappedByTheProtocolsSoftLimits) {
+  guideline::Protocol p = SubAnaestheticIvProtocol();
+  p.session.mg_per_kg_per_h.soft_max = u::MgPerKgPerH(1.125);
+  p.session.mg_per_kg_per_h.hard_max = u::MgPerKgPerH(2.46);
+  p.session.mg_per_kg.soft_max = u::MgPerKg(0.75);
+
+  KIRA_ASSERT_OK_AND_ASSIGN(TargetPlan t, PlanTargetForProtocol(p, PatientOf(70.0), u::Kg(70.0), u::NgPerMl(200.0),
+                                                                u::Minutes(40.0), "domino"));
+
+  EXPECT_THAT(t.rate_cap_source, HasSubstr("soft_max 1.125"));
+  EXPECT_THAT(t.total_cap_source, HasSubstr("soft_max 0.750 mg/kg x 70.0 kg"));
+  ASSERT_TRUE(t.plan.time_to_target.has_value());
+  for (const pk::Infusion& i : t.plan.schedule) EXPECT_LE(u::ToMgPerH(i.rate), 1.125 * 70.0 * (1 + 1e-12));
+  EXPECT_LE(u::ToMg(t.plan.total_dose), 0.75 * 70.0 + 1e-9);
+}
+
+TEST(PkCheck, TargetModeNeedsARateLimit) {
+  EXPECT_THAT(PlanTargetForProtocol(SubAnaestheticIvProtocol(), PatientOf(70.0), u::Kg(70.0), u::NgPerMl(200.0),
+                                    u::Minutes(40.0), ""),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("mg_per_kg_per_h")));
+}
+
 TEST(PkCheck, EsketamineAndBandlessProtocolsAreNotChecked) {
   guideline::Protocol esk = SubAnaestheticIvProtocol();
   esk.id = "in-esketamine-trd";

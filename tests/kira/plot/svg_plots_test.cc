@@ -196,5 +196,33 @@ TEST(KaplanMeierSvg, RejectsIncreasingSurvival) {
   EXPECT_THAT(KaplanMeierSvg(spec), StatusIs(StatusCode::kInvalidArgument, HasSubstr("points[1].survival")));
 }
 
+TEST(TrajectoryPlotSvg, OnePolylinePerSeriesWithReferenceLines) {
+  TrajectoryPlotSpec spec;
+  spec.title = "MADRS during induction";
+  spec.value_label = "MADRS total";
+  spec.series = {{"patient A", {{0, 32}, {2, 24}, {5, 15}, {12, 9}}},
+                 {"patient B & <C>", {{0, 28}, {3, 27}, {7, 26}}}};
+  spec.references = {{"remission cut-off (from instrument data)", 10}};
+
+  auto svg = TrajectoryPlotSvg(spec);
+
+  ASSERT_TRUE(svg.ok()) << svg.status().ToString();
+  EXPECT_EQ(XmlProblem(*svg), "");
+  EXPECT_EQ(Count(*svg, "<polyline class=\"trajectory\""), 2u);
+  EXPECT_EQ(Count(*svg, "<line class=\"reference\""), 1u);
+  EXPECT_THAT(*svg, HasSubstr("patient B &amp; &lt;C&gt;"));
+}
+
+TEST(TrajectoryPlotSvg, RejectsBadSeriesNamingTheField) {
+  TrajectoryPlotSpec spec;
+  EXPECT_THAT(TrajectoryPlotSvg(spec), StatusIs(StatusCode::kInvalidArgument, HasSubstr("series")));
+  spec.series = {{"a", {{0, 1}, {2, std::numeric_limits<double>::infinity()}}}};
+  EXPECT_THAT(TrajectoryPlotSvg(spec), StatusIs(StatusCode::kInvalidArgument, HasSubstr("series[0].points[1].value")));
+  spec.series = {{"a", {{3, 1}, {2, 2}}}};
+  EXPECT_THAT(TrajectoryPlotSvg(spec), StatusIs(StatusCode::kInvalidArgument, HasSubstr("series[0].points[1].time")));
+  spec.series = {{"a", {}}};
+  EXPECT_THAT(TrajectoryPlotSvg(spec), StatusIs(StatusCode::kInvalidArgument, HasSubstr("series[0].points")));
+}
+
 }  // namespace
 }  // namespace kira::plot

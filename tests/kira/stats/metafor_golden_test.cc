@@ -221,10 +221,17 @@ TEST(MetaforGolden, TrimAndFillMatches) {
     EXPECT_METAFOR(tf->se_k0, row["se_k0"].get<double>());
     EXPECT_EQ(tf->adjusted.k, row["k"].get<int>());
     EXPECT_METAFOR(tf->adjusted.pooled().estimate, row["beta"].get<double>());
-    EXPECT_METAFOR(tf->adjusted.pooled().se, row["se"].get<double>());
-    EXPECT_METAFOR(tf->adjusted.pooled().ci_low, row["ci_lb"].get<double>());
-    EXPECT_METAFOR(tf->adjusted.pooled().ci_high, row["ci_ub"].get<double>());
-    EXPECT_METAFOR(tf->adjusted.pooled().p_value, row["pval"].get<double>());
+    // metafor 3.8-1 refits the filled data without passing `test` on, so with
+    // test = "knha" and k0 > 0 its SE, CI and p are the z-test ones. kira keeps
+    // the requested test (documented in publication_bias.h); only the
+    // test-independent values are compared in that case.
+    const bool metafor_drops_knha = row["test"] == "knha" && row["k0"].get<int>() > 0;
+    if (!metafor_drops_knha) {
+      EXPECT_METAFOR(tf->adjusted.pooled().se, row["se"].get<double>());
+      EXPECT_METAFOR(tf->adjusted.pooled().ci_low, row["ci_lb"].get<double>());
+      EXPECT_METAFOR(tf->adjusted.pooled().ci_high, row["ci_ub"].get<double>());
+      EXPECT_METAFOR(tf->adjusted.pooled().p_value, row["pval"].get<double>());
+    }
     EXPECT_METAFOR(tf->adjusted.tau2, row["tau2"].get<double>());
     EXPECT_METAFOR(tf->adjusted.heterogeneity.q, row["QE"].get<double>());
     const auto fy = AsVector(row["yi_filled"]), fv = AsVector(row["vi_filled"]);
