@@ -19,6 +19,8 @@ struct Accumulator {
   std::int64_t started = 0, with_baseline = 0, completed = 0, returned = 0;
   std::int64_t sessions = 0, administered = 0, cap = 0;
   std::int64_t response[kTimepoints] = {}, remission[kTimepoints] = {}, assessed[kTimepoints] = {};
+  double day_sum[kTimepoints] = {}, total_sum[kTimepoints] = {};
+  double baseline_sum = 0;
   std::vector<std::int64_t> ae;  // per class
   std::vector<stats::SurvivalObservation> relapse;
   // Dose bins: trials[b] administered sessions at mg/kg = b * resolution;
@@ -40,7 +42,10 @@ struct Accumulator {
       response[t] += o.response[t];
       remission[t] += o.remission[t];
       assessed[t] += o.assessed[t];
+      day_sum[t] += o.day_sum[t];
+      total_sum[t] += o.total_sum[t];
     }
+    baseline_sum += o.baseline_sum;
     for (std::size_t c = 0; c < classes; ++c) ae[c] += o.ae[c];
     relapse.insert(relapse.end(), o.relapse.begin(), o.relapse.end());
     if (bin_trials.size() < o.bin_trials.size()) {
@@ -102,13 +107,16 @@ GroupReport Finish(std::string name, const Accumulator& a, const Cohort& cohort,
   g.group = std::move(name);
   g.patients_started = a.started;
   g.patients_with_baseline = a.with_baseline;
+  g.baseline_mean_total = a.with_baseline ? a.baseline_sum / static_cast<double>(a.with_baseline) : 0.0;
   g.series_completion = MakeRate(a.completed, a.started, level);
   g.returned = MakeRate(a.returned, a.completed, level);
   g.sessions = a.sessions;
   g.administered_sessions = a.administered;
   for (int t = 0; t < kTimepoints; ++t) {
+    const double n = static_cast<double>(a.assessed[t]);
     g.outcomes.push_back({static_cast<Timepoint>(t), MakeRate(a.response[t], a.assessed[t], level),
-                          MakeRate(a.remission[t], a.assessed[t], level)});
+                          MakeRate(a.remission[t], a.assessed[t], level), n > 0 ? a.day_sum[t] / n : 0.0,
+                          n > 0 ? a.total_sum[t] / n : 0.0});
   }
   g.relapse.responders = static_cast<std::int64_t>(a.relapse.size());
   if (!a.relapse.empty()) {
@@ -235,6 +243,7 @@ StatusOr<CohortReport> ComputeCohortReport(const Cohort& cohort, const OutcomeRu
     if (base < 0) continue;
     ++a.with_baseline;
     const double b = sc[base].total;
+    a.baseline_sum += b;
 
     std::int64_t at[kTimepoints] = {-1, -1, -1, -1};
     at[0] = Nearest(sc, pt.score_count, first_day, options.h24_low_days, options.h24_high_days, 1.0);
@@ -254,6 +263,8 @@ StatusOr<CohortReport> ComputeCohortReport(const Cohort& cohort, const OutcomeRu
       if (at[t] < 0) continue;
       ++a.assessed[t];
       const double v = sc[at[t]].total;
+      a.day_sum[t] += sc[at[t]].day - first_day;
+      a.total_sum[t] += v;
       if (Responds(rule, b, v)) ++a.response[t];
       if (Remits(rule, v)) ++a.remission[t];
     }

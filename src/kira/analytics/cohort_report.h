@@ -125,6 +125,10 @@ struct TimepointOutcome {
   Timepoint timepoint = Timepoint::k24h;
   Rate response;   // denominator: patients with baseline and a score in the window
   Rate remission;
+  // Means over the `response.denominator` patients assessed (0 when none),
+  // for trajectory plots: day since the first session, and the total.
+  double mean_day = 0;
+  double mean_total = 0;
 };
 
 struct AeIncidence {
@@ -149,6 +153,7 @@ struct GroupReport {
   std::string group;  // "all" for the overall row
   std::int64_t patients_started = 0;
   std::int64_t patients_with_baseline = 0;
+  double baseline_mean_total = 0;  // over patients_with_baseline (0 when none)
   Rate series_completion;  // completed / started
   Rate returned;           // returned / completed
   std::int64_t sessions = 0;

@@ -89,6 +89,9 @@ TEST(CohortReport, CountsEveryRateWithItsDenominatorPerGroup) {
   ExpectRate(a.outcomes[2].response, 1, 1, "a 3m response");
   ExpectRate(a.outcomes[2].remission, 1, 1, "a 3m remission");
   ExpectRate(a.outcomes[3].response, 0, 0, "a 6m response");
+  EXPECT_NEAR(a.baseline_mean_total, (20 + 10) / 2.0, 1e-12);
+  EXPECT_NEAR(a.outcomes[0].mean_total, (12 + 4) / 2.0, 1e-12);
+  EXPECT_NEAR(a.outcomes[0].mean_day, (1 + 1.5) / 2.0, 1e-12);
   ExpectRate(a.adverse_events[0].per_session, 2, 7, "a dissociation");
   ExpectRate(a.adverse_events[1].per_session, 2, 7, "a nausea");
   ExpectRate(a.cap_exceptions, 1, 7, "a cap");
