@@ -160,6 +160,12 @@ StatusOr<analytics::Cohort> LoadCohort(storage::Store& store, const guideline::L
       p.series_length = proto != nullptr && proto->sessions_in_series > 0
                             ? static_cast<std::uint32_t>(proto->sessions_in_series)
                             : 1;
+      if (q.plans != nullptr && proto != nullptr) {
+        const advisor::PlanTemplate* plan = q.plans->TemplateFor(patient_indication[ps.patient], proto->route);
+        if (plan != nullptr && plan->InductionSessions() > 0) {
+          p.series_length = static_cast<std::uint32_t>(plan->InductionSessions());
+        }
+      }
       if (q.dimension == "protocol") group_of[ps.patient] = ps.protocol_id;
       if (q.dimension == "route") group_of[ps.patient] = proto != nullptr ? proto->route : "unknown";
     }

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "kira/advisor/library.h"
 #include "kira/analytics/cohort_report.h"
 #include "kira/base/statusor.h"
 #include "kira/guideline/library.h"
@@ -24,6 +25,10 @@ struct CohortQuery {
   std::string cap_rule_id = "plan.cap.annual";  // override rule id counted as an annual-cap exception
   std::string clinic_id;                        // empty: every clinic in the store
   int page_size = 5000;                         // REQUIRES > 0
+  // Series length: the induction sessions of the advisor plan template for
+  // the patient's indication and first route, when `plans` is given and has
+  // one; otherwise the protocol's sessions_in_series; otherwise 1.
+  const advisor::AdvisorLibrary* plans = nullptr;  // not owned; may be null
 };
 
 // Reads one read-only transaction's snapshot of the registry. Errors:

@@ -69,14 +69,22 @@ double Deviance(std::span<const BinomialRow> rows, double b0, double b1) {
   return 2 * d;
 }
 
-// Maximises the log-likelihood over b0 with b1 fixed (the profile). Newton in
-// one dimension from `b0`; the function is concave, so this converges.
+// Maximises the log-likelihood over b0 with b1 fixed (the profile): Newton in
+// one dimension from `b0`, halving a step that lowers the log-likelihood (the
+// pure Newton step can overshoot far from the optimum, where the fitted
+// probabilities saturate).
 double ProfileIntercept(std::span<const BinomialRow> rows, double b1, double b0) {
+  Sums s = Evaluate(rows, b0, b1);
   for (int i = 0; i < kMaxIterations; ++i) {
-    Sums s = Evaluate(rows, b0, b1);
     if (s.h00 <= 0) break;
-    const double step = s.g0 / s.h00;
+    double step = s.g0 / s.h00;
+    Sums next = Evaluate(rows, b0 + step, b1);
+    for (int k = 0; k < 60 && next.loglik < s.loglik; ++k) {
+      step /= 2;
+      next = Evaluate(rows, b0 + step, b1);
+    }
     b0 += step;
+    s = next;
     if (std::abs(step) < 1e-13 * (1 + std::abs(b0))) break;
   }
   return b0;
@@ -166,8 +174,12 @@ StatusOr<LogisticFit> FitLogistic(std::span<const BinomialRow> rows, double leve
   // the Wald SE until the bracket holds, then solve with Brent.
   const double target = ChiSquareQuantile(level, 1.0);
   const double se = fit.slope.std_error;
+  // Start each profile fit where the linear predictor at the information-
+  // weighted mean dose is unchanged: intercept and slope are strongly
+  // correlated when the doses sit far from 0.
+  const double x_bar = s.h01 / s.h00;
   auto excess = [&](double slope) {
-    const double b0_hat = ProfileIntercept(rows, slope, b0);
+    const double b0_hat = ProfileIntercept(rows, slope, b0 + (b1 - slope) * x_bar);
     return Deviance(rows, b0_hat, slope) - dev - target;
   };
   for (int side : {-1, 1}) {
