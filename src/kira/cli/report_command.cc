@@ -200,6 +200,11 @@ Status RunReport(Context& ctx, const ReportArgs& a) {
   }
   KIRA_ASSIGN_OR_RETURN(analytics::OutcomeRule rule, RuleFor(a.instrument));
   KIRA_ASSIGN_OR_RETURN(const guideline::Library* lib, ctx.Library());
+  // A report reads; opening a missing SQLite path would create an empty
+  // registry and report zeros as if they were data.
+  if (a.db.rfind("postgres", 0) != 0 && !std::filesystem::exists(a.db)) {
+    return InvalidArgumentError("--db: no registry at '" + a.db + "'");
+  }
   auto store = storage::OpenStore(a.db);
   if (!store.ok()) return store.status().WithContext("--db " + a.db);
   registry::CohortQuery q;

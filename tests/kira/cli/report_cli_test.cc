@@ -134,6 +134,7 @@ TEST_F(ReportCli, BadInputExits2NamingTheOption) {
   CliRun by = Kira("report --by colour --db " + db_);
   CliRun clinic = Kira("report --clinic nowhere --db " + db_);
   CliRun instrument = Kira("report --instrument nope --db " + db_);
+  CliRun missing = Kira("report --db " + (dir_ / "absent" / "kira.db").string());
 
   EXPECT_EQ(by.code, 2);
   EXPECT_THAT(by.out, HasSubstr("--by"));
@@ -141,6 +142,9 @@ TEST_F(ReportCli, BadInputExits2NamingTheOption) {
   EXPECT_THAT(clinic.out, HasSubstr("--clinic"));
   EXPECT_EQ(instrument.code, 2);
   EXPECT_THAT(instrument.out, HasSubstr("--instrument"));
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_THAT(missing.out, HasSubstr("--db: no registry"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "absent"));
 }
 
 }  // namespace
