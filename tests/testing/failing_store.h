@@ -111,6 +111,18 @@ class FailingTransaction : public storage::Transaction {
                                                             std::string_view p) override {
     return base_->ListAssessments(c, p);
   }
+  StatusOr<std::vector<domain::AdverseEvent>> ScanAdverseEvents(std::string_view c,
+                                                                const storage::Page& p) override {
+    return base_->ScanAdverseEvents(c, p);
+  }
+  StatusOr<std::vector<domain::OverrideRecord>> ScanOverrides(std::string_view c,
+                                                              const storage::Page& p) override {
+    return base_->ScanOverrides(c, p);
+  }
+  StatusOr<std::vector<domain::Assessment>> ScanAssessments(std::string_view c,
+                                                            const storage::Page& p) override {
+    return base_->ScanAssessments(c, p);
+  }
   StatusOr<std::vector<domain::LedgerEntry>> ListLedger(std::string_view c, std::string_view lot) override {
     return base_->ListLedger(c, lot);
   }

@@ -330,6 +330,27 @@ Status RunMeta(Context& ctx, const MetaArgs& a) {
 
 }  // namespace
 
+Status PrintClinicBesideTrials(std::ostream& os, const std::string& outcome, std::int64_t responders,
+                               std::int64_t n) {
+  KIRA_ASSIGN_OR_RETURN(ClinicRate clinic, ParseClinic(std::to_string(responders) + "/" + std::to_string(n)));
+  const MetaArgs defaults;
+  evidence::EvidenceQuery q;
+  q.outcome = outcome;
+  auto method = stats::ParseTau2Estimator(defaults.method);
+  auto test = stats::ParseInferenceTest(defaults.test);
+  auto measure = stats::ParseEffectMeasure(defaults.measure);
+  if (!method.ok() || !test.ok() || !measure.ok()) return InternalError("meta defaults do not parse");
+  q.options.method = *method;
+  q.options.test = *test;
+  q.measure = *measure;
+  KIRA_ASSIGN_OR_RETURN(evidence::EvidenceBase base, LoadEvidence(""));
+  auto pool = evidence::PoolEvidence(base, q);
+  if (!pool.ok()) return pool.status();
+  os << fmt::format("Trials pooled for '{}': {} ({} excluded)", outcome, pool->included.size(), pool->excluded.size());
+  PrintClinicComparison(os, *pool, clinic);
+  return Status::Ok();
+}
+
 void AddEvidenceCommands(CLI::App& app, Context& ctx) {
   auto* ev = app.add_subcommand("evidence", "The bundled evidence base of ketamine trials (guidelines/evidence.json)");
   ev->require_subcommand(1);

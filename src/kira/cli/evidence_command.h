@@ -3,6 +3,12 @@
 #ifndef KIRA_CLI_EVIDENCE_COMMAND_H_
 #define KIRA_CLI_EVIDENCE_COMMAND_H_
 
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "kira/base/status.h"
+
 namespace CLI {
 class App;
 }
@@ -18,6 +24,14 @@ struct Context;
 // measure; unreadable or invalid evidence file; unwritable --svg path) exits 2
 // with a message naming the option or JSON field.
 void AddEvidenceCommands(CLI::App& app, Context& ctx);
+
+// The side-by-side view of `kira meta --outcome OUTCOME --clinic R/N` with
+// meta's defaults (REML, Knapp-Hartung, OR, bundled evidence): the trials'
+// pooled ketamine-arm rate and its prediction interval, and the clinic's own
+// responders/n with its Wilson interval beside it. Used by `kira report`.
+// Errors: as `kira meta` (unknown outcome, n = 0, invalid evidence file).
+Status PrintClinicBesideTrials(std::ostream& os, const std::string& outcome, std::int64_t responders,
+                               std::int64_t n);
 
 }  // namespace kira::cli
 

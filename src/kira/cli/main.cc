@@ -10,6 +10,7 @@
 #include "kira/cli/pk_command.h"
 #include "kira/cli/evidence_command.h"
 #include "kira/cli/registry_commands.h"
+#include "kira/cli/report_command.h"
 
 int main(int argc, char** argv) {
   kira::cli::Context ctx;
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   kira::cli::AddExportCommand(app, ctx);
   kira::cli::AddAuditCommand(app, ctx);
   kira::cli::AddLedgerCommand(app, ctx);
+  kira::cli::AddReportCommand(app, ctx);
 
   // Name an unknown command instead of CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {

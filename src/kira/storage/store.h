@@ -118,6 +118,19 @@ class Transaction {
   virtual StatusOr<std::vector<domain::Assessment>> ListAssessments(
       std::string_view clinic_id, std::string_view patient_id) = 0;
 
+  // ---- Bulk scans for analytics (design.md "Scale": in batches, never row by row) ----
+  // Every adverse event / override / assessment of a clinic with id > page.after_id,
+  // in id order, at most page.limit rows; an empty result ends the scan.
+  // Together with ListPatients and ListSessions (also paged by id) these let
+  // registry/ read a whole clinic in O(rows / limit) round trips. A clinic
+  // with no rows (or no such clinic) yields an empty vector, not NotFound.
+  virtual StatusOr<std::vector<domain::AdverseEvent>> ScanAdverseEvents(std::string_view clinic_id,
+                                                                        const Page& page) = 0;
+  virtual StatusOr<std::vector<domain::OverrideRecord>> ScanOverrides(std::string_view clinic_id,
+                                                                      const Page& page) = 0;
+  virtual StatusOr<std::vector<domain::Assessment>> ScanAssessments(std::string_view clinic_id,
+                                                                    const Page& page) = 0;
+
   // ---- Controlled-substance ledger (append-only) ----
   virtual Status InsertLedgerEntry(const domain::LedgerEntry& entry) = 0;
   // Entries of one lot, or of every lot when lot is empty; ordered by at, then id.

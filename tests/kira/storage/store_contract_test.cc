@@ -379,6 +379,60 @@ TEST_P(StoreContractTest, SessionChildrenRoundTrip) {
   EXPECT_EQ((*as)[1].session_id, "s1");
 }
 
+TEST_P(StoreContractTest, ScansPageEveryClinicRowInIdOrder) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertClinic({"c2", "Other", "UTC"}), IsOk());
+    ASSERT_THAT(tx->InsertPatient(Patient("p9", "c2")), IsOk());
+    ASSERT_THAT(tx->InsertPatient(Patient("p2")), IsOk());
+    ASSERT_THAT(tx->InsertSession(Session("s1", "p1")), IsOk());
+    ASSERT_THAT(tx->InsertSession(Session("s2", "p2", 60)), IsOk());
+    for (const char* id : {"ae3", "ae1", "ae2"}) {
+      ASSERT_THAT(tx->InsertAdverseEvent({"c1", id, id[2] == '2' ? "s2" : "s1", T(5), "nausea",
+                                          domain::AeSeverity::kMild, ""}),
+                  IsOk());
+    }
+    ASSERT_THAT(tx->InsertOverride({"c1", "o2", "s2", "u1", T(60), {"plan.cap.annual"}, "r"}), IsOk());
+    ASSERT_THAT(tx->InsertOverride({"c1", "o1", "s1", "u1", T(0), {"plan.cap.annual"}, "r"}), IsOk());
+    ASSERT_THAT(tx->InsertAssessment({"c1", "a2", "p2", "", T(1), "phq9", {}, 9, "v1"}), IsOk());
+    ASSERT_THAT(tx->InsertAssessment({"c1", "a1", "p1", "s1", T(2), "phq9", {}, 20, "v1"}), IsOk());
+    ASSERT_THAT(tx->InsertAssessment({"c1", "a3", "p1", "", T(0), "gad7", {}, 7, "v1"}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+
+  auto ae_first = tx->ScanAdverseEvents("c1", {"", 2});
+  auto ae_rest = tx->ScanAdverseEvents("c1", {"ae2", 2});
+  auto ovs = tx->ScanOverrides("c1", {"", 10});
+  auto as_first = tx->ScanAssessments("c1", {"", 2});
+  auto as_rest = tx->ScanAssessments("c1", {"a2", 2});
+  auto other = tx->ScanAssessments("c2", {"", 10});
+
+  ASSERT_THAT(ae_first, IsOk());
+  ASSERT_EQ(ae_first->size(), 2u);
+  EXPECT_EQ((*ae_first)[0].id, "ae1");
+  EXPECT_EQ((*ae_first)[1].id, "ae2");
+  EXPECT_EQ((*ae_first)[1].session_id, "s2");
+  ASSERT_THAT(ae_rest, IsOk());
+  ASSERT_EQ(ae_rest->size(), 1u);
+  EXPECT_EQ((*ae_rest)[0].id, "ae3");
+  ASSERT_THAT(ovs, IsOk());
+  ASSERT_EQ(ovs->size(), 2u);
+  EXPECT_EQ((*ovs)[0].id, "o1");
+  EXPECT_THAT((*ovs)[1].rule_ids, ElementsAre("plan.cap.annual"));
+  ASSERT_THAT(as_first, IsOk());
+  ASSERT_EQ(as_first->size(), 2u);
+  EXPECT_EQ((*as_first)[0].id, "a1");
+  EXPECT_EQ((*as_first)[0].total, 20);
+  EXPECT_EQ((*as_first)[1].patient_id, "p2");
+  ASSERT_THAT(as_rest, IsOk());
+  ASSERT_EQ(as_rest->size(), 1u);
+  EXPECT_EQ((*as_rest)[0].instrument, "gad7");
+  ASSERT_THAT(other, IsOk());
+  EXPECT_TRUE(other->empty());
+}
+
 TEST_P(StoreContractTest, LedgerListsOneLotOrAll) {
   Seed();
   {

@@ -186,6 +186,22 @@ class MemoryStore::Tx : public Transaction {
     return v;
   }
 
+  StatusOr<std::vector<domain::AdverseEvent>> ScanAdverseEvents(std::string_view clinic,
+                                                                const Page& page) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return ListClinicPage(R().adverse_events, clinic, page);
+  }
+  StatusOr<std::vector<domain::OverrideRecord>> ScanOverrides(std::string_view clinic,
+                                                              const Page& page) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return ListClinicPage(R().overrides, clinic, page);
+  }
+  StatusOr<std::vector<domain::Assessment>> ScanAssessments(std::string_view clinic,
+                                                            const Page& page) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return ListClinicPage(R().assessments, clinic, page);
+  }
+
   Status InsertLedgerEntry(const domain::LedgerEntry& e) override {
     return Put(&State::ledger, e, ValidateLedgerEntry(e), K(e.clinic_id, e.id), "ledger entry",
                HasClinic(e.clinic_id) && (e.session_id.empty() || HasSession(e.clinic_id, e.session_id)));

@@ -397,6 +397,41 @@ class SqlTransaction : public Transaction {
     });
   }
 
+  StatusOr<std::vector<domain::AdverseEvent>> ScanAdverseEvents(std::string_view clinic,
+                                                                const Page& page) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, id, session_id, at_us, type, severity, "
+                                       "rescue_given FROM adverse_events WHERE clinic_id = $1 AND "
+                                       "id > $2 ORDER BY id LIMIT $3",
+                                       {S(clinic), S(page.after_id), I(page.limit)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::AdverseEvent{r.Text(0), r.Text(1), r.Text(2), FromUnixMicros(r.Int(3)),
+                                  r.Text(4), ParseEnum(r.Text(5), &domain::ParseAeSeverity), r.Text(6)};
+    });
+  }
+  StatusOr<std::vector<domain::OverrideRecord>> ScanOverrides(std::string_view clinic,
+                                                              const Page& page) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, id, session_id, who, at_us, rule_ids, reason "
+                                       "FROM overrides WHERE clinic_id = $1 AND id > $2 "
+                                       "ORDER BY id LIMIT $3",
+                                       {S(clinic), S(page.after_id), I(page.limit)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::OverrideRecord{r.Text(0), r.Text(1), r.Text(2), r.Text(3),
+                                    FromUnixMicros(r.Int(4)), SplitLines(r.Text(5)), r.Text(6)};
+    });
+  }
+  StatusOr<std::vector<domain::Assessment>> ScanAssessments(std::string_view clinic,
+                                                            const Page& page) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, id, patient_id, session_id, at_us, instrument, "
+                                       "item_scores, total, scoring_version FROM assessments "
+                                       "WHERE clinic_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                                       {S(clinic), S(page.after_id), I(page.limit)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::Assessment{r.Text(0), r.Text(1), r.Text(2), r.Text(3),
+                                FromUnixMicros(r.Int(4)), r.Text(5), SplitInts(r.Text(6)),
+                                static_cast<int>(r.Int(7)), r.Text(8)};
+    });
+  }
+
   Status InsertLedgerEntry(const domain::LedgerEntry& e) override {
     KIRA_RETURN_IF_ERROR(Check(ValidateLedgerEntry(e)));
     return W(std::string("INSERT INTO ledger (") + kLedgerCols +

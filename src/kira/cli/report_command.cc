@@ -1,0 +1,278 @@
+#include "kira/cli/report_command.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "kira/analytics/cohort_report.h"
+#include "kira/api/advisor_json.h"
+#include "kira/api/analytics_json.h"
+#include "kira/api/instruments_json.h"
+#include "kira/cli/common.h"
+#include "kira/cli/evidence_command.h"
+#include "kira/plot/svg_plots.h"
+#include "kira/registry/analytics_source.h"
+#include "kira/storage/open_store.h"
+
+namespace kira::cli {
+
+namespace {
+
+struct ReportArgs {
+  std::string db = storage::kDefaultDatabase;
+  std::string by = "indication";
+  std::string clinic;
+  std::string instrument = "phq9";
+  std::string trials_outcome = "response-24h";
+  std::string svg_dir;
+  bool json = false;
+};
+
+// "12/40 = 30.0 % [17.9, 45.6]" or "0/0 (no denominator)".
+std::string RateText(const analytics::Rate& r) {
+  if (!r.ci) return fmt::format("{}/{} (no denominator)", r.numerator, r.denominator);
+  return fmt::format("{}/{} = {:.1f} % [{:.1f}, {:.1f}]", r.numerator, r.denominator, 100 * r.ci->estimate,
+                     100 * r.ci->low, 100 * r.ci->high);
+}
+
+std::string TimepointLabel(analytics::Timepoint t) {
+  switch (t) {
+    case analytics::Timepoint::k24h: return "24 h";
+    case analytics::Timepoint::kAfterInduction: return "after induction";
+    case analytics::Timepoint::kMonth3: return "3 months";
+    case analytics::Timepoint::kMonth6: return "6 months";
+  }
+  return "?";
+}
+
+StatusOr<analytics::OutcomeRule> RuleFor(const std::string& id) {
+  KIRA_ASSIGN_OR_RETURN(std::string text, ReadDataFile("", "instruments.json"));
+  auto lib = api::ParseInstrumentLibrary(text);
+  if (!lib.ok()) return lib.status().WithContext("embedded instruments.json");
+  const instruments::Instrument* ins = lib->Find(id);
+  if (ins == nullptr) return InvalidArgumentError("--instrument: no instrument '" + id + "' in instruments.json");
+  if (!ins->response || !ins->remission) {
+    return InvalidArgumentError("--instrument: '" + id + "' has no response/remission rule in instruments.json");
+  }
+  analytics::OutcomeRule r;
+  r.instrument = ins->id;
+  r.version = lib->id + " " + lib->version;
+  r.response_min_percent_fall = ins->response->min_percent_fall;
+  r.response_min_point_fall = ins->response->min_point_fall;
+  r.remission_value = ins->remission->value;
+  r.remission_inclusive = ins->remission->op == instruments::RemissionOp::kAtMost;
+  return r;
+}
+
+std::string RuleText(const analytics::OutcomeRule& r) {
+  std::string resp;
+  if (r.response_min_percent_fall) resp = fmt::format(">= {:g} % fall from baseline", *r.response_min_percent_fall);
+  if (r.response_min_point_fall) {
+    resp += (resp.empty() ? "" : " or ") + fmt::format(">= {:g}-point fall", *r.response_min_point_fall);
+  }
+  return fmt::format("{} (instruments {}): response {}; remission total {} {:g}", r.instrument, r.version, resp,
+                     r.remission_inclusive ? "<=" : "<", r.remission_value);
+}
+
+void PrintGroup(std::ostream& os, const analytics::GroupReport& g) {
+  os << fmt::format("\n== {} ==\n", g.group);
+  os << fmt::format("  patients started a series   {}\n", g.patients_started);
+  os << fmt::format("  series completed            {}   (completed / started)\n", RateText(g.series_completion));
+  os << fmt::format("  returned after the series   {}   (returned / completed)\n", RateText(g.returned));
+  os << fmt::format("  sessions                    {} ({} administered)\n", g.sessions, g.administered_sessions);
+  os << fmt::format("  patients with a baseline    {}\n", g.patients_with_baseline);
+  os << fmt::format("  {:<16} {:<34} {:<34}\n", "time point", "response (of assessed)", "remission (of assessed)");
+  for (const auto& o : g.outcomes) {
+    os << fmt::format("  {:<16} {:<34} {:<34}\n", TimepointLabel(o.timepoint), RateText(o.response),
+                      RateText(o.remission));
+  }
+  os << fmt::format("  relapse after response      {} responders", g.relapse.responders);
+  if (g.relapse.km) {
+    const auto& km = *g.relapse.km;
+    os << fmt::format(", {} relapsed; median {}\n", km.events,
+                      km.median_time ? fmt::format("{:.0f} days", *km.median_time) : std::string("not reached"));
+    if (!km.steps.empty()) {
+      os << fmt::format("    {:>8} {:>8} {:>7} {:>9} {:>17}\n", "day", "at risk", "events", "S(t)", "95 % CI (log)");
+    }
+    for (const auto& s : km.steps) {
+      os << fmt::format("    {:>8.1f} {:>8} {:>7} {:>9.3f} {:>17}\n", s.time, s.at_risk, s.events, s.survival,
+                        s.ci_low ? fmt::format("[{:.3f}, {:.3f}]", *s.ci_low, *s.ci_high) : std::string("-"));
+    }
+  } else {
+    os << "\n";
+  }
+  os << "  adverse events per administered session\n";
+  for (const auto& a : g.adverse_events) os << fmt::format("    {:<22} {}\n", a.ae_class, RateText(a.per_session));
+  os << "  dose-response (logistic regression on mg/kg; OR per +0.1 mg/kg, Wald and profile 95 % CI)\n";
+  for (const auto& d : g.dose_response) {
+    if (!d.fit) {
+      os << fmt::format("    {:<22} {} events / {} sessions: not estimable ({})\n", d.ae_class, d.events, d.sessions,
+                        d.not_estimable_reason);
+      continue;
+    }
+    const auto& b = d.fit->slope;
+    auto or01 = [](double x) { return std::exp(0.1 * x); };
+    os << fmt::format("    {:<22} {} events / {} sessions: OR {:.3f} Wald [{:.3f}, {:.3f}] profile {} p = {:.3g}\n",
+                      d.ae_class, d.events, d.sessions, or01(b.estimate), or01(b.wald_low), or01(b.wald_high),
+                      d.fit->slope_profile_low && d.fit->slope_profile_high
+                          ? fmt::format("[{:.3f}, {:.3f}]", or01(*d.fit->slope_profile_low),
+                                        or01(*d.fit->slope_profile_high))
+                          : std::string("[-]"),
+                      b.p_value);
+  }
+  os << fmt::format("  annual-cap exceptions       {}   (sessions with an override / administered)\n",
+                    RateText(g.cap_exceptions));
+}
+
+Status WriteSvg(const std::filesystem::path& path, const std::string& svg) {
+  std::ofstream out(path, std::ios::binary);
+  out << svg;
+  out.close();
+  if (!out) return InvalidArgumentError("--svg-dir: cannot write '" + path.string() + "'");
+  return Status::Ok();
+}
+
+// relapse_km.svg (overall) and trajectories.svg (mean score per group at
+// baseline and each time point, with the remission cut-off and the response
+// threshold for the overall baseline as reference lines).
+StatusOr<std::vector<std::string>> WritePlots(const std::string& dir, const analytics::CohortReport& r) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InvalidArgumentError("--svg-dir: cannot create '" + dir + "': " + ec.message());
+  std::vector<std::string> written;
+  if (r.overall.relapse.km) {
+    plot::KaplanMeierSpec km;
+    km.title = fmt::format("Time to relapse after response ({} responders)", r.overall.relapse.responders);
+    km.time_label = "Days since the post-induction response";
+    km.points.push_back({0, 1, 1.0, 1.0, static_cast<int>(r.overall.relapse.responders)});
+    for (const auto& s : r.overall.relapse.km->steps) {
+      km.points.push_back({s.time, s.survival, s.ci_low, s.ci_high, s.at_risk});
+    }
+    KIRA_ASSIGN_OR_RETURN(std::string svg, plot::KaplanMeierSvg(km));
+    const auto path = std::filesystem::path(dir) / "relapse_km.svg";
+    KIRA_RETURN_IF_ERROR(WriteSvg(path, svg));
+    written.push_back(path.string());
+  }
+  plot::TrajectoryPlotSpec tp;
+  tp.title = fmt::format("Mean {} total by {}", r.rule.instrument, r.dimension);
+  tp.time_label = "Days since the first session";
+  tp.value_label = r.rule.instrument + " total";
+  for (const auto& g : r.groups) {
+    if (g.patients_with_baseline == 0) continue;
+    plot::TrajectorySeries series;
+    series.label = fmt::format("{} (n = {})", g.group, g.patients_with_baseline);
+    series.points.push_back({0, g.baseline_mean_total});
+    for (const auto& o : g.outcomes) {
+      if (o.response.denominator > 0) series.points.push_back({o.mean_day, o.mean_total});
+    }
+    std::stable_sort(series.points.begin(), series.points.end(),
+                     [](const auto& a, const auto& b) { return a.time < b.time; });
+    tp.series.push_back(series);
+  }
+  if (!tp.series.empty()) {
+    tp.references.push_back({fmt::format("remission ({} {:g})", r.rule.remission_inclusive ? "<=" : "<",
+                                         r.rule.remission_value),
+                             r.rule.remission_value});
+    if (r.rule.response_min_percent_fall) {
+      tp.references.push_back(
+          {fmt::format("response: {:g} % below the mean baseline", *r.rule.response_min_percent_fall),
+           r.overall.baseline_mean_total * (1 - *r.rule.response_min_percent_fall / 100)});
+    }
+    KIRA_ASSIGN_OR_RETURN(std::string svg, plot::TrajectoryPlotSvg(tp));
+    const auto path = std::filesystem::path(dir) / "trajectories.svg";
+    KIRA_RETURN_IF_ERROR(WriteSvg(path, svg));
+    written.push_back(path.string());
+  }
+  return written;
+}
+
+Status RunReport(Context& ctx, const ReportArgs& a) {
+  if (a.by != "indication" && a.by != "protocol" && a.by != "route" && a.by != "clinic") {
+    return InvalidArgumentError("--by: must be indication, protocol, route or clinic, got '" + a.by + "'");
+  }
+  KIRA_ASSIGN_OR_RETURN(analytics::OutcomeRule rule, RuleFor(a.instrument));
+  KIRA_ASSIGN_OR_RETURN(const guideline::Library* lib, ctx.Library());
+  // A report reads; opening a missing SQLite path would create an empty
+  // registry and report zeros as if they were data.
+  if (a.db.rfind("postgres", 0) != 0 && !std::filesystem::exists(a.db)) {
+    return InvalidArgumentError("--db: no registry at '" + a.db + "'");
+  }
+  auto store = storage::OpenStore(a.db);
+  if (!store.ok()) return store.status().WithContext("--db " + a.db);
+  registry::CohortQuery q;
+  q.dimension = a.by;
+  q.instrument = rule.instrument;
+  q.clinic_id = a.clinic;
+  KIRA_ASSIGN_OR_RETURN(std::string plans_text, ReadDataFile("", "advisor.json"));
+  auto plans = api::ParseAdvisorLibrary(plans_text);
+  if (!plans.ok()) return plans.status().WithContext("embedded advisor.json");
+  q.plans = &*plans;
+  auto cohort = registry::LoadCohort(**store, *lib, q);
+  if (!cohort.ok()) {
+    if (cohort.status().code() == StatusCode::kNotFound) return InvalidArgumentError("--clinic: " + std::string(cohort.status().message()));
+    return cohort.status().WithContext("reading " + a.db);
+  }
+  KIRA_ASSIGN_OR_RETURN(analytics::CohortReport report, analytics::ComputeCohortReport(*cohort, rule));
+  std::vector<std::string> plots;
+  if (!a.svg_dir.empty()) {
+    KIRA_ASSIGN_OR_RETURN(plots, WritePlots(a.svg_dir, report));
+  }
+  if (a.json) {
+    *ctx.out << api::CohortReportToJson(report) << "\n";
+    return Status::Ok();
+  }
+  std::ostream& os = *ctx.out;
+  os << fmt::format("Registry report for {} by {}{}\n", a.db, a.by, a.clinic.empty() ? "" : " (clinic " + a.clinic + ")");
+  os << "Outcome rule: " << RuleText(rule) << "\n";
+  const auto& o = report.options;
+  os << fmt::format(
+      "Windows (days from the first session): baseline [-{:g}, 0]; 24 h nearest 1 in [{:g}, {:g}]; after induction "
+      "(series within {:g} days) up to {:g} after its last session; 3 months {:g} +/- {:g}; 6 months {:g} +/- {:g}.\n"
+      "Intervals: Wilson 95 %; relapse: Kaplan-Meier with Greenwood 95 % CI. Every rate shows numerator/denominator.\n",
+      o.baseline_window_days, o.h24_low_days, o.h24_high_days, o.induction_window_days, o.after_induction_days,
+      o.month3_day, o.month3_halfwidth_days, o.month6_day, o.month6_halfwidth_days);
+  for (const auto& g : report.groups) PrintGroup(os, g);
+  if (report.groups.size() != 1) PrintGroup(os, report.overall);
+
+  const auto& h24 = report.overall.outcomes[0].response;
+  os << "\n== Your 24-h response beside the trials (as `kira meta --outcome " << a.trials_outcome << " --clinic "
+     << h24.numerator << "/" << h24.denominator << "`) ==\n";
+  if (h24.denominator == 0) {
+    os << "No patient has a baseline and a 24-h score: nothing to compare.\n";
+  } else {
+    Status s = PrintClinicBesideTrials(os, a.trials_outcome, h24.numerator, h24.denominator);
+    if (!s.ok()) return s.WithContext("--trials-outcome");
+  }
+  for (const auto& p : plots) os << "Plot written to " << p << "\n";
+  return Status::Ok();
+}
+
+}  // namespace
+
+void AddReportCommand(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("report", "Registry analytics: outcomes, relapse, adverse events, dose-response, "
+                                           "completion and cap exceptions, with denominators");
+  auto a = std::make_shared<ReportArgs>();
+  cmd->add_option("--db", a->db, "Registry database: a SQLite file path, or postgres://...")->capture_default_str();
+  cmd->add_option("--by", a->by, "Group by indication, protocol, route or clinic")->capture_default_str();
+  cmd->add_option("--clinic", a->clinic, "Only this clinic (default: every clinic in the registry)");
+  cmd->add_option("--instrument", a->instrument, "Outcome instrument (rules from instruments.json)")->capture_default_str();
+  cmd->add_option("--trials-outcome", a->trials_outcome, "Evidence-base outcome to compare the 24-h response with")
+      ->capture_default_str();
+  cmd->add_option("--svg-dir", a->svg_dir, "Write relapse_km.svg and trajectories.svg here");
+  cmd->add_flag("--json", a->json, "Print the report as JSON");
+  cmd->callback([&ctx, a] {
+    Status s = RunReport(ctx, *a);
+    if (!s.ok()) ctx.BadInput(s);
+  });
+}
+
+}  // namespace kira::cli

@@ -1,0 +1,42 @@
+// Adapts registry rows to the columnar analytics::Cohort (design.md
+// "Evidence": the registry layer turns rows into numbers). Reads the Store in
+// pages of `page_size` rows per call -- ListPatients, ListSessions and the
+// Scan* bulk reads -- never one query per patient or session, so a
+// PostgreSQL registry costs O(rows / page_size) round trips.
+#ifndef KIRA_REGISTRY_ANALYTICS_SOURCE_H_
+#define KIRA_REGISTRY_ANALYTICS_SOURCE_H_
+
+#include <string>
+
+#include "kira/advisor/library.h"
+#include "kira/analytics/cohort_report.h"
+#include "kira/base/statusor.h"
+#include "kira/guideline/library.h"
+#include "kira/storage/store.h"
+
+namespace kira::registry {
+
+struct CohortQuery {
+  // "indication", "protocol", "route" or "clinic". Protocol and route are
+  // the patient's first session's (route from the guideline library's
+  // protocol; "unknown" when the protocol is not in the library).
+  std::string dimension = "indication";
+  std::string instrument = "phq9";             // scores read for outcomes
+  std::string cap_rule_id = "plan.cap.annual";  // override rule id counted as an annual-cap exception
+  std::string clinic_id;                        // empty: every clinic in the store
+  int page_size = 5000;                         // REQUIRES > 0
+  // Series length: the induction sessions of the advisor plan template for
+  // the patient's indication and first route, when `plans` is given and has
+  // one; otherwise the protocol's sessions_in_series; otherwise 1.
+  const advisor::AdvisorLibrary* plans = nullptr;  // not owned; may be null
+};
+
+// Reads one read-only transaction's snapshot of the registry. Errors:
+// kInvalidArgument for an unknown dimension or page_size <= 0; whatever the
+// Store returns otherwise (Unavailable, Internal), with context.
+StatusOr<analytics::Cohort> LoadCohort(storage::Store& store, const guideline::Library& library,
+                                       const CohortQuery& query);
+
+}  // namespace kira::registry
+
+#endif  // KIRA_REGISTRY_ANALYTICS_SOURCE_H_

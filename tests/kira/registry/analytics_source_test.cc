@@ -1,0 +1,138 @@
+// LoadCohort: registry rows -> analytics::Cohort, read in pages. A page size
+// of 1 makes every Store read span many pages, so paging bugs show up.
+#include "kira/registry/analytics_source.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "kira/storage/memory/memory_store.h"
+#include "testing/status_matchers.h"
+
+namespace kira::registry {
+namespace {
+
+using ::kira::testing::IsOk;
+using ::kira::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+domain::Instant Day(int day, int hour = 9) {
+  return domain::FromUnixMicros((static_cast<std::int64_t>(day) * 24 + hour) * 3600LL * 1000000LL);
+}
+
+domain::SessionRecord Session(std::string clinic, std::string id, std::string patient, std::string protocol,
+                              int day, std::optional<double> given_mg, double kg = 70) {
+  domain::SessionRecord s;
+  s.clinic_id = std::move(clinic);
+  s.id = std::move(id);
+  s.patient_id = std::move(patient);
+  s.protocol_id = std::move(protocol);
+  s.state = given_mg ? domain::SessionState::kCompleted : domain::SessionState::kPlanned;
+  s.dosing_weight = units::Kg(kg);
+  s.planned_dose = units::Mg(35);
+  if (given_mg) s.given_dose = units::Mg(*given_mg);
+  s.concentration = units::MgPerMl(1);
+  s.rate = units::MlPerH(52.5);
+  s.started_at = Day(day);
+  s.recorded_by = "u1";
+  s.decision_outcome = "ok";
+  return s;
+}
+
+CohortQuery Query(std::string dimension, int page_size = 5000, std::string clinic = "") {
+  CohortQuery q;
+  q.dimension = std::move(dimension);
+  q.page_size = page_size;
+  q.clinic_id = std::move(clinic);
+  return q;
+}
+
+class LoadCohortTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    guideline::Protocol iv;
+    iv.id = "iv-series";
+    iv.route = "iv";
+    iv.sessions_in_series = 2;
+    library_.protocols.push_back(iv);
+
+    auto tx = store_.Begin();
+    ASSERT_THAT(tx, IsOk());
+    auto& t = **tx;
+    ASSERT_THAT(t.InsertClinic({"c1", "One", "UTC"}), IsOk());
+    ASSERT_THAT(t.InsertClinic({"c2", "Two", "UTC"}), IsOk());
+    ASSERT_THAT(t.InsertPatient({"c1", "p1", "female", 1980, "trd"}), IsOk());
+    ASSERT_THAT(t.InsertPatient({"c1", "p2", "male", 1970, "crps"}), IsOk());
+    ASSERT_THAT(t.InsertPatient({"c2", "p1", "male", 1990, "trd"}), IsOk());
+    // c1/p1: inserted out of time order; second session with nausea and a cap override.
+    ASSERT_THAT(t.InsertSession(Session("c1", "s2", "p1", "iv-series", 12, 42.0)), IsOk());
+    ASSERT_THAT(t.InsertSession(Session("c1", "s1", "p1", "iv-series", 10, 35.0)), IsOk());
+    ASSERT_THAT(t.InsertAdverseEvent({"c1", "e1", "s2", Day(12, 10), "nausea", domain::AeSeverity::kMild, ""}),
+                IsOk());
+    ASSERT_THAT(t.InsertOverride({"c1", "o1", "s2", "u1", Day(12), {"plan.cap.annual"}, "reason"}), IsOk());
+    ASSERT_THAT(t.InsertOverride({"c1", "o2", "s1", "u1", Day(10), {"dose.other"}, "reason"}), IsOk());
+    // c1/p2: a protocol the library does not know; planned only.
+    ASSERT_THAT(t.InsertSession(Session("c1", "s3", "p2", "mystery", 11, std::nullopt)), IsOk());
+    ASSERT_THAT(t.InsertSession(Session("c2", "s1", "p1", "iv-series", 5, 70.0, 100)), IsOk());
+    ASSERT_THAT(t.InsertAdverseEvent({"c2", "e1", "s1", Day(5, 10), "dissociation", domain::AeSeverity::kMild, ""}),
+                IsOk());
+    ASSERT_THAT(t.InsertAssessment({"c1", "a2", "p1", "", Day(11), "phq9", {}, 9, "v"}), IsOk());
+    ASSERT_THAT(t.InsertAssessment({"c1", "a1", "p1", "", Day(9), "phq9", {}, 20, "v"}), IsOk());
+    ASSERT_THAT(t.InsertAssessment({"c1", "a3", "p1", "", Day(9), "gad7", {}, 12, "v"}), IsOk());
+    ASSERT_THAT(t.Commit(), IsOk());
+  }
+
+  storage::MemoryStore store_;
+  guideline::Library library_;
+};
+
+TEST_F(LoadCohortTest, BuildsPatientsSessionsAndScoresInTimeOrder) {
+  auto cohort = LoadCohort(store_, library_, Query("indication", 1));
+
+  ASSERT_THAT(cohort, IsOk());
+  EXPECT_THAT(cohort->group_names, ElementsAre("crps", "trd"));
+  EXPECT_THAT(cohort->ae_classes, ElementsAre("dissociation", "nausea"));
+  ASSERT_EQ(cohort->patients.size(), 3u);
+  const auto& p1 = cohort->patients[0];  // c1/p1
+  EXPECT_EQ(p1.group, 1u);
+  EXPECT_EQ(p1.session_count, 2u);
+  EXPECT_EQ(p1.series_length, 2u);
+  const auto& first = cohort->sessions[p1.first_session];
+  const auto& second = cohort->sessions[p1.first_session + 1];
+  EXPECT_NEAR(first.mg_per_kg, 0.5, 1e-12);
+  EXPECT_NEAR(second.mg_per_kg, 0.6, 1e-12);
+  EXPECT_TRUE(second.cap_override);
+  EXPECT_FALSE(first.cap_override);  // an override of another rule
+  EXPECT_EQ(second.ae_mask, 2u);     // nausea
+  ASSERT_EQ(p1.score_count, 2u);     // phq9 only
+  EXPECT_DOUBLE_EQ(cohort->scores[p1.first_score].total, 20);
+  EXPECT_DOUBLE_EQ(cohort->scores[p1.first_score + 1].total, 9);
+  const auto& p2 = cohort->patients[1];
+  EXPECT_EQ(p2.series_length, 1u);
+  EXPECT_FALSE(cohort->sessions[p2.first_session].administered);
+  EXPECT_EQ(cohort->sessions[cohort->patients[2].first_session].ae_mask, 1u);  // dissociation
+}
+
+TEST_F(LoadCohortTest, GroupsByRouteAndClinic) {
+  auto by_route = LoadCohort(store_, library_, Query("route", 2));
+  auto by_clinic = LoadCohort(store_, library_, Query("clinic"));
+  auto one_clinic = LoadCohort(store_, library_, Query("protocol", 5000, "c2"));
+
+  ASSERT_THAT(by_route, IsOk());
+  EXPECT_THAT(by_route->group_names, ElementsAre("iv", "unknown"));
+  ASSERT_THAT(by_clinic, IsOk());
+  EXPECT_THAT(by_clinic->group_names, ElementsAre("c1", "c2"));
+  ASSERT_THAT(one_clinic, IsOk());
+  EXPECT_THAT(one_clinic->group_names, ElementsAre("iv-series"));
+  EXPECT_EQ(one_clinic->patients.size(), 1u);
+}
+
+TEST_F(LoadCohortTest, UnknownDimensionIsInvalidArgument) {
+  EXPECT_THAT(LoadCohort(store_, library_, Query("colour")),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("dimension")));
+  EXPECT_THAT(LoadCohort(store_, library_, Query("indication", 5000, "nope")),
+              StatusIs(StatusCode::kNotFound, HasSubstr("nope")));
+}
+
+}  // namespace
+}  // namespace kira::registry
