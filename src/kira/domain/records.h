@@ -1,0 +1,199 @@
+// Registry records: the durable facts a clinic keeps (design.md, "Core
+// entities"). Plain value types with no I/O; storage/ persists them and
+// registry/ writes them inside audited transactions.
+//
+// Conventions:
+//  * Every record carries clinic_id: the registry is partitioned by clinic
+//    (one SQLite file per clinic, or a PostgreSQL table distributed by clinic).
+//  * Ids are opaque strings chosen by the caller (UUIDs or import keys), never
+//    row numbers, so an import can be re-run idempotently.
+//  * Instants are UTC, microseconds since the Unix epoch (Instant). The
+//    clinic's time zone is kept on Clinic for display only.
+//  * Enums stored in the database are written as their names (frozen strings),
+//    never as ordinals.
+#ifndef KIRA_DOMAIN_RECORDS_H_
+#define KIRA_DOMAIN_RECORDS_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kira/units/units.h"
+
+namespace kira::domain {
+
+// A UTC instant with microsecond resolution.
+using Instant = std::chrono::sys_time<std::chrono::microseconds>;
+
+// Microseconds since 1970-01-01T00:00:00Z, the form stored in `*_at_us` columns.
+constexpr std::int64_t ToUnixMicros(Instant t) { return t.time_since_epoch().count(); }
+constexpr Instant FromUnixMicros(std::int64_t us) { return Instant(std::chrono::microseconds(us)); }
+// "2026-11-26T02:03:04.000005Z" (always 6 fractional digits, always Z).
+std::string FormatInstant(Instant t);
+// Accepts "YYYY-MM-DDTHH:MM:SS[.ffffff]Z" and "YYYY-MM-DD" (midnight UTC).
+// Returns false on anything else.
+bool ParseInstant(std::string_view s, Instant* out);
+
+struct Clinic {
+  std::string id;
+  std::string name;
+  std::string time_zone = "UTC";  // IANA name, for display only
+};
+
+// Frozen: "clinician", "nurse", "pharmacist", "admin", "auditor".
+enum class Role { kClinician = 0, kNurse = 1, kPharmacist = 2, kAdmin = 3, kAuditor = 4 };
+std::string_view RoleName(Role r);
+bool ParseRole(std::string_view s, Role* out);
+
+struct User {
+  std::string clinic_id;
+  std::string id;
+  std::string display_name;
+  Role role = Role::kClinician;
+};
+
+// The pseudonymous part of a patient: everything analytics may read.
+struct PatientRecord {
+  std::string clinic_id;
+  std::string id;            // pseudonymous id; carries no identifying information
+  std::string sex;           // "female", "male", "other", "unknown" (domain::SexName)
+  int birth_year = 0;        // year only; the full date lives in PatientIdentity
+  std::string indication;    // indication id from the guideline library, e.g. "trd"
+};
+
+// Direct identifiers, stored apart (separate table) so that a de-identified
+// export or an analytics query never has to touch them.
+struct PatientIdentity {
+  std::string clinic_id;
+  std::string patient_id;
+  std::string given_name;
+  std::string family_name;
+  std::string birth_date;  // civil date "YYYY-MM-DD"
+  std::string mrn;         // medical record number
+  std::string zip;         // 5-digit US ZIP or local postcode
+  std::string phone;
+  std::string email;
+};
+
+// Frozen: "planned", "running", "completed", "stopped".
+enum class SessionState { kPlanned = 0, kRunning = 1, kCompleted = 2, kStopped = 3 };
+std::string_view SessionStateName(SessionState s);
+bool ParseSessionState(std::string_view s, SessionState* out);
+
+// One infusion session (the administration of ketamine at one visit).
+struct SessionRecord {
+  std::string clinic_id;
+  std::string id;
+  std::string patient_id;
+  std::string protocol_id;  // e.g. "trd-0.5mgkg-40min"
+  SessionState state = SessionState::kPlanned;
+  units::Kilograms dosing_weight;
+  units::Milligrams planned_dose;
+  std::optional<units::Milligrams> given_dose;  // absent until administered
+  units::MilligramsPerMillilitre concentration;
+  units::MillilitresPerHour rate;
+  Instant started_at{};
+  std::optional<Instant> stopped_at;
+  std::string recorded_by;  // user id
+  std::string decision_outcome;  // the dose check's Decision::outcome at recording
+};
+
+// Frozen: "sbp", "dbp", "hr", "spo2", "rr". Units: mmHg, mmHg, /min, %, /min.
+enum class VitalKind { kSystolicBp = 0, kDiastolicBp = 1, kHeartRate = 2, kSpO2 = 3, kRespRate = 4 };
+std::string_view VitalKindName(VitalKind k);
+bool ParseVitalKind(std::string_view s, VitalKind* out);
+std::string_view VitalKindUnit(VitalKind k);  // UCUM: "mm[Hg]", "/min", "%"
+
+struct VitalSign {
+  std::string clinic_id;
+  std::string id;
+  std::string session_id;
+  Instant at{};
+  VitalKind kind = VitalKind::kHeartRate;
+  double value = 0.0;  // in VitalKindUnit(kind)
+};
+
+struct Assessment {
+  std::string clinic_id;
+  std::string id;
+  std::string patient_id;
+  std::string session_id;       // empty when not tied to a session
+  Instant at{};
+  std::string instrument;       // "phq9", "madrs", ...
+  std::vector<int> item_scores;
+  int total = 0;
+  std::string scoring_version;  // version of the scoring rule that produced total
+};
+
+// Frozen: "mild", "moderate", "severe", "life_threatening".
+enum class AeSeverity { kMild = 0, kModerate = 1, kSevere = 2, kLifeThreatening = 3 };
+std::string_view AeSeverityName(AeSeverity s);
+bool ParseAeSeverity(std::string_view s, AeSeverity* out);
+
+struct AdverseEvent {
+  std::string clinic_id;
+  std::string id;
+  std::string session_id;
+  Instant at{};
+  std::string type;          // "hypertension", "nausea", "dissociation", "emergence", ...
+  AeSeverity severity = AeSeverity::kMild;
+  std::string rescue_given;  // e.g. "ondansetron 4 mg IV"; empty when none
+};
+
+// A soft limit passed with a reason (the stored form of domain::Override).
+struct OverrideRecord {
+  std::string clinic_id;
+  std::string id;
+  std::string session_id;
+  std::string who;
+  Instant at{};
+  std::vector<std::string> rule_ids;
+  std::string reason;
+};
+
+// Frozen: "received", "drawn", "administered", "wasted", "returned".
+enum class LedgerKind { kReceived = 0, kDrawn = 1, kAdministered = 2, kWasted = 3, kReturned = 4 };
+std::string_view LedgerKindName(LedgerKind k);
+bool ParseLedgerKind(std::string_view s, LedgerKind* out);
+
+// One movement of controlled substance (ketamine is DEA Schedule III). The
+// running balance of a lot is the sum of `received` minus `administered`,
+// `wasted` and `returned`; `drawn` moves stock from the vial to a syringe
+// and does not change the lot's accountable total.
+struct LedgerEntry {
+  std::string clinic_id;
+  std::string id;
+  std::string lot;
+  LedgerKind kind = LedgerKind::kReceived;
+  Instant at{};
+  units::Milligrams amount;                 // > 0
+  units::MilligramsPerMillilitre concentration;
+  std::string expiry;                       // civil date "YYYY-MM-DD"; for received
+  std::string session_id;                   // for drawn/administered/wasted
+  std::string actor;                        // user id
+  std::string witness;                      // user id; required for wasted
+};
+
+// One row of the hash-chained audit log. seq starts at 1 per clinic and has
+// no gaps; hash = SHA-256 over the canonical encoding of every other field,
+// including prev_hash (see registry/audit.h).
+struct AuditEntry {
+  std::string clinic_id;
+  std::int64_t seq = 0;
+  Instant at{};
+  std::string actor;
+  std::string action;     // "insert", "update"
+  std::string entity;     // "session", "vital", ...
+  std::string entity_id;
+  std::string before;     // canonical text of the record before, "" for insert
+  std::string after;      // canonical text after
+  std::string prev_hash;  // hex; 64 zeros for seq 1
+  std::string hash;       // hex
+};
+
+}  // namespace kira::domain
+
+#endif  // KIRA_DOMAIN_RECORDS_H_

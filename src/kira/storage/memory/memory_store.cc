@@ -1,0 +1,314 @@
+#include "kira/storage/memory/memory_store.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "kira/storage/validate.h"
+
+namespace kira::storage {
+
+using Key = std::pair<std::string, std::string>;  // (clinic_id, id)
+
+struct MemoryStore::State {
+  std::map<std::string, domain::Clinic> clinics;
+  std::map<Key, domain::User> users;
+  std::map<Key, domain::PatientRecord> patients;
+  std::map<Key, domain::PatientIdentity> identities;
+  std::map<Key, domain::SessionRecord> sessions;
+  std::map<Key, domain::VitalSign> vitals;
+  std::map<Key, domain::AdverseEvent> adverse_events;
+  std::map<Key, domain::OverrideRecord> overrides;
+  std::map<Key, domain::Assessment> assessments;
+  std::map<Key, domain::LedgerEntry> ledger;
+  std::map<std::string, std::vector<domain::AuditEntry>> audit;  // by clinic, seq order
+};
+
+namespace {
+
+Key K(std::string_view clinic, std::string_view id) { return {std::string(clinic), std::string(id)}; }
+
+template <class Map>
+auto ListClinicPage(const Map& m, std::string_view clinic, const Page& page) {
+  std::vector<typename Map::mapped_type> out;
+  for (auto it = m.upper_bound(K(clinic, page.after_id));
+       it != m.end() && it->first.first == clinic && static_cast<int>(out.size()) < page.limit; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+template <class T, class Pred>
+std::vector<T> Filter(const std::map<Key, T>& m, std::string_view clinic, Pred pred) {
+  std::vector<T> out;
+  for (auto it = m.lower_bound(K(clinic, "")); it != m.end() && it->first.first == clinic; ++it) {
+    if (pred(it->second)) out.push_back(it->second);
+  }
+  return out;
+}
+
+template <class T>
+void SortByAt(std::vector<T>& v) {
+  std::sort(v.begin(), v.end(), [](const T& a, const T& b) {
+    return std::tie(a.at, a.id) < std::tie(b.at, b.id);
+  });
+}
+
+}  // namespace
+
+class MemoryStore::Tx : public Transaction {
+ public:
+  Tx(MemoryStore* store, std::unique_lock<std::mutex> lock) : store_(store), lock_(std::move(lock)) {}
+
+  Status InsertClinic(const domain::Clinic& c) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateClinic(c)));
+    State& s = W();
+    if (s.clinics.count(c.id)) return Fail(AlreadyExistsError("clinic '" + c.id + "' exists"));
+    s.clinics[c.id] = c;
+    return Status::Ok();
+  }
+  StatusOr<domain::Clinic> GetClinic(std::string_view id) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().clinics.find(std::string(id));
+    if (it == R().clinics.end()) return NotFoundError("clinic '" + std::string(id) + "'");
+    return it->second;
+  }
+  StatusOr<std::vector<domain::Clinic>> ListClinics() override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    std::vector<domain::Clinic> out;
+    for (const auto& [id, c] : R().clinics) out.push_back(c);
+    return out;
+  }
+  Status InsertUser(const domain::User& u) override {
+    return Put(&State::users, u, ValidateUser(u), K(u.clinic_id, u.id), "user",
+               HasClinic(u.clinic_id));
+  }
+  StatusOr<domain::User> GetUser(std::string_view clinic, std::string_view id) override {
+    return Get(&State::users, K(clinic, id), "user");
+  }
+
+  Status InsertPatient(const domain::PatientRecord& p) override {
+    return Put(&State::patients, p, ValidatePatient(p), K(p.clinic_id, p.id), "patient",
+               HasClinic(p.clinic_id));
+  }
+  Status InsertPatientIdentity(const domain::PatientIdentity& p) override {
+    return Put(&State::identities, p, ValidatePatientIdentity(p), K(p.clinic_id, p.patient_id),
+               "patient identity", R().patients.count(K(p.clinic_id, p.patient_id)) > 0);
+  }
+  StatusOr<domain::PatientRecord> GetPatient(std::string_view clinic, std::string_view id) override {
+    return Get(&State::patients, K(clinic, id), "patient");
+  }
+  StatusOr<domain::PatientIdentity> GetPatientIdentity(std::string_view clinic,
+                                                       std::string_view id) override {
+    return Get(&State::identities, K(clinic, id), "patient identity");
+  }
+  StatusOr<std::vector<domain::PatientRecord>> ListPatients(std::string_view clinic,
+                                                            const Page& page) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return ListClinicPage(R().patients, clinic, page);
+  }
+
+  Status InsertSession(const domain::SessionRecord& x) override {
+    return Put(&State::sessions, x, ValidateSession(x), K(x.clinic_id, x.id), "session",
+               R().patients.count(K(x.clinic_id, x.patient_id)) > 0);
+  }
+  Status UpdateSession(const domain::SessionRecord& x) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateSession(x)));
+    State& s = W();
+    auto it = s.sessions.find(K(x.clinic_id, x.id));
+    if (it == s.sessions.end()) return Fail(NotFoundError("session '" + x.id + "'"));
+    domain::SessionRecord updated = x;
+    updated.patient_id = it->second.patient_id;
+    it->second = updated;
+    return Status::Ok();
+  }
+  StatusOr<domain::SessionRecord> GetSession(std::string_view clinic, std::string_view id) override {
+    return Get(&State::sessions, K(clinic, id), "session");
+  }
+  StatusOr<std::vector<domain::SessionRecord>> ListSessions(std::string_view clinic,
+                                                            const Page& page) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return ListClinicPage(R().sessions, clinic, page);
+  }
+  StatusOr<std::vector<domain::SessionRecord>> ListPatientSessions(
+      std::string_view clinic, std::string_view patient) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto v = Filter(R().sessions, clinic,
+                    [&](const domain::SessionRecord& x) { return x.patient_id == patient; });
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.started_at, a.id) < std::tie(b.started_at, b.id);
+    });
+    return v;
+  }
+
+  Status InsertVital(const domain::VitalSign& v) override {
+    return Put(&State::vitals, v, ValidateVital(v), K(v.clinic_id, v.id), "vital",
+               HasSession(v.clinic_id, v.session_id));
+  }
+  StatusOr<std::vector<domain::VitalSign>> ListVitals(std::string_view clinic,
+                                                      std::string_view session) override {
+    return BySession(&State::vitals, clinic, session);
+  }
+  Status InsertAdverseEvent(const domain::AdverseEvent& e) override {
+    return Put(&State::adverse_events, e, ValidateAdverseEvent(e), K(e.clinic_id, e.id),
+               "adverse event", HasSession(e.clinic_id, e.session_id));
+  }
+  StatusOr<std::vector<domain::AdverseEvent>> ListAdverseEvents(std::string_view clinic,
+                                                                std::string_view session) override {
+    return BySession(&State::adverse_events, clinic, session);
+  }
+  Status InsertOverride(const domain::OverrideRecord& o) override {
+    return Put(&State::overrides, o, ValidateOverride(o), K(o.clinic_id, o.id), "override",
+               HasSession(o.clinic_id, o.session_id));
+  }
+  StatusOr<std::vector<domain::OverrideRecord>> ListOverrides(std::string_view clinic,
+                                                              std::string_view session) override {
+    return BySession(&State::overrides, clinic, session);
+  }
+
+  Status InsertAssessment(const domain::Assessment& a) override {
+    bool parents = R().patients.count(K(a.clinic_id, a.patient_id)) > 0 &&
+                   (a.session_id.empty() || HasSession(a.clinic_id, a.session_id));
+    return Put(&State::assessments, a, ValidateAssessment(a), K(a.clinic_id, a.id), "assessment",
+               parents);
+  }
+  StatusOr<std::vector<domain::Assessment>> ListAssessments(std::string_view clinic,
+                                                            std::string_view patient) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto v = Filter(R().assessments, clinic,
+                    [&](const domain::Assessment& a) { return a.patient_id == patient; });
+    SortByAt(v);
+    return v;
+  }
+
+  Status InsertLedgerEntry(const domain::LedgerEntry& e) override {
+    return Put(&State::ledger, e, ValidateLedgerEntry(e), K(e.clinic_id, e.id), "ledger entry",
+               HasClinic(e.clinic_id) && (e.session_id.empty() || HasSession(e.clinic_id, e.session_id)));
+  }
+  StatusOr<std::vector<domain::LedgerEntry>> ListLedger(std::string_view clinic,
+                                                        std::string_view lot) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto v = Filter(R().ledger, clinic,
+                    [&](const domain::LedgerEntry& e) { return lot.empty() || e.lot == lot; });
+    SortByAt(v);
+    return v;
+  }
+
+  StatusOr<std::optional<domain::AuditEntry>> LastAuditEntry(std::string_view clinic) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().audit.find(std::string(clinic));
+    if (it == R().audit.end() || it->second.empty()) return std::optional<domain::AuditEntry>();
+    return std::optional<domain::AuditEntry>(it->second.back());
+  }
+  Status AppendAudit(const domain::AuditEntry& e) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateAuditEntry(e)));
+    if (!HasClinic(e.clinic_id)) return Fail(FailedPreconditionError("clinic '" + e.clinic_id + "' does not exist"));
+    auto& chain = W().audit[e.clinic_id];
+    for (const auto& x : chain) {
+      if (x.seq == e.seq) return Fail(AlreadyExistsError("audit seq " + std::to_string(e.seq)));
+    }
+    chain.push_back(e);
+    std::sort(chain.begin(), chain.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+    return Status::Ok();
+  }
+  StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic, std::int64_t after_seq,
+                                                      int limit) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    std::vector<domain::AuditEntry> out;
+    auto it = R().audit.find(std::string(clinic));
+    if (it == R().audit.end()) return out;
+    for (const auto& e : it->second) {
+      if (e.seq > after_seq && static_cast<int>(out.size()) < limit) out.push_back(e);
+    }
+    return out;
+  }
+
+  Status Commit() override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    if (pending_) *store_->state_ = std::move(*pending_);
+    done_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  const State& R() const { return pending_ ? *pending_ : *store_->state_; }
+  State& W() {
+    if (!pending_) pending_ = std::make_unique<State>(*store_->state_);
+    return *pending_;
+  }
+  Status Usable() const {
+    if (done_) return FailedPreconditionError("transaction already committed");
+    if (failed_) return FailedPreconditionError("transaction failed earlier; roll back");
+    return Status::Ok();
+  }
+  Status Writable() { return Usable(); }
+  Status Fail(Status s) {
+    if (!s.ok()) failed_ = true;
+    return s;
+  }
+  bool HasClinic(const std::string& clinic) const { return R().clinics.count(clinic) > 0; }
+  bool HasSession(const std::string& clinic, const std::string& id) const {
+    return R().sessions.count(K(clinic, id)) > 0;
+  }
+
+  template <class T>
+  Status Put(std::map<Key, T> State::*table, const T& value, Status valid, const Key& key,
+             const char* what, bool parent_exists) {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(std::move(valid)));
+    if (!parent_exists) {
+      return Fail(FailedPreconditionError(std::string(what) + " '" + key.second +
+                                          "': referenced record does not exist"));
+    }
+    auto& m = W().*table;
+    if (m.count(key)) return Fail(AlreadyExistsError(std::string(what) + " '" + key.second + "' exists"));
+    m.emplace(key, value);
+    return Status::Ok();
+  }
+
+  template <class T>
+  StatusOr<T> Get(std::map<Key, T> State::*table, const Key& key, const char* what) {
+    KIRA_RETURN_IF_ERROR(Usable());
+    const auto& m = R().*table;
+    auto it = m.find(key);
+    if (it == m.end()) return NotFoundError(std::string(what) + " '" + key.second + "'");
+    return it->second;
+  }
+
+  template <class T>
+  StatusOr<std::vector<T>> BySession(std::map<Key, T> State::*table, std::string_view clinic,
+                                     std::string_view session) {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto v = Filter(R().*table, clinic, [&](const T& x) { return x.session_id == session; });
+    SortByAt(v);
+    return v;
+  }
+
+  MemoryStore* store_;
+  std::unique_lock<std::mutex> lock_;
+  std::unique_ptr<State> pending_;
+  bool failed_ = false;
+  bool done_ = false;
+};
+
+MemoryStore::MemoryStore() : state_(std::make_unique<State>()) {}
+MemoryStore::~MemoryStore() = default;
+
+StatusOr<std::unique_ptr<Transaction>> MemoryStore::Begin() {
+  std::unique_lock<std::mutex> lock(tx_mu_);
+  return std::unique_ptr<Transaction>(std::make_unique<Tx>(this, std::move(lock)));
+}
+
+void MemoryStore::TamperWithAuditForTesting(
+    std::string_view clinic_id, const std::function<void(std::vector<domain::AuditEntry>&)>& edit) {
+  std::lock_guard<std::mutex> lock(tx_mu_);
+  edit(state_->audit[std::string(clinic_id)]);
+}
+
+}  // namespace kira::storage

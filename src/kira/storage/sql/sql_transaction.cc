@@ -1,0 +1,546 @@
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "kira/storage/sql/sql_connection.h"
+#include "kira/storage/validate.h"
+
+namespace kira::storage::internal {
+
+std::int64_t SqlRow::Int(std::size_t i) const {
+  const SqlValue& v = cells_.at(i);
+  if (auto* p = std::get_if<std::int64_t>(&v)) return *p;
+  if (auto* p = std::get_if<double>(&v)) return static_cast<std::int64_t>(*p);
+  if (auto* p = std::get_if<std::string>(&v)) {
+    std::int64_t out = 0;
+    std::from_chars(p->data(), p->data() + p->size(), out);
+    return out;
+  }
+  return 0;
+}
+
+double SqlRow::Real(std::size_t i) const {
+  const SqlValue& v = cells_.at(i);
+  if (auto* p = std::get_if<double>(&v)) return *p;
+  if (auto* p = std::get_if<std::int64_t>(&v)) return static_cast<double>(*p);
+  if (auto* p = std::get_if<std::string>(&v)) return std::strtod(p->c_str(), nullptr);
+  return 0.0;
+}
+
+std::string SqlRow::Text(std::size_t i) const {
+  const SqlValue& v = cells_.at(i);
+  if (auto* p = std::get_if<std::string>(&v)) return *p;
+  if (auto* p = std::get_if<std::int64_t>(&v)) return std::to_string(*p);
+  if (auto* p = std::get_if<double>(&v)) return std::to_string(*p);
+  return "";
+}
+
+namespace {
+
+using domain::FromUnixMicros;
+using domain::ToUnixMicros;
+
+SqlValue S(std::string_view s) { return SqlValue(std::string(s)); }
+SqlValue I(std::int64_t v) { return SqlValue(v); }
+SqlValue D(double v) { return SqlValue(v); }
+SqlValue OptS(std::string_view s) { return s.empty() ? SqlValue() : S(s); }
+
+std::string JoinInts(const std::vector<int>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(v[i]);
+  }
+  return out;
+}
+std::vector<int> SplitInts(const std::string& s) {
+  std::vector<int> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    std::size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    int x = 0;
+    std::from_chars(s.data() + pos, s.data() + end, x);
+    out.push_back(x);
+    pos = end + 1;
+  }
+  return out;
+}
+// Rule ids contain no commas or newlines (stable dotted strings), so a
+// newline-separated list is unambiguous.
+std::string JoinLines(const std::vector<std::string>& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += '\n';
+    out += v[i];
+  }
+  return out;
+}
+std::vector<std::string> SplitLines(const std::string& s) {
+  std::vector<std::string> out;
+  if (s.empty()) return out;
+  std::size_t pos = 0;
+  while (true) {
+    std::size_t end = s.find('\n', pos);
+    out.push_back(s.substr(pos, end == std::string::npos ? std::string::npos : end - pos));
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+template <class E>
+E ParseEnum(const std::string& s, bool (*parse)(std::string_view, E*)) {
+  E out{};
+  parse(s, &out);
+  return out;
+}
+
+constexpr char kSessionCols[] =
+    "clinic_id, id, patient_id, protocol_id, state, dosing_weight_kg, planned_dose_mg, "
+    "given_dose_mg, concentration_mg_per_ml, rate_ml_per_h, started_at_us, stopped_at_us, "
+    "recorded_by, decision_outcome";
+
+domain::SessionRecord SessionFromRow(const SqlRow& r) {
+  domain::SessionRecord s;
+  s.clinic_id = r.Text(0);
+  s.id = r.Text(1);
+  s.patient_id = r.Text(2);
+  s.protocol_id = r.Text(3);
+  s.state = ParseEnum(r.Text(4), &domain::ParseSessionState);
+  s.dosing_weight = units::Kg(r.Real(5));
+  s.planned_dose = units::Mg(r.Real(6));
+  if (!r.IsNull(7)) s.given_dose = units::Mg(r.Real(7));
+  s.concentration = units::MgPerMl(r.Real(8));
+  s.rate = units::MlPerH(r.Real(9));
+  s.started_at = FromUnixMicros(r.Int(10));
+  if (!r.IsNull(11)) s.stopped_at = FromUnixMicros(r.Int(11));
+  s.recorded_by = r.Text(12);
+  s.decision_outcome = r.Text(13);
+  return s;
+}
+
+std::vector<SqlValue> SessionParams(const domain::SessionRecord& s) {
+  return {S(s.clinic_id),
+          S(s.id),
+          S(s.patient_id),
+          S(s.protocol_id),
+          S(domain::SessionStateName(s.state)),
+          D(units::ToKg(s.dosing_weight)),
+          D(units::ToMg(s.planned_dose)),
+          s.given_dose ? D(units::ToMg(*s.given_dose)) : SqlValue(),
+          D(units::ToMgPerMl(s.concentration)),
+          D(units::ToMlPerH(s.rate)),
+          I(ToUnixMicros(s.started_at)),
+          s.stopped_at ? I(ToUnixMicros(*s.stopped_at)) : SqlValue(),
+          S(s.recorded_by),
+          S(s.decision_outcome)};
+}
+
+constexpr char kLedgerCols[] =
+    "clinic_id, id, lot, kind, at_us, amount_mg, concentration_mg_per_ml, expiry, session_id, "
+    "actor, witness";
+
+domain::LedgerEntry LedgerFromRow(const SqlRow& r) {
+  domain::LedgerEntry e;
+  e.clinic_id = r.Text(0);
+  e.id = r.Text(1);
+  e.lot = r.Text(2);
+  e.kind = ParseEnum(r.Text(3), &domain::ParseLedgerKind);
+  e.at = FromUnixMicros(r.Int(4));
+  e.amount = units::Mg(r.Real(5));
+  e.concentration = units::MgPerMl(r.Real(6));
+  e.expiry = r.Text(7);
+  e.session_id = r.Text(8);
+  e.actor = r.Text(9);
+  e.witness = r.Text(10);
+  return e;
+}
+
+constexpr char kAuditCols[] =
+    "clinic_id, seq, at_us, actor, action, entity, entity_id, before_text, after_text, prev_hash, "
+    "hash";
+
+domain::AuditEntry AuditFromRow(const SqlRow& r) {
+  domain::AuditEntry e;
+  e.clinic_id = r.Text(0);
+  e.seq = r.Int(1);
+  e.at = FromUnixMicros(r.Int(2));
+  e.actor = r.Text(3);
+  e.action = r.Text(4);
+  e.entity = r.Text(5);
+  e.entity_id = r.Text(6);
+  e.before = r.Text(7);
+  e.after = r.Text(8);
+  e.prev_hash = r.Text(9);
+  e.hash = r.Text(10);
+  return e;
+}
+
+template <class F>
+auto Map(const std::vector<SqlRow>& rows, F f) {
+  std::vector<std::invoke_result_t<F, const SqlRow&>> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(f(r));
+  return out;
+}
+
+class SqlTransaction : public Transaction {
+ public:
+  SqlTransaction(SqlConnection* conn, const SqlDialect* dialect, std::function<void(bool)> release)
+      : conn_(conn), dialect_(dialect), release_(std::move(release)) {}
+
+  ~SqlTransaction() override {
+    bool healthy = true;
+    if (!committed_) {
+      // Rolling back is what makes an abandoned use case leave no trace; if
+      // even that fails the connection's state is unknown, so the pool must
+      // not hand it out again.
+      healthy = conn_->Exec("ROLLBACK", {}).ok();
+    }
+    release_(healthy);
+  }
+
+  Status InsertClinic(const domain::Clinic& c) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateClinic(c)));
+    return W("INSERT INTO clinics (clinic_id, name, time_zone) VALUES ($1, $2, $3)",
+             {S(c.id), S(c.name), S(c.time_zone)});
+  }
+  StatusOr<domain::Clinic> GetClinic(std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, name, time_zone FROM clinics WHERE clinic_id = $1",
+                                       {S(id)}));
+    if (rows.empty()) return NotFoundError("clinic '" + std::string(id) + "'");
+    return domain::Clinic{rows[0].Text(0), rows[0].Text(1), rows[0].Text(2)};
+  }
+  StatusOr<std::vector<domain::Clinic>> ListClinics() override {
+    KIRA_ASSIGN_OR_RETURN(auto rows,
+                          Q("SELECT clinic_id, name, time_zone FROM clinics ORDER BY clinic_id", {}));
+    std::vector<domain::Clinic> out;
+    for (const auto& r : rows) out.push_back({r.Text(0), r.Text(1), r.Text(2)});
+    return out;
+  }
+  Status InsertUser(const domain::User& u) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateUser(u)));
+    return W("INSERT INTO users (clinic_id, id, display_name, role) VALUES ($1, $2, $3, $4)",
+             {S(u.clinic_id), S(u.id), S(u.display_name), S(domain::RoleName(u.role))});
+  }
+  StatusOr<domain::User> GetUser(std::string_view clinic, std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT clinic_id, id, display_name, role FROM users WHERE clinic_id = $1 AND id = $2",
+                     {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("user '" + std::string(id) + "'");
+    const auto& r = rows[0];
+    return domain::User{r.Text(0), r.Text(1), r.Text(2), ParseEnum(r.Text(3), &domain::ParseRole)};
+  }
+
+  Status InsertPatient(const domain::PatientRecord& p) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidatePatient(p)));
+    return W("INSERT INTO patients (clinic_id, id, sex, birth_year, indication) VALUES ($1, $2, $3, $4, $5)",
+             {S(p.clinic_id), S(p.id), S(p.sex), I(p.birth_year), S(p.indication)});
+  }
+  Status InsertPatientIdentity(const domain::PatientIdentity& p) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidatePatientIdentity(p)));
+    return W("INSERT INTO patient_identities (clinic_id, patient_id, given_name, family_name, "
+             "birth_date, mrn, zip, phone, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             {S(p.clinic_id), S(p.patient_id), S(p.given_name), S(p.family_name), S(p.birth_date),
+              S(p.mrn), S(p.zip), S(p.phone), S(p.email)});
+  }
+  StatusOr<domain::PatientRecord> GetPatient(std::string_view clinic, std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, id, sex, birth_year, indication FROM patients "
+                                       "WHERE clinic_id = $1 AND id = $2",
+                                       {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("patient '" + std::string(id) + "'");
+    return PatientFromRow(rows[0]);
+  }
+  StatusOr<domain::PatientIdentity> GetPatientIdentity(std::string_view clinic,
+                                                       std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT clinic_id, patient_id, given_name, family_name, birth_date, mrn, zip, "
+                     "phone, email FROM patient_identities WHERE clinic_id = $1 AND patient_id = $2",
+                     {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("patient identity '" + std::string(id) + "'");
+    const auto& r = rows[0];
+    return domain::PatientIdentity{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
+                                   r.Text(5), r.Text(6), r.Text(7), r.Text(8)};
+  }
+  StatusOr<std::vector<domain::PatientRecord>> ListPatients(std::string_view clinic,
+                                                            const Page& page) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, id, sex, birth_year, indication FROM patients "
+                                       "WHERE clinic_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                                       {S(clinic), S(page.after_id), I(page.limit)}));
+    std::vector<domain::PatientRecord> out;
+    for (const auto& r : rows) out.push_back(PatientFromRow(r));
+    return out;
+  }
+
+  Status InsertSession(const domain::SessionRecord& s) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateSession(s)));
+    auto params = SessionParams(s);
+    return W(std::string("INSERT INTO sessions (") + kSessionCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             params);
+  }
+  Status UpdateSession(const domain::SessionRecord& s) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateSession(s)));
+    auto params = SessionParams(s);
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT 1 FROM sessions WHERE clinic_id = $1 AND id = $2",
+                                       {S(s.clinic_id), S(s.id)}));
+    if (rows.empty()) return Check(NotFoundError("session '" + s.id + "'"));
+    return W("UPDATE sessions SET protocol_id = $4, state = $5, dosing_weight_kg = $6, "
+             "planned_dose_mg = $7, given_dose_mg = $8, concentration_mg_per_ml = $9, "
+             "rate_ml_per_h = $10, started_at_us = $11, stopped_at_us = $12, recorded_by = $13, "
+             "decision_outcome = $14 WHERE clinic_id = $1 AND id = $2 AND patient_id = $3",
+             params);
+  }
+  StatusOr<domain::SessionRecord> GetSession(std::string_view clinic, std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kSessionCols +
+                                           " FROM sessions WHERE clinic_id = $1 AND id = $2",
+                                       {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("session '" + std::string(id) + "'");
+    return SessionFromRow(rows[0]);
+  }
+  StatusOr<std::vector<domain::SessionRecord>> ListSessions(std::string_view clinic,
+                                                            const Page& page) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kSessionCols +
+                                           " FROM sessions WHERE clinic_id = $1 AND id > $2 "
+                                           "ORDER BY id LIMIT $3",
+                                       {S(clinic), S(page.after_id), I(page.limit)}));
+    return Map(rows, SessionFromRow);
+  }
+  StatusOr<std::vector<domain::SessionRecord>> ListPatientSessions(std::string_view clinic,
+                                                                   std::string_view patient) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kSessionCols +
+                                           " FROM sessions WHERE clinic_id = $1 AND patient_id = $2 "
+                                           "ORDER BY started_at_us, id",
+                                       {S(clinic), S(patient)}));
+    return Map(rows, SessionFromRow);
+  }
+
+  Status InsertVital(const domain::VitalSign& v) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateVital(v)));
+    return W("INSERT INTO vitals (clinic_id, id, session_id, at_us, kind, value) "
+             "VALUES ($1, $2, $3, $4, $5, $6)",
+             {S(v.clinic_id), S(v.id), S(v.session_id), I(ToUnixMicros(v.at)),
+              S(domain::VitalKindName(v.kind)), D(v.value)});
+  }
+  StatusOr<std::vector<domain::VitalSign>> ListVitals(std::string_view clinic,
+                                                      std::string_view session) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, id, session_id, at_us, kind, value FROM vitals "
+                                       "WHERE clinic_id = $1 AND session_id = $2 ORDER BY at_us, id",
+                                       {S(clinic), S(session)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::VitalSign{r.Text(0), r.Text(1), r.Text(2), FromUnixMicros(r.Int(3)),
+                               ParseEnum(r.Text(4), &domain::ParseVitalKind), r.Real(5)};
+    });
+  }
+  Status InsertAdverseEvent(const domain::AdverseEvent& e) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateAdverseEvent(e)));
+    return W("INSERT INTO adverse_events (clinic_id, id, session_id, at_us, type, severity, "
+             "rescue_given) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             {S(e.clinic_id), S(e.id), S(e.session_id), I(ToUnixMicros(e.at)), S(e.type),
+              S(domain::AeSeverityName(e.severity)), S(e.rescue_given)});
+  }
+  StatusOr<std::vector<domain::AdverseEvent>> ListAdverseEvents(std::string_view clinic,
+                                                                std::string_view session) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, id, session_id, at_us, type, severity, "
+                                       "rescue_given FROM adverse_events WHERE clinic_id = $1 AND "
+                                       "session_id = $2 ORDER BY at_us, id",
+                                       {S(clinic), S(session)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::AdverseEvent{r.Text(0), r.Text(1), r.Text(2), FromUnixMicros(r.Int(3)),
+                                  r.Text(4), ParseEnum(r.Text(5), &domain::ParseAeSeverity), r.Text(6)};
+    });
+  }
+  Status InsertOverride(const domain::OverrideRecord& o) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateOverride(o)));
+    return W("INSERT INTO overrides (clinic_id, id, session_id, who, at_us, rule_ids, reason) "
+             "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             {S(o.clinic_id), S(o.id), S(o.session_id), S(o.who), I(ToUnixMicros(o.at)),
+              S(JoinLines(o.rule_ids)), S(o.reason)});
+  }
+  StatusOr<std::vector<domain::OverrideRecord>> ListOverrides(std::string_view clinic,
+                                                              std::string_view session) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, id, session_id, who, at_us, rule_ids, reason "
+                                       "FROM overrides WHERE clinic_id = $1 AND session_id = $2 "
+                                       "ORDER BY at_us, id",
+                                       {S(clinic), S(session)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::OverrideRecord{r.Text(0), r.Text(1), r.Text(2), r.Text(3),
+                                    FromUnixMicros(r.Int(4)), SplitLines(r.Text(5)), r.Text(6)};
+    });
+  }
+
+  Status InsertAssessment(const domain::Assessment& a) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateAssessment(a)));
+    return W("INSERT INTO assessments (clinic_id, id, patient_id, session_id, at_us, instrument, "
+             "item_scores, total, scoring_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             {S(a.clinic_id), S(a.id), S(a.patient_id), OptS(a.session_id), I(ToUnixMicros(a.at)),
+              S(a.instrument), S(JoinInts(a.item_scores)), I(a.total), S(a.scoring_version)});
+  }
+  StatusOr<std::vector<domain::Assessment>> ListAssessments(std::string_view clinic,
+                                                            std::string_view patient) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT clinic_id, id, patient_id, session_id, at_us, instrument, "
+                                       "item_scores, total, scoring_version FROM assessments "
+                                       "WHERE clinic_id = $1 AND patient_id = $2 ORDER BY at_us, id",
+                                       {S(clinic), S(patient)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::Assessment{r.Text(0), r.Text(1), r.Text(2), r.Text(3),
+                                FromUnixMicros(r.Int(4)), r.Text(5), SplitInts(r.Text(6)),
+                                static_cast<int>(r.Int(7)), r.Text(8)};
+    });
+  }
+
+  Status InsertLedgerEntry(const domain::LedgerEntry& e) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateLedgerEntry(e)));
+    return W(std::string("INSERT INTO ledger (") + kLedgerCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             {S(e.clinic_id), S(e.id), S(e.lot), S(domain::LedgerKindName(e.kind)),
+              I(ToUnixMicros(e.at)), D(units::ToMg(e.amount)), D(units::ToMgPerMl(e.concentration)),
+              S(e.expiry), OptS(e.session_id), S(e.actor), S(e.witness)});
+  }
+  StatusOr<std::vector<domain::LedgerEntry>> ListLedger(std::string_view clinic,
+                                                        std::string_view lot) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kLedgerCols +
+                                           " FROM ledger WHERE clinic_id = $1 AND ($2 = '' OR lot = $2) "
+                                           "ORDER BY at_us, id",
+                                       {S(clinic), S(lot)}));
+    return Map(rows, LedgerFromRow);
+  }
+
+  StatusOr<std::optional<domain::AuditEntry>> LastAuditEntry(std::string_view clinic) override {
+    if (dialect_->lock_clinic_row_for_audit) {
+      // Two transactions reading the same chain head would both append seq
+      // N+1; locking the clinic row makes the second wait for the first.
+      KIRA_ASSIGN_OR_RETURN(auto lock, Q("SELECT clinic_id FROM clinics WHERE clinic_id = $1 FOR UPDATE",
+                                         {S(clinic)}));
+      (void)lock;
+    }
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAuditCols +
+                                           " FROM audit_log WHERE clinic_id = $1 ORDER BY seq DESC LIMIT 1",
+                                       {S(clinic)}));
+    if (rows.empty()) return std::optional<domain::AuditEntry>();
+    return std::optional<domain::AuditEntry>(AuditFromRow(rows[0]));
+  }
+  Status AppendAudit(const domain::AuditEntry& e) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateAuditEntry(e)));
+    return W(std::string("INSERT INTO audit_log (") + kAuditCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             {S(e.clinic_id), I(e.seq), I(ToUnixMicros(e.at)), S(e.actor), S(e.action), S(e.entity),
+              S(e.entity_id), S(e.before), S(e.after), S(e.prev_hash), S(e.hash)});
+  }
+  StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic, std::int64_t after_seq,
+                                                      int limit) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAuditCols +
+                                           " FROM audit_log WHERE clinic_id = $1 AND seq > $2 "
+                                           "ORDER BY seq LIMIT $3",
+                                       {S(clinic), I(after_seq), I(limit)}));
+    return Map(rows, AuditFromRow);
+  }
+
+  Status Commit() override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    Status s = conn_->Exec("COMMIT", {});
+    if (!s.ok()) {
+      failed_ = true;
+      return s;
+    }
+    committed_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  static domain::PatientRecord PatientFromRow(const SqlRow& r) {
+    return domain::PatientRecord{r.Text(0), r.Text(1), r.Text(2), static_cast<int>(r.Int(3)),
+                                 r.Text(4)};
+  }
+
+  Status Usable() const {
+    if (committed_) return FailedPreconditionError("transaction already committed");
+    if (failed_) return FailedPreconditionError("transaction failed earlier; roll back");
+    return Status::Ok();
+  }
+  Status Check(Status s) {
+    KIRA_RETURN_IF_ERROR(Usable());
+    if (!s.ok()) failed_ = true;
+    return s;
+  }
+  Status W(std::string_view sql, std::vector<SqlValue> params) {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return Check(conn_->Exec(sql, params));
+  }
+  StatusOr<std::vector<SqlRow>> Q(std::string_view sql, std::vector<SqlValue> params) {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto rows = conn_->Query(sql, params);
+    if (!rows.ok()) failed_ = true;
+    return rows;
+  }
+
+  SqlConnection* conn_;
+  const SqlDialect* dialect_;
+  std::function<void(bool)> release_;
+  bool committed_ = false;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Transaction> MakeSqlTransaction(SqlConnection* conn, const SqlDialect* dialect,
+                                                std::function<void(bool)> release) {
+  return std::make_unique<SqlTransaction>(conn, dialect, std::move(release));
+}
+
+StatusOr<int> SchemaVersion(SqlConnection& conn) {
+  KIRA_RETURN_IF_ERROR(conn.ExecScript(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "name TEXT NOT NULL, applied_at_us BIGINT NOT NULL)"));
+  KIRA_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {}));
+  return static_cast<int>(rows.at(0).Int(0));
+}
+
+Status ApplyMigrations(SqlConnection& conn, const SqlDialect& dialect,
+                       std::span<const Migration> migrations) {
+  const int newest_known = migrations.empty() ? 0 : migrations.back().version;
+  KIRA_RETURN_IF_ERROR(conn.ExecScript(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "name TEXT NOT NULL, applied_at_us BIGINT NOT NULL)"));
+  KIRA_RETURN_IF_ERROR(conn.Exec(dialect.begin_sql, {}));
+  auto body = [&]() -> Status {
+    if (!dialect.migration_lock_sql.empty()) {
+      KIRA_RETURN_IF_ERROR(conn.Exec(dialect.migration_lock_sql, {}));
+    }
+    KIRA_ASSIGN_OR_RETURN(auto rows,
+                          conn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {}));
+    const int current = static_cast<int>(rows.at(0).Int(0));
+    if (current > newest_known) {
+      return FailedPreconditionError(
+          "database schema version " + std::to_string(current) +
+          " is newer than this kira binary supports (" + std::to_string(newest_known) +
+          "); refusing to open it. Use a kira release that knows schema version " +
+          std::to_string(current) + " or later");
+    }
+    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    for (const Migration& m : migrations) {
+      if (m.version <= current) continue;
+      Status s = conn.ExecScript(m.sql);
+      if (!s.ok()) {
+        return s.WithContext("migration " + std::to_string(m.version) + " (" + std::string(m.name) + ")");
+      }
+      SqlValue params[] = {SqlValue(std::int64_t{m.version}), SqlValue(std::string(m.name)),
+                           SqlValue(std::int64_t{now_us})};
+      KIRA_RETURN_IF_ERROR(conn.Exec(
+          "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)", params));
+    }
+    return conn.Exec("COMMIT", {});
+  };
+  Status s = body();
+  if (!s.ok()) (void)conn.Exec("ROLLBACK", {});
+  return s;
+}
+
+}  // namespace kira::storage::internal

@@ -1,0 +1,213 @@
+#include "kira/storage/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "kira/storage/sql/sql_connection.h"
+
+namespace kira::storage {
+
+namespace internal {
+std::span<const Migration> SqliteMigrations();  // generated from migrations/*.sql
+}  // namespace internal
+
+namespace {
+
+using internal::SqlRow;
+using internal::SqlValue;
+
+Status MapError(sqlite3* db, int rc, std::string_view what) {
+  const int ext = sqlite3_extended_errcode(db);
+  std::string msg = std::string(what) + ": " + sqlite3_errmsg(db);
+  switch (ext) {
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+    case SQLITE_CONSTRAINT_UNIQUE:
+      return AlreadyExistsError(msg);
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return FailedPreconditionError(msg + " (referenced record does not exist)");
+    case SQLITE_CONSTRAINT_CHECK:
+    case SQLITE_CONSTRAINT_NOTNULL:
+    case SQLITE_CONSTRAINT_DATATYPE:
+      return InvalidArgumentError(msg);
+    case SQLITE_CONSTRAINT_TRIGGER:
+      return FailedPreconditionError(msg);
+    default:
+      break;
+  }
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return AbortedError(msg);
+    case SQLITE_CANTOPEN:
+    case SQLITE_NOTADB:
+      return UnavailableError(msg);
+    default:
+      return InternalError(msg);
+  }
+}
+
+
+class SqliteConnection : public internal::SqlConnection {
+ public:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  Status Exec(std::string_view sql, std::span<const SqlValue> params) override {
+    KIRA_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    Status s = rc == SQLITE_DONE ? Status::Ok() : MapError(db_, rc, "sqlite");
+    sqlite3_reset(stmt);
+    return s;
+  }
+
+  StatusOr<std::vector<SqlRow>> Query(std::string_view sql, std::span<const SqlValue> params) override {
+    KIRA_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    std::vector<SqlRow> rows;
+    int rc;
+    const int ncol = sqlite3_column_count(stmt);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      std::vector<SqlValue> cells;
+      cells.reserve(static_cast<std::size_t>(ncol));
+      for (int i = 0; i < ncol; ++i) {
+        switch (sqlite3_column_type(stmt, i)) {
+          case SQLITE_NULL: cells.emplace_back(); break;
+          case SQLITE_INTEGER: cells.emplace_back(std::int64_t{sqlite3_column_int64(stmt, i)}); break;
+          case SQLITE_FLOAT: cells.emplace_back(sqlite3_column_double(stmt, i)); break;
+          default: {
+            const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+            cells.emplace_back(std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, i))));
+          }
+        }
+      }
+      rows.emplace_back(std::move(cells));
+    }
+    Status s = rc == SQLITE_DONE ? Status::Ok() : MapError(db_, rc, "sqlite");
+    sqlite3_reset(stmt);
+    if (!s.ok()) return s;
+    return rows;
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      sqlite3_free(err);
+      return MapError(db_, rc, "sqlite script");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  // Statements are prepared once and reused: the Store issues a small fixed
+  // set of SQL texts, and re-preparing each call would dominate the cost of
+  // a small INSERT.
+  StatusOr<sqlite3_stmt*> Prepare(std::string_view sql, std::span<const SqlValue> params) {
+    std::string key(sql);
+    auto it = cache_.find(key);
+    sqlite3_stmt* stmt = nullptr;
+    if (it == cache_.end()) {
+      int rc = sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return MapError(db_, rc, "sqlite prepare");
+      cache_.emplace(std::move(key), stmt);
+    } else {
+      stmt = it->second;
+    }
+    sqlite3_clear_bindings(stmt);
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const std::string name = "$" + std::to_string(i + 1);
+      const int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
+      if (idx == 0) continue;  // parameter not used by this statement
+      const SqlValue& v = params[i];
+      int rc = SQLITE_OK;
+      if (std::holds_alternative<internal::SqlNull>(v)) {
+        rc = sqlite3_bind_null(stmt, idx);
+      } else if (auto* n = std::get_if<std::int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt, idx, *n);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        rc = sqlite3_bind_double(stmt, idx, *d);
+      } else {
+        const auto& s = std::get<std::string>(v);
+        rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+      }
+      if (rc != SQLITE_OK) return MapError(db_, rc, "sqlite bind");
+    }
+    return stmt;
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+}  // namespace
+
+class SqliteStore::Impl {
+ public:
+  std::mutex mu;  // held by the live transaction for its whole life
+  std::unique_ptr<SqliteConnection> conn;
+  internal::SqlDialect dialect{"BEGIN IMMEDIATE", false, ""};
+};
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::~SqliteStore() = default;
+
+int SqliteStore::LatestSchemaVersion() { return internal::SqliteMigrations().back().version; }
+
+StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
+  if (options.path.empty()) return InvalidArgumentError("sqlite path: must not be empty");
+  if (!options.create_if_missing && !std::filesystem::exists(options.path)) {
+    return NotFoundError("sqlite database '" + options.path + "' does not exist");
+  }
+  sqlite3* db = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
+  int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "opening sqlite database '" + options.path + "': " +
+                      (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close_v2(db);
+    return UnavailableError(msg);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  auto impl = std::make_unique<Impl>();
+  impl->conn = std::make_unique<SqliteConnection>(db);
+  Status s = impl->conn->ExecScript(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  if (!s.ok()) return s.WithContext("configuring '" + options.path + "'");
+  s = internal::ApplyMigrations(*impl->conn, impl->dialect, internal::SqliteMigrations());
+  if (!s.ok()) return s.WithContext("opening '" + options.path + "'");
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+StatusOr<std::unique_ptr<Transaction>> SqliteStore::Begin() {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  KIRA_RETURN_IF_ERROR(impl_->conn->Exec(impl_->dialect.begin_sql, {}));
+  // The lock moves into the transaction and is released when it ends.
+  auto held = std::make_shared<std::unique_lock<std::mutex>>(std::move(lock));
+  return internal::MakeSqlTransaction(impl_->conn.get(), &impl_->dialect,
+                                      [held](bool) { held->unlock(); });
+}
+
+StatusOr<int> SqliteStore::SchemaVersion() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return internal::SchemaVersion(*impl_->conn);
+}
+
+Status SqliteStore::ExecForTesting(const std::string& sql) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->conn->ExecScript(sql);
+}
+
+}  // namespace kira::storage

@@ -1,0 +1,166 @@
+// The storage interface: the only way registry/ reaches durable state.
+//
+// A Store hands out Transactions. Everything a use case reads and writes
+// happens inside one Transaction, which either commits as a whole or leaves
+// no trace (destroying it without Commit() rolls back). Backends:
+//   storage/memory/    MemoryStore, the fake used by unit tests
+//   storage/sqlite/    SqliteStore, the embedded default (one file per registry)
+//   storage/postgres/  PostgresStore, for networks of clinics
+// All three pass the same contract suite (tests/kira/storage/store_contract_test.cc).
+//
+// Methods are grouped by aggregate: clinics and users, patients, sessions and
+// what hangs off a session (vitals, adverse events, overrides), assessments,
+// the controlled-substance ledger, and the audit log. Every record is keyed
+// by (clinic_id, id); nothing is ever looked up across clinics.
+//
+// Error vocabulary (the same for every backend):
+//   NotFound            a Get* for a key that does not exist
+//   AlreadyExists       an Insert* whose (clinic_id, id) is taken
+//   FailedPrecondition  an Insert* that names a parent that does not exist
+//                       (patient of a session, session of a vital, ...), or
+//                       a call on a transaction that already failed/committed
+//   InvalidArgument     a value the schema rejects (negative dose, bad enum)
+//   Aborted             a conflict with a concurrent transaction; retry the
+//                       whole use case
+//   Unavailable         the database cannot be reached
+//   Internal            anything else (I/O error, corrupt file)
+// After any write returns an error, the transaction is poisoned: later calls
+// return FailedPrecondition and Commit() fails. This is the lowest common
+// denominator (PostgreSQL aborts the transaction on any error) and keeps a
+// use case from committing half of what it meant to write.
+//
+// Thread safety: a Store is safe to use from several threads at once; each
+// Transaction belongs to one thread at a time. A Transaction must be
+// destroyed before its Store.
+#ifndef KIRA_STORAGE_STORE_H_
+#define KIRA_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kira/base/status.h"
+#include "kira/base/statusor.h"
+#include "kira/domain/records.h"
+
+namespace kira::storage {
+
+// Pages of list results: rows with id > after_id, in id order, at most
+// `limit` of them. Start with after_id = "".
+struct Page {
+  std::string after_id;
+  int limit = 1000;  // REQUIRES: limit > 0
+};
+
+class Transaction {
+ public:
+  Transaction() = default;
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  // Rolls back unless Commit() returned OK.
+  virtual ~Transaction() = default;
+
+  // ---- Clinics and users ----
+  virtual Status InsertClinic(const domain::Clinic& clinic) = 0;
+  // NotFound if there is no clinic with this id.
+  virtual StatusOr<domain::Clinic> GetClinic(std::string_view clinic_id) = 0;
+  // All clinics, in id order.
+  virtual StatusOr<std::vector<domain::Clinic>> ListClinics() = 0;
+  // FailedPrecondition if the clinic does not exist.
+  virtual Status InsertUser(const domain::User& user) = 0;
+  virtual StatusOr<domain::User> GetUser(std::string_view clinic_id, std::string_view id) = 0;
+
+  // ---- Patients ----
+  // FailedPrecondition if the clinic does not exist.
+  virtual Status InsertPatient(const domain::PatientRecord& patient) = 0;
+  // Identifiers are stored apart from the pseudonymous record.
+  // FailedPrecondition if the patient does not exist; AlreadyExists if it
+  // already has an identity.
+  virtual Status InsertPatientIdentity(const domain::PatientIdentity& identity) = 0;
+  virtual StatusOr<domain::PatientRecord> GetPatient(std::string_view clinic_id,
+                                                     std::string_view id) = 0;
+  virtual StatusOr<domain::PatientIdentity> GetPatientIdentity(std::string_view clinic_id,
+                                                               std::string_view patient_id) = 0;
+  virtual StatusOr<std::vector<domain::PatientRecord>> ListPatients(std::string_view clinic_id,
+                                                                    const Page& page) = 0;
+
+  // ---- Sessions ----
+  // FailedPrecondition if the patient does not exist.
+  virtual Status InsertSession(const domain::SessionRecord& session) = 0;
+  // Replaces every field but (clinic_id, id, patient_id). NotFound if absent.
+  virtual Status UpdateSession(const domain::SessionRecord& session) = 0;
+  virtual StatusOr<domain::SessionRecord> GetSession(std::string_view clinic_id,
+                                                     std::string_view id) = 0;
+  virtual StatusOr<std::vector<domain::SessionRecord>> ListSessions(std::string_view clinic_id,
+                                                                    const Page& page) = 0;
+  // Every session of one patient, ordered by started_at then id.
+  virtual StatusOr<std::vector<domain::SessionRecord>> ListPatientSessions(
+      std::string_view clinic_id, std::string_view patient_id) = 0;
+
+  // ---- What hangs off a session: FailedPrecondition if the session does not exist ----
+  virtual Status InsertVital(const domain::VitalSign& vital) = 0;
+  // Ordered by at, then id.
+  virtual StatusOr<std::vector<domain::VitalSign>> ListVitals(std::string_view clinic_id,
+                                                              std::string_view session_id) = 0;
+  virtual Status InsertAdverseEvent(const domain::AdverseEvent& event) = 0;
+  virtual StatusOr<std::vector<domain::AdverseEvent>> ListAdverseEvents(
+      std::string_view clinic_id, std::string_view session_id) = 0;
+  virtual Status InsertOverride(const domain::OverrideRecord& override_record) = 0;
+  virtual StatusOr<std::vector<domain::OverrideRecord>> ListOverrides(
+      std::string_view clinic_id, std::string_view session_id) = 0;
+
+  // ---- Assessments: FailedPrecondition if the patient (or a non-empty session) does not exist ----
+  virtual Status InsertAssessment(const domain::Assessment& assessment) = 0;
+  // Ordered by at, then id.
+  virtual StatusOr<std::vector<domain::Assessment>> ListAssessments(
+      std::string_view clinic_id, std::string_view patient_id) = 0;
+
+  // ---- Controlled-substance ledger (append-only) ----
+  virtual Status InsertLedgerEntry(const domain::LedgerEntry& entry) = 0;
+  // Entries of one lot, or of every lot when lot is empty; ordered by at, then id.
+  virtual StatusOr<std::vector<domain::LedgerEntry>> ListLedger(std::string_view clinic_id,
+                                                                std::string_view lot) = 0;
+
+  // ---- Audit log (append-only, hash-chained by registry/audit.h) ----
+  // The newest entry of the clinic's chain, or nullopt for an empty chain.
+  // Also serialises writers of this clinic's chain until this transaction
+  // ends, so that two transactions cannot both append seq N+1 (on
+  // PostgreSQL it locks the clinic row; SQLite transactions are already
+  // exclusive). Call it before AppendAudit.
+  virtual StatusOr<std::optional<domain::AuditEntry>> LastAuditEntry(
+      std::string_view clinic_id) = 0;
+  // AlreadyExists if (clinic_id, seq) is taken.
+  virtual Status AppendAudit(const domain::AuditEntry& entry) = 0;
+  // Entries with seq > after_seq in seq order, at most `limit`.
+  virtual StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic_id,
+                                                              std::int64_t after_seq,
+                                                              int limit) = 0;
+
+  // Makes every write of this transaction durable (on SQLite and PostgreSQL
+  // the data is on stable storage when this returns OK). Afterwards the
+  // transaction accepts no more calls. Aborted on a conflict.
+  virtual Status Commit() = 0;
+};
+
+class Store {
+ public:
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
+
+  // Starts a transaction. The caller owns the result. May block while
+  // another writer holds the database (SQLite) or the pool is exhausted
+  // (PostgreSQL). Unavailable if the database cannot be reached.
+  virtual StatusOr<std::unique_ptr<Transaction>> Begin() = 0;
+
+  // "memory", "sqlite" or "postgres", for messages and benchmarks.
+  virtual std::string_view backend() const = 0;
+};
+
+}  // namespace kira::storage
+
+#endif  // KIRA_STORAGE_STORE_H_

@@ -1,0 +1,129 @@
+#include "kira/storage/validate.h"
+
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include "kira/base/statusor.h"
+
+namespace kira::storage {
+
+namespace {
+
+Status NonEmpty(std::string_view value, std::string_view field) {
+  if (value.empty()) return InvalidArgumentError(std::string(field) + ": must not be empty");
+  return Status::Ok();
+}
+
+Status PositiveFinite(double value, std::string_view field) {
+  if (!std::isfinite(value) || value <= 0.0) {
+    return InvalidArgumentError(std::string(field) + ": must be a finite number > 0, got " +
+                                std::to_string(value));
+  }
+  return Status::Ok();
+}
+
+Status Keys(std::string_view clinic_id, std::string_view id) {
+  KIRA_RETURN_IF_ERROR(NonEmpty(clinic_id, "clinic_id"));
+  return NonEmpty(id, "id");
+}
+
+}  // namespace
+
+Status ValidateClinic(const domain::Clinic& c) {
+  KIRA_RETURN_IF_ERROR(NonEmpty(c.id, "clinic_id"));
+  return NonEmpty(c.name, "name");
+}
+
+Status ValidateUser(const domain::User& u) { return Keys(u.clinic_id, u.id); }
+
+Status ValidatePatient(const domain::PatientRecord& p) {
+  KIRA_RETURN_IF_ERROR(Keys(p.clinic_id, p.id));
+  if (p.birth_year < 1900 || p.birth_year > 2200) {
+    return InvalidArgumentError("birth_year: must be in [1900, 2200], got " +
+                                std::to_string(p.birth_year));
+  }
+  return Status::Ok();
+}
+
+Status ValidatePatientIdentity(const domain::PatientIdentity& p) {
+  return Keys(p.clinic_id, p.patient_id);
+}
+
+Status ValidateSession(const domain::SessionRecord& s) {
+  KIRA_RETURN_IF_ERROR(Keys(s.clinic_id, s.id));
+  KIRA_RETURN_IF_ERROR(NonEmpty(s.patient_id, "patient_id"));
+  KIRA_RETURN_IF_ERROR(NonEmpty(s.protocol_id, "protocol_id"));
+  KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToKg(s.dosing_weight), "dosing_weight_kg"));
+  KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMg(s.planned_dose), "planned_dose_mg"));
+  if (s.given_dose) {
+    double mg = units::ToMg(*s.given_dose);
+    if (!std::isfinite(mg) || mg < 0.0) {
+      return InvalidArgumentError("given_dose_mg: must be a finite number >= 0");
+    }
+  }
+  KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMgPerMl(s.concentration), "concentration_mg_per_ml"));
+  KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMlPerH(s.rate), "rate_ml_per_h"));
+  if (s.stopped_at && *s.stopped_at < s.started_at) {
+    return InvalidArgumentError("stopped_at: must not be before started_at");
+  }
+  return Status::Ok();
+}
+
+Status ValidateVital(const domain::VitalSign& v) {
+  KIRA_RETURN_IF_ERROR(Keys(v.clinic_id, v.id));
+  KIRA_RETURN_IF_ERROR(NonEmpty(v.session_id, "session_id"));
+  if (!std::isfinite(v.value) || v.value < 0.0) {
+    return InvalidArgumentError("value: must be a finite number >= 0");
+  }
+  return Status::Ok();
+}
+
+Status ValidateAssessment(const domain::Assessment& a) {
+  KIRA_RETURN_IF_ERROR(Keys(a.clinic_id, a.id));
+  KIRA_RETURN_IF_ERROR(NonEmpty(a.patient_id, "patient_id"));
+  KIRA_RETURN_IF_ERROR(NonEmpty(a.instrument, "instrument"));
+  KIRA_RETURN_IF_ERROR(NonEmpty(a.scoring_version, "scoring_version"));
+  for (int s : a.item_scores) {
+    if (s < 0) return InvalidArgumentError("item_scores: must be >= 0");
+  }
+  if (a.total < 0) return InvalidArgumentError("total: must be >= 0");
+  return Status::Ok();
+}
+
+Status ValidateAdverseEvent(const domain::AdverseEvent& e) {
+  KIRA_RETURN_IF_ERROR(Keys(e.clinic_id, e.id));
+  KIRA_RETURN_IF_ERROR(NonEmpty(e.session_id, "session_id"));
+  return NonEmpty(e.type, "type");
+}
+
+Status ValidateOverride(const domain::OverrideRecord& o) {
+  KIRA_RETURN_IF_ERROR(Keys(o.clinic_id, o.id));
+  KIRA_RETURN_IF_ERROR(NonEmpty(o.session_id, "session_id"));
+  KIRA_RETURN_IF_ERROR(NonEmpty(o.who, "who"));
+  return NonEmpty(o.reason, "reason");
+}
+
+Status ValidateLedgerEntry(const domain::LedgerEntry& e) {
+  KIRA_RETURN_IF_ERROR(Keys(e.clinic_id, e.id));
+  KIRA_RETURN_IF_ERROR(NonEmpty(e.lot, "lot"));
+  KIRA_RETURN_IF_ERROR(NonEmpty(e.actor, "actor"));
+  KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMg(e.amount), "amount_mg"));
+  KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMgPerMl(e.concentration), "concentration_mg_per_ml"));
+  if (e.kind == domain::LedgerKind::kWasted && e.witness.empty()) {
+    return InvalidArgumentError("witness: required when kind is wasted");
+  }
+  if (e.kind == domain::LedgerKind::kWasted && e.witness == e.actor) {
+    return InvalidArgumentError("witness: must be a different user from actor");
+  }
+  return Status::Ok();
+}
+
+Status ValidateAuditEntry(const domain::AuditEntry& e) {
+  KIRA_RETURN_IF_ERROR(NonEmpty(e.clinic_id, "clinic_id"));
+  if (e.seq < 1) return InvalidArgumentError("seq: must be >= 1");
+  KIRA_RETURN_IF_ERROR(NonEmpty(e.hash, "hash"));
+  return NonEmpty(e.action, "action");
+}
+
+}  // namespace kira::storage
