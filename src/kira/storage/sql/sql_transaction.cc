@@ -290,10 +290,13 @@ class SqlTransaction : public Transaction {
     KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT 1 FROM sessions WHERE clinic_id = $1 AND id = $2",
                                        {S(s.clinic_id), S(s.id)}));
     if (rows.empty()) return Check(NotFoundError("session '" + s.id + "'"));
-    return W("UPDATE sessions SET protocol_id = $4, state = $5, dosing_weight_kg = $6, "
-             "planned_dose_mg = $7, given_dose_mg = $8, concentration_mg_per_ml = $9, "
-             "rate_ml_per_h = $10, started_at_us = $11, stopped_at_us = $12, recorded_by = $13, "
-             "decision_outcome = $14 WHERE clinic_id = $1 AND id = $2 AND patient_id = $3",
+    // The patient of a session never changes: drop it from the parameters
+    // (every $n must be used, or PostgreSQL cannot type it).
+    params.erase(params.begin() + 2);
+    return W("UPDATE sessions SET protocol_id = $3, state = $4, dosing_weight_kg = $5, "
+             "planned_dose_mg = $6, given_dose_mg = $7, concentration_mg_per_ml = $8, "
+             "rate_ml_per_h = $9, started_at_us = $10, stopped_at_us = $11, recorded_by = $12, "
+             "decision_outcome = $13 WHERE clinic_id = $1 AND id = $2",
              params);
   }
   StatusOr<domain::SessionRecord> GetSession(std::string_view clinic, std::string_view id) override {
@@ -504,14 +507,17 @@ StatusOr<int> SchemaVersion(SqlConnection& conn) {
 Status ApplyMigrations(SqlConnection& conn, const SqlDialect& dialect,
                        std::span<const Migration> migrations) {
   const int newest_known = migrations.empty() ? 0 : migrations.back().version;
-  KIRA_RETURN_IF_ERROR(conn.ExecScript(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-      "name TEXT NOT NULL, applied_at_us BIGINT NOT NULL)"));
   KIRA_RETURN_IF_ERROR(conn.Exec(dialect.begin_sql, {}));
   auto body = [&]() -> Status {
+    // Two processes starting at once must not both apply migration N: the
+    // lock (SQLite's write lock, or a PostgreSQL advisory lock) makes the
+    // second wait and then find nothing left to do.
     if (!dialect.migration_lock_sql.empty()) {
       KIRA_RETURN_IF_ERROR(conn.Exec(dialect.migration_lock_sql, {}));
     }
+    KIRA_RETURN_IF_ERROR(conn.ExecScript(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "name TEXT NOT NULL, applied_at_us BIGINT NOT NULL)"));
     KIRA_ASSIGN_OR_RETURN(auto rows,
                           conn.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {}));
     const int current = static_cast<int>(rows.at(0).Int(0));

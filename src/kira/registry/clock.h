@@ -1,0 +1,38 @@
+// The registry's source of "now" (absl/time/clock_interface.h). Use cases are
+// handed a Clock; tests pass a FakeClock so audit timestamps are repeatable.
+#ifndef KIRA_REGISTRY_CLOCK_H_
+#define KIRA_REGISTRY_CLOCK_H_
+
+#include <chrono>
+
+#include "kira/domain/records.h"
+
+namespace kira::registry {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual domain::Instant Now() const = 0;
+};
+
+class SystemClock : public Clock {
+ public:
+  domain::Instant Now() const override {
+    return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
+  }
+};
+
+// A clock that moves only when told to.
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(domain::Instant start) : now_(start) {}
+  domain::Instant Now() const override { return now_; }
+  void Advance(std::chrono::microseconds d) { now_ += d; }
+
+ private:
+  domain::Instant now_;
+};
+
+}  // namespace kira::registry
+
+#endif  // KIRA_REGISTRY_CLOCK_H_

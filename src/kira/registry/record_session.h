@@ -1,0 +1,82 @@
+// RecordSession: the use case that stores an infusion session, with the
+// Advisor's dose check run inside the same transaction (design.md: "A write
+// the Advisor refuses is never stored as given").
+//
+// Given the proposed session, the patient and the patient's stored session
+// history (so that annual and series caps are judged from what the registry
+// holds, not from what the caller says), the dose check returns a Decision:
+//
+//   max severity of its findings   what RecordSession does
+//   info / caution                 stores the session
+//   soft_stop, override reason     stores the session and an OverrideRecord
+//                                  naming the soft-stop rule ids
+//   soft_stop, no reason           stores nothing clinical; outcome "refused"
+//   hard_stop                      stores nothing clinical; outcome "refused"
+//
+// A refusal is a clinical result, not an error: Record() returns OK with
+// stored == false, and the audit log gets a "refused" row saying who tried
+// to record what and which rules stopped it. Errors are for malformed input
+// (InvalidArgument), a missing patient (FailedPrecondition), a duplicate id
+// (AlreadyExists) and storage failures.
+#ifndef KIRA_REGISTRY_RECORD_SESSION_H_
+#define KIRA_REGISTRY_RECORD_SESSION_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kira/base/statusor.h"
+#include "kira/domain/decision.h"
+#include "kira/domain/records.h"
+#include "kira/registry/clock.h"
+#include "kira/registry/unit_of_work.h"
+#include "kira/storage/store.h"
+
+namespace kira::registry {
+
+struct DoseCheckInput {
+  const domain::PatientRecord& patient;
+  const domain::SessionRecord& session;               // as proposed
+  const std::vector<domain::SessionRecord>& history;  // the patient's stored sessions
+};
+
+// The Advisor's dose check (rules/). Pure: it must not read a clock, a file
+// or the database.
+using DoseCheck = std::function<domain::Decision(const DoseCheckInput&)>;
+
+struct RecordSessionRequest {
+  domain::SessionRecord session;
+  std::string actor;  // user id of whoever records it
+  // Needed only when the dose check returns a soft stop. who/when default to
+  // actor/now when empty; reason must not be empty.
+  std::optional<domain::Override> override_;
+};
+
+struct RecordSessionResult {
+  bool stored = false;
+  domain::Decision decision;  // with override_ filled in when one was used
+  std::string refusal;        // when !stored: why, naming the rule ids
+};
+
+class SessionRecorder {
+ public:
+  // REQUIRES: store, clock outlive this object; check is callable.
+  SessionRecorder(storage::Store* store, const Clock* clock, DoseCheck check)
+      : store_(store), clock_(clock), check_(std::move(check)) {}
+
+  // One UnitOfWork for this session (retried on Aborted).
+  StatusOr<RecordSessionResult> Record(const RecordSessionRequest& request);
+
+  // The same inside a caller's UnitOfWork (batches: import, demo data).
+  StatusOr<RecordSessionResult> RecordIn(UnitOfWork& uow, const RecordSessionRequest& request);
+
+ private:
+  storage::Store* store_;
+  const Clock* clock_;
+  DoseCheck check_;
+};
+
+}  // namespace kira::registry
+
+#endif  // KIRA_REGISTRY_RECORD_SESSION_H_

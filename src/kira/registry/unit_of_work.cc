@@ -1,0 +1,59 @@
+#include "kira/registry/unit_of_work.h"
+
+#include <utility>
+
+#include "kira/registry/audit.h"
+
+namespace kira::registry {
+
+StatusOr<std::unique_ptr<UnitOfWork>> UnitOfWork::Begin(storage::Store& store, const Clock& clock,
+                                                        std::string actor) {
+  if (actor.empty()) return InvalidArgumentError("actor: must not be empty");
+  KIRA_ASSIGN_OR_RETURN(auto tx, store.Begin());
+  return std::unique_ptr<UnitOfWork>(new UnitOfWork(std::move(tx), &clock, std::move(actor)));
+}
+
+Status UnitOfWork::Audit(std::string_view clinic_id, std::string_view action,
+                         std::string_view entity, std::string_view entity_id, std::string before,
+                         std::string after) {
+  auto it = heads_.find(clinic_id);
+  if (it == heads_.end()) {
+    KIRA_ASSIGN_OR_RETURN(auto last, tx_->LastAuditEntry(clinic_id));
+    Head head;
+    head.seq = last ? last->seq : 0;
+    head.hash = last ? last->hash : std::string(kGenesisHash);
+    it = heads_.emplace(std::string(clinic_id), std::move(head)).first;
+  }
+  domain::AuditEntry e;
+  e.clinic_id = std::string(clinic_id);
+  e.seq = it->second.seq + 1;
+  e.at = clock_->Now();
+  e.actor = actor_;
+  e.action = std::string(action);
+  e.entity = std::string(entity);
+  e.entity_id = std::string(entity_id);
+  e.before = std::move(before);
+  e.after = std::move(after);
+  e.prev_hash = it->second.hash;
+  e.hash = AuditHash(e);
+  KIRA_RETURN_IF_ERROR(tx_->AppendAudit(e));
+  it->second.seq = e.seq;
+  it->second.hash = e.hash;
+  return Status::Ok();
+}
+
+Status UnitOfWork::Commit() { return tx_->Commit(); }
+
+Status RunInUnitOfWork(storage::Store& store, const Clock& clock, std::string_view actor,
+                       const std::function<Status(UnitOfWork&)>& body, int attempts) {
+  Status last;
+  for (int i = 0; i < attempts; ++i) {
+    KIRA_ASSIGN_OR_RETURN(auto uow, UnitOfWork::Begin(store, clock, std::string(actor)));
+    last = body(*uow);
+    if (last.ok()) last = uow->Commit();
+    if (last.code() != StatusCode::kAborted) return last;
+  }
+  return last;
+}
+
+}  // namespace kira::registry

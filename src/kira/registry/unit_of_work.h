@@ -1,0 +1,69 @@
+// UnitOfWork: one Store transaction plus the audit rows of everything written
+// in it. Every registry write goes through a UnitOfWork, so a record and its
+// audit row commit together or not at all (design.md, "Registry").
+//
+// States:  open --Commit() OK--> committed
+//          open --any write error--> failed  (Commit() then refuses)
+//          any --destroyed--> rolled back unless committed
+//
+// Not thread-safe: one UnitOfWork belongs to one thread.
+#ifndef KIRA_REGISTRY_UNIT_OF_WORK_H_
+#define KIRA_REGISTRY_UNIT_OF_WORK_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kira/base/status.h"
+#include "kira/base/statusor.h"
+#include "kira/domain/records.h"
+#include "kira/registry/clock.h"
+#include "kira/storage/store.h"
+
+namespace kira::registry {
+
+class UnitOfWork {
+ public:
+  // Begins a transaction on `store`. `actor` (a user id, or "system:import",
+  // "system:demo") is recorded on every audit row. `store` and `clock` must
+  // outlive the UnitOfWork.
+  static StatusOr<std::unique_ptr<UnitOfWork>> Begin(storage::Store& store, const Clock& clock,
+                                                     std::string actor);
+
+  storage::Transaction& tx() { return *tx_; }
+  const std::string& actor() const { return actor_; }
+  domain::Instant now() const { return clock_->Now(); }
+
+  // Appends the next row of `clinic_id`'s audit chain. `before` is "" for an
+  // insert. The chain head is read once per clinic and then kept here, so a
+  // batch of N writes costs one head lookup, not N.
+  Status Audit(std::string_view clinic_id, std::string_view action, std::string_view entity,
+               std::string_view entity_id, std::string before, std::string after);
+
+  Status Commit();
+
+ private:
+  UnitOfWork(std::unique_ptr<storage::Transaction> tx, const Clock* clock, std::string actor)
+      : tx_(std::move(tx)), clock_(clock), actor_(std::move(actor)) {}
+
+  struct Head {
+    std::int64_t seq = 0;
+    std::string hash;
+  };
+  std::unique_ptr<storage::Transaction> tx_;
+  const Clock* clock_;
+  std::string actor_;
+  std::map<std::string, Head, std::less<>> heads_;
+};
+
+// Runs `body` in a fresh UnitOfWork and commits it, retrying the whole thing
+// (up to `attempts` times) when the store reports Aborted (a conflict with a
+// concurrent writer). Any other error is returned as is, with nothing written.
+Status RunInUnitOfWork(storage::Store& store, const Clock& clock, std::string_view actor,
+                       const std::function<Status(UnitOfWork&)>& body, int attempts = 5);
+
+}  // namespace kira::registry
+
+#endif  // KIRA_REGISTRY_UNIT_OF_WORK_H_

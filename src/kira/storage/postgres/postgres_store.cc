@@ -1,0 +1,255 @@
+#include "kira/storage/postgres/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "kira/storage/sql/sql_connection.h"
+
+namespace kira::storage {
+
+namespace internal {
+std::span<const Migration> PostgresMigrations();  // generated from migrations/*.sql
+}  // namespace internal
+
+namespace {
+
+using internal::SqlRow;
+using internal::SqlValue;
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+void IgnoreNotice(void*, const char*) {}
+
+Status MapError(PGconn* conn, const PGresult* res, std::string_view what) {
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg = std::string(what) + ": " +
+                    (res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  if (PQstatus(conn) == CONNECTION_BAD) return UnavailableError(msg);
+  const std::string code = state ? state : "";
+  if (code == "23505") return AlreadyExistsError(msg);
+  if (code == "23503") return FailedPreconditionError(msg + " (referenced record does not exist)");
+  if (code == "23514" || code == "23502" || code.rfind("22", 0) == 0) return InvalidArgumentError(msg);
+  if (code == "40001" || code == "40P01" || code == "55P03") return AbortedError(msg);
+  if (code.rfind("08", 0) == 0 || code == "57P01") return UnavailableError(msg);
+  if (code == "P0001") return FailedPreconditionError(msg);  // raised by a trigger
+  return InternalError(msg);
+}
+
+class PgConnection : public internal::SqlConnection {
+ public:
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  ~PgConnection() override { PQfinish(conn_); }
+
+  Status Exec(std::string_view sql, std::span<const SqlValue> params) override {
+    KIRA_ASSIGN_OR_RETURN(Result r, Run(sql, params));
+    (void)r;
+    return Status::Ok();
+  }
+
+  StatusOr<std::vector<SqlRow>> Query(std::string_view sql, std::span<const SqlValue> params) override {
+    KIRA_ASSIGN_OR_RETURN(Result r, Run(sql, params));
+    std::vector<SqlRow> rows;
+    const int n = PQntuples(r.get());
+    const int ncol = PQnfields(r.get());
+    rows.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      std::vector<SqlValue> cells;
+      cells.reserve(static_cast<std::size_t>(ncol));
+      for (int c = 0; c < ncol; ++c) {
+        if (PQgetisnull(r.get(), i, c)) {
+          cells.emplace_back();
+        } else {
+          cells.emplace_back(std::string(PQgetvalue(r.get(), i, c),
+                                         static_cast<std::size_t>(PQgetlength(r.get(), i, c))));
+        }
+      }
+      rows.emplace_back(std::move(cells));
+    }
+    return rows;
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    Result r(PQexec(conn_, std::string(sql).c_str()));
+    const auto st = PQresultStatus(r.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return MapError(conn_, r.get(), "postgres");
+    return Status::Ok();
+  }
+
+  bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+
+ private:
+  StatusOr<Result> Run(std::string_view sql, std::span<const SqlValue> params) {
+    Result r;
+    if (params.empty()) {
+      // Transaction control and parameterless statements go through the
+      // simple protocol; everything else is prepared once per connection.
+      r.reset(PQexec(conn_, std::string(sql).c_str()));
+    } else {
+      KIRA_ASSIGN_OR_RETURN(const std::string* name, Prepared(sql));
+      std::vector<std::string> text(params.size());
+      std::vector<const char*> values(params.size(), nullptr);
+      for (std::size_t i = 0; i < params.size(); ++i) {
+        const SqlValue& v = params[i];
+        if (std::holds_alternative<internal::SqlNull>(v)) continue;
+        if (auto* n = std::get_if<std::int64_t>(&v)) {
+          text[i] = std::to_string(*n);
+        } else if (auto* d = std::get_if<double>(&v)) {
+          char buf[32];
+          std::snprintf(buf, sizeof buf, "%.17g", *d);  // round-trips every double
+          text[i] = buf;
+        } else {
+          text[i] = std::get<std::string>(v);
+        }
+        values[i] = text[i].c_str();
+      }
+      r.reset(PQexecPrepared(conn_, name->c_str(), static_cast<int>(params.size()), values.data(),
+                             nullptr, nullptr, 0));
+    }
+    const auto st = PQresultStatus(r.get());
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return MapError(conn_, r.get(), "postgres");
+    return r;
+  }
+
+  StatusOr<const std::string*> Prepared(std::string_view sql) {
+    std::string key(sql);
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return &it->second;
+    std::string name = "kira_" + std::to_string(cache_.size());
+    Result r(PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return MapError(conn_, r.get(), "postgres prepare");
+    return &cache_.emplace(std::move(key), std::move(name)).first->second;
+  }
+
+  PGconn* conn_;
+  std::unordered_map<std::string, std::string> cache_;  // sql -> prepared statement name
+};
+
+std::string QuoteIdent(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+class PostgresStore::Impl {
+ public:
+  PostgresOptions options;
+  internal::SqlDialect dialect{"BEGIN", true, "SELECT pg_advisory_xact_lock(72657)"};
+  std::mutex mu;
+  std::condition_variable freed;
+  std::vector<std::unique_ptr<PgConnection>> idle;  // GUARDED_BY(mu)
+  int open = 0;                                     // GUARDED_BY(mu): idle + lent out
+
+  StatusOr<std::unique_ptr<PgConnection>> Connect() {
+    PGconn* raw = PQconnectdb(options.dsn.c_str());
+    if (PQstatus(raw) != CONNECTION_OK) {
+      std::string msg = PQerrorMessage(raw);
+      PQfinish(raw);
+      while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+      return UnavailableError("connecting to postgres: " + msg);
+    }
+    PQsetNoticeProcessor(raw, IgnoreNotice, nullptr);
+    auto conn = std::make_unique<PgConnection>(raw);
+    if (!options.schema.empty()) {
+      // CREATE SCHEMA IF NOT EXISTS can race with another connection doing
+      // the same; losing that race (unique violation) is harmless.
+      Status s = conn->ExecScript("CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(options.schema));
+      if (!s.ok() && s.code() != StatusCode::kAlreadyExists) return s;
+      KIRA_RETURN_IF_ERROR(conn->ExecScript("SET search_path TO " + QuoteIdent(options.schema)));
+    }
+    return conn;
+  }
+
+  StatusOr<std::unique_ptr<PgConnection>> Acquire() {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      freed.wait(lock, [&] { return !idle.empty() || open < options.pool_size; });
+      if (!idle.empty()) {
+        auto c = std::move(idle.back());
+        idle.pop_back();
+        return c;
+      }
+      ++open;  // reserve a slot, connect without holding the lock
+    }
+    auto c = Connect();
+    if (!c.ok()) {
+      std::lock_guard<std::mutex> lock(mu);
+      --open;
+      freed.notify_one();
+    }
+    return c;
+  }
+
+  void Release(std::unique_ptr<PgConnection> c, bool healthy) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (healthy && c->healthy()) {
+      idle.push_back(std::move(c));
+    } else {
+      --open;  // a broken connection is dropped; the next Acquire reconnects
+    }
+    freed.notify_one();
+  }
+};
+
+PostgresStore::PostgresStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PostgresStore::~PostgresStore() = default;
+
+int PostgresStore::LatestSchemaVersion() { return internal::PostgresMigrations().back().version; }
+
+StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions& options) {
+  if (options.dsn.empty()) return InvalidArgumentError("postgres dsn: must not be empty");
+  if (options.pool_size < 1) return InvalidArgumentError("pool_size: must be >= 1");
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  KIRA_ASSIGN_OR_RETURN(auto conn, impl->Acquire());
+  Status s = internal::ApplyMigrations(*conn, impl->dialect, internal::PostgresMigrations());
+  impl->Release(std::move(conn), s.ok());
+  if (!s.ok()) return s.WithContext("opening postgres registry");
+  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(impl)));
+}
+
+StatusOr<std::unique_ptr<Transaction>> PostgresStore::Begin() {
+  KIRA_ASSIGN_OR_RETURN(auto conn, impl_->Acquire());
+  Status s = conn->Exec(impl_->dialect.begin_sql, {});
+  if (!s.ok()) {
+    impl_->Release(std::move(conn), false);
+    return s;
+  }
+  PgConnection* raw = conn.get();
+  auto owned = std::make_shared<std::unique_ptr<PgConnection>>(std::move(conn));
+  Impl* impl = impl_.get();
+  return internal::MakeSqlTransaction(raw, &impl_->dialect, [impl, owned](bool healthy) {
+    impl->Release(std::move(*owned), healthy);
+  });
+}
+
+StatusOr<int> PostgresStore::SchemaVersion() {
+  KIRA_ASSIGN_OR_RETURN(auto conn, impl_->Acquire());
+  auto v = internal::SchemaVersion(*conn);
+  impl_->Release(std::move(conn), v.ok());
+  return v;
+}
+
+Status PostgresStore::ExecForTesting(const std::string& sql) {
+  KIRA_ASSIGN_OR_RETURN(auto conn, impl_->Acquire());
+  Status s = conn->ExecScript(sql);
+  impl_->Release(std::move(conn), true);
+  return s;
+}
+
+}  // namespace kira::storage

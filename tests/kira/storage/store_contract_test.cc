@@ -1,0 +1,513 @@
+// The storage contract (kira/storage/store.h), one suite for every backend
+// (style.md 3.6): memory, SQLite and PostgreSQL. The PostgreSQL instance is
+// skipped unless KIRA_PG_DSN names a server (scripts/pg-test-cluster starts
+// a throwaway one); each test then gets a schema of its own.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "kira/storage/memory/memory_store.h"
+#include "kira/storage/postgres/postgres_store.h"
+#include "kira/storage/sqlite/sqlite_store.h"
+#include "kira/storage/store.h"
+#include "testing/status_matchers.h"
+
+namespace kira::storage {
+namespace {
+
+using ::kira::testing::IsOk;
+using ::kira::testing::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using units::Kg;
+using units::Mg;
+using units::MgPerMl;
+using units::MlPerH;
+
+domain::Instant T(int minute) {
+  domain::Instant t;
+  EXPECT_TRUE(domain::ParseInstant("2026-03-01T09:00:00Z", &t));
+  return t + std::chrono::minutes(minute);
+}
+
+std::string UniqueName(std::string_view prefix) {
+  static std::atomic<int> counter{0};
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = std::string(prefix) + std::to_string(::getpid()) + "_" +
+                     std::to_string(counter++) + "_" + info->name();
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name;
+}
+
+class StoreContractTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const std::string& backend = GetParam();
+    if (backend == "memory") {
+      store_ = std::make_unique<MemoryStore>();
+    } else if (backend == "sqlite") {
+      dir_ = std::filesystem::temp_directory_path() / UniqueName("kira_contract_");
+      std::filesystem::create_directories(dir_);
+      auto s = SqliteStore::Open({.path = (dir_ / "kira.db").string()});
+      ASSERT_THAT(s, IsOk());
+      store_ = std::move(s).value();
+    } else {
+      const char* dsn = std::getenv("KIRA_PG_DSN");
+      if (dsn == nullptr || *dsn == '\0') GTEST_SKIP() << "KIRA_PG_DSN not set";
+      auto s = PostgresStore::Open({.dsn = dsn, .schema = UniqueName("t_"), .pool_size = 2});
+      ASSERT_THAT(s, IsOk());
+      store_ = std::move(s).value();
+    }
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<Transaction> Tx() {
+    auto tx = store_->Begin();
+    EXPECT_THAT(tx, IsOk());
+    return tx.ok() ? std::move(tx).value() : nullptr;
+  }
+
+  // A clinic "c1" with patient "p1", committed.
+  void Seed() {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertClinic({"c1", "North Clinic", "Europe/London"}), IsOk());
+    ASSERT_THAT(tx->InsertPatient(Patient("p1")), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  static domain::PatientRecord Patient(std::string id, std::string clinic = "c1") {
+    return {std::move(clinic), std::move(id), "female", 1980, "trd"};
+  }
+  static domain::SessionRecord Session(std::string id, std::string patient = "p1", int minute = 0) {
+    domain::SessionRecord s;
+    s.clinic_id = "c1";
+    s.id = std::move(id);
+    s.patient_id = std::move(patient);
+    s.protocol_id = "trd-0.5mgkg-40min";
+    s.state = domain::SessionState::kCompleted;
+    s.dosing_weight = Kg(70.0);
+    s.planned_dose = Mg(35.0);
+    s.given_dose = Mg(34.5);
+    s.concentration = MgPerMl(1.0);
+    s.rate = MlPerH(52.5);
+    s.started_at = T(minute);
+    s.stopped_at = T(minute + 40);
+    s.recorded_by = "u1";
+    s.decision_outcome = "ok";
+    return s;
+  }
+
+  std::unique_ptr<Store> store_;
+  std::filesystem::path dir_;
+};
+
+TEST_P(StoreContractTest, InsertedClinicCanBeReadBack) {
+  Seed();
+
+  auto tx = Tx();
+  auto clinic = tx->GetClinic("c1");
+
+  ASSERT_THAT(clinic, IsOk());
+  EXPECT_EQ(clinic->name, "North Clinic");
+  EXPECT_EQ(clinic->time_zone, "Europe/London");
+}
+
+TEST_P(StoreContractTest, MissingRecordIsNotFound) {
+  Seed();
+  auto tx = Tx();
+
+  EXPECT_THAT(tx->GetClinic("nope"), StatusIs(StatusCode::kNotFound, HasSubstr("nope")));
+  EXPECT_THAT(tx->GetPatient("c1", "nope"), StatusIs(StatusCode::kNotFound, HasSubstr("nope")));
+  EXPECT_THAT(tx->GetSession("c1", "nope"), StatusIs(StatusCode::kNotFound, HasSubstr("nope")));
+  EXPECT_THAT(tx->GetUser("c1", "nope"), StatusIs(StatusCode::kNotFound, HasSubstr("nope")));
+}
+
+TEST_P(StoreContractTest, DuplicateIdIsAlreadyExists) {
+  Seed();
+  auto tx = Tx();
+
+  EXPECT_THAT(tx->InsertPatient(Patient("p1")), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+}
+
+TEST_P(StoreContractTest, SameIdInAnotherClinicIsADifferentRecord) {
+  Seed();
+  auto tx = Tx();
+  ASSERT_THAT(tx->InsertClinic({"c2", "South Clinic", "UTC"}), IsOk());
+
+  EXPECT_THAT(tx->InsertPatient(Patient("p1", "c2")), IsOk());
+  ASSERT_THAT(tx->Commit(), IsOk());
+}
+
+TEST_P(StoreContractTest, ChildOfMissingParentIsFailedPrecondition) {
+  Seed();
+
+  {
+    auto tx = Tx();
+    EXPECT_THAT(tx->InsertSession(Session("s1", "ghost")),
+                StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  }
+  {
+    auto tx = Tx();
+    EXPECT_THAT(tx->InsertUser({"no-clinic", "u1", "Ann", domain::Role::kNurse}),
+                StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  }
+  {
+    auto tx = Tx();
+    EXPECT_THAT(tx->InsertVital({"c1", "v1", "no-session", T(0), domain::VitalKind::kHeartRate, 70}),
+                StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  }
+}
+
+TEST_P(StoreContractTest, InvalidValueIsInvalidArgumentNamingTheField) {
+  Seed();
+  auto tx = Tx();
+  auto s = Session("s1");
+  s.planned_dose = Mg(-5.0);
+
+  EXPECT_THAT(tx->InsertSession(s), StatusIs(StatusCode::kInvalidArgument, HasSubstr("planned_dose_mg")));
+}
+
+TEST_P(StoreContractTest, UserRoundTripsRole) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertUser({"c1", "u1", "Ann Smith", domain::Role::kPharmacist}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+
+  auto tx = Tx();
+  auto u = tx->GetUser("c1", "u1");
+
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->display_name, "Ann Smith");
+  EXPECT_EQ(u->role, domain::Role::kPharmacist);
+}
+
+TEST_P(StoreContractTest, IdentityIsStoredApartFromThePseudonymousRecord) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertPatientIdentity({"c1", "p1", "Jane", "Doe", "1980-04-02", "MRN1", "02139",
+                                           "555-0100", "jane@example.org"}),
+                IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+
+  auto tx = Tx();
+  auto id = tx->GetPatientIdentity("c1", "p1");
+  auto p = tx->GetPatient("c1", "p1");
+
+  ASSERT_THAT(id, IsOk());
+  EXPECT_EQ(id->family_name, "Doe");
+  EXPECT_EQ(id->zip, "02139");
+  ASSERT_THAT(p, IsOk());
+  EXPECT_EQ(p->birth_year, 1980);
+  EXPECT_EQ(p->indication, "trd");
+  EXPECT_THAT(tx->GetPatientIdentity("c1", "p2"), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_P(StoreContractTest, SessionRoundTripsEveryField) {
+  Seed();
+  auto planned = Session("s1");
+  auto open = Session("s2");
+  open.given_dose.reset();
+  open.stopped_at.reset();
+  open.state = domain::SessionState::kRunning;
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertSession(planned), IsOk());
+    ASSERT_THAT(tx->InsertSession(open), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+
+  auto tx = Tx();
+  auto s1 = tx->GetSession("c1", "s1");
+  auto s2 = tx->GetSession("c1", "s2");
+
+  ASSERT_THAT(s1, IsOk());
+  EXPECT_EQ(s1->protocol_id, "trd-0.5mgkg-40min");
+  EXPECT_EQ(s1->state, domain::SessionState::kCompleted);
+  EXPECT_EQ(s1->dosing_weight, Kg(70.0));
+  EXPECT_EQ(s1->planned_dose, Mg(35.0));
+  ASSERT_TRUE(s1->given_dose.has_value());
+  EXPECT_EQ(*s1->given_dose, Mg(34.5));
+  EXPECT_EQ(s1->concentration, MgPerMl(1.0));
+  EXPECT_EQ(s1->rate, MlPerH(52.5));
+  EXPECT_EQ(s1->started_at, T(0));
+  EXPECT_EQ(s1->stopped_at, std::optional<domain::Instant>(T(40)));
+  EXPECT_EQ(s1->recorded_by, "u1");
+  EXPECT_EQ(s1->decision_outcome, "ok");
+  ASSERT_THAT(s2, IsOk());
+  EXPECT_FALSE(s2->given_dose.has_value());
+  EXPECT_FALSE(s2->stopped_at.has_value());
+  EXPECT_EQ(s2->state, domain::SessionState::kRunning);
+}
+
+TEST_P(StoreContractTest, UpdateSessionReplacesFieldsButNotThePatient) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertPatient(Patient("p2")), IsOk());
+    ASSERT_THAT(tx->InsertSession(Session("s1")), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto changed = Session("s1", "p2");
+  changed.state = domain::SessionState::kStopped;
+  changed.given_dose = Mg(12.25);
+
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->UpdateSession(changed), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+
+  auto tx = Tx();
+  auto s = tx->GetSession("c1", "s1");
+  ASSERT_THAT(s, IsOk());
+  EXPECT_EQ(s->state, domain::SessionState::kStopped);
+  EXPECT_EQ(*s->given_dose, Mg(12.25));
+  EXPECT_EQ(s->patient_id, "p1");
+}
+
+TEST_P(StoreContractTest, UpdateOfMissingSessionIsNotFound) {
+  Seed();
+  auto tx = Tx();
+
+  EXPECT_THAT(tx->UpdateSession(Session("ghost")), StatusIs(StatusCode::kNotFound, HasSubstr("ghost")));
+}
+
+TEST_P(StoreContractTest, ListsPageInIdOrderWithinOneClinic) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertClinic({"c2", "Other", "UTC"}), IsOk());
+    ASSERT_THAT(tx->InsertPatient(Patient("p0", "c2")), IsOk());
+    for (const char* id : {"p4", "p2", "p3"}) ASSERT_THAT(tx->InsertPatient(Patient(id)), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+
+  auto first = tx->ListPatients("c1", {"", 2});
+  auto rest = tx->ListPatients("c1", {"p2", 10});
+
+  ASSERT_THAT(first, IsOk());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].id, "p1");
+  EXPECT_EQ((*first)[1].id, "p2");
+  ASSERT_THAT(rest, IsOk());
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].id, "p3");
+  EXPECT_EQ((*rest)[1].id, "p4");
+}
+
+TEST_P(StoreContractTest, PatientSessionsComeInStartOrder) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertPatient(Patient("p2")), IsOk());
+    ASSERT_THAT(tx->InsertSession(Session("a", "p1", 300)), IsOk());
+    ASSERT_THAT(tx->InsertSession(Session("b", "p1", 100)), IsOk());
+    ASSERT_THAT(tx->InsertSession(Session("c", "p2", 200)), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+
+  auto sessions = tx->ListPatientSessions("c1", "p1");
+
+  ASSERT_THAT(sessions, IsOk());
+  ASSERT_EQ(sessions->size(), 2u);
+  EXPECT_EQ((*sessions)[0].id, "b");
+  EXPECT_EQ((*sessions)[1].id, "a");
+}
+
+TEST_P(StoreContractTest, SessionChildrenRoundTrip) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertSession(Session("s1")), IsOk());
+    ASSERT_THAT(tx->InsertVital({"c1", "v2", "s1", T(10), domain::VitalKind::kSystolicBp, 151.5}), IsOk());
+    ASSERT_THAT(tx->InsertVital({"c1", "v1", "s1", T(5), domain::VitalKind::kSpO2, 97}), IsOk());
+    ASSERT_THAT(tx->InsertAdverseEvent({"c1", "ae1", "s1", T(12), "nausea",
+                                        domain::AeSeverity::kModerate, "ondansetron 4 mg IV"}),
+                IsOk());
+    ASSERT_THAT(tx->InsertOverride({"c1", "o1", "s1", "u1", T(0),
+                                    {"dose.trd.max_mg_per_kg", "dose.cap.annual"}, "weight re-measured"}),
+                IsOk());
+    ASSERT_THAT(tx->InsertAssessment({"c1", "a1", "p1", "s1", T(-30), "phq9",
+                                      {3, 3, 2, 2, 1, 1, 2, 2, 0}, 16, "phq9-v1"}),
+                IsOk());
+    ASSERT_THAT(tx->InsertAssessment({"c1", "a0", "p1", "", T(-600), "phq9", {}, 20, "phq9-v1"}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+
+  auto vitals = tx->ListVitals("c1", "s1");
+  auto aes = tx->ListAdverseEvents("c1", "s1");
+  auto ovs = tx->ListOverrides("c1", "s1");
+  auto as = tx->ListAssessments("c1", "p1");
+
+  ASSERT_THAT(vitals, IsOk());
+  ASSERT_EQ(vitals->size(), 2u);
+  EXPECT_EQ((*vitals)[0].id, "v1");
+  EXPECT_EQ((*vitals)[0].kind, domain::VitalKind::kSpO2);
+  EXPECT_DOUBLE_EQ((*vitals)[1].value, 151.5);
+  ASSERT_THAT(aes, IsOk());
+  ASSERT_EQ(aes->size(), 1u);
+  EXPECT_EQ((*aes)[0].severity, domain::AeSeverity::kModerate);
+  EXPECT_EQ((*aes)[0].rescue_given, "ondansetron 4 mg IV");
+  ASSERT_THAT(ovs, IsOk());
+  ASSERT_EQ(ovs->size(), 1u);
+  EXPECT_THAT((*ovs)[0].rule_ids, ElementsAre("dose.trd.max_mg_per_kg", "dose.cap.annual"));
+  EXPECT_EQ((*ovs)[0].reason, "weight re-measured");
+  ASSERT_THAT(as, IsOk());
+  ASSERT_EQ(as->size(), 2u);
+  EXPECT_EQ((*as)[0].id, "a0");
+  EXPECT_TRUE((*as)[0].item_scores.empty());
+  EXPECT_EQ((*as)[0].session_id, "");
+  EXPECT_THAT((*as)[1].item_scores, ElementsAre(3, 3, 2, 2, 1, 1, 2, 2, 0));
+  EXPECT_EQ((*as)[1].total, 16);
+  EXPECT_EQ((*as)[1].session_id, "s1");
+}
+
+TEST_P(StoreContractTest, LedgerListsOneLotOrAll) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertSession(Session("s1")), IsOk());
+    ASSERT_THAT(tx->InsertLedgerEntry({"c1", "l1", "LOT-A", domain::LedgerKind::kReceived, T(0), Mg(500),
+                                       MgPerMl(50), "2027-01-31", "", "u1", ""}),
+                IsOk());
+    ASSERT_THAT(tx->InsertLedgerEntry({"c1", "l2", "LOT-B", domain::LedgerKind::kReceived, T(1), Mg(1000),
+                                       MgPerMl(100), "2027-06-30", "", "u1", ""}),
+                IsOk());
+    ASSERT_THAT(tx->InsertLedgerEntry({"c1", "l3", "LOT-A", domain::LedgerKind::kWasted, T(2), Mg(0.5),
+                                       MgPerMl(50), "", "s1", "u1", "u2"}),
+                IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+
+  auto a = tx->ListLedger("c1", "LOT-A");
+  auto all = tx->ListLedger("c1", "");
+
+  ASSERT_THAT(a, IsOk());
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[1].kind, domain::LedgerKind::kWasted);
+  EXPECT_EQ((*a)[1].witness, "u2");
+  EXPECT_EQ((*a)[1].session_id, "s1");
+  EXPECT_EQ((*a)[0].expiry, "2027-01-31");
+  ASSERT_THAT(all, IsOk());
+  EXPECT_EQ(all->size(), 3u);
+}
+
+TEST_P(StoreContractTest, WasteWithoutWitnessIsInvalidArgument) {
+  Seed();
+  auto tx = Tx();
+
+  EXPECT_THAT(tx->InsertLedgerEntry({"c1", "l1", "LOT-A", domain::LedgerKind::kWasted, T(0), Mg(5),
+                                     MgPerMl(50), "", "", "u1", ""}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("witness")));
+}
+
+TEST_P(StoreContractTest, AuditRowsAppendAndListInSeqOrder) {
+  Seed();
+  {
+    auto tx = Tx();
+    auto head = tx->LastAuditEntry("c1");
+    ASSERT_THAT(head, IsOk());
+    EXPECT_FALSE(head->has_value());
+    for (int seq = 1; seq <= 3; ++seq) {
+      domain::AuditEntry e{"c1", seq, T(seq), "u1", "insert", "session", "s" + std::to_string(seq),
+                           "", "after", "prev", "hash" + std::to_string(seq)};
+      ASSERT_THAT(tx->AppendAudit(e), IsOk());
+    }
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+
+  auto head = tx->LastAuditEntry("c1");
+  auto page = tx->ListAudit("c1", 1, 10);
+
+  ASSERT_THAT(head, IsOk());
+  ASSERT_TRUE(head->has_value());
+  EXPECT_EQ((*head)->seq, 3);
+  EXPECT_EQ((*head)->hash, "hash3");
+  ASSERT_THAT(page, IsOk());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].seq, 2);
+  EXPECT_EQ((*page)[0].entity_id, "s2");
+  EXPECT_EQ((*page)[0].at, T(2));
+  EXPECT_THAT(tx->AppendAudit({"c1", 3, T(9), "u1", "insert", "x", "y", "", "", "p", "h"}),
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+}
+
+TEST_P(StoreContractTest, TransactionWithoutCommitLeavesNoTrace) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertSession(Session("s1")), IsOk());
+    ASSERT_THAT(tx->InsertVital({"c1", "v1", "s1", T(5), domain::VitalKind::kHeartRate, 80}), IsOk());
+  }
+
+  auto tx = Tx();
+
+  EXPECT_THAT(tx->GetSession("c1", "s1"), StatusIs(StatusCode::kNotFound, ::testing::_));
+  auto vitals = tx->ListVitals("c1", "s1");
+  ASSERT_THAT(vitals, IsOk());
+  EXPECT_TRUE(vitals->empty());
+}
+
+TEST_P(StoreContractTest, FailedWritePoisonsTheTransaction) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertSession(Session("s1")), IsOk());
+    ASSERT_THAT(tx->InsertPatient(Patient("p1")), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+
+    EXPECT_THAT(tx->InsertPatient(Patient("p9")), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+    EXPECT_THAT(tx->Commit(), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  }
+  auto tx = Tx();
+  EXPECT_THAT(tx->GetSession("c1", "s1"), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_P(StoreContractTest, CommittedTransactionRefusesMoreCalls) {
+  Seed();
+  auto tx = Tx();
+  ASSERT_THAT(tx->Commit(), IsOk());
+
+  EXPECT_THAT(tx->InsertPatient(Patient("p2")), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+}
+
+TEST_P(StoreContractTest, ListClinicsIsInIdOrder) {
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertClinic({"zz", "Z", "UTC"}), IsOk());
+    ASSERT_THAT(tx->InsertClinic({"aa", "A", "UTC"}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+
+  auto clinics = tx->ListClinics();
+
+  ASSERT_THAT(clinics, IsOk());
+  ASSERT_EQ(clinics->size(), 2u);
+  EXPECT_EQ((*clinics)[0].id, "aa");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,
+                         ::testing::Values("memory", "sqlite", "postgres"),
+                         [](const auto& param_info) { return param_info.param; });
+
+}  // namespace
+}  // namespace kira::storage
