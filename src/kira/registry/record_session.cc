@@ -53,7 +53,9 @@ StatusOr<RecordSessionResult> SessionRecorder::RecordIn(UnitOfWork& uow,
   KIRA_ASSIGN_OR_RETURN(auto history, tx.ListPatientSessions(session.clinic_id, session.patient_id));
 
   RecordSessionResult result;
-  result.decision = check_(DoseCheckInput{*patient, session, history});
+  auto decision = check_(DoseCheckInput{*patient, session, history, request.override_});
+  if (!decision.ok()) return decision.status().WithContext("dose check for session '" + session.id + "'");
+  result.decision = std::move(decision).value();
   const domain::Severity worst = result.decision.MaxSeverity();
 
   std::string refusal;

@@ -39,11 +39,14 @@ struct DoseCheckInput {
   const domain::PatientRecord& patient;
   const domain::SessionRecord& session;               // as proposed
   const std::vector<domain::SessionRecord>& history;  // the patient's stored sessions
+  const std::optional<domain::Override>& override_;   // as requested
 };
 
-// The Advisor's dose check (rules/). Pure: it must not read a clock, a file
-// or the database.
-using DoseCheck = std::function<domain::Decision(const DoseCheckInput&)>;
+// The Advisor's dose check (rules/; see registry/advisor.h for the adapter
+// over rules::CheckDose). Pure: it must not read a clock, a file or the
+// database. An error (unknown protocol, malformed input) aborts the use case
+// with nothing written.
+using DoseCheck = std::function<StatusOr<domain::Decision>(const DoseCheckInput&)>;
 
 struct RecordSessionRequest {
   domain::SessionRecord session;

@@ -99,7 +99,7 @@ TEST_F(RecordSessionTest, DoseCheckSeesTheStoredHistory) {
   std::size_t seen = 99;
   SessionRecorder rec(&store_, &clock_, [&](const DoseCheckInput& in) {
     seen = in.history.size();
-    return domain::Decision{"ok", {}, {}, {}, std::nullopt};
+    return StatusOr<domain::Decision>(domain::Decision{"ok", {}, {}, {}, std::nullopt});
   });
   ASSERT_THAT(rec.Record({test::MakeSession("s1"), "u1", std::nullopt}), IsOk());
 

@@ -50,7 +50,7 @@ inline Status SeedClinic(storage::Store& store, const Clock& clock) {
 
 // A dose check that returns a fixed severity for every session.
 inline DoseCheck FixedCheck(domain::Severity severity, std::string rule_id = "dose.trd.max_mg_per_kg") {
-  return [severity, rule_id](const DoseCheckInput&) {
+  return [severity, rule_id](const DoseCheckInput&) -> StatusOr<domain::Decision> {
     domain::Decision d;
     d.outcome = severity == domain::Severity::kHardStop   ? "hard_stop"
                 : severity == domain::Severity::kSoftStop ? "soft_limit"

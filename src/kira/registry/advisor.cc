@@ -1,0 +1,56 @@
+#include "kira/registry/advisor.h"
+
+#include <chrono>
+
+#include "kira/rules/dose.h"
+
+namespace kira::registry {
+
+namespace {
+
+domain::Sex ToSex(const std::string& s) {
+  for (domain::Sex x : {domain::Sex::kFemale, domain::Sex::kMale, domain::Sex::kOther}) {
+    if (domain::SexName(x) == s) return x;
+  }
+  return domain::Sex::kUnknown;
+}
+
+}  // namespace
+
+DoseCheck AdvisorDoseCheck(const guideline::Library& library) {
+  return [&library](const DoseCheckInput& in) -> StatusOr<domain::Decision> {
+    using std::chrono::floor;
+    using std::chrono::days;
+    const domain::SessionRecord& s = in.session;
+    domain::Patient p;
+    p.id = in.patient.id;
+    const std::chrono::year_month_day ymd(floor<days>(s.started_at));
+    p.age_years = static_cast<double>(int(ymd.year()) - in.patient.birth_year);
+    p.sex = ToSex(in.patient.sex);
+    p.weight.value = s.dosing_weight;
+    p.weight.method = domain::WeightMethod::kMeasured;
+    p.weight.entered_unit = "kg";
+    p.weight.entered_value = units::ToKg(s.dosing_weight);
+    p.diagnoses = {in.patient.indication};
+
+    rules::DoseRequest req;
+    req.protocol_id = s.protocol_id;
+    req.concentration = s.concentration;
+    req.ordered_dose = s.given_dose ? *s.given_dose : s.planned_dose;
+    if (s.stopped_at) {
+      req.ordered_duration = units::Minutes(
+          std::chrono::duration<double, std::ratio<60>>(*s.stopped_at - s.started_at).count());
+    }
+    // The cumulative limit is judged from what the registry holds for the
+    // same UTC day, not from what the caller says was given.
+    const auto day = floor<days>(s.started_at);
+    for (const auto& h : in.history) {
+      if (h.id != s.id && h.given_dose && floor<days>(h.started_at) == day) req.given_today += *h.given_dose;
+    }
+    req.override_ = in.override_;
+    KIRA_ASSIGN_OR_RETURN(rules::DoseResult r, rules::CheckDose(library, p, req));
+    return std::move(r.decision);
+  };
+}
+
+}  // namespace kira::registry
