@@ -6,6 +6,7 @@
 
 #include "kira/cli/advisor_basic_commands.h"
 #include "kira/cli/common.h"
+#include "kira/cli/registry_commands.h"
 
 int main(int argc, char** argv) {
   kira::cli::Context ctx;
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
   kira::cli::AddScreenCommand(app, ctx);
   kira::cli::AddDoseCommand(app, ctx);
   kira::cli::AddGuidelineCommand(app, ctx);
+  kira::cli::AddDemoCommand(app, ctx);
+  kira::cli::AddAuditCommand(app, ctx);
+  kira::cli::AddLedgerCommand(app, ctx);
 
   try {
     app.parse(argc, argv);
