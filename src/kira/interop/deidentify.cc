@@ -111,13 +111,13 @@ StatusOr<DeidentifiedCounts> ExportDeidentified(storage::Store& store, std::stri
         char date[16];
         std::snprintf(date, sizeof date, "%04d-%02u-%02u", int(shifted.year()), unsigned(shifted.month()),
                       unsigned(shifted.day()));
-        std::string duration;
-        if (s.stopped_at) duration = Fmt(duration<double, std::ratio<60>>(*s.stopped_at - s.started_at).count(), 0);
+        std::string minutes_text;
+        if (s.stopped_at) minutes_text = Fmt(duration<double, std::ratio<60>>(*s.stopped_at - s.started_at).count(), 0);
         KIRA_ASSIGN_OR_RETURN(auto events, tx->ListAdverseEvents(clinic_id, s.id));
         std::string ae;
         for (const auto& e : events) ae += (ae.empty() ? "" : ";") + e.type;
         out << CsvLine({did, p.sex, AgeGroup(age), zip3, p.indication, std::to_string(number), s.protocol_id, date,
-                        duration, s.given_dose ? Fmt(units::ToMg(*s.given_dose), 1) : "",
+                        minutes_text, s.given_dose ? Fmt(units::ToMg(*s.given_dose), 1) : "",
                         s.given_dose ? Fmt(units::ToMg(*s.given_dose) / units::ToKg(s.dosing_weight), 3) : "", ae,
                         phq_first, phq_last});
       }
