@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   kira::cli::AddDoseCommand(app, ctx);
   kira::cli::AddGuidelineCommand(app, ctx);
   kira::cli::AddDemoCommand(app, ctx);
+  kira::cli::AddImportCommand(app, ctx);
+  kira::cli::AddExportCommand(app, ctx);
   kira::cli::AddAuditCommand(app, ctx);
   kira::cli::AddLedgerCommand(app, ctx);
 

@@ -3,10 +3,18 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "kira/cli/common.h"
+#include "kira/interop/deidentify.h"
+#include "kira/interop/fhir_export.h"
+#include "kira/interop/redcap.h"
+#include "kira/interop/session_import.h"
 #include "kira/registry/advisor.h"
 #include "kira/registry/audit.h"
 #include "kira/registry/clock.h"
@@ -77,6 +85,131 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
         a->clinic, a->db, sum->patients, sum->sessions, sum->overrides, sum->refused, sum->vitals, sum->assessments,
         sum->adverse_events, sum->ledger_entries, Pct(sum->responders, sum->depression_patients),
         Pct(sum->remitters, sum->depression_patients), sum->depression_patients);
+  });
+}
+
+void AddImportCommand(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "import", "Import sessions from kira session CSV or a REDCap records export (re-running adds nothing twice)");
+  struct Args {
+    std::string file;
+    std::string db = storage::kDefaultDatabase;
+    std::string clinic = "demo-clinic";
+    int batch = 500;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("file", a->file, "CSV file, or - for standard input")->required();
+  AddDbOption(cmd, a->db);
+  cmd->add_option("--clinic", a->clinic, "Clinic of the records (REDCap files carry none)")->capture_default_str();
+  cmd->add_option("--batch", a->batch, "Rows per transaction")->capture_default_str();
+  cmd->callback([&ctx, a] {
+    if (a->batch < 1) return ctx.BadInput(InvalidArgumentError("--batch: must be >= 1"));
+    auto text = ReadInput(a->file);
+    if (!text.ok()) return ctx.BadInput(text.status());
+    std::vector<interop::RowError> errors;
+    const bool redcap = interop::LooksLikeRedcapRecords(*text);
+    auto rows = redcap ? interop::ParseRedcapRecords(*text, a->clinic, &errors)
+                       : interop::ParseSessionCsv(*text, &errors);
+    if (!rows.ok()) return ctx.BadInput(rows.status().WithContext(a->file));
+    auto lib = ctx.Library();
+    if (!lib.ok()) return ctx.BadInput(lib.status());
+    auto store = Open(ctx, a->db);
+    if (!store) return;
+    registry::SystemClock clock;
+    interop::ImportOptions o;
+    o.batch_rows = a->batch;
+    const bool tty = isatty(STDERR_FILENO) == 1;
+    if (tty) {
+      o.progress = [&ctx](int done, int total) {
+        constexpr int kWidth = 30;
+        const int filled = total ? done * kWidth / total : kWidth;
+        *ctx.err << "\rimport [" << std::string(static_cast<std::size_t>(filled), '#')
+                 << std::string(static_cast<std::size_t>(kWidth - filled), ' ') << "] " << done << "/" << total
+                 << " rows" << std::flush;
+      };
+    }
+    auto report = interop::ImportRows(*store, clock, registry::AdvisorDoseCheck(**lib), *rows, o);
+    if (tty) *ctx.err << "\n";
+    if (!report.ok()) return ctx.BadInput(report.status());
+    report->errors.insert(report->errors.begin(), errors.begin(), errors.end());
+    std::stable_sort(report->errors.begin(), report->errors.end(),
+                     [](const auto& x, const auto& y) { return x.line < y.line; });
+    const int total_rows = report->rows + static_cast<int>(errors.size());
+    *ctx.out << fmt::format("{} ({}): {} rows; {} imported, {} already present, {} refused by the Advisor, {} rejected\n",
+                            a->file, redcap ? "REDCap records" : "kira session CSV", total_rows, report->imported,
+                            report->already_present, report->refused,
+                            static_cast<int>(report->errors.size()) - report->refused);
+    for (const auto& e : report->errors) {
+      *ctx.err << fmt::format("{}:{}: {}{}\n", a->file, e.line, e.field.empty() ? "" : e.field + ": ", e.reason);
+    }
+    ctx.exit_code = report->errors.empty() ? kExitOk : kExitDecision;
+  });
+}
+
+void AddExportCommand(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("export", "Export the registry: FHIR R4 Bulk NDJSON, REDCap, or de-identified CSV");
+  struct Args {
+    std::string fhir, redcap, deidentified, secret_file;
+    std::string db = storage::kDefaultDatabase;
+    std::string clinic = "demo-clinic";
+  };
+  auto a = std::make_shared<Args>();
+  auto* fhir = cmd->add_option("--fhir", a->fhir, "Directory for Patient/Encounter/MedicationAdministration/Observation/AdverseEvent .ndjson");
+  auto* redcap = cmd->add_option("--redcap", a->redcap, "Directory for the REDCap data dictionary and records CSV");
+  auto* deid = cmd->add_option("--deidentified", a->deidentified, "CSV file, HIPAA Safe Harbor-style de-identified");
+  fhir->excludes(redcap)->excludes(deid);
+  redcap->excludes(deid);
+  cmd->add_option("--secret-file", a->secret_file,
+                  "File holding the clinic's de-identification secret (default: $KIRA_DEID_SECRET)");
+  AddDbOption(cmd, a->db);
+  cmd->add_option("--clinic", a->clinic, "Clinic to export")->capture_default_str();
+  cmd->callback([&ctx, a] {
+    if (a->fhir.empty() && a->redcap.empty() && a->deidentified.empty()) {
+      return ctx.BadInput(InvalidArgumentError("export: give one of --fhir DIR, --redcap DIR, --deidentified FILE"));
+    }
+    std::string secret;
+    if (!a->deidentified.empty()) {
+      if (!a->secret_file.empty()) {
+        auto s = ReadInput(a->secret_file);
+        if (!s.ok()) return ctx.BadInput(s.status().WithContext("--secret-file"));
+        secret = *s;
+        while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+      } else if (const char* env = std::getenv("KIRA_DEID_SECRET")) {
+        secret = env;
+      }
+      if (secret.empty()) {
+        return ctx.BadInput(InvalidArgumentError(
+            "--secret-file: a de-identification secret is required (or set KIRA_DEID_SECRET); keep it out of the export"));
+      }
+    }
+    auto store = Open(ctx, a->db);
+    if (!store) return;
+    {
+      auto tx = store->Begin();
+      if (!tx.ok()) return ctx.BadInput(tx.status());
+      if (auto c = (*tx)->GetClinic(a->clinic); !c.ok()) {
+        return ctx.BadInput(InvalidArgumentError("--clinic: no clinic '" + a->clinic + "' in " + a->db));
+      }
+    }
+    if (!a->fhir.empty()) {
+      auto n = interop::ExportFhir(*store, a->clinic, a->fhir);
+      if (!n.ok()) return ctx.BadInput(n.status());
+      *ctx.out << fmt::format("FHIR R4 NDJSON in {}: {} Patient, {} Encounter, {} MedicationAdministration, "
+                              "{} Observation, {} AdverseEvent\n",
+                              a->fhir, n->patients, n->encounters, n->medication_administrations, n->observations,
+                              n->adverse_events);
+    } else if (!a->redcap.empty()) {
+      auto n = interop::ExportRedcap(*store, a->clinic, a->redcap);
+      if (!n.ok()) return ctx.BadInput(n.status());
+      *ctx.out << fmt::format("REDCap files in {}: kira_data_dictionary.csv, kira_records.csv ({} records, {} "
+                              "session and {} phq9 instances; enable repeating instruments for session and phq9)\n",
+                              a->redcap, n->records, n->sessions, n->phq9);
+    } else {
+      auto n = interop::ExportDeidentified(*store, a->clinic, secret, a->deidentified);
+      if (!n.ok()) return ctx.BadInput(n.status());
+      *ctx.out << fmt::format("De-identified CSV {}: {} patients, {} sessions\n", a->deidentified, n->patients,
+                              n->sessions);
+    }
   });
 }
 

@@ -41,12 +41,16 @@ const std::vector<std::string> kColumns = {
 // "planned_dose_mg: must be ..." -> "planned_dose_mg"; "" when the message
 // does not start with a field name.
 std::string FieldOf(const Status& s) {
+  // Context prefixes ("dose check for session 's5': ") contain spaces; the
+  // first ": "-separated segment that is one bare word is the field.
   std::string_view m = s.message();
-  auto colon = m.find(':');
-  if (colon == std::string_view::npos) return "";
-  std::string_view f = m.substr(0, colon);
-  if (f.find(' ') != std::string_view::npos) return "";
-  return std::string(f);
+  while (true) {
+    auto colon = m.find(": ");
+    if (colon == std::string_view::npos) return "";
+    std::string_view f = m.substr(0, colon);
+    if (!f.empty() && f.find_first_of(" '\"") == std::string_view::npos) return std::string(f);
+    m.remove_prefix(colon + 2);
+  }
 }
 
 }  // namespace
@@ -153,10 +157,10 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     if (!existing.status().IsNotFound()) return existing.status();
     auto clinic = tx.GetClinic(row.patient.clinic_id);
     if (!clinic.ok()) {
-      if (clinic.status().IsNotFound()) {
-        return FailedPreconditionError("clinic_id: clinic '" + row.patient.clinic_id + "' does not exist");
-      }
-      return clinic.status();
+      if (!clinic.status().IsNotFound()) return clinic.status();
+      // A file for a clinic this registry has not seen yet: register it
+      // (audited like every write) rather than reject every row.
+      KIRA_RETURN_IF_ERROR(registry::AddClinic(uow, {row.patient.clinic_id, row.patient.clinic_id, "UTC"}));
     }
     auto patient = tx.GetPatient(row.patient.clinic_id, row.patient.id);
     if (!patient.ok()) {

@@ -3,7 +3,8 @@
 // writes them through the registry's use cases: the Advisor checks every
 // dose, every write is audited, good rows are committed in batches, a bad row
 // is never half-written, and re-running the same file adds nothing (a
-// session id that is already stored is counted and skipped).
+// session id that is already stored is counted and skipped). A clinic or
+// patient named by a row and not yet stored is registered first.
 //
 // kira session CSV columns (header row required, any order; extra columns
 // are ignored):
