@@ -7,6 +7,7 @@
 #include "kira/cli/advisor_basic_commands.h"
 #include "kira/cli/common.h"
 #include "kira/cli/registry_commands.h"
+#include "kira/cli/server_commands.h"
 
 int main(int argc, char** argv) {
   kira::cli::Context ctx;
@@ -27,6 +28,8 @@ int main(int argc, char** argv) {
   kira::cli::AddExportCommand(app, ctx);
   kira::cli::AddAuditCommand(app, ctx);
   kira::cli::AddLedgerCommand(app, ctx);
+  kira::cli::AddServeCommand(app, ctx);
+  kira::cli::AddUserCommand(app, ctx);
 
   try {
     app.parse(argc, argv);
