@@ -311,6 +311,8 @@ void Server::Stop() {
   if (impl_->http) impl_->http->stop();
 }
 
+Status Server::FlushAccessAudit() { return impl_->audit->Flush(); }
+
 std::vector<RouteInfo> Server::Routes() {
   std::vector<RouteInfo> out;
   for (const Route& r : internal::RouteTable()) {

@@ -66,6 +66,8 @@ class Server {
   // thread). Flushes the access audit before returning.
   Status Run();
   void Stop();
+  // Writes the queued read-audit rows now (tests; Run() also does it on exit).
+  Status FlushAccessAudit();
 
   static std::vector<RouteInfo> Routes();
 
