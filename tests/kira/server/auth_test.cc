@@ -2,6 +2,9 @@
 // rate limiting, security headers, body size limit.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "kira/server/auth.h"
 #include "server_test_util.h"
 
@@ -141,6 +144,24 @@ TEST(Limits, UnknownRouteIsAJson404) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
   EXPECT_EQ(Json::parse(res->body)["error"]["code"], "not_found");
+}
+
+TEST(Tls, HttpsCookieIsSecureAndHstsIsSent) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "kira-tls-test";
+  std::filesystem::create_directories(dir);
+  const std::string key = (dir / "key.pem").string(), cert = (dir / "cert.pem").string();
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " + key +
+                          " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl command not available to make a test certificate";
+  TestServer srv(cert, key);
+  httplib::SSLClient cli("127.0.0.1", srv.port());
+  cli.enable_server_certificate_verification(false);
+  auto res = cli.Post("/api/v1/login", Json{{"login", "a-nurse"}, {"password", kPassword}}.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_NE(res->get_header_value("Set-Cookie").find("; Secure"), std::string::npos);
+  EXPECT_EQ(res->get_header_value("Strict-Transport-Security"), "max-age=31536000");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

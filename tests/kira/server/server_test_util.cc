@@ -20,7 +20,7 @@ namespace {
 constexpr server::PasswordCost kTestCost{1, 1024, 1};
 }  // namespace
 
-TestServer::TestServer() {
+TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key) {
   std::random_device rd;
   dir_ = std::filesystem::temp_directory_path() / ("kira-server-test-" + std::to_string(rd()));
   std::filesystem::create_directories(dir_);
@@ -53,6 +53,8 @@ TestServer::TestServer() {
   server::ServerOptions o;
   o.port = 0;
   o.threads = 4;
+  o.tls_cert_file = tls_cert;
+  o.tls_key_file = tls_key;
   server_ = std::make_unique<server::Server>(store_.get(), library_.get(), &clock_, o);
   Status b = server_->Bind();
   EXPECT_TRUE(b.ok()) << b.ToString();

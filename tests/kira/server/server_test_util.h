@@ -27,10 +27,12 @@ inline constexpr const char* kRoles[] = {"admin", "clinician", "nurse", "researc
 class TestServer {
  public:
   // Clinics "clinic-a" and "clinic-b"; users "<a|b>-<role>" with kPassword.
-  TestServer();
+  // With `tls_cert`/`tls_key` set, serves HTTPS.
+  explicit TestServer(const std::string& tls_cert = "", const std::string& tls_key = "");
   ~TestServer();
 
   httplib::Client Client() const;
+  int port() const { return server_->port(); }
   // Logs in and returns the bearer token (fails the test on error).
   std::string Token(const std::string& login);
   httplib::Headers Headers(const std::string& token) const;
