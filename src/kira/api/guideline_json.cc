@@ -241,36 +241,30 @@ Status ReadSettings(ObjectReader& root, Library* lib) {
   return Status();
 }
 
-// Known fact names, for validating rule conditions.
-Status ValidateFacts(const Condition& c, const Library& lib, const std::set<std::string>& classes,
-                     const std::string& path) {
+// Resolves every fact of a rule's condition tree and checks it exists.
+Status ResolveFacts(Condition& c, const Library& lib, const std::set<std::string>& classes, const std::string& path) {
   switch (c.kind) {
     case Condition::Kind::kAll:
     case Condition::Kind::kAny:
     case Condition::Kind::kNot:
-      for (const Condition& child : c.children) KIRA_RETURN_IF_ERROR(ValidateFacts(child, lib, classes, path));
+      for (Condition& child : c.children) KIRA_RETURN_IF_ERROR(ResolveFacts(child, lib, classes, path));
       return Status();
-    case Condition::Kind::kFact: {
-      static const std::set<std::string> kBool = {
-          "pregnant", "med.unknown", "failed_antidepressant_trials.known",
-          "med.benzodiazepine_dze_mg_per_day.known", "weight.estimated"};
-      if (kBool.count(c.fact)) return Status();
-      if (c.fact.rfind("history.", 0) == 0 && lib.HasConditionTerm(c.fact.substr(8))) return Status();
-      if (c.fact.rfind("med.class.", 0) == 0 && classes.count(c.fact.substr(10))) return Status();
-      if (c.fact.rfind("diagnosis.", 0) == 0 && lib.FindIndication(c.fact.substr(10))) return Status();
-      return FieldError(path, "unknown boolean fact '" + c.fact + "'");
-    }
-    case Condition::Kind::kCompare: {
-      static const std::set<std::string> kNum = {
-          "age_years", "bmi", "failed_antidepressant_trials", "med.benzodiazepine_dze_mg_per_day",
-          "baseline.sbp_mmhg", "baseline.dbp_mmhg", "baseline.hr_bpm", "baseline.spo2_pct", "weight_kg"};
-      if (!kNum.count(c.fact)) return FieldError(path, "unknown numeric fact '" + c.fact + "'");
-      if (!c.setting.empty()) {
-        const guideline::Setting* s = lib.FindSetting(c.setting);
-        if (!s || !s->number) return FieldError(path, "refers to missing numeric setting '" + c.setting + "'");
-      }
-      return Status();
-    }
+    case Condition::Kind::kFact:
+    case Condition::Kind::kCompare:
+      break;
+  }
+  bool numeric_wanted = c.kind == Condition::Kind::kCompare;
+  if (!guideline::ResolveFact(&c) || guideline::IsNumericFact(c.code) != numeric_wanted)
+    return FieldError(path, std::string("unknown ") + (numeric_wanted ? "numeric" : "boolean") + " fact '" + c.fact + "'");
+  if (c.code == guideline::FactCode::kHistory && !lib.HasConditionTerm(c.key))
+    return FieldError(path, "unknown boolean fact '" + c.fact + "' (no such history condition)");
+  if (c.code == guideline::FactCode::kMedClass && !classes.count(c.key))
+    return FieldError(path, "unknown boolean fact '" + c.fact + "' (no medication has this class)");
+  if (c.code == guideline::FactCode::kDiagnosis && !lib.FindIndication(c.key))
+    return FieldError(path, "unknown boolean fact '" + c.fact + "' (no such indication)");
+  if (!c.setting.empty()) {
+    const guideline::Setting* st = lib.FindSetting(c.setting);
+    if (!st || !st->number) return FieldError(path, "refers to missing numeric setting '" + c.setting + "'");
   }
   return Status();
 }
@@ -302,7 +296,7 @@ bool Inside(const Range<Q>& r, Q v) {
 
 }  // namespace
 
-Status ValidateLibrary(const Library& lib) {
+Status ResolveAndValidate(Library& lib) {
   std::set<std::string> ids;
   auto unique = [&](const std::string& id, const std::string& path) -> Status {
     if (!ids.insert(id).second) return FieldError(path, "duplicate id '" + id + "'");
@@ -346,10 +340,10 @@ Status ValidateLibrary(const Library& lib) {
   }
   std::set<std::string> rule_ids;
   for (size_t i = 0; i < lib.rules.size(); ++i) {
-    const auto& r = lib.rules[i];
+    const guideline::ScreeningRule& r = lib.rules[i];
     std::string path = Index("rules", i);
     if (!rule_ids.insert(r.id).second) return FieldError(path + ".id", "duplicate rule id '" + r.id + "'");
-    KIRA_RETURN_IF_ERROR(ValidateFacts(r.when, lib, classes, path + ".when"));
+    KIRA_RETURN_IF_ERROR(ResolveFacts(lib.rules[i].when, lib, classes, path + ".when"));
     for (size_t k = 0; k < r.routes.size(); ++k)
       if (!lib.FindRoute(r.routes[k])) return FieldError(Index(path + ".routes", k), "unknown route '" + r.routes[k] + "'");
     for (size_t k = 0; k < r.indications.size(); ++k)
@@ -360,7 +354,7 @@ Status ValidateLibrary(const Library& lib) {
   static const char* kNumeric[] = {
       "dosing.obesity_bmi", "dosing.ibw_male_base_kg", "dosing.ibw_female_base_kg", "dosing.ibw_kg_per_inch",
       "dosing.adjusted_weight_factor", "dosing.estimate_uncertainty_pct", "dosing.tenfold_ratio",
-      "weight.bmi_implausible_high", "weight.bmi_implausible_low", "weight.pounds_suspect_bmi",
+      "weight.bmi_implausible_high", "weight.bmi_implausible_low", "weight.pounds_suspect_bmi", "weight.pounds_stop_bmi",
       "weight.normal_bmi_low", "weight.normal_bmi_high", "pump.default_concentration_mg_per_ml",
       "pump.rate_decimals"};
   for (const char* id : kNumeric) {
@@ -371,6 +365,11 @@ Status ValidateLibrary(const Library& lib) {
   if (!basis || basis->text.empty())
     return FieldError("settings.dosing.obesity_weight_basis", "is required (actual, ideal or adjusted)");
   return Status();
+}
+
+Status ValidateLibrary(const Library& lib) {
+  Library copy = lib;
+  return ResolveAndValidate(copy);
 }
 
 StatusOr<Library> ParseGuideline(std::string_view json_text) {
@@ -442,7 +441,7 @@ StatusOr<Library> ParseGuideline(std::string_view json_text) {
     return Status();
   }, &lib.medications));
   KIRA_RETURN_IF_ERROR(root.NoUnknownKeys({"description"}));
-  KIRA_RETURN_IF_ERROR(ValidateLibrary(lib));
+  KIRA_RETURN_IF_ERROR(ResolveAndValidate(lib));
   return lib;
 }
 
@@ -538,7 +537,7 @@ StatusOr<Library> ApplyOverlay(const Library& base, std::string_view overlay_jso
     }
   }
   KIRA_RETURN_IF_ERROR(root.NoUnknownKeys());
-  Status s = ValidateLibrary(lib);
+  Status s = ResolveAndValidate(lib);
   if (!s.ok()) return s.WithContext("after applying overlay '" + lib.overlay + "'");
   return lib;
 }

@@ -5,9 +5,12 @@
 #include <iostream>
 
 #include "kira/cli/advisor_basic_commands.h"
+#include "kira/cli/advisor_commands.h"
 #include "kira/cli/common.h"
 #include "kira/cli/registry_commands.h"
 #include "kira/cli/server_commands.h"
+#include "kira/cli/pk_command.h"
+#include "kira/cli/evidence_command.h"
 
 int main(int argc, char** argv) {
   kira::cli::Context ctx;
@@ -30,7 +33,23 @@ int main(int argc, char** argv) {
   kira::cli::AddLedgerCommand(app, ctx);
   kira::cli::AddServeCommand(app, ctx);
   kira::cli::AddUserCommand(app, ctx);
+  kira::cli::AddPkCommand(app, ctx);
+  kira::cli::AddScoreCommand(app, ctx);
+  kira::cli::AddPlanCommand(app, ctx);
+  kira::cli::AddMonitorCommand(app, ctx);
+  kira::cli::AddDischargeCommand(app, ctx);
+  kira::cli::AddEvidenceCommands(app, ctx);
 
+  // Name an unknown command instead of CLI11's "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      known = known || sub->get_name() == argv[1];
+    if (!known) {
+      std::cerr << "kira: unknown command '" << argv[1] << "' (see kira --help)\n";
+      return kira::cli::kExitBadInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -22,7 +22,7 @@ std::string_view WeightMethodName(WeightMethod m) {
 }
 
 bool Patient::HasCondition(std::string_view condition_id) const {
-  auto it = history.find(std::string(condition_id));
+  auto it = history.find(condition_id);
   return it != history.end() && it->second;
 }
 

@@ -51,7 +51,7 @@ struct Patient {
   BodyWeight weight;
   std::optional<units::Centimetres> height;
   std::vector<std::string> diagnoses;    // indication ids from the guideline library
-  std::map<std::string, bool> history;   // condition id -> present (vocabulary in the library)
+  std::map<std::string, bool, std::less<>> history;  // condition id -> present (vocabulary in the library)
   std::vector<Medication> medications;
   std::optional<int> failed_antidepressant_trials;
   std::optional<BaselineVitals> baseline_vitals;

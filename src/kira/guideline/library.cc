@@ -46,4 +46,44 @@ domain::GuidelineRef Library::Ref() const {
   return r;
 }
 
+bool ResolveFact(Condition* c) {
+  static const std::pair<const char*, FactCode> kExact[] = {
+      {"pregnant", FactCode::kPregnant},
+      {"med.unknown", FactCode::kMedUnknown},
+      {"failed_antidepressant_trials.known", FactCode::kTrialsKnown},
+      {"med.benzodiazepine_dze_mg_per_day.known", FactCode::kBenzoDoseKnown},
+      {"weight.estimated", FactCode::kWeightEstimated},
+      {"age_years", FactCode::kAgeYears},
+      {"bmi", FactCode::kBmi},
+      {"weight_kg", FactCode::kWeightKg},
+      {"failed_antidepressant_trials", FactCode::kFailedTrials},
+      {"med.benzodiazepine_dze_mg_per_day", FactCode::kBenzoDoseDze},
+      {"baseline.sbp_mmhg", FactCode::kSbp},
+      {"baseline.dbp_mmhg", FactCode::kDbp},
+      {"baseline.hr_bpm", FactCode::kHr},
+      {"baseline.spo2_pct", FactCode::kSpo2},
+  };
+  for (const auto& [name, code] : kExact) {
+    if (c->fact == name) {
+      c->code = code;
+      c->key.clear();
+      return true;
+    }
+  }
+  static const std::pair<const char*, FactCode> kPrefix[] = {
+      {"history.", FactCode::kHistory}, {"med.class.", FactCode::kMedClass}, {"diagnosis.", FactCode::kDiagnosis}};
+  for (const auto& [prefix, code] : kPrefix) {
+    std::string_view p(prefix);
+    if (c->fact.size() > p.size() && c->fact.compare(0, p.size(), p) == 0) {
+      c->code = code;
+      c->key = c->fact.substr(p.size());
+      return true;
+    }
+  }
+  c->code = FactCode::kUnresolved;
+  return false;
+}
+
+bool IsNumericFact(FactCode code) { return code >= FactCode::kAgeYears; }
+
 }  // namespace kira::guideline

@@ -97,6 +97,17 @@ struct Protocol {
   RuleMeta meta;
 };
 
+// Facts a condition can read, resolved once when the library is loaded so
+// evaluation does not compare strings. Not persisted.
+enum class FactCode : unsigned char {
+  kUnresolved,
+  // boolean
+  kPregnant, kMedUnknown, kTrialsKnown, kBenzoDoseKnown, kWeightEstimated,
+  kHistory, kMedClass, kDiagnosis,  // keyed by Condition::key
+  // numeric
+  kAgeYears, kBmi, kWeightKg, kFailedTrials, kBenzoDoseDze, kSbp, kDbp, kHr, kSpo2,
+};
+
 // A boolean condition over patient facts; rules are trees of these.
 struct Condition {
   enum class Kind { kFact, kCompare, kAll, kAny, kNot };
@@ -108,7 +119,18 @@ struct Condition {
   std::optional<double> value;       // kCompare: a literal ...
   std::string setting;               // ... or the id of a numeric setting
   std::vector<Condition> children;   // kAll, kAny, kNot (exactly one)
+  FactCode code = FactCode::kUnresolved;  // set by ResolveFact
+  std::string key;                        // suffix for history./med.class./diagnosis. facts
 };
+
+// Resolves `c->fact` (not its children) to a FactCode and key. Returns false
+// for an unknown fact name. Boolean facts: pregnant, med.unknown,
+// failed_antidepressant_trials.known, med.benzodiazepine_dze_mg_per_day.known,
+// weight.estimated, history.<condition>, med.class.<class>, diagnosis.<id>.
+// Numeric facts: age_years, bmi, weight_kg, failed_antidepressant_trials,
+// med.benzodiazepine_dze_mg_per_day, baseline.{sbp_mmhg,dbp_mmhg,hr_bpm,spo2_pct}.
+bool ResolveFact(Condition* c);
+bool IsNumericFact(FactCode code);
 
 struct ScreeningRule {
   std::string id;        // "contra.pregnancy"

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <charconv>
 #include <cstdio>
 
 #include "kira/rules/facts.h"
+#include "kira/rules/internal/format.h"
+#include "kira/rules/pk_check.h"
 
 namespace kira::rules {
 
@@ -18,17 +21,7 @@ namespace u = units;
 
 namespace {
 
-std::string Num(double v, int decimals = 2) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  // Trim trailing zeros for readability ("0.50" -> "0.5", "35.00" -> "35").
-  std::string s(buf);
-  if (s.find('.') != std::string::npos) {
-    while (!s.empty() && s.back() == '0') s.pop_back();
-    if (!s.empty() && s.back() == '.') s.pop_back();
-  }
-  return s;
-}
+std::string Num(double v, int decimals = 2) { return internal::Fixed(v, decimals); }
 
 RuleMeta SettingMeta(const Library& lib, const std::string& id) {
   const guideline::Setting* s = lib.FindSetting(id);
@@ -49,11 +42,16 @@ void CheckRange(const Range<Q>& range, Q value, const std::string& protocol_id, 
     msg += sev == Severity::kHardStop ? "; cannot be overridden." : "; needs a documented override reason.";
     out->push_back(MakeFinding(std::move(id), sev, std::move(msg), range.meta));
   };
+  // A value equal to a limit is inside it. The relative tolerance keeps
+  // floating-point noise (0.5 mg/kg x w / w) from reading as a breach.
+  constexpr double kRel = 1e-9;
+  auto above = [&](Q limit) { return value.canonical() > limit.canonical() * (1 + kRel) + 1e-12; };
+  auto below = [&](Q limit) { return value.canonical() < limit.canonical() * (1 - kRel) - 1e-12; };
   // A hard breach makes the soft breach on the same side redundant.
-  if (range.hard_max && value > *range.hard_max) add("hard_max", Severity::kHardStop, *range.hard_max, "exceeds");
-  else if (range.soft_max && value > *range.soft_max) add("soft_max", Severity::kSoftStop, *range.soft_max, "exceeds");
-  if (range.hard_min && value < *range.hard_min) add("hard_min", Severity::kHardStop, *range.hard_min, "is below");
-  else if (range.soft_min && value < *range.soft_min) add("soft_min", Severity::kSoftStop, *range.soft_min, "is below");
+  if (range.hard_max && above(*range.hard_max)) add("hard_max", Severity::kHardStop, *range.hard_max, "exceeds");
+  else if (range.soft_max && above(*range.soft_max)) add("soft_max", Severity::kSoftStop, *range.soft_max, "exceeds");
+  if (range.hard_min && below(*range.hard_min)) add("hard_min", Severity::kHardStop, *range.hard_min, "is below");
+  else if (range.soft_min && below(*range.soft_min)) add("soft_min", Severity::kSoftStop, *range.soft_min, "is below");
 }
 
 }  // namespace
@@ -90,10 +88,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   std::vector<Finding>& fs = d.findings;
 
   // 0. Screening hard stops carry over; the rest stay in `kira screen`.
-  ScreenResult screen = Screen(lib, patient, proto->route);
-  for (const Finding& f : screen.decision.findings)
-    if (f.severity == Severity::kHardStop) fs.push_back(f);
-  d.inputs_used.push_back({"screening_outcome", screen.decision.outcome});
+  std::string_view screening = ScreenOutcome(lib, patient, proto->route, Severity::kHardStop, &fs);
+  d.inputs_used.push_back({"screening_outcome", std::string(screening)});
 
   // Route: never self-administered at home.
   const guideline::Route* route = lib.FindRoute(proto->route);
@@ -119,13 +115,16 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     double as_lb_bmi = bmi * u::kKgPerPound;  // the same number read as pounds
     if (patient.weight.entered_unit == "kg" && bmi >= lib.Number("weight.pounds_suspect_bmi") &&
         as_lb_bmi >= lib.Number("weight.normal_bmi_low") && as_lb_bmi < lib.Number("weight.normal_bmi_high")) {
+      bool stop = bmi >= lib.Number("weight.pounds_stop_bmi");
       fs.push_back(MakeFinding(
-          "weight.unit.pounds_as_kg", Severity::kSoftStop,
+          stop ? "weight.unit.pounds_as_kg" : "weight.unit.pounds_as_kg_possible",
+          stop ? Severity::kSoftStop : Severity::kCaution,
           "Weight " + Num(u::ToKg(actual), 1) + " kg at " + Num(u::ToCm(*patient.height), 0) + " cm gives BMI " +
               Num(bmi, 1) + "; read as " + Num(u::ToKg(actual), 1) + " lb it would be " +
-              Num(u::ToKg(u::Pounds(u::ToKg(actual))), 1) + " kg (BMI " + Num(as_lb_bmi, 1) +
-              "). Stop and ask: confirm the unit and re-weigh before dosing.",
-          SettingMeta(lib, "weight.pounds_suspect_bmi")));
+              Num(u::ToKg(u::Pounds(u::ToKg(actual))), 1) + " kg (BMI " + Num(as_lb_bmi, 1) + "). " +
+              (stop ? "Stop and ask: confirm the unit and re-weigh before dosing."
+                    : "Confirm the weight was entered in kilograms."),
+          SettingMeta(lib, stop ? "weight.pounds_stop_bmi" : "weight.pounds_suspect_bmi")));
     }
     if (bmi > lib.Number("weight.bmi_implausible_high") || bmi < lib.Number("weight.bmi_implausible_low")) {
       fs.push_back(MakeFinding("weight.implausible", Severity::kHardStop,
@@ -278,6 +277,21 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   d.inputs_used.push_back({"given_today_mg", Num(u::ToMg(req.given_today), 2)});
   CheckRange(proto->day.mg_per_kg, r.day_total / r.dosing_weight, proto->id, "day", "mg_per_kg", "mg/kg", show3, &fs);
   CheckRange(proto->day.total_mg, r.day_total, proto->id, "day", "total_mg", "mg", show2, &fs);
+
+  // 5b. Predicted plasma concentration against the protocol's intended band
+  //     (pk_check.h, issue 7). Band-less and esketamine protocols are skipped.
+  if (PkCheckApplies(*proto)) {
+    PkRequest pk_request;
+    pk_request.model = req.pk_model;
+    pk_request.details = false;
+    StatusOr<PkPrediction> pk = PredictForDose(*proto, patient, r, pk_request);
+    if (!pk.ok()) return pk.status();
+    fs.push_back(std::move(pk->finding));
+    d.inputs_used.push_back({"pk_model", std::string(pk->model.name)});
+    d.inputs_used.push_back({"pk_predicted_peak_ng_per_ml",
+                             Num(u::ToNgPerMl(pk->analysis.peak.concentration), 0) + " at " +
+                                 Num(u::ToMinutes(pk->analysis.peak.time), 1) + " min"});
+  }
 
   // 6. Outcome and override.
   std::stable_sort(fs.begin(), fs.end(), [](const Finding& a, const Finding& b) { return a.severity > b.severity; });

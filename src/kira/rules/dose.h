@@ -17,6 +17,8 @@
 //     (mg/kg, total mg, mg/kg/h, mg/h, duration). Hard breaches cannot be
 //     overridden; soft breaches need an override reason, which is recorded.
 //  6. Screening hard stops carry over (a not-eligible patient is a hard stop).
+//  7. Predicted plasma concentration: the peak the dose reaches (kira_pk)
+//     against the protocol's intended band (pk_check.h).
 // Outcome: "ok", "ok_with_override", "soft_limit" (blocked until a reason is
 // given) or "hard_stop". Pure: no clock; the override's time comes in.
 #ifndef KIRA_RULES_DOSE_H_
@@ -44,6 +46,7 @@ struct DoseRequest {
   units::Milligrams given_today = units::Mg(0.0);                // already given today (cumulative check)
   bool self_administered_at_home = false;                        // always refused
   std::optional<domain::Override> override_;                     // reason + who + when for soft stops
+  std::string pk_model;  // model for the predicted-peak check (pk_check.h); empty: pk::kDefaultModelName
 };
 
 struct ImpliedDose {

@@ -15,6 +15,9 @@ Facts::Facts(const guideline::Library& lib, const domain::Patient& patient) : pa
   bmi_ = BodyMassIndex(patient);
   double dze = 0.0;
   bool any_dze = false;
+  // Only a complete total is a fact: with one benzodiazepine dose missing, the
+  // sum would understate the exposure.
+  bool all_known = true;
   for (const domain::Medication& m : patient.medications) {
     const guideline::MedicationEntry* e = lib.FindMedication(m.name);
     if (!e) {
@@ -28,18 +31,52 @@ Facts::Facts(const guideline::Library& lib, const domain::Patient& patient) : pa
         if (m.diazepam_equivalent_mg_per_day) {
           dze += *m.diazepam_equivalent_mg_per_day;
           any_dze = true;
+        } else {
+          all_known = false;
         }
       }
     }
   }
-  // Only a complete total is a fact: with one benzodiazepine dose missing, the
-  // sum would understate the exposure.
-  bool all_known = std::all_of(patient.medications.begin(), patient.medications.end(), [&](const domain::Medication& m) {
-    const guideline::MedicationEntry* e = lib.FindMedication(m.name);
-    bool benzo = e && std::find(e->classes.begin(), e->classes.end(), "benzodiazepine") != e->classes.end();
-    return !benzo || m.diazepam_equivalent_mg_per_day.has_value();
-  });
   if (any_dze && all_known) benzo_dze_ = dze;
+}
+
+bool Facts::Flag(guideline::FactCode code, std::string_view key) const {
+  using F = guideline::FactCode;
+  switch (code) {
+    case F::kPregnant: return patient_.pregnant;
+    case F::kMedUnknown: return !unknown_meds_.empty();
+    case F::kTrialsKnown: return patient_.failed_antidepressant_trials.has_value();
+    case F::kBenzoDoseKnown: return benzo_dze_.has_value() || !has_benzo_;
+    case F::kWeightEstimated: return patient_.weight.method == domain::WeightMethod::kEstimated;
+    case F::kHistory: return patient_.HasCondition(key);
+    case F::kMedClass: return std::find(med_classes_.begin(), med_classes_.end(), key) != med_classes_.end();
+    case F::kDiagnosis:
+      return std::find(patient_.diagnoses.begin(), patient_.diagnoses.end(), key) != patient_.diagnoses.end();
+    default: return false;
+  }
+}
+
+std::optional<double> Facts::Number(guideline::FactCode code) const {
+  using F = guideline::FactCode;
+  switch (code) {
+    case F::kAgeYears: return patient_.age_years;
+    case F::kBmi: return bmi_;
+    case F::kWeightKg: return units::ToKg(patient_.weight.value);
+    case F::kFailedTrials:
+      if (!patient_.failed_antidepressant_trials) return std::nullopt;
+      return static_cast<double>(*patient_.failed_antidepressant_trials);
+    case F::kBenzoDoseDze: return benzo_dze_;
+    default: break;
+  }
+  if (!patient_.baseline_vitals) return std::nullopt;
+  const domain::BaselineVitals& v = *patient_.baseline_vitals;
+  switch (code) {
+    case F::kSbp: return v.sbp_mmhg;
+    case F::kDbp: return v.dbp_mmhg;
+    case F::kHr: return v.hr_bpm;
+    case F::kSpo2: return v.spo2_pct;
+    default: return std::nullopt;
+  }
 }
 
 bool Facts::Flag(std::string_view name) const {
@@ -83,9 +120,9 @@ bool Facts::Eval(const guideline::Condition& c, const guideline::Library& lib) c
   using K = guideline::Condition::Kind;
   switch (c.kind) {
     case K::kFact:
-      return Flag(c.fact);
+      return c.code == guideline::FactCode::kUnresolved ? Flag(c.fact) : Flag(c.code, c.key);
     case K::kCompare: {
-      std::optional<double> x = Number(c.fact);
+      std::optional<double> x = c.code == guideline::FactCode::kUnresolved ? Number(c.fact) : Number(c.code);
       if (!x) return false;
       double y = c.value ? *c.value : lib.Number(c.setting);
       switch (c.op) {

@@ -22,6 +22,8 @@ class Facts {
   Facts(const guideline::Library& lib, const domain::Patient& patient);
 
   bool Flag(std::string_view name) const;
+  bool Flag(guideline::FactCode code, std::string_view key) const;
+  std::optional<double> Number(guideline::FactCode code) const;
   std::optional<double> Number(std::string_view name) const;
   bool Eval(const guideline::Condition& c, const guideline::Library& lib) const;
 

@@ -1,8 +1,10 @@
 #include "kira/rules/screen.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "kira/rules/facts.h"
+#include "kira/rules/internal/format.h"
 
 namespace kira::rules {
 
@@ -23,6 +25,8 @@ Finding MakeFinding(std::string rule_id, Severity severity, std::string message,
 }
 
 namespace {
+
+using internal::Fixed;
 
 bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
   if (!r.routes.empty() && std::find(r.routes.begin(), r.routes.end(), route) == r.routes.end()) return false;
@@ -94,12 +98,29 @@ ScreenResult Screen(const guideline::Library& lib, const domain::Patient& patien
   out.rescue = PlanRescue(d.findings);
 
   d.inputs_used.push_back({"route", std::string(route)});
-  d.inputs_used.push_back({"age_years", std::to_string(patient.age_years)});
-  if (facts.bmi()) d.inputs_used.push_back({"bmi", std::to_string(*facts.bmi())});
+  d.inputs_used.push_back({"age_years", Fixed(patient.age_years, 1)});
+  if (facts.bmi()) d.inputs_used.push_back({"bmi", Fixed(*facts.bmi(), 1)});
   std::string dx;
   for (const std::string& s : patient.diagnoses) dx += (dx.empty() ? "" : ",") + s;
   d.inputs_used.push_back({"diagnoses", dx});
   return out;
+}
+
+std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Patient& patient, std::string_view route,
+                               Severity min_severity, std::vector<Finding>* out) {
+  Facts facts(lib, patient);
+  Severity worst = Severity::kInfo;
+  for (const std::string& dx : patient.diagnoses) {
+    const guideline::Indication* ind = lib.FindIndication(dx);
+    if (ind) worst = std::max(worst, ind->evidence_severity);
+  }
+  for (const guideline::ScreeningRule& r : lib.rules) {
+    if (r.severity < min_severity && r.severity <= worst) continue;  // cannot change anything
+    if (!InScope(r, patient, route) || !facts.Eval(r.when, lib)) continue;
+    worst = std::max(worst, r.severity);
+    if (r.severity >= min_severity) out->push_back(MakeFinding(r.id, r.severity, r.message, r.meta));
+  }
+  return worst == Severity::kHardStop ? kNotEligible : worst >= Severity::kCaution ? kEligibleWithCautions : kEligible;
 }
 
 }  // namespace kira::rules

@@ -46,6 +46,12 @@ inline constexpr std::string_view kNotEligible = "not_eligible";
 // (diagnoses and route known to lib).
 ScreenResult Screen(const guideline::Library& lib, const domain::Patient& patient, std::string_view route);
 
+// The same evaluation as Screen, materialising only findings of at least
+// `min_severity` (the dosing check needs only the hard stops), and returning
+// the screening outcome of the full evaluation. Cheaper than Screen.
+std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Patient& patient, std::string_view route,
+                               domain::Severity min_severity, std::vector<domain::Finding>* out);
+
 // Makes a finding from a rule's provenance.
 domain::Finding MakeFinding(std::string rule_id, domain::Severity severity, std::string message,
                             const guideline::RuleMeta& meta);

@@ -1,0 +1,263 @@
+#!/usr/bin/env Rscript
+# Generates tests/golden/metafor/metafor_reference.json: reference values for
+# kira::stats computed by R's metafor on metafor's own example datasets.
+#
+# Usage (from the repository root; needs Debian's r-cran-metafor and
+# r-cran-jsonlite, CI does not run this: the output is committed):
+#   Rscript scripts/golden/metafor.R tests/golden/metafor/metafor_reference.json
+#
+# metafor's default convergence settings (threshold 1e-5, uniroot tol
+# ~1.2e-4) are looser than the 1e-6 relative tolerance the C++ tests use, so
+# every fit below is run with the tight controls in `ctrl` and those controls
+# are written into the fixture beside the values.
+suppressPackageStartupMessages({
+  library(metafor)
+  library(jsonlite)
+  library(survival)  # Debian r-cran-survival: Kaplan-Meier reference values
+})
+
+args <- commandArgs(trailingOnly = TRUE)
+out <- if (length(args) >= 1) args[1] else "tests/golden/metafor/metafor_reference.json"
+
+ctrl <- list(threshold = 1e-12, tol = 1e-12, maxiter = 100000, tau2.max = 1000)
+ci_ctrl <- list(tol = 1e-12, maxiter = 100000, tau2.min = 0, tau2.max = 1e5)
+
+num <- function(x) { x <- as.numeric(x); x }
+
+# ---- datasets -------------------------------------------------------------
+bcg <- dat.bcg
+normand <- dat.normand1999
+pritz <- dat.pritz1997
+# A small synthetic set with zero cells (one all-zero "00" table) to pin
+# down the continuity-correction rules (escalc add = 1/2, to = "only0").
+zeros <- data.frame(ai = c(0, 3, 5, 0, 12), bi = c(20, 17, 35, 25, 38),
+                    ci = c(2, 0, 9, 0, 15), di = c(18, 21, 31, 25, 35))
+
+datasets <- list(
+  bcg = list(ai = bcg$tpos, bi = bcg$tneg, ci = bcg$cpos, di = bcg$cneg,
+             ablat = bcg$ablat, year = bcg$year, author = bcg$author),
+  normand1999 = list(m1i = normand$m1i, sd1i = normand$sd1i, n1i = normand$n1i,
+                     m2i = normand$m2i, sd2i = normand$sd2i, n2i = normand$n2i),
+  pritz1997 = list(xi = pritz$xi, ni = pritz$ni),
+  zeros = as.list(zeros)
+)
+
+es <- function(dsname, measure) {
+  d <- datasets[[dsname]]
+  if (measure %in% c("OR", "RR", "RD")) {
+    escalc(measure = measure, ai = d$ai, bi = d$bi, ci = d$ci, di = d$di)
+  } else if (measure %in% c("MD", "SMD")) {
+    escalc(measure = measure, m1i = d$m1i, sd1i = d$sd1i, n1i = d$n1i,
+           m2i = d$m2i, sd2i = d$sd2i, n2i = d$n2i)
+  } else {
+    escalc(measure = measure, xi = d$xi, ni = d$ni)
+  }
+}
+
+escalc_rows <- list()
+for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"),
+                  c("normand1999", "MD"), c("normand1999", "SMD"),
+                  c("pritz1997", "PR"), c("pritz1997", "PLO"),
+                  c("zeros", "OR"), c("zeros", "RR"), c("zeros", "RD"))) {
+  e <- es(spec[1], spec[2])
+  escalc_rows[[length(escalc_rows) + 1]] <- list(
+    dataset = spec[1], measure = spec[2], yi = num(e$yi), vi = num(e$vi))
+}
+
+# ---- rma: every tau^2 estimator, z and knha -------------------------------
+fit_row <- function(dsname, measure, method, test, level = 95) {
+  e <- es(dsname, measure)
+  res <- rma(yi, vi, data = e, method = method, test = test, level = level, control = ctrl)
+  pr <- predict(res)
+  row <- list(dataset = dsname, measure = measure, method = method, test = test,
+              level = level, k = res$k, beta = num(res$beta), se = num(res$se), zval = num(res$zval),
+              pval = num(res$pval), ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
+              tau2 = num(res$tau2), QE = num(res$QE), QEp = num(res$QEp),
+              I2 = num(res$I2), H2 = num(res$H2),
+              pi_lb = num(pr$pi.lb), pi_ub = num(pr$pi.ub))
+  if (!method %in% c("FE")) {
+    row$se_tau2 <- num(res$se.tau2)
+    ci <- confint(res, level = level, control = ci_ctrl)
+    row$tau2_lb <- num(ci$random["tau^2", "ci.lb"])
+    row$tau2_ub <- num(ci$random["tau^2", "ci.ub"])
+    row$I2_lb <- num(ci$random["I^2(%)", "ci.lb"])
+    row$I2_ub <- num(ci$random["I^2(%)", "ci.ub"])
+    row$H2_lb <- num(ci$random["H^2", "ci.lb"])
+    row$H2_ub <- num(ci$random["H^2", "ci.ub"])
+  }
+  row
+}
+
+methods <- c("FE", "DL", "REML", "ML", "PM", "SJ", "HE", "EB", "HS")
+rma_rows <- list()
+for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"),
+                  c("normand1999", "MD"), c("normand1999", "SMD"),
+                  c("pritz1997", "PR"), c("pritz1997", "PLO"))) {
+  for (m in methods) {
+    for (test in c("z", "knha")) {
+      if (m == "FE" && test == "knha") next
+      rma_rows[[length(rma_rows) + 1]] <- fit_row(spec[1], spec[2], m, test)
+    }
+  }
+}
+
+# A non-default confidence level (90 %) for CIs, PIs and the Q-profile.
+for (m in c("REML", "DL")) {
+  for (test in c("z", "knha")) {
+    rma_rows[[length(rma_rows) + 1]] <- fit_row("bcg", "OR", m, test, level = 90)
+  }
+}
+
+# ---- leave-one-out and cumulative (bcg, log OR) ----------------------------
+# leave1out()/cumul() name the statistic tval under Knapp-Hartung.
+stat_of <- function(x) if (!is.null(x$zval)) x$zval else x$tval
+loo_rows <- list()
+cum_rows <- list()
+for (m in c("FE", "DL", "REML")) {
+  for (test in c("z", "knha")) {
+    if (m == "FE" && test == "knha") next
+    e <- es("bcg", "OR")
+    res <- rma(yi, vi, data = e, method = m, test = test, control = ctrl)
+    l <- leave1out(res)
+    loo_rows[[length(loo_rows) + 1]] <- list(
+      dataset = "bcg", measure = "OR", method = m, test = test,
+      estimate = num(l$estimate), se = num(l$se), zval = num(stat_of(l)), pval = num(l$pval),
+      ci_lb = num(l$ci.lb), ci_ub = num(l$ci.ub), QE = num(l$Q), QEp = num(l$Qp),
+      tau2 = num(l$tau2), I2 = num(l$I2), H2 = num(l$H2))
+    cm <- cumul(res)
+    cum_rows[[length(cum_rows) + 1]] <- list(
+      dataset = "bcg", measure = "OR", method = m, test = test,
+      estimate = num(cm$estimate), se = num(cm$se), zval = num(stat_of(cm)), pval = num(cm$pval),
+      ci_lb = num(cm$ci.lb), ci_ub = num(cm$ci.ub), QE = num(cm$Q), QEp = num(cm$Qp),
+      tau2 = num(cm$tau2), I2 = num(cm$I2), H2 = num(cm$H2))
+  }
+}
+
+# ---- Egger's regression test (regtest defaults: model "rma", predictor sei) -
+reg_rows <- list()
+tf_rows <- list()
+for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("normand1999", "SMD"),
+                  c("pritz1997", "PLO"))) {
+  for (mt in list(c("FE", "z"), c("DL", "z"), c("REML", "z"), c("REML", "knha"))) {
+    m <- mt[1]
+    test <- mt[2]
+    e <- es(spec[1], spec[2])
+    res <- rma(yi, vi, data = e, method = m, test = test, control = ctrl)
+    r <- regtest(res)
+    reg_rows[[length(reg_rows) + 1]] <- list(
+      dataset = spec[1], measure = spec[2], method = m, test = test,
+      zval = num(r$zval), pval = num(r$pval), est = num(r$est),
+      ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub))
+    tf <- trimfill(res, control = ctrl)
+    tf_rows[[length(tf_rows) + 1]] <- list(
+      dataset = spec[1], measure = spec[2], method = m, test = test,
+      k0 = tf$k0, side = tf$side, se_k0 = num(tf$se.k0), k = tf$k,
+      beta = num(tf$beta), se = num(tf$se), ci_lb = num(tf$ci.lb), ci_ub = num(tf$ci.ub),
+      pval = num(tf$pval), tau2 = num(tf$tau2), QE = num(tf$QE),
+      yi_filled = num(tf$yi[tf$fill]), vi_filled = num(tf$vi[tf$fill]))
+  }
+}
+
+# ---- meta-regression on bcg (moderators ablat, year) -----------------------
+mr_rows <- list()
+for (spec in list(list(mods = c("ablat"), m = "REML", test = "z"),
+                  list(mods = c("ablat"), m = "REML", test = "knha"),
+                  list(mods = c("ablat", "year"), m = "REML", test = "z"),
+                  list(mods = c("ablat", "year"), m = "REML", test = "knha"),
+                  list(mods = c("ablat", "year"), m = "DL", test = "z"),
+                  list(mods = c("ablat", "year"), m = "ML", test = "z"),
+                  list(mods = c("ablat", "year"), m = "FE", test = "z"))) {
+  e <- es("bcg", "OR")
+  X <- as.matrix(as.data.frame(datasets$bcg[spec$mods]))
+  res <- rma(e$yi, e$vi, mods = X, method = spec$m, test = spec$test, control = ctrl)
+  row <- list(dataset = "bcg", measure = "OR", method = spec$m, test = spec$test,
+              mods = spec$mods, beta = num(res$beta), se = num(res$se),
+              zval = num(res$zval), pval = num(res$pval),
+              ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
+              tau2 = num(res$tau2), QM = num(res$QM), QMp = num(res$QMp),
+              QE = num(res$QE), QEp = num(res$QEp), I2 = num(res$I2), H2 = num(res$H2))
+  if (spec$m != "FE") {
+    row$R2 <- num(res$R2)
+    row$se_tau2 <- num(res$se.tau2)
+    ci <- confint(res, control = ci_ctrl)
+    row$tau2_lb <- num(ci$random["tau^2", "ci.lb"])
+    row$tau2_ub <- num(ci$random["tau^2", "ci.ub"])
+  }
+  mr_rows[[length(mr_rows) + 1]] <- row
+}
+
+# ---- Mantel-Haenszel and Peto ----------------------------------------------
+mh_rows <- list()
+for (dsname in c("bcg", "zeros")) {
+  d <- datasets[[dsname]]
+  for (measure in c("OR", "RR")) {
+    r <- rma.mh(ai = d$ai, bi = d$bi, ci = d$ci, di = d$di, measure = measure)
+    row <- list(dataset = dsname, measure = measure, beta = num(r$beta), se = num(r$se),
+                zval = num(r$zval), pval = num(r$pval), ci_lb = num(r$ci.lb),
+                ci_ub = num(r$ci.ub), QE = num(r$QE), QEp = num(r$QEp),
+                I2 = num(r$I2), H2 = num(r$H2))
+    if (measure == "OR") { row$CMH <- num(r$MH); row$CMHp <- num(r$MHp) }
+    mh_rows[[length(mh_rows) + 1]] <- row
+  }
+}
+peto_rows <- list()
+for (dsname in c("bcg", "zeros")) {
+  d <- datasets[[dsname]]
+  r <- rma.peto(ai = d$ai, bi = d$bi, ci = d$ci, di = d$di)
+  peto_rows[[length(peto_rows) + 1]] <- list(
+    dataset = dsname, measure = "PETO", beta = num(r$beta), se = num(r$se),
+    zval = num(r$zval), pval = num(r$pval), ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub),
+    QE = num(r$QE), QEp = num(r$QEp), I2 = num(r$I2), H2 = num(r$H2))
+}
+
+# ---- registry descriptives: Wilson intervals and Kaplan-Meier ---------------
+# Wilson score interval = prop.test(x, n, correct = FALSE)$conf.int.
+wilson_rows <- list()
+for (xn in list(c(7, 25), c(0, 10), c(10, 10), c(30, 47), c(12, 20), c(537, 1000))) {
+  ci <- prop.test(xn[1], xn[2], correct = FALSE)$conf.int
+  wilson_rows[[length(wilson_rows) + 1]] <- list(x = xn[1], n = xn[2], low = ci[1], high = ci[2])
+}
+km_rows <- list()
+for (ct in c("log", "plain", "log-log")) {
+  s <- survfit(Surv(time, status) ~ 1, data = survival::aml, conf.type = ct)
+  sm <- summary(s)
+  km_rows[[length(km_rows) + 1]] <- list(
+    dataset = "aml", conf_type = ct, time_in = survival::aml$time, status_in = survival::aml$status,
+    time = num(sm$time), n_risk = num(sm$n.risk), n_event = num(sm$n.event), surv = num(sm$surv),
+    std_err = num(sm$std.err), lower = num(sm$lower), upper = num(sm$upper),
+    median = num(summary(s)$table[["median"]]))
+}
+
+fixture <- list(
+  provenance = list(
+    generator = "scripts/golden/metafor.R",
+    r_version = R.version.string,
+    metafor_version = as.character(packageVersion("metafor")),
+    metadat_version = as.character(packageVersion("metadat")),
+    jsonlite_version = as.character(packageVersion("jsonlite")),
+    survival_version = as.character(packageVersion("survival")),
+    generated_utc = format(Sys.time(), tz = "UTC", usetz = TRUE),
+    rma_control = ctrl,
+    confint_control = ci_ctrl,
+    notes = paste(
+      "Values are metafor's, printed with 15 significant digits.",
+      "escalc defaults: add = 1/2, to = 'only0', vtype = 'LS'.",
+      "predict() default PI; confint() Q-profile for tau^2.",
+      "regtest() defaults (model = 'rma', predictor = 'sei');",
+      "trimfill() defaults (estimator L0, side from the sei regression).",
+      "rma.mh()/rma.peto() defaults (add = c(1/2, 0), to = c('only0', 'none'), drop00 = c(TRUE, FALSE)).")),
+  datasets = datasets,
+  escalc = escalc_rows,
+  rma = rma_rows,
+  leave1out = loo_rows,
+  cumul = cum_rows,
+  regtest = reg_rows,
+  trimfill = tf_rows,
+  metareg = mr_rows,
+  mh = mh_rows,
+  peto = peto_rows,
+  wilson = wilson_rows,
+  kaplan_meier = km_rows)
+
+writeLines(toJSON(fixture, auto_unbox = TRUE, digits = I(15), pretty = TRUE, na = "null"), out)
+cat("wrote", out, "\n")

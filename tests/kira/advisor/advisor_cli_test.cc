@@ -1,0 +1,128 @@
+// End-to-end checks of the advisor part-2 commands: exit codes (0 done,
+// 1 decision needs a clinician, 2 bad input naming the field).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+using ::testing::HasSubstr;
+
+struct CliRun {
+  int code;
+  std::string out;
+};
+
+CliRun Kira(const std::string& args) {
+  const std::string cmd = "cd " + std::string(KIRA_SOURCE_DIR) + " && " + KIRA_BINARY + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(AdvisorCli, ScorePhq9Item9NeedsAcknowledgementExit1) {
+  CliRun r = Kira("score phq9 --items 2,1,3,2,1,0,1,2,1");
+
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("instrument.phq9.item9_positive"));
+  EXPECT_THAT(r.out, HasSubstr("band: moderate"));
+}
+
+TEST(AdvisorCli, ScoreAcknowledgedExit0) {
+  CliRun r = Kira("score phq9 --items 2,1,3,2,1,0,1,2,1 --ack-by dr.demo --ack-reason 'safety plan' --json");
+
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("\"outcome\": \"alert_acknowledged\""));
+  EXPECT_THAT(r.out, HasSubstr("\"loinc\": \"44260-8\""));
+}
+
+TEST(AdvisorCli, ScoreItemOutOfRangeExit2NamesItem) {
+  CliRun r = Kira("score madrs --items 0,0,0,0,0,0,0,0,0,7");
+
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("items[9]"));
+}
+
+TEST(AdvisorCli, ScoreUnknownInstrumentExit2) {
+  CliRun r = Kira("score hamd99 --items 1");
+
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("instrument: unknown 'hamd99'"));
+}
+
+TEST(AdvisorCli, PlanRelapseOverCapExit1ThenOverrideExit0) {
+  const std::string base =
+      "plan --patient examples/patients/trd-typical.json --indication trd --start 2026-06-01 "
+      "--history examples/history-trd-relapse.json --today 2026-06-01";
+
+  CliRun blocked = Kira(base);
+  CliRun overridden = Kira(base + " --override-reason 'exceptional: relapse with suicidal ideation' --clinician dr.demo");
+
+  EXPECT_EQ(blocked.code, 1);
+  EXPECT_THAT(blocked.out, HasSubstr("CAP REACHED"));
+  EXPECT_THAT(blocked.out, HasSubstr("plan.cap.annual"));
+  EXPECT_EQ(overridden.code, 0);
+  EXPECT_THAT(overridden.out, HasSubstr("Override by dr.demo"));
+}
+
+TEST(AdvisorCli, PlanNewPatientJsonSchedule) {
+  CliRun r = Kira("plan --patient examples/patients/trd-typical.json --indication trd --start 2026-12-28 "
+                  "--today 2026-12-20 --json");
+
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("\"next_step\": \"start_induction\""));
+  EXPECT_THAT(r.out, HasSubstr("\"date\": \"2027-01-08\""));
+}
+
+TEST(AdvisorCli, PlanBadDateExit2) {
+  CliRun r = Kira("plan --patient examples/patients/trd-typical.json --indication trd --start 2026-02-30");
+
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--start: '2026-02-30'"));
+}
+
+TEST(AdvisorCli, PlanUnknownIndicationExit2) {
+  CliRun r = Kira("plan --patient examples/patients/trd-typical.json --indication tinnitus --start 2026-12-01");
+
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--indication"));
+}
+
+TEST(AdvisorCli, MonitorExampleShowsPauseAndRescue) {
+  CliRun r = Kira("monitor --session examples/session-iv-rescue.json");
+
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("monitor.sbp.rise_pause"));
+  EXPECT_THAT(r.out, HasSubstr("rescue advice: clonidine"));
+}
+
+TEST(AdvisorCli, MonitorBadSessionExit2NamesField) {
+  CliRun r = Kira("monitor --session tests/kira/advisor/CMakeLists.txt");
+
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("JSON syntax error"));
+}
+
+TEST(AdvisorCli, DischargeEarlyEsketamineExit1) {
+  CliRun r = Kira("discharge --session examples/session-esketamine-early-discharge.json");
+
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("discharge.min_observation"));
+}
+
+TEST(AdvisorCli, DischargeReadyExit0Json) {
+  CliRun r = Kira("discharge --session examples/session-iv-rescue.json --json");
+
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("\"outcome\": \"ready\""));
+}
+
+}  // namespace
