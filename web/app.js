@@ -236,6 +236,36 @@ function factsDoc(form, p) {
   return doc;
 }
 
+// The plan calendar and next step, as PlanNext decided them from the
+// registry's sessions and scores.
+function planForm(id, role) {
+  const out = el('div', { id: 'plan-result', 'aria-live': 'polite' });
+  const form = el('form', { class: 'card', novalidate: true, 'aria-label': 'Plan' },
+    el('div', { class: 'fields' },
+      field('pl', 'start', 'Plan from (date)', input({ value: nowIso().slice(0, 10) })),
+      field('pl', 'route', 'Route', select([['iv', 'IV'], ['intranasal', 'intranasal (esketamine)']])),
+      role === 'clinician' ? field('pl', 'override_reason', 'Annual-cap override reason', input()) : null),
+    formError(), el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'Plan')), out);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault(); clearErrors(form);
+    const v = (n) => { const e = form.querySelector(`[data-field="${n}"]`); return e ? e.value.trim() : ''; };
+    const body = { start: v('start'), route: v('route') };
+    if (v('override_reason')) body.override_reason = v('override_reason');
+    const r = await api('POST', `/api/v1/patients/${encodeURIComponent(id)}/plan`, body);
+    if (!r.ok) return showError(form, r.data);
+    const d = r.data;
+    out.replaceChildren(
+      el('p', {}, 'Next step: ', outcomeBadge(d.next_step), ` — template ${d.template}; annual cap ${d.annual_cap.cap}, ${d.annual_cap.used_in_window_today} used in the rolling window`),
+      el('table', {}, el('caption', {}, 'Planned sessions'),
+        el('thead', {}, el('tr', {}, ['Date', 'Phase', '#', 'In window', 'Cap'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, d.schedule.map((x) => el('tr', {}, el('td', {}, x.date), el('td', {}, x.phase), el('td', {}, x.number),
+          el('td', {}, x.counted_in_window), el('td', {}, x.exceeds_cap ? 'EXCEEDS (override needed)' : 'within'))))),
+      findingsTable(d.decision.findings));
+    announce(`Next step: ${d.next_step}`);
+  });
+  return form;
+}
+
 async function patientPage(id) {
   const [pr, sr, ar] = await Promise.all([
     api('GET', `/api/v1/patients/${encodeURIComponent(id)}`),
@@ -267,7 +297,8 @@ async function patientPage(id) {
       field('d', 'protocol_id', 'Protocol', select(protos)),
       field('d', 'concentration_mg_per_ml', 'Concentration (mg/mL)', input({ inputmode: 'decimal', placeholder: 'clinic default' })),
       field('d', 'dose_mg', 'Ordered dose (mg, optional)', input({ inputmode: 'decimal', placeholder: 'protocol dose' })),
-      role === 'clinician' ? field('d', 'override_reason', 'Override reason (soft limits only)', input()) : null),
+      role === 'clinician' ? field('d', 'override_reason', 'Override reason (soft limits only)', input()) : null,
+      role === 'clinician' ? field('d', 'started_at', 'Session start (UTC)', input({ placeholder: 'empty: now' })) : null),
     formError(),
     el('div', { class: 'actions' },
       el('button', { type: 'submit' }, 'Check dose'),
@@ -303,13 +334,9 @@ async function patientPage(id) {
   if (rb) rb.addEventListener('click', async () => {
     if (!lastDose || !lastDose.dose.pump) return;
     const d = lastDose.dose;
-    const start = new Date();
-    const stop = new Date(start.getTime() + d.pump.duration_min * 60000);
     const body = { protocol_id: d.protocol, dosing_weight_kg: d.dosing_weight_kg, planned_dose_mg: d.dose_mg,
                    given_dose_mg: d.dose_mg, concentration_mg_per_ml: d.pump.concentration_mg_per_ml,
-                   rate_ml_per_h: d.pump.rate_ml_per_h, state: 'running',
-                   started_at: start.toISOString().replace(/\.\d{3}Z$/, 'Z') };
-    void stop;
+                   rate_ml_per_h: d.pump.rate_ml_per_h, state: 'running', started_at: dv('started_at') || nowIso() };
     if (dv('override_reason')) body.override_reason = dv('override_reason');
     const r = await api('POST', `/api/v1/patients/${encodeURIComponent(id)}/sessions`, body);
     if (!r.ok) return showError(doseForm, r.data);
@@ -358,7 +385,7 @@ async function patientPage(id) {
     ['clinician', 'nurse'].includes(role) ? el('div', { class: 'grid' },
       el('div', {}, facts, screenOut), el('div', {}, doseForm, doseOut, recordOut)) : null,
     el('h2', {}, 'Plan and next step'),
-    el('div', { id: 'plan' }, el('p', {}, `${sessions.length} session(s) recorded.`)),
+    ['clinician', 'nurse'].includes(role) ? planForm(id, role) : el('p', {}, `${sessions.length} session(s) recorded.`),
     el('h2', {}, 'Sessions'), sessions.length ? sessTable : el('p', { class: 'muted' }, 'No sessions yet.'),
     el('h2', {}, 'Outcome trajectory'), chart, el('p', { id: 'outcome-legend', class: 'muted' }),
     ['clinician', 'nurse'].includes(role) ? assessForm : null);
@@ -459,9 +486,81 @@ async function sessionPage(id) {
       el('section', { 'aria-labelledby': 'at-h' }, el('h2', { id: 'at-h' }, 'Adverse events'),
         el('table', {}, el('thead', {}, el('tr', {}, ['Time', 'Event', 'Severity', 'Rescue'].map((h) => el('th', { scope: 'col' }, h)))), aeBody))),
     el('h2', {}, 'Monitoring and discharge'),
-    el('div', { id: 'monitor' }, el('p', { class: 'muted' }, 'Monitoring actions and the discharge checklist come from the Advisor.')));
+    ['clinician', 'nurse'].includes(state.me.role) ? monitorForms(s) : null);
   fill(s);
   state.timers.push(setInterval(refresh, 5000));
+}
+
+const ATTESTATIONS = [['vitals_near_baseline', 'Vitals back near baseline'], ['dissociation_resolved', 'Dissociation resolved'],
+  ['oriented', 'Oriented'], ['responsible_adult', 'Responsible adult present'], ['no_driving_advised', 'Told not to drive until the next day'],
+  ['next_visit_booked', 'Next visit booked'], ['readiness_assessed', 'Readiness for discharge assessed']];
+
+// Pre-session checks and baseline (what the registry does not store) go to
+// the Advisor with the session's stored vitals and events; the page shows
+// the gate, the action per observation, rescue advice and the discharge
+// decision exactly as returned.
+function monitorForms(s) {
+  const sid = encodeURIComponent(s.id);
+  const mout = el('div', { id: 'monitor-result', 'aria-live': 'polite' });
+  const dout = el('div', { id: 'discharge-result', 'aria-live': 'polite' });
+  const check = (name, label) => el('label', {}, el('input', { type: 'checkbox', 'data-field': name }), ' ', label);
+  const form = el('form', { class: 'card', novalidate: true, 'aria-label': 'Monitoring' },
+    el('fieldset', {}, el('legend', {}, 'Pre-session checks'), el('div', { class: 'checks' },
+      check('precheck.resuscitation_staff_present', 'Resuscitation-trained staff present'),
+      check('precheck.resuscitation_equipment_present', 'Resuscitation equipment present'),
+      check('precheck.pulse_oximeter_present', 'Pulse oximeter on'))),
+    el('div', { class: 'fields' },
+      field('m', 'precheck.rescue_plan', 'Rescue plan chosen', select([['midazolam', 'midazolam'], ['lorazepam', 'lorazepam'], ['clonidine', 'clonidine']])),
+      field('m', 'baseline.sbp_mmhg', 'Baseline SBP', input({ inputmode: 'decimal', value: '124' })),
+      field('m', 'baseline.dbp_mmhg', 'Baseline DBP', input({ inputmode: 'decimal', value: '78' })),
+      field('m', 'baseline.hr_bpm', 'Baseline HR', input({ inputmode: 'decimal', value: '72' })),
+      field('m', 'baseline.spo2_pct', 'Baseline SpO₂', input({ inputmode: 'decimal', value: '98' })),
+      field('m', 'baseline.rr_per_min', 'Baseline RR', input({ inputmode: 'decimal', value: '14' }))),
+    el('fieldset', {}, el('legend', {}, 'Discharge checklist'), el('div', { class: 'checks' },
+      ATTESTATIONS.map(([id, label]) => check(`discharge.attestations.${id}`, label)))),
+    formError(),
+    el('div', { class: 'actions' },
+      el('button', { type: 'submit' }, 'Run monitor'),
+      el('button', { type: 'button', class: 'secondary', id: 'discharge-btn' }, 'Evaluate discharge')),
+    mout, dout);
+  const body = (withDischarge) => {
+    const q = (n) => form.querySelector(`[data-field="${n}"]`);
+    const b = { precheck: {}, baseline: {} };
+    for (const k of ['resuscitation_staff_present', 'resuscitation_equipment_present', 'pulse_oximeter_present']) b.precheck[k] = q(`precheck.${k}`).checked;
+    b.precheck.rescue_plan = q('precheck.rescue_plan').value;
+    for (const k of ['sbp_mmhg', 'dbp_mmhg', 'hr_bpm', 'spo2_pct', 'rr_per_min']) if (q(`baseline.${k}`).value.trim()) b.baseline[k] = num(q(`baseline.${k}`).value.trim());
+    if (withDischarge) {
+      const att = {};
+      for (const [id] of ATTESTATIONS) att[id] = q(`discharge.attestations.${id}`).checked;
+      const tmin = Math.max(0, Math.round((Date.now() - Date.parse(s.started_at)) / 60000));
+      b.discharge = { t_min: tmin, by: state.me.user_id || state.me.id, attestations: att };
+    }
+    return b;
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault(); clearErrors(form);
+    const r = await api('POST', `/api/v1/sessions/${sid}/monitor`, body(false));
+    if (!r.ok) return showError(form, r.data);
+    const d = r.data;
+    mout.replaceChildren(
+      el('h3', {}, 'Pre-session gate'), decisionView(d.gate),
+      el('h3', {}, 'During the session'), el('p', {}, 'Most severe action: ', outcomeBadge(d.decision.outcome), ` · state ${d.final_state}`),
+      el('table', {}, el('caption', {}, 'Action per observation'),
+        el('thead', {}, el('tr', {}, ['t (min)', 'Action', 'Rule', 'Value', 'Threshold', 'Evidence', 'Citation'].map((h) => el('th', { scope: 'col' }, h)))),
+        el('tbody', {}, d.observations.map((o) => el('tr', {}, el('td', {}, fmt(o.t_min, 0)), el('td', {}, o.action),
+          el('td', {}, o.rule_id || '—'), el('td', {}, o.value ?? '—'), el('td', {}, o.threshold ?? '—'), el('td', {}, o.evidence || '—'), el('td', {}, o.citation || '—'))))),
+      findingsTable(d.decision.findings),
+      d.rescues.length ? [el('h3', {}, 'Rescue advice'), ...d.rescues.map(decisionView)] : null);
+    announce(`Monitor: ${d.decision.outcome}`);
+  });
+  form.querySelector('#discharge-btn').addEventListener('click', async () => {
+    clearErrors(form);
+    const r = await api('POST', `/api/v1/sessions/${sid}/discharge`, body(true));
+    if (!r.ok) return showError(form, r.data);
+    dout.replaceChildren(el('h3', {}, 'Discharge'), decisionView(r.data));
+    announce(`Discharge: ${r.data.outcome}`);
+  });
+  return form;
 }
 
 async function dashboardPage() {

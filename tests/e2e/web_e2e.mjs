@@ -4,9 +4,9 @@
 //
 //   node tests/e2e/web_e2e.mjs BUILD/kira OUT_DIR
 //
-// Flow: log in, enrol a patient, screen, check a dose above the soft limit,
-// override it with a reason, record the session, enter vitals, record an
-// adverse event with the rescue given, record outcome scores and see the
+// Flow: log in, enrol a patient, screen, plan, check a dose above the soft
+// limit, override it with a reason, record the session, enter vitals, record
+// an adverse event with the rescue given, run the monitor, evaluate discharge, record outcome scores and see the
 // outcome chart, open the registry dashboard. Screenshots go to OUT_DIR.
 // Exit 0 pass, 1 fail, 77 skipped (chromium absent).
 import { spawn, execFileSync } from 'node:child_process';
@@ -98,6 +98,10 @@ try {
   await page.getByRole('heading', { name: 'Screening result' }).waitFor();
   await page.locator('#screen-result .outcome').filter({ hasText: 'ELIGIBLE' }).waitFor();
 
+  // 3b. Plan: the dated schedule and the next step.
+  await page.getByRole('button', { name: 'Plan', exact: true }).click();
+  await page.locator('#plan-result .outcome').first().waitFor();
+
   // 4. Dose: 56 mg (0.8 mg/kg) is a soft limit; override with a reason.
   await page.getByLabel('Protocol').selectOption('iv-0.5-40min');
   await page.getByLabel('Ordered dose (mg, optional)').fill('56');
@@ -109,7 +113,11 @@ try {
   await page.locator('#dose-result .outcome').filter({ hasText: 'OK WITH OVERRIDE' }).waitFor();
   await page.locator('#pump').getByText('mL/h').waitFor();
 
-  // 5. Record the session (the server runs the dose check again and stores the override).
+  // 5. Record the session (the server runs the dose check again and stores the override),
+  //    charted after the fact: it started two hours ago.
+  const started = Date.now() - 2 * 3600 * 1000;
+  const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  await page.getByLabel('Session start (UTC)').fill(iso(started));
   await page.getByRole('button', { name: 'Record this session' }).click();
   await page.getByRole('heading', { name: /^Session / }).waitFor();
   await page.getByText('partial responder at 0.5 mg/kg').first().waitFor();
@@ -119,7 +127,9 @@ try {
   for (const [i, [kind, value]] of vitals.entries()) {
     await page.getByLabel('Measurement').selectOption(kind);
     await page.getByLabel('Value', { exact: true }).fill(value);
-    await page.locator('[data-field="at"]').first().fill(`2026-11-20T09:${String(10 + i * 5).padStart(2, '0')}:00Z`);
+    // Five minutes apart from the session's start, as a nurse would chart them.
+    const at = iso(started + (i + 1) * 5 * 60000);
+    await page.locator('[data-field="at"]').first().fill(at);
     await page.getByRole('button', { name: 'Save vital' }).click();
     await page.locator('#status').filter({ hasText: `Saved ${kind} ${value}` }).waitFor();
   }
@@ -129,9 +139,24 @@ try {
   await page.getByLabel('Event', { exact: true }).selectOption('agitation');
   await page.getByLabel('Severity', { exact: true }).selectOption('moderate');
   await page.getByLabel('Rescue given').fill('midazolam 1 mg IV');
+  await page.locator('[data-field="at"]').nth(1).fill(iso(started + 22 * 60000));
   await page.getByRole('button', { name: 'Record event' }).click();
   await page.getByRole('cell', { name: 'midazolam 1 mg IV' }).waitFor();
   await page.locator('#vitals-chart canvas').waitFor();
+
+  // 6b. Monitoring (gate, action per observation, rescue advice) and the discharge checklist.
+  await page.getByLabel('Resuscitation-trained staff present').check();
+  await page.getByLabel('Resuscitation equipment present').check();
+  await page.getByLabel('Pulse oximeter on').check();
+  await page.getByLabel('Rescue plan chosen').selectOption('midazolam');
+  await page.getByRole('button', { name: 'Run monitor' }).click();
+  await page.locator('#monitor-result .outcome').first().waitFor();
+  for (const label of ['Vitals back near baseline', 'Dissociation resolved', 'Oriented', 'Responsible adult present',
+                       'Told not to drive until the next day', 'Next visit booked', 'Readiness for discharge assessed']) {
+    await page.getByLabel(label).check();
+  }
+  await page.getByRole('button', { name: 'Evaluate discharge' }).click();
+  await page.locator('#discharge-result .outcome').first().waitFor();
   await shot(page, '02-session-vitals-rescue.png');
 
   // 7. Outcome scores and the trajectory chart with response/remission lines.
@@ -162,7 +187,7 @@ try {
   await shot(page, '05-patient-tablet.png');
 
   if (errors.length) throw new Error('browser console errors:\n' + errors.join('\n'));
-  console.log('PASS: web UI end to end (login, enrol, screen, dose override, session, vitals, rescue, outcomes, dashboard)');
+  console.log('PASS: web UI end to end (login, enrol, screen, plan, dose override, session, vitals, rescue, monitor, discharge, outcomes, dashboard)');
 } catch (e) {
   failed = true;
   console.error('FAIL:', e && e.stack ? e.stack : e);

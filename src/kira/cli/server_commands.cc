@@ -13,6 +13,8 @@
 #include <string>
 #include <thread>
 
+#include "kira/api/advisor_json.h"
+#include "kira/api/instruments_json.h"
 #include "kira/cli/common.h"
 #include "kira/registry/clinical.h"
 #include "kira/registry/clock.h"
@@ -60,7 +62,7 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
     std::string listen = "127.0.0.1:8080";
     std::string tls_cert;
     std::string tls_key;
-    int threads = 8;
+    int threads = 16;
     bool log_requests = false;
     bool routes = false;
   };
@@ -88,10 +90,20 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
     o.log_requests = a->log_requests;
     auto lib = ctx.Library();
     if (!lib.ok()) return ctx.BadInput(lib.status());
+    auto advisor_text = ReadDataFile("", "advisor.json");
+    if (!advisor_text.ok()) return ctx.BadInput(advisor_text.status());
+    auto advisor_lib = api::ParseAdvisorLibrary(*advisor_text);
+    if (!advisor_lib.ok()) return ctx.BadInput(advisor_lib.status().WithContext("advisor library (embedded advisor.json)"));
+    auto instruments_text = ReadDataFile("", "instruments.json");
+    if (!instruments_text.ok()) return ctx.BadInput(instruments_text.status());
+    auto instruments_lib = api::ParseInstrumentLibrary(*instruments_text);
+    if (!instruments_lib.ok()) {
+      return ctx.BadInput(instruments_lib.status().WithContext("instrument library (embedded instruments.json)"));
+    }
     auto store = storage::OpenStore(a->db);
     if (!store.ok()) return ctx.BadInput(store.status().WithContext("--db " + a->db));
     registry::SystemClock clock;
-    server::Server srv(store->get(), *lib, &clock, o);
+    server::Server srv(store->get(), *lib, &clock, o, &*advisor_lib, &*instruments_lib);
     if (Status s = srv.Bind(); !s.ok()) return ctx.BadInput(s);
     // SIGINT/SIGTERM end the server cleanly (the access audit is flushed):
     // the signals are blocked here and taken by a thread with sigwait, so no

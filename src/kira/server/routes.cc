@@ -5,11 +5,17 @@
 #include "kira/server/internal/routes.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 
+#include "kira/advisor/discharge.h"
+#include "kira/advisor/monitor.h"
+#include "kira/advisor/plan.h"
+#include "kira/api/advisor_json.h"
 #include "kira/api/decision_json.h"
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
+#include "kira/api/server_advisor_json.h"
 #include "kira/api/server_json.h"
 #include "kira/registry/clinical.h"
 #include "kira/registry/dashboard.h"
@@ -42,6 +48,9 @@ StatusOr<Reply> GetSession(Services& s, const Call& c);
 StatusOr<Reply> AddVital(Services& s, const Call& c);
 StatusOr<Reply> AddAdverseEvent(Services& s, const Call& c);
 StatusOr<Reply> RegistrySummary(Services& s, const Call& c);
+StatusOr<Reply> PlanPatient(Services& s, const Call& c);
+StatusOr<Reply> MonitorSession(Services& s, const Call& c);
+StatusOr<Reply> DischargeSession(Services& s, const Call& c);
 
 // clang-format off
 constexpr Route kRoutes[] = {
@@ -59,6 +68,7 @@ constexpr Route kRoutes[] = {
   {"GET",  "/api/v1/patients/{id}",                    kCare,                 GetPatient,          "One patient, with identifiers (audited)"},
   {"POST", "/api/v1/patients/{id}/screen",             kClinician | kNurse,   ScreenPatient,       "Eligibility screening of the patient's clinical facts"},
   {"POST", "/api/v1/patients/{id}/dose-check",         kClinician | kNurse,   DoseCheck,           "Dose, pump settings and every limit check (override: clinician)"},
+  {"POST", "/api/v1/patients/{id}/plan",               kClinician | kNurse,   PlanPatient,         "Dated schedule and next-step recommendation (cap override: clinician)"},
   {"GET",  "/api/v1/patients/{id}/sessions",           kCare,                 ListPatientSessions, "The patient's infusion sessions"},
   {"POST", "/api/v1/patients/{id}/sessions",           kClinician,            RecordSession,       "Record a session; the Advisor's dose check gates it"},
   {"GET",  "/api/v1/patients/{id}/assessments",        kCare,                 ListAssessments,     "The patient's outcome scores"},
@@ -66,6 +76,8 @@ constexpr Route kRoutes[] = {
   {"GET",  "/api/v1/sessions/{id}",                    kCare,                 GetSession,          "A session with its vitals, adverse events and overrides"},
   {"POST", "/api/v1/sessions/{id}/vitals",             kClinician | kNurse,   AddVital,            "Record a vital sign"},
   {"POST", "/api/v1/sessions/{id}/adverse-events",     kClinician | kNurse,   AddAdverseEvent,     "Record an adverse event and any rescue given"},
+  {"POST", "/api/v1/sessions/{id}/monitor",            kClinician | kNurse,   MonitorSession,      "Pre-session gate, action per observation and rescue advice"},
+  {"POST", "/api/v1/sessions/{id}/discharge",          kClinician | kNurse,   DischargeSession,    "Discharge checklist: pass, or the missing items"},
   {"GET",  "/api/v1/registry/summary",                 kAnyRole,              RegistrySummary,     "De-identified aggregates of the clinic's registry"},
 };
 // clang-format on
@@ -405,6 +417,100 @@ StatusOr<Reply> RegistrySummary(Services& s, const Call& c) {
                      ",\"response_fraction\":" + std::to_string(registry::kPhq9ResponseFraction) +
                      ",\"remission_below\":" + std::to_string(registry::kPhq9RemissionBelow) + "}}";
   return Json(std::move(body));
+}
+
+Status NeedAdvisor(const Services& s) {
+  if (!s.advisor || !s.instruments) return FailedPreconditionError("the advisor library is not loaded in this server");
+  return Status::Ok();
+}
+
+// The timeline of a stored session of the caller's clinic plus the body.
+StatusOr<advisor::SessionTimeline> SessionTimelineOf(Services& s, const Call& c) {
+  domain::SessionRecord ss;
+  domain::PatientRecord p;
+  std::vector<domain::VitalSign> vitals;
+  std::vector<domain::AdverseEvent> events;
+  {
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(ss, tx->GetSession(c.who->clinic_id, c.params.at(0)));
+    KIRA_ASSIGN_OR_RETURN(p, tx->GetPatient(c.who->clinic_id, ss.patient_id));
+    KIRA_ASSIGN_OR_RETURN(vitals, tx->ListVitals(c.who->clinic_id, ss.id));
+    KIRA_ASSIGN_OR_RETURN(events, tx->ListAdverseEvents(c.who->clinic_id, ss.id));
+  }
+  const std::set<std::string> symptoms(s.advisor->rescue.symptoms.begin(), s.advisor->rescue.symptoms.end());
+  AuditRead(s, c, "session", ss.id, "POST /api/v1/sessions/{id}/monitor|discharge");
+  return api::ParseSessionCheckRequest(c.body, ss, p.indication, vitals, events, symptoms);
+}
+
+StatusOr<Reply> MonitorSession(Services& s, const Call& c) {
+  KIRA_RETURN_IF_ERROR(NeedAdvisor(s));
+  KIRA_ASSIGN_OR_RETURN(advisor::SessionTimeline tl, SessionTimelineOf(s, c));
+  return Json(api::MonitorResultToJson(advisor::Monitor(*s.advisor, tl)));
+}
+
+StatusOr<Reply> DischargeSession(Services& s, const Call& c) {
+  KIRA_RETURN_IF_ERROR(NeedAdvisor(s));
+  KIRA_ASSIGN_OR_RETURN(advisor::SessionTimeline tl, SessionTimelineOf(s, c));
+  KIRA_ASSIGN_OR_RETURN(domain::Decision d, advisor::EvaluateDischarge(*s.advisor, tl));
+  return Json(api::DecisionToJson(d, -1));
+}
+
+// The plan history as the registry holds it: one entry per stored session
+// (completed unless stopped) and, for the template's response instrument,
+// the baseline (the last score before the first session) and the latest
+// score on or after each session's day and before the next session.
+advisor::PlanHistory HistoryFromRecords(const std::string& instrument,
+                                        const std::vector<domain::SessionRecord>& sessions,
+                                        const std::vector<domain::Assessment>& scores) {
+  advisor::PlanHistory h;
+  h.instrument = instrument;
+  using std::chrono::floor;
+  using std::chrono::days;
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    advisor::HistorySession hs;
+    hs.date = floor<days>(sessions[i].started_at);
+    hs.completed = sessions[i].state != domain::SessionState::kStopped;
+    const domain::Instant from = sessions[i].started_at;
+    const bool last = i + 1 == sessions.size();
+    for (const auto& a : scores) {
+      if (a.instrument != instrument) continue;
+      if (a.at < sessions.front().started_at) h.baseline_score = a.total;
+      if (a.at >= from && (last || a.at < sessions[i + 1].started_at)) hs.score = a.total;
+    }
+    h.sessions.push_back(hs);
+  }
+  return h;
+}
+
+StatusOr<Reply> PlanPatient(Services& s, const Call& c) {
+  KIRA_RETURN_IF_ERROR(NeedAdvisor(s));
+  KIRA_ASSIGN_OR_RETURN(api::PlanCall call, api::ParsePlanCallRequest(c.body));
+  domain::PatientRecord p;
+  std::vector<domain::SessionRecord> sessions;
+  std::vector<domain::Assessment> scores;
+  {
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
+    KIRA_ASSIGN_OR_RETURN(sessions, tx->ListPatientSessions(c.who->clinic_id, p.id));
+    KIRA_ASSIGN_OR_RETURN(scores, tx->ListAssessments(c.who->clinic_id, p.id));
+  }
+  call.request.indication = p.indication;
+  const advisor::PlanTemplate* t = s.advisor->TemplateFor(p.indication, call.request.route);
+  if (!t) return InvalidArgumentError("route: no plan template for indication '" + p.indication + "' and route '" +
+                                      call.request.route + "'");
+  if (!call.override_reason.empty()) {
+    if (c.who->role != domain::Role::kClinician) {
+      return PermissionDeniedError("override_reason: only a clinician may pass the annual cap");
+    }
+    call.request.cap_override = MakeOverride(s, c, call.override_reason);
+  }
+  const advisor::PlanHistory history =
+      call.history ? *call.history : HistoryFromRecords(t->response_instrument, sessions, scores);
+  advisor::PlanClock clock;
+  clock.now = std::chrono::floor<std::chrono::seconds>(s.clock->Now());
+  KIRA_ASSIGN_OR_RETURN(advisor::PlanResult r, advisor::PlanNext(*s.advisor, *s.instruments, call.request, history, clock));
+  AuditRead(s, c, "patient", p.id, "POST /api/v1/patients/{id}/plan");
+  return Json(api::PlanResultToJson(r));
 }
 
 }  // namespace

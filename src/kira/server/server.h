@@ -23,7 +23,9 @@
 #include <string>
 #include <vector>
 
+#include "kira/advisor/library.h"
 #include "kira/base/status.h"
+#include "kira/instruments/instrument.h"
 #include "kira/guideline/library.h"
 #include "kira/registry/clock.h"
 #include "kira/storage/store.h"
@@ -36,7 +38,9 @@ struct ServerOptions {
   std::string tls_cert_file;       // both set: HTTPS only, cookies marked Secure
   std::string tls_key_file;
   std::size_t max_body_bytes = 64 * 1024;  // larger bodies get 413
-  int threads = 8;                 // worker threads
+  // Worker threads. cpp-httplib keeps a keep-alive connection on one worker
+  // for its life, so this bounds the connections served at once.
+  int threads = 16;
   bool log_requests = false;       // one line per request on stderr
 };
 
@@ -50,9 +54,12 @@ struct RouteInfo {
 
 class Server {
  public:
-  // REQUIRES: store, library and clock outlive the Server.
+  // REQUIRES: store, the libraries and clock outlive the Server. Without the
+  // advisor and instrument libraries the plan/monitor/discharge routes answer
+  // 422 (FailedPrecondition).
   Server(storage::Store* store, const guideline::Library* library, const registry::Clock* clock,
-         ServerOptions options);
+         ServerOptions options, const advisor::AdvisorLibrary* advisor = nullptr,
+         const instruments::InstrumentLibrary* instruments = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

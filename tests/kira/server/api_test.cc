@@ -237,6 +237,58 @@ TEST_F(Api, BadInputIsA4xxNamingTheField) {
   ExpectFieldError(wrong_type, 400, "Content-Type");
 }
 
+TEST_F(Api, PlanDerivesHistoryFromTheRegistry) {
+  const std::string id = NewPatient();
+  ASSERT_EQ(Post("/api/v1/patients/" + id + "/sessions", Session(35))->status, 201);
+  auto r = Post("/api/v1/patients/" + id + "/plan", R"({"start":"2026-11-23"})");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const Json j = Json::parse(r->body);
+  EXPECT_FALSE(j["next_step"].get<std::string>().empty());
+  EXPECT_FALSE(j["schedule"].empty());
+  EXPECT_TRUE(j["decision"].contains("findings"));
+  ExpectFieldError(Post("/api/v1/patients/" + id + "/plan", R"({"start":"23/11/2026"})"), 400, "start");
+  ExpectFieldError(Post("/api/v1/patients/" + id + "/plan", R"({"start":"2026-11-23","override_reason":"x"})", "a-nurse"),
+                   403, "override_reason");
+}
+
+TEST_F(Api, MonitorAndDischargeReadTheStoredSession) {
+  const std::string id = NewPatient();
+  auto s = Post("/api/v1/patients/" + id + "/sessions", Session(35));
+  const std::string sid = Json::parse(s->body)["session"]["id"];
+  for (const char* v : {R"({"at":"2026-11-20T09:10:00Z","kind":"sbp","value":190})",
+                        R"({"at":"2026-11-20T09:10:00Z","kind":"dbp","value":100})",
+                        R"({"at":"2026-11-20T09:10:00Z","kind":"hr","value":80})"}) {
+    ASSERT_EQ(Post("/api/v1/sessions/" + sid + "/vitals", v, "a-nurse")->status, 201);
+  }
+  ASSERT_EQ(Post("/api/v1/sessions/" + sid + "/adverse-events",
+                 R"({"at":"2026-11-20T09:20:00Z","type":"agitation","severity":"moderate","rescue_given":"midazolam 1 mg IV"})",
+                 "a-nurse")->status, 201);
+  const std::string check = R"({"precheck":{"resuscitation_staff_present":true,"resuscitation_equipment_present":true,
+      "pulse_oximeter_present":true,"rescue_plan":"midazolam"},
+      "baseline":{"sbp_mmhg":124,"dbp_mmhg":78,"hr_bpm":72,"spo2_pct":98,"rr_per_min":14}})";
+  auto m = Post("/api/v1/sessions/" + sid + "/monitor", check, "a-nurse");
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->status, 200) << m->body;
+  const Json mj = Json::parse(m->body);
+  EXPECT_TRUE(mj.contains("gate"));
+  EXPECT_FALSE(mj["observations"].empty());
+  EXPECT_NE(mj["decision"]["outcome"], "continue");  // SBP 190 is above any start/continue threshold
+  EXPECT_FALSE(mj["rescues"].empty());
+
+  Json d = Json::parse(check);
+  d["discharge"] = Json::parse(R"({"t_min":150,"by":"rn","attestations":{"oriented":true}})");
+  auto dis = Post("/api/v1/sessions/" + sid + "/discharge", d.dump(), "a-nurse");
+  ASSERT_TRUE(dis);
+  ASSERT_EQ(dis->status, 200) << dis->body;
+  EXPECT_FALSE(Json::parse(dis->body)["findings"].empty());
+
+  ExpectFieldError(Post("/api/v1/sessions/" + sid + "/monitor", R"({"baseline":{}})"), 400, "precheck");
+  auto other = Post("/api/v1/sessions/no-such/monitor", check);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 404);
+}
+
 TEST_F(Api, MissingRecordsAre404) {
   auto p = Get("/api/v1/patients/no-such-patient");
   ASSERT_TRUE(p);

@@ -40,6 +40,7 @@ const std::vector<Expect>& Expectations() {
       {"GET", "/api/v1/patients/{id}", {"admin", "clinician", "nurse"}},
       {"POST", "/api/v1/patients/{id}/screen", {"clinician", "nurse"}},
       {"POST", "/api/v1/patients/{id}/dose-check", {"clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/plan", {"clinician", "nurse"}},
       {"GET", "/api/v1/patients/{id}/sessions", {"admin", "clinician", "nurse"}},
       {"POST", "/api/v1/patients/{id}/sessions", {"clinician"}},
       {"GET", "/api/v1/patients/{id}/assessments", {"admin", "clinician", "nurse"}},
@@ -47,6 +48,8 @@ const std::vector<Expect>& Expectations() {
       {"GET", "/api/v1/sessions/{id}", {"admin", "clinician", "nurse"}},
       {"POST", "/api/v1/sessions/{id}/vitals", {"clinician", "nurse"}},
       {"POST", "/api/v1/sessions/{id}/adverse-events", {"clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/monitor", {"clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/discharge", {"clinician", "nurse"}},
       {"GET", "/api/v1/registry/summary", {"admin", "clinician", "nurse", "researcher"}},
   };
   return kExpect;
@@ -94,6 +97,18 @@ class AuthMatrix : public ::testing::Test {
     if (path.ends_with("/assessments")) return R"({"at":"2026-11-21T09:00:00Z","instrument":"phq9","item_scores":[2,2,2,2,2,2,2,2,1]})";
     if (path.ends_with("/vitals")) return R"({"at":"2026-11-20T09:10:00Z","kind":"sbp","value":132})";
     if (path.ends_with("/adverse-events")) return R"({"at":"2026-11-20T09:20:00Z","type":"nausea","severity":"mild","rescue_given":"ondansetron 4 mg IV"})";
+    if (path.ends_with("/plan")) return R"({"start":"2026-12-01"})";
+    if (path.ends_with("/monitor") || path.ends_with("/discharge")) {
+      Json j = Json::parse(R"({"precheck":{"resuscitation_staff_present":true,"resuscitation_equipment_present":true,
+        "pulse_oximeter_present":true,"rescue_plan":"clonidine"},
+        "baseline":{"sbp_mmhg":124,"dbp_mmhg":78,"hr_bpm":72,"spo2_pct":98,"rr_per_min":14}})");
+      if (path.ends_with("/discharge")) {
+        j["discharge"] = Json::parse(R"({"t_min":150,"by":"rn","attestations":{"vitals_near_baseline":true,
+          "dissociation_resolved":true,"oriented":true,"responsible_adult":true,"no_driving_advised":true,
+          "next_visit_booked":true,"readiness_assessed":true}})");
+      }
+      return j.dump();
+    }
     if (path == "/api/v1/login") return Json{{"login", "a-nurse"}, {"password", kPassword}}.dump();
     return "";
   }

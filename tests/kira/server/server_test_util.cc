@@ -6,7 +6,9 @@
 #include <random>
 #include <sstream>
 
+#include "kira/api/advisor_json.h"
 #include "kira/api/guideline_json.h"
+#include "kira/api/instruments_json.h"
 #include "kira/data/embedded.h"
 #include "kira/registry/clinical.h"
 #include "kira/registry/unit_of_work.h"
@@ -28,6 +30,12 @@ TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key) 
   auto lib = api::ParseGuideline(*text);
   EXPECT_TRUE(lib.ok()) << lib.status().ToString();
   library_ = std::make_unique<guideline::Library>(std::move(lib).value());
+  auto adv = api::ParseAdvisorLibrary(*data::EmbeddedFile("advisor.json"));
+  EXPECT_TRUE(adv.ok()) << adv.status().ToString();
+  advisor_ = std::make_unique<advisor::AdvisorLibrary>(std::move(adv).value());
+  auto ins = api::ParseInstrumentLibrary(*data::EmbeddedFile("instruments.json"));
+  EXPECT_TRUE(ins.ok()) << ins.status().ToString();
+  instruments_ = std::make_unique<instruments::InstrumentLibrary>(std::move(ins).value());
   auto store = storage::OpenStore((dir_ / "kira.db").string());
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   store_ = std::move(store).value();
@@ -55,7 +63,8 @@ TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key) 
   o.threads = 4;
   o.tls_cert_file = tls_cert;
   o.tls_key_file = tls_key;
-  server_ = std::make_unique<server::Server>(store_.get(), library_.get(), &clock_, o);
+  server_ = std::make_unique<server::Server>(store_.get(), library_.get(), &clock_, o, advisor_.get(),
+                                             instruments_.get());
   Status b = server_->Bind();
   EXPECT_TRUE(b.ok()) << b.ToString();
   thread_ = std::thread([this] { (void)server_->Run(); });

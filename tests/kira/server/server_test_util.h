@@ -12,7 +12,9 @@
 #include <string>
 #include <thread>
 
+#include "kira/advisor/library.h"
 #include "kira/guideline/library.h"
+#include "kira/instruments/instrument.h"
 #include "kira/registry/clock.h"
 #include "kira/server/server.h"
 #include "kira/storage/store.h"
@@ -45,6 +47,8 @@ class TestServer {
  private:
   std::filesystem::path dir_;
   std::unique_ptr<guideline::Library> library_;
+  std::unique_ptr<advisor::AdvisorLibrary> advisor_;
+  std::unique_ptr<instruments::InstrumentLibrary> instruments_;
   std::unique_ptr<storage::Store> store_;
   registry::SystemClock clock_;
   std::unique_ptr<server::Server> server_;

@@ -10,7 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "kira/advisor/library.h"
 #include "kira/base/statusor.h"
+#include "kira/instruments/instrument.h"
 #include "kira/guideline/library.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/record_session.h"
@@ -48,6 +50,8 @@ struct Services {
   SessionTable* sessions = nullptr;
   LoginLimiter* limiter = nullptr;
   Metrics* metrics = nullptr;
+  const advisor::AdvisorLibrary* advisor = nullptr;            // null: advisor routes answer 422
+  const instruments::InstrumentLibrary* instruments = nullptr;
 };
 
 using Handler = StatusOr<Reply> (*)(Services&, const Call&);
