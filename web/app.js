@@ -550,7 +550,7 @@ function monitorForms(s) {
         el('tbody', {}, d.observations.map((o) => el('tr', {}, el('td', {}, fmt(o.t_min, 0)), el('td', {}, o.action),
           el('td', {}, o.rule_id || '—'), el('td', {}, o.value ?? '—'), el('td', {}, o.threshold ?? '—'), el('td', {}, o.evidence || '—'), el('td', {}, o.citation || '—'))))),
       findingsTable(d.decision.findings),
-      d.rescues.length ? [el('h3', {}, 'Rescue advice'), ...d.rescues.map(decisionView)] : null);
+      ...(d.rescues.length ? [el('h3', {}, 'Rescue advice'), ...d.rescues.map(decisionView)] : []));
     announce(`Monitor: ${d.decision.outcome}`);
   });
   form.querySelector('#discharge-btn').addEventListener('click', async () => {
