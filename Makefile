@@ -8,6 +8,9 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 20
 CCACHE := $(shell command -v ccache 2>/dev/null)
+# Let ccache share objects between clones in different folders (CI clones afresh).
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 
 .PHONY: all deps build run test fuzz bench clean
@@ -26,8 +29,10 @@ build: deps $(BUILD)/build.ninja
 run: build
 	@bash scripts/demo $(BUILD)/kira
 
+# The PostgreSQL half of the storage contract suite needs a server: ctest runs
+# inside a throwaway cluster (scripts/pg-test-cluster sets KIRA_PG_DSN).
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	bash scripts/pg-test-cluster ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory fuzz
 
 fuzz: deps

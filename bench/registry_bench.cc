@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -38,12 +39,15 @@ namespace {
 using namespace kira;  // NOLINT: benchmark file
 
 std::atomic<long> g_id{0};
+constexpr long kPatients = 10'000;
 
 domain::SessionRecord MakeSession(long n) {
   domain::SessionRecord s;
   s.clinic_id = "c1";
   s.id = "s" + std::to_string(n);
-  s.patient_id = "p1";
+  // Realistic history sizes: the use case loads the patient's stored
+  // sessions for the dose check, so sessions are spread over patients.
+  s.patient_id = "p" + std::to_string(n % kPatients);
   s.protocol_id = "iv-0.5-40min";
   s.state = domain::SessionState::kCompleted;
   s.dosing_weight = units::Kg(70);
@@ -76,7 +80,10 @@ void Seed(storage::Store& store) {
   Check(registry::RunInUnitOfWork(store, clock, "bench", [](registry::UnitOfWork& uow) -> Status {
     if (uow.tx().GetClinic("c1").ok()) return Status::Ok();
     KIRA_RETURN_IF_ERROR(registry::AddClinic(uow, {"c1", "Bench", "UTC"}));
-    return registry::AddPatient(uow, {"c1", "p1", "female", 1980, "trd"}, std::nullopt);
+    for (long p = 0; p < kPatients; ++p) {
+      KIRA_RETURN_IF_ERROR(registry::AddPatient(uow, {"c1", "p" + std::to_string(p), "female", 1980, "trd"}, std::nullopt));
+    }
+    return Status::Ok();
   }));
 }
 
@@ -117,22 +124,34 @@ struct SqliteFixture {
   }
 };
 
+void StoreBatch(storage::Store& store, int batch) {
+  auto tx = store.Begin();
+  Check(tx.status());
+  for (int i = 0; i < batch; ++i) Check((*tx)->InsertSession(MakeSession(g_id++)));
+  Check((*tx)->Commit());
+}
+
+void RegistryBatch(storage::Store& store, int batch) {
+  static registry::SystemClock clock;
+  registry::SessionRecorder rec(&store, &clock, Accept());
+  Check(registry::RunInUnitOfWork(store, clock, "u1", [&](registry::UnitOfWork& uow) -> Status {
+    for (int i = 0; i < batch; ++i) {
+      KIRA_ASSIGN_OR_RETURN(auto r, rec.RecordIn(uow, {MakeSession(g_id++), "u1", std::nullopt}));
+      (void)r;
+    }
+    return Status::Ok();
+  }));
+}
+
 void BM_Store_Sqlite(benchmark::State& state) {
   auto& f = SqliteFixture::Get();
   const int batch = static_cast<int>(state.range(0));
-  for (auto _ : state) {
-    auto tx = f.store->Begin();
-    Check(tx.status());
-    for (int i = 0; i < batch; ++i) Check((*tx)->InsertSession(MakeSession(g_id++)));
-    Check((*tx)->Commit());
-  }
+  for (auto _ : state) StoreBatch(*f.store, batch);
   state.SetItemsProcessed(state.iterations() * batch);
 }
 
-void BM_Raw_Sqlite(benchmark::State& state) {
-  auto& f = SqliteFixture::Get();
-  const int batch = static_cast<int>(state.range(0));
-  for (auto _ : state) {
+void RawSqliteBatch(SqliteFixture& f, int batch) {
+  {
     sqlite3_exec(f.raw, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     for (int i = 0; i < batch; ++i) {
       const auto s = MakeSession(g_id++);
@@ -159,7 +178,54 @@ void BM_Raw_Sqlite(benchmark::State& state) {
     }
     sqlite3_exec(f.raw, "COMMIT", nullptr, nullptr, nullptr);
   }
+}
+
+void BM_Raw_Sqlite(benchmark::State& state) {
+  auto& f = SqliteFixture::Get();
+  const int batch = static_cast<int>(state.range(0));
+  for (auto _ : state) RawSqliteBatch(f, batch);
   state.SetItemsProcessed(state.iterations() * batch);
+}
+
+// Store and Raw alternately, timed separately, in the same iterations: the
+// fsync latency of a shared disk drifts by a factor of ten over minutes, so
+// only interleaved timings give a fair ratio. The order alternates too.
+template <class A, class B>
+void Interleave(benchmark::State& state, A store_batch, B raw_batch) {
+  using Clock = std::chrono::steady_clock;
+  const int batch = static_cast<int>(state.range(0));
+  double store_s = 0, raw_s = 0;
+  long rounds = 0;
+  for (auto _ : state) {
+    auto time = [](auto&& fn) {
+      const auto t0 = Clock::now();
+      fn();
+      return std::chrono::duration<double>(Clock::now() - t0).count();
+    };
+    if (rounds % 2 == 0) {
+      store_s += time([&] { store_batch(batch); });
+      raw_s += time([&] { raw_batch(batch); });
+    } else {
+      raw_s += time([&] { raw_batch(batch); });
+      store_s += time([&] { store_batch(batch); });
+    }
+    ++rounds;
+  }
+  const double n = static_cast<double>(rounds) * batch;
+  state.counters["store_per_s"] = n / store_s;
+  state.counters["raw_per_s"] = n / raw_s;
+  state.counters["store_over_raw"] = raw_s / store_s;
+}
+
+void BM_Interleaved_Sqlite(benchmark::State& state) {
+  auto& f = SqliteFixture::Get();
+  Interleave(state, [&](int b) { StoreBatch(*f.store, b); }, [&](int b) { RawSqliteBatch(f, b); });
+}
+
+// The same, with the whole registry use case in place of the Store call.
+void BM_InterleavedRegistry_Sqlite(benchmark::State& state) {
+  auto& f = SqliteFixture::Get();
+  Interleave(state, [&](int b) { RegistryBatch(*f.store, b); }, [&](int b) { RawSqliteBatch(f, b); });
 }
 
 void RegistryLoop(benchmark::State& state, storage::Store& store) {
@@ -190,6 +256,7 @@ void BM_Disk_Sqlite(benchmark::State& state) {
     auto s = storage::SqliteStore::Open({.path = path});
     Check(s.status());
     Seed(**s);
+    Check((*s)->ExecForTesting("PRAGMA wal_checkpoint(TRUNCATE)"));
     const auto empty = std::filesystem::file_size(path);
     registry::SystemClock clock;
     registry::SessionRecorder rec(s->get(), &clock, Accept());
@@ -249,20 +316,12 @@ void BM_Store_Postgres(benchmark::State& state) {
   auto* f = PgFixture::Get();
   if (!f) return state.SkipWithError("KIRA_PG_DSN not set");
   const int batch = static_cast<int>(state.range(0));
-  for (auto _ : state) {
-    auto tx = f->store->Begin();
-    Check(tx.status());
-    for (int i = 0; i < batch; ++i) Check((*tx)->InsertSession(MakeSession(g_id++)));
-    Check((*tx)->Commit());
-  }
+  for (auto _ : state) StoreBatch(*f->store, batch);
   state.SetItemsProcessed(state.iterations() * batch);
 }
 
-void BM_Raw_Postgres(benchmark::State& state) {
-  auto* f = PgFixture::Get();
-  if (!f) return state.SkipWithError("KIRA_PG_DSN not set");
-  const int batch = static_cast<int>(state.range(0));
-  for (auto _ : state) {
+void RawPostgresBatch(PgFixture* f, int batch) {
+  {
     PQclear(PQexec(f->raw, "BEGIN"));
     for (int i = 0; i < batch; ++i) {
       const auto s = MakeSession(g_id++);
@@ -286,7 +345,26 @@ void BM_Raw_Postgres(benchmark::State& state) {
     }
     PQclear(PQexec(f->raw, "COMMIT"));
   }
+}
+
+void BM_Raw_Postgres(benchmark::State& state) {
+  auto* f = PgFixture::Get();
+  if (!f) return state.SkipWithError("KIRA_PG_DSN not set");
+  const int batch = static_cast<int>(state.range(0));
+  for (auto _ : state) RawPostgresBatch(f, batch);
   state.SetItemsProcessed(state.iterations() * batch);
+}
+
+void BM_Interleaved_Postgres(benchmark::State& state) {
+  auto* f = PgFixture::Get();
+  if (!f) return state.SkipWithError("KIRA_PG_DSN not set");
+  Interleave(state, [&](int b) { StoreBatch(*f->store, b); }, [&](int b) { RawPostgresBatch(f, b); });
+}
+
+void BM_InterleavedRegistry_Postgres(benchmark::State& state) {
+  auto* f = PgFixture::Get();
+  if (!f) return state.SkipWithError("KIRA_PG_DSN not set");
+  Interleave(state, [&](int b) { RegistryBatch(*f->store, b); }, [&](int b) { RawPostgresBatch(f, b); });
 }
 
 void BM_Registry_Postgres(benchmark::State& state) {
@@ -328,6 +406,10 @@ void BM_Disk_Postgres(benchmark::State& state) {
   }
 }
 
+BENCHMARK(BM_Interleaved_Sqlite)->Arg(1)->Arg(100)->UseRealTime();
+BENCHMARK(BM_Interleaved_Postgres)->Arg(1)->Arg(100)->UseRealTime();
+BENCHMARK(BM_InterleavedRegistry_Sqlite)->Arg(1)->Arg(100)->UseRealTime();
+BENCHMARK(BM_InterleavedRegistry_Postgres)->Arg(1)->Arg(100)->UseRealTime();
 BENCHMARK(BM_Store_Sqlite)->Arg(1)->Arg(100)->UseRealTime();
 BENCHMARK(BM_Raw_Sqlite)->Arg(1)->Arg(100)->UseRealTime();
 BENCHMARK(BM_Registry_Sqlite)->Arg(1)->Arg(100)->UseRealTime();

@@ -11,6 +11,7 @@
 #include "kira/cli/server_commands.h"
 #include "kira/cli/pk_command.h"
 #include "kira/cli/evidence_command.h"
+#include "kira/cli/registry_commands.h"
 
 int main(int argc, char** argv) {
   kira::cli::Context ctx;
@@ -39,6 +40,11 @@ int main(int argc, char** argv) {
   kira::cli::AddMonitorCommand(app, ctx);
   kira::cli::AddDischargeCommand(app, ctx);
   kira::cli::AddEvidenceCommands(app, ctx);
+  kira::cli::AddDemoCommand(app, ctx);
+  kira::cli::AddImportCommand(app, ctx);
+  kira::cli::AddExportCommand(app, ctx);
+  kira::cli::AddAuditCommand(app, ctx);
+  kira::cli::AddLedgerCommand(app, ctx);
 
   // Name an unknown command instead of CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {

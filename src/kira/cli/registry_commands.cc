@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "kira/api/advisor_json.h"
 #include "kira/cli/common.h"
 #include "kira/interop/deidentify.h"
 #include "kira/interop/fhir_export.h"
@@ -41,6 +42,21 @@ std::unique_ptr<storage::Store> Open(Context& ctx, const std::string& db) {
   return std::move(store).value();
 }
 
+// The dose check used by every registry write: the guideline library's dose
+// limits plus the advisor library's rolling annual cap (both as built in,
+// or --guideline/--overlay for the former).
+StatusOr<registry::DoseCheck> RegistryDoseCheck(Context& ctx) {
+  KIRA_ASSIGN_OR_RETURN(const guideline::Library* lib, ctx.Library());
+  static std::unique_ptr<advisor::AdvisorLibrary> advisor_lib;
+  if (!advisor_lib) {
+    KIRA_ASSIGN_OR_RETURN(std::string text, ReadDataFile("", "advisor.json"));
+    auto parsed = api::ParseAdvisorLibrary(text);
+    if (!parsed.ok()) return parsed.status().WithContext("advisor library (embedded advisor.json)");
+    advisor_lib = std::make_unique<advisor::AdvisorLibrary>(std::move(parsed).value());
+  }
+  return registry::AdvisorDoseCheck(*lib, &advisor_lib->annual_cap);
+}
+
 std::string Pct(int num, int den) { return den ? fmt::format("{:.1f} %", 100.0 * num / den) : "n/a"; }
 
 }  // namespace
@@ -60,8 +76,8 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
   AddDbOption(cmd, a->db);
   cmd->callback([&ctx, a] {
     if (a->patients < 1) return ctx.BadInput(InvalidArgumentError("--patients: must be >= 1"));
-    auto lib = ctx.Library();
-    if (!lib.ok()) return ctx.BadInput(lib.status());
+    auto check = RegistryDoseCheck(ctx);
+    if (!check.ok()) return ctx.BadInput(check.status());
     auto store = Open(ctx, a->db);
     if (!store) return;
     registry::SystemClock clock;
@@ -69,7 +85,7 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
     o.patients = a->patients;
     o.seed = a->seed;
     o.clinic_id = a->clinic;
-    auto sum = registry::GenerateDemo(*store, clock, registry::AdvisorDoseCheck(**lib), o);
+    auto sum = registry::GenerateDemo(*store, clock, *check, o);
     if (!sum.ok()) {
       if (sum.status().code() == StatusCode::kAlreadyExists) {
         return ctx.BadInput(FailedPreconditionError("--clinic: clinic '" + a->clinic + "' already exists in " +
@@ -111,8 +127,8 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
     auto rows = redcap ? interop::ParseRedcapRecords(*text, a->clinic, &errors)
                        : interop::ParseSessionCsv(*text, &errors);
     if (!rows.ok()) return ctx.BadInput(rows.status().WithContext(a->file));
-    auto lib = ctx.Library();
-    if (!lib.ok()) return ctx.BadInput(lib.status());
+    auto check = RegistryDoseCheck(ctx);
+    if (!check.ok()) return ctx.BadInput(check.status());
     auto store = Open(ctx, a->db);
     if (!store) return;
     registry::SystemClock clock;
@@ -128,7 +144,7 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
                  << " rows" << std::flush;
       };
     }
-    auto report = interop::ImportRows(*store, clock, registry::AdvisorDoseCheck(**lib), *rows, o);
+    auto report = interop::ImportRows(*store, clock, *check, *rows, o);
     if (tty) *ctx.err << "\n";
     if (!report.ok()) return ctx.BadInput(report.status());
     report->errors.insert(report->errors.begin(), errors.begin(), errors.end());

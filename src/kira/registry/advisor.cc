@@ -17,8 +17,8 @@ domain::Sex ToSex(const std::string& s) {
 
 }  // namespace
 
-DoseCheck AdvisorDoseCheck(const guideline::Library& library) {
-  return [&library](const DoseCheckInput& in) -> StatusOr<domain::Decision> {
+DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::AnnualCap* annual_cap) {
+  return [&library, annual_cap](const DoseCheckInput& in) -> StatusOr<domain::Decision> {
     using std::chrono::floor;
     using std::chrono::days;
     const domain::SessionRecord& s = in.session;
@@ -49,7 +49,33 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library) {
     }
     req.override_ = in.override_;
     KIRA_ASSIGN_OR_RETURN(rules::DoseResult r, rules::CheckDose(library, p, req));
-    return std::move(r.decision);
+    domain::Decision d = std::move(r.decision);
+    if (annual_cap && annual_cap->cap.value && annual_cap->window_days.value) {
+      const auto cap = static_cast<int>(*annual_cap->cap.value);
+      const auto window = std::chrono::days(static_cast<int>(*annual_cap->window_days.value));
+      const auto from = day - window + std::chrono::days(1);
+      int counted = 1;  // this session
+      for (const auto& h : in.history) {
+        const auto hd = floor<days>(h.started_at);
+        if (h.id != s.id && h.given_dose && hd >= from && hd <= day) ++counted;
+      }
+      d.inputs_used.push_back({"sessions_in_cap_window", std::to_string(counted)});
+      if (counted > cap) {
+        const auto& src = annual_cap->cap.source;
+        const std::string msg = std::to_string(counted) + " sessions in the rolling " +
+                                std::to_string(window.count()) + "-day window would exceed the annual cap of " +
+                                std::to_string(cap);
+        // A soft stop either way, so that RecordSession stores the override
+        // reason (an OverrideRecord naming plan.cap.annual) when one is given.
+        const bool overridden = in.override_ && !in.override_->reason.empty();
+        d.findings.push_back({"plan.cap.annual", domain::Severity::kSoftStop,
+                              msg + (overridden ? "; exceptional-circumstance override given"
+                                                : "; exceeding it needs a recorded exceptional-circumstance override"),
+                              src.grade, src.certainty, src.evidence, src.citation, src.note});
+        if (d.outcome == "ok") d.outcome = overridden ? "ok_with_override" : "soft_limit";
+      }
+    }
+    return d;
   };
 }
 

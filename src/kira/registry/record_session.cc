@@ -37,11 +37,64 @@ StatusOr<RecordSessionResult> SessionRecorder::Record(const RecordSessionRequest
   return result;
 }
 
+StatusOr<RecordSessionResult> SessionRecorder::Gate(UnitOfWork& uow, const domain::PatientRecord& patient,
+                                                    const domain::SessionRecord& proposed,
+                                                    const std::optional<domain::Override>& override_,
+                                                    const std::string& actor, const std::string& before,
+                                                    std::string_view override_suffix) {
+  storage::Transaction& tx = uow.tx();
+  KIRA_ASSIGN_OR_RETURN(auto history, tx.ListPatientSessions(proposed.clinic_id, proposed.patient_id));
+  RecordSessionResult result;
+  auto decision = check_(DoseCheckInput{patient, proposed, history, override_});
+  if (!decision.ok()) return decision.status().WithContext("dose check for session '" + proposed.id + "'");
+  result.decision = std::move(decision).value();
+  const domain::Severity worst = result.decision.MaxSeverity();
+
+  std::string refusal;
+  if (worst == domain::Severity::kHardStop) {
+    refusal = "hard stop: " + Join(RuleIdsAt(result.decision, domain::Severity::kHardStop));
+  } else if (worst == domain::Severity::kSoftStop && (!override_ || override_->reason.empty())) {
+    refusal = "soft stop without an override reason: " +
+              Join(RuleIdsAt(result.decision, domain::Severity::kSoftStop));
+  }
+  if (!refusal.empty()) {
+    // Nothing clinical is stored, but the attempt is: the audit trail must
+    // show that someone tried to record a dose the Advisor refused.
+    KIRA_RETURN_IF_ERROR(uow.Audit(proposed.clinic_id, "refused", "session", proposed.id, before,
+                                   Canonical(proposed) + "refusal=" + refusal + "\n"));
+    result.refusal = std::move(refusal);
+    return result;
+  }
+  if (worst == domain::Severity::kSoftStop) {
+    domain::Override ov = *override_;
+    if (ov.who.empty()) ov.who = actor;
+    domain::Instant when = uow.now();
+    if (ov.when.empty()) {
+      ov.when = domain::FormatInstant(when);
+    } else if (!domain::ParseInstant(ov.when, &when)) {
+      return InvalidArgumentError("override.when: not an ISO 8601 UTC instant: '" + ov.when + "'");
+    }
+    ov.rule_ids = RuleIdsAt(result.decision, domain::Severity::kSoftStop);
+    result.decision.override_ = ov;
+    result.stored = true;
+    // The override row references the session, so the caller writes the
+    // session first; it is returned through pending_override_.
+    domain::OverrideRecord rec{proposed.clinic_id, proposed.id + std::string(override_suffix), proposed.id,
+                               ov.who, when, ov.rule_ids, ov.reason};
+    result.pending_override_ = std::move(rec);
+    return result;
+  }
+  result.stored = true;
+  return result;
+}
+
 StatusOr<RecordSessionResult> SessionRecorder::RecordIn(UnitOfWork& uow,
                                                         const RecordSessionRequest& request) {
   const domain::SessionRecord& session = request.session;
   if (session.recorded_by.empty()) return InvalidArgumentError("recorded_by: must not be empty");
   storage::Transaction& tx = uow.tx();
+  // Lock before reading the history the dose check judges (see LockClinic).
+  KIRA_RETURN_IF_ERROR(uow.LockClinic(session.clinic_id));
   auto patient = tx.GetPatient(session.clinic_id, session.patient_id);
   if (!patient.ok()) {
     if (patient.status().IsNotFound()) {
@@ -50,54 +103,62 @@ StatusOr<RecordSessionResult> SessionRecorder::RecordIn(UnitOfWork& uow,
     }
     return patient.status();
   }
-  KIRA_ASSIGN_OR_RETURN(auto history, tx.ListPatientSessions(session.clinic_id, session.patient_id));
-
-  RecordSessionResult result;
-  auto decision = check_(DoseCheckInput{*patient, session, history, request.override_});
-  if (!decision.ok()) return decision.status().WithContext("dose check for session '" + session.id + "'");
-  result.decision = std::move(decision).value();
-  const domain::Severity worst = result.decision.MaxSeverity();
-
-  std::string refusal;
-  if (worst == domain::Severity::kHardStop) {
-    refusal = "hard stop: " + Join(RuleIdsAt(result.decision, domain::Severity::kHardStop));
-  } else if (worst == domain::Severity::kSoftStop &&
-             (!request.override_ || request.override_->reason.empty())) {
-    refusal = "soft stop without an override reason: " +
-              Join(RuleIdsAt(result.decision, domain::Severity::kSoftStop));
-  }
-  if (!refusal.empty()) {
-    // Nothing clinical is stored, but the attempt is: the audit trail must
-    // show that someone tried to record a dose the Advisor refused.
-    KIRA_RETURN_IF_ERROR(uow.Audit(session.clinic_id, "refused", "session", session.id, "",
-                                   Canonical(session) + "refusal=" + refusal + "\n"));
-    result.refusal = std::move(refusal);
-    return result;
-  }
-
+  KIRA_ASSIGN_OR_RETURN(RecordSessionResult result,
+                        Gate(uow, *patient, session, request.override_, request.actor, "", "/override"));
+  if (!result.stored) return result;
   domain::SessionRecord stored = session;
   stored.decision_outcome = result.decision.outcome;
   KIRA_RETURN_IF_ERROR(tx.InsertSession(stored));
-  KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "session", stored.id, "",
-                                 Canonical(stored)));
-
-  if (worst == domain::Severity::kSoftStop) {
-    domain::Override ov = *request.override_;
-    if (ov.who.empty()) ov.who = request.actor;
-    domain::Instant when = uow.now();
-    if (ov.when.empty()) {
-      ov.when = domain::FormatInstant(when);
-    } else if (!domain::ParseInstant(ov.when, &when)) {
-      return InvalidArgumentError("override.when: not an ISO 8601 UTC instant: '" + ov.when + "'");
-    }
-    ov.rule_ids = RuleIdsAt(result.decision, domain::Severity::kSoftStop);
-    domain::OverrideRecord rec{stored.clinic_id, stored.id + "/override", stored.id, ov.who, when,
-                               ov.rule_ids, ov.reason};
-    KIRA_RETURN_IF_ERROR(tx.InsertOverride(rec));
-    KIRA_RETURN_IF_ERROR(uow.Audit(rec.clinic_id, "insert", "override", rec.id, "", Canonical(rec)));
-    result.decision.override_ = std::move(ov);
+  KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "session", stored.id, "", Canonical(stored)));
+  if (result.pending_override_) {
+    KIRA_RETURN_IF_ERROR(tx.InsertOverride(*result.pending_override_));
+    KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "override", result.pending_override_->id, "",
+                                   Canonical(*result.pending_override_)));
   }
-  result.stored = true;
+  return result;
+}
+
+StatusOr<RecordSessionResult> SessionRecorder::Finish(const FinishSessionRequest& request) {
+  RecordSessionResult result;
+  Status s = RunInUnitOfWork(*store_, *clock_, request.actor, [&](UnitOfWork& uow) -> Status {
+    KIRA_ASSIGN_OR_RETURN(result, FinishIn(uow, request));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return result;
+}
+
+StatusOr<RecordSessionResult> SessionRecorder::FinishIn(UnitOfWork& uow, const FinishSessionRequest& request) {
+  if (request.state != domain::SessionState::kCompleted && request.state != domain::SessionState::kStopped) {
+    return InvalidArgumentError("state: a session finishes as completed or stopped");
+  }
+  storage::Transaction& tx = uow.tx();
+  KIRA_RETURN_IF_ERROR(uow.LockClinic(request.clinic_id));
+  KIRA_ASSIGN_OR_RETURN(domain::SessionRecord before, tx.GetSession(request.clinic_id, request.session_id));
+  if (before.state == domain::SessionState::kCompleted || before.state == domain::SessionState::kStopped) {
+    return FailedPreconditionError("session '" + before.id + "' is already " +
+                                   std::string(domain::SessionStateName(before.state)));
+  }
+  if (request.stopped_at < before.started_at) {
+    return InvalidArgumentError("stopped_at: must not be before started_at");
+  }
+  KIRA_ASSIGN_OR_RETURN(auto patient, tx.GetPatient(before.clinic_id, before.patient_id));
+  domain::SessionRecord after = before;
+  after.state = request.state;
+  after.given_dose = request.given_dose;
+  after.stopped_at = request.stopped_at;
+  KIRA_ASSIGN_OR_RETURN(RecordSessionResult result,
+                        Gate(uow, patient, after, request.override_, request.actor, Canonical(before),
+                             "/override-finish"));
+  if (!result.stored) return result;
+  after.decision_outcome = result.decision.outcome;
+  KIRA_RETURN_IF_ERROR(tx.UpdateSession(after));
+  KIRA_RETURN_IF_ERROR(uow.Audit(after.clinic_id, "update", "session", after.id, Canonical(before), Canonical(after)));
+  if (result.pending_override_) {
+    KIRA_RETURN_IF_ERROR(tx.InsertOverride(*result.pending_override_));
+    KIRA_RETURN_IF_ERROR(uow.Audit(after.clinic_id, "insert", "override", result.pending_override_->id, "",
+                                   Canonical(*result.pending_override_)));
+  }
   return result;
 }
 

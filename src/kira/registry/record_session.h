@@ -24,6 +24,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kira/base/statusor.h"
@@ -60,6 +61,22 @@ struct RecordSessionResult {
   bool stored = false;
   domain::Decision decision;  // with override_ filled in when one was used
   std::string refusal;        // when !stored: why, naming the rule ids
+  // Internal to SessionRecorder: the override row to write after the session.
+  std::optional<domain::OverrideRecord> pending_override_;
+};
+
+// Ends a recorded session: the dose actually given, when it stopped, and
+// whether it completed or was stopped early. The given dose goes through the
+// same dose check as RecordSession; the audit row carries the session before
+// and after.
+struct FinishSessionRequest {
+  std::string clinic_id;
+  std::string session_id;
+  domain::SessionState state = domain::SessionState::kCompleted;  // kCompleted or kStopped
+  units::Milligrams given_dose;
+  domain::Instant stopped_at{};
+  std::string actor;
+  std::optional<domain::Override> override_;
 };
 
 class SessionRecorder {
@@ -74,7 +91,23 @@ class SessionRecorder {
   // The same inside a caller's UnitOfWork (batches: import, demo data).
   StatusOr<RecordSessionResult> RecordIn(UnitOfWork& uow, const RecordSessionRequest& request);
 
+  // NotFound for an unknown session; FailedPrecondition when it is already
+  // completed or stopped; InvalidArgument for a state other than completed
+  // or stopped, or a stop before the start. A refused dose leaves the
+  // session as it was (and appends a "refused" audit row).
+  StatusOr<RecordSessionResult> Finish(const FinishSessionRequest& request);
+  StatusOr<RecordSessionResult> FinishIn(UnitOfWork& uow, const FinishSessionRequest& request);
+
  private:
+  // Runs the dose check on `proposed` and decides: returns the result with
+  // stored == false and the refusal filled in, or stored == true when the
+  // caller may write (the override record is then written here).
+  StatusOr<RecordSessionResult> Gate(UnitOfWork& uow, const domain::PatientRecord& patient,
+                                     const domain::SessionRecord& proposed,
+                                     const std::optional<domain::Override>& override_,
+                                     const std::string& actor, const std::string& before,
+                                     std::string_view override_suffix);
+
   storage::Store* store_;
   const Clock* clock_;
   DoseCheck check_;

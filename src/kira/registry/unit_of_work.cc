@@ -13,17 +13,21 @@ StatusOr<std::unique_ptr<UnitOfWork>> UnitOfWork::Begin(storage::Store& store, c
   return std::unique_ptr<UnitOfWork>(new UnitOfWork(std::move(tx), &clock, std::move(actor)));
 }
 
+Status UnitOfWork::LockClinic(std::string_view clinic_id) {
+  if (heads_.find(clinic_id) != heads_.end()) return Status::Ok();
+  KIRA_ASSIGN_OR_RETURN(auto last, tx_->LastAuditEntry(clinic_id));
+  Head head;
+  head.seq = last ? last->seq : 0;
+  head.hash = last ? last->hash : std::string(kGenesisHash);
+  heads_.emplace(std::string(clinic_id), std::move(head));
+  return Status::Ok();
+}
+
 Status UnitOfWork::Audit(std::string_view clinic_id, std::string_view action,
                          std::string_view entity, std::string_view entity_id, std::string before,
                          std::string after) {
+  KIRA_RETURN_IF_ERROR(LockClinic(clinic_id));
   auto it = heads_.find(clinic_id);
-  if (it == heads_.end()) {
-    KIRA_ASSIGN_OR_RETURN(auto last, tx_->LastAuditEntry(clinic_id));
-    Head head;
-    head.seq = last ? last->seq : 0;
-    head.hash = last ? last->hash : std::string(kGenesisHash);
-    it = heads_.emplace(std::string(clinic_id), std::move(head)).first;
-  }
   domain::AuditEntry e;
   e.clinic_id = std::string(clinic_id);
   e.seq = it->second.seq + 1;

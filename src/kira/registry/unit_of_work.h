@@ -42,6 +42,13 @@ class UnitOfWork {
   Status Audit(std::string_view clinic_id, std::string_view action, std::string_view entity,
                std::string_view entity_id, std::string before, std::string after);
 
+  // Reads (and on PostgreSQL locks) the head of `clinic_id`'s audit chain
+  // now rather than at the first Audit(). A use case that decides on what
+  // it reads (the dose check reads the patient's history) calls this first,
+  // so no concurrent writer of the clinic can change that history between
+  // the read and the write (no write skew under READ COMMITTED).
+  Status LockClinic(std::string_view clinic_id);
+
   Status Commit();
 
  private:

@@ -101,3 +101,33 @@ TEST_F(AdvisorTest, UnknownProtocolIsNotFoundAndStoresNothing) {
 
 }  // namespace
 }  // namespace kira::registry
+
+namespace kira::registry {
+namespace {
+
+TEST_F(AdvisorTest, AnnualCapCountsStoredSessionsInTheRollingWindow) {
+  advisor::AnnualCap cap;
+  cap.cap = {"annual_cap.sessions", 2.0, "sessions", {}};
+  cap.window_days = {"annual_cap.window_days", 365.0, "days", {}};
+  SessionRecorder rec(&store_, &clock_, AdvisorDoseCheck(*library_, &cap));
+  ASSERT_THAT(rec.Record({Session("s1", 35.0, "2026-01-05T09:00:00Z"), "u1", std::nullopt}), IsOk());
+  ASSERT_THAT(rec.Record({Session("s2", 35.0, "2026-03-05T09:00:00Z"), "u1", std::nullopt}), IsOk());
+
+  auto third = rec.Record({Session("s3", 35.0, "2026-06-05T09:00:00Z"), "u1", std::nullopt});
+  auto overridden = rec.Record(
+      {Session("s4", 35.0, "2026-06-06T09:00:00Z"), "u1", domain::Override{"u1", "", "relapse with active SI; MDT agreed", {}}});
+  auto next_year = rec.Record({Session("s5", 35.0, "2027-03-06T09:00:00Z"), "u1", std::nullopt});
+
+  ASSERT_THAT(third, IsOk());
+  EXPECT_FALSE(third->stored);
+  EXPECT_THAT(third->refusal, HasSubstr("plan.cap.annual"));
+  ASSERT_THAT(overridden, IsOk());
+  EXPECT_TRUE(overridden->stored) << overridden->refusal;
+  ASSERT_TRUE(overridden->decision.override_.has_value());
+  EXPECT_THAT(overridden->decision.override_->rule_ids, ::testing::Contains("plan.cap.annual"));
+  ASSERT_THAT(next_year, IsOk());
+  EXPECT_TRUE(next_year->stored) << next_year->refusal;  // s1, s2 have left the window
+}
+
+}  // namespace
+}  // namespace kira::registry

@@ -149,3 +149,56 @@ TEST_F(RecordSessionTest, AFailureAtAnyWriteLeavesNothingHalfWritten) {
 
 }  // namespace
 }  // namespace kira::registry
+
+namespace kira::registry {
+namespace {
+
+class FinishSessionTest : public RecordSessionTest {};
+
+TEST_F(FinishSessionTest, FinishingAuditsTheSessionBeforeAndAfter) {
+  SessionRecorder rec(&store_, &clock_, test::FixedCheck(domain::Severity::kInfo));
+  auto planned = test::MakeSession("s1");
+  planned.state = domain::SessionState::kRunning;
+  planned.given_dose.reset();
+  planned.stopped_at.reset();
+  ASSERT_THAT(rec.Record({planned, "u1", std::nullopt}), IsOk());
+
+  auto r = rec.Finish({"c1", "s1", domain::SessionState::kStopped, units::Mg(20.0), At("2026-03-01T09:25:00Z"),
+                       "u1", std::nullopt});
+
+  ASSERT_THAT(r, IsOk());
+  EXPECT_TRUE(r->stored);
+  const auto last = Audit().back();
+  EXPECT_EQ(last.action, "update");
+  EXPECT_THAT(last.before, HasSubstr("state=running"));
+  EXPECT_THAT(last.before, HasSubstr("given_dose_mg=\n"));
+  EXPECT_THAT(last.after, HasSubstr("state=stopped"));
+  EXPECT_THAT(last.after, HasSubstr("given_dose_mg=20\n"));
+  EXPECT_THAT(rec.Finish({"c1", "s1", domain::SessionState::kCompleted, units::Mg(20.0),
+                          At("2026-03-01T09:40:00Z"), "u1", std::nullopt}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("already stopped")));
+}
+
+TEST_F(FinishSessionTest, AHardStopGivenDoseLeavesTheSessionAsItWas) {
+  auto planned = test::MakeSession("s1");
+  planned.state = domain::SessionState::kRunning;
+  planned.given_dose.reset();
+  planned.stopped_at.reset();
+  SessionRecorder accept(&store_, &clock_, test::FixedCheck(domain::Severity::kInfo));
+  ASSERT_THAT(accept.Record({planned, "u1", std::nullopt}), IsOk());
+  SessionRecorder refuse(&store_, &clock_, test::FixedCheck(domain::Severity::kHardStop));
+
+  auto r = refuse.Finish({"c1", "s1", domain::SessionState::kCompleted, units::Mg(350.0),
+                          At("2026-03-01T09:40:00Z"), "u1", std::nullopt});
+
+  ASSERT_THAT(r, IsOk());
+  EXPECT_FALSE(r->stored);
+  auto tx = store_.Begin();
+  auto s = (*tx)->GetSession("c1", "s1");
+  ASSERT_THAT(s, IsOk());
+  EXPECT_EQ(s->state, domain::SessionState::kRunning);
+  EXPECT_FALSE(s->given_dose.has_value());
+}
+
+}  // namespace
+}  // namespace kira::registry
