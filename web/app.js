@@ -485,6 +485,7 @@ async function sessionPage(id) {
         el('table', {}, el('thead', {}, el('tr', {}, ['Time', 'Kind', 'Value'].map((h) => el('th', { scope: 'col' }, h)))), vitalsBody)),
       el('section', { 'aria-labelledby': 'at-h' }, el('h2', { id: 'at-h' }, 'Adverse events'),
         el('table', {}, el('thead', {}, el('tr', {}, ['Time', 'Event', 'Severity', 'Rescue'].map((h) => el('th', { scope: 'col' }, h)))), aeBody))),
+    state.me.role === 'clinician' && s.state === 'running' ? finishForm(s) : null,
     el('h2', {}, 'Monitoring and discharge'),
     ['clinician', 'nurse'].includes(state.me.role) ? monitorForms(s) : null);
   fill(s);
@@ -559,6 +560,31 @@ function monitorForms(s) {
     if (!r.ok) return showError(form, r.data);
     dout.replaceChildren(el('h3', {}, 'Discharge'), decisionView(r.data));
     announce(`Discharge: ${r.data.outcome}`);
+  });
+  return form;
+}
+
+// Ends the dose: the server checks the given dose again before storing it.
+function finishForm(s) {
+  const out = el('div', { id: 'finish-result', 'aria-live': 'polite' });
+  const form = el('form', { class: 'card', novalidate: true, 'aria-labelledby': 'fin-h' },
+    el('h2', { id: 'fin-h' }, 'End the dose'),
+    el('div', { class: 'fields' },
+      field('fin', 'given_dose_mg', 'Dose given (mg)', input({ inputmode: 'decimal', value: String(s.given_dose_mg ?? s.planned_dose_mg) })),
+      field('fin', 'stopped_at', 'Stopped at (UTC)', input(), 'empty: now'),
+      field('fin', 'state', 'Outcome', select([['completed', 'completed'], ['stopped', 'stopped early']])),
+      field('fin', 'override_reason', 'Override reason (if the given dose passes a soft limit)', input())),
+    formError(), el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'End dose')), out);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault(); clearErrors(form);
+    const v = (n) => form.querySelector(`[data-field="${n}"]`).value.trim();
+    const r = await api('POST', `/api/v1/sessions/${encodeURIComponent(s.id)}/finish`,
+                        { given_dose_mg: num(v('given_dose_mg')), stopped_at: v('stopped_at') || nowIso(), state: v('state'),
+                          ...(v('override_reason') ? { override_reason: v('override_reason') } : {}) });
+    if (!r.ok) return showError(form, r.data);
+    if (!r.data.stored) { out.replaceChildren(el('p', { class: 'form-error' }, `Not recorded: ${r.data.refusal}`), decisionView(r.data.decision)); return; }
+    announce(`Session ${r.data.session.state}`);
+    await route();
   });
   return form;
 }

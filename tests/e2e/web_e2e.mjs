@@ -144,7 +144,15 @@ try {
   await page.getByRole('cell', { name: 'midazolam 1 mg IV' }).waitFor();
   await page.locator('#vitals-chart canvas').waitFor();
 
-  // 6b. Monitoring (gate, action per observation, rescue advice) and the discharge checklist.
+  // 6b. End the dose (checked again by the Advisor), then monitoring (gate, action per
+  //     observation, rescue advice) and the discharge checklist.
+  await page.getByLabel('Stopped at (UTC)').fill(iso(started + 40 * 60000));
+  await page.getByRole('button', { name: 'End dose' }).click();
+  // 56 mg given is still above the soft limit: refused until the reason is given again.
+  await page.locator('#finish-result').getByText('Not recorded').waitFor();
+  await page.getByLabel('Override reason (if the given dose passes a soft limit)').fill('partial responder at 0.5 mg/kg');
+  await page.getByRole('button', { name: 'End dose' }).click();
+  await page.locator('dd').filter({ hasText: /^completed$/ }).waitFor();
   await page.getByLabel('Resuscitation-trained staff present').check();
   await page.getByLabel('Resuscitation equipment present').check();
   await page.getByLabel('Pulse oximeter on').check();

@@ -203,6 +203,26 @@ StatusOr<NewSessionRequest> ParseNewSessionRequest(std::string_view text) {
   return out;
 }
 
+StatusOr<FinishSessionRequest> ParseFinishSessionRequest(std::string_view text) {
+  KIRA_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, "body"));
+  KIRA_ASSIGN_OR_RETURN(ObjectReader r, Root(j));
+  FinishSessionRequest out;
+  KIRA_ASSIGN_OR_RETURN(std::string state, r.String("state", false, "completed"));
+  if (state == "completed") {
+    out.state = domain::SessionState::kCompleted;
+  } else if (state == "stopped") {
+    out.state = domain::SessionState::kStopped;
+  } else {
+    return FieldError("state", "must be completed or stopped, got '" + state + "'");
+  }
+  KIRA_ASSIGN_OR_RETURN(double given, r.Number("given_dose_mg", 0.0));
+  out.given_dose = units::Mg(given);
+  KIRA_ASSIGN_OR_RETURN(out.stopped_at, InstantField(r, "stopped_at"));
+  KIRA_ASSIGN_OR_RETURN(out.override_reason, Text(r, "override_reason", false, kMaxLongText));
+  KIRA_RETURN_IF_ERROR(r.NoUnknownKeys());
+  return out;
+}
+
 StatusOr<domain::VitalSign> ParseVitalRequest(std::string_view text) {
   KIRA_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, "body"));
   KIRA_ASSIGN_OR_RETURN(ObjectReader r, Root(j));

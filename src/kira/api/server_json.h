@@ -53,6 +53,16 @@ struct NewSessionRequest {
 };
 StatusOr<NewSessionRequest> ParseNewSessionRequest(std::string_view text);
 
+// POST /api/v1/sessions/{id}/finish: {"state": "completed"|"stopped",
+// "given_dose_mg", "stopped_at", "override_reason"?}.
+struct FinishSessionRequest {
+  domain::SessionState state = domain::SessionState::kCompleted;
+  units::Milligrams given_dose;
+  domain::Instant stopped_at{};
+  std::string override_reason;
+};
+StatusOr<FinishSessionRequest> ParseFinishSessionRequest(std::string_view text);
+
 // POST /api/v1/sessions/{id}/vitals: {"at", "kind", "value"}.
 StatusOr<domain::VitalSign> ParseVitalRequest(std::string_view text);
 // POST /api/v1/sessions/{id}/adverse-events: {"at", "type", "severity", "rescue_given"?}.

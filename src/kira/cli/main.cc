@@ -7,11 +7,10 @@
 #include "kira/cli/advisor_basic_commands.h"
 #include "kira/cli/advisor_commands.h"
 #include "kira/cli/common.h"
-#include "kira/cli/registry_commands.h"
-#include "kira/cli/server_commands.h"
 #include "kira/cli/pk_command.h"
 #include "kira/cli/evidence_command.h"
 #include "kira/cli/registry_commands.h"
+#include "kira/cli/server_commands.h"
 
 int main(int argc, char** argv) {
   kira::cli::Context ctx;
@@ -27,13 +26,6 @@ int main(int argc, char** argv) {
   kira::cli::AddScreenCommand(app, ctx);
   kira::cli::AddDoseCommand(app, ctx);
   kira::cli::AddGuidelineCommand(app, ctx);
-  kira::cli::AddDemoCommand(app, ctx);
-  kira::cli::AddImportCommand(app, ctx);
-  kira::cli::AddExportCommand(app, ctx);
-  kira::cli::AddAuditCommand(app, ctx);
-  kira::cli::AddLedgerCommand(app, ctx);
-  kira::cli::AddServeCommand(app, ctx);
-  kira::cli::AddUserCommand(app, ctx);
   kira::cli::AddPkCommand(app, ctx);
   kira::cli::AddScoreCommand(app, ctx);
   kira::cli::AddPlanCommand(app, ctx);
@@ -45,6 +37,8 @@ int main(int argc, char** argv) {
   kira::cli::AddExportCommand(app, ctx);
   kira::cli::AddAuditCommand(app, ctx);
   kira::cli::AddLedgerCommand(app, ctx);
+  kira::cli::AddServeCommand(app, ctx);
+  kira::cli::AddUserCommand(app, ctx);
 
   // Name an unknown command instead of CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {

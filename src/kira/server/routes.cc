@@ -51,6 +51,7 @@ StatusOr<Reply> RegistrySummary(Services& s, const Call& c);
 StatusOr<Reply> PlanPatient(Services& s, const Call& c);
 StatusOr<Reply> MonitorSession(Services& s, const Call& c);
 StatusOr<Reply> DischargeSession(Services& s, const Call& c);
+StatusOr<Reply> FinishSession(Services& s, const Call& c);
 
 // clang-format off
 constexpr Route kRoutes[] = {
@@ -74,6 +75,7 @@ constexpr Route kRoutes[] = {
   {"GET",  "/api/v1/patients/{id}/assessments",        kCare,                 ListAssessments,     "The patient's outcome scores"},
   {"POST", "/api/v1/patients/{id}/assessments",        kClinician | kNurse,   AddAssessment,       "Record an outcome score"},
   {"GET",  "/api/v1/sessions/{id}",                    kCare,                 GetSession,          "A session with its vitals, adverse events and overrides"},
+  {"POST", "/api/v1/sessions/{id}/finish",             kClinician,            FinishSession,       "End the dose: given dose and stop time, checked again by the Advisor"},
   {"POST", "/api/v1/sessions/{id}/vitals",             kClinician | kNurse,   AddVital,            "Record a vital sign"},
   {"POST", "/api/v1/sessions/{id}/adverse-events",     kClinician | kNurse,   AddAdverseEvent,     "Record an adverse event and any rescue given"},
   {"POST", "/api/v1/sessions/{id}/monitor",            kClinician | kNurse,   MonitorSession,      "Pre-session gate, action per observation and rescue advice"},
@@ -363,6 +365,23 @@ StatusOr<Reply> GetSession(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(auto overrides, tx->ListOverrides(clinic, ss.id));
   AuditRead(s, c, "session", ss.id, "GET /api/v1/sessions/{id}");
   return Json(api::SessionDetailJson(ss, vitals, events, overrides));
+}
+
+StatusOr<Reply> FinishSession(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(api::FinishSessionRequest req, api::ParseFinishSessionRequest(c.body));
+  registry::FinishSessionRequest fr;
+  fr.clinic_id = c.who->clinic_id;
+  fr.session_id = c.params.at(0);
+  fr.state = req.state;
+  fr.given_dose = req.given_dose;
+  fr.stopped_at = req.stopped_at;
+  fr.actor = c.who->user_id;
+  if (!req.override_reason.empty()) fr.override_ = MakeOverride(s, c, req.override_reason);
+  KIRA_ASSIGN_OR_RETURN(registry::RecordSessionResult result, s.recorder->Finish(fr));
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(fr.clinic_id, fr.session_id));
+  return Json(api::RecordSessionResultJson(result.stored, ss, api::DecisionToJson(result.decision, -1),
+                                           result.refusal));
 }
 
 // Runs `add` for a record hanging off the caller's session {id}; a session of

@@ -46,6 +46,7 @@ const std::vector<Expect>& Expectations() {
       {"GET", "/api/v1/patients/{id}/assessments", {"admin", "clinician", "nurse"}},
       {"POST", "/api/v1/patients/{id}/assessments", {"clinician", "nurse"}},
       {"GET", "/api/v1/sessions/{id}", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/finish", {"clinician"}},
       {"POST", "/api/v1/sessions/{id}/vitals", {"clinician", "nurse"}},
       {"POST", "/api/v1/sessions/{id}/adverse-events", {"clinician", "nurse"}},
       {"POST", "/api/v1/sessions/{id}/monitor", {"clinician", "nurse"}},
@@ -74,10 +75,11 @@ class AuthMatrix : public ::testing::Test {
     }
   }
 
+  // A running session (so that finishing it is allowed once).
   static std::string SessionBody() {
     return R"({"protocol_id":"iv-0.5-40min","dosing_weight_kg":70,"planned_dose_mg":35,"given_dose_mg":35,)"
            R"("concentration_mg_per_ml":1,"rate_ml_per_h":52.5,"started_at":"2026-11-20T09:00:00Z",)"
-           R"("stopped_at":"2026-11-20T09:40:00Z"})";
+           R"("state":"running"})";
   }
 
   std::string Body(const std::string& path) {
@@ -97,6 +99,9 @@ class AuthMatrix : public ::testing::Test {
     if (path.ends_with("/assessments")) return R"({"at":"2026-11-21T09:00:00Z","instrument":"phq9","item_scores":[2,2,2,2,2,2,2,2,1]})";
     if (path.ends_with("/vitals")) return R"({"at":"2026-11-20T09:10:00Z","kind":"sbp","value":132})";
     if (path.ends_with("/adverse-events")) return R"({"at":"2026-11-20T09:20:00Z","type":"nausea","severity":"mild","rescue_given":"ondansetron 4 mg IV"})";
+    if (path.ends_with("/finish")) {
+      return R"({"state":"completed","given_dose_mg":35,"stopped_at":"2026-11-20T09:40:00Z"})";
+    }
     if (path.ends_with("/plan")) return R"({"start":"2026-12-01"})";
     if (path.ends_with("/monitor") || path.ends_with("/discharge")) {
       Json j = Json::parse(R"({"precheck":{"resuscitation_staff_present":true,"resuscitation_equipment_present":true,
