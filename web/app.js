@@ -21,6 +21,8 @@ function el(tag, attrs = {}, ...children) {
   }
   return e;
 }
+// Replaces the page, skipping the null/false of conditional sections.
+const setMain = (...nodes) => main.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
 const announce = (msg) => { document.getElementById('status').textContent = msg; };
 const fmt = (x, d = 1) => (x === null || x === undefined) ? '—' : Number(x).toFixed(d);
 const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -141,7 +143,7 @@ function showLogin() {
     state.csrf = r.data.csrf_token; state.me = r.data.user;
     await afterLogin();
   });
-  main.replaceChildren(form);
+  setMain(form);
   form.login.focus();
 }
 
@@ -195,7 +197,7 @@ async function patientsPage() {
     if (!r.ok) return showError(form, r.data);
     location.hash = `#/patient/${encodeURIComponent(r.data.id)}`;
   });
-  main.replaceChildren(el('h1', {}, 'Patients'),
+  setMain(el('h1', {}, 'Patients'),
     field('search', 'q', 'Search patients', search), list,
     ['admin', 'clinician'].includes(state.me.role) ? form : null);
   await load();
@@ -271,7 +273,7 @@ async function patientPage(id) {
     api('GET', `/api/v1/patients/${encodeURIComponent(id)}`),
     api('GET', `/api/v1/patients/${encodeURIComponent(id)}/sessions`),
     api('GET', `/api/v1/patients/${encodeURIComponent(id)}/assessments`)]);
-  if (!pr.ok) { main.replaceChildren(el('h1', {}, 'Patient'), el('p', { class: 'form-error' }, pr.data?.error?.message || 'not found')); return; }
+  if (!pr.ok) { setMain(el('h1', {}, 'Patient'), el('p', { class: 'form-error' }, pr.data?.error?.message || 'not found')); return; }
   const p = pr.data;
   const role = state.me.role;
   const facts = factsForm(p);
@@ -375,7 +377,7 @@ async function patientPage(id) {
     announce(`Saved: total ${r.data.total}`);
   });
 
-  main.replaceChildren(
+  setMain(
     el('h1', {}, `Patient ${p.id}`),
     el('dl', { class: 'kv' },
       el('dt', {}, 'Indication'), el('dd', {}, p.indication),
@@ -411,7 +413,7 @@ async function drawOutcomes(chart, ar) {
 
 async function sessionPage(id) {
   const r = await api('GET', `/api/v1/sessions/${encodeURIComponent(id)}`);
-  if (!r.ok) { main.replaceChildren(el('h1', {}, 'Session'), el('p', { class: 'form-error' }, r.data?.error?.message || 'not found')); return; }
+  if (!r.ok) { setMain(el('h1', {}, 'Session'), el('p', { class: 'form-error' }, r.data?.error?.message || 'not found')); return; }
   const s = r.data;
   const chart = el('div', { class: 'chart', id: 'vitals-chart' });
   const vitalsBody = el('tbody', {});
@@ -469,7 +471,7 @@ async function sessionPage(id) {
     const rr = await api('GET', `/api/v1/sessions/${encodeURIComponent(id)}`);
     if (rr.ok) fill(rr.data);
   }
-  main.replaceChildren(
+  setMain(
     el('h1', {}, `Session ${s.id}`),
     el('p', {}, el('a', { href: `#/patient/${encodeURIComponent(s.patient_id)}` }, `← patient ${s.patient_id}`)),
     el('dl', { class: 'kv' },
@@ -591,12 +593,12 @@ function finishForm(s) {
 
 async function dashboardPage() {
   const r = await api('GET', '/api/v1/registry/summary');
-  if (!r.ok) { main.replaceChildren(el('h1', {}, 'Registry dashboard'), el('p', { class: 'form-error' }, r.data?.error?.message || 'failed')); return; }
+  if (!r.ok) { setMain(el('h1', {}, 'Registry dashboard'), el('p', { class: 'form-error' }, r.data?.error?.message || 'failed')); return; }
   const d = r.data;
   const table = (caption, obj) => el('table', {}, el('caption', {}, caption),
     el('tbody', {}, Object.entries(obj).map(([k, v]) => el('tr', {}, el('th', { scope: 'row' }, k), el('td', {}, v)))));
   const pct = (a, b) => (b ? `${(100 * a / b).toFixed(1)} %` : 'n/a');
-  main.replaceChildren(el('h1', {}, `Registry dashboard — ${d.clinic_id}`),
+  setMain(el('h1', {}, `Registry dashboard — ${d.clinic_id}`),
     el('p', { class: 'muted' }, 'De-identified aggregates: no patient is named or identifiable here.'),
     el('dl', { class: 'kv', id: 'summary' },
       el('dt', {}, 'Patients'), el('dd', {}, d.patients),
