@@ -43,6 +43,7 @@ fuzz: deps
 
 bench: build
 	@bash scripts/bench $(BUILD)
+	@bash scripts/bench-server $(BUILD) 10
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

@@ -58,6 +58,7 @@ class FailingTransaction : public storage::Transaction {
   }
   KIRA_FAILING_WRITE_(InsertClinic, domain::Clinic)
   KIRA_FAILING_WRITE_(InsertUser, domain::User)
+  KIRA_FAILING_WRITE_(InsertCredential, domain::Credential)
   KIRA_FAILING_WRITE_(InsertPatient, domain::PatientRecord)
   KIRA_FAILING_WRITE_(InsertPatientIdentity, domain::PatientIdentity)
   KIRA_FAILING_WRITE_(InsertSession, domain::SessionRecord)
@@ -74,6 +75,9 @@ class FailingTransaction : public storage::Transaction {
   StatusOr<std::vector<domain::Clinic>> ListClinics() override { return base_->ListClinics(); }
   StatusOr<domain::User> GetUser(std::string_view c, std::string_view id) override {
     return base_->GetUser(c, id);
+  }
+  StatusOr<domain::Credential> GetCredential(std::string_view login) override {
+    return base_->GetCredential(login);
   }
   StatusOr<domain::PatientRecord> GetPatient(std::string_view c, std::string_view id) override {
     return base_->GetPatient(c, id);

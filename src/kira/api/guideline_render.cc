@@ -117,6 +117,7 @@ std::string GuidelineSummaryJson(const guideline::Library& lib) {
   for (const auto& p : lib.protocols) j["protocols"].push_back(ProtocolJson(p));
   for (const auto& r : lib.rules) j["rules"].push_back(RuleJson(r));
   for (const auto& [id, s] : lib.settings) j["settings"].push_back(SettingJson(s));
+  for (const auto& c : lib.conditions) j["conditions"].push_back(Json{{"id", c.id}, {"label", c.label}});
   return j.dump(2);
 }
 

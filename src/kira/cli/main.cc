@@ -11,6 +11,7 @@
 #include "kira/cli/evidence_command.h"
 #include "kira/cli/registry_commands.h"
 #include "kira/cli/report_command.h"
+#include "kira/cli/server_commands.h"
 
 int main(int argc, char** argv) {
   kira::cli::Context ctx;
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
   kira::cli::AddAuditCommand(app, ctx);
   kira::cli::AddLedgerCommand(app, ctx);
   kira::cli::AddReportCommand(app, ctx);
+  kira::cli::AddServeCommand(app, ctx);
+  kira::cli::AddUserCommand(app, ctx);
 
   // Name an unknown command instead of CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {

@@ -75,12 +75,13 @@ std::string_view RoleName(Role r) {
     case Role::kPharmacist: return "pharmacist";
     case Role::kAdmin: return "admin";
     case Role::kAuditor: return "auditor";
+    case Role::kResearcher: return "researcher";
   }
   return "clinician";
 }
 bool ParseRole(std::string_view s, Role* out) {
   static constexpr Role kAll[] = {Role::kClinician, Role::kNurse, Role::kPharmacist, Role::kAdmin,
-                                  Role::kAuditor};
+                                  Role::kAuditor, Role::kResearcher};
   return ParseByName(s, kAll, RoleName, out);
 }
 

@@ -43,8 +43,16 @@ struct Clinic {
   std::string time_zone = "UTC";  // IANA name, for display only
 };
 
-// Frozen: "clinician", "nurse", "pharmacist", "admin", "auditor".
-enum class Role { kClinician = 0, kNurse = 1, kPharmacist = 2, kAdmin = 3, kAuditor = 4 };
+// Frozen: "clinician", "nurse", "pharmacist", "admin", "auditor", "researcher".
+// A researcher sees de-identified aggregates only (server/ enforces this).
+enum class Role {
+  kClinician = 0,
+  kNurse = 1,
+  kPharmacist = 2,
+  kAdmin = 3,
+  kAuditor = 4,
+  kResearcher = 5,
+};
 std::string_view RoleName(Role r);
 bool ParseRole(std::string_view s, Role* out);
 
@@ -53,6 +61,15 @@ struct User {
   std::string id;
   std::string display_name;
   Role role = Role::kClinician;
+};
+
+// A login secret for `kira serve` (server/auth.h), kept apart from User so
+// that nothing which reads, lists or exports users can carry a password hash.
+struct Credential {
+  std::string login;          // what the user types; unique across the registry
+  std::string clinic_id;
+  std::string user_id;        // REQUIRES: an existing User of clinic_id
+  std::string password_hash;  // argon2id PHC string "$argon2id$v=19$m=...,t=...,p=...$salt$hash"
 };
 
 // The pseudonymous part of a patient: everything analytics may read.

@@ -73,6 +73,15 @@ class Transaction {
   virtual Status InsertUser(const domain::User& user) = 0;
   virtual StatusOr<domain::User> GetUser(std::string_view clinic_id, std::string_view id) = 0;
 
+  // ---- Credentials (server log-in) ----
+  // The one lookup not keyed by clinic: a log-in is what establishes the
+  // clinic. FailedPrecondition if the user (clinic_id, user_id) does not
+  // exist; AlreadyExists if the login is taken; InvalidArgument if a field
+  // is empty.
+  virtual Status InsertCredential(const domain::Credential& credential) = 0;
+  // NotFound if there is no such login.
+  virtual StatusOr<domain::Credential> GetCredential(std::string_view login) = 0;
+
   // ---- Patients ----
   // FailedPrecondition if the clinic does not exist.
   virtual Status InsertPatient(const domain::PatientRecord& patient) = 0;

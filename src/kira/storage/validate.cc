@@ -37,6 +37,15 @@ Status ValidateClinic(const domain::Clinic& c) {
 
 Status ValidateUser(const domain::User& u) { return Keys(u.clinic_id, u.id); }
 
+Status ValidateCredential(const domain::Credential& c) {
+  KIRA_RETURN_IF_ERROR(Keys(c.clinic_id, c.user_id));
+  if (c.login.empty()) return InvalidArgumentError("login: must not be empty");
+  if (c.password_hash.rfind("$argon2id$", 0) != 0) {
+    return InvalidArgumentError("password_hash: must be an argon2id PHC string");
+  }
+  return Status::Ok();
+}
+
 Status ValidatePatient(const domain::PatientRecord& p) {
   KIRA_RETURN_IF_ERROR(Keys(p.clinic_id, p.id));
   if (p.birth_year < 1900 || p.birth_year > 2200) {

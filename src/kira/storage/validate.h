@@ -11,6 +11,7 @@ namespace kira::storage {
 
 Status ValidateClinic(const domain::Clinic& c);
 Status ValidateUser(const domain::User& u);
+Status ValidateCredential(const domain::Credential& c);
 Status ValidatePatient(const domain::PatientRecord& p);
 Status ValidatePatientIdentity(const domain::PatientIdentity& p);
 Status ValidateSession(const domain::SessionRecord& s);

@@ -132,6 +132,41 @@ TEST_P(StoreContractTest, MissingRecordIsNotFound) {
   EXPECT_THAT(tx->GetUser("c1", "nope"), StatusIs(StatusCode::kNotFound, HasSubstr("nope")));
 }
 
+TEST_P(StoreContractTest, CredentialRoundTripsAndNamesItsUser) {
+  Seed();
+  const std::string hash = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+  auto tx = Tx();
+  ASSERT_THAT(tx->InsertUser({"c1", "r1", "Dr Researcher", domain::Role::kResearcher}), IsOk());
+
+  ASSERT_THAT(tx->InsertCredential({"rsearch", "c1", "r1", hash}), IsOk());
+  auto c = tx->GetCredential("rsearch");
+  auto u = tx->GetUser("c1", "r1");
+
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->clinic_id, "c1");
+  EXPECT_EQ(c->user_id, "r1");
+  EXPECT_EQ(c->password_hash, hash);
+  ASSERT_THAT(u, IsOk());
+  EXPECT_EQ(u->role, domain::Role::kResearcher);
+  EXPECT_THAT(tx->GetCredential("nobody"), StatusIs(StatusCode::kNotFound, HasSubstr("nobody")));
+}
+
+TEST_P(StoreContractTest, CredentialNeedsAUserAndAFreeLogin) {
+  Seed();
+  const std::string hash = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertUser({"c1", "u1", "Dr One", domain::Role::kClinician}), IsOk());
+    ASSERT_THAT(tx->InsertCredential({"one", "c1", "u1", hash}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  EXPECT_THAT(Tx()->InsertCredential({"ghost", "c1", "no-such-user", hash}),
+              StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  EXPECT_THAT(Tx()->InsertCredential({"one", "c1", "u1", hash}), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(Tx()->InsertCredential({"plain", "c1", "u1", "hunter2"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("password_hash")));
+}
+
 TEST_P(StoreContractTest, DuplicateIdIsAlreadyExists) {
   Seed();
   auto tx = Tx();

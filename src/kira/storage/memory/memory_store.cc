@@ -16,6 +16,7 @@ using Key = std::pair<std::string, std::string>;  // (clinic_id, id)
 struct MemoryStore::State {
   std::map<std::string, domain::Clinic> clinics;
   std::map<Key, domain::User> users;
+  std::map<std::string, domain::Credential, std::less<>> credentials;  // by login
   std::map<Key, domain::PatientRecord> patients;
   std::map<Key, domain::PatientIdentity> identities;
   std::map<Key, domain::SessionRecord> sessions;
@@ -89,6 +90,25 @@ class MemoryStore::Tx : public Transaction {
   }
   StatusOr<domain::User> GetUser(std::string_view clinic, std::string_view id) override {
     return Get(&State::users, K(clinic, id), "user");
+  }
+
+  Status InsertCredential(const domain::Credential& c) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateCredential(c)));
+    if (!R().users.count(K(c.clinic_id, c.user_id))) {
+      return Fail(FailedPreconditionError("credential: no user '" + c.user_id + "' in clinic '" +
+                                          c.clinic_id + "'"));
+    }
+    State& s = W();
+    if (s.credentials.count(c.login)) return Fail(AlreadyExistsError("login '" + c.login + "' exists"));
+    s.credentials[c.login] = c;
+    return Status::Ok();
+  }
+  StatusOr<domain::Credential> GetCredential(std::string_view login) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().credentials.find(login);
+    if (it == R().credentials.end()) return NotFoundError("login '" + std::string(login) + "'");
+    return it->second;
   }
 
   Status InsertPatient(const domain::PatientRecord& p) override {

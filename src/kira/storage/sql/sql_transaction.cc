@@ -237,6 +237,20 @@ class SqlTransaction : public Transaction {
     return domain::User{r.Text(0), r.Text(1), r.Text(2), ParseEnum(r.Text(3), &domain::ParseRole)};
   }
 
+  Status InsertCredential(const domain::Credential& c) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateCredential(c)));
+    return W("INSERT INTO credentials (login, clinic_id, user_id, password_hash) VALUES ($1, $2, $3, $4)",
+             {S(c.login), S(c.clinic_id), S(c.user_id), S(c.password_hash)});
+  }
+  StatusOr<domain::Credential> GetCredential(std::string_view login) override {
+    KIRA_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT login, clinic_id, user_id, password_hash FROM credentials WHERE login = $1",
+                     {S(login)}));
+    if (rows.empty()) return NotFoundError("login '" + std::string(login) + "'");
+    const auto& r = rows[0];
+    return domain::Credential{r.Text(0), r.Text(1), r.Text(2), r.Text(3)};
+  }
+
   Status InsertPatient(const domain::PatientRecord& p) override {
     KIRA_RETURN_IF_ERROR(Check(ValidatePatient(p)));
     return W("INSERT INTO patients (clinic_id, id, sex, birth_year, indication) VALUES ($1, $2, $3, $4, $5)",

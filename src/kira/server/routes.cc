@@ -1,0 +1,564 @@
+// The route table of `kira serve` (one block, drogon's METHOD_LIST style) and
+// its thin handlers: parse with api/, check the clinic scope, call a registry
+// use case or the Advisor, render with api/. No handler picks an HTTP error
+// code; they return Status and http_status.h maps it.
+#include "kira/server/internal/routes.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "kira/advisor/discharge.h"
+#include "kira/advisor/monitor.h"
+#include "kira/advisor/plan.h"
+#include "kira/api/advisor_json.h"
+#include "kira/api/decision_json.h"
+#include "kira/api/guideline_json.h"
+#include "kira/api/patient_json.h"
+#include "kira/api/server_advisor_json.h"
+#include "kira/api/server_json.h"
+#include "kira/registry/clinical.h"
+#include "kira/registry/dashboard.h"
+#include "kira/registry/unit_of_work.h"
+#include "kira/rules/dose.h"
+#include "kira/rules/screen.h"
+
+namespace kira::server::internal {
+
+namespace {
+
+StatusOr<Reply> Health(Services& s, const Call& c);
+StatusOr<Reply> PrometheusMetrics(Services& s, const Call& c);
+StatusOr<Reply> OpenApi(Services& s, const Call& c);
+StatusOr<Reply> Login(Services& s, const Call& c);
+StatusOr<Reply> Logout(Services& s, const Call& c);
+StatusOr<Reply> Me(Services& s, const Call& c);
+StatusOr<Reply> GuidelineSummary(Services& s, const Call& c);
+StatusOr<Reply> CreateUser(Services& s, const Call& c);
+StatusOr<Reply> ListPatients(Services& s, const Call& c);
+StatusOr<Reply> CreatePatient(Services& s, const Call& c);
+StatusOr<Reply> GetPatient(Services& s, const Call& c);
+StatusOr<Reply> ScreenPatient(Services& s, const Call& c);
+StatusOr<Reply> DoseCheck(Services& s, const Call& c);
+StatusOr<Reply> ListPatientSessions(Services& s, const Call& c);
+StatusOr<Reply> RecordSession(Services& s, const Call& c);
+StatusOr<Reply> ListAssessments(Services& s, const Call& c);
+StatusOr<Reply> AddAssessment(Services& s, const Call& c);
+StatusOr<Reply> GetSession(Services& s, const Call& c);
+StatusOr<Reply> AddVital(Services& s, const Call& c);
+StatusOr<Reply> AddAdverseEvent(Services& s, const Call& c);
+StatusOr<Reply> RegistrySummary(Services& s, const Call& c);
+StatusOr<Reply> PlanPatient(Services& s, const Call& c);
+StatusOr<Reply> MonitorSession(Services& s, const Call& c);
+StatusOr<Reply> DischargeSession(Services& s, const Call& c);
+StatusOr<Reply> FinishSession(Services& s, const Call& c);
+
+// clang-format off
+constexpr Route kRoutes[] = {
+  // method  path                                      roles                  handler              summary
+  {"GET",  "/healthz",                                 kPublic,               Health,              "Liveness and database reachability"},
+  {"GET",  "/metrics",                                 kPublic,               PrometheusMetrics,   "Prometheus metrics"},
+  {"GET",  "/api/openapi.json",                        kPublic,               OpenApi,             "This API's OpenAPI 3 document"},
+  {"POST", "/api/v1/login",                            kPublic,               Login,               "Log in; returns a session token and sets the session cookie"},
+  {"POST", "/api/v1/logout",                           kAnyRole,              Logout,              "End the session"},
+  {"GET",  "/api/v1/me",                               kAnyRole,              Me,                  "The logged-in user and the CSRF token"},
+  {"GET",  "/api/v1/guideline",                        kAnyRole,              GuidelineSummary,    "The guideline library: indications, protocols, rules"},
+  {"POST", "/api/v1/users",                            kAdmin,                CreateUser,          "Add a user to the caller's clinic"},
+  {"GET",  "/api/v1/patients",                         kCare,                 ListPatients,        "List or search the clinic's patients"},
+  {"POST", "/api/v1/patients",                         kAdmin | kClinician,   CreatePatient,       "Enrol a patient"},
+  {"GET",  "/api/v1/patients/{id}",                    kCare,                 GetPatient,          "One patient, with identifiers (audited)"},
+  {"POST", "/api/v1/patients/{id}/screen",             kClinician | kNurse,   ScreenPatient,       "Eligibility screening of the patient's clinical facts"},
+  {"POST", "/api/v1/patients/{id}/dose-check",         kClinician | kNurse,   DoseCheck,           "Dose, pump settings and every limit check (override: clinician)"},
+  {"POST", "/api/v1/patients/{id}/plan",               kClinician | kNurse,   PlanPatient,         "Dated schedule and next-step recommendation (cap override: clinician)"},
+  {"GET",  "/api/v1/patients/{id}/sessions",           kCare,                 ListPatientSessions, "The patient's infusion sessions"},
+  {"POST", "/api/v1/patients/{id}/sessions",           kClinician,            RecordSession,       "Record a session; the Advisor's dose check gates it"},
+  {"GET",  "/api/v1/patients/{id}/assessments",        kCare,                 ListAssessments,     "The patient's outcome scores"},
+  {"POST", "/api/v1/patients/{id}/assessments",        kClinician | kNurse,   AddAssessment,       "Record an outcome score"},
+  {"GET",  "/api/v1/sessions/{id}",                    kCare,                 GetSession,          "A session with its vitals, adverse events and overrides"},
+  {"POST", "/api/v1/sessions/{id}/finish",             kClinician,            FinishSession,       "End the dose: given dose and stop time, checked again by the Advisor"},
+  {"POST", "/api/v1/sessions/{id}/vitals",             kClinician | kNurse,   AddVital,            "Record a vital sign"},
+  {"POST", "/api/v1/sessions/{id}/adverse-events",     kClinician | kNurse,   AddAdverseEvent,     "Record an adverse event and any rescue given"},
+  {"POST", "/api/v1/sessions/{id}/monitor",            kClinician | kNurse,   MonitorSession,      "Pre-session gate, action per observation and rescue advice"},
+  {"POST", "/api/v1/sessions/{id}/discharge",          kClinician | kNurse,   DischargeSession,    "Discharge checklist: pass, or the missing items"},
+  {"GET",  "/api/v1/registry/summary",                 kAnyRole,              RegistrySummary,     "De-identified aggregates of the clinic's registry"},
+};
+// clang-format on
+
+Reply Json(std::string body, int status = 200) {
+  Reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+std::string NewId(std::string_view prefix) { return std::string(prefix) + RandomToken().substr(0, 20); }
+
+std::string Q(const Call& c, const char* key, std::string fallback = "") {
+  auto it = c.query.find(key);
+  return it == c.query.end() ? fallback : it->second;
+}
+
+void AuditRead(Services& s, const Call& c, std::string_view entity, std::string_view id, std::string_view what) {
+  s.audit->Record(AccessEvent{c.who->clinic_id, c.who->user_id, std::string(entity), std::string(id),
+                              std::string(what)});
+}
+
+// The patient, if it exists in the caller's clinic. Another clinic's patient
+// is NotFound, exactly like a patient that does not exist, so ids cannot be
+// probed across clinics.
+StatusOr<domain::PatientRecord> OwnPatient(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  return tx->GetPatient(c.who->clinic_id, c.params.at(0));
+}
+
+StatusOr<Reply> Health(Services& s, const Call&) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_RETURN_IF_ERROR(tx->ListClinics().status());
+  return Json("{\"status\":\"ok\",\"backend\":" + api::Escape(s.store->backend()) + "}");
+}
+
+StatusOr<Reply> PrometheusMetrics(Services& s, const Call&) {
+  Reply r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = s.metrics->Render({{"kira_sessions_active", static_cast<double>(s.sessions->size())},
+                              {"kira_access_audit_rows_written_total", static_cast<double>(s.audit->written())},
+                              {"kira_access_audit_failed_flushes_total",
+                               static_cast<double>(s.audit->failed_flushes())}});
+  return r;
+}
+
+StatusOr<Reply> OpenApi(Services&, const Call&) { return Json(std::string(FindAsset("openapi.json"))); }
+
+std::string SessionCookie(std::string_view token, bool tls, int max_age_s) {
+  std::string c = "kira_session=" + std::string(token) + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                  std::to_string(max_age_s);
+  if (tls) c += "; Secure";
+  return c;
+}
+
+StatusOr<Reply> Login(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(api::LoginRequest req, api::ParseLoginRequest(c.body));
+  const auto now = std::chrono::steady_clock::now();
+  if (int wait = s.limiter->RetryAfterSeconds(req.login, c.remote_addr, now); wait > 0) {
+    // Rate limiting is the HTTP layer's own refusal, not a use-case status.
+    Reply r = Json(api::ErrorJson("rate_limited", "too many failed log-ins; try again later", "", c.request_id),
+                   429);
+    r.headers.emplace_back("Retry-After", std::to_string(wait));
+    return r;
+  }
+  const Status bad = UnauthenticatedError("login or password is wrong");
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  StatusOr<domain::Credential> cred = tx->GetCredential(req.login);
+  if (!cred.ok()) {
+    if (!cred.status().IsNotFound()) return cred.status();
+    VerifyDummy(req.password);
+    s.limiter->RecordFailure(req.login, c.remote_addr, now);
+    return bad;
+  }
+  if (!VerifyPassword(cred->password_hash, req.password)) {
+    s.limiter->RecordFailure(req.login, c.remote_addr, now);
+    return bad;
+  }
+  KIRA_ASSIGN_OR_RETURN(domain::User user, tx->GetUser(cred->clinic_id, cred->user_id));
+  s.limiter->RecordSuccess(req.login);
+  Principal p{user.clinic_id, user.id, cred->login, user.display_name, user.role, ""};
+  const std::string token = s.sessions->Create(p, now);
+  std::optional<Principal> created = s.sessions->Find(token, now);
+  if (!created) return InternalError("session vanished after creation");
+  Reply r = Json("{\"token\":\"" + token + "\",\"csrf_token\":\"" + created->csrf_token +
+                 "\",\"user\":" + api::UserJson(user, cred->login) + "}");
+  r.headers.emplace_back("Set-Cookie", SessionCookie(token, c.tls, 12 * 3600));
+  return r;
+}
+
+StatusOr<Reply> Logout(Services& s, const Call& c) {
+  s.sessions->Remove(c.token);
+  Reply r = Json("{\"logged_out\":true}");
+  r.headers.emplace_back("Set-Cookie", SessionCookie("", c.tls, 0));
+  return r;
+}
+
+StatusOr<Reply> Me(Services&, const Call& c) {
+  domain::User u{c.who->clinic_id, c.who->user_id, c.who->display_name, c.who->role};
+  return Json("{\"user\":" + api::UserJson(u, c.who->login) + ",\"csrf_token\":\"" + c.who->csrf_token + "\"}");
+}
+
+StatusOr<Reply> GuidelineSummary(Services& s, const Call&) { return Json(api::GuidelineSummaryJson(*s.library)); }
+
+StatusOr<Reply> CreateUser(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(api::NewUserRequest req, api::ParseNewUserRequest(c.body));
+  req.user.clinic_id = c.who->clinic_id;
+  KIRA_ASSIGN_OR_RETURN(std::string hash, HashPassword(req.password));
+  KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(
+      *s.store, *s.clock, c.who->user_id, [&](registry::UnitOfWork& uow) -> Status {
+        KIRA_RETURN_IF_ERROR(registry::AddUser(uow, req.user));
+        KIRA_RETURN_IF_ERROR(uow.tx().InsertCredential({req.login, req.user.clinic_id, req.user.id, hash}));
+        // The audit row names the login, never the hash.
+        return uow.Audit(req.user.clinic_id, "insert", "credential", req.user.id, "", "login=" + req.login);
+      }));
+  return Json(api::UserJson(req.user, req.login), 201);
+}
+
+StatusOr<Reply> ListPatients(Services& s, const Call& c) {
+  const std::string q = Q(c, "q");
+  int limit = 50;
+  if (const std::string l = Q(c, "limit"); !l.empty()) {
+    char* end = nullptr;
+    const long v = std::strtol(l.c_str(), &end, 10);
+    if (*end != '\0' || v < 1 || v > 500) return InvalidArgumentError("limit: must be a whole number in 1..500");
+    limit = static_cast<int>(v);
+  }
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  std::vector<domain::PatientRecord> out;
+  storage::Page page{Q(c, "after"), 500};
+  std::string next;
+  // The search is a filter over pages of the clinic's own patients.
+  for (;;) {
+    KIRA_ASSIGN_OR_RETURN(auto batch, tx->ListPatients(c.who->clinic_id, page));
+    for (auto& p : batch) {
+      if (static_cast<int>(out.size()) == limit) {
+        next = out.back().id;
+        break;
+      }
+      if (q.empty() || p.id.find(q) != std::string::npos || p.indication == q) out.push_back(std::move(p));
+    }
+    if (!next.empty() || static_cast<int>(batch.size()) < page.limit) break;
+    page.after_id = batch.back().id;
+  }
+  return Json(api::PatientListJson(out, next));
+}
+
+StatusOr<Reply> CreatePatient(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(api::NewPatientRequest req, api::ParseNewPatientRequest(c.body));
+  req.record.clinic_id = c.who->clinic_id;
+  if (req.record.id.empty()) req.record.id = NewId("pt-");
+  if (!s.library->FindIndication(req.record.indication)) {
+    return InvalidArgumentError("indication: unknown indication '" + req.record.indication + "'");
+  }
+  if (req.identity) {
+    req.identity->clinic_id = req.record.clinic_id;
+    req.identity->patient_id = req.record.id;
+  }
+  KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(*s.store, *s.clock, c.who->user_id,
+                                                 [&](registry::UnitOfWork& uow) {
+                                                   return registry::AddPatient(uow, req.record, req.identity);
+                                                 }));
+  return Json(api::PatientJson(req.record, req.identity), 201);
+}
+
+StatusOr<Reply> GetPatient(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
+  std::optional<domain::PatientIdentity> identity;
+  StatusOr<domain::PatientIdentity> pi = tx->GetPatientIdentity(c.who->clinic_id, p.id);
+  if (pi.ok()) {
+    identity = std::move(*pi);
+  } else if (!pi.status().IsNotFound()) {
+    return pi.status();
+  }
+  AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}");
+  return Json(api::PatientJson(p, identity));
+}
+
+StatusOr<Reply> ScreenPatient(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord rec, OwnPatient(s, c));
+  KIRA_ASSIGN_OR_RETURN(domain::Patient patient, api::ParsePatient(c.body, *s.library));
+  patient.id = rec.id;
+  const std::string route = Q(c, "route", "iv");
+  if (!s.library->FindRoute(route)) return InvalidArgumentError("route: unknown route '" + route + "'");
+  AuditRead(s, c, "patient", rec.id, "POST /api/v1/patients/{id}/screen");
+  return Json(api::ScreenResultToJson(rules::Screen(*s.library, patient, route), -1));
+}
+
+domain::Override MakeOverride(Services& s, const Call& c, std::string reason) {
+  domain::Override o;
+  o.who = c.who->display_name + " (" + c.who->user_id + ")";
+  o.when = domain::FormatInstant(s.clock->Now());
+  o.reason = std::move(reason);
+  return o;
+}
+
+StatusOr<Reply> DoseCheck(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord rec, OwnPatient(s, c));
+  KIRA_ASSIGN_OR_RETURN(api::DoseCheckRequest req, api::ParseDoseCheckRequest(c.body, *s.library));
+  if (!req.override_reason.empty()) {
+    if (c.who->role != domain::Role::kClinician) {
+      return PermissionDeniedError("override_reason: only a clinician may override a soft limit");
+    }
+    req.dose.override_ = MakeOverride(s, c, req.override_reason);
+  }
+  req.patient.id = rec.id;
+  KIRA_ASSIGN_OR_RETURN(rules::DoseResult r, rules::CheckDose(*s.library, req.patient, req.dose));
+  AuditRead(s, c, "patient", rec.id, "POST /api/v1/patients/{id}/dose-check");
+  return Json(api::DoseResultToJson(r, -1));
+}
+
+StatusOr<Reply> ListPatientSessions(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
+  KIRA_ASSIGN_OR_RETURN(auto sessions, tx->ListPatientSessions(c.who->clinic_id, p.id));
+  AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}/sessions");
+  return Json(api::SessionListJson(sessions));
+}
+
+StatusOr<Reply> RecordSession(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, OwnPatient(s, c));
+  KIRA_ASSIGN_OR_RETURN(api::NewSessionRequest req, api::ParseNewSessionRequest(c.body));
+  registry::RecordSessionRequest rr;
+  rr.session = std::move(req.session);
+  rr.session.clinic_id = c.who->clinic_id;
+  rr.session.id = NewId("ss-");
+  rr.session.patient_id = p.id;
+  rr.session.recorded_by = c.who->user_id;
+  rr.actor = c.who->user_id;
+  if (!req.override_reason.empty()) rr.override_ = MakeOverride(s, c, req.override_reason);
+  KIRA_ASSIGN_OR_RETURN(registry::RecordSessionResult result, s.recorder->Record(rr));
+  if (result.stored) {
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(rr.session, tx->GetSession(c.who->clinic_id, rr.session.id));
+  }
+  // A refusal is a clinical result (200 with stored=false), not an error.
+  return Json(api::RecordSessionResultJson(result.stored, rr.session, api::DecisionToJson(result.decision, -1),
+                                           result.refusal),
+              result.stored ? 201 : 200);
+}
+
+StatusOr<Reply> ListAssessments(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
+  KIRA_ASSIGN_OR_RETURN(auto items, tx->ListAssessments(c.who->clinic_id, p.id));
+  AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}/assessments");
+  std::optional<api::OutcomeReference> ref;
+  for (const auto& a : items) {
+    if (a.instrument != "phq9") continue;
+    ref = api::OutcomeReference{"phq9", a.total, a.total * (1.0 - registry::kPhq9ResponseFraction),
+                                registry::kPhq9RemissionBelow, "McInnes 2022 [R84]; Kroenke 2001 [R12]"};
+    break;
+  }
+  return Json(api::AssessmentListJson(items, ref));
+}
+
+StatusOr<Reply> AddAssessment(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(domain::Assessment a, api::ParseAssessmentRequest(c.body));
+  a.clinic_id = c.who->clinic_id;
+  a.patient_id = c.params.at(0);
+  a.id = NewId("as-");
+  KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(
+      *s.store, *s.clock, c.who->user_id, [&](registry::UnitOfWork& uow) -> Status {
+        KIRA_RETURN_IF_ERROR(uow.tx().GetPatient(a.clinic_id, a.patient_id).status());
+        if (!a.session_id.empty()) {
+          StatusOr<domain::SessionRecord> ss = uow.tx().GetSession(a.clinic_id, a.session_id);
+          if (!ss.ok()) return ss.status().IsNotFound() ? InvalidArgumentError("session_id: no such session") : ss.status();
+          if (ss->patient_id != a.patient_id) return InvalidArgumentError("session_id: a session of another patient");
+        }
+        return registry::AddAssessment(uow, a);
+      }));
+  return Json(api::AssessmentJson(a), 201);
+}
+
+StatusOr<Reply> GetSession(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  const std::string& clinic = c.who->clinic_id;
+  KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(clinic, c.params.at(0)));
+  KIRA_ASSIGN_OR_RETURN(auto vitals, tx->ListVitals(clinic, ss.id));
+  KIRA_ASSIGN_OR_RETURN(auto events, tx->ListAdverseEvents(clinic, ss.id));
+  KIRA_ASSIGN_OR_RETURN(auto overrides, tx->ListOverrides(clinic, ss.id));
+  AuditRead(s, c, "session", ss.id, "GET /api/v1/sessions/{id}");
+  return Json(api::SessionDetailJson(ss, vitals, events, overrides));
+}
+
+StatusOr<Reply> FinishSession(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(api::FinishSessionRequest req, api::ParseFinishSessionRequest(c.body));
+  registry::FinishSessionRequest fr;
+  fr.clinic_id = c.who->clinic_id;
+  fr.session_id = c.params.at(0);
+  fr.state = req.state;
+  fr.given_dose = req.given_dose;
+  fr.stopped_at = req.stopped_at;
+  fr.actor = c.who->user_id;
+  if (!req.override_reason.empty()) fr.override_ = MakeOverride(s, c, req.override_reason);
+  KIRA_ASSIGN_OR_RETURN(registry::RecordSessionResult result, s.recorder->Finish(fr));
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(fr.clinic_id, fr.session_id));
+  return Json(api::RecordSessionResultJson(result.stored, ss, api::DecisionToJson(result.decision, -1),
+                                           result.refusal));
+}
+
+// Runs `add` for a record hanging off the caller's session {id}; a session of
+// another clinic is NotFound.
+template <class T, class Add>
+Status AddToSession(Services& s, const Call& c, T& record, Add add) {
+  record.clinic_id = c.who->clinic_id;
+  record.session_id = c.params.at(0);
+  return registry::RunInUnitOfWork(*s.store, *s.clock, c.who->user_id,
+                                   [&](registry::UnitOfWork& uow) -> Status {
+                                     KIRA_RETURN_IF_ERROR(
+                                         uow.tx().GetSession(record.clinic_id, record.session_id).status());
+                                     return add(uow, record);
+                                   });
+}
+
+StatusOr<Reply> AddVital(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(domain::VitalSign v, api::ParseVitalRequest(c.body));
+  v.id = NewId("vs-");
+  KIRA_RETURN_IF_ERROR(AddToSession(s, c, v, registry::AddVital));
+  return Json(api::VitalJson(v), 201);
+}
+
+StatusOr<Reply> AddAdverseEvent(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(domain::AdverseEvent e, api::ParseAdverseEventRequest(c.body));
+  e.id = NewId("ae-");
+  KIRA_RETURN_IF_ERROR(AddToSession(s, c, e, registry::AddAdverseEvent));
+  return Json(api::AdverseEventJson(e), 201);
+}
+
+StatusOr<Reply> RegistrySummary(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(registry::Dashboard d, registry::BuildDashboard(*s.store, c.who->clinic_id));
+  auto map_json = [](const std::map<std::string, int>& m) {
+    std::string out = "{";
+    for (const auto& [k, v] : m) {
+      if (out.size() > 1) out += ",";
+      out += api::Escape(k) + ":" + std::to_string(v);
+    }
+    return out + "}";
+  };
+  std::string body = "{\"clinic_id\":" + api::Escape(c.who->clinic_id) +
+                     ",\"patients\":" + std::to_string(d.patients) +
+                     ",\"patients_by_indication\":" + map_json(d.patients_by_indication) +
+                     ",\"sessions\":" + std::to_string(d.sessions) +
+                     ",\"sessions_by_outcome\":" + map_json(d.sessions_by_outcome) +
+                     ",\"adverse_events\":" + std::to_string(d.adverse_events) +
+                     ",\"adverse_events_by_type\":" + map_json(d.adverse_events_by_type) +
+                     ",\"overrides\":" + std::to_string(d.overrides) +
+                     ",\"phq9\":{\"evaluable\":" + std::to_string(d.phq9_evaluable) +
+                     ",\"responders\":" + std::to_string(d.phq9_responders) +
+                     ",\"remitters\":" + std::to_string(d.phq9_remitters) +
+                     ",\"response_fraction\":" + std::to_string(registry::kPhq9ResponseFraction) +
+                     ",\"remission_below\":" + std::to_string(registry::kPhq9RemissionBelow) + "}}";
+  return Json(std::move(body));
+}
+
+Status NeedAdvisor(const Services& s) {
+  if (!s.advisor || !s.instruments) return FailedPreconditionError("the advisor library is not loaded in this server");
+  return Status::Ok();
+}
+
+// The timeline of a stored session of the caller's clinic plus the body.
+StatusOr<advisor::SessionTimeline> SessionTimelineOf(Services& s, const Call& c) {
+  domain::SessionRecord ss;
+  domain::PatientRecord p;
+  std::vector<domain::VitalSign> vitals;
+  std::vector<domain::AdverseEvent> events;
+  {
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(ss, tx->GetSession(c.who->clinic_id, c.params.at(0)));
+    KIRA_ASSIGN_OR_RETURN(p, tx->GetPatient(c.who->clinic_id, ss.patient_id));
+    KIRA_ASSIGN_OR_RETURN(vitals, tx->ListVitals(c.who->clinic_id, ss.id));
+    KIRA_ASSIGN_OR_RETURN(events, tx->ListAdverseEvents(c.who->clinic_id, ss.id));
+  }
+  const std::set<std::string> symptoms(s.advisor->rescue.symptoms.begin(), s.advisor->rescue.symptoms.end());
+  AuditRead(s, c, "session", ss.id, "POST /api/v1/sessions/{id}/monitor|discharge");
+  return api::ParseSessionCheckRequest(c.body, ss, p.indication, vitals, events, symptoms);
+}
+
+StatusOr<Reply> MonitorSession(Services& s, const Call& c) {
+  KIRA_RETURN_IF_ERROR(NeedAdvisor(s));
+  KIRA_ASSIGN_OR_RETURN(advisor::SessionTimeline tl, SessionTimelineOf(s, c));
+  return Json(api::MonitorResultToJson(advisor::Monitor(*s.advisor, tl)));
+}
+
+StatusOr<Reply> DischargeSession(Services& s, const Call& c) {
+  KIRA_RETURN_IF_ERROR(NeedAdvisor(s));
+  KIRA_ASSIGN_OR_RETURN(advisor::SessionTimeline tl, SessionTimelineOf(s, c));
+  KIRA_ASSIGN_OR_RETURN(domain::Decision d, advisor::EvaluateDischarge(*s.advisor, tl));
+  return Json(api::DecisionToJson(d, -1));
+}
+
+// The plan history as the registry holds it: one entry per stored session
+// (completed unless stopped) and, for the template's response instrument,
+// the baseline (the last score before the first session) and the latest
+// score on or after each session's day and before the next session.
+advisor::PlanHistory HistoryFromRecords(const std::string& instrument,
+                                        const std::vector<domain::SessionRecord>& sessions,
+                                        const std::vector<domain::Assessment>& scores) {
+  advisor::PlanHistory h;
+  h.instrument = instrument;
+  using std::chrono::floor;
+  using std::chrono::days;
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    advisor::HistorySession hs;
+    hs.date = floor<days>(sessions[i].started_at);
+    hs.completed = sessions[i].state != domain::SessionState::kStopped;
+    const domain::Instant from = sessions[i].started_at;
+    const bool last = i + 1 == sessions.size();
+    for (const auto& a : scores) {
+      if (a.instrument != instrument) continue;
+      if (a.at < sessions.front().started_at) h.baseline_score = a.total;
+      if (a.at >= from && (last || a.at < sessions[i + 1].started_at)) hs.score = a.total;
+    }
+    h.sessions.push_back(hs);
+  }
+  return h;
+}
+
+StatusOr<Reply> PlanPatient(Services& s, const Call& c) {
+  KIRA_RETURN_IF_ERROR(NeedAdvisor(s));
+  KIRA_ASSIGN_OR_RETURN(api::PlanCall call, api::ParsePlanCallRequest(c.body));
+  domain::PatientRecord p;
+  std::vector<domain::SessionRecord> sessions;
+  std::vector<domain::Assessment> scores;
+  {
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
+    KIRA_ASSIGN_OR_RETURN(sessions, tx->ListPatientSessions(c.who->clinic_id, p.id));
+    KIRA_ASSIGN_OR_RETURN(scores, tx->ListAssessments(c.who->clinic_id, p.id));
+  }
+  call.request.indication = p.indication;
+  const advisor::PlanTemplate* t = s.advisor->TemplateFor(p.indication, call.request.route);
+  if (!t) return InvalidArgumentError("route: no plan template for indication '" + p.indication + "' and route '" +
+                                      call.request.route + "'");
+  if (!call.override_reason.empty()) {
+    if (c.who->role != domain::Role::kClinician) {
+      return PermissionDeniedError("override_reason: only a clinician may pass the annual cap");
+    }
+    call.request.cap_override = MakeOverride(s, c, call.override_reason);
+  }
+  const advisor::PlanHistory history =
+      call.history ? *call.history : HistoryFromRecords(t->response_instrument, sessions, scores);
+  advisor::PlanClock clock;
+  clock.now = std::chrono::floor<std::chrono::seconds>(s.clock->Now());
+  KIRA_ASSIGN_OR_RETURN(advisor::PlanResult r, advisor::PlanNext(*s.advisor, *s.instruments, call.request, history, clock));
+  AuditRead(s, c, "patient", p.id, "POST /api/v1/patients/{id}/plan");
+  return Json(api::PlanResultToJson(r));
+}
+
+}  // namespace
+
+unsigned RoleBitOf(domain::Role r) {
+  switch (r) {
+    case domain::Role::kAdmin: return kAdmin;
+    case domain::Role::kClinician: return kClinician;
+    case domain::Role::kNurse: return kNurse;
+    case domain::Role::kResearcher: return kResearcher;
+    // Registry roles with no server access yet: they may log in and see
+    // nothing but themselves.
+    case domain::Role::kPharmacist:
+    case domain::Role::kAuditor: break;
+  }
+  return 0;
+}
+
+std::string RolesText(unsigned roles) {
+  if (roles == kPublic) return "public";
+  if (roles == kAnyRole) return "any";
+  std::string out;
+  for (auto [bit, name] : {std::pair{kAdmin, "admin"}, std::pair{kClinician, "clinician"},
+                           std::pair{kNurse, "nurse"}, std::pair{kResearcher, "researcher"}}) {
+    if (roles & bit) out += (out.empty() ? "" : ",") + std::string(name);
+  }
+  return out;
+}
+
+std::span<const Route> RouteTable() { return kRoutes; }
+
+}  // namespace kira::server::internal

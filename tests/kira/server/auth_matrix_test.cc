@@ -1,0 +1,216 @@
+// The authorization matrix: every role x every route x (own clinic, other
+// clinic) -> the expected allow or deny, on loopback against a temporary
+// SQLite registry. The expectations are written out here independently of
+// the route table (a change to who may do what must change this file too).
+// The full matrix is printed and written to auth_matrix.txt.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iostream>
+#include <set>
+
+#include "kira/server/server.h"
+#include "server_test_util.h"
+
+namespace kira::testing {
+namespace {
+
+struct Expect {
+  std::string method;
+  std::string path;  // template
+  std::set<std::string> allowed;  // roles; empty: public
+};
+
+// Who may do what (issue 5): admin manages users and enrolment and reads
+// records; clinician plans, doses, records sessions and may override;
+// nurse records vitals, events and scores, may check doses but not override
+// and may not record a session; researcher sees de-identified aggregates only.
+const std::vector<Expect>& Expectations() {
+  static const std::vector<Expect> kExpect = {
+      {"GET", "/healthz", {}},
+      {"GET", "/metrics", {}},
+      {"GET", "/api/openapi.json", {}},
+      {"POST", "/api/v1/login", {}},
+      {"POST", "/api/v1/logout", {"admin", "clinician", "nurse", "researcher"}},
+      {"GET", "/api/v1/me", {"admin", "clinician", "nurse", "researcher"}},
+      {"GET", "/api/v1/guideline", {"admin", "clinician", "nurse", "researcher"}},
+      {"POST", "/api/v1/users", {"admin"}},
+      {"GET", "/api/v1/patients", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/patients", {"admin", "clinician"}},
+      {"GET", "/api/v1/patients/{id}", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/screen", {"clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/dose-check", {"clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/plan", {"clinician", "nurse"}},
+      {"GET", "/api/v1/patients/{id}/sessions", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/sessions", {"clinician"}},
+      {"GET", "/api/v1/patients/{id}/assessments", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/assessments", {"clinician", "nurse"}},
+      {"GET", "/api/v1/sessions/{id}", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/finish", {"clinician"}},
+      {"POST", "/api/v1/sessions/{id}/vitals", {"clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/adverse-events", {"clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/monitor", {"clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/discharge", {"clinician", "nurse"}},
+      {"GET", "/api/v1/registry/summary", {"admin", "clinician", "nurse", "researcher"}},
+  };
+  return kExpect;
+}
+
+class AuthMatrix : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // One patient with one session in each clinic, made through the API.
+    for (const char* c : {"a", "b"}) {
+      auto cli = srv_.Client();
+      const auto h = srv_.Headers(srv_.Token(std::string(c) + "-clinician"));
+      auto p = cli.Post("/api/v1/patients", h, R"({"sex":"female","birth_year":1984,"indication":"trd"})",
+                        "application/json");
+      ASSERT_TRUE(p);
+      ASSERT_EQ(p->status, 201) << p->body;
+      patient_[c] = Json::parse(p->body)["id"];
+      auto s = cli.Post("/api/v1/patients/" + patient_[c] + "/sessions", h, SessionBody(), "application/json");
+      ASSERT_TRUE(s);
+      ASSERT_EQ(s->status, 201) << s->body;
+      session_[c] = Json::parse(s->body)["session"]["id"];
+    }
+  }
+
+  // A running session (so that finishing it is allowed once).
+  static std::string SessionBody() {
+    return R"({"protocol_id":"iv-0.5-40min","dosing_weight_kg":70,"planned_dose_mg":35,"given_dose_mg":35,)"
+           R"("concentration_mg_per_ml":1,"rate_ml_per_h":52.5,"started_at":"2026-11-20T09:00:00Z",)"
+           R"("state":"running"})";
+  }
+
+  std::string Body(const std::string& path) {
+    static int n = 0;
+    ++n;
+    if (path == "/api/v1/users") {
+      return Json{{"id", "new-user-" + std::to_string(n)}, {"display_name", "New"}, {"role", "nurse"},
+                  {"login", "new-user-" + std::to_string(n)}, {"password", "another long password"}}
+          .dump();
+    }
+    if (path == "/api/v1/patients") return R"({"sex":"male","birth_year":1970,"indication":"trd"})";
+    if (path.ends_with("/screen")) return TestServer::PatientDoc();
+    if (path.ends_with("/dose-check")) {
+      return Json{{"patient", Json::parse(TestServer::PatientDoc())}, {"protocol_id", "iv-0.5-40min"}}.dump();
+    }
+    if (path.ends_with("/sessions")) return SessionBody();
+    if (path.ends_with("/assessments")) return R"({"at":"2026-11-21T09:00:00Z","instrument":"phq9","item_scores":[2,2,2,2,2,2,2,2,1]})";
+    if (path.ends_with("/vitals")) return R"({"at":"2026-11-20T09:10:00Z","kind":"sbp","value":132})";
+    if (path.ends_with("/adverse-events")) return R"({"at":"2026-11-20T09:20:00Z","type":"nausea","severity":"mild","rescue_given":"ondansetron 4 mg IV"})";
+    if (path.ends_with("/finish")) {
+      return R"({"state":"completed","given_dose_mg":35,"stopped_at":"2026-11-20T09:40:00Z"})";
+    }
+    if (path.ends_with("/plan")) return R"({"start":"2026-12-01"})";
+    if (path.ends_with("/monitor") || path.ends_with("/discharge")) {
+      Json j = Json::parse(R"({"precheck":{"resuscitation_staff_present":true,"resuscitation_equipment_present":true,
+        "pulse_oximeter_present":true,"rescue_plan":"clonidine"},
+        "baseline":{"sbp_mmhg":124,"dbp_mmhg":78,"hr_bpm":72,"spo2_pct":98,"rr_per_min":14}})");
+      if (path.ends_with("/discharge")) {
+        j["discharge"] = Json::parse(R"({"t_min":150,"by":"rn","attestations":{"vitals_near_baseline":true,
+          "dissociation_resolved":true,"oriented":true,"responsible_adult":true,"no_driving_advised":true,
+          "next_visit_booked":true,"readiness_assessed":true}})");
+      }
+      return j.dump();
+    }
+    if (path == "/api/v1/login") return Json{{"login", "a-nurse"}, {"password", kPassword}}.dump();
+    return "";
+  }
+
+  // The concrete path for `templ` aimed at clinic `target`'s records.
+  std::string Concrete(const std::string& templ, const std::string& target) {
+    std::string p = templ;
+    const auto pos = p.find("{id}");
+    if (pos != std::string::npos) {
+      const std::string id = templ.starts_with("/api/v1/sessions") ? session_[target] : patient_[target];
+      p.replace(pos, 4, id);
+    }
+    return p;
+  }
+
+  TestServer srv_;
+  std::map<std::string, std::string> patient_;
+  std::map<std::string, std::string> session_;
+};
+
+TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
+  // Every route of the real table has an expectation, and vice versa.
+  std::set<std::string> table, expected;
+  for (const auto& r : server::Server::Routes()) table.insert(r.method + " " + r.path);
+  for (const auto& e : Expectations()) expected.insert(e.method + " " + e.path);
+  ASSERT_EQ(table, expected);
+
+  std::ostringstream report;
+  report << "role        target  method path                                   expected  got\n";
+  int checked = 0;
+  for (const char* role : kRoles) {
+    for (const auto& e : Expectations()) {
+      for (const std::string target : {"a", "b"}) {
+        const bool has_id = e.path.find("{id}") != std::string::npos;
+        if (!has_id && target == "b") continue;  // nothing to aim at another clinic
+        const std::string login = std::string("a-") + role;
+        // Logging out ends the session, so it gets a session of its own.
+        const std::string token = e.path == "/api/v1/logout" ? [&] {
+          auto c = srv_.Client();
+          auto r = c.Post("/api/v1/login", Json{{"login", login}, {"password", kPassword}}.dump(), "application/json");
+          return r ? Json::parse(r->body).value("token", "") : std::string();
+        }() : srv_.Token(login);
+        auto cli = srv_.Client();
+        const std::string path = Concrete(e.path, target);
+        httplib::Result res = e.method == "GET" ? cli.Get(path.c_str(), srv_.Headers(token))
+                                                : cli.Post(path.c_str(), srv_.Headers(token), Body(e.path), "application/json");
+        ASSERT_TRUE(res) << path;
+        const int got = res->status;
+        std::string want;
+        bool ok = false;
+        if (e.allowed.empty()) {
+          want = "2xx(public)";
+          ok = got >= 200 && got < 300;
+        } else if (!e.allowed.count(role)) {
+          want = "403";
+          ok = got == 403;
+        } else if (target == "b") {
+          want = "404";
+          ok = got == 404;
+        } else {
+          want = "2xx";
+          ok = got >= 200 && got < 300;
+        }
+        ++checked;
+        char line[256];
+        std::snprintf(line, sizeof line, "%-11s %-7s %-6s %-40s %-9s %d%s\n", role,
+                      target == "a" ? "own" : "other", e.method.c_str(), e.path.c_str(), want.c_str(), got,
+                      ok ? "" : "   <-- MISMATCH");
+        report << line;
+        EXPECT_TRUE(ok) << role << " " << e.method << " " << path << ": want " << want << ", got " << got << " "
+                        << res->body;
+      }
+    }
+  }
+  report << checked << " cells\n";
+  std::cout << report.str();
+  std::ofstream("auth_matrix.txt") << report.str();
+}
+
+TEST_F(AuthMatrix, ListsShowOnlyTheCallersClinic) {
+  auto cli = srv_.Client();
+  auto res = cli.Get("/api/v1/patients", srv_.Headers(srv_.Token("a-nurse")));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const Json j = Json::parse(res->body);
+  for (const auto& p : j["patients"]) EXPECT_NE(p["id"], patient_["b"]);
+  EXPECT_EQ(j["patients"].size(), 1u);
+}
+
+TEST_F(AuthMatrix, ResearcherSeesAggregatesWithoutIdentifiers) {
+  auto cli = srv_.Client();
+  auto res = cli.Get("/api/v1/registry/summary", srv_.Headers(srv_.Token("a-researcher")));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->body.find(patient_["a"]), std::string::npos);
+  EXPECT_EQ(Json::parse(res->body)["patients"], 1);
+}
+
+}  // namespace
+}  // namespace kira::testing

@@ -1,0 +1,168 @@
+// Authentication and the protections around it: log-in, cookies and CSRF,
+// rate limiting, security headers, body size limit.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "kira/server/auth.h"
+#include "server_test_util.h"
+
+namespace kira::testing {
+namespace {
+
+TEST(Password, HashIsArgon2idAndVerifies) {
+  auto h = server::HashPassword("a long enough password", {1, 1024, 1});
+  ASSERT_TRUE(h.ok());
+  EXPECT_TRUE(h->starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+  EXPECT_TRUE(server::VerifyPassword(*h, "a long enough password"));
+  EXPECT_FALSE(server::VerifyPassword(*h, "a long enough passwore"));
+}
+
+TEST(Password, ShortPasswordIsRefusedNamingTheField) {
+  auto h = server::HashPassword("short");
+  EXPECT_EQ(h.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(std::string(h.status().message()).starts_with("password:"));
+}
+
+TEST(Login, WrongPasswordAndUnknownLoginAreTheSame401) {
+  TestServer srv;
+  auto cli = srv.Client();
+  auto wrong = cli.Post("/api/v1/login", R"({"login":"a-nurse","password":"not the password"})", "application/json");
+  auto unknown = cli.Post("/api/v1/login", R"({"login":"nobody","password":"not the password"})", "application/json");
+  ASSERT_TRUE(wrong && unknown);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(unknown->status, 401);
+  EXPECT_EQ(Json::parse(wrong->body)["error"]["message"], Json::parse(unknown->body)["error"]["message"]);
+}
+
+TEST(Login, SetsAnHttpOnlySameSiteStrictCookie) {
+  TestServer srv;
+  auto cli = srv.Client();
+  auto res = cli.Post("/api/v1/login", Json{{"login", "a-nurse"}, {"password", kPassword}}.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const std::string cookie = res->get_header_value("Set-Cookie");
+  EXPECT_NE(cookie.find("kira_session="), std::string::npos);
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_EQ(cookie.find("Secure"), std::string::npos);  // plain HTTP on loopback
+  EXPECT_EQ(Json::parse(res->body)["user"]["role"], "nurse");
+  EXPECT_EQ(res->body.find("argon2"), std::string::npos);
+}
+
+TEST(Login, IsRateLimitedAfterRepeatedFailures) {
+  TestServer srv;
+  auto cli = srv.Client();
+  int last = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto r = cli.Post("/api/v1/login", R"({"login":"a-admin","password":"guess guess guess"})", "application/json");
+    ASSERT_TRUE(r);
+    last = r->status;
+    if (i < 5) {
+      EXPECT_EQ(r->status, 401);
+    }
+  }
+  EXPECT_EQ(last, 429);
+  // Even the right password is refused while the window lasts.
+  auto ok = cli.Post("/api/v1/login", Json{{"login", "a-admin"}, {"password", kPassword}}.dump(), "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 429);
+  EXPECT_FALSE(ok->get_header_value("Retry-After").empty());
+}
+
+TEST(Csrf, CookieSessionNeedsTheTokenHeaderOnPost) {
+  TestServer srv;
+  auto cli = srv.Client();
+  auto login = cli.Post("/api/v1/login", Json{{"login", "a-clinician"}, {"password", kPassword}}.dump(), "application/json");
+  ASSERT_TRUE(login);
+  const Json j = Json::parse(login->body);
+  const std::string cookie = "kira_session=" + j["token"].get<std::string>();
+  const std::string body = R"({"sex":"female","birth_year":1990,"indication":"trd"})";
+
+  auto no_token = cli.Post("/api/v1/patients", {{"Cookie", cookie}}, body, "application/json");
+  ASSERT_TRUE(no_token);
+  EXPECT_EQ(no_token->status, 403);
+  EXPECT_NE(no_token->body.find("csrf"), std::string::npos);
+
+  auto cross = cli.Post("/api/v1/patients",
+                        {{"Cookie", cookie}, {"X-CSRF-Token", j["csrf_token"]}, {"Origin", "https://evil.example"}},
+                        body, "application/json");
+  ASSERT_TRUE(cross);
+  EXPECT_EQ(cross->status, 403);
+
+  auto good = cli.Post("/api/v1/patients", {{"Cookie", cookie}, {"X-CSRF-Token", j["csrf_token"]}}, body,
+                       "application/json");
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->status, 201) << good->body;
+
+  // A GET needs no CSRF token.
+  auto get = cli.Get("/api/v1/me", {{"Cookie", cookie}});
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 200);
+}
+
+TEST(Logout, EndsTheSession) {
+  TestServer srv;
+  auto cli = srv.Client();
+  const std::string token = srv.Token("a-nurse");
+  auto out = cli.Post("/api/v1/logout", srv.Headers(token), "", "application/json");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 200);
+  auto me = cli.Get("/api/v1/me", srv.Headers(token));
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 401);
+}
+
+TEST(Headers, SecurityHeadersOnEveryResponse) {
+  TestServer srv;
+  auto cli = srv.Client();
+  for (const char* path : {"/", "/healthz", "/api/v1/me", "/no/such/route"}) {
+    auto res = cli.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_NE(res->get_header_value("Content-Security-Policy").find("default-src 'none'"), std::string::npos) << path;
+    EXPECT_EQ(res->get_header_value("X-Content-Type-Options"), "nosniff") << path;
+    EXPECT_EQ(res->get_header_value("X-Frame-Options"), "DENY") << path;
+    EXPECT_EQ(res->get_header_value("Referrer-Policy"), "no-referrer") << path;
+  }
+}
+
+TEST(Limits, OversizedBodyIs413WithAJsonError) {
+  TestServer srv;
+  auto cli = srv.Client();
+  const std::string big(200 * 1024, ' ');
+  auto res = cli.Post("/api/v1/login", big, "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 413);
+  EXPECT_EQ(Json::parse(res->body)["error"]["code"], "payload_too_large");
+}
+
+TEST(Limits, UnknownRouteIsAJson404) {
+  TestServer srv;
+  auto cli = srv.Client();
+  auto res = cli.Get("/api/v1/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(Json::parse(res->body)["error"]["code"], "not_found");
+}
+
+TEST(Tls, HttpsCookieIsSecureAndHstsIsSent) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "kira-tls-test";
+  std::filesystem::create_directories(dir);
+  const std::string key = (dir / "key.pem").string(), cert = (dir / "cert.pem").string();
+  const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout " + key +
+                          " -out " + cert + " >/dev/null 2>&1";
+  if (std::system(cmd.c_str()) != 0) GTEST_SKIP() << "openssl command not available to make a test certificate";
+  TestServer srv(cert, key);
+  httplib::SSLClient cli("127.0.0.1", srv.port());
+  cli.enable_server_certificate_verification(false);
+  auto res = cli.Post("/api/v1/login", Json{{"login", "a-nurse"}, {"password", kPassword}}.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_NE(res->get_header_value("Set-Cookie").find("; Secure"), std::string::npos);
+  EXPECT_EQ(res->get_header_value("Strict-Transport-Security"), "max-age=31536000");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kira::testing
