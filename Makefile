@@ -13,7 +13,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 
-.PHONY: all deps build run test fuzz bench clean
+.PHONY: all deps build run demo test fuzz bench clean
 
 all: build
 
@@ -26,7 +26,14 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The main job: the Advisor/Registry walkthrough on the embedded library, then
+# `kira serve` on a demo registry (URL and one log-in per role are printed;
+# Ctrl-C stops it). `make demo` runs the walkthrough alone.
 run: build
+	@bash scripts/demo $(BUILD)/kira
+	@bash scripts/serve-demo $(BUILD)/kira var/demo.db 127.0.0.1:8080
+
+demo: build
 	@bash scripts/demo $(BUILD)/kira
 
 # The PostgreSQL half of the storage contract suite needs a server: ctest runs
