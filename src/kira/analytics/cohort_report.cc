@@ -1,5 +1,9 @@
 #include "kira/analytics/cohort_report.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -135,6 +139,22 @@ GroupReport Finish(std::string name, const Accumulator& a, const Cohort& cohort,
       rows.push_back({static_cast<double>(b) * kMgPerKgResolution,
                       static_cast<double>(a.bin_events[b * classes + c]),
                       static_cast<double>(a.bin_trials[b])});
+    }
+    // The odds ratio is reported per +0.1 mg/kg; observed doses spanning less
+    // than that would be extrapolated far outside the data (ORs like 1e40).
+    double x_lo = HUGE_VAL, x_hi = -HUGE_VAL;
+    for (const auto& row : rows) {
+      x_lo = std::min(x_lo, row.x);
+      x_hi = std::max(x_hi, row.x);
+    }
+    if (!rows.empty() && x_hi - x_lo < kMinDoseSpanMgPerKg) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf,
+                    "observed doses span only %.3f-%.3f mg/kg, less than the 0.1 mg/kg the odds ratio is reported per",
+                    x_lo, x_hi);
+      d.not_estimable_reason = buf;
+      g.dose_response.push_back(std::move(d));
+      continue;
     }
     auto fit = stats::FitLogistic(rows, level);
     if (fit.ok()) {

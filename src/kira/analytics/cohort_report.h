@@ -52,6 +52,8 @@ namespace kira::analytics {
 // finer than a recorded dose can be (0.1 mg at 100 kg), so the fit equals the
 // per-session fit on the recorded data to that precision.
 inline constexpr double kMgPerKgResolution = 0.001;
+// A dose-response fit needs observed doses spanning at least the reporting unit.
+inline constexpr double kMinDoseSpanMgPerKg = 0.1;
 // At most this many adverse-event classes (a 64-bit mask per session).
 inline constexpr int kMaxAeClasses = 64;
 

@@ -1,5 +1,6 @@
 #include "kira/stats/logistic_regression.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -12,6 +13,10 @@
 namespace kira::stats {
 
 namespace {
+
+// x values closer than this (relative, or absolute below 1) are one level.
+constexpr double kSameXRelative = 1e-3;
+
 
 constexpr char kFn[] = "FitLogistic";
 constexpr int kMaxIterations = 100;
@@ -123,11 +128,16 @@ StatusOr<LogisticFit> FitLogistic(std::span<const BinomialRow> rows, double leve
     y += r.successes;
     if (std::isnan(first_x)) {
       first_x = r.x;
-    } else if (r.x != first_x) {
+    } else if (std::abs(r.x - first_x) > kSameXRelative * std::max(1.0, std::abs(first_x))) {
+      // Doses within 0.1 % are one dose level: mg/kg recomputed from stored
+      // mg and kg differs in the last digits, and a slope fitted on that
+      // noise is numerically huge and meaningless.
       two_x = true;
     }
   }
-  if (!two_x) return FailedPreconditionError("FitLogistic: slope not estimable: fewer than two distinct x");
+  if (!two_x)
+    return FailedPreconditionError("FitLogistic: slope not estimable: fewer than two distinct x (doses within 0.1 % "
+                                   "count as one level)");
   if (y <= 0 || y >= n) {
     return FailedPreconditionError("FitLogistic: slope not estimable: " +
                                    std::string(y <= 0 ? "no events" : "no non-events"));
@@ -162,9 +172,43 @@ StatusOr<LogisticFit> FitLogistic(std::span<const BinomialRow> rows, double leve
     return FailedPreconditionError("FitLogistic: slope not estimable: the fit does not converge "
                                    "(complete or quasi-complete separation)");
   }
+  // Quasi-complete separation that still "converges": the fitted log-odds
+  // swing by more than kMaxLogitSwing across the observed x range, i.e. the
+  // events sit almost entirely at one end. The estimate and its intervals are
+  // then numerically huge and meaningless; say so instead of printing them.
+  {
+    double x_min = HUGE_VAL, x_max = -HUGE_VAL;
+    for (const auto& r : rows) {
+      if (r.trials <= 0) continue;
+      x_min = std::min(x_min, r.x);
+      x_max = std::max(x_max, r.x);
+    }
+    constexpr double kMaxLogitSwing = 20.0;
+    if (std::abs(b1) * (x_max - x_min) > kMaxLogitSwing) {
+      return FailedPreconditionError(
+          "FitLogistic: slope not estimable: quasi-complete separation (the fitted log-odds change by more than 20 "
+          "across the observed x range)");
+    }
+  }
   s = Evaluate(rows, b0, b1);
   const double det = s.h00 * s.h11 - s.h01 * s.h01;
   const double z_crit = NormalQuantile(0.5 + level / 2);
+  {
+    // Uninformative fit: the standard error of the log-odds change across the
+    // observed x range exceeds 10 (a 95 % interval spanning a factor > e^39).
+    double x_min = HUGE_VAL, x_max = -HUGE_VAL;
+    for (const auto& r : rows) {
+      if (r.trials <= 0) continue;
+      x_min = std::min(x_min, r.x);
+      x_max = std::max(x_max, r.x);
+    }
+    constexpr double kMaxSwingStdError = 10.0;
+    if (std::sqrt(s.h00 / det) * (x_max - x_min) > kMaxSwingStdError) {
+      return FailedPreconditionError(
+          "FitLogistic: slope not estimable: the data do not determine it (standard error of the log-odds change "
+          "across the observed x range exceeds 10; too few events or too narrow a dose range)");
+    }
+  }
   fit.intercept = Coefficient(b0, std::sqrt(s.h11 / det), z_crit);
   fit.slope = Coefficient(b1, std::sqrt(s.h00 / det), z_crit);
   fit.deviance = dev;
