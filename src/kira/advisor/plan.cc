@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "kira/advisor/internal/finding.h"
 #include "kira/instruments/scoring.h"
 
 namespace kira::advisor {
@@ -15,18 +16,7 @@ using domain::Severity;
 using std::chrono::days;
 using std::chrono::sys_days;
 
-Finding Make(std::string rule_id, Severity sev, std::string message, const SettingSource& src) {
-  Finding f;
-  f.rule_id = std::move(rule_id);
-  f.severity = sev;
-  f.message = std::move(message);
-  f.grade = src.grade;
-  f.certainty = src.certainty;
-  f.evidence = src.evidence;
-  f.citation = src.citation;
-  f.rationale = src.note;
-  return f;
-}
+constexpr auto Make = internal::FindingFromSource;
 
 std::string Num(double v) {
   char buf[32];

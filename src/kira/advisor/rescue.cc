@@ -4,6 +4,8 @@
 #include <cctype>
 #include <string>
 
+#include "kira/advisor/internal/finding.h"
+
 namespace kira::advisor {
 namespace {
 
@@ -11,18 +13,7 @@ using domain::Decision;
 using domain::Finding;
 using domain::Severity;
 
-Finding FromSource(std::string rule_id, Severity sev, std::string message, const SettingSource& src) {
-  Finding f;
-  f.rule_id = std::move(rule_id);
-  f.severity = sev;
-  f.message = std::move(message);
-  f.grade = src.grade;
-  f.certainty = src.certainty;
-  f.evidence = src.evidence;
-  f.citation = src.citation;
-  f.rationale = src.note;
-  return f;
-}
+constexpr auto FromSource = internal::FindingFromSource;
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
