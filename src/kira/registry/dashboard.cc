@@ -2,9 +2,14 @@
 
 #include <vector>
 
+#include "kira/instruments/scoring.h"
+
 namespace kira::registry {
 
-StatusOr<Dashboard> BuildDashboard(storage::Store& store, const std::string& clinic_id) {
+StatusOr<Dashboard> BuildDashboard(storage::Store& store, const std::string& clinic_id,
+                                   const instruments::Instrument& phq9) {
+  if (!phq9.response || !phq9.remission)
+    return FailedPreconditionError("dashboard: instrument '" + phq9.id + "' has no response or remission rule");
   KIRA_ASSIGN_OR_RETURN(std::unique_ptr<storage::Transaction> tx, store.Begin());
   Dashboard d;
   storage::Page page;
@@ -29,14 +34,16 @@ StatusOr<Dashboard> BuildDashboard(storage::Store& store, const std::string& cli
       const domain::Assessment* first = nullptr;
       const domain::Assessment* last = nullptr;
       for (const auto& a : scores) {
-        if (a.instrument != "phq9") continue;
+        if (a.instrument != phq9.id) continue;
         if (!first) first = &a;
         last = &a;
       }
       if (first && last != first && first->total > 0) {
+        KIRA_ASSIGN_OR_RETURN(instruments::ResponseResult r,
+                              instruments::AssessResponse(phq9, first->total, last->total));
         ++d.phq9_evaluable;
-        if (last->total <= first->total * (1.0 - kPhq9ResponseFraction)) ++d.phq9_responders;
-        if (last->total < kPhq9RemissionBelow) ++d.phq9_remitters;
+        if (r.response) ++d.phq9_responders;
+        if (r.remission.value_or(false)) ++d.phq9_remitters;
       }
     }
     if (static_cast<int>(batch.size()) < page.limit) break;

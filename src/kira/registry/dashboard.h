@@ -9,15 +9,10 @@
 #include <string>
 
 #include "kira/base/statusor.h"
+#include "kira/instruments/instrument.h"
 #include "kira/storage/store.h"
 
 namespace kira::registry {
-
-// PHQ-9 outcome definitions used for the dashboard, as in the demo data:
-// response is a fall of at least 50 % from baseline, remission a final score
-// below 5 (McInnes 2022 [R84]; Kroenke 2001 [R12]).
-inline constexpr double kPhq9ResponseFraction = 0.5;
-inline constexpr int kPhq9RemissionBelow = 5;
 
 struct Dashboard {
   int patients = 0;
@@ -32,9 +27,12 @@ struct Dashboard {
   int phq9_remitters = 0;
 };
 
-// Reads the clinic's records in one read-only transaction. Unavailable or
-// Internal from the store.
-StatusOr<Dashboard> BuildDashboard(storage::Store& store, const std::string& clinic_id);
+// Reads the clinic's records in one read-only transaction. PHQ-9 response and
+// remission use `phq9`'s rules from guidelines/instruments.json (the same
+// definitions as scoring and plans). Unavailable or Internal from the store;
+// FailedPrecondition when `phq9` has no response or remission rule.
+StatusOr<Dashboard> BuildDashboard(storage::Store& store, const std::string& clinic_id,
+                                   const instruments::Instrument& phq9);
 
 }  // namespace kira::registry
 

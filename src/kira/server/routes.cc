@@ -328,12 +328,17 @@ StatusOr<Reply> ListAssessments(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
   KIRA_ASSIGN_OR_RETURN(auto items, tx->ListAssessments(c.who->clinic_id, p.id));
   AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}/assessments");
+  // Response and remission lines from PHQ-9's rules in instruments.json.
   std::optional<api::OutcomeReference> ref;
-  for (const auto& a : items) {
-    if (a.instrument != "phq9") continue;
-    ref = api::OutcomeReference{"phq9", a.total, a.total * (1.0 - registry::kPhq9ResponseFraction),
-                                registry::kPhq9RemissionBelow, "McInnes 2022 [R84]; Kroenke 2001 [R12]"};
-    break;
+  const instruments::Instrument* phq9 = s.instruments ? s.instruments->Find("phq9") : nullptr;
+  if (phq9 && phq9->response && phq9->response->min_percent_fall && phq9->remission) {
+    for (const auto& a : items) {
+      if (a.instrument != phq9->id) continue;
+      ref = api::OutcomeReference{phq9->id, a.total, a.total * (1.0 - *phq9->response->min_percent_fall / 100.0),
+                                  static_cast<int>(phq9->remission->value),
+                                  phq9->response->source.citation + "; " + phq9->remission->source.citation};
+      break;
+    }
   }
   return Json(api::AssessmentListJson(items, ref));
 }
@@ -413,7 +418,10 @@ StatusOr<Reply> AddAdverseEvent(Services& s, const Call& c) {
 }
 
 StatusOr<Reply> RegistrySummary(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(registry::Dashboard d, registry::BuildDashboard(*s.store, c.who->clinic_id));
+  const instruments::Instrument* phq9 = s.instruments ? s.instruments->Find("phq9") : nullptr;
+  if (!phq9 || !phq9->response || !phq9->response->min_percent_fall || !phq9->remission)
+    return FailedPreconditionError("the instruments library (PHQ-9 rules) is not loaded in this server");
+  KIRA_ASSIGN_OR_RETURN(registry::Dashboard d, registry::BuildDashboard(*s.store, c.who->clinic_id, *phq9));
   auto map_json = [](const std::map<std::string, int>& m) {
     std::string out = "{";
     for (const auto& [k, v] : m) {
@@ -433,8 +441,8 @@ StatusOr<Reply> RegistrySummary(Services& s, const Call& c) {
                      ",\"phq9\":{\"evaluable\":" + std::to_string(d.phq9_evaluable) +
                      ",\"responders\":" + std::to_string(d.phq9_responders) +
                      ",\"remitters\":" + std::to_string(d.phq9_remitters) +
-                     ",\"response_fraction\":" + std::to_string(registry::kPhq9ResponseFraction) +
-                     ",\"remission_below\":" + std::to_string(registry::kPhq9RemissionBelow) + "}}";
+                     ",\"response_fraction\":" + std::to_string(*phq9->response->min_percent_fall / 100.0) +
+                     ",\"remission_below\":" + std::to_string(phq9->remission->value) + "}}";
   return Json(std::move(body));
 }
 
