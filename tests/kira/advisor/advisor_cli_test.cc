@@ -8,24 +8,18 @@
 #include <string>
 #include <sys/wait.h>
 
+
+#include "testing/run_command.h"
+
 namespace {
 
 using ::testing::HasSubstr;
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using CliRun = ::kira::testing::CommandRun;
 
 CliRun Kira(const std::string& args) {
   const std::string cmd = "cd " + std::string(KIRA_SOURCE_DIR) + " && " + KIRA_BINARY + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return ::kira::testing::RunCommand(cmd);
 }
 
 TEST(AdvisorCli, ScorePhq9Item9NeedsAcknowledgementExit1) {

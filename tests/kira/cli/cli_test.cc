@@ -9,12 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testing/run_command.h"
+
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using CliRun = ::kira::testing::CommandRun;
 
 // `args` may end in "<<< 'text'": the text is fed on standard input.
 CliRun Kira(std::string args) {
@@ -30,13 +29,7 @@ CliRun Kira(std::string args) {
     redirect = " < " + path;
   }
   std::string cmd = std::string(KIRA_BINARY) + " " + args + redirect + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return ::kira::testing::RunCommand(cmd);
 }
 
 const std::string kEx = std::string(KIRA_SOURCE_DIR) + "/examples/patients/";

@@ -12,22 +12,15 @@
 #include <fstream>
 #include <string>
 
+#include "testing/run_command.h"
+
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using CliRun = ::kira::testing::CommandRun;
 
 CliRun Kira(const std::string& args) {
   std::string cmd = std::string(KIRA_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return ::kira::testing::RunCommand(cmd);
 }
 
 using ::testing::HasSubstr;

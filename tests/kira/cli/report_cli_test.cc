@@ -17,22 +17,15 @@
 
 #include "kira/storage/sqlite/sqlite_store.h"
 
+#include "testing/run_command.h"
+
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using CliRun = ::kira::testing::CommandRun;
 
 CliRun Kira(const std::string& args, bool merge_stderr = true) {
   std::string cmd = std::string(KIRA_BINARY) + " " + args + (merge_stderr ? " 2>&1" : " 2>/dev/null");
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return ::kira::testing::RunCommand(cmd);
 }
 
 using ::testing::HasSubstr;
