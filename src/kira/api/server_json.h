@@ -16,7 +16,7 @@
 #include "kira/domain/patient.h"
 #include "kira/domain/records.h"
 #include "kira/guideline/library.h"
-#include "kira/rules/dose.h"
+#include "kira/advisor/dose.h"
 
 namespace kira::api {
 
@@ -40,7 +40,7 @@ StatusOr<NewPatientRequest> ParseNewPatientRequest(std::string_view text);
 // the server's to fill (from the session and its clock).
 struct DoseCheckRequest {
   domain::Patient patient;
-  rules::DoseRequest dose;
+  advisor::DoseRequest dose;
   std::string override_reason;  // empty: no override requested
 };
 StatusOr<DoseCheckRequest> ParseDoseCheckRequest(std::string_view text, const guideline::Library& lib);

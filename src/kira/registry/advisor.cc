@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "kira/rules/dose.h"
+#include "kira/advisor/dose.h"
 
 namespace kira::registry {
 
@@ -33,7 +33,7 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::Ann
     p.weight.entered_value = units::ToKg(s.dosing_weight);
     p.diagnoses = {in.patient.indication};
 
-    rules::DoseRequest req;
+    advisor::DoseRequest req;
     req.protocol_id = s.protocol_id;
     req.concentration = s.concentration;
     req.ordered_dose = s.given_dose ? *s.given_dose : s.planned_dose;
@@ -48,7 +48,7 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::Ann
       if (h.id != s.id && h.given_dose && floor<days>(h.started_at) == day) req.given_today += *h.given_dose;
     }
     req.override_ = in.override_;
-    KIRA_ASSIGN_OR_RETURN(rules::DoseResult r, rules::CheckDose(library, p, req));
+    KIRA_ASSIGN_OR_RETURN(advisor::DoseResult r, advisor::CheckDose(library, p, req));
     domain::Decision d = std::move(r.decision);
     if (annual_cap && annual_cap->cap.value && annual_cap->window_days.value) {
       const auto cap = static_cast<int>(*annual_cap->cap.value);

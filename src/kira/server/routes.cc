@@ -20,8 +20,8 @@
 #include "kira/registry/clinical.h"
 #include "kira/registry/dashboard.h"
 #include "kira/registry/unit_of_work.h"
-#include "kira/rules/dose.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/screen.h"
 
 namespace kira::server::internal {
 
@@ -267,7 +267,7 @@ StatusOr<Reply> ScreenPatient(Services& s, const Call& c) {
   const std::string route = Q(c, "route", "iv");
   if (!s.library->FindRoute(route)) return InvalidArgumentError("route: unknown route '" + route + "'");
   AuditRead(s, c, "patient", rec.id, "POST /api/v1/patients/{id}/screen");
-  return Json(api::ScreenResultToJson(rules::Screen(*s.library, patient, route), -1));
+  return Json(api::ScreenResultToJson(advisor::Screen(*s.library, patient, route), -1));
 }
 
 domain::Override MakeOverride(Services& s, const Call& c, std::string reason) {
@@ -288,7 +288,7 @@ StatusOr<Reply> DoseCheck(Services& s, const Call& c) {
     req.dose.override_ = MakeOverride(s, c, req.override_reason);
   }
   req.patient.id = rec.id;
-  KIRA_ASSIGN_OR_RETURN(rules::DoseResult r, rules::CheckDose(*s.library, req.patient, req.dose));
+  KIRA_ASSIGN_OR_RETURN(advisor::DoseResult r, advisor::CheckDose(*s.library, req.patient, req.dose));
   AuditRead(s, c, "patient", rec.id, "POST /api/v1/patients/{id}/dose-check");
   return Json(api::DoseResultToJson(r, -1));
 }
