@@ -16,7 +16,7 @@
 #include "kira/domain/patient.h"
 #include "kira/domain/records.h"
 #include "kira/guideline/library.h"
-#include "kira/rules/dose.h"
+#include "kira/advisor/dose.h"
 
 namespace kira::api {
 
@@ -42,7 +42,7 @@ struct DoseCheckRequest {
   // When given, its facts are recorded (a new version if changed) before the
   // check; the check itself reads the patient's stored facts.
   std::optional<domain::Patient> patient;
-  rules::DoseRequest dose;
+  advisor::DoseRequest dose;
   std::string override_reason;  // empty: no override requested
 };
 StatusOr<DoseCheckRequest> ParseDoseCheckRequest(std::string_view text, const guideline::Library& lib);

@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "kira/registry/clinical_record.h"
-#include "kira/rules/dose.h"
+#include "kira/advisor/dose.h"
 
 namespace kira::registry {
 
@@ -25,7 +25,7 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::Ann
     // The dose is judged on the stored facts, not on what the caller says.
     const domain::Patient p = AdvisorPatient(in.patient, *in.facts, s.started_at);
 
-    rules::DoseRequest req;
+    advisor::DoseRequest req;
     req.protocol_id = s.protocol_id;
     req.concentration = s.concentration;
     // What was actually given: the larger of the planned and given dose,
@@ -43,7 +43,7 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::Ann
       if (h.id != s.id && h.given_dose && floor<days>(h.started_at) == day) req.given_today += *h.given_dose;
     }
     req.override_ = in.override_;
-    KIRA_ASSIGN_OR_RETURN(rules::DoseResult r, rules::CheckDose(library, p, req));
+    KIRA_ASSIGN_OR_RETURN(advisor::DoseResult r, advisor::CheckDose(library, p, req));
     domain::Decision d = std::move(r.decision);
     d.inputs_used.push_back({"facts_version", std::to_string(in.facts->version)});
     if (in.screening) d.inputs_used.push_back({"screening_outcome", in.screening->outcome});

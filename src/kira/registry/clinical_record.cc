@@ -34,7 +34,7 @@ auto Clinical(const domain::PatientFacts& f) {
 }
 
 domain::ScreeningRecord ToStored(const domain::PatientFacts& facts, std::string_view route, domain::Instant at,
-                                 const rules::ScreenResult& r, const guideline::Library& lib) {
+                                 const advisor::ScreenResult& r, const guideline::Library& lib) {
   domain::ScreeningRecord s;
   s.clinic_id = facts.clinic_id;
   s.patient_id = facts.patient_id;
@@ -146,7 +146,7 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   const domain::Patient p = AdvisorPatient(*patient, facts, facts.recorded_at);
   for (const auto& route : libs.guideline->routes) {
     domain::ScreeningRecord s = ToStored(facts, route.id, facts.recorded_at,
-                                         rules::Screen(*libs.guideline, p, route.id), *libs.guideline);
+                                         advisor::Screen(*libs.guideline, p, route.id), *libs.guideline);
     KIRA_RETURN_IF_ERROR(StoreScreening(uow, s));
     result.screenings.push_back(std::move(s));
   }
@@ -166,7 +166,7 @@ StatusOr<ScreenPatientResult> ScreenPatient(UnitOfWork& uow, const Libraries& li
   ScreenPatientResult out;
   KIRA_ASSIGN_OR_RETURN(out.facts, CurrentFacts(tx, clinic_id, patient_id));
   const domain::Instant now = uow.now();
-  out.screen = rules::Screen(*libs.guideline, AdvisorPatient(record, out.facts, now), route);
+  out.screen = advisor::Screen(*libs.guideline, AdvisorPatient(record, out.facts, now), route);
   auto stored = tx.GetScreening(clinic_id, patient_id, out.facts.version, route);
   if (stored.ok()) {
     out.stored = std::move(*stored);

@@ -34,7 +34,7 @@
 #include "kira/guideline/library.h"
 #include "kira/instruments/instrument.h"
 #include "kira/registry/unit_of_work.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/screen.h"
 
 namespace kira::registry {
 
@@ -70,7 +70,7 @@ StatusOr<domain::PatientFacts> CurrentFacts(storage::Transaction& tx, std::strin
                                             std::string_view patient_id);
 
 struct ScreenPatientResult {
-  rules::ScreenResult screen;        // the full decision, for display
+  advisor::ScreenResult screen;        // the full decision, for display
   domain::ScreeningRecord stored;    // as stored for the facts version
   domain::PatientFacts facts;
 };

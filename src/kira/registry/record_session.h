@@ -56,7 +56,7 @@ struct DoseCheckInput {
 };
 
 // The Advisor's dose check (rules/; see registry/advisor.h for the adapter
-// over rules::CheckDose). Pure: it must not read a clock, a file or the
+// over advisor::CheckDose). Pure: it must not read a clock, a file or the
 // database. An error (unknown protocol, malformed input) aborts the use case
 // with nothing written.
 using DoseCheck = std::function<StatusOr<domain::Decision>(const DoseCheckInput&)>;

@@ -21,8 +21,8 @@
 #include "kira/registry/clinical_record.h"
 #include "kira/registry/dashboard.h"
 #include "kira/registry/unit_of_work.h"
-#include "kira/rules/dose.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/screen.h"
 
 namespace kira::server::internal {
 
@@ -387,7 +387,7 @@ StatusOr<Reply> DoseCheck(Services& s, const Call& c) {
     if (!facts.weight_kg) return FailedPreconditionError("weight: the patient's recorded facts have no weight");
     patient = registry::AdvisorPatient(rec, facts, s.clock->Now());
   }
-  KIRA_ASSIGN_OR_RETURN(rules::DoseResult r, rules::CheckDose(*s.library, patient, req.dose));
+  KIRA_ASSIGN_OR_RETURN(advisor::DoseResult r, advisor::CheckDose(*s.library, patient, req.dose));
   AuditRead(s, c, "patient", rec.id, "POST /api/v1/patients/{id}/dose-check");
   return Json(api::DoseResultToJson(r, -1));
 }
