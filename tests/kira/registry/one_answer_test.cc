@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -58,7 +59,11 @@ namespace {
 using Json = nlohmann::json;
 using ::kira::testing::IsOk;
 
-constexpr int kPatients = 2000;
+// KIRA_ONE_ANSWER_PATIENTS overrides the number of generated patients.
+int Patients() {
+  const char* e = std::getenv("KIRA_ONE_ANSWER_PATIENTS");
+  return e ? std::max(1, std::atoi(e)) : 1000;
+}
 constexpr char kClinic[] = "c1";
 constexpr char kProtocol[] = "iv-0.5-40min";
 
@@ -100,7 +105,7 @@ std::vector<GenPatient> Generate(std::uint32_t seed, const guideline::Library& l
   auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   const domain::Instant base = At("2026-01-05T09:00:00Z");
   std::vector<GenPatient> out;
-  for (int i = 0; i < kPatients; ++i) {
+  for (int i = 0, n_patients = Patients(); i < n_patients; ++i) {
     GenPatient p;
     const std::string id = "P" + std::to_string(100000 + i);
     const bool female = u() < 0.6;
@@ -116,7 +121,7 @@ std::vector<GenPatient> Generate(std::uint32_t seed, const guideline::Library& l
     if (u() < 0.1) f.medications.push_back("cobicistat");
     if (u() < 0.1) f.medications.push_back("sertraline");
     for (const auto& c : lib.conditions) {
-      if (u() < 0.03) f.conditions.push_back(c.id);
+      if (u() < 0.01) f.conditions.push_back(c.id);
     }
     std::sort(f.conditions.begin(), f.conditions.end());
     f.baseline_sbp_mmhg = Round(105 + 40 * u(), 1);
@@ -139,7 +144,9 @@ std::vector<GenPatient> Generate(std::uint32_t seed, const guideline::Library& l
       s.protocol_id = kProtocol;
       s.state = domain::SessionState::kCompleted;
       const double w = *f.weight_kg;
-      const double dose = std::max(1.0, Round((0.2 + 1.4 * u()) * std::min(w, 150.0), 0.5));
+      // Mostly around the protocol's 0.5 mg/kg, some well above it.
+      const double mg_per_kg = u() < 0.8 ? 0.3 + 0.4 * u() : 0.7 + 0.9 * u();
+      const double dose = std::max(1.0, Round(mg_per_kg * std::min(w, 150.0), 0.5));
       const double conc = u() < 0.8 ? 1.0 : 10.0;
       const double rate = Round(dose / conc / (40.0 / 60.0) * (u() < 0.1 ? 10.0 : 1.0), 0.1);
       s.dosing_weight = units::Kg(w);
@@ -187,8 +194,14 @@ class OneAnswer : public ::testing::Test {
         EXPECT_THAT(d, IsOk()) << g.record.id;
         if (!d.ok()) continue;
         const auto worst = d->MaxSeverity();
-        if (worst == domain::Severity::kHardStop) continue;
-        if (worst == domain::Severity::kSoftStop && g.override_reason.empty()) continue;
+        const bool refused = worst == domain::Severity::kHardStop ||
+                             (worst == domain::Severity::kSoftStop && g.override_reason.empty());
+        if (refused && refusals_) {
+          for (const auto& f : d->findings) {
+            if (f.severity >= domain::Severity::kSoftStop) ++(*refusals_)[f.rule_id];
+          }
+        }
+        if (refused) continue;
         out[g.record.id] = {d->outcome, 1, screening.outcome};
         history.push_back(g.record);
       }
@@ -254,9 +267,11 @@ class OneAnswer : public ::testing::Test {
   }
 
   static std::vector<GenPatient>* patients_;
+  static std::map<std::string, int>* refusals_;  // rule id -> refusals it caused, when counting
 };
 
 std::vector<GenPatient>* OneAnswer::patients_ = nullptr;
+std::map<std::string, int>* OneAnswer::refusals_ = nullptr;
 
 void ExpectSame(const Outcomes& reference, const Outcomes& path, const char* name) {
   int mismatches = 0;
@@ -277,17 +292,21 @@ void ExpectSame(const Outcomes& reference, const Outcomes& path, const char* nam
 }
 
 TEST_F(OneAnswer, TheGeneratedCasesCoverRefusalsOverridesAndTheCap) {
+  std::map<std::string, int> refusals;
+  refusals_ = &refusals;
   const Outcomes ref = Reference();
+  refusals_ = nullptr;
+  for (const auto& [rule, n] : refusals) std::cout << "  stopped by " << rule << ": " << n << "\n";
   int sessions = 0, overridden = 0;
   for (const auto& p : *patients_) sessions += static_cast<int>(p.sessions.size());
   for (const auto& [id, s] : ref) overridden += s.outcome == "ok_with_override" ? 1 : 0;
   const int refused = sessions - static_cast<int>(ref.size());
-  std::cout << kPatients << " patients, " << sessions << " sessions: " << ref.size() << " accepted (" << overridden
+  std::cout << patients_->size() << " patients, " << sessions << " sessions: " << ref.size() << " accepted (" << overridden
             << " with an override), " << refused << " refused\n";
   // Not a vacuous property: every kind of answer occurs.
   EXPECT_GT(refused, sessions / 10);
   EXPECT_GT(overridden, 50);
-  EXPECT_GT(static_cast<int>(ref.size()), sessions / 4);
+  EXPECT_GT(static_cast<int>(ref.size()), sessions / 5);
 }
 
 TEST_F(OneAnswer, UseCaseInDateOrderStoresTheAdvisorsDecision) {
