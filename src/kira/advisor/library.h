@@ -83,6 +83,8 @@ struct AnnualCap {
 // What a measurement is compared against. Frozen (JSON strings).
 enum class Measure { kSbp = 0, kDbp = 1, kHr = 2, kSpo2 = 3, kRr = 4, kSedation = 5, kCadss = 6 };
 std::string_view MeasureName(Measure m);
+// The name a clinician reads ("SpO2", "systolic BP", ...).
+std::string_view MeasureLabel(Measure m);
 bool ParseMeasure(std::string_view s, Measure* out);
 
 // Per-observation action. Ordered by severity. Frozen (JSON strings).

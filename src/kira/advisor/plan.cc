@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "kira/advisor/annual_cap.h"
 #include "kira/advisor/internal/finding.h"
 #include "kira/instruments/scoring.h"
 
@@ -50,20 +51,6 @@ bool PlannedCounts(const ScheduledSession& p, const std::string& unit) {
   return unit != "series" || p.phase == "maintenance" || p.number == 1;
 }
 
-// Counted sessions in the rolling window [d - (window-1), d], from history and
-// from already-scheduled proposals.
-int InWindow(const std::vector<sys_days>& counted, const std::vector<ScheduledSession>& planned, sys_days d,
-             int window_days, const std::string& unit) {
-  const sys_days from = d - days(window_days - 1);
-  auto lo = std::lower_bound(counted.begin(), counted.end(), from);
-  auto hi = std::upper_bound(counted.begin(), counted.end(), d);
-  int n = static_cast<int>(hi - lo);
-  for (const ScheduledSession& p : planned) {
-    if (p.date >= from && p.date <= d && PlannedCounts(p, unit)) ++n;
-  }
-  return n;
-}
-
 }  // namespace
 
 sys_days PlanClock::LocalToday() const {
@@ -105,8 +92,11 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
   Decision& d = res.decision;
   d.guideline = {lib.id, lib.version};
   const AnnualCap& capset = lib.annual_cap;
-  const int cap = IntSetting(capset.cap, 12);
-  const int window = IntSetting(capset.window_days, 365);
+  if (!capset.cap.value || !capset.window_days.value)
+    return FailedPreconditionError("annual cap: the clinic setting " + capset.cap.id + " or " + capset.window_days.id +
+                                   " is not configured");
+  const int cap = static_cast<int>(*capset.cap.value);
+  const int window = static_cast<int>(*capset.window_days.value);
   const int min_gap = IntSetting(t->min_interval_days, 1);
   const int n_eval = IntSetting(t->evaluate_after_sessions, t->InductionSessions());
   const sys_days today = clock.LocalToday();
@@ -125,8 +115,11 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
   d.inputs_used.push_back({"response_instrument", ins->id});
   d.inputs_used.push_back({"instruments_library", ilib.id + " " + ilib.version});
 
-  const std::vector<sys_days> counted = CountedDates(h, capset.counting_unit);
-  res.used_in_window = InWindow(counted, {}, today, window, capset.counting_unit);
+  // Counted dates: history, then each planned session that counts as it is
+  // scheduled; every check goes through the one cap rule (annual_cap.h).
+  std::vector<sys_days> counted = CountedDates(h, capset.counting_unit);
+  KIRA_ASSIGN_OR_RETURN(CapCheck today_check, CheckAnnualCap(capset, counted, today));
+  res.used_in_window = today_check.counted - 1;  // "today" itself is not a session
   d.inputs_used.push_back({"sessions_in_window_today", std::to_string(res.used_in_window)});
 
   sys_days earliest = std::max(req.start, today);
@@ -162,8 +155,11 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
       s.phase = phase;
       s.number = number_from + i;
       const bool counts = PlannedCounts(s, capset.counting_unit);
-      s.counted_in_window = InWindow(counted, res.schedule, date, window, capset.counting_unit) + (counts ? 1 : 0);
-      s.exceeds_cap = counts && s.counted_in_window > cap;
+      StatusOr<CapCheck> c = CheckAnnualCap(capset, counted, date);  // settings checked above: cannot fail
+      const int with = c.ok() ? c->counted : 0;
+      s.counted_in_window = counts ? with : with - 1;
+      s.exceeds_cap = counts && c.ok() && c->exceeds;
+      if (counts) counted.push_back(date);
       res.schedule.push_back(std::move(s));
     }
   };

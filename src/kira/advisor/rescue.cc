@@ -32,6 +32,23 @@ const Finding* ExclusionFor(const RescueAgent& agent, const Decision& screening)
 
 }  // namespace
 
+RescuePlan PlanRescue(const AdvisorLibrary& lib, const Decision& screening) {
+  RescuePlan plan;
+  for (const RescueAgent& a : lib.rescue.agents) {
+    if (const Finding* ex = ExclusionFor(a, screening)) {
+      plan.avoid.push_back({a.id, ex->rule_id, ex->message});
+    } else {
+      plan.usable.push_back(a.id);
+    }
+  }
+  if (!plan.usable.empty()) plan.preferred = plan.usable.front();
+  const SettingSource& src = lib.rescue.antipsychotic_source;
+  plan.avoid.push_back({"antipsychotics", "rescue.antipsychotic.not_recommended",
+                        "Antipsychotics are not the treatment for ketamine-induced hallucinations or dissociation (" +
+                            src.citation + ")."});
+  return plan;
+}
+
 bool IsAntipsychotic(const AdvisorLibrary& lib, const std::string& agent) {
   const std::string a = Lower(agent);
   const auto& list = lib.rescue.antipsychotics;

@@ -352,6 +352,7 @@ StatusOr<advisor::SessionTimeline> ParseSessionTimeline(std::string_view text) {
 
   if (auto it = root.find("screening_findings"); it != root.end() && !it->is_null()) {
     if (!it->is_array()) return InvalidArgumentError("screening_findings: expected an array");
+    tl.screening_recorded = true;
     for (size_t i = 0; i < it->size(); ++i) {
       const json& f = (*it)[i];
       domain::Finding finding;

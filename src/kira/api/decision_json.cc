@@ -61,7 +61,7 @@ std::string ScreenResultToJson(const advisor::ScreenResult& r, int indent) {
   Json j = internal::DecisionJson(r.decision);
   Json avoid = Json::array();
   for (const auto& a : r.rescue.avoid) avoid.push_back(Json{{"agent", a.agent}, {"rule_id", a.rule_id}, {"reason", a.reason}});
-  j["rescue_plan"] = Json{{"preferred", r.rescue.preferred}, {"avoid", avoid}};
+  j["rescue_plan"] = Json{{"preferred", r.rescue.preferred}, {"usable", r.rescue.usable}, {"avoid", avoid}};
   return j.dump(indent);
 }
 

@@ -1,5 +1,7 @@
 #include "kira/cli/common.h"
 
+#include "kira/api/advisor_json.h"
+
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -47,6 +49,17 @@ StatusOr<const guideline::Library*> Context::Library() {
   }
   library_ = std::make_unique<guideline::Library>(std::move(loaded));
   return library_.get();
+}
+
+StatusOr<const advisor::AdvisorLibrary*> Context::Advisor() {
+  if (advisor_) return advisor_.get();
+  KIRA_ASSIGN_OR_RETURN(std::string text, ReadDataFile(advisor_path, "advisor.json"));
+  StatusOr<advisor::AdvisorLibrary> lib = api::ParseAdvisorLibrary(text);
+  if (!lib.ok())
+    return lib.status().WithContext("advisor library " +
+                                    (advisor_path.empty() ? std::string("(embedded advisor.json)") : advisor_path));
+  advisor_ = std::make_unique<advisor::AdvisorLibrary>(std::move(lib).value());
+  return advisor_.get();
 }
 
 void Context::BadInput(const Status& s) {

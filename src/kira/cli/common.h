@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "kira/base/statusor.h"
+#include "kira/advisor/library.h"
 #include "kira/guideline/library.h"
 
 namespace CLI {
@@ -34,12 +35,17 @@ struct Context {
 
   // Loads (once) the library with the overlay applied.
   StatusOr<const guideline::Library*> Library();
+  // Loads (once) the advisor library (plans, monitoring, rescue, discharge):
+  // `advisor_path` if set, else the embedded advisor.json.
+  StatusOr<const advisor::AdvisorLibrary*> Advisor();
+  std::string advisor_path;
 
   // Reports `s` as bad input (exit 2): "kira: <message>".
   void BadInput(const Status& s);
 
  private:
   std::unique_ptr<guideline::Library> library_;
+  std::unique_ptr<advisor::AdvisorLibrary> advisor_;
 };
 
 // Reads a whole file, or standard input for "-". Errors name the path.

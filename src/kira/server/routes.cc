@@ -267,7 +267,8 @@ StatusOr<Reply> ScreenPatient(Services& s, const Call& c) {
   const std::string route = Q(c, "route", "iv");
   if (!s.library->FindRoute(route)) return InvalidArgumentError("route: unknown route '" + route + "'");
   AuditRead(s, c, "patient", rec.id, "POST /api/v1/patients/{id}/screen");
-  return Json(api::ScreenResultToJson(advisor::Screen(*s.library, patient, route), -1));
+  if (!s.advisor) return InternalError("advisor library not loaded");
+  return Json(api::ScreenResultToJson(advisor::Screen(*s.library, *s.advisor, patient, route), -1));
 }
 
 domain::Override MakeOverride(Services& s, const Call& c, std::string reason) {
