@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kira/advisor/internal/finding.h"
+#include "kira/base/format.h"
 #include "kira/advisor/monitor.h"
 
 namespace kira::advisor {
@@ -15,11 +16,7 @@ using domain::Decision;
 using domain::Finding;
 using domain::Severity;
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
-}
+std::string Num(double v) { return FormatNumber(v, 0); }
 
 constexpr auto Make = internal::FindingFromSource;
 
@@ -60,8 +57,7 @@ StatusOr<Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTim
     d.findings.push_back(Make("discharge.session_state", Severity::kSoftStop,
                               "the session is '" + std::string(SessionStateName(s.state())) +
                                   "'; discharge follows the end of the dose",
-                              SettingSource{domain::Evidence::kUnverified, "session state machine (session.h)", "",
-                                            "", ""}));
+                              SettingSource{"", "", domain::Evidence::kDerived, "Session workflow order", ""}));
   }
   if (!ref) {
     d.findings.push_back(Make("discharge.min_observation", Severity::kSoftStop,

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <charconv>
 #include <cstdio>
+#include <string_view>
 
 #include "kira/advisor/facts.h"
 #include "kira/advisor/internal/format.h"
@@ -24,6 +25,15 @@ namespace {
 
 std::string Num(double v, int decimals = 2) { return internal::Fixed(v, decimals); }
 
+// The words a clinician reads for a limit's quantity.
+const char* FieldLabel(std::string_view field) {
+  if (field == "mg_per_kg") return "dose";
+  if (field == "total_mg") return "total dose";
+  if (field == "mg_per_kg_per_h" || field == "mg_per_h") return "rate";
+  if (field == "duration") return "duration";
+  return "value";
+}
+
 // Checks one value against one range; appends findings for each breach.
 // `scope` is "session" or "day"; `field` the limit's name; `show` renders a value.
 template <class Q, class Show>
@@ -31,7 +41,7 @@ void CheckRange(const Range<Q>& range, Q value, const std::string& protocol_id, 
                 const char* unit, Show show, std::vector<Finding>* out) {
   auto add = [&](const char* bound, Severity sev, Q limit, const char* word) {
     std::string id = "dose." + protocol_id + "." + scope + "." + field + "." + bound;
-    std::string msg = std::string(scope) + " " + field + " " + show(value) + " " + unit + " " + word + " the " +
+    std::string msg = std::string(scope) + " " + FieldLabel(field) + " " + show(value) + " " + unit + " " + word + " the " +
                       (sev == Severity::kHardStop ? "hard" : "soft") + " limit " + show(limit) + " " + unit;
     msg += sev == Severity::kHardStop ? "; cannot be overridden." : "; needs a documented override reason.";
     out->push_back(MakeFinding(std::move(id), sev, std::move(msg), range.meta));
@@ -101,7 +111,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     RuleMeta m{"", "", domain::Evidence::kVerified, "Cohen 2018 [R1-seed]",
                "Dosing for an under-studied condition may reasonably be extrapolated from a well-studied one."};
     fs.push_back(MakeFinding("dose.protocol.indication_mismatch", Severity::kSoftStop,
-                             "Protocol '" + proto->id + "' is not listed for the patient's diagnoses; using it is an "
+                             proto->name + " is not listed for the patient's diagnoses; using it is an "
                              "extrapolation that needs a documented reason.", m));
   }
 
@@ -114,7 +124,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   if (patient.weight.method != domain::WeightMethod::kMeasured) {
     RuleMeta m{"", "", domain::Evidence::kSecondary, "Aurora review [R49]; McClain case reports [R50]",
                "A dose computed from an estimated weight must be marked as such and shown beside the mg/kg it "
-               "implies at plausible weights (clinical-reference.md 8.1)."};
+               "implies at plausible weights."};
     bool estimated = patient.weight.method == domain::WeightMethod::kEstimated;
     fs.push_back(MakeFinding(estimated ? "weight.estimated" : "weight.stated", Severity::kCaution,
                              std::string("Weight was ") + (estimated ? "estimated" : "stated by the patient") +
@@ -308,7 +318,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     if (!pk.ok()) {
       // The order itself is checked above; an unpredictable concentration is
       // said, not silently dropped, and never turns the order into bad input.
-      RuleMeta m{"", "", domain::Evidence::kUnverified, "kira pharmacokinetic check (issue 7)",
+      RuleMeta m{"", "", domain::Evidence::kUnverified, "Pharmacokinetic prediction, Zanos 2018 [R30]",
                  "The predicted-peak check could not run for this order."};
       fs.push_back(MakeFinding("pk.prediction_unavailable", Severity::kCaution,
                                "No plasma-concentration prediction: " + std::string(pk.status().message()), m));

@@ -20,13 +20,9 @@
 
 namespace kira::advisor {
 
-struct SettingSource {
-  domain::Evidence evidence = domain::Evidence::kUnverified;
-  std::string citation;
-  std::string note;       // for U settings: the documented default and its basis
-  std::string grade;      // guideline grade ("A".."C") or ""
-  std::string certainty;  // guideline certainty or ""
-};
+// Provenance of a setting (the one type, domain::Provenance; JSON "note" is
+// read into `rationale`).
+using SettingSource = domain::Provenance;
 
 // One numeric setting. `value` is nullopt when the shipped default is "not
 // configured" because the reference gives no number.
@@ -62,7 +58,9 @@ struct PlanTemplate {
   NumericSetting maintenance_default_days;
   // "Stop after N sessions without response".
   NumericSetting evaluate_after_sessions;
-  std::string response_instrument;  // instrument id, e.g. "madrs"
+  // Instruments the template tailors response on, in order of preference
+  // (e.g. {"madrs", "phq9"}): a plan uses whichever the clinic recorded.
+  std::vector<std::string> response_instruments;
 
   int InductionSessions() const;
 };

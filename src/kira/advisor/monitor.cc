@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kira/advisor/internal/finding.h"
+#include "kira/base/format.h"
 #include "kira/advisor/rescue.h"
 
 namespace kira::advisor {
@@ -14,15 +15,7 @@ using domain::Decision;
 using domain::Finding;
 using domain::Severity;
 
-std::string Num(double v) {
-  char buf[32];
-  if (std::abs(v - std::round(v)) < 1e-9) {
-    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(std::round(v)));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f", v);
-  }
-  return buf;
-}
+std::string Num(double v) { return FormatNumber(v, 1); }
 
 constexpr auto Make = internal::FindingFromSource;
 
@@ -38,8 +31,9 @@ Severity ActionSeverity(Action a) {
   return Severity::kInfo;
 }
 
-const SettingSource kMachineSource{domain::Evidence::kUnverified, "session state machine (session.h)",
-                                   "event order rule, not a clinical value", "", ""};
+const SettingSource kMachineSource{"", "", domain::Evidence::kDerived, "Session workflow order",
+                                   "planned, pre-checked, running or paused, observation, then discharged or stopped; "
+                                   "an order rule, not a clinical value"};
 
 }  // namespace
 
@@ -120,7 +114,7 @@ Decision PreSessionGate(const AdvisorLibrary& lib, const SessionTimeline& tl) {
     SettingSource src = m.pulse_oximetry_source;
     if (!tl.esketamine()) {
       src.evidence = domain::Evidence::kUnverified;
-      src.note = "required by the esketamine REMS [R10, R11]; for IV ketamine a clinic setting (U)";
+      src.rationale = "required by the esketamine REMS [R10, R11]; for IV ketamine a clinic setting (U)";
     }
     d.findings.push_back(Make("gate.pulse_oximeter", Severity::kHardStop, "no pulse oximeter recorded", src));
   }
@@ -179,10 +173,9 @@ Decision PreSessionGate(const AdvisorLibrary& lib, const SessionTimeline& tl) {
       d.findings.push_back(Make("gate.threshold_unset", Severity::kHardStop,
                                 "monitoring thresholds not configured: " + unset +
                                     "; the clinic must set them before a session can start",
-                                SettingSource{domain::Evidence::kUnverified, "Clinic monitoring settings",
+                                SettingSource{"", "", domain::Evidence::kUnverified, "Clinic monitoring settings",
                                               "no guideline supplies numeric stop thresholds; each is a clinic "
-                                              "setting that must be set and signed",
-                                              "", ""}));
+                                              "setting that must be set and signed"}));
     }
   }
   if (pc.rescue_plan.empty()) {

@@ -6,6 +6,7 @@
 
 #include "kira/advisor/annual_cap.h"
 #include "kira/advisor/internal/finding.h"
+#include "kira/base/format.h"
 #include "kira/instruments/scoring.h"
 
 namespace kira::advisor {
@@ -19,11 +20,7 @@ using std::chrono::sys_days;
 
 constexpr auto Make = internal::FindingFromSource;
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+std::string Num(double v) { return FormatNumber(v, 3); }
 
 int IntSetting(const NumericSetting& s, int fallback) {
   return s.value ? static_cast<int>(*s.value) : fallback;
@@ -53,6 +50,12 @@ bool PlannedCounts(const ScheduledSession& p, const std::string& unit) {
 
 }  // namespace
 
+const std::string& PickPlanInstrument(const PlanTemplate& t, std::span<const std::string> recorded) {
+  for (const std::string& id : t.response_instruments)
+    if (std::find(recorded.begin(), recorded.end(), id) != recorded.end()) return id;
+  return t.response_instruments.front();
+}
+
 sys_days PlanClock::LocalToday() const {
   return std::chrono::floor<days>(now + utc_offset);
 }
@@ -72,14 +75,18 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
     return NotFoundError("indication: no plan template for '" + req.indication + "'" +
                          (req.route.empty() ? "" : " route '" + req.route + "'"));
   }
-  const instruments::Instrument* ins = ilib.Find(t->response_instrument);
-  if (!ins || !ins->response) {
-    return FailedPreconditionError("template " + t->id + ": response instrument '" + t->response_instrument +
-                                   "' is missing or has no response rule");
-  }
-  if (!h.instrument.empty() && h.instrument != t->response_instrument) {
+  const std::string& chosen = h.instrument.empty() ? t->response_instruments.front() : h.instrument;
+  if (std::find(t->response_instruments.begin(), t->response_instruments.end(), chosen) ==
+      t->response_instruments.end()) {
+    std::string list;
+    for (const std::string& i : t->response_instruments) list += (list.empty() ? "" : " or ") + i;
     return InvalidArgumentError("history.instrument: '" + h.instrument + "' but template " + t->id +
-                                " tailors on '" + t->response_instrument + "'");
+                                " tailors on " + list);
+  }
+  const instruments::Instrument* ins = ilib.Find(chosen);
+  if (!ins || !ins->response) {
+    return FailedPreconditionError("template " + t->id + ": response instrument '" + chosen +
+                                   "' is missing or has no response rule");
   }
   for (size_t i = 1; i < h.sessions.size(); ++i) {
     if (h.sessions[i].date < h.sessions[i - 1].date) {
@@ -113,6 +120,19 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
   d.inputs_used.push_back({t->maintenance_default_days.id, RenderSetting(t->maintenance_default_days)});
   d.inputs_used.push_back({t->evaluate_after_sessions.id, RenderSetting(t->evaluate_after_sessions)});
   d.inputs_used.push_back({"response_instrument", ins->id});
+  {
+    const instruments::ResponseRule& rr = *ins->response;
+    std::string rule;
+    if (rr.min_percent_fall) rule += "response = a fall of at least " + Num(*rr.min_percent_fall) + " % from baseline";
+    if (rr.min_point_fall)
+      rule += (rule.empty() ? "response = a fall of at least " : " or at least ") + Num(*rr.min_point_fall) + " points";
+    if (ins->remission)
+      rule += std::string("; remission = a total ") +
+              (ins->remission->op == instruments::RemissionOp::kBelow ? "below " : "of at most ") +
+              Num(ins->remission->value);
+    const SettingSource& src = rr.source;
+    d.findings.push_back(Make("plan.instrument", Severity::kInfo, "tailored on " + ins->name + ": " + rule, src));
+  }
   d.inputs_used.push_back({"instruments_library", ilib.id + " " + ilib.version});
 
   // Counted dates: history, then each planned session that counts as it is
@@ -262,8 +282,9 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
         d.findings.push_back(Make("plan.tailor.relapse_reinduce", Severity::kCaution,
                                   "response lost on " + ins->name + " (relapse = latest score no longer meets the "
                                   "response rule against the series baseline; definition U): re-induce if the cap allows",
-                                  SettingSource{domain::Evidence::kUnverified, "kira issue 3",
-                                                "relapse definition is a clinic setting", "", ""}));
+                                  SettingSource{"", "", domain::Evidence::kUnverified,
+                                                "Clinic setting (U): relapse definition",
+                                                "no reference defines relapse during maintenance"}));
         schedule_induction(0);
       }
     }

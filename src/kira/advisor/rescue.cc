@@ -80,7 +80,7 @@ StatusOr<Decision> AdviseRescue(const AdvisorLibrary& lib, const Decision& scree
   for (const RescueAgent& a : rs.agents) {
     if (const Finding* ex = ExclusionFor(a, screening)) {
       Finding f = FromSource("rescue.agent_excluded", Severity::kCaution,
-                             a.id + " excluded by screening finding " + ex->rule_id, rs.preference_source);
+                             a.id + " excluded by the screening: " + ex->message, rs.preference_source);
       f.evidence = ex->evidence;
       f.citation = ex->citation;
       f.rationale = ex->message;
@@ -100,7 +100,7 @@ StatusOr<Decision> AdviseRescue(const AdvisorLibrary& lib, const Decision& scree
     } else if (const RescueAgent* a = rs.Find(proposed)) {
       if (const Finding* ex = ExclusionFor(*a, screening)) {
         Finding f = FromSource("rescue.proposed_agent.excluded", Severity::kSoftStop,
-                               proposed + " is excluded by screening finding " + ex->rule_id +
+                               proposed + " is excluded by the screening: " + ex->message +
                                    (pick ? "; use " + pick->id + " instead" : ""),
                                rs.choice_source);
         f.evidence = ex->evidence;

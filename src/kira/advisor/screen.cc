@@ -12,19 +12,6 @@ namespace kira::advisor {
 using domain::Finding;
 using domain::Severity;
 
-Finding MakeFinding(std::string rule_id, Severity severity, std::string message, const guideline::RuleMeta& meta) {
-  Finding f;
-  f.rule_id = std::move(rule_id);
-  f.severity = severity;
-  f.message = std::move(message);
-  f.grade = meta.grade;
-  f.certainty = meta.certainty;
-  f.evidence = meta.evidence;
-  f.citation = meta.citation;
-  f.rationale = meta.rationale;
-  return f;
-}
-
 namespace {
 
 using internal::Fixed;

@@ -46,9 +46,8 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
 std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Patient& patient, std::string_view route,
                                domain::Severity min_severity, std::vector<domain::Finding>* out);
 
-// Makes a finding from a rule's provenance.
-domain::Finding MakeFinding(std::string rule_id, domain::Severity severity, std::string message,
-                            const guideline::RuleMeta& meta);
+// The one finding builder, domain::MakeFinding.
+using domain::MakeFinding;
 
 }  // namespace kira::advisor
 

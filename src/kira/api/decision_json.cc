@@ -15,7 +15,8 @@ Json MetaJson(const guideline::RuleMeta& m) {
               {"certainty", m.certainty.empty() ? Json(nullptr) : Json(m.certainty)},
               {"evidence", std::string(domain::EvidenceName(m.evidence))},
               {"citation", m.citation},
-              {"rationale", m.rationale}};
+              {"rationale", m.rationale},
+              {"scope", m.scope.empty() ? Json(nullptr) : Json(m.scope)}};
 }
 
 Json FindingJson(const domain::Finding& f) {
@@ -26,7 +27,8 @@ Json FindingJson(const domain::Finding& f) {
               {"certainty", f.certainty.empty() ? Json(nullptr) : Json(f.certainty)},
               {"evidence", std::string(domain::EvidenceName(f.evidence))},
               {"citation", f.citation},
-              {"rationale", f.rationale}};
+              {"rationale", f.rationale},
+              {"scope", f.scope.empty() ? Json(nullptr) : Json(f.scope)}};
 }
 
 Json DecisionJson(const domain::Decision& d) {

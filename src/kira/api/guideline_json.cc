@@ -167,6 +167,10 @@ Status ReadProtocol(ObjectReader& r, Protocol* p) {
   KIRA_ASSIGN_OR_RETURN(p->indications, r.StringList("indications", true));
   KIRA_ASSIGN_OR_RETURN(p->route, r.String("route"));
   KIRA_ASSIGN_OR_RETURN(p->care_area, r.String("care_area"));
+  KIRA_ASSIGN_OR_RETURN(p->drug, r.String("drug"));
+  if (p->drug != "ketamine" && p->drug != "esketamine")
+    return FieldError(r.PathOf("drug"), "must be ketamine or esketamine; got '" + p->drug + "'");
+  KIRA_ASSIGN_OR_RETURN(p->population, r.String("population", false, "adults"));
   if (p->care_area != "outpatient" && p->care_area != "inpatient")
     return FieldError(r.PathOf("care_area"), "must be outpatient or inpatient");
   KIRA_ASSIGN_OR_RETURN(std::string mode, r.String("mode"));
@@ -222,6 +226,21 @@ Status ReadProtocol(ObjectReader& r, Protocol* p) {
   KIRA_RETURN_IF_ERROR(ReadMeta(r, &p->meta));
   KIRA_RETURN_IF_ERROR(ReadLimitSet(r, "session", &p->session));
   KIRA_RETURN_IF_ERROR(ReadLimitSet(r, "day", &p->day));
+  // Every limit of a protocol says which drug, route, indications and
+  // population it comes from; it governs only doses of this protocol.
+  std::string scope = p->drug + ", " + p->route + ", ";
+  for (size_t i = 0; i < p->indications.size(); ++i) scope += (i ? "/" : "") + p->indications[i];
+  scope += ", " + p->population + " (" + p->care_area + ")";
+  for (guideline::LimitSet* l : {&p->session, &p->day}) {
+    l->mg_per_kg.meta.scope = scope;
+    l->total_mg.meta.scope = scope;
+    l->mg_per_kg_per_h.meta.scope = scope;
+    l->mg_per_h.meta.scope = scope;
+    l->duration.meta.scope = scope;
+  }
+  p->meta.scope = scope;
+  p->hard_max_concentration_meta.scope = scope;
+  if (p->older_adult) p->older_adult->meta.scope = scope;
   return Status();
 }
 
@@ -357,6 +376,14 @@ Status ResolveAndValidate(Library& lib) {
     std::string path = Index("rules", i);
     if (!rule_ids.insert(r.id).second) return FieldError(path + ".id", "duplicate rule id '" + r.id + "'");
     KIRA_RETURN_IF_ERROR(ResolveFacts(lib.rules[i].when, lib, classes, path + ".when"));
+    {  // The rule's scope, as every finding it makes will say.
+      guideline::ScreeningRule& rule = lib.rules[i];
+      std::string scope;
+      for (size_t k = 0; k < rule.routes.size(); ++k) scope += (k ? "/" : "") + rule.routes[k];
+      if (!rule.indications.empty()) scope += scope.empty() ? "" : ", ";
+      for (size_t k = 0; k < rule.indications.size(); ++k) scope += (k ? "/" : "") + rule.indications[k];
+      rule.meta.scope = scope;
+    }
     for (size_t k = 0; k < r.routes.size(); ++k)
       if (!lib.FindRoute(r.routes[k])) return FieldError(Index(path + ".routes", k), "unknown route '" + r.routes[k] + "'");
     for (size_t k = 0; k < r.indications.size(); ++k)

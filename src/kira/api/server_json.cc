@@ -178,7 +178,7 @@ StatusOr<NewSessionRequest> ParseNewSessionRequest(std::string_view text) {
   KIRA_ASSIGN_OR_RETURN(s.protocol_id, Text(r, "protocol_id", true));
   KIRA_ASSIGN_OR_RETURN(std::string state, r.String("state", false, "completed"));
   if (!domain::ParseSessionState(state, &s.state)) {
-    return FieldError("state", "must be planned, running, completed or stopped, got '" + state + "'");
+    return FieldError("state", "must be planned, pre_checked, running, paused, observation, discharged or stopped, got '" + state + "'");
   }
   KIRA_ASSIGN_OR_RETURN(double w, Positive(r, "dosing_weight_kg"));
   s.dosing_weight = units::Kg(w);
@@ -208,12 +208,12 @@ StatusOr<FinishSessionRequest> ParseFinishSessionRequest(std::string_view text) 
   KIRA_ASSIGN_OR_RETURN(ObjectReader r, Root(j));
   FinishSessionRequest out;
   KIRA_ASSIGN_OR_RETURN(std::string state, r.String("state", false, "completed"));
-  if (state == "completed") {
-    out.state = domain::SessionState::kCompleted;
+  if (state == "discharged" || state == "completed") {  // "completed": older clients
+    out.state = domain::SessionState::kDischarged;
   } else if (state == "stopped") {
     out.state = domain::SessionState::kStopped;
   } else {
-    return FieldError("state", "must be completed or stopped, got '" + state + "'");
+    return FieldError("state", "must be discharged or stopped, got '" + state + "'");
   }
   KIRA_ASSIGN_OR_RETURN(double given, r.Number("given_dose_mg", 0.0));
   out.given_dose = units::Mg(given);

@@ -64,7 +64,24 @@ StatusOr<const advisor::AdvisorLibrary*> Context::Advisor() {
 
 void Context::BadInput(const Status& s) {
   *err << "kira: " << (s.code() == StatusCode::kInternal ? s.ToString() : std::string(s.message())) << "\n";
-  exit_code = s.code() == StatusCode::kInternal ? kExitDecision + 2 : kExitBadInput;
+  exit_code = ExitCodeFor(s.code());
+}
+
+int ExitCodeFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kFailedPrecondition: return kExitBadInput;
+    case StatusCode::kUnavailable:
+    case StatusCode::kAborted: return kExitUnavailable;
+    case StatusCode::kInternal: break;
+  }
+  return kExitInternal;
 }
 
 std::string NowUtcIso8601() {

@@ -21,14 +21,8 @@
 
 namespace kira::guideline {
 
-// Provenance shared by every rule, limit and setting.
-struct RuleMeta {
-  std::string grade;      // guideline letter grade or "" when none was given
-  std::string certainty;  // guideline level of certainty or ""
-  domain::Evidence evidence = domain::Evidence::kUnverified;
-  std::string citation;
-  std::string rationale;
-};
+// Provenance shared by every rule, limit and setting (the one type, domain::Provenance).
+using RuleMeta = domain::Provenance;
 
 struct Source {
   std::string id;        // "R1"
@@ -88,6 +82,8 @@ enum class DoseMode { kMgPerKg, kMgPerKgPerH, kMgPerH, kFixedMg };
 struct Protocol {
   std::string id;
   std::string name;
+  std::string drug;        // "ketamine" (racemic) or "esketamine": a limit governs only its own drug
+  std::string population;  // e.g. "adults"
   std::vector<std::string> indications;
   std::string route;       // Route id
   std::string care_area;   // "outpatient" | "inpatient"

@@ -71,7 +71,7 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::Ann
         d.findings.push_back({"plan.cap.annual", domain::Severity::kSoftStop,
                               msg + (overridden ? "; exceptional-circumstance override given"
                                                 : "; exceeding it needs a recorded exceptional-circumstance override"),
-                              src.grade, src.certainty, src.evidence, src.citation, src.note});
+                              src.grade, src.certainty, src.evidence, src.citation, src.rationale});
         if (d.outcome == "ok") d.outcome = overridden ? "ok_with_override" : "soft_limit";
       }
     }

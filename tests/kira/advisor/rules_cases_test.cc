@@ -314,6 +314,14 @@ TEST_P(RuleCase, MatchesExpectedDecision) {
       if (!b.empty()) {
         EXPECT_THAT(result["error"].get<std::string>(), ::testing::HasSubstr(b));
       }
+    } else if (kind == "expect_scope") {
+      bool found = false;
+      for (const auto& f : result.value("findings", Json::array())) {
+        if (f["rule_id"] != a) continue;
+        found = true;
+        EXPECT_EQ(f.value("scope", Json()).is_string() ? f["scope"].get<std::string>() : "", b) << "scope of " << a;
+      }
+      EXPECT_TRUE(found) << "missing finding " << a;
     } else if (kind == "expect_rescue") {
       EXPECT_EQ(result["rescue_plan"]["preferred"], a + (b.empty() ? "" : " " + b));
     } else {
