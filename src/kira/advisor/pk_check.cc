@@ -52,9 +52,8 @@ int Strength(pk::Evidence e) {
 }
 
 bool IsEsketamine(const guideline::Protocol& p) {
-  // The library's "intranasal" route is esketamine (SPRAVATO); racemic
-  // intranasal ketamine is asked for explicitly with PkRequest::route.
-  return p.route == "intranasal";
+  // Racemic intranasal ketamine is asked for explicitly with PkRequest::route.
+  return p.drug == "esketamine";
 }
 
 }  // namespace
@@ -70,8 +69,7 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
   }
   if (IsEsketamine(protocol) && request.route.empty()) {
     return FailedPreconditionError("protocol '" + protocol.id +
-                                   "' is esketamine; the pharmacokinetic models of clinical-reference.md 7.1 are "
-                                   "for racemic ketamine");
+                                   "' is esketamine; the published pharmacokinetic models are for racemic ketamine");
   }
   PkPrediction out;
   out.route = request.route.empty() ? protocol.route : request.route;
@@ -135,8 +133,8 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
 
   const double lo = *protocol.intended_band_low_ng_per_ml, hi = *protocol.intended_band_high_ng_per_ml;
   out.intended_band_text = Num(lo, 0) + "-" + Num(hi, 0) + " ng/mL";
-  const std::string band_name = "protocol " + protocol.id;
-  const std::string band_citation = "protocol " + protocol.id + " intended_band_ng_per_ml; " + protocol.meta.citation;
+  const std::string band_name = protocol.name;
+  const std::string band_citation = "intended band of " + protocol.name + ": " + protocol.meta.citation;
   const pk::ConcentrationBand intended{"intended", band_name, u::NgPerMl(lo), u::NgPerMl(hi),
                                        FromDomain(protocol.meta.evidence), band_citation};
   const pk::ProtocolIntent intent =
@@ -151,7 +149,7 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
     case pk::FindingSeverity::kHard: f.severity = domain::Severity::kHardStop; break;
   }
   // The message names the protocol's band as "intended"; say whose it is.
-  f.message = out.check.message + " [protocol " + protocol.id + ", route " + out.route + "]";
+  f.message = out.check.message + " [" + protocol.name + ", route " + out.route + "]";
   pk::Evidence weakest = out.check.model_evidence;
   std::string unverified;
   for (const pk::Assumption& a : out.analysis.assumptions) {
@@ -164,7 +162,7 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
                std::string(anaesthetic.citation);
   f.rationale =
       "A mg/kg limit is a proxy: plasma concentration separates analgesia, dissociation and anaesthesia, and "
-      "depends on weight, route, rate and time (issue 7).";
+      "depends on weight, route, rate and time.";
   return out;
 }
 

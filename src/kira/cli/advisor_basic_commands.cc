@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -78,14 +79,19 @@ void AddScreenCommand(CLI::App& app, Context& ctx) {
     if (!(*lib)->FindRoute(*route)) return ctx.BadInput(InvalidArgumentError("--route: unknown route '" + *route + "'"));
     StatusOr<domain::Patient> p = LoadPatient(ctx, *file, **lib);
     if (!p.ok()) return ctx.BadInput(p.status());
-    advisor::ScreenResult r = advisor::Screen(**lib, *p, *route);
+    StatusOr<const advisor::AdvisorLibrary*> alib = ctx.Advisor();
+    if (!alib.ok()) return ctx.BadInput(alib.status());
+    advisor::ScreenResult r = advisor::Screen(**lib, **alib, *p, *route);
     if (*json) {
       *ctx.out << api::ScreenResultToJson(r) << "\n";
     } else {
       *ctx.out << fmt::format("Screening {} for route {}\n", p->id.empty() ? "(no id)" : p->id, *route);
       PrintDecision(*ctx.out, r.decision);
-      *ctx.out << "Rescue plan: " << r.rescue.preferred << "\n";
-      for (const auto& a : r.rescue.avoid) *ctx.out << fmt::format("  avoid {} ({})\n", a.agent, a.rule_id);
+      *ctx.out << "Rescue plan: "
+               << (r.rescue.usable.empty() ? std::string("no usable agent: seek senior review")
+                                           : fmt::format("{}", fmt::join(r.rescue.usable, ", then ")))
+               << "\n";
+      for (const auto& a : r.rescue.avoid) *ctx.out << fmt::format("  avoid {}: {}\n", a.agent, a.reason);
     }
     ctx.exit_code = r.decision.outcome == advisor::kNotEligible ? kExitDecision : kExitOk;
   });

@@ -100,7 +100,7 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
         const std::string eid = FhirId(s.id);
         json period{{"start", Time(s.started_at)}};
         if (s.stopped_at) period["end"] = Time(*s.stopped_at);
-        const bool done = s.state == domain::SessionState::kCompleted || s.state == domain::SessionState::kStopped;
+        const bool done = s.state == domain::SessionState::kDischarged || s.state == domain::SessionState::kStopped;
         encounters.Put({{"resourceType", "Encounter"},
                         {"id", eid},
                         {"status", done ? "finished" : "in-progress"},

@@ -111,7 +111,7 @@ StatusOr<std::vector<ImportRow>> ParseSessionCsv(std::string_view text, std::vec
     s.id = get("session_id");
     s.patient_id = row.patient.id;
     s.protocol_id = get("protocol_id");
-    s.state = domain::SessionState::kCompleted;
+    s.state = domain::SessionState::kDischarged;
     for (const char* f : {"clinic_id", "patient_id", "session_id", "protocol_id", "recorded_by"}) {
       if (get(f).empty()) bad(f, "required");
     }

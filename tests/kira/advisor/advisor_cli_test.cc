@@ -38,6 +38,30 @@ TEST(AdvisorCli, ScoreAcknowledgedExit0) {
   EXPECT_THAT(r.out, HasSubstr("\"loinc\": \"44260-8\""));
 }
 
+// kira score --baseline: change, response and remission by instruments.json's rule.
+TEST(AdvisorCli, ScoreWithBaselineReportsResponseAndRemission) {
+  CliRun r = Kira("score phq9 --items 1,0,1,0,0,1,0,0,0 --baseline 20");
+
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("Change from baseline 20: -17 points (-85 %); response: yes; remission: yes"));
+  EXPECT_THAT(r.out, HasSubstr("instrument.phq9.response"));
+}
+
+TEST(AdvisorCli, ScoreWithBaselineJsonNoResponse) {
+  CliRun r = Kira("score phq9 --items 2,2,2,2,2,1,1,1,0 --baseline 20 --json");
+
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("\"response\": false"));
+  EXPECT_THAT(r.out, HasSubstr("\"point_fall\": 7"));
+}
+
+TEST(AdvisorCli, ScoreBaselineOutOfRangeExit2) {
+  CliRun r = Kira("score phq9 --items 1,0,1,0,0,1,0,0,0 --baseline 40");
+
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--baseline"));
+}
+
 TEST(AdvisorCli, ScoreItemOutOfRangeExit2NamesItem) {
   CliRun r = Kira("score madrs --items 0,0,0,0,0,0,0,0,0,7");
 

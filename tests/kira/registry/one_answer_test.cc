@@ -184,7 +184,7 @@ class OneAnswer : public ::testing::Test {
       facts.version = 1;
       const domain::Patient ap = AdvisorPatient(p.record, facts, kNow());
       domain::ScreeningRecord screening;
-      screening.outcome = advisor::Screen(*Libs().guideline, ap, "iv").decision.outcome;
+      screening.outcome = advisor::Screen(*Libs().guideline, *Libs().advisor, ap, "iv").decision.outcome;
       screening.facts_version = 1;
       std::vector<domain::SessionRecord> history;
       for (const auto& g : p.sessions) {
