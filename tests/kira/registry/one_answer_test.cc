@@ -142,7 +142,7 @@ std::vector<GenPatient> Generate(std::uint32_t seed, const guideline::Library& l
       s.id = id + "-S" + std::to_string(k + 1);
       s.patient_id = id;
       s.protocol_id = kProtocol;
-      s.state = domain::SessionState::kCompleted;
+      s.state = domain::SessionState::kDischarged;
       const double w = *f.weight_kg;
       // Mostly around the protocol's 0.5 mg/kg, some well above it.
       const double mg_per_kg = u() < 0.8 ? 0.3 + 0.4 * u() : 0.7 + 0.9 * u();
