@@ -149,7 +149,7 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
     case pk::FindingSeverity::kHard: f.severity = domain::Severity::kHardStop; break;
   }
   // The message names the protocol's band as "intended"; say whose it is.
-  f.message = out.check.message + " [" + protocol.name + ", route " + out.route + "]";
+  f.message = out.check.message + " [route " + out.route + "]";
   pk::Evidence weakest = out.check.model_evidence;
   std::string unverified;
   for (const pk::Assumption& a : out.analysis.assumptions) {
