@@ -83,9 +83,9 @@ StatusOr<Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTim
   for (const TimelineEvent& e : tl.events) {
     if (e.type == EventType::kVitals && e.vitals.HasBp() && e.t_min <= rec.t_min && e.t_min > bp_after) last_bp = &e;
   }
-  if (tl.esketamine() && s.started_at()) {
+  if (tl.esketamine() && s.started_at() && lib.monitoring.bp_check_at_min.value) {
     // For esketamine "before discharge" means after the ~40-min check window.
-    const double after = *s.started_at() + lib.monitoring.bp_check_at_min.value.value_or(40);
+    const double after = *s.started_at() + *lib.monitoring.bp_check_at_min.value;
     if (last_bp && last_bp->t_min < after) last_bp = nullptr;
   }
   if (!last_bp) {

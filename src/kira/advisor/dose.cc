@@ -88,6 +88,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   DoseResult r;
   domain::Decision& d = r.decision;
   d.guideline = lib.Ref();
+  d.inputs_used.reserve(20);  // one allocation for the dozen-odd inputs a dose decision lists
+  d.findings.reserve(8);
   r.protocol_id = proto->id;
   r.actual_weight = actual;
   r.bmi = BodyMassIndex(patient);

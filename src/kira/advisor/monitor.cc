@@ -169,6 +169,11 @@ Decision PreSessionGate(const AdvisorLibrary& lib, const SessionTimeline& tl) {
       for (const ThresholdRule& r : m.thresholds) any = any || (r.measure == required && r.value);
       if (!any) unset += (unset.empty() ? "" : ", ") + std::string("any ") + std::string(MeasureLabel(required)) + " threshold";
     }
+    // The BP schedule and the observation time are safety settings too.
+    const NumericSetting& min_obs = tl.esketamine() ? m.min_observation_esketamine_min : m.min_observation_iv_min;
+    for (const NumericSetting* st : {&m.bp_check_at_min, &m.bp_check_window_min, &min_obs}) {
+      if (!st->value) unset += (unset.empty() ? "" : ", ") + st->id;
+    }
     if (!unset.empty()) {
       d.findings.push_back(Make("gate.threshold_unset", Severity::kHardStop,
                                 "monitoring thresholds not configured: " + unset +
@@ -257,8 +262,11 @@ MonitorResult Monitor(const AdvisorLibrary& lib, const SessionTimeline& tl) {
   bool have_40min_bp = false;
   bool pending_stop_unfollowed = false;
   std::string last_symptom;
-  const double bp_at = m.bp_check_at_min.value.value_or(40);
-  const double bp_window = m.bp_check_window_min.value.value_or(0);
+  // Unset schedule settings block the gate (above); the check then has no
+  // time to test against and is skipped rather than given an invented one.
+  const bool bp_schedule_set = m.bp_check_at_min.value && m.bp_check_window_min.value;
+  const double bp_at = m.bp_check_at_min.value ? *m.bp_check_at_min.value : 0.0;
+  const double bp_window = m.bp_check_window_min.value ? *m.bp_check_window_min.value : 0.0;
   double last_t = 0;
 
   auto transition_failed = [&](const Status& st, const TimelineEvent& e) {
@@ -377,7 +385,7 @@ MonitorResult Monitor(const AdvisorLibrary& lib, const SessionTimeline& tl) {
     }
   }
 
-  if (s.started_at() && !have_40min_bp && last_t - *s.started_at() > bp_at + bp_window) {
+  if (bp_schedule_set && s.started_at() && !have_40min_bp && last_t - *s.started_at() > bp_at + bp_window) {
     d.findings.push_back(Make("monitor.bp.check_40min_missing", Severity::kCaution,
                               "no blood pressure recorded " + Num(bp_at - bp_window) + "-" + Num(bp_at + bp_window) +
                                   " min after the start",

@@ -31,6 +31,8 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
   ScreenResult out;
   domain::Decision& d = out.decision;
   d.guideline = lib.Ref();
+  d.inputs_used.reserve(4);
+  d.findings.reserve(8);
   Facts facts(lib, patient);
 
   for (const std::string& dx : patient.diagnoses) {

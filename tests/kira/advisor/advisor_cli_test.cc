@@ -62,6 +62,34 @@ TEST(AdvisorCli, ScoreBaselineOutOfRangeExit2) {
   EXPECT_THAT(r.out, HasSubstr("--baseline"));
 }
 
+// The first defect: 700 kg with no height never doses "OK".
+TEST(AdvisorCli, DoseRefuses700KgWithoutHeightExit1) {
+  CliRun r = Kira("dose --patient examples/patients/weight-typo-700kg.json --protocol iv-0.5-40min");
+
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("weight.implausible"));
+  EXPECT_THAT(r.out, HasSubstr("weight.height_missing"));
+  EXPECT_THAT(r.out, HasSubstr("HARD STOP"));
+}
+
+// A recorded 35 mg at 525 mL/h of 1 mg/mL over 40 min is a hard stop, as the
+// same order would be.
+TEST(AdvisorCli, RecordedRateTenTimesTooFastIsAHardStopExit1) {
+  CliRun r = Kira("dose --patient examples/patients/trd-typical.json --protocol iv-0.5-40min --dose-mg 35 "
+                  "--duration-min 40 --concentration 1mg/mL --given-rate-ml-h 525 --json");
+
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("\"record.inconsistent\""));
+  EXPECT_THAT(r.out, HasSubstr("\"dose.iv-0.5-40min.session.mg_per_kg_per_h.hard_max\""));
+}
+
+TEST(AdvisorCli, RecordedConsistentSessionExit0) {
+  CliRun r = Kira("dose --patient examples/patients/trd-typical.json --protocol iv-0.5-40min --dose-mg 35 "
+                  "--duration-min 40 --concentration 1mg/mL --given-rate-ml-h 52.5");
+
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
 TEST(AdvisorCli, ScoreItemOutOfRangeExit2NamesItem) {
   CliRun r = Kira("score madrs --items 0,0,0,0,0,0,0,0,0,7");
 

@@ -239,6 +239,18 @@ TEST_F(MonitorTest, UnsetThresholdBlocksThePreSessionGate) {
   EXPECT_THAT(f->message, Not(HasSubstr("monitor.")));
 }
 
+// The BP schedule is a safety setting: unset, it blocks instead of falling
+// back to a number the code would invent.
+TEST_F(MonitorTest, UnsetBpScheduleBlocksThePreSessionGate) {
+  lib_.monitoring.bp_check_at_min.value.reset();
+
+  domain::Decision g = PreSessionGate(lib_, IvSession());
+
+  EXPECT_EQ(g.outcome, "fail");
+  ASSERT_TRUE(g.Has("gate.threshold_unset"));
+  EXPECT_THAT(Find(g, "gate.threshold_unset")->message, HasSubstr(lib_.monitoring.bp_check_at_min.id));
+}
+
 TEST_F(MonitorTest, ShippedLibraryPassesTheThresholdGate) {
   EXPECT_FALSE(PreSessionGate(lib_, IvSession()).Has("gate.threshold_unset"));
 }
