@@ -163,7 +163,7 @@ try {
   await page.locator('#finish-result').getByText('Not recorded').waitFor();
   await page.getByLabel('Override reason (if the given dose passes a soft limit)').fill('partial responder at 0.5 mg/kg');
   await page.getByRole('button', { name: 'End dose' }).click();
-  await page.locator('dd').filter({ hasText: /^completed$/ }).waitFor();
+  await page.locator('dd').filter({ hasText: /^discharged$/ }).waitFor();
   await page.getByLabel('Resuscitation-trained staff present').check();
   await page.getByLabel('Resuscitation equipment present').check();
   await page.getByLabel('Pulse oximeter on').check();

@@ -37,8 +37,10 @@ class Api : public ::testing::Test {
   // One session a day (day 10-28 of November), so the cumulative daily limit
   // does not mix the cases.
   static std::string Session(double dose_mg, const std::string& override_reason = "", int day = 20) {
-    Json j = Json::parse(R"({"protocol_id":"iv-0.5-40min","dosing_weight_kg":70,"concentration_mg_per_ml":1,
-      "rate_ml_per_h":52.5})");
+    // The pump rate that delivers the dose in 40 min at 1 mg/mL (a recorded
+    // session is checked for dose, rate and duration agreeing).
+    Json j = Json::parse(R"({"protocol_id":"iv-0.5-40min","dosing_weight_kg":70,"concentration_mg_per_ml":1})");
+    j["rate_ml_per_h"] = dose_mg * 1.5;
     j["started_at"] = "2026-11-" + std::to_string(day) + "T09:00:00Z";
     j["stopped_at"] = "2026-11-" + std::to_string(day) + "T09:40:00Z";
     j["planned_dose_mg"] = dose_mg;
