@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "kira/instruments/scoring.h"
 #include "kira/registry/clinical.h"
 #include "kira/registry/clinical_record.h"
 #include "kira/registry/ledger.h"
@@ -154,8 +155,13 @@ StatusOr<DemoSummary> GenerateDemo(storage::Store& store, const Clock& clock, co
           final_total = gen.I(baseline / 2 + 1, baseline);
         }
         add.depression_patients = 1;
-        add.responders = final_total * 2 <= baseline ? 1 : 0;
-        add.remitters = final_total < 5 ? 1 : 0;
+        // Counted by the instrument's own rules (instruments.json), not a copy.
+        const instruments::Instrument* phq9 = libs.instruments ? libs.instruments->Find("phq9") : nullptr;
+        if (!phq9) return FailedPreconditionError("the instrument library has no PHQ-9");
+        auto outcome = instruments::AssessResponse(*phq9, baseline, final_total);
+        if (!outcome.ok()) return outcome.status();
+        add.responders = outcome->response ? 1 : 0;
+        add.remitters = outcome->remission.value_or(false) ? 1 : 0;
         KIRA_RETURN_IF_ERROR(score({c, pid + "/phq9-0", pid, "", first - std::chrono::minutes(30), "phq9",
                                     gen.Phq9Items(baseline), baseline, ""}));
         ++add.assessments;
