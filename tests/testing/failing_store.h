@@ -72,6 +72,7 @@ class FailingTransaction : public storage::Transaction {
   KIRA_FAILING_WRITE_(UpdateCredential, domain::Credential)
   KIRA_FAILING_WRITE_(UpdateUser, domain::User)
   KIRA_FAILING_WRITE_(InsertAuthSession, domain::AuthSession)
+  KIRA_FAILING_WRITE_(InsertAuditCheckpoint, domain::AuditCheckpoint)
 #undef KIRA_FAILING_WRITE_
 
   StatusOr<domain::Clinic> GetClinic(std::string_view id) override { return base_->GetClinic(id); }
@@ -107,6 +108,9 @@ class FailingTransaction : public storage::Transaction {
     return base_->PurgeAuthSessions(idle_before, now);
   }
   StatusOr<std::int64_t> CountAuthSessions() override { return base_->CountAuthSessions(); }
+  StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view c) override {
+    return base_->ListAuditCheckpoints(c);
+  }
   StatusOr<domain::PatientRecord> GetPatient(std::string_view c, std::string_view id) override {
     return base_->GetPatient(c, id);
   }

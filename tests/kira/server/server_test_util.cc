@@ -10,6 +10,7 @@
 #include "kira/api/guideline_json.h"
 #include "kira/api/instruments_json.h"
 #include "kira/data/embedded.h"
+#include "kira/registry/audit.h"
 #include "kira/registry/clinical.h"
 #include "kira/registry/unit_of_work.h"
 #include "kira/server/auth.h"
@@ -40,6 +41,9 @@ TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key,
   auto store = storage::OpenStore((dir_ / "kira.db").string());
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   store_ = std::move(store).value();
+  // The keyed audit chain, as `kira serve` runs it.
+  Status key = registry::UseAuditKeyFor((dir_ / "kira.db").string());
+  EXPECT_TRUE(key.ok()) << key.ToString();
   const auto hash = server::HashPassword(kPassword, kTestCost);
   EXPECT_TRUE(hash.ok());
   Status s = registry::RunInUnitOfWork(*store_, clock_, "system:test", [&](registry::UnitOfWork& uow) -> Status {
