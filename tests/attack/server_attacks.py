@@ -53,12 +53,12 @@ def run(*args, stdin=None):
 class Server:
     """One `kira serve` process, with an RSS sampler."""
 
-    def __init__(self, *extra):
+    def __init__(self, *extra, per_address="700"):
         self.out = open(os.path.join(TMP, "serve-%d.out" % time.monotonic_ns()), "w+")
         self.err = open(os.path.join(TMP, "serve-%d.err" % time.monotonic_ns()), "w+")
         self.proc = subprocess.Popen(
             [KIRA, "serve", "--db", DB, "--listen", "127.0.0.1:0", "--header-timeout-ms", "2000",
-             "--body-timeout-ms", "2000", "--idle-timeout-ms", "4000", "--max-connections-per-address", "700",
+             "--body-timeout-ms", "2000", "--idle-timeout-ms", "4000", "--max-connections-per-address", per_address,
              "--threads", "4", *extra], stdout=self.out, stderr=self.err)
         self.port = None
         for _ in range(200):
@@ -296,7 +296,7 @@ def main():
         s.close()
 
     # --- per-address connection bound ---
-    bounded = Server("--max-connections-per-address", "20")
+    bounded = Server(per_address="20")
     held = [socket.create_connection(("127.0.0.1", bounded.port), timeout=5) for _ in range(20)]
     extra = socket.create_connection(("127.0.0.1", bounded.port), timeout=5)
     extra.settimeout(3)
