@@ -51,6 +51,7 @@ const std::vector<Expect>& Expectations() {
       {"POST", "/api/v1/users/{id}/role", {"admin"}},
       {"GET", "/api/v1/audit", {"admin", "auditor"}},
       {"GET", "/api/v1/audit/verify", {"admin", "auditor"}},
+      {"GET", "/api/v1/ledger", {"admin", "pharmacist"}},
       {"GET", "/api/v1/patients", {"admin", "clinician", "nurse"}},
       {"POST", "/api/v1/patients", {"admin", "clinician"}},
       {"GET", "/api/v1/patients/{id}", {"admin", "clinician", "nurse"}},
