@@ -468,7 +468,7 @@ struct Server::Impl {
         if (who) {
           audit->Record(AccessEvent{who->clinic_id, who->user_id, "route", call.params.empty() ? "" : call.params[0],
                                     what, "refused"});
-        } else {
+        } else if (route.roles != internal::kPublic) {
           std::fprintf(stderr, "kira serve: refused %s %s from %s (%s)\n", what.c_str(), req.path.c_str(),
                        req.remote_addr.c_str(), request_id.c_str());
         }
