@@ -106,34 +106,49 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
 
 void AddImportCommand(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
-      "import", "Import sessions from kira session CSV or a REDCap records export (re-running adds nothing twice)");
+      "import",
+      "Import sessions from kira session CSV or a REDCap records export: strict, all or nothing unless --partial");
   struct Args {
     std::string file;
     std::string db = storage::kDefaultDatabase;
     std::string clinic = "demo-clinic";
-    int batch = 500;
+    bool dry_run = false, partial = false, update = false;
+    std::string reason;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("file", a->file, "CSV file, or - for standard input")->required();
   AddDbOption(cmd, a->db);
   cmd->add_option("--clinic", a->clinic, "Clinic of the records (REDCap files carry none)")->capture_default_str();
-  cmd->add_option("--batch", a->batch, "Rows per transaction")->capture_default_str();
+  auto* dry = cmd->add_flag("--dry-run", a->dry_run, "Check every row and list every problem; write nothing");
+  auto* partial = cmd->add_flag("--partial", a->partial, "Commit the rows that passed even if others did not");
+  dry->excludes(partial);
+  cmd->add_flag("--update", a->update,
+                "Apply corrections to stored sessions as audited amendments (needs --reason)");
+  cmd->add_option("--reason", a->reason, "Why the stored sessions are corrected (recorded with each amendment)");
   cmd->callback([&ctx, a] {
-    if (a->batch < 1) return ctx.BadInput(InvalidArgumentError("--batch: must be >= 1"));
+    if (a->update && a->reason.empty()) {
+      return ctx.BadInput(InvalidArgumentError("--reason: --update needs a reason for the amendments"));
+    }
     auto text = ReadInput(a->file);
     if (!text.ok()) return ctx.BadInput(text.status());
-    std::vector<interop::RowError> errors;
-    const bool redcap = interop::LooksLikeRedcapRecords(*text);
-    auto rows = redcap ? interop::ParseRedcapRecords(*text, a->clinic, &errors)
-                       : interop::ParseSessionCsv(*text, &errors);
-    if (!rows.ok()) return ctx.BadInput(rows.status().WithContext(a->file));
     auto check = RegistryDoseCheck(ctx);
     if (!check.ok()) return ctx.BadInput(check.status());
+    auto lib = ctx.Library();
+    if (!lib.ok()) return ctx.BadInput(lib.status());
+    interop::ParseOptions po;
+    for (const auto& p : (*lib)->protocols) po.protocols.insert(p.id);
+    const bool redcap = interop::LooksLikeRedcapRecords(*text);
+    interop::ParsedFile parsed =
+        redcap ? interop::ParseRedcapRecords(*text, a->clinic, po) : interop::ParseSessionCsv(*text, po);
     auto store = Open(ctx, a->db);
     if (!store) return;
     registry::SystemClock clock;
     interop::ImportOptions o;
-    o.batch_rows = a->batch;
+    o.mode = a->dry_run   ? interop::ImportMode::kDryRun
+             : a->partial ? interop::ImportMode::kPartial
+                          : interop::ImportMode::kAllOrNothing;
+    o.update = a->update;
+    o.reason = a->reason;
     const bool tty = isatty(STDERR_FILENO) == 1;
     if (tty) {
       o.progress = [&ctx](int done, int total) {
@@ -144,21 +159,31 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
                  << " rows" << std::flush;
       };
     }
-    auto report = interop::ImportRows(*store, clock, *check, *rows, o);
-    if (tty) *ctx.err << "\n";
-    if (!report.ok()) return ctx.BadInput(report.status());
-    report->errors.insert(report->errors.begin(), errors.begin(), errors.end());
-    std::stable_sort(report->errors.begin(), report->errors.end(),
-                     [](const auto& x, const auto& y) { return x.line < y.line; });
-    const int total_rows = report->rows + static_cast<int>(errors.size());
-    *ctx.out << fmt::format("{} ({}): {} rows; {} imported, {} already present, {} refused by the Advisor, {} rejected\n",
-                            a->file, redcap ? "REDCap records" : "kira session CSV", total_rows, report->imported,
-                            report->already_present, report->refused,
-                            static_cast<int>(report->errors.size()) - report->refused);
-    for (const auto& e : report->errors) {
-      *ctx.err << fmt::format("{}:{}: {}{}\n", a->file, e.line, e.field.empty() ? "" : e.field + ": ", e.reason);
+    auto report = interop::ImportRows(*store, clock, *check, parsed, o);
+    if (tty) *ctx.err << "\r" << std::string(60, ' ') << "\r";
+    if (!report.ok()) return ctx.BadInput(report.status().WithContext(a->file));
+    const auto& r = *report;
+    for (const auto& e : r.problems) *ctx.err << a->file << ": " << interop::FormatRowError(e) << "\n";
+    std::string outcome;
+    if (parsed.fatal) {
+      outcome = "the file cannot be read; nothing was written";
+    } else if (o.mode == interop::ImportMode::kDryRun) {
+      outcome = "dry run; nothing was written";
+    } else if (r.committed && (r.refused || r.invalid)) {
+      outcome = fmt::format("PARTIAL import: {} rows written, {} rows with problems were left out", r.written,
+                            r.refused + r.invalid);
+    } else if (r.committed) {
+      outcome = fmt::format("{} rows written", r.written);
+    } else if (r.refused || r.invalid) {
+      outcome = "nothing was written (the file is imported all or nothing; fix the rows above, or use --partial)";
+    } else {
+      outcome = "nothing to write";
     }
-    ctx.exit_code = report->errors.empty() ? kExitOk : kExitDecision;
+    *ctx.out << fmt::format(
+        "{} ({}): {} rows read = {} accepted + {} amended + {} refused by the Advisor + {} invalid + {} unchanged; "
+        "{}\n",
+        a->file, parsed.format, r.rows_read, r.accepted, r.amended, r.refused, r.invalid, r.unchanged, outcome);
+    ctx.exit_code = r.invalid ? kExitBadInput : r.refused ? kExitDecision : kExitOk;
   });
 }
 
@@ -208,12 +233,16 @@ void AddExportCommand(CLI::App& app, Context& ctx) {
       }
     }
     if (!a->fhir.empty()) {
-      auto n = interop::ExportFhir(*store, a->clinic, a->fhir);
+      auto lib = ctx.Library();
+      if (!lib.ok()) return ctx.BadInput(lib.status());
+      interop::FhirExportOptions fo;
+      for (const auto& p : (*lib)->protocols) fo.protocol_routes[p.id] = p.route;
+      auto n = interop::ExportFhir(*store, a->clinic, a->fhir, fo);
       if (!n.ok()) return ctx.BadInput(n.status());
-      *ctx.out << fmt::format("FHIR R4 NDJSON in {}: {} Patient, {} Encounter, {} MedicationAdministration, "
-                              "{} Observation, {} AdverseEvent\n",
-                              a->fhir, n->patients, n->encounters, n->medication_administrations, n->observations,
-                              n->adverse_events);
+      *ctx.out << fmt::format("FHIR R4 NDJSON in {}: {} Patient, {} Encounter, {} MedicationRequest, "
+                              "{} MedicationAdministration, {} Observation, {} AdverseEvent\n",
+                              a->fhir, n->patients, n->encounters, n->medication_requests,
+                              n->medication_administrations, n->observations, n->adverse_events);
     } else if (!a->redcap.empty()) {
       auto n = interop::ExportRedcap(*store, a->clinic, a->redcap);
       if (!n.ok()) return ctx.BadInput(n.status());

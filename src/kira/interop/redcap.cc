@@ -50,6 +50,8 @@ constexpr Field kFields[] = {
     {"rate_ml_per_h", "session", "text", "Pump rate", "", "number", "0", "2000", "y", "mL/h"},
     {"recorded_by", "session", "text", "Recorded by (user id)", "", "", "", "", "y", ""},
     {"override_reason", "session", "notes", "Override reason (soft limit)", "", "", "", "", "", ""},
+    {"state", "session", "dropdown", "Session state",
+     "planned, Planned | running, Running | completed, Completed | stopped, Stopped", "", "", "", "y", ""},
     {"phq9_date", "phq9", "text", "PHQ-9 date (UTC)", "", "datetime_seconds_ymd", "", "", "y", ""},
     {"phq9_total", "phq9", "text", "PHQ-9 total score", "", "integer", "0", "27", "y", "0-27"},
 };
@@ -147,6 +149,7 @@ StatusOr<RedcapExportCounts> ExportRedcap(storage::Store& store, std::string_vie
         r[col["concentration_mg_per_ml"]] = Num(units::ToMgPerMl(s.concentration));
         r[col["rate_ml_per_h"]] = Num(units::ToMlPerH(s.rate));
         r[col["recorded_by"]] = s.recorded_by;
+        r[col["state"]] = std::string(domain::SessionStateName(s.state));
         KIRA_ASSIGN_OR_RETURN(auto overrides, tx->ListOverrides(clinic_id, s.id));
         if (!overrides.empty()) r[col["override_reason"]] = overrides.front().reason;
         r[col["session_complete"]] = "2";
@@ -182,53 +185,99 @@ bool LooksLikeRedcapRecords(std::string_view text) {
          first.find("redcap_repeat_instrument") != std::string_view::npos;
 }
 
-StatusOr<std::vector<ImportRow>> ParseRedcapRecords(std::string_view text, std::string_view clinic_id,
-                                                    std::vector<RowError>* errors) {
-  KIRA_ASSIGN_OR_RETURN(auto records, ParseCsv(text));
-  if (records.empty()) return InvalidArgumentError("line 1: empty file (expected a header row)");
-  KIRA_ASSIGN_OR_RETURN(auto cols, CsvHeader(records[0], {"record_id", "redcap_repeat_instrument", "sex", "birth_year",
-                                                          "indication", "session_id", "protocol_id", "started_at",
-                                                          "dosing_weight_kg", "planned_dose_mg",
-                                                          "concentration_mg_per_ml", "rate_ml_per_h", "recorded_by"}));
+ParsedFile ParseRedcapRecords(std::string_view text, std::string_view clinic_id, const ParseOptions& options) {
+  ParsedFile out;
+  out.format = "REDCap records";
+  RowError structural;
+  auto records = ParseCsv(text, &structural);
+  if (!records.ok()) {
+    out.errors.push_back(structural);
+    out.fatal = true;
+    return out;
+  }
+  if (records->empty()) {
+    out.errors.push_back({1, 0, "", "empty file (expected a header row)"});
+    out.fatal = true;
+    return out;
+  }
+  const CsvRecord& header = (*records)[0];
+  std::vector<std::string> known = RecordsHeader();
+  known.push_back("redcap_event_name");  // longitudinal projects
+  std::vector<std::string> required;
+  for (const Field& f : kFields) {
+    if (std::string(f.form) == "patient" || std::string(f.form) == "session") required.push_back(f.name);
+  }
+  required.push_back("redcap_repeat_instrument");
+  required.push_back("redcap_repeat_instance");
+  const auto cols = CheckHeader(header, known, required, &out.errors);
+  if (!out.errors.empty()) {
+    out.fatal = true;
+    return out;
+  }
+  auto column_of = [&](const std::string& name) {
+    auto it = cols.find(name);
+    return it == cols.end() ? 0 : static_cast<int>(it->second) + 1;
+  };
   auto get = [&](const CsvRecord& r, const char* name) -> std::string {
     auto it = cols.find(name);
-    return it != cols.end() && it->second < r.fields.size() ? r.fields[it->second] : std::string();
+    return it != cols.end() ? r.fields[it->second] : std::string();
   };
   struct PatientFacts {
     std::string sex, indication;
-    int birth_year = 0;
-    bool ok = false;
+    int birth_year = 0, line = 0;
   };
   std::map<std::string, PatientFacts> patients;
-  for (std::size_t i = 1; i < records.size(); ++i) {
-    const CsvRecord& r = records[i];
+  std::vector<const CsvRecord*> data;
+  for (std::size_t i = 1; i < records->size(); ++i) {
+    const CsvRecord& r = (*records)[i];
+    if (!CheckWidth(r, header, &out.errors)) {
+      ++out.invalid_rows;
+      continue;
+    }
+    data.push_back(&r);
+  }
+  for (const CsvRecord* rp : data) {
+    const CsvRecord& r = *rp;
     if (!get(r, "redcap_repeat_instrument").empty()) continue;
     PatientFacts f;
+    f.line = r.line;
     int code = 0;
+    std::size_t before = out.errors.size();
     if (!internal::ParseInt(get(r, "sex"), &code) || code < 1 || code > 4) {
-      errors->push_back({r.line, "sex", "expected a code 1-4, got '" + get(r, "sex") + "'"});
-      continue;
+      out.errors.push_back({r.line, column_of("sex"), "sex", "expected a code 1-4, got '" + get(r, "sex") + "'"});
+    } else {
+      f.sex = kSexCodes[code - 1];
     }
-    f.sex = kSexCodes[code - 1];
     if (!internal::ParseInt(get(r, "birth_year"), &f.birth_year)) {
-      errors->push_back({r.line, "birth_year", "not an integer: '" + get(r, "birth_year") + "'"});
-      continue;
+      out.errors.push_back(
+          {r.line, column_of("birth_year"), "birth_year", "not a whole year: '" + get(r, "birth_year") + "'"});
     }
     f.indication = get(r, "indication");
-    f.ok = true;
-    patients[get(r, "record_id")] = f;
+    if (get(r, "record_id").empty()) out.errors.push_back({r.line, column_of("record_id"), "record_id", "required"});
+    if (out.errors.size() != before) {
+      ++out.invalid_rows;
+      continue;
+    }
+    if (auto [it, fresh] = patients.emplace(get(r, "record_id"), f); !fresh) {
+      out.errors.push_back({r.line, column_of("record_id"), "record_id",
+                            "record '" + get(r, "record_id") + "' already has a patient row on line " +
+                                std::to_string(it->second.line)});
+      ++out.invalid_rows;
+    }
   }
   // Re-express each session row as kira's own CSV row and reuse its parser,
   // so both formats are validated by the same code.
   std::string kira_csv = CsvLine(SessionCsvColumns());
-  std::vector<int> lines;
-  for (std::size_t i = 1; i < records.size(); ++i) {
-    const CsvRecord& r = records[i];
+  std::vector<const CsvRecord*> lines;
+  std::vector<int> patient_lines;
+  for (const CsvRecord* rp : data) {
+    const CsvRecord& r = *rp;
     if (get(r, "redcap_repeat_instrument") != "session") continue;
     const std::string rid = get(r, "record_id");
     auto p = patients.find(rid);
     if (p == patients.end()) {
-      errors->push_back({r.line, "record_id", "no valid patient row for record '" + rid + "'"});
+      out.errors.push_back({r.line, column_of("record_id"), "record_id", "no valid patient row for record '" + rid + "'"});
+      ++out.invalid_rows;
       continue;
     }
     auto iso = [&](const char* field) -> std::string {
@@ -241,16 +290,38 @@ StatusOr<std::vector<ImportRow>> ParseRedcapRecords(std::string_view text, std::
                          p->second.indication, get(r, "session_id"), get(r, "protocol_id"), iso("started_at"),
                          iso("stopped_at"), get(r, "dosing_weight_kg"), get(r, "planned_dose_mg"),
                          get(r, "given_dose_mg"), get(r, "concentration_mg_per_ml"), get(r, "rate_ml_per_h"),
-                         get(r, "recorded_by"), get(r, "override_reason")});
-    lines.push_back(r.line);
+                         get(r, "recorded_by"), get(r, "override_reason"), get(r, "state")});
+    lines.push_back(&r);
+    patient_lines.push_back(p->second.line);
   }
-  std::vector<RowError> inner;
-  KIRA_ASSIGN_OR_RETURN(auto rows, ParseSessionCsv(kira_csv, &inner));
-  // Map line numbers of the re-expressed file (header = 1) back to the REDCap file.
-  auto original = [&](int line) { return line >= 2 && line - 2 < static_cast<int>(lines.size()) ? lines[line - 2] : line; };
-  for (auto& row : rows) row.line = original(row.line);
-  for (auto& e : inner) errors->push_back({original(e.line), e.field, e.reason});
-  return rows;
+  ParsedFile inner = ParseSessionCsv(kira_csv, options);
+  // Map lines and columns of the re-expressed file (header = line 1) back to
+  // the REDCap file: patient facts to the patient row, the rest by name.
+  auto at = [&](int line) -> std::size_t { return static_cast<std::size_t>(line - 2); };
+  auto map_error = [&](const RowError& e) {
+    RowError m = e;
+    if (e.line >= 2 && at(e.line) < lines.size()) {
+      const bool patient_fact = e.field == "sex" || e.field == "birth_year" || e.field == "indication";
+      m.line = patient_fact && e.reason.find("after the session") == std::string::npos ? patient_lines[at(e.line)]
+                                                                                     : lines[at(e.line)]->line;
+      const std::string name = e.field == "patient_id" ? "record_id" : e.field;
+      m.column = column_of(name);
+      m.field = m.column ? name : e.field;
+    }
+    return m;
+  };
+  for (const auto& e : inner.errors) out.errors.push_back(map_error(e));
+  out.invalid_rows += inner.invalid_rows;
+  for (auto& row : inner.rows) {
+    row.patient_line = patient_lines[at(row.line)];
+    row.line = lines[at(row.line)]->line;
+    out.rows.push_back(std::move(row));
+  }
+  for (const auto& name : SessionCsvColumns()) {
+    const std::string rc = name == "patient_id" ? "record_id" : name;
+    if (int c = column_of(rc)) out.columns[name] = {c, rc};
+  }
+  return out;
 }
 
 }  // namespace kira::interop

@@ -36,8 +36,7 @@ StatusOr<RedcapExportCounts> ExportRedcap(storage::Store& store, std::string_vie
 
 // Parses a REDCap raw records CSV into rows of `clinic_id`. Malformed rows
 // go to `errors` (line, field, reason).
-StatusOr<std::vector<ImportRow>> ParseRedcapRecords(std::string_view text, std::string_view clinic_id,
-                                                    std::vector<RowError>* errors);
+ParsedFile ParseRedcapRecords(std::string_view text, std::string_view clinic_id, const ParseOptions& options = {});
 
 // True when `header_line` looks like a REDCap records export (record_id and
 // redcap_repeat_instrument columns), so `kira import` can pick the parser.
