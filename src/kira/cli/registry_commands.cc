@@ -164,10 +164,14 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
     if (!report.ok()) return ctx.BadInput(report.status().WithContext(a->file));
     const auto& r = *report;
     for (const auto& e : r.problems) *ctx.err << a->file << ": " << interop::FormatRowError(e) << "\n";
-    std::string outcome;
     if (parsed.fatal) {
-      outcome = "the file cannot be read; nothing was written";
-    } else if (o.mode == interop::ImportMode::kDryRun) {
+      *ctx.out << fmt::format("{} ({}): the file cannot be read as a whole; nothing was written\n", a->file,
+                              parsed.format);
+      ctx.exit_code = kExitBadInput;
+      return;
+    }
+    std::string outcome;
+    if (o.mode == interop::ImportMode::kDryRun) {
       outcome = "dry run; nothing was written";
     } else if (r.committed && (r.refused || r.invalid)) {
       outcome = fmt::format("PARTIAL import: {} rows written, {} rows with problems were left out", r.written,

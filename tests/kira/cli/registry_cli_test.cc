@@ -79,9 +79,10 @@ TEST_F(RegistryCli, ExportsAndImportsRoundTripAndReRunsAddNothing) {
   EXPECT_TRUE(std::filesystem::exists(dir_ / "fhir" / "MedicationAdministration.ndjson"));
   EXPECT_EQ(redcap.code, 0) << redcap.out;
   EXPECT_EQ(first.code, 0) << first.out;
-  EXPECT_THAT(first.out, HasSubstr("0 already present"));
+  EXPECT_THAT(first.out, HasSubstr("0 unchanged"));
   EXPECT_EQ(again.code, 0) << again.out;
-  EXPECT_THAT(again.out, HasSubstr("0 imported"));
+  EXPECT_THAT(again.out, HasSubstr("0 accepted"));
+  EXPECT_THAT(again.out, HasSubstr("nothing to write"));
 }
 
 TEST_F(RegistryCli, ImportReportsBadRowsByLineAndField) {
@@ -94,9 +95,10 @@ TEST_F(RegistryCli, ImportReportsBadRowsByLineAndField) {
 
   CliRun r = Kira("import " + csv + " --db " + db_);
 
-  EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("1 imported"));
-  EXPECT_THAT(r.out, HasSubstr("in.csv:3: given_dose_mg: not a number: 'x'"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("1 accepted"));
+  EXPECT_THAT(r.out, HasSubstr("nothing was written"));
+  EXPECT_THAT(r.out, HasSubstr("in.csv: line 3, column 12 (given_dose_mg): not a number: 'x'"));
 }
 
 TEST_F(RegistryCli, BadInputNamesTheOptionAndExits2) {
