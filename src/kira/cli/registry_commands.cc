@@ -194,14 +194,27 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
 void AddExportCommand(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("export", "Export the registry: FHIR R4 Bulk NDJSON, REDCap, or de-identified CSV");
   struct Args {
-    std::string fhir, redcap, deidentified, secret_file;
+    std::string fhir, redcap, deidentified, secret_file, aggregate, ae_terms;
+    bool limited_data_set = false;
+    int min_cell = 11;
     std::string db = storage::kDefaultDatabase;
     std::string clinic = "demo-clinic";
   };
   auto a = std::make_shared<Args>();
   auto* fhir = cmd->add_option("--fhir", a->fhir, "Directory for Patient/Encounter/MedicationAdministration/Observation/AdverseEvent .ndjson");
   auto* redcap = cmd->add_option("--redcap", a->redcap, "Directory for the REDCap data dictionary and records CSV");
-  auto* deid = cmd->add_option("--deidentified", a->deidentified, "CSV file, HIPAA Safe Harbor-style de-identified");
+  auto* deid = cmd->add_option("--deidentified", a->deidentified,
+                               "CSV file, de-identified by the HIPAA Safe Harbor method (years only, 90+, ZIP3, "
+                               "coded adverse events, no free text)");
+  cmd->add_flag("--limited-data-set", a->limited_data_set,
+                "With --deidentified: shift dates per patient instead of keeping years only. The result is a HIPAA "
+                "limited data set, NOT de-identified: share it only under a data use agreement");
+  cmd->add_option("--aggregate", a->aggregate,
+                  "With --deidentified: also write counts by indication, sex and age band, small counts suppressed");
+  cmd->add_option("--min-cell", a->min_cell, "Smallest count shown in --aggregate (smaller ones are suppressed)")
+      ->capture_default_str();
+  cmd->add_option("--ae-terms", a->ae_terms,
+                  "CSV (type,term): the clinic's coded adverse-event vocabulary (default: the built-in list)");
   fhir->excludes(redcap)->excludes(deid);
   redcap->excludes(deid);
   cmd->add_option("--secret-file", a->secret_file,
@@ -254,10 +267,27 @@ void AddExportCommand(CLI::App& app, Context& ctx) {
                               "session and {} phq9 instances; enable repeating instruments for session and phq9)\n",
                               a->redcap, n->records, n->sessions, n->phq9);
     } else {
-      auto n = interop::ExportDeidentified(*store, a->clinic, secret, a->deidentified);
+      interop::DeidentifyOptions dopt;
+      dopt.limited_data_set = a->limited_data_set;
+      dopt.aggregate_path = a->aggregate;
+      dopt.min_cell = a->min_cell;
+      if (!a->ae_terms.empty()) {
+        auto text = ReadInput(a->ae_terms);
+        if (!text.ok()) return ctx.BadInput(text.status().WithContext("--ae-terms"));
+        auto terms = interop::ParseAeVocabulary(*text);
+        if (!terms.ok()) return ctx.BadInput(terms.status().WithContext("--ae-terms " + a->ae_terms));
+        dopt.ae_terms = *std::move(terms);
+      }
+      auto n = interop::ExportDeidentified(*store, a->clinic, secret, a->deidentified, dopt);
       if (!n.ok()) return ctx.BadInput(n.status());
-      *ctx.out << fmt::format("De-identified CSV {}: {} patients, {} sessions\n", a->deidentified, n->patients,
-                              n->sessions);
+      *ctx.out << fmt::format("{} {}: {} patients, {} sessions{}\n",
+                              a->limited_data_set ? "LIMITED DATA SET (dates shifted; not de-identified; share only "
+                                                    "under a data use agreement)"
+                                                  : "De-identified CSV (HIPAA Safe Harbor)",
+                              a->deidentified, n->patients, n->sessions,
+                              a->aggregate.empty() ? ""
+                                                   : fmt::format("; aggregate {} ({} small counts suppressed)",
+                                                                 a->aggregate, n->suppressed_cells));
     }
   });
 }

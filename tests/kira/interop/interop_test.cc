@@ -608,6 +608,59 @@ TEST(Deidentify, SafeHarborRules) {
   EXPECT_EQ(AgeGroup(104), "90+");
 }
 
+TEST_F(ExportTest, ALimitedDataSetIsAnExplicitOptionWithShiftedDates) {
+  auto dir = TempDir("lds");
+  const auto path = (dir / "lds.csv").string();
+  DeidentifyOptions o;
+  o.limited_data_set = true;
+
+  ASSERT_THAT(ExportDeidentified(store_, "c1", "a-secret-of-enough-length", path, o), IsOk());
+
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto rows = ParseCsv(text.str());
+  ASSERT_THAT(rows, IsOk());
+  EXPECT_EQ((*rows)[0].fields[7], "session_date_shifted");
+  EXPECT_THAT((*rows)[1].fields[7], ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2}"));
+  EXPECT_THAT(text.str(), ::testing::Not(HasSubstr("Jane")));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(ExportTest, AggregateCountsSuppressSmallCells) {
+  auto dir = TempDir("agg");
+  DeidentifyOptions o;
+  o.aggregate_path = (dir / "agg.csv").string();
+
+  auto n = ExportDeidentified(store_, "c1", "a-secret-of-enough-length", (dir / "d.csv").string(), o);
+
+  ASSERT_THAT(n, IsOk());
+  EXPECT_GT(n->suppressed_cells, 0);
+  std::ifstream in(o.aggregate_path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto rows = ParseCsv(text.str());
+  ASSERT_THAT(rows, IsOk());
+  for (std::size_t i = 1; i < rows->size(); ++i) {
+    for (std::size_t c = 3; c < 6; ++c) {
+      const std::string& v = (*rows)[i].fields[c];
+      if (v == "<11") continue;
+      EXPECT_TRUE(v == "0" || std::stoi(v) >= 11) << v;
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Deidentify, AdverseEventsLeaveOnlyAsCodedTerms) {
+  EXPECT_EQ(CodedAeTerm(DefaultAeVocabulary(), "nausea"), "Nausea");
+  EXPECT_EQ(CodedAeTerm(DefaultAeVocabulary(), "Respiratory_depression "), "Respiratory depression");
+  EXPECT_EQ(CodedAeTerm(DefaultAeVocabulary(), "patient's husband John, 555-0199"), "Other (not coded)");
+  auto own = ParseAeVocabulary("type,term\nemergence,Emergence reaction\n");
+  ASSERT_THAT(own, IsOk());
+  EXPECT_EQ(CodedAeTerm(*own, "emergence"), "Emergence reaction");
+  EXPECT_THAT(ParseAeVocabulary("type,trem\n"), StatusIs(StatusCode::kInvalidArgument, HasSubstr("did you mean 'term'")));
+}
+
 TEST(Deidentify, DateShiftIsStablePerPatientAndBounded) {
   const std::string secret = "a-secret-of-enough-length";
   const int a = DateShiftDays(secret, "c1", "p1");
@@ -635,6 +688,19 @@ TEST_F(ExportTest, DeidentifiedExportHasNoDirectIdentifiers) {
   EXPECT_THAT(text.str(), ::testing::Not(HasSubstr(identity->email)));
   EXPECT_THAT(text.str(), ::testing::Not(HasSubstr(identity->birth_date)));
   EXPECT_THAT(text.str(), ::testing::Not(HasSubstr("P000001")));
+  // Strict Safe Harbor: years only, no free text (the relative's name, phone
+  // and e-mail typed into an adverse-event type), coded terms instead.
+  EXPECT_THAT(text.str(), ::testing::Not(::testing::ContainsRegex("20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]")));
+  EXPECT_THAT(text.str(), ::testing::Not(HasSubstr("Jane")));
+  EXPECT_THAT(text.str(), ::testing::Not(HasSubstr("555-0100")));
+  EXPECT_THAT(text.str(), ::testing::Not(HasSubstr("example.org")));
+  EXPECT_THAT(text.str(), HasSubstr("Other (not coded)"));
+  EXPECT_THAT(text.str(), HasSubstr("Respiratory depression"));
+  EXPECT_THAT(text.str(), HasSubstr(",90+,"));  // born 1931, treated 2026
+  auto rows = ParseCsv(text.str());
+  ASSERT_THAT(rows, IsOk());
+  EXPECT_EQ((*rows)[0].fields[0], "subject");
+  EXPECT_EQ((*rows)[0].fields[7], "session_year");
   EXPECT_THAT(ExportDeidentified(store_, "c1", "short", path),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("--secret")));
   std::filesystem::remove_all(dir);
