@@ -348,6 +348,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     storage::Transaction& tx = uow->tx();
     std::set<std::string, std::less<>> clinics;
     std::map<Key, domain::PatientRecord> patients;
+    std::map<std::string, std::pair<bool, bool>, std::less<>> fresh;  // clinic -> {no sessions, no patients} stored
     int done = 0;
     for (std::size_t i : order) {
       if (options.progress && ++done % 4096 == 0) options.progress(done, static_cast<int>(rows.size()));
@@ -370,8 +371,19 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         return Status::Ok();
       };
 
+      // What the registry held before this file. A clinic with no stored
+      // sessions (or patients) needs no per-row lookups: repeats inside the
+      // file were settled before the pass.
+      auto [fresh_it, first_time] = fresh.emplace(row.patient.clinic_id, std::pair<bool, bool>{false, false});
+      if (first_time) {
+        KIRA_ASSIGN_OR_RETURN(auto any_session, tx.ListSessions(row.patient.clinic_id, {"", 1}));
+        KIRA_ASSIGN_OR_RETURN(auto any_patient, tx.ListPatients(row.patient.clinic_id, {"", 1}));
+        fresh_it->second = {any_session.empty(), any_patient.empty()};
+      }
+      const auto [no_sessions, no_patients] = fresh_it->second;
       // Stored session with this id?
-      auto existing = tx.GetSession(row.session.clinic_id, row.session.id);
+      auto existing = no_sessions ? StatusOr<domain::SessionRecord>(NotFoundError(""))
+                                  : tx.GetSession(row.session.clinic_id, row.session.id);
       if (existing.ok()) {
         auto d = DiffSession(*existing, row.session);
         if (!d) {
@@ -418,7 +430,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       }
       const Key pkey{row.patient.clinic_id, row.patient.id};
       auto known = patients.find(pkey);
-      if (known == patients.end()) {
+      if (known == patients.end() && !no_patients) {
         auto stored = tx.GetPatient(row.patient.clinic_id, row.patient.id);
         if (stored.ok()) {
           known = patients.emplace(pkey, *stored).first;
