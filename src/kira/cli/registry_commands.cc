@@ -263,9 +263,11 @@ void AddExportCommand(CLI::App& app, Context& ctx) {
     } else if (!a->redcap.empty()) {
       auto n = interop::ExportRedcap(*store, a->clinic, a->redcap);
       if (!n.ok()) return ctx.BadInput(n.status());
-      *ctx.out << fmt::format("REDCap files in {}: kira_data_dictionary.csv, kira_records.csv ({} records, {} "
-                              "session and {} phq9 instances; enable repeating instruments for session and phq9)\n",
-                              a->redcap, n->records, n->sessions, n->phq9);
+      *ctx.out << fmt::format("REDCap files in {}: kira_data_dictionary.csv, kira_records.csv ({} records; {} session, "
+                              "{} override, {} vital, {} assessment, {} adverse_event and {} ledger instances; enable "
+                              "repeating instruments for all but patient)\n",
+                              a->redcap, n->records, n->sessions, n->overrides, n->vitals, n->assessments,
+                              n->adverse_events, n->ledger);
     } else {
       interop::DeidentifyOptions dopt;
       dopt.limited_data_set = a->limited_data_set;

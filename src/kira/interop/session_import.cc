@@ -7,8 +7,12 @@
 #include <memory>
 #include <set>
 #include <tuple>
+#include <type_traits>
+#include <variant>
 
+#include "kira/registry/canonical.h"
 #include "kira/registry/clinical.h"
+#include "kira/registry/ledger.h"
 #include "kira/registry/unit_of_work.h"
 
 namespace kira::interop {
@@ -265,6 +269,43 @@ enum class Outcome { kPending, kAccepted, kAmended, kRefused, kInvalid, kUnchang
 
 using Key = std::pair<std::string, std::string>;
 
+// The first field whose canonical text (the audit log's form of a record)
+// differs, as "field: stored X, file Y"; "" when the records are equal.
+std::string CanonicalDifference(const std::string& stored, const std::string& file) {
+  std::size_t a = 0, b = 0;
+  while (a < stored.size() || b < file.size()) {
+    const std::size_t ea = std::min(stored.find('\n', a), stored.size());
+    const std::size_t eb = std::min(file.find('\n', b), file.size());
+    const std::string_view la(stored.data() + a, ea - a), lb(file.data() + b, eb - b);
+    if (la != lb) {
+      const auto name = la.substr(0, la.find('='));
+      auto value = [](std::string_view l) { auto eq = l.find('='); return std::string(eq == std::string_view::npos ? l : l.substr(eq + 1)); };
+      return std::string(name) + ": stored '" + value(la) + "', file '" + value(lb) + "'";
+    }
+    a = ea + 1;
+    b = eb + 1;
+  }
+  return "";
+}
+
+std::string_view RecordId(const ClinicalRecord& r) {
+  return std::visit([](const auto& x) -> std::string_view { return x.id; }, r);
+}
+std::string_view RecordClinic(const ClinicalRecord& r) {
+  return std::visit([](const auto& x) -> std::string_view { return x.clinic_id; }, r);
+}
+std::string CanonicalOf(const ClinicalRecord& r) {
+  return std::visit([](const auto& x) { return registry::Canonical(x); }, r);
+}
+// Order of the other records within a pass: patients first (sessions need
+// them), ledger receipts and then movements by time (a movement out needs
+// its lot received), then the rest by line.
+int Rank(const ClinicalRecord& r) {
+  if (std::holds_alternative<domain::PatientRecord>(r)) return 0;
+  if (std::holds_alternative<domain::LedgerEntry>(r)) return 2;
+  return 3;
+}
+
 }  // namespace
 
 StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& clock,
@@ -275,7 +316,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
   }
   ImportReport report;
   const auto& rows = file.rows;
-  report.rows_read = static_cast<int>(rows.size()) + file.invalid_rows;
+  const auto& records = file.records;
+  const std::size_t nrows = rows.size(), total = rows.size() + records.size();
+  report.rows_read = static_cast<int>(total) + file.invalid_rows;
   report.invalid = file.invalid_rows;
   report.problems = file.errors;
   auto problem = [&](const ImportRow& row, std::string_view canonical, std::string reason, int line = 0) {
@@ -283,7 +326,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     report.problems.push_back({line ? line : row.line, c.column, c.name, std::move(reason)});
   };
 
-  std::vector<Outcome> outcome(rows.size(), Outcome::kPending);
+  // Outcomes: [0, nrows) sessions, [nrows, total) other records.
+  std::vector<Outcome> outcome(total, Outcome::kPending);
   if (!file.fatal) {
     // Conflicts inside the file: the same session twice with other values,
     // the same patient with other facts. Both rows of a session conflict are
@@ -320,6 +364,22 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         outcome[i] = Outcome::kUnchanged;  // an exact repeat of line rows[j].line
       }
     }
+    // Other records: an id twice in one file is a conflict unless identical.
+    std::map<std::tuple<std::size_t, std::string, std::string>, std::size_t> first_record;
+    for (std::size_t k = 0; k < records.size(); ++k) {
+      const auto& r = records[k];
+      auto [it, fresh] = first_record.emplace(
+          std::tuple{r.record.index(), std::string(RecordClinic(r.record)), std::string(RecordId(r.record))}, k);
+      if (fresh) continue;
+      const std::string d = CanonicalDifference(CanonicalOf(records[it->second].record), CanonicalOf(r.record));
+      if (d.empty()) {
+        outcome[nrows + k] = Outcome::kUnchanged;
+      } else {
+        report.problems.push_back({r.line, 0, "", r.form + " '" + std::string(RecordId(r.record)) + "' appears on line " +
+                                                      std::to_string(records[it->second].line) + " with other values (" + d + ")"});
+        outcome[nrows + k] = Outcome::kInvalid;
+      }
+    }
   }
 
   // Session-time order, whatever the order of the file.
@@ -331,6 +391,27 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     return std::tie(x.started_at, x.clinic_id, x.id, rows[a].line) <
            std::tie(y.started_at, y.clinic_id, y.id, rows[b].line);
   });
+  std::vector<std::size_t> record_order(records.size());
+  for (std::size_t k = 0; k < records.size(); ++k) record_order[k] = k;
+  std::stable_sort(record_order.begin(), record_order.end(), [&](std::size_t a, std::size_t b) {
+    const auto& x = records[a].record;
+    const auto& y = records[b].record;
+    if (Rank(x) != Rank(y)) return Rank(x) < Rank(y);
+    if (Rank(x) == 2) {
+      const auto& l = std::get<domain::LedgerEntry>(x);
+      const auto& m = std::get<domain::LedgerEntry>(y);
+      return std::tuple(l.kind != domain::LedgerKind::kReceived, l.at, l.id) <
+             std::tuple(m.kind != domain::LedgerKind::kReceived, m.at, m.id);
+    }
+    return records[a].line < records[b].line;
+  });
+  // The override given when a session was recorded travels with it.
+  std::map<Key, const domain::OverrideRecord*> recorded_overrides;
+  for (const auto& r : records) {
+    if (const auto* o = std::get_if<domain::OverrideRecord>(&r.record)) {
+      if (o->id == o->session_id + "/override") recorded_overrides[{o->clinic_id, o->session_id}] = o;
+    }
+  }
 
   registry::SessionRecorder recorder(&store, &clock, check);
   // One pass over the pending rows in one transaction. `only_accepted`:
@@ -348,39 +429,108 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     storage::Transaction& tx = uow->tx();
     std::set<std::string, std::less<>> clinics;
     std::map<Key, domain::PatientRecord> patients;
+    std::set<Key> sessions_written;  // sessions stored by this pass
     std::map<std::string, std::pair<bool, bool>, std::less<>> fresh;  // clinic -> {no sessions, no patients} stored
     int done = 0;
+    auto selected = [&](Outcome o) {
+      return only_accepted ? (o == Outcome::kAccepted || o == Outcome::kAmended) : o == Outcome::kPending;
+    };
+    auto tick = [&] {
+      if (options.progress && ++done % 4096 == 0) options.progress(done, static_cast<int>(total));
+    };
+    // A write the store refused for this row: the row is invalid, and the
+    // pass starts again without it (the transaction may be spoiled).
+    auto fail_row = [&](std::size_t index, int line, const Status& s) -> Status {
+      if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kInternal ||
+          s.code() == StatusCode::kAborted) {
+        return s;
+      }
+      out[index] = Outcome::kInvalid;
+      report.problems.push_back({line, 0, "", std::string(s.message())});
+      failed_in_storage.insert(index);
+      *retry = true;
+      return Status::Ok();
+    };
+    auto ensure_clinic = [&](std::string_view clinic_id) -> Status {
+      if (clinics.count(clinic_id)) return Status::Ok();
+      auto clinic = tx.GetClinic(clinic_id);
+      if (!clinic.ok()) {
+        if (!clinic.status().IsNotFound()) return clinic.status();
+        // A file for a clinic this registry has not seen yet: register it
+        // (audited like every write) rather than reject every row.
+        KIRA_RETURN_IF_ERROR(registry::AddClinic(*uow, {std::string(clinic_id), std::string(clinic_id), "UTC"}));
+      }
+      clinics.insert(std::string(clinic_id));
+      auto [it, first_time] = fresh.emplace(std::string(clinic_id), std::pair<bool, bool>{false, false});
+      if (first_time) {
+        KIRA_ASSIGN_OR_RETURN(auto any_session, tx.ListSessions(clinic_id, {"", 1}));
+        KIRA_ASSIGN_OR_RETURN(auto any_patient, tx.ListPatients(clinic_id, {"", 1}));
+        it->second = {any_session.empty(), any_patient.empty()};
+      }
+      return Status::Ok();
+    };
+    // The stored patient, through the pass's cache; nullopt when absent.
+    auto stored_patient = [&](const std::string& clinic_id,
+                              const std::string& id) -> StatusOr<std::optional<domain::PatientRecord>> {
+      const Key key{clinic_id, id};
+      if (auto it = patients.find(key); it != patients.end()) return std::optional(it->second);
+      if (fresh[clinic_id].second) return std::optional<domain::PatientRecord>();
+      auto p = tx.GetPatient(clinic_id, id);
+      if (p.ok()) {
+        patients.emplace(key, *p);
+        return std::optional(*p);
+      }
+      if (!p.status().IsNotFound()) return p.status();
+      return std::optional<domain::PatientRecord>();
+    };
+
+    // 1. Patients of the file's patient rows (REDCap), so that a patient
+    //    without sessions is imported too.
+    for (std::size_t k : record_order) {
+      const auto* p = std::get_if<domain::PatientRecord>(&records[k].record);
+      if (!p) continue;
+      Outcome& o = out[nrows + k];
+      if (!selected(o)) continue;
+      tick();
+      if (Status s = ensure_clinic(p->clinic_id); !s.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, records[k].line, s));
+        return uow;
+      }
+      KIRA_ASSIGN_OR_RETURN(auto stored, stored_patient(p->clinic_id, p->id));
+      if (stored) {
+        const std::string d = CanonicalDifference(registry::Canonical(*stored), registry::Canonical(*p));
+        if (d.empty()) {
+          o = only_accepted ? Outcome::kAccepted : Outcome::kUnchanged;
+        } else {
+          pass_problems.push_back({records[k].line, 0, "", "patient '" + p->id + "' conflicts with the stored patient (" + d +
+                                                               "; patient facts are not changed by an import)"});
+          o = Outcome::kInvalid;
+        }
+        continue;
+      }
+      if (Status s = registry::AddPatient(*uow, *p, std::nullopt); !s.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, records[k].line, s));
+        return uow;
+      }
+      patients.emplace(Key{p->clinic_id, p->id}, *p);
+      o = Outcome::kAccepted;
+    }
+
+    // 2. Sessions, in session-time order.
     for (std::size_t i : order) {
-      if (options.progress && ++done % 4096 == 0) options.progress(done, static_cast<int>(rows.size()));
       Outcome& o = out[i];
-      if (only_accepted ? (o != Outcome::kAccepted && o != Outcome::kAmended) : o != Outcome::kPending) continue;
+      if (!selected(o)) continue;
+      tick();
       const ImportRow& row = rows[i];
       auto row_problem = [&](std::string_view canonical, std::string reason, int line = 0) {
         const ColumnRef c = file.Where(canonical);
         pass_problems.push_back({line ? line : row.line, c.column, c.name, std::move(reason)});
       };
-      auto fail_row = [&](const Status& s) -> Status {
-        if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kInternal ||
-            s.code() == StatusCode::kAborted) {
-          return s;
-        }
-        o = Outcome::kInvalid;
-        report.problems.push_back({row.line, 0, "", std::string(s.message())});
-        failed_in_storage.insert(i);
-        *retry = true;
-        return Status::Ok();
-      };
-
-      // What the registry held before this file. A clinic with no stored
-      // sessions (or patients) needs no per-row lookups: repeats inside the
-      // file were settled before the pass.
-      auto [fresh_it, first_time] = fresh.emplace(row.patient.clinic_id, std::pair<bool, bool>{false, false});
-      if (first_time) {
-        KIRA_ASSIGN_OR_RETURN(auto any_session, tx.ListSessions(row.patient.clinic_id, {"", 1}));
-        KIRA_ASSIGN_OR_RETURN(auto any_patient, tx.ListPatients(row.patient.clinic_id, {"", 1}));
-        fresh_it->second = {any_session.empty(), any_patient.empty()};
+      if (Status s = ensure_clinic(row.patient.clinic_id); !s.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(i, row.line, s));
+        return uow;
       }
-      const auto [no_sessions, no_patients] = fresh_it->second;
+      const bool no_sessions = fresh[row.patient.clinic_id].first;
       // Stored session with this id?
       auto existing = no_sessions ? StatusOr<domain::SessionRecord>(NotFoundError(""))
                                   : tx.GetSession(row.session.clinic_id, row.session.id);
@@ -400,9 +550,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         if (!row.override_reason.empty()) amend.override_ = domain::Override{"", "", row.override_reason, {}};
         auto result = recorder.AmendIn(*uow, amend);
         if (!result.ok()) {
-          KIRA_RETURN_IF_ERROR(fail_row(result.status()));
-          if (*retry) return uow;
-          continue;
+          KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));
+          return uow;
         }
         if (result->stored) {
           o = Outcome::kAmended;
@@ -415,61 +564,153 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       }
       if (!existing.status().IsNotFound()) return existing.status();
 
-      if (!clinics.count(row.patient.clinic_id)) {
-        auto clinic = tx.GetClinic(row.patient.clinic_id);
-        if (!clinic.ok()) {
-          if (!clinic.status().IsNotFound()) return clinic.status();
-          // A file for a clinic this registry has not seen yet: register it
-          // (audited like every write) rather than reject every row.
-          if (Status s = registry::AddClinic(*uow, {row.patient.clinic_id, row.patient.clinic_id, "UTC"}); !s.ok()) {
-            KIRA_RETURN_IF_ERROR(fail_row(s));
-            return uow;
-          }
-        }
-        clinics.insert(row.patient.clinic_id);
-      }
-      const Key pkey{row.patient.clinic_id, row.patient.id};
-      auto known = patients.find(pkey);
-      if (known == patients.end() && !no_patients) {
-        auto stored = tx.GetPatient(row.patient.clinic_id, row.patient.id);
-        if (stored.ok()) {
-          known = patients.emplace(pkey, *stored).first;
-        } else if (!stored.status().IsNotFound()) {
-          return stored.status();
-        }
-      }
-      if (known != patients.end()) {
-        if (auto d = DiffPatient(known->second, row.patient)) {
+      KIRA_ASSIGN_OR_RETURN(auto known, stored_patient(row.patient.clinic_id, row.patient.id));
+      if (known) {
+        if (auto d = DiffPatient(*known, row.patient)) {
           row_problem(d->column,
-                      "patient '" + row.patient.id + "' is stored with " + d->column + " " + d->stored + ", the file says " +
-                          d->file + " (patient facts are not changed by an import; correct them in the registry)",
+                      "patient '" + row.patient.id + "' is stored with " + d->column + " " + d->stored +
+                          ", the file says " + d->file +
+                          " (patient facts are not changed by an import; correct them in the registry)",
                       row.patient_line);
           o = Outcome::kInvalid;
           continue;
         }
       } else {
         if (Status s = registry::AddPatient(*uow, row.patient, std::nullopt); !s.ok()) {
-          KIRA_RETURN_IF_ERROR(fail_row(s));
+          KIRA_RETURN_IF_ERROR(fail_row(i, row.line, s));
           return uow;
         }
-        patients.emplace(pkey, row.patient);
+        patients.emplace(Key{row.patient.clinic_id, row.patient.id}, row.patient);
       }
       std::optional<domain::Override> ov;
-      if (!row.override_reason.empty()) ov = domain::Override{"", "", row.override_reason, {}};
+      if (auto it = recorded_overrides.find({row.session.clinic_id, row.session.id}); it != recorded_overrides.end()) {
+        ov = domain::Override{it->second->who, domain::FormatInstant(it->second->at), it->second->reason, {}};
+      } else if (!row.override_reason.empty()) {
+        ov = domain::Override{"", "", row.override_reason, {}};
+      }
       auto result = recorder.RecordIn(*uow, {row.session, options.actor, ov});
       if (!result.ok()) {
-        KIRA_RETURN_IF_ERROR(fail_row(result.status()));
+        KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));
         return uow;
       }
       if (result->stored) {
         o = Outcome::kAccepted;
+        sessions_written.insert({row.session.clinic_id, row.session.id});
       } else {
         o = Outcome::kRefused;
         row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
                     "refused by the Advisor: " + result->refusal);
       }
     }
-    if (options.progress) options.progress(static_cast<int>(rows.size()), static_cast<int>(rows.size()));
+
+    // 3. What hangs off sessions and patients, and the ledger: stored as
+    //    they are when new, compared when stored.
+    std::map<Key, std::vector<domain::VitalSign>> vitals;
+    std::map<Key, std::vector<domain::AdverseEvent>> events;
+    std::map<Key, std::vector<domain::OverrideRecord>> overrides;
+    std::map<Key, std::vector<domain::Assessment>> assessments;
+    std::map<Key, std::vector<domain::LedgerEntry>> ledger;
+    auto find_in = [](const auto& list, std::string_view id) -> const auto* {
+      using T = std::remove_reference_t<decltype(list.front())>;
+      for (const auto& x : list) {
+        if (x.id == id) return &x;
+      }
+      return static_cast<T*>(nullptr);
+    };
+    for (std::size_t k : record_order) {
+      const RecordRow& rr = records[k];
+      if (std::holds_alternative<domain::PatientRecord>(rr.record)) continue;
+      Outcome& o = out[nrows + k];
+      if (!selected(o)) continue;
+      tick();
+      if (Status s = ensure_clinic(RecordClinic(rr.record)); !s.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, rr.line, s));
+        return uow;
+      }
+      // The stored version, if any.
+      std::optional<std::string> stored;
+      bool parent_new = false;
+      Status lookup = std::visit(
+          [&](const auto& x) -> Status {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, domain::VitalSign>) {
+              Key key{x.clinic_id, x.session_id};
+              if (!vitals.count(key)) { KIRA_ASSIGN_OR_RETURN(vitals[key], tx.ListVitals(x.clinic_id, x.session_id)); }
+              if (const auto* f = find_in(vitals[key], x.id)) stored = registry::Canonical(*f);
+              parent_new = sessions_written.count(key) > 0;
+            } else if constexpr (std::is_same_v<T, domain::AdverseEvent>) {
+              Key key{x.clinic_id, x.session_id};
+              if (!events.count(key)) { KIRA_ASSIGN_OR_RETURN(events[key], tx.ListAdverseEvents(x.clinic_id, x.session_id)); }
+              if (const auto* f = find_in(events[key], x.id)) stored = registry::Canonical(*f);
+              parent_new = sessions_written.count(key) > 0;
+            } else if constexpr (std::is_same_v<T, domain::OverrideRecord>) {
+              Key key{x.clinic_id, x.session_id};
+              KIRA_ASSIGN_OR_RETURN(overrides[key], tx.ListOverrides(x.clinic_id, x.session_id));
+              if (const auto* f = find_in(overrides[key], x.id)) stored = registry::Canonical(*f);
+              parent_new = sessions_written.count(key) > 0;
+            } else if constexpr (std::is_same_v<T, domain::Assessment>) {
+              Key key{x.clinic_id, x.patient_id};
+              if (!assessments.count(key)) { KIRA_ASSIGN_OR_RETURN(assessments[key], tx.ListAssessments(x.clinic_id, x.patient_id)); }
+              if (const auto* f = find_in(assessments[key], x.id)) stored = registry::Canonical(*f);
+            } else if constexpr (std::is_same_v<T, domain::LedgerEntry>) {
+              Key key{x.clinic_id, x.lot};
+              if (!ledger.count(key)) { KIRA_ASSIGN_OR_RETURN(ledger[key], tx.ListLedger(x.clinic_id, x.lot)); }
+              if (const auto* f = find_in(ledger[key], x.id)) stored = registry::Canonical(*f);
+            }
+            return Status::Ok();
+          },
+          rr.record);
+      KIRA_RETURN_IF_ERROR(lookup);
+      if (stored) {
+        const std::string d = CanonicalDifference(*stored, CanonicalOf(rr.record));
+        if (d.empty()) {
+          // An override written with its session in this pass is new.
+          o = parent_new || only_accepted ? Outcome::kAccepted : Outcome::kUnchanged;
+        } else {
+          pass_problems.push_back({rr.line, 0, "", rr.form + " '" + std::string(RecordId(rr.record)) +
+                                                       "' conflicts with the stored one (" + d + ")"});
+          o = Outcome::kInvalid;
+        }
+        continue;
+      }
+      Status write = std::visit(
+          [&](const auto& x) -> Status {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, domain::VitalSign>) {
+              KIRA_RETURN_IF_ERROR(registry::AddVital(*uow, x));
+              vitals[{x.clinic_id, x.session_id}].push_back(x);
+            } else if constexpr (std::is_same_v<T, domain::AdverseEvent>) {
+              KIRA_RETURN_IF_ERROR(registry::AddAdverseEvent(*uow, x));
+              events[{x.clinic_id, x.session_id}].push_back(x);
+            } else if constexpr (std::is_same_v<T, domain::Assessment>) {
+              KIRA_RETURN_IF_ERROR(registry::AddAssessment(*uow, x));
+              assessments[{x.clinic_id, x.patient_id}].push_back(x);
+            } else if constexpr (std::is_same_v<T, domain::LedgerEntry>) {
+              KIRA_RETURN_IF_ERROR(registry::AddLedgerEntry(*uow, x));
+              ledger[{x.clinic_id, x.lot}].push_back(x);
+            } else if constexpr (std::is_same_v<T, domain::OverrideRecord>) {
+              // Overrides are made by the Advisor's gate when a session is
+              // recorded or amended, never written on their own.
+              return FailedPreconditionError(
+                  "override '" + x.id + "': only the override given when its session is recorded can be imported, "
+                  "and session '" + x.session_id + "' " +
+                  (sessions_written.count({x.clinic_id, x.session_id}) ? "was recorded without it" : "is not imported"));
+            }
+            return Status::Ok();
+          },
+          rr.record);
+      if (!write.ok()) {
+        if (write.code() == StatusCode::kFailedPrecondition && std::holds_alternative<domain::OverrideRecord>(rr.record)) {
+          pass_problems.push_back({rr.line, 0, "", std::string(write.message())});
+          o = Outcome::kInvalid;
+          continue;
+        }
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, rr.line, write));
+        return uow;
+      }
+      o = Outcome::kAccepted;
+    }
+    if (options.progress) options.progress(static_cast<int>(total), static_cast<int>(total));
     return uow;
   };
 

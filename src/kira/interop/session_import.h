@@ -39,6 +39,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "kira/base/statusor.h"
@@ -65,10 +66,22 @@ struct ImportRow {
   int patient_line = 0;          // line of the patient's facts (REDCap: its own row); 0: `line`
 };
 
+// Every other clinical record a file can carry (REDCap forms): a patient
+// (with or without sessions), a vital sign, a scored instrument, an adverse
+// event, an override given when a session was recorded, a ledger movement.
+using ClinicalRecord = std::variant<domain::PatientRecord, domain::VitalSign, domain::Assessment,
+                                    domain::AdverseEvent, domain::OverrideRecord, domain::LedgerEntry>;
+struct RecordRow {
+  int line = 0;
+  ClinicalRecord record;
+  std::string form;  // the file's name for the kind of record ("vital")
+};
+
 // What a file held, after parsing: the rows that parsed, and for the rest
 // the problems (several per line possible) and how many lines they spoil.
 struct ParsedFile {
   std::vector<ImportRow> rows;
+  std::vector<RecordRow> records;  // recorded after the sessions they hang off
   std::vector<RowError> errors;
   int invalid_rows = 0;   // data rows with at least one error
   bool fatal = false;     // the file as a whole cannot be read (encoding, header)
@@ -98,9 +111,10 @@ struct ImportOptions {
 };
 
 struct ImportReport {
-  // rows_read == accepted + amended + refused + invalid + unchanged.
+  // rows_read == accepted + amended + refused + invalid + unchanged; every
+  // data row of the file (session or other record) is counted once.
   int rows_read = 0;
-  int accepted = 0;   // new sessions the Advisor accepted
+  int accepted = 0;   // new sessions the Advisor accepted, and new other records
   int amended = 0;    // stored sessions changed (update)
   int refused = 0;    // the Advisor refused the dose
   int invalid = 0;    // malformed, or in conflict with the registry/the file
