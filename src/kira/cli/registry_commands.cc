@@ -14,6 +14,7 @@
 #include "kira/cli/common.h"
 #include "kira/interop/deidentify.h"
 #include "kira/interop/fhir_export.h"
+#include "kira/interop/fhir_import.h"
 #include "kira/interop/redcap.h"
 #include "kira/interop/session_import.h"
 #include "kira/registry/advisor.h"
@@ -107,16 +108,19 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
 void AddImportCommand(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
       "import",
-      "Import sessions from kira session CSV or a REDCap records export: strict, all or nothing unless --partial");
+      "Import kira session CSV, a REDCap records export or a FHIR R4 Bulk export (--fhir DIR): strict, all or "
+      "nothing unless --partial");
   struct Args {
-    std::string file;
+    std::string file, fhir;
     std::string db = storage::kDefaultDatabase;
     std::string clinic = "demo-clinic";
     bool dry_run = false, partial = false, update = false;
     std::string reason;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("file", a->file, "CSV file, or - for standard input")->required();
+  auto* file = cmd->add_option("file", a->file, "CSV file, or - for standard input");
+  auto* fhir = cmd->add_option("--fhir", a->fhir, "Directory of a FHIR R4 Bulk NDJSON export (as kira export --fhir writes)");
+  file->excludes(fhir);
   AddDbOption(cmd, a->db);
   cmd->add_option("--clinic", a->clinic, "Clinic of the records (REDCap files carry none)")->capture_default_str();
   auto* dry = cmd->add_flag("--dry-run", a->dry_run, "Check every row and list every problem; write nothing");
@@ -129,17 +133,27 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
     if (a->update && a->reason.empty()) {
       return ctx.BadInput(InvalidArgumentError("--reason: --update needs a reason for the amendments"));
     }
-    auto text = ReadInput(a->file);
-    if (!text.ok()) return ctx.BadInput(text.status());
+    if (a->file.empty() && a->fhir.empty()) {
+      return ctx.BadInput(InvalidArgumentError("import: give a CSV file, or --fhir DIR"));
+    }
     auto check = RegistryDoseCheck(ctx);
     if (!check.ok()) return ctx.BadInput(check.status());
     auto lib = ctx.Library();
     if (!lib.ok()) return ctx.BadInput(lib.status());
     interop::ParseOptions po;
     for (const auto& p : (*lib)->protocols) po.protocols.insert(p.id);
-    const bool redcap = interop::LooksLikeRedcapRecords(*text);
-    interop::ParsedFile parsed =
-        redcap ? interop::ParseRedcapRecords(*text, a->clinic, po) : interop::ParseSessionCsv(*text, po);
+    interop::ParsedFile parsed;
+    if (!a->fhir.empty()) {
+      auto bulk = interop::ReadFhirBulk(a->fhir, a->clinic, po);
+      if (!bulk.ok()) return ctx.BadInput(bulk.status());
+      parsed = *std::move(bulk);
+      a->file = a->fhir;
+    } else {
+      auto text = ReadInput(a->file);
+      if (!text.ok()) return ctx.BadInput(text.status());
+      parsed = interop::LooksLikeRedcapRecords(*text) ? interop::ParseRedcapRecords(*text, a->clinic, po)
+                                                      : interop::ParseSessionCsv(*text, po);
+    }
     auto store = Open(ctx, a->db);
     if (!store) return;
     registry::SystemClock clock;

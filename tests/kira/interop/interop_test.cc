@@ -16,6 +16,7 @@
 #include "kira/interop/deidentify.h"
 #include "kira/interop/export_dir.h"
 #include "kira/interop/fhir_export.h"
+#include "kira/interop/fhir_import.h"
 #include "kira/interop/redcap.h"
 #include "kira/interop/session_import.h"
 #include "kira/registry/audit.h"
@@ -652,6 +653,50 @@ TEST_F(RoundTripTest, RegistryToRedcapToAnEmptyRegistryIsEqualTableByTableAndReI
   EXPECT_FALSE(again->committed);
   EXPECT_EQ(Tables(copy, "c1"), got);
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(RoundTripTest, RegistryToFhirToAnEmptyRegistryIsEqualOnEverythingFhirCarriesAndReImportChangesNothing) {
+  auto dir = TempDir("fhir_rt");
+  ASSERT_THAT(ExportFhir(store_, "c1", dir.string(), {TestRoutes()}), IsOk());
+  auto parsed = ReadFhirBulk(dir.string(), "c1");
+  ASSERT_THAT(parsed, IsOk());
+  ASSERT_TRUE(parsed->errors.empty()) << FormatRowError(parsed->errors[0]);
+  storage::MemoryStore copy;
+
+  auto report = ImportRows(copy, clock_, AcceptAll(), *parsed, ImportOptions{});
+
+  ASSERT_THAT(report, IsOk());
+  ASSERT_TRUE(report->problems.empty()) << FormatRowError(report->problems[0]);
+  EXPECT_EQ(report->rows_read, report->accepted);
+  auto want = Tables(store_, "c1"), got = Tables(copy, "c1");
+  want.erase("ledger");  // the controlled-substance ledger has no FHIR resource in this export
+  for (const auto& [table, rows] : want) {
+    EXPECT_EQ(got.count(table) ? got.at(table) : std::vector<std::string>{}, rows) << table;
+  }
+
+  auto again = ImportRows(copy, clock_, AcceptAll(), *parsed, ImportOptions{});
+
+  ASSERT_THAT(again, IsOk());
+  EXPECT_EQ(again->unchanged, again->rows_read);
+  EXPECT_FALSE(again->committed);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FhirImport, ProblemsNameFileLineAndElement) {
+  std::map<std::string, std::string> files = {
+      {"Patient.ndjson", "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\"}\n{\"resourceType\":\"Pat"},
+      {"Encounter.ndjson", ""}};
+
+  ParsedFile f = ParseFhirBulk(files, "c1");
+
+  ASSERT_EQ(f.errors.size(), 4u);
+  EXPECT_EQ(f.errors[0].line, 2);
+  EXPECT_EQ(f.errors[0].field, "Patient.ndjson");
+  EXPECT_THAT(f.errors[0].reason, HasSubstr("not a JSON object"));
+  EXPECT_EQ(f.errors[1].line, 1);
+  EXPECT_EQ(f.errors[1].field, "Patient.ndjson identifier");
+  EXPECT_EQ(f.invalid_rows, 2);
+  EXPECT_TRUE(ParseFhirBulk({{"Medication.ndjson", ""}}, "c1").fatal);
 }
 
 TEST_F(RoundTripTest, ARedcapRowOfOneInstrumentWithAnotherInstrumentsFieldIsNamed) {
