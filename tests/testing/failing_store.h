@@ -69,7 +69,30 @@ class FailingTransaction : public storage::Transaction {
   KIRA_FAILING_WRITE_(InsertAssessment, domain::Assessment)
   KIRA_FAILING_WRITE_(InsertLedgerEntry, domain::LedgerEntry)
   KIRA_FAILING_WRITE_(AppendAudit, domain::AuditEntry)
+  KIRA_FAILING_WRITE_(InsertPatientFacts, domain::PatientFacts)
+  KIRA_FAILING_WRITE_(InsertScreening, domain::ScreeningRecord)
+  KIRA_FAILING_WRITE_(InsertAlert, domain::AlertRecord)
+  KIRA_FAILING_WRITE_(UpdateAlert, domain::AlertRecord)
 #undef KIRA_FAILING_WRITE_
+
+  // The stored clinical record (reads forwarded as they are).
+  StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view c, std::string_view p) override {
+    return base_->GetCurrentPatientFacts(c, p);
+  }
+  StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view c, std::string_view p) override {
+    return base_->ListPatientFacts(c, p);
+  }
+  StatusOr<domain::ScreeningRecord> GetScreening(std::string_view c, std::string_view p, int version,
+                                                 std::string_view route) override {
+    return base_->GetScreening(c, p, version, route);
+  }
+  StatusOr<domain::AlertRecord> GetAlert(std::string_view c, std::string_view id) override {
+    return base_->GetAlert(c, id);
+  }
+  StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view c, std::string_view p,
+                                                        bool open_only) override {
+    return base_->ListAlerts(c, p, open_only);
+  }
 
   StatusOr<domain::Clinic> GetClinic(std::string_view id) override { return base_->GetClinic(id); }
   StatusOr<std::vector<domain::Clinic>> ListClinics() override { return base_->ListClinics(); }

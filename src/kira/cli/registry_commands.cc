@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kira/api/advisor_json.h"
+#include "kira/api/instruments_json.h"
 #include "kira/cli/common.h"
 #include "kira/interop/deidentify.h"
 #include "kira/interop/fhir_export.h"
@@ -19,6 +20,7 @@
 #include "kira/interop/session_import.h"
 #include "kira/registry/advisor.h"
 #include "kira/registry/audit.h"
+#include "kira/registry/clinical_record.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/demo.h"
 #include "kira/registry/ledger.h"
@@ -43,19 +45,32 @@ std::unique_ptr<storage::Store> Open(Context& ctx, const std::string& db) {
   return std::move(store).value();
 }
 
-// The dose check used by every registry write: the guideline library's dose
-// limits plus the advisor library's rolling annual cap (both as built in,
-// or --guideline/--overlay for the former).
-StatusOr<registry::DoseCheck> RegistryDoseCheck(Context& ctx) {
+// The libraries every registry decision reads (the guideline library as
+// built in, or --guideline/--overlay; the advisor and instrument libraries
+// as built in), loaded once per process.
+StatusOr<registry::Libraries> RegistryLibraries(Context& ctx) {
   KIRA_ASSIGN_OR_RETURN(const guideline::Library* lib, ctx.Library());
   static std::unique_ptr<advisor::AdvisorLibrary> advisor_lib;
+  static std::unique_ptr<instruments::InstrumentLibrary> instruments_lib;
   if (!advisor_lib) {
     KIRA_ASSIGN_OR_RETURN(std::string text, ReadDataFile("", "advisor.json"));
     auto parsed = api::ParseAdvisorLibrary(text);
     if (!parsed.ok()) return parsed.status().WithContext("advisor library (embedded advisor.json)");
     advisor_lib = std::make_unique<advisor::AdvisorLibrary>(std::move(parsed).value());
   }
-  return registry::AdvisorDoseCheck(*lib, &advisor_lib->annual_cap);
+  if (!instruments_lib) {
+    KIRA_ASSIGN_OR_RETURN(std::string text, ReadDataFile("", "instruments.json"));
+    auto parsed = api::ParseInstrumentLibrary(text);
+    if (!parsed.ok()) return parsed.status().WithContext("instrument library (embedded instruments.json)");
+    instruments_lib = std::make_unique<instruments::InstrumentLibrary>(std::move(parsed).value());
+  }
+  return registry::Libraries{lib, advisor_lib.get(), instruments_lib.get()};
+}
+
+// The dose check used by every registry write: the guideline library's dose
+// limits plus the advisor library's rolling annual cap.
+registry::DoseCheck RegistryDoseCheck(const registry::Libraries& libs) {
+  return registry::AdvisorDoseCheck(*libs.guideline, &libs.advisor->annual_cap);
 }
 
 std::string Pct(int num, int den) { return den ? fmt::format("{:.1f} %", 100.0 * num / den) : "n/a"; }
@@ -77,8 +92,8 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
   AddDbOption(cmd, a->db);
   cmd->callback([&ctx, a] {
     if (a->patients < 1) return ctx.BadInput(InvalidArgumentError("--patients: must be >= 1"));
-    auto check = RegistryDoseCheck(ctx);
-    if (!check.ok()) return ctx.BadInput(check.status());
+    auto libs = RegistryLibraries(ctx);
+    if (!libs.ok()) return ctx.BadInput(libs.status());
     auto store = Open(ctx, a->db);
     if (!store) return;
     registry::SystemClock clock;
@@ -86,7 +101,7 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
     o.patients = a->patients;
     o.seed = a->seed;
     o.clinic_id = a->clinic;
-    auto sum = registry::GenerateDemo(*store, clock, *check, o);
+    auto sum = registry::GenerateDemo(*store, clock, RegistryDoseCheck(*libs), *libs, o);
     if (!sum.ok()) {
       if (sum.status().code() == StatusCode::kAlreadyExists) {
         return ctx.BadInput(FailedPreconditionError("--clinic: clinic '" + a->clinic + "' already exists in " +
@@ -136,12 +151,11 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
     if (a->file.empty() && a->fhir.empty()) {
       return ctx.BadInput(InvalidArgumentError("import: give a CSV file, or --fhir DIR"));
     }
-    auto check = RegistryDoseCheck(ctx);
-    if (!check.ok()) return ctx.BadInput(check.status());
-    auto lib = ctx.Library();
-    if (!lib.ok()) return ctx.BadInput(lib.status());
+    auto libs = RegistryLibraries(ctx);
+    if (!libs.ok()) return ctx.BadInput(libs.status());
+    const registry::DoseCheck check = RegistryDoseCheck(*libs);
     interop::ParseOptions po;
-    for (const auto& p : (*lib)->protocols) po.protocols.insert(p.id);
+    for (const auto& p : libs->guideline->protocols) po.protocols.insert(p.id);
     interop::ParsedFile parsed;
     if (!a->fhir.empty()) {
       auto bulk = interop::ReadFhirBulk(a->fhir, a->clinic, po);
@@ -163,6 +177,7 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
                           : interop::ImportMode::kAllOrNothing;
     o.update = a->update;
     o.reason = a->reason;
+    o.libraries = *libs;
     const bool tty = isatty(STDERR_FILENO) == 1;
     if (tty) {
       o.progress = [&ctx](int done, int total) {
@@ -173,7 +188,7 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
                  << " rows" << std::flush;
       };
     }
-    auto report = interop::ImportRows(*store, clock, *check, parsed, o);
+    auto report = interop::ImportRows(*store, clock, check, parsed, o);
     if (tty) *ctx.err << "\r" << std::string(60, ' ') << "\r";
     if (!report.ok()) return ctx.BadInput(report.status().WithContext(a->file));
     const auto& r = *report;

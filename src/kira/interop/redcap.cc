@@ -45,6 +45,26 @@ constexpr Field kFields[] = {
     {"sex", "patient", "dropdown", "Sex", "1, Female | 2, Male | 3, Other | 4, Unknown", "", "", "", "y", ""},
     {"birth_year", "patient", "text", "Year of birth", "", "integer", "1900", "2200", "y", ""},
     {"indication", "patient", "text", "Indication (guideline id, e.g. trd)", "", "", "", "", "y", ""},
+    {"facts_version", "facts", "text", "Facts version", "", "integer", "1", "", "y", ""},
+    {"facts_recorded_at", "facts", "text", "Recorded at (UTC, ISO 8601)", "", "", "", "", "", ""},
+    {"facts_recorded_by", "facts", "text", "Recorded by (user id)", "", "", "", "", "", ""},
+    {"facts_reason", "facts", "notes", "Why the facts changed", "", "", "", "", "", ""},
+    {"weight_kg", "facts", "text", "Weight", "", "number", "", "", "", "kg"},
+    {"weight_method", "facts", "dropdown", "Weight method", "measured, Measured | stated, Stated | estimated, Estimated",
+     "", "", "", "", ""},
+    {"weight_date", "facts", "text", "Weighed on", "", "date_ymd", "", "", "", ""},
+    {"height_cm", "facts", "text", "Height", "", "number", "", "", "", "cm"},
+    {"pregnancy", "facts", "dropdown", "Pregnancy",
+     "unknown, Unknown | not_pregnant, Not pregnant | pregnant, Pregnant", "", "", "", "y", ""},
+    {"pregnancy_date", "facts", "text", "Pregnancy status established on", "", "date_ymd", "", "", "", ""},
+    {"conditions", "facts", "text", "History and conditions (guideline ids, ';'-separated)", "", "", "", "", "", ""},
+    {"medications", "facts", "text", "Current medications (';'-separated)", "", "", "", "", "", ""},
+    {"failed_trials", "facts", "text", "Failed adequate antidepressant trials", "", "integer", "0", "", "", ""},
+    {"baseline_sbp_mmhg", "facts", "text", "Baseline systolic BP", "", "number", "", "", "", "mmHg"},
+    {"baseline_dbp_mmhg", "facts", "text", "Baseline diastolic BP", "", "number", "", "", "", "mmHg"},
+    {"baseline_hr_bpm", "facts", "text", "Baseline heart rate", "", "number", "", "", "", "/min"},
+    {"baseline_spo2_pct", "facts", "text", "Baseline SpO2", "", "number", "", "", "", "%"},
+    {"baseline_rr_per_min", "facts", "text", "Baseline respiratory rate", "", "number", "", "", "", "/min"},
     {"session_id", "session", "text", "Session id", "", "", "", "", "y", ""},
     {"protocol_id", "session", "text", "Protocol id", "", "", "", "", "y", ""},
     {"started_at", "session", "text", "Start (UTC)", "", kTime, "", "", "y", ""},
@@ -203,6 +223,31 @@ StatusOr<RedcapExportCounts> ExportRedcap(storage::Store& store, std::string_vie
       r[col["birth_year"]] = std::to_string(p.birth_year);
       r[col["indication"]] = p.indication;
       *out << CsvLine(r);
+      KIRA_ASSIGN_OR_RETURN(auto facts, tx->ListPatientFacts(clinic_id, p.id));
+      for (const auto& f : facts) {
+        auto y = row(p.id, "facts");
+        auto opt = [](const std::optional<double>& v) { return v ? Num(*v) : std::string(); };
+        y[col["facts_version"]] = std::to_string(f.version);
+        y[col["facts_recorded_at"]] = domain::FormatInstant(f.recorded_at);
+        y[col["facts_recorded_by"]] = f.recorded_by;
+        y[col["facts_reason"]] = f.reason;
+        y[col["weight_kg"]] = opt(f.weight_kg);
+        y[col["weight_method"]] = f.weight_method;
+        y[col["weight_date"]] = f.weight_date;
+        y[col["height_cm"]] = opt(f.height_cm);
+        y[col["pregnancy"]] = std::string(domain::PregnancyStatusName(f.pregnancy));
+        y[col["pregnancy_date"]] = f.pregnancy_date;
+        y[col["conditions"]] = Join(f.conditions);
+        y[col["medications"]] = Join(f.medications);
+        y[col["failed_trials"]] = f.failed_antidepressant_trials ? std::to_string(*f.failed_antidepressant_trials) : "";
+        y[col["baseline_sbp_mmhg"]] = opt(f.baseline_sbp_mmhg);
+        y[col["baseline_dbp_mmhg"]] = opt(f.baseline_dbp_mmhg);
+        y[col["baseline_hr_bpm"]] = opt(f.baseline_hr_bpm);
+        y[col["baseline_spo2_pct"]] = opt(f.baseline_spo2_pct);
+        y[col["baseline_rr_per_min"]] = opt(f.baseline_rr_per_min);
+        *out << CsvLine(y);
+        ++n.facts;
+      }
       KIRA_ASSIGN_OR_RETURN(auto sessions, tx->ListPatientSessions(clinic_id, p.id));
       for (const auto& s : sessions) {
         auto x = row(p.id, "session");
@@ -303,6 +348,7 @@ bool LooksLikeRedcapRecords(std::string_view text) {
 ParsedFile ParseRedcapRecords(std::string_view text, std::string_view clinic_id, const ParseOptions& options) {
   ParsedFile out;
   out.format = "REDCap records";
+  out.carries_facts = true;
   RowError structural;
   auto records = ParseCsv(text, &structural);
   if (!records.ok()) {
@@ -335,7 +381,7 @@ ParsedFile ParseRedcapRecords(std::string_view text, std::string_view clinic_id,
     auto it = cols.find(name);
     return it != cols.end() ? r.fields[it->second] : std::string();
   };
-  static const std::set<std::string> kForms = {"session", "override", "vital", "assessment", "adverse_event", "ledger"};
+  static const std::set<std::string> kForms = {"facts", "session", "override", "vital", "assessment", "adverse_event", "ledger"};
   struct PatientFacts {
     std::string sex, indication;
     int birth_year = 0, line = 0;
@@ -508,7 +554,58 @@ ParsedFile ParseRedcapRecords(std::string_view text, std::string_view clinic_id,
     const std::string cid(clinic_id);
     const std::string rid = get(r, "record_id");
     RecordRow out_row{r.line, domain::PatientRecord{}, form};
-    if (form == "override") {
+    auto list_of = [&](const char* field) {
+      std::vector<std::string> v;
+      const std::string joined = get(r, field);
+      for (std::size_t b = 0; b <= joined.size() && !joined.empty();) {
+        const std::size_t e = std::min(joined.find(';', b), joined.size());
+        v.push_back(joined.substr(b, e - b));
+        b = e + 1;
+      }
+      return v;
+    };
+    auto optional_number = [&](const char* field) -> std::optional<double> {
+      const std::string v = get(r, field);
+      if (v.empty()) return std::nullopt;
+      double d = 0;
+      if (!internal::ParseDouble(v, &d) || d <= 0) {
+        bad(field, "not a number greater than 0: '" + v + "'");
+        return std::nullopt;
+      }
+      return d;
+    };
+    if (form == "facts") {
+      domain::PatientFacts f;
+      f.clinic_id = cid;
+      f.patient_id = rid;
+      if (!internal::ParseInt(get(r, "facts_version"), &f.version) || f.version < 1) {
+        bad("facts_version", "not a version number from 1 on: '" + get(r, "facts_version") + "'");
+      }
+      f.reason = get(r, "facts_reason");
+      f.weight_kg = optional_number("weight_kg");
+      f.weight_method = get(r, "weight_method").empty() ? "measured" : get(r, "weight_method");
+      f.weight_date = get(r, "weight_date");
+      f.height_cm = optional_number("height_cm");
+      if (!domain::ParsePregnancyStatus(get(r, "pregnancy"), &f.pregnancy)) {
+        bad("pregnancy", "must be unknown, not_pregnant or pregnant, got '" + get(r, "pregnancy") + "'");
+      }
+      f.pregnancy_date = get(r, "pregnancy_date");
+      f.conditions = list_of("conditions");
+      f.medications = list_of("medications");
+      if (!get(r, "failed_trials").empty()) {
+        int t = 0;
+        if (!internal::ParseInt(get(r, "failed_trials"), &t) || t < 0) {
+          bad("failed_trials", "not a whole number: '" + get(r, "failed_trials") + "'");
+        }
+        f.failed_antidepressant_trials = t;
+      }
+      f.baseline_sbp_mmhg = optional_number("baseline_sbp_mmhg");
+      f.baseline_dbp_mmhg = optional_number("baseline_dbp_mmhg");
+      f.baseline_hr_bpm = optional_number("baseline_hr_bpm");
+      f.baseline_spo2_pct = optional_number("baseline_spo2_pct");
+      f.baseline_rr_per_min = optional_number("baseline_rr_per_min");
+      out_row.record = f;
+    } else if (form == "override") {
       domain::OverrideRecord o{cid, text_of("override_id", true), text_of("override_session_id", true),
                                text_of("override_by", true), time_of("override_at"), {}, text_of("override_reason", true)};
       const std::string rules = get(r, "override_rules");

@@ -4,7 +4,8 @@
 //   <dir>/kira_records.csv          records, flat "raw" CSV (Data Import Tool)
 // One record per patient (record_id = the registry's pseudonymous patient
 // id; direct identifiers are never exported) with the non-repeating form
-// `patient` and the repeating instruments `session`, `override`, `vital`,
+// `patient` and the repeating instruments `facts` (each version of the
+// patient's clinical facts), `session`, `override`, `vital`,
 // `assessment` and `adverse_event` (enable "Repeating instruments" for them
 // before importing). The clinic's controlled-substance ledger is the
 // repeating instrument `ledger` of the record "kira-ledger". Rows are keyed
@@ -32,6 +33,7 @@ namespace kira::interop {
 
 struct RedcapExportCounts {
   int records = 0;
+  int facts = 0;
   int sessions = 0;
   int overrides = 0;
   int vitals = 0;

@@ -288,20 +288,44 @@ std::string CanonicalDifference(const std::string& stored, const std::string& fi
   return "";
 }
 
-std::string_view RecordId(const ClinicalRecord& r) {
-  return std::visit([](const auto& x) -> std::string_view { return x.id; }, r);
+std::string RecordId(const ClinicalRecord& r) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, domain::PatientFacts>) {
+          return x.patient_id + " v" + std::to_string(x.version);
+        } else {
+          return x.id;
+        }
+      },
+      r);
+}
+// The clinical content of a facts version: what the registry records when
+// it is recorded again (not when or by whom).
+std::string FactsContent(domain::PatientFacts f) {
+  f.recorded_at = {};
+  f.recorded_by.clear();
+  return registry::Canonical(f);
 }
 std::string_view RecordClinic(const ClinicalRecord& r) {
   return std::visit([](const auto& x) -> std::string_view { return x.clinic_id; }, r);
 }
 std::string CanonicalOf(const ClinicalRecord& r) {
-  return std::visit([](const auto& x) { return registry::Canonical(x); }, r);
+  return std::visit(
+      [](const auto& x) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, domain::PatientFacts>) {
+          return FactsContent(x);
+        } else {
+          return registry::Canonical(x);
+        }
+      },
+      r);
 }
 // Order of the other records within a pass: patients first (sessions need
 // them), ledger receipts and then movements by time (a movement out needs
 // its lot received), then the rest by line.
 int Rank(const ClinicalRecord& r) {
   if (std::holds_alternative<domain::PatientRecord>(r)) return 0;
+  if (std::holds_alternative<domain::PatientFacts>(r)) return 1;
   if (std::holds_alternative<domain::LedgerEntry>(r)) return 2;
   return 3;
 }
@@ -375,7 +399,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       if (d.empty()) {
         outcome[nrows + k] = Outcome::kUnchanged;
       } else {
-        report.problems.push_back({r.line, 0, "", r.form + " '" + std::string(RecordId(r.record)) + "' appears on line " +
+        report.problems.push_back({r.line, 0, "", r.form + " '" + RecordId(r.record) + "' appears on line " +
                                                       std::to_string(records[it->second].line) + " with other values (" + d + ")"});
         outcome[nrows + k] = Outcome::kInvalid;
       }
@@ -397,6 +421,11 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     const auto& x = records[a].record;
     const auto& y = records[b].record;
     if (Rank(x) != Rank(y)) return Rank(x) < Rank(y);
+    if (Rank(x) == 1) {
+      const auto& f = std::get<domain::PatientFacts>(x);
+      const auto& g = std::get<domain::PatientFacts>(y);
+      return std::tie(f.patient_id, f.version) < std::tie(g.patient_id, g.version);
+    }
     if (Rank(x) == 2) {
       const auto& l = std::get<domain::LedgerEntry>(x);
       const auto& m = std::get<domain::LedgerEntry>(y);
@@ -413,7 +442,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     }
   }
 
-  registry::SessionRecorder recorder(&store, &clock, check);
+  registry::SessionRecorder recorder(&store, &clock, check, options.libraries.guideline);
   // One pass over the pending rows in one transaction. `only_accepted`:
   // the second pass of a partial import, writing just the rows the first
   // pass accepted or amended. Returns the UnitOfWork (uncommitted), or an
@@ -430,6 +459,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     std::set<std::string, std::less<>> clinics;
     std::map<Key, domain::PatientRecord> patients;
     std::set<Key> sessions_written;  // sessions stored by this pass
+    std::set<Key> facts_checked;     // patients whose clinical facts were looked up
     std::map<std::string, std::pair<bool, bool>, std::less<>> fresh;  // clinic -> {no sessions, no patients} stored
     int done = 0;
     auto selected = [&](Outcome o) {
@@ -516,6 +546,55 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       o = Outcome::kAccepted;
     }
 
+    // 1b. Clinical facts, version by version, through the registry's use
+    //     case (which re-screens): a stored version must have the same
+    //     clinical content; a new one must be the next version.
+    for (std::size_t k : record_order) {
+      const auto* f = std::get_if<domain::PatientFacts>(&records[k].record);
+      if (!f) continue;
+      Outcome& o = out[nrows + k];
+      if (!selected(o)) continue;
+      tick();
+      auto fail = [&](std::string reason) {
+        pass_problems.push_back({records[k].line, 0, "", "facts of patient '" + f->patient_id + "' version " +
+                                                             std::to_string(f->version) + ": " + std::move(reason)});
+        o = Outcome::kInvalid;
+      };
+      KIRA_ASSIGN_OR_RETURN(auto versions, tx.ListPatientFacts(f->clinic_id, f->patient_id));
+      const domain::PatientFacts* stored = nullptr;
+      for (const auto& v : versions) stored = v.version == f->version ? &v : stored;
+      if (stored) {
+        const std::string d = CanonicalDifference(FactsContent(*stored), FactsContent(*f));
+        if (d.empty()) {
+          o = only_accepted ? Outcome::kAccepted : Outcome::kUnchanged;
+        } else {
+          fail("conflicts with the stored version (" + d + ")");
+        }
+        continue;
+      }
+      if (f->version != static_cast<int>(versions.size()) + 1) {
+        fail("the registry holds " + std::to_string(versions.size()) + " versions; versions are recorded in order");
+        continue;
+      }
+      if (!options.libraries.guideline) {
+        fail("clinical facts are recorded with the guideline library, which is not loaded");
+        continue;
+      }
+      domain::PatientFacts in = *f;
+      in.version = 0;
+      auto r = registry::RecordFacts(*uow, options.libraries, in);
+      if (!r.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, records[k].line, r.status()));
+        return uow;
+      }
+      if (r->facts.version != f->version) {
+        fail("recorded as version " + std::to_string(r->facts.version) + " (it repeats the version before it)");
+        continue;
+      }
+      facts_checked.insert({f->clinic_id, f->patient_id});
+      o = Outcome::kAccepted;
+    }
+
     // 2. Sessions, in session-time order.
     for (std::size_t i : order) {
       Outcome& o = out[i];
@@ -582,6 +661,29 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         }
         patients.emplace(Key{row.patient.clinic_id, row.patient.id}, row.patient);
       }
+      // A patient with no clinical facts gets the row's dosing weight as its
+      // first version (stated, dated on the session), recorded and screened
+      // by the registry like facts entered by hand.
+      if (options.libraries.guideline && !file.carries_facts &&
+          !facts_checked.count({row.patient.clinic_id, row.patient.id})) {
+        facts_checked.insert({row.patient.clinic_id, row.patient.id});
+        auto facts = tx.GetCurrentPatientFacts(row.patient.clinic_id, row.patient.id);
+        if (!facts.ok()) {
+          if (!facts.status().IsNotFound()) return facts.status();
+          domain::PatientFacts f;
+          f.clinic_id = row.patient.clinic_id;
+          f.patient_id = row.patient.id;
+          f.recorded_by = options.actor;
+          f.weight_kg = units::ToKg(row.session.dosing_weight);
+          f.weight_method = "stated";
+          f.weight_date = domain::FormatInstant(row.session.started_at).substr(0, 10);
+          f.reason = "import: dosing_weight_kg of session " + row.session.id;
+          if (auto r = registry::RecordFacts(*uow, options.libraries, f); !r.ok()) {
+            KIRA_RETURN_IF_ERROR(fail_row(i, row.line, r.status()));
+            return uow;
+          }
+        }
+      }
       std::optional<domain::Override> ov;
       if (auto it = recorded_overrides.find({row.session.clinic_id, row.session.id}); it != recorded_overrides.end()) {
         ov = domain::Override{it->second->who, domain::FormatInstant(it->second->at), it->second->reason, {}};
@@ -619,7 +721,10 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     };
     for (std::size_t k : record_order) {
       const RecordRow& rr = records[k];
-      if (std::holds_alternative<domain::PatientRecord>(rr.record)) continue;
+      if (std::holds_alternative<domain::PatientRecord>(rr.record) ||
+          std::holds_alternative<domain::PatientFacts>(rr.record)) {
+        continue;
+      }
       Outcome& o = out[nrows + k];
       if (!selected(o)) continue;
       tick();
@@ -667,7 +772,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           // An override written with its session in this pass is new.
           o = parent_new || only_accepted ? Outcome::kAccepted : Outcome::kUnchanged;
         } else {
-          pass_problems.push_back({rr.line, 0, "", rr.form + " '" + std::string(RecordId(rr.record)) +
+          pass_problems.push_back({rr.line, 0, "", rr.form + " '" + RecordId(rr.record) +
                                                        "' conflicts with the stored one (" + d + ")"});
           o = Outcome::kInvalid;
         }
@@ -683,8 +788,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
               KIRA_RETURN_IF_ERROR(registry::AddAdverseEvent(*uow, x));
               events[{x.clinic_id, x.session_id}].push_back(x);
             } else if constexpr (std::is_same_v<T, domain::Assessment>) {
-              KIRA_RETURN_IF_ERROR(registry::AddAssessment(*uow, x));
-              assessments[{x.clinic_id, x.patient_id}].push_back(x);
+              // Scored (and any alert raised) by the registry's use case.
+              KIRA_ASSIGN_OR_RETURN(auto scored, registry::RecordAssessment(*uow, options.libraries, x));
+              assessments[{x.clinic_id, x.patient_id}].push_back(scored.assessment);
             } else if constexpr (std::is_same_v<T, domain::LedgerEntry>) {
               KIRA_RETURN_IF_ERROR(registry::AddLedgerEntry(*uow, x));
               ledger[{x.clinic_id, x.lot}].push_back(x);

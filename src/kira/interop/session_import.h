@@ -45,6 +45,7 @@
 #include "kira/base/statusor.h"
 #include "kira/domain/records.h"
 #include "kira/interop/csv.h"
+#include "kira/registry/clinical_record.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/record_session.h"
 #include "kira/storage/store.h"
@@ -67,10 +68,11 @@ struct ImportRow {
 };
 
 // Every other clinical record a file can carry (REDCap forms): a patient
-// (with or without sessions), a vital sign, a scored instrument, an adverse
+// (with or without sessions), a version of its clinical facts, a vital sign, a scored instrument, an adverse
 // event, an override given when a session was recorded, a ledger movement.
 using ClinicalRecord = std::variant<domain::PatientRecord, domain::VitalSign, domain::Assessment,
-                                    domain::AdverseEvent, domain::OverrideRecord, domain::LedgerEntry>;
+                                    domain::AdverseEvent, domain::OverrideRecord, domain::LedgerEntry,
+                                    domain::PatientFacts>;
 struct RecordRow {
   int line = 0;
   ClinicalRecord record;
@@ -85,6 +87,9 @@ struct ParsedFile {
   std::vector<RowError> errors;
   int invalid_rows = 0;   // data rows with at least one error
   bool fatal = false;     // the file as a whole cannot be read (encoding, header)
+  // The format carries the patients' clinical facts (REDCap's facts form):
+  // the import then records only those, never facts derived from a row.
+  bool carries_facts = false;
   std::string format;     // "kira session CSV" or "REDCap records"
   // kira CSV column name -> where that value is in this file, so that a
   // problem found after parsing (a conflict, a refusal) names the column as
@@ -108,6 +113,11 @@ struct ImportOptions {
   std::string reason;          // recorded on each amendment
   std::string actor = "system:import";  // recorded on every audit row
   std::function<void(int done, int total)> progress;  // optional
+  // The libraries the registry decides with: a patient new to the registry
+  // gets its first clinical facts (the row's dosing weight, as stated) and
+  // scored instruments are scored by the instrument library. Without a
+  // guideline library no facts are recorded.
+  registry::Libraries libraries;
 };
 
 struct ImportReport {

@@ -24,6 +24,10 @@
 #include "kira/registry/clinical.h"
 #include "kira/registry/demo.h"
 #include "kira/storage/memory/memory_store.h"
+#include "kira/api/advisor_json.h"
+#include "kira/api/guideline_json.h"
+#include "kira/api/instruments_json.h"
+#include "testing/advisor_fixtures.h"
 #include "testing/failing_store.h"
 #include "testing/status_matchers.h"
 
@@ -34,6 +38,19 @@ using ::kira::testing::IsOk;
 using ::kira::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+
+// The shipped guideline, advisor and instrument libraries (facts are
+// screened on them, assessments scored by them); loaded once.
+const registry::Libraries& Libs() {
+  static const registry::Libraries libs = [] {
+    static auto g = api::ParseGuideline(kira::testing::ReadSourceFile("guidelines/kira.json"));
+    static auto a = api::ParseAdvisorLibrary(kira::testing::ReadSourceFile("guidelines/advisor.json"));
+    static auto i = api::ParseInstrumentLibrary(kira::testing::ReadSourceFile("guidelines/instruments.json"));
+    if (!g.ok() || !a.ok() || !i.ok()) std::abort();
+    return registry::Libraries{&*g, &*a, &*i};
+  }();
+  return libs;
+}
 
 registry::DoseCheck AcceptAll() {
   return [](const registry::DoseCheckInput& in) -> StatusOr<domain::Decision> {
@@ -118,6 +135,7 @@ class ImportTest : public ::testing::Test {
     ImportOptions o;
     o.mode = mode;
     o.update = update;
+    o.libraries = Libs();
     if (update) o.reason = "dose corrected from the pump log";
     return ImportRows(store ? *store : store_, clock_, AcceptAll(), parsed, o);
   }
@@ -395,8 +413,9 @@ Status AddEveryKindOfRecord(storage::Store& store, const registry::Clock& clock,
           uow, {"c1", "E1-S1/v-" + std::string(domain::VitalKindName(kind)) + std::to_string(minute), "E1-S1",
                 t + std::chrono::minutes(minute), kind, value}));
     }
-    return registry::AddAssessment(uow, {"c1", "E1/phq9-1", "E1", "E1-S1", t - std::chrono::hours(1), "phq9",
-                                         {3, 3, 2, 2, 1, 1, 2, 3, 0}, 17, "phq9-v1"});
+    return registry::RecordAssessment(uow, Libs(), {"c1", "E1/phq9-1", "E1", "E1-S1", t - std::chrono::hours(1),
+                                                    "phq9", {3, 3, 2, 2, 1, 1, 2, 0, 0}, 14, ""})
+        .status();
   });
 }
 
@@ -410,7 +429,7 @@ class ExportTest : public ::testing::Test {
     registry::DemoOptions o;
     o.patients = 12;
     o.clinic_id = "c1";
-    auto sum = registry::GenerateDemo(store_, clock_, AcceptAll(), o);
+    auto sum = registry::GenerateDemo(store_, clock_, AcceptAll(), Libs(), o);
     ASSERT_THAT(sum, IsOk());
     summary_ = *sum;
     ASSERT_THAT(AddEveryKindOfRecord(store_, clock_, AcceptAll()), IsOk());
@@ -600,6 +619,16 @@ std::map<std::string, std::vector<std::string>> Tables(storage::Store& store, co
       for (const auto& o : overrides) t["overrides"].push_back(registry::Canonical(o));
     }
   }
+  for (const auto& p : *patients) {
+    // Clinical content of each facts version (an import records it anew:
+    // when and by whom are the import's own).
+    auto facts = (*tx)->ListPatientFacts(clinic, p.id).value();
+    for (auto f : facts) {
+      f.recorded_at = {};
+      f.recorded_by.clear();
+      t["facts"].push_back(registry::Canonical(f));
+    }
+  }
   auto ledger = (*tx)->ListLedger(clinic, "").value();
   for (const auto& l : ledger) t["ledger"].push_back(registry::Canonical(l));
   return t;
@@ -611,7 +640,7 @@ class RoundTripTest : public ::testing::Test {
     registry::DemoOptions o;
     o.patients = 15;
     o.clinic_id = "c1";
-    ASSERT_THAT(registry::GenerateDemo(store_, clock_, AcceptAll(), o), IsOk());
+    ASSERT_THAT(registry::GenerateDemo(store_, clock_, AcceptAll(), Libs(), o), IsOk());
     ASSERT_THAT(AddEveryKindOfRecord(store_, clock_, AcceptAll(), /*with_bad_byte=*/false), IsOk());
   }
   registry::FakeClock clock_{domain::FromUnixMicros(1'770'000'000'000'123)};
@@ -634,19 +663,22 @@ TEST_F(RoundTripTest, RegistryToRedcapToAnEmptyRegistryIsEqualTableByTableAndReI
   ASSERT_TRUE(parsed.errors.empty()) << FormatRowError(parsed.errors[0]);
   storage::MemoryStore copy;
 
-  auto report = ImportRows(copy, clock_, AcceptAll(), parsed, ImportOptions{});
+  ImportOptions io;
+  io.libraries = Libs();
+  auto report = ImportRows(copy, clock_, AcceptAll(), parsed, io);
 
   ASSERT_THAT(report, IsOk());
   ASSERT_TRUE(report->problems.empty()) << FormatRowError(report->problems[0]);
   EXPECT_TRUE(report->committed);
   EXPECT_EQ(report->rows_read, report->accepted);
   const auto want = Tables(store_, "c1"), got = Tables(copy, "c1");
-  for (const char* table : {"patients", "sessions", "overrides", "vitals", "assessments", "adverse_events", "ledger"}) {
+  for (const char* table :
+       {"patients", "facts", "sessions", "overrides", "vitals", "assessments", "adverse_events", "ledger"}) {
     ASSERT_TRUE(want.count(table)) << table;
     EXPECT_EQ(got.count(table) ? got.at(table) : std::vector<std::string>{}, want.at(table)) << table;
   }
 
-  auto again = ImportRows(copy, clock_, AcceptAll(), parsed, ImportOptions{});
+  auto again = ImportRows(copy, clock_, AcceptAll(), parsed, io);
 
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->unchanged, again->rows_read);
@@ -663,18 +695,28 @@ TEST_F(RoundTripTest, RegistryToFhirToAnEmptyRegistryIsEqualOnEverythingFhirCarr
   ASSERT_TRUE(parsed->errors.empty()) << FormatRowError(parsed->errors[0]);
   storage::MemoryStore copy;
 
-  auto report = ImportRows(copy, clock_, AcceptAll(), *parsed, ImportOptions{});
+  ImportOptions io;
+  io.libraries = Libs();
+  auto report = ImportRows(copy, clock_, AcceptAll(), *parsed, io);
 
   ASSERT_THAT(report, IsOk());
   ASSERT_TRUE(report->problems.empty()) << FormatRowError(report->problems[0]);
   EXPECT_EQ(report->rows_read, report->accepted);
   auto want = Tables(store_, "c1"), got = Tables(copy, "c1");
   want.erase("ledger");  // the controlled-substance ledger has no FHIR resource in this export
+  want.erase("facts");   // nor do the versioned clinical facts (see docs/interop.md),
+  // and so neither the facts version nor the screening a session was
+  // recorded under.
+  for (auto* t : {&want, &got}) {
+    for (auto& s : (*t)["sessions"]) {
+      s = s.substr(0, s.find("facts_version="));
+    }
+  }
   for (const auto& [table, rows] : want) {
     EXPECT_EQ(got.count(table) ? got.at(table) : std::vector<std::string>{}, rows) << table;
   }
 
-  auto again = ImportRows(copy, clock_, AcceptAll(), *parsed, ImportOptions{});
+  auto again = ImportRows(copy, clock_, AcceptAll(), *parsed, io);
 
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->unchanged, again->rows_read);
