@@ -292,10 +292,10 @@ void AddExportCommand(CLI::App& app, Context& ctx) {
     } else if (!a->redcap.empty()) {
       auto n = interop::ExportRedcap(*store, a->clinic, a->redcap);
       if (!n.ok()) return ctx.BadInput(n.status());
-      *ctx.out << fmt::format("REDCap files in {}: kira_data_dictionary.csv, kira_records.csv ({} records; {} session, "
-                              "{} override, {} vital, {} assessment, {} adverse_event and {} ledger instances; enable "
-                              "repeating instruments for all but patient)\n",
-                              a->redcap, n->records, n->sessions, n->overrides, n->vitals, n->assessments,
+      *ctx.out << fmt::format("REDCap files in {}: kira_data_dictionary.csv, kira_records.csv ({} records; {} facts, "
+                              "{} session, {} override, {} vital, {} assessment, {} adverse_event and {} ledger "
+                              "instances; enable repeating instruments for all but patient)\n",
+                              a->redcap, n->records, n->facts, n->sessions, n->overrides, n->vitals, n->assessments,
                               n->adverse_events, n->ledger);
     } else {
       interop::DeidentifyOptions dopt;

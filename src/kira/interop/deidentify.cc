@@ -192,7 +192,9 @@ StatusOr<DeidentifiedCounts> ExportDeidentified(storage::Store& store, std::stri
           for (const auto& e : events) terms.insert(CodedAeTerm(options.ae_terms, e.type));
           std::string ae;
           for (const auto& t : terms) ae += (ae.empty() ? "" : ";") + t;
-          rows.push_back({did + "/" + std::to_string(number),
+          char order[16];
+          std::snprintf(order, sizeof order, "%08d", number);
+          rows.push_back({did + "/" + order,
                           {lds ? did : "", p.sex, AgeGroup(age), zip3, p.indication, std::to_string(number),
                            s.protocol_id, when, minutes_text, s.given_dose ? Fmt(units::ToMg(*s.given_dose), 1) : "",
                            s.given_dose ? Fmt(units::ToMg(*s.given_dose) / units::ToKg(s.dosing_weight), 3) : "", ae,
