@@ -279,10 +279,11 @@ void AddExportCommand(CLI::App& app, Context& ctx) {
       }
     }
     if (!a->fhir.empty()) {
-      auto lib = ctx.Library();
-      if (!lib.ok()) return ctx.BadInput(lib.status());
+      auto libs = RegistryLibraries(ctx);
+      if (!libs.ok()) return ctx.BadInput(libs.status());
       interop::FhirExportOptions fo;
-      for (const auto& p : (*lib)->protocols) fo.protocol_routes[p.id] = p.route;
+      for (const auto& p : libs->guideline->protocols) fo.protocol_routes[p.id] = p.route;
+      fo.instruments = libs->instruments;
       auto n = interop::ExportFhir(*store, a->clinic, a->fhir, fo);
       if (!n.ok()) return ctx.BadInput(n.status());
       *ctx.out << fmt::format("FHIR R4 NDJSON in {}: {} Patient, {} Encounter, {} MedicationRequest, "

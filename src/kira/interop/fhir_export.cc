@@ -367,9 +367,8 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
       KIRA_ASSIGN_OR_RETURN(auto assessments, tx->ListAssessments(clinic_id, p.id));
       for (const auto& a : assessments) {
         json codings = json::array();
-        if (a.instrument == "phq9") {
-          codings.push_back(Coding(kLoinc, "44261-6", "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]"));
-        }
+        const instruments::Instrument* ins = options.instruments ? options.instruments->Find(a.instrument) : nullptr;
+        if (ins && !ins->loinc_total.empty()) codings.push_back(Coding(kLoinc, ins->loinc_total, ins->name + " total score"));
         codings.push_back(Coding("urn:kira:instrument", a.instrument));
         json obs{{"resourceType", "Observation"},
                  {"id", FhirId("a-", a.id)},
@@ -388,9 +387,12 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
         if (!a.session_id.empty()) obs["encounter"] = Ref("Encounter", FhirId("", a.session_id));
         json items = json::array();
         for (std::size_t i = 0; i < a.item_scores.size(); ++i) {
-          items.push_back({{"code", {{"coding", json::array({Coding("urn:kira:instrument-item",
-                                                                     a.instrument + "." + std::to_string(i + 1))})}}},
-                           {"valueInteger", a.item_scores[i]}});
+          json item_codes = json::array();
+          if (ins && i < ins->items.size() && !ins->items[i].loinc.empty()) {
+            item_codes.push_back(Coding(kLoinc, ins->items[i].loinc));
+          }
+          item_codes.push_back(Coding("urn:kira:instrument-item", a.instrument + "." + std::to_string(i + 1)));
+          items.push_back({{"code", {{"coding", item_codes}}}, {"valueInteger", a.item_scores[i]}});
         }
         if (!items.empty()) obs["component"] = items;
         observations.Put(obs);

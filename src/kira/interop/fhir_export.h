@@ -13,7 +13,8 @@
 //   Observation.ndjson              vital signs on the R4 vital-signs
 //                                   profiles (BP panel 85354-9, HR 8867-4,
 //                                   RR 9279-1, SpO2 2708-6 + 59408-5) and
-//                                   scored instruments (PHQ-9 44261-6)
+//                                   scored instruments (the LOINC codes of
+//                                   the instrument library)
 //   AdverseEvent.ndjson             one per adverse event, seriousness kept
 // Resource ids are the registry ids when they are valid FHIR ids (at most 64
 // of [A-Za-z0-9-.]) and do not start with "x-"; any other id becomes
@@ -29,6 +30,7 @@
 #include <string_view>
 
 #include "kira/base/statusor.h"
+#include "kira/instruments/instrument.h"
 #include "kira/storage/store.h"
 
 namespace kira::interop {
@@ -46,6 +48,10 @@ struct FhirExportOptions {
   // Protocol id -> route id of the guideline library ("iv", "im",
   // "intranasal"), which decides drug and route of each administration.
   std::map<std::string, std::string, std::less<>> protocol_routes;
+  // The instrument library: LOINC codes of each instrument's total and
+  // items (guidelines/instruments.json). Without it, scored instruments
+  // carry kira's instrument code only.
+  const instruments::InstrumentLibrary* instruments = nullptr;
 };
 
 // A FHIR id for the registry id `id` of a resource kind (`prefix` keeps

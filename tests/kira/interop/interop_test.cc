@@ -456,7 +456,7 @@ bool ValidFhirId(const std::string& id) {
 TEST_F(ExportTest, FhirExportIsStructurallyConformantR4) {
   auto dir = TempDir("fhir");
 
-  auto n = ExportFhir(store_, "c1", dir.string(), {TestRoutes()});
+  auto n = ExportFhir(store_, "c1", dir.string(), {TestRoutes(), Libs().instruments});
 
   ASSERT_THAT(n, IsOk());
   EXPECT_EQ(n->patients, 14);
@@ -546,6 +546,10 @@ TEST_F(ExportTest, FhirExportIsStructurallyConformantR4) {
   EXPECT_GE(panels, 1);
   EXPECT_GE(spo2, 1);
   EXPECT_EQ(lone_sbp, 1);  // the 20-minute systolic reading without a diastolic partner
+  // Scored instruments carry the instrument library's LOINC code.
+  const auto& phq = all["Observation"][FhirId("a-", "E1/phq9-1")];
+  EXPECT_EQ(phq["code"]["coding"][0]["code"], Libs().instruments->Find("phq9")->loinc_total);
+  EXPECT_EQ(phq["component"].size(), 9u);
   // Adverse events keep their seriousness.
   const auto& ae = all["AdverseEvent"][FhirId("", "E1-S1/ae-1")];
   EXPECT_EQ(ae["actuality"], "actual");
@@ -689,7 +693,7 @@ TEST_F(RoundTripTest, RegistryToRedcapToAnEmptyRegistryIsEqualTableByTableAndReI
 
 TEST_F(RoundTripTest, RegistryToFhirToAnEmptyRegistryIsEqualOnEverythingFhirCarriesAndReImportChangesNothing) {
   auto dir = TempDir("fhir_rt");
-  ASSERT_THAT(ExportFhir(store_, "c1", dir.string(), {TestRoutes()}), IsOk());
+  ASSERT_THAT(ExportFhir(store_, "c1", dir.string(), {TestRoutes(), Libs().instruments}), IsOk());
   auto parsed = ReadFhirBulk(dir.string(), "c1");
   ASSERT_THAT(parsed, IsOk());
   ASSERT_TRUE(parsed->errors.empty()) << FormatRowError(parsed->errors[0]);
