@@ -13,12 +13,16 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 LAUNCHER := $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 
-.PHONY: all deps build run demo test fuzz bench clean
+.PHONY: all deps deps-run build build-kira run demo test fuzz bench clean
 
 all: build
 
 deps:
 	@bash scripts/install-deps
+
+# make run needs only the toolchain and libraries (no browser, no PostgreSQL server).
+deps-run:
+	@bash scripts/install-deps run
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja $(LAUNCHER) $(CMAKE_FLAGS)
@@ -26,14 +30,18 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# Only the kira binary (not the tests and benchmarks): what make run needs.
+build-kira: deps-run $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target kira
+
 # The main job: the Advisor/Registry walkthrough on the embedded library, then
 # `kira serve` on a demo registry (URL and one log-in per role are printed;
-# Ctrl-C stops it). `make demo` runs the walkthrough alone.
-run: build
+# Ctrl-C stops it cleanly). `make demo` runs the walkthrough alone.
+run: build-kira
 	@bash scripts/demo $(BUILD)/kira
-	@bash scripts/serve-demo $(BUILD)/kira var/demo.db 127.0.0.1:8080
+	@bash scripts/run-foreground bash scripts/serve-demo $(BUILD)/kira var/demo.db 127.0.0.1:8080
 
-demo: build
+demo: build-kira
 	@bash scripts/demo $(BUILD)/kira
 
 # The PostgreSQL half of the storage contract suite needs a server: ctest runs

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kira/api/advisor_json.h"
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
 #include "kira/advisor/dose.h"
@@ -21,6 +22,8 @@ std::string Slurp(const std::string& rel) {
 
 struct Fixture {
   kira::guideline::Library lib = std::move(kira::api::ParseGuideline(Slurp("guidelines/kira.json"))).value();
+  kira::advisor::AdvisorLibrary advisor =
+      std::move(kira::api::ParseAdvisorLibrary(Slurp("guidelines/advisor.json"))).value();
   kira::domain::Patient typical = std::move(kira::api::ParsePatient(Slurp("examples/patients/trd-typical.json"), lib)).value();
   kira::domain::Patient complex =
       std::move(kira::api::ParsePatient(Slurp("examples/patients/hiv-protease-inhibitor.json"), lib)).value();
@@ -35,7 +38,7 @@ void BM_ScreenAndDose(benchmark::State& state, const kira::domain::Patient& p) {
   kira::advisor::DoseRequest req;
   req.protocol_id = "iv-0.5-40min";
   for (auto _ : state) {
-    auto s = kira::advisor::Screen(F().lib, p, "iv");
+    auto s = kira::advisor::Screen(F().lib, F().advisor, p, "iv");
     auto d = kira::advisor::CheckDose(F().lib, p, req);
     benchmark::DoNotOptimize(s);
     benchmark::DoNotOptimize(d);
@@ -43,7 +46,7 @@ void BM_ScreenAndDose(benchmark::State& state, const kira::domain::Patient& p) {
 }
 
 void BM_ScreenOnly(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(kira::advisor::Screen(F().lib, F().typical, "iv"));
+  for (auto _ : state) benchmark::DoNotOptimize(kira::advisor::Screen(F().lib, F().advisor, F().typical, "iv"));
 }
 
 void BM_ParsePatientJson(benchmark::State& state) {

@@ -26,6 +26,7 @@
 
 #include "kira/api/advisor_json.h"
 #include "kira/api/guideline_json.h"
+#include "kira/api/instruments_json.h"
 #include "kira/interop/csv.h"
 #include "kira/interop/session_import.h"
 #include "kira/registry/advisor.h"
@@ -54,7 +55,8 @@ std::string ReadSource(const std::string& rel) {
 // 0.5 mg/kg 40-minute IV infusion at 1 mg/mL for weights 50..99 kg.
 std::string MakeCsv(int rows) {
   std::vector<std::string> cols = interop::SessionCsvColumns();
-  cols.pop_back();  // no state column: derived from the given dose
+  cols.resize(16);  // no state column: derived from the given dose
+  cols.push_back("height_cm");
   std::string out = interop::CsvLine(cols);
   char buf[512];
   for (int i = 0; i < rows; ++i) {
@@ -64,9 +66,9 @@ std::string MakeCsv(int rows) {
     const double rate = dose * 1.5;  // mL/h at 1 mg/mL over 40 min
     std::snprintf(buf, sizeof buf,
                   "c1,P%07d,%s,%d,trd,P%07d-S%02d,iv-0.5-40min,2026-%02d-%02dT09:00:00Z,2026-%02d-%02dT09:40:00Z,"
-                  "%d,%.1f,%.1f,1,%.2f,rn-%d,\n",
+                  "%d,%.1f,%.1f,1,%.2f,rn-%d,,%d\n",
                   patient, patient % 2 ? "female" : "male", 1950 + patient % 50, patient, k, 1 + k, 1 + patient % 28,
-                  1 + k, 1 + patient % 28, weight, dose, dose, rate, patient % 7);
+                  1 + k, 1 + patient % 28, weight, dose, dose, rate, patient % 7, 150 + patient % 40);
     out += buf;
   }
   return out;
@@ -75,6 +77,7 @@ std::string MakeCsv(int rows) {
 struct Libraries {
   guideline::Library guideline;
   advisor::AdvisorLibrary advisor;
+  instruments::InstrumentLibrary instruments;
 };
 const Libraries& Libs() {
   static const Libraries* libs = [] {
@@ -82,7 +85,9 @@ const Libraries& Libs() {
     if (!g.ok()) Die(g.status().ToString());
     auto a = api::ParseAdvisorLibrary(ReadSource("guidelines/advisor.json"));
     if (!a.ok()) Die(a.status().ToString());
-    return new Libraries{std::move(g).value(), std::move(a).value()};
+    auto i = api::ParseInstrumentLibrary(ReadSource("guidelines/instruments.json"));
+    if (!i.ok()) Die(i.status().ToString());
+    return new Libraries{std::move(g).value(), std::move(a).value(), std::move(i).value()};
   }();
   return *libs;
 }
@@ -112,7 +117,9 @@ void BM_Ingest(benchmark::State& state) {
     if (!store.ok()) Die(store.status().ToString());
     state.ResumeTiming();
     interop::ParsedFile parsed = interop::ParseSessionCsv(csv, po);
-    auto report = interop::ImportRows(**store, clock, check, parsed, {});
+    interop::ImportOptions io;
+    io.libraries = registry::Libraries{&Libs().guideline, &Libs().advisor, &Libs().instruments};
+    auto report = interop::ImportRows(**store, clock, check, parsed, io);
     if (!report.ok()) Die(report.status().ToString());
     if (report->accepted != rows) {
       Die("expected every row accepted, got " + std::to_string(report->accepted) + "; first problem: " +

@@ -49,7 +49,7 @@ domain::SessionRecord MakeSession(long n) {
   // sessions for the dose check, so sessions are spread over patients.
   s.patient_id = "p" + std::to_string(n % kPatients);
   s.protocol_id = "iv-0.5-40min";
-  s.state = domain::SessionState::kCompleted;
+  s.state = domain::SessionState::kDischarged;
   s.dosing_weight = units::Kg(70);
   s.planned_dose = units::Mg(35);
   s.given_dose = units::Mg(35);

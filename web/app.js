@@ -3,7 +3,7 @@
 // outcome threshold itself (style.md §4, "A web/ that decides").
 import uPlot from '/assets/uPlot.esm.js';
 
-const state = { me: null, csrf: '', guideline: null, screens: {}, timers: [] };
+const state = { me: null, csrf: '', guideline: null, timers: [] };
 const main = document.getElementById('main');
 
 // ---- DOM helpers (text only: no innerHTML, so API strings cannot inject markup) ----
@@ -203,39 +203,114 @@ async function patientsPage() {
   await load();
 }
 
-// The clinical facts form shared by screening and dosing.
+// The stored clinical record (POST/GET /api/v1/patients/{id}/facts): one
+// form, saved as a new audited version when anything changed. Screening,
+// dosing, monitoring and rescue advice read what is stored, never this form.
 function factsForm(p) {
-  const age = new Date().getUTCFullYear() - p.birth_year;
   const conds = (state.guideline.conditions || []).map((c) =>
     el('label', {}, el('input', { type: 'checkbox', name: 'history', value: c.id, 'data-field': `history.${c.id}` }), ' ', c.label || c.id));
   return el('form', { class: 'card', novalidate: true, 'aria-labelledby': 'facts-h', id: 'facts' },
     el('h2', { id: 'facts-h' }, 'Clinical facts'),
+    el('p', { class: 'muted', id: 'facts-version' }, 'No facts recorded yet.'),
     el('div', { class: 'fields' },
-      field('f', 'age_years', 'Age (years)', input({ inputmode: 'decimal', value: String(age) })),
       field('f', 'weight.value', 'Weight (kg)', input({ inputmode: 'decimal' })),
       field('f', 'weight.method', 'Weight method', select([['measured', 'measured'], ['stated', 'stated'], ['estimated', 'estimated']])),
+      field('f', 'weight.date', 'Weighed on', input({ placeholder: 'YYYY-MM-DD' })),
       field('f', 'height.value', 'Height (cm)', input({ inputmode: 'decimal' })),
-      field('f', 'medications', 'Medications (comma-separated)', input()),
+      field('f', 'pregnancy.status', 'Pregnancy', select([['unknown', 'unknown'], ['not_pregnant', 'not pregnant'], ['pregnant', 'pregnant']])),
+      field('f', 'pregnancy.date', 'Pregnancy status as of', input({ placeholder: 'YYYY-MM-DD' })),
+      field('f', 'medications', 'Current medications (comma-separated)', input()),
+      field('f', 'failed_antidepressant_trials', 'Failed adequate antidepressant trials', input({ inputmode: 'numeric' })),
       field('f', 'baseline_vitals.sbp_mmhg', 'Baseline SBP (mmHg)', input({ inputmode: 'decimal' })),
       field('f', 'baseline_vitals.dbp_mmhg', 'Baseline DBP (mmHg)', input({ inputmode: 'decimal' })),
-      field('f', 'baseline_vitals.hr_bpm', 'Baseline HR (/min)', input({ inputmode: 'decimal' }))),
+      field('f', 'baseline_vitals.hr_bpm', 'Baseline HR (/min)', input({ inputmode: 'decimal' })),
+      field('f', 'baseline_vitals.spo2_pct', 'Baseline SpO₂ (%)', input({ inputmode: 'decimal' })),
+      field('f', 'baseline_vitals.rr_per_min', 'Baseline RR (/min)', input({ inputmode: 'decimal' })),
+      field('f', 'reason', 'Reason for the change', input())),
     el('fieldset', {}, el('legend', {}, 'History (tick what is present)'), el('div', { class: 'checks' }, conds)),
     formError());
 }
-function factsDoc(form, p) {
+const FACT_FIELDS = ['weight.value', 'weight.method', 'weight.date', 'height.value', 'pregnancy.status', 'pregnancy.date',
+  'medications', 'failed_antidepressant_trials', 'baseline_vitals.sbp_mmhg', 'baseline_vitals.dbp_mmhg',
+  'baseline_vitals.hr_bpm', 'baseline_vitals.spo2_pct', 'baseline_vitals.rr_per_min'];
+// Shows the stored version in the form.
+function fillFacts(form, rec) {
+  const f = rec && rec.facts;
+  if (!f) return;
+  const set = (n, v) => { const e = form.querySelector(`[data-field="${n}"]`); if (e) e.value = v === null || v === undefined ? '' : String(v); };
+  set('weight.value', f.weight ? f.weight.value : ''); set('weight.method', f.weight ? f.weight.method : 'measured');
+  set('weight.date', f.weight ? f.weight.date : ''); set('height.value', f.height ? f.height.value : '');
+  set('pregnancy.status', f.pregnancy.status); set('pregnancy.date', f.pregnancy.date);
+  set('medications', (f.medications || []).join(', ')); set('failed_antidepressant_trials', f.failed_antidepressant_trials);
+  for (const k of ['sbp_mmhg', 'dbp_mmhg', 'hr_bpm', 'spo2_pct', 'rr_per_min']) set(`baseline_vitals.${k}`, f.baseline_vitals[k]);
+  form.querySelectorAll('input[name="history"]').forEach((c) => { c.checked = !!(f.history || {})[c.value]; });
+  set('reason', '');
+  form.querySelector('#facts-version').textContent =
+    `Stored version ${f.version}, recorded ${f.recorded_at.slice(0, 16).replace('T', ' ')} by ${f.recorded_by}` +
+    (rec.screening ? ` · screening (IV): ${rec.screening.outcome.replaceAll('_', ' ')}` : '');
+}
+// The request body of POST .../facts from the form.
+function factsDoc(form) {
   const v = (n) => form.querySelector(`[data-field="${n}"]`).value.trim();
-  const doc = { id: p.id, age_years: num(v('age_years')), sex: p.sex, diagnoses: [p.indication],
-                weight: { value: num(v('weight.value')), unit: 'kg', method: v('weight.method') } };
+  const doc = {};
+  if (v('weight.value')) {
+    doc.weight = { value: num(v('weight.value')), unit: 'kg', method: v('weight.method') };
+    if (v('weight.date')) doc.weight.date = v('weight.date');
+  }
   if (v('height.value')) doc.height = { value: num(v('height.value')), unit: 'cm' };
-  const meds = v('medications').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  if (meds.length) doc.medications = meds;
+  doc.pregnancy = { status: v('pregnancy.status') };
+  if (v('pregnancy.date')) doc.pregnancy.date = v('pregnancy.date');
+  doc.medications = v('medications').split(',').map((x) => x.trim().toLowerCase()).filter(Boolean);
+  if (v('failed_antidepressant_trials')) doc.failed_antidepressant_trials = num(v('failed_antidepressant_trials'));
   const bv = {};
-  for (const k of ['sbp_mmhg', 'dbp_mmhg', 'hr_bpm']) if (v(`baseline_vitals.${k}`)) bv[k] = num(v(`baseline_vitals.${k}`));
+  for (const k of ['sbp_mmhg', 'dbp_mmhg', 'hr_bpm', 'spo2_pct', 'rr_per_min']) if (v(`baseline_vitals.${k}`)) bv[k] = num(v(`baseline_vitals.${k}`));
   if (Object.keys(bv).length) doc.baseline_vitals = bv;
   const history = {};
   form.querySelectorAll('input[name="history"]').forEach((c) => { history[c.value] = c.checked; });
   doc.history = history;
+  if (v('reason')) doc.reason = v('reason');
   return doc;
+}
+async function saveFacts(form, id) {
+  clearErrors(form);
+  const r = await api('POST', `/api/v1/patients/${encodeURIComponent(id)}/facts`, factsDoc(form));
+  if (!r.ok) { showError(form, r.data); return false; }
+  fillFacts(form, r.data);
+  announce(`Facts version ${r.data.facts.version} stored`);
+  return true;
+}
+
+// Unacknowledged suicidality alerts: a modal dialog that stays until a
+// clinician acknowledges each alert with a reason (stored and audited).
+async function showAlerts(patientId) {
+  const r = await api('GET', `/api/v1/patients/${encodeURIComponent(patientId)}/alerts?open=true`);
+  if (!r.ok || !r.data.alerts.length) return;
+  const a = r.data.alerts[0];
+  const clinician = state.me.role === 'clinician';
+  const reason = input({ id: 'alert-reason' });
+  const err = el('p', { class: 'form-error', role: 'alert' });
+  const dlg = el('dialog', { id: 'alert-dialog', 'aria-labelledby': 'alert-h', 'aria-describedby': 'alert-msg' },
+    el('h2', { id: 'alert-h' }, 'Suicidality alert — acknowledgement required'),
+    el('p', { id: 'alert-msg' }, a.message),
+    el('p', { class: 'muted' }, `Raised ${a.raised_at.slice(0, 16).replace('T', ' ')} by ${a.raised_by}. ` +
+      'New sessions for this patient are refused until a clinician acknowledges it.'),
+    clinician ? el('div', { class: 'field' }, el('label', { for: 'alert-reason' }, 'Acknowledgement (assessment made, plan)'), reason)
+              : el('p', { class: 'note' }, 'Call a clinician: only a clinician can acknowledge this alert.'),
+    err,
+    el('div', { class: 'actions' }, clinician ? el('button', { type: 'button', id: 'alert-ack' }, 'Acknowledge') : null));
+  dlg.addEventListener('cancel', (ev) => ev.preventDefault());  // Escape does not dismiss it
+  document.body.append(dlg);
+  dlg.showModal();
+  if (clinician) {
+    reason.focus();
+    dlg.querySelector('#alert-ack').addEventListener('click', async () => {
+      const rr = await api('POST', `/api/v1/alerts/${encodeURIComponent(a.id)}/ack`, { reason: reason.value.trim() });
+      if (!rr.ok) { err.textContent = rr.data?.error?.message || 'failed'; return; }
+      dlg.close(); dlg.remove();
+      announce('Alert acknowledged');
+      await showAlerts(patientId);
+    });
+  }
 }
 
 // The plan calendar and next step, as PlanNext decided them from the
@@ -277,20 +352,22 @@ async function patientPage(id) {
   const p = pr.data;
   const role = state.me.role;
   const facts = factsForm(p);
+  api('GET', `/api/v1/patients/${encodeURIComponent(id)}/facts`).then((fr) => { if (fr.ok) fillFacts(facts, fr.data); });
   const screenOut = el('div', { id: 'screen-result', 'aria-live': 'polite' });
   const doseOut = el('div', { id: 'dose-result', 'aria-live': 'polite' });
-  const screenBtn = el('button', { type: 'button', id: 'screen-btn' }, 'Screen');
+  const saveBtn = el('button', { type: 'button', class: 'secondary', id: 'facts-save' }, 'Save facts');
+  saveBtn.addEventListener('click', () => saveFacts(facts, id));
+  const screenBtn = el('button', { type: 'button', id: 'screen-btn' }, 'Save facts and screen');
   screenBtn.addEventListener('click', async () => {
-    clearErrors(facts);
-    const r = await api('POST', `/api/v1/patients/${encodeURIComponent(id)}/screen`, factsDoc(facts, p));
+    if (!await saveFacts(facts, id)) return;
+    const r = await api('POST', `/api/v1/patients/${encodeURIComponent(id)}/screen`);
     if (!r.ok) return showError(facts, r.data);
-    state.screens[id] = { at: nowIso(), rescue: r.data.rescue_plan };
     screenOut.replaceChildren(el('h3', {}, 'Screening result'), decisionView(r.data),
       el('p', {}, el('strong', {}, 'Rescue plan: '), r.data.rescue_plan.preferred || '—',
         (r.data.rescue_plan.avoid || []).length ? `; avoid ${(r.data.rescue_plan.avoid).map((a) => a.agent).join(', ')}` : ''));
     announce(`Screening: ${r.data.outcome}`);
   });
-  facts.append(el('div', { class: 'actions' }, screenBtn));
+  facts.append(el('div', { class: 'actions' }, saveBtn, screenBtn));
 
   const protos = state.guideline.protocols.map((x) => [x.id, `${x.id} — ${x.name || ''}`]);
   const doseForm = el('form', { class: 'card', novalidate: true, 'aria-labelledby': 'dose-h', id: 'dose' },
@@ -309,7 +386,8 @@ async function patientPage(id) {
   const dv = (n) => { const e = doseForm.querySelector(`[data-field="${n}"]`); return e ? e.value.trim() : ''; };
   doseForm.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(doseForm); clearErrors(facts);
-    const body = { patient: factsDoc(facts, p), protocol_id: dv('protocol_id') };
+    // The dose is checked on the patient's stored facts.
+    const body = { protocol_id: dv('protocol_id') };
     if (dv('concentration_mg_per_ml')) body.concentration_mg_per_ml = num(dv('concentration_mg_per_ml'));
     if (dv('dose_mg')) body.dose_mg = num(dv('dose_mg'));
     if (dv('override_reason')) body.override_reason = dv('override_reason');
@@ -341,7 +419,7 @@ async function patientPage(id) {
                    rate_ml_per_h: d.pump.rate_ml_per_h, state: 'running', started_at: dv('started_at') || nowIso() };
     if (dv('override_reason')) body.override_reason = dv('override_reason');
     const r = await api('POST', `/api/v1/patients/${encodeURIComponent(id)}/sessions`, body);
-    if (!r.ok) return showError(doseForm, r.data);
+    if (!r.ok) { showError(doseForm, r.data); await showAlerts(id); return; }
     if (!r.data.stored) {
       recordOut.replaceChildren(el('p', { class: 'form-error' }, `Not recorded: ${r.data.refusal}`), decisionView(r.data.decision));
       return;
@@ -373,6 +451,7 @@ async function patientPage(id) {
                         { instrument: v('instrument'), item_scores: items, at: v('at') });
     if (!r.ok) return showError(assessForm, r.data, { 'item_scores': 'item_scores' });
     assessForm.querySelector('[data-field="item_scores"]').value = '';
+    if ((r.data.alerts || []).length) await showAlerts(id);
     await drawOutcomes(chart, await api('GET', `/api/v1/patients/${encodeURIComponent(id)}/assessments`));
     announce(`Saved: total ${r.data.total}`);
   });
@@ -393,6 +472,7 @@ async function patientPage(id) {
     ['clinician', 'nurse'].includes(role) ? assessForm : null);
 
   drawOutcomes(chart, ar);
+  await showAlerts(id);
 }
 
 // The outcome trajectory: PHQ-9 totals with the response and remission lines
@@ -445,14 +525,16 @@ async function sessionPage(id) {
     announce(`Saved ${rr.data.kind} ${rr.data.value}`);
     await refresh();
   });
-  const screen = state.screens[s.patient_id];
+  const fr = await api('GET', `/api/v1/patients/${encodeURIComponent(s.patient_id)}/facts`);
+  const screen = fr.ok ? fr.data.screening : null;
   const aform = el('form', { class: 'card', novalidate: true, 'aria-labelledby': 'ae-h' },
     el('h2', { id: 'ae-h' }, 'Adverse event'),
     el('p', { id: 'rescue-advice', class: 'note' }, screen
-      ? `Rescue advice from this patient's screening (${screen.at}): ${screen.rescue.preferred || 'none named'}` +
-        ((screen.rescue.avoid || []).length ? `; avoid ${screen.rescue.avoid.map((a) => a.agent).join(', ')}` : '') +
+      ? `Rescue plan from this patient's stored screening (facts version ${screen.facts_version}, ${screen.screened_at.slice(0, 10)}): ` +
+        `${screen.rescue_plan.preferred || 'none named'}` +
+        ((screen.rescue_plan.avoid || []).length ? `; avoid ${screen.rescue_plan.avoid.join(', ')}` : '') +
         '. Never an antipsychotic as rescue.'
-      : 'Screen the patient on the patient page to see the rescue plan the guideline gives for them.'),
+      : 'No clinical facts are stored for this patient: record them on the patient page.'),
     el('div', { class: 'fields' },
       field('ae', 'type', 'Event', select([['agitation', 'agitation'], ['anxiety', 'anxiety'], ['hallucinations', 'hallucinations'], ['dissociation', 'dissociation'], ['nausea', 'nausea'], ['hypertension', 'hypertension'], ['other', 'other']])),
       field('ae', 'severity', 'Severity', select([['mild', 'mild'], ['moderate', 'moderate'], ['severe', 'severe'], ['life_threatening', 'life-threatening']])),
@@ -513,12 +595,8 @@ function monitorForms(s) {
       check('precheck.resuscitation_equipment_present', 'Resuscitation equipment present'),
       check('precheck.pulse_oximeter_present', 'Pulse oximeter on'))),
     el('div', { class: 'fields' },
-      field('m', 'precheck.rescue_plan', 'Rescue plan chosen', select([['midazolam', 'midazolam'], ['lorazepam', 'lorazepam'], ['clonidine', 'clonidine']])),
-      field('m', 'baseline.sbp_mmhg', 'Baseline SBP', input({ inputmode: 'decimal', value: '124' })),
-      field('m', 'baseline.dbp_mmhg', 'Baseline DBP', input({ inputmode: 'decimal', value: '78' })),
-      field('m', 'baseline.hr_bpm', 'Baseline HR', input({ inputmode: 'decimal', value: '72' })),
-      field('m', 'baseline.spo2_pct', 'Baseline SpO₂', input({ inputmode: 'decimal', value: '98' })),
-      field('m', 'baseline.rr_per_min', 'Baseline RR', input({ inputmode: 'decimal', value: '14' }))),
+      field('m', 'precheck.rescue_plan', 'Rescue plan chosen', select([['midazolam', 'midazolam'], ['lorazepam', 'lorazepam'], ['clonidine', 'clonidine']]))),
+    el('p', { class: 'muted' }, "Baseline vitals and the screening are the patient's stored ones (patient page, clinical facts)."),
     el('fieldset', {}, el('legend', {}, 'Discharge checklist'), el('div', { class: 'checks' },
       ATTESTATIONS.map(([id, label]) => check(`discharge.attestations.${id}`, label)))),
     formError(),
@@ -528,10 +606,9 @@ function monitorForms(s) {
     mout, dout);
   const body = (withDischarge) => {
     const q = (n) => form.querySelector(`[data-field="${n}"]`);
-    const b = { precheck: {}, baseline: {} };
+    const b = { precheck: {} };
     for (const k of ['resuscitation_staff_present', 'resuscitation_equipment_present', 'pulse_oximeter_present']) b.precheck[k] = q(`precheck.${k}`).checked;
     b.precheck.rescue_plan = q('precheck.rescue_plan').value;
-    for (const k of ['sbp_mmhg', 'dbp_mmhg', 'hr_bpm', 'spo2_pct', 'rr_per_min']) if (q(`baseline.${k}`).value.trim()) b.baseline[k] = num(q(`baseline.${k}`).value.trim());
     if (withDischarge) {
       const att = {};
       for (const [id] of ATTESTATIONS) att[id] = q(`discharge.attestations.${id}`).checked;

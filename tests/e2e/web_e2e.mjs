@@ -4,10 +4,15 @@
 //
 //   node tests/e2e/web_e2e.mjs BUILD/kira OUT_DIR
 //
-// Flow: log in, enrol a patient, screen, plan, check a dose above the soft
-// limit, override it with a reason, record the session, enter vitals, record
-// an adverse event with the rescue given, run the monitor, evaluate discharge, record outcome scores and see the
-// outcome chart, open the registry dashboard. Screenshots go to OUT_DIR.
+// Flow: log in, enrol a patient, record the clinical facts and screen, plan,
+// check a dose above the soft limit, override it with a reason, record the
+// session, enter vitals, record an adverse event with the rescue given, run
+// the monitor, evaluate discharge, record outcome scores (PHQ-9 item 9 > 0
+// opens the alert dialog, which must be acknowledged before anything else),
+// see the outcome chart, open the registry dashboard. Then three more
+// patients walk the clinical-record paths: cobicistat (screening says avoid
+// midazolam, so the monitor's rescue advice never names it), pregnancy
+// (refused) and a 700 kg weight (hard stop). Screenshots go to OUT_DIR.
 // Exit 0 pass, 1 fail, 77 skipped (chromium absent).
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -90,11 +95,17 @@ try {
   await page.getByRole('button', { name: 'Enrol' }).click();
   await page.getByRole('heading', { name: 'Patient e2e-patient-1' }).waitFor();
 
-  // 3. Screen.
+  // 3. The clinical facts (stored, versioned), then screening on them.
   await page.getByLabel('Weight (kg)').fill('70');
   await page.getByLabel('Height (cm)').fill('168');
+  await page.getByLabel('Pregnancy', { exact: true }).selectOption('not_pregnant');
   await page.getByLabel('Baseline SBP (mmHg)').fill('124');
-  await page.getByRole('button', { name: 'Screen' }).click();
+  await page.getByLabel('Baseline DBP (mmHg)').fill('78');
+  await page.getByLabel('Baseline HR (/min)').fill('72');
+  await page.getByLabel('Baseline SpO₂ (%)').fill('98');
+  await page.getByLabel('Baseline RR (/min)').fill('14');
+  await page.getByRole('button', { name: 'Save facts and screen' }).click();
+  await page.locator('#facts-version').getByText('Stored version 1').waitFor();
   await page.getByRole('heading', { name: 'Screening result' }).waitFor();
   await page.locator('#screen-result .outcome').filter({ hasText: 'ELIGIBLE' }).waitFor();
 
@@ -172,12 +183,25 @@ try {
   await page.getByRole('heading', { name: 'Patient e2e-patient-1' }).waitFor();
   const scores = [['2026-11-01T09:00:00Z', '3,3,2,3,2,2,2,2,1'], ['2026-11-10T09:00:00Z', '2,2,1,2,1,1,1,1,0'],
                   ['2026-11-24T09:00:00Z', '1,0,1,0,1,0,0,1,0']];
-  for (const [at, items] of scores) {
+  for (const [i, [at, items]] of scores.entries()) {
     const total = items.split(',').map(Number).reduce((a, b) => a + b, 0);
     await page.getByLabel('Item scores (comma-separated)').fill(items);
     await page.getByLabel('When (UTC)').fill(at);
     await page.getByRole('button', { name: 'Save score' }).click();
     await page.locator('#status').filter({ hasText: `Saved: total ${total}` }).waitFor();
+    if (i === 0) {
+      // Item 9 = 1: a modal alert dialog that Escape does not dismiss; the
+      // clinician acknowledges it with a reason (stored and audited).
+      const dialog = page.getByRole('dialog', { name: /Suicidality alert/ });
+      await dialog.waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor();
+      await shot(page, '03a-suicidality-alert-dialog.png');
+      await dialog.getByLabel('Acknowledgement (assessment made, plan)').fill('seen today: passive thoughts, no plan; safety plan reviewed');
+      await dialog.getByRole('button', { name: 'Acknowledge' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.locator('#status').filter({ hasText: 'Alert acknowledged' }).waitFor();
+    }
   }
   await page.locator('#outcome-chart canvas').waitFor();
   await page.locator('#outcome-legend').getByText('remission below 5').waitFor();
@@ -194,8 +218,79 @@ try {
   await page.getByRole('heading', { name: 'Patient e2e-patient-1' }).waitFor();
   await shot(page, '05-patient-tablet.png');
 
+  // 9. The clinical-record paths, each on a patient of its own.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const enrol = async (id, sex, facts) => {
+    await page.goto(base + '/#/patients');
+    await page.getByRole('heading', { name: 'Patients' }).waitFor();
+    await page.getByLabel('Pseudonymous id (optional)').fill(id);
+    await page.getByLabel('Sex').selectOption(sex);
+    await page.getByLabel('Birth year').fill('1988');
+    await page.getByLabel('Indication').selectOption('trd');
+    await page.getByRole('button', { name: 'Enrol' }).click();
+    await page.getByRole('heading', { name: `Patient ${id}` }).waitFor();
+    for (const [label, value] of Object.entries(facts)) {
+      if (label === 'Pregnancy' || label === 'Weight method') await page.getByLabel(label, { exact: true }).selectOption(value);
+      else await page.getByLabel(label, { exact: true }).fill(value);
+    }
+    await page.getByRole('button', { name: 'Save facts and screen' }).click();
+    await page.getByRole('heading', { name: 'Screening result' }).waitFor();
+  };
+  const baseline = { 'Baseline SBP (mmHg)': '122', 'Baseline DBP (mmHg)': '76', 'Baseline HR (/min)': '70',
+                     'Baseline SpO₂ (%)': '98', 'Baseline RR (/min)': '14' };
+  const checkDose = async (mg) => {
+    await page.getByLabel('Protocol').selectOption('iv-0.5-40min');
+    await page.getByLabel('Ordered dose (mg, optional)').fill(mg);
+    await page.getByRole('button', { name: 'Check dose' }).click();
+    await page.getByRole('heading', { name: 'Dose check' }).waitFor();
+  };
+
+  // 9a. Cobicistat: screening says avoid midazolam; the rescue advice of the
+  //     monitor (read from the stored screening) never names midazolam.
+  await enrol('e2e-cobicistat', 'male', { 'Weight (kg)': '80', 'Height (cm)': '178', 'Pregnancy': 'not_pregnant',
+                                          'Current medications (comma-separated)': 'cobicistat', ...baseline });
+  await page.locator('#screen-result').getByText(/avoid .*midazolam/).waitFor();
+  await checkDose('40');
+  await page.locator('#dose-result .outcome').filter({ hasText: /^OK$/ }).waitFor();
+  const cobiStart = Date.now() - 90 * 60000;
+  await page.getByLabel('Session start (UTC)').fill(iso(cobiStart));
+  await page.getByRole('button', { name: 'Record this session' }).click();
+  await page.getByRole('heading', { name: /^Session / }).waitFor();
+  await page.locator('#rescue-advice').getByText(/avoid .*midazolam/).waitFor();
+  await page.getByLabel('Event', { exact: true }).selectOption('agitation');
+  await page.getByLabel('Severity', { exact: true }).selectOption('moderate');
+  await page.locator('[data-field="at"]').nth(1).fill(iso(cobiStart + 15 * 60000));
+  await page.getByRole('button', { name: 'Record event' }).click();
+  await page.getByRole('cell', { name: 'agitation' }).waitFor();
+  await page.getByLabel('Resuscitation-trained staff present').check();
+  await page.getByLabel('Resuscitation equipment present').check();
+  await page.getByLabel('Pulse oximeter on').check();
+  await page.getByLabel('Rescue plan chosen').selectOption('clonidine');
+  await page.getByRole('button', { name: 'Run monitor' }).click();
+  await page.getByRole('heading', { name: 'Rescue advice' }).waitFor();
+  const rescueOutcomes = await page.locator('#monitor-result .decision .outcome').allTextContents();
+  if (rescueOutcomes.some((t) => /MIDAZOLAM/.test(t))) throw new Error(`rescue advice named midazolam: ${rescueOutcomes}`);
+  await shot(page, '06-cobicistat-rescue-advice.png');
+
+  // 9b. Pregnancy: screening refuses; the dose check is a hard stop and the
+  //     session cannot be recorded.
+  await enrol('e2e-pregnant', 'female', { 'Weight (kg)': '64', 'Height (cm)': '165', 'Pregnancy': 'pregnant', ...baseline });
+  await page.locator('#screen-result .outcome').filter({ hasText: 'NOT ELIGIBLE' }).waitFor();
+  await checkDose('32');
+  await page.locator('#dose-result .outcome').filter({ hasText: 'HARD STOP' }).first().waitFor();
+  if (!await page.locator('#record-btn').isDisabled()) throw new Error('a refused dose could be recorded');
+  await shot(page, '07-pregnancy-refused.png');
+
+  // 9c. A 700 kg typo: a hard stop in the dose check (weight plausibility).
+  await enrol('e2e-700kg', 'male', { 'Weight (kg)': '700', 'Height (cm)': '175', 'Pregnancy': 'not_pregnant', ...baseline });
+  await checkDose('');
+  await page.locator('#dose-result .outcome').filter({ hasText: 'HARD STOP' }).first().waitFor();
+  await page.locator('#dose-result').getByText('weight.implausible').first().waitFor();
+  if (!await page.locator('#record-btn').isDisabled()) throw new Error('a 700 kg dose could be recorded');
+  await shot(page, '08-700kg-hard-stop.png');
+
   if (errors.length) throw new Error('browser console errors:\n' + errors.join('\n'));
-  console.log('PASS: web UI end to end (login, enrol, screen, plan, dose override, session, vitals, rescue, monitor, discharge, outcomes, dashboard)');
+  console.log('PASS: web UI end to end (login, enrol, facts, screen, plan, dose override, session, vitals, rescue, monitor, discharge, outcomes with the suicidality alert dialog, dashboard; cobicistat, pregnancy and 700 kg paths)');
 } catch (e) {
   failed = true;
   console.error('FAIL:', e && e.stack ? e.stack : e);

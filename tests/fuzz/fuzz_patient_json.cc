@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "kira/api/advisor_json.h"
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
 #include "kira/data/embedded.h"
@@ -16,10 +17,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!l.ok()) __builtin_trap();
     return new kira::guideline::Library(std::move(l).value());
   }();
+  static const kira::advisor::AdvisorLibrary* advisor = [] {
+    auto l = kira::api::ParseAdvisorLibrary(*kira::data::EmbeddedFile("advisor.json"));
+    if (!l.ok()) __builtin_trap();
+    return new kira::advisor::AdvisorLibrary(std::move(l).value());
+  }();
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto p = kira::api::ParsePatient(text, *lib);
   if (!p.ok()) return 0;
-  for (const char* route : {"iv", "intranasal"}) (void)kira::advisor::Screen(*lib, *p, route);
+  for (const char* route : {"iv", "intranasal"}) (void)kira::advisor::Screen(*lib, *advisor, *p, route);
   for (const auto& proto : lib->protocols) {
     kira::advisor::DoseRequest req;
     req.protocol_id = proto.id;

@@ -75,25 +75,6 @@ class FailingTransaction : public storage::Transaction {
   KIRA_FAILING_WRITE_(UpdateAlert, domain::AlertRecord)
 #undef KIRA_FAILING_WRITE_
 
-  // The stored clinical record (reads forwarded as they are).
-  StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view c, std::string_view p) override {
-    return base_->GetCurrentPatientFacts(c, p);
-  }
-  StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view c, std::string_view p) override {
-    return base_->ListPatientFacts(c, p);
-  }
-  StatusOr<domain::ScreeningRecord> GetScreening(std::string_view c, std::string_view p, int version,
-                                                 std::string_view route) override {
-    return base_->GetScreening(c, p, version, route);
-  }
-  StatusOr<domain::AlertRecord> GetAlert(std::string_view c, std::string_view id) override {
-    return base_->GetAlert(c, id);
-  }
-  StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view c, std::string_view p,
-                                                        bool open_only) override {
-    return base_->ListAlerts(c, p, open_only);
-  }
-
   StatusOr<domain::Clinic> GetClinic(std::string_view id) override { return base_->GetClinic(id); }
   StatusOr<std::vector<domain::Clinic>> ListClinics() override { return base_->ListClinics(); }
   StatusOr<domain::User> GetUser(std::string_view c, std::string_view id) override {
@@ -152,6 +133,23 @@ class FailingTransaction : public storage::Transaction {
   }
   StatusOr<std::vector<domain::LedgerEntry>> ListLedger(std::string_view c, std::string_view lot) override {
     return base_->ListLedger(c, lot);
+  }
+  StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view c, std::string_view p) override {
+    return base_->GetCurrentPatientFacts(c, p);
+  }
+  StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view c, std::string_view p) override {
+    return base_->ListPatientFacts(c, p);
+  }
+  StatusOr<domain::ScreeningRecord> GetScreening(std::string_view c, std::string_view p, int v,
+                                                 std::string_view route) override {
+    return base_->GetScreening(c, p, v, route);
+  }
+  StatusOr<domain::AlertRecord> GetAlert(std::string_view c, std::string_view id) override {
+    return base_->GetAlert(c, id);
+  }
+  StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view c, std::string_view p,
+                                                        bool open_only) override {
+    return base_->ListAlerts(c, p, open_only);
   }
   StatusOr<std::optional<domain::AuditEntry>> LastAuditEntry(std::string_view c) override {
     return base_->LastAuditEntry(c);

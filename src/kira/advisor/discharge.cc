@@ -6,6 +6,7 @@
 #include <string>
 
 #include "kira/advisor/internal/finding.h"
+#include "kira/base/format.h"
 #include "kira/advisor/monitor.h"
 
 namespace kira::advisor {
@@ -15,11 +16,7 @@ using domain::Decision;
 using domain::Finding;
 using domain::Severity;
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
-}
+std::string Num(double v) { return FormatNumber(v, 0); }
 
 constexpr auto Make = internal::FindingFromSource;
 
@@ -60,8 +57,7 @@ StatusOr<Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTim
     d.findings.push_back(Make("discharge.session_state", Severity::kSoftStop,
                               "the session is '" + std::string(SessionStateName(s.state())) +
                                   "'; discharge follows the end of the dose",
-                              SettingSource{domain::Evidence::kUnverified, "session state machine (session.h)", "",
-                                            "", ""}));
+                              SettingSource{"", "", domain::Evidence::kDerived, "Session workflow order", ""}));
   }
   if (!ref) {
     d.findings.push_back(Make("discharge.min_observation", Severity::kSoftStop,
@@ -87,9 +83,9 @@ StatusOr<Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTim
   for (const TimelineEvent& e : tl.events) {
     if (e.type == EventType::kVitals && e.vitals.HasBp() && e.t_min <= rec.t_min && e.t_min > bp_after) last_bp = &e;
   }
-  if (tl.esketamine() && s.started_at()) {
+  if (tl.esketamine() && s.started_at() && lib.monitoring.bp_check_at_min.value) {
     // For esketamine "before discharge" means after the ~40-min check window.
-    const double after = *s.started_at() + lib.monitoring.bp_check_at_min.value.value_or(40);
+    const double after = *s.started_at() + *lib.monitoring.bp_check_at_min.value;
     if (last_bp && last_bp->t_min < after) last_bp = nullptr;
   }
   if (!last_bp) {
@@ -117,6 +113,50 @@ StatusOr<Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTim
       d.findings.push_back(Make("discharge.vitals_near_baseline", Severity::kSoftStop,
                                 "vitals back near baseline not attested (no numeric tolerance configured)",
                                 ds.sbp_near_baseline_mmhg.source));
+    }
+  }
+
+  // The last reading of every vital at or before discharge must be inside
+  // the monitoring thresholds: a patient is never "ready" on a reading that
+  // would pause or stop a running session.
+  {
+    Vitals last;
+    for (Measure m : {Measure::kSbp, Measure::kDbp, Measure::kHr, Measure::kSpo2, Measure::kRr, Measure::kSedation,
+                      Measure::kCadss}) {
+      for (const TimelineEvent& e : tl.events) {
+        if (e.type != EventType::kVitals || e.t_min > rec.t_min) continue;
+        const std::optional<double>& v = e.vitals.Get(m);
+        if (!v) continue;
+        switch (m) {
+          case Measure::kSbp: last.sbp_mmhg = v; break;
+          case Measure::kDbp: last.dbp_mmhg = v; break;
+          case Measure::kHr: last.hr_bpm = v; break;
+          case Measure::kSpo2: last.spo2_pct = v; break;
+          case Measure::kRr: last.rr_per_min = v; break;
+          case Measure::kSedation: last.moaa_s = v; break;
+          case Measure::kCadss: last.cadss_total = v; break;
+        }
+      }
+    }
+    for (const ThresholdRule& r : lib.monitoring.thresholds) {
+      if (!r.value) continue;
+      const std::optional<double>& x = last.Get(r.measure);
+      if (!x) continue;
+      double compared = *x;
+      if (r.rise_from_baseline) {
+        const std::optional<double>& b = tl.baseline.Get(r.measure);
+        if (!b) continue;
+        compared = *x - *b;
+      }
+      if (r.action != Action::kContinue && Compare(r.op, compared, *r.value)) {
+        d.findings.push_back(Make("discharge.last_vitals_outside_thresholds", Severity::kHardStop,
+                                  "the last " + std::string(MeasureLabel(r.measure)) + " reading " +
+                                      (r.rise_from_baseline ? "(rise " + Num(compared) + ")" : Num(*x)) +
+                                      " is outside the monitoring threshold (" +
+                                      std::string(ComparisonText(r.op)) + " " + Num(*r.value) + " -> " +
+                                      std::string(ActionName(r.action)) + "): not ready; re-assess and re-measure",
+                                  r.source));
+      }
     }
   }
 

@@ -4,10 +4,12 @@
 #include <cmath>
 #include <charconv>
 #include <cstdio>
+#include <string_view>
 
 #include "kira/advisor/facts.h"
 #include "kira/advisor/internal/format.h"
 #include "kira/advisor/pk_check.h"
+#include "kira/advisor/plausibility.h"
 
 namespace kira::advisor {
 
@@ -23,11 +25,13 @@ namespace {
 
 std::string Num(double v, int decimals = 2) { return internal::Fixed(v, decimals); }
 
-RuleMeta SettingMeta(const Library& lib, const std::string& id) {
-  const guideline::Setting* s = lib.FindSetting(id);
-  RuleMeta m = s ? s->meta : RuleMeta{};
-  if (s && m.rationale.empty()) m.rationale = s->description;
-  return m;
+// The words a clinician reads for a limit's quantity.
+const char* FieldLabel(std::string_view field) {
+  if (field == "mg_per_kg") return "dose";
+  if (field == "total_mg") return "total dose";
+  if (field == "mg_per_kg_per_h" || field == "mg_per_h") return "rate";
+  if (field == "duration") return "duration";
+  return "value";
 }
 
 // Checks one value against one range; appends findings for each breach.
@@ -37,7 +41,7 @@ void CheckRange(const Range<Q>& range, Q value, const std::string& protocol_id, 
                 const char* unit, Show show, std::vector<Finding>* out) {
   auto add = [&](const char* bound, Severity sev, Q limit, const char* word) {
     std::string id = "dose." + protocol_id + "." + scope + "." + field + "." + bound;
-    std::string msg = std::string(scope) + " " + field + " " + show(value) + " " + unit + " " + word + " the " +
+    std::string msg = std::string(scope) + " " + FieldLabel(field) + " " + show(value) + " " + unit + " " + word + " the " +
                       (sev == Severity::kHardStop ? "hard" : "soft") + " limit " + show(limit) + " " + unit;
     msg += sev == Severity::kHardStop ? "; cannot be overridden." : "; needs a documented override reason.";
     out->push_back(MakeFinding(std::move(id), sev, std::move(msg), range.meta));
@@ -58,10 +62,10 @@ void CheckRange(const Range<Q>& range, Q value, const std::string& protocol_id, 
 
 u::Kilograms IdealBodyWeight(const Library& lib, const domain::Patient& p) {
   // Devine-style: base at 60 in plus a per-inch increment (all settings, U).
-  double base = p.sex == domain::Sex::kMale ? lib.Number("dosing.ibw_male_base_kg")
-                                            : lib.Number("dosing.ibw_female_base_kg");
+  double base = p.sex == domain::Sex::kMale ? lib.config.ibw_male_base_kg.value
+                                            : lib.config.ibw_female_base_kg.value;
   double inches = p.height ? u::ToCm(*p.height) / 2.54 : 60.0;
-  return u::Kg(base + lib.Number("dosing.ibw_kg_per_inch") * (inches - 60.0));
+  return u::Kg(base + lib.config.ibw_kg_per_inch.value * (inches - 60.0));
 }
 
 StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patient, const DoseRequest& req) {
@@ -73,6 +77,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     return InvalidArgumentError("dose_mg: must be a finite number > 0");
   if (req.ordered_duration && !(u::ToMinutes(*req.ordered_duration) > 0 && std::isfinite(u::ToMinutes(*req.ordered_duration))))
     return InvalidArgumentError("duration_min: must be a finite number > 0");
+  if (req.pump_rate && !(u::ToMlPerH(*req.pump_rate) > 0 && std::isfinite(u::ToMlPerH(*req.pump_rate))))
+    return InvalidArgumentError("rate_ml_per_h: must be a finite number > 0");
   if (!(u::ToMg(req.given_today) >= 0 && std::isfinite(u::ToMg(req.given_today))))
     return InvalidArgumentError("given_today_mg: must be a finite number >= 0");
   const u::Kilograms actual = patient.weight.value;
@@ -82,6 +88,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   DoseResult r;
   domain::Decision& d = r.decision;
   d.guideline = lib.Ref();
+  d.inputs_used.reserve(20);  // one allocation for the dozen-odd inputs a dose decision lists
+  d.findings.reserve(8);
   r.protocol_id = proto->id;
   r.actual_weight = actual;
   r.bmi = BodyMassIndex(patient);
@@ -105,44 +113,20 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     RuleMeta m{"", "", domain::Evidence::kVerified, "Cohen 2018 [R1-seed]",
                "Dosing for an under-studied condition may reasonably be extrapolated from a well-studied one."};
     fs.push_back(MakeFinding("dose.protocol.indication_mismatch", Severity::kSoftStop,
-                             "Protocol '" + proto->id + "' is not listed for the patient's diagnoses; using it is an "
+                             proto->name + " is not listed for the patient's diagnoses; using it is an "
                              "extrapolation that needs a documented reason.", m));
   }
 
-  // 1. Weight plausibility and provenance.
-  if (r.bmi) {
-    double bmi = *r.bmi;
-    double as_lb_bmi = bmi * u::kKgPerPound;  // the same number read as pounds
-    if (patient.weight.entered_unit == "kg" && bmi >= lib.Number("weight.pounds_suspect_bmi") &&
-        as_lb_bmi >= lib.Number("weight.normal_bmi_low") && as_lb_bmi < lib.Number("weight.normal_bmi_high")) {
-      bool stop = bmi >= lib.Number("weight.pounds_stop_bmi");
-      fs.push_back(MakeFinding(
-          stop ? "weight.unit.pounds_as_kg" : "weight.unit.pounds_as_kg_possible",
-          stop ? Severity::kSoftStop : Severity::kCaution,
-          "Weight " + Num(u::ToKg(actual), 1) + " kg at " + Num(u::ToCm(*patient.height), 0) + " cm gives BMI " +
-              Num(bmi, 1) + "; read as " + Num(u::ToKg(actual), 1) + " lb it would be " +
-              Num(u::ToKg(u::Pounds(u::ToKg(actual))), 1) + " kg (BMI " + Num(as_lb_bmi, 1) + "). " +
-              (stop ? "Stop and ask: confirm the unit and re-weigh before dosing."
-                    : "Confirm the weight was entered in kilograms."),
-          SettingMeta(lib, stop ? "weight.pounds_stop_bmi" : "weight.pounds_suspect_bmi")));
-    }
-    if (bmi > lib.Number("weight.bmi_implausible_high") || bmi < lib.Number("weight.bmi_implausible_low")) {
-      fs.push_back(MakeFinding("weight.implausible", Severity::kHardStop,
-                               "Weight " + Num(u::ToKg(actual), 1) + " kg and height " + Num(u::ToCm(*patient.height), 0) +
-                                   " cm give an implausible BMI of " + Num(bmi, 1) +
-                                   ". Stop: re-measure weight and height.",
-                               SettingMeta(lib, "weight.bmi_implausible_high")));
-    }
-  } else {
-    RuleMeta m{"", "", domain::Evidence::kUnverified, "kira data-quality rule", "BMI needs a height."};
-    fs.push_back(MakeFinding("weight.height_missing", Severity::kCaution,
-                             "No height recorded: weight plausibility, BMI and ideal body weight cannot be checked; "
-                             "dosing on actual weight.", m));
-  }
+  // 1. Plausibility of the facts (plausibility.h), then the weight's provenance.
+  PlausibilityContext plausibility;
+  plausibility.weight_based_dose =
+      proto->mode == guideline::DoseMode::kMgPerKg || proto->mode == guideline::DoseMode::kMgPerKgPerH;
+  plausibility.session_date = req.session_date;
+  CheckPlausibility(lib, patient, plausibility, r.bmi, &fs);
   if (patient.weight.method != domain::WeightMethod::kMeasured) {
     RuleMeta m{"", "", domain::Evidence::kSecondary, "Aurora review [R49]; McClain case reports [R50]",
                "A dose computed from an estimated weight must be marked as such and shown beside the mg/kg it "
-               "implies at plausible weights (clinical-reference.md 8.1)."};
+               "implies at plausible weights."};
     bool estimated = patient.weight.method == domain::WeightMethod::kEstimated;
     fs.push_back(MakeFinding(estimated ? "weight.estimated" : "weight.stated", Severity::kCaution,
                              std::string("Weight was ") + (estimated ? "estimated" : "stated by the patient") +
@@ -152,14 +136,14 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   // 2. Dosing weight.
   r.dosing_weight = actual;
   r.weight_basis = "actual";
-  if (r.bmi && *r.bmi >= lib.Number("dosing.obesity_bmi")) {
-    const std::string& basis = lib.Text("dosing.obesity_weight_basis");
+  if (r.bmi && *r.bmi >= lib.config.obesity_bmi.value) {
+    const std::string& basis = lib.config.obesity_weight_basis;
     u::Kilograms ibw = IdealBodyWeight(lib, patient);
     // The Devine-style formula is defined from 60 in (152.4 cm) up; below
     // that it falls steeply and can go negative. There the actual weight is
     // used and the reason is said.
     if (basis != "actual" && u::ToCm(*patient.height) < 152.4) {
-      RuleMeta m = SettingMeta(lib, "dosing.ibw_kg_per_inch");
+      RuleMeta m = lib.config.ibw_kg_per_inch.meta;
       fs.push_back(MakeFinding("dose.weight_basis.ibw_not_applicable", Severity::kCaution,
                                "Height " + Num(u::ToCm(*patient.height), 0) + " cm is below the 152.4 cm from which "
                                "the ideal-body-weight formula is defined: dosing on actual weight; review the basis.",
@@ -170,12 +154,12 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
       r.dosing_weight = ibw;
       r.weight_basis = "ideal";
     } else if (basis == "adjusted" && ibw < actual) {
-      r.dosing_weight = ibw + (actual - ibw) * lib.Number("dosing.adjusted_weight_factor");
+      r.dosing_weight = ibw + (actual - ibw) * lib.config.adjusted_weight_factor.value;
       r.weight_basis = "adjusted";
     }
-    RuleMeta m = SettingMeta(lib, "dosing.obesity_weight_basis");
+    RuleMeta m = lib.config.obesity_weight_basis_meta;
     fs.push_back(MakeFinding("dose.weight_basis.obesity", Severity::kInfo,
-                             "BMI " + Num(*r.bmi, 1) + " >= " + Num(lib.Number("dosing.obesity_bmi"), 1) +
+                             "BMI " + Num(*r.bmi, 1) + " >= " + Num(lib.config.obesity_bmi.value, 1) +
                                  ": dosing on " + r.weight_basis + " body weight " + Num(u::ToKg(r.dosing_weight), 1) +
                                  " kg (actual " + Num(u::ToKg(actual), 1) + " kg; ideal-weight formula is a clinic "
                                  "setting, U).", m));
@@ -198,6 +182,29 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     case guideline::DoseMode::kMgPerH: r.computed_dose = u::MgPerH(proto->dose_value) * *duration; break;
     case guideline::DoseMode::kFixedMg: r.computed_dose = u::Mg(proto->dose_value); break;
   }
+  // A label's older-adult dose (e.g. esketamine day 1 from age 65).
+  const guideline::OlderAdultDose* older =
+      proto->older_adult && patient.age_years >= proto->older_adult->from_age_years ? &*proto->older_adult : nullptr;
+  if (older) {
+    d.inputs_used.push_back({"session_number", req.session_number ? std::to_string(*req.session_number) : "unknown"});
+    if (req.session_number == 1) {
+      r.computed_dose = u::Mg(older->first_dose_mg);
+      if (req.ordered_dose && u::ToMg(*req.ordered_dose) > older->first_dose_mg + 1e-9)
+        fs.push_back(MakeFinding("dose." + proto->id + ".older_adult_first_dose", Severity::kSoftStop,
+                                 "Age " + Num(patient.age_years, 0) + ": the labelled first dose from age " +
+                                     Num(older->from_age_years, 0) + " is " + Num(older->first_dose_mg, 0) +
+                                     " mg; " + Num(u::ToMg(*req.ordered_dose), 0) +
+                                     " mg needs a documented reason.",
+                                 older->meta));
+    } else if (!req.session_number) {
+      fs.push_back(MakeFinding("dose." + proto->id + ".older_adult_session_unknown", Severity::kCaution,
+                               "Age " + Num(patient.age_years, 0) + ": the labelled first dose from age " +
+                                   Num(older->from_age_years, 0) + " is " + Num(older->first_dose_mg, 0) +
+                                   " mg; the session number was not given, so the first-dose rule could not be "
+                                   "checked.",
+                               older->meta));
+    }
+  }
   r.dose = req.ordered_dose ? *req.ordered_dose : r.computed_dose;
   r.dose_per_kg = r.dose / r.dosing_weight;
   d.inputs_used.push_back({"protocol", proto->id});
@@ -207,8 +214,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
 
   if (req.ordered_dose) {
     double ratio = r.dose / r.computed_dose;
-    double tenfold = lib.Number("dosing.tenfold_ratio");
-    RuleMeta m = SettingMeta(lib, "dosing.tenfold_ratio");
+    double tenfold = lib.config.tenfold_ratio.value;
+    RuleMeta m = lib.config.tenfold_ratio.meta;
     if (ratio >= tenfold)
       fs.push_back(MakeFinding("dose.tenfold_error.high", Severity::kHardStop,
                                "Ordered " + Num(u::ToMg(r.dose), 1) + " mg is " + Num(ratio, 1) + "x the protocol dose " +
@@ -233,7 +240,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
 
   // Estimated weight: the mg/kg this dose means if the true weight differs.
   if (patient.weight.method == domain::WeightMethod::kEstimated) {
-    double pct = lib.Number("dosing.estimate_uncertainty_pct") / 100.0;
+    double pct = lib.config.estimate_uncertainty_pct.value / 100.0;
     for (double f : {1.0 - pct, 1.0 + pct}) {
       if (f <= 0) continue;
       u::Kilograms w = actual * f;
@@ -243,15 +250,22 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
 
   // 4. Rates and pump settings (infusions only).
   if (duration) {
-    r.rate_mg_per_h = r.dose / *duration;
-    r.rate_mg_per_kg_per_h = *r.rate_mg_per_h / r.dosing_weight;
     u::MilligramsPerMillilitre conc =
-        req.concentration ? *req.concentration : u::MgPerMl(lib.Number("pump.default_concentration_mg_per_ml"));
+        req.concentration ? *req.concentration : u::MgPerMl(lib.config.default_concentration_mg_per_ml.value);
     PumpSettings pump;
     pump.concentration = conc;
     pump.volume = r.dose / conc;
-    double scale = std::pow(10.0, lib.Number("pump.rate_decimals"));
-    pump.rate = u::MlPerH(std::round(u::ToMlPerH(pump.volume / *duration) * scale) / scale);
+    if (req.pump_rate) {
+      // What the pump actually ran: the rate limits judge it, not dose/duration.
+      pump.rate = *req.pump_rate;
+      r.rate_mg_per_h = *req.pump_rate * conc;
+      d.inputs_used.push_back({"pump_rate_ml_per_h", Num(u::ToMlPerH(*req.pump_rate), 1) + " (recorded)"});
+    } else {
+      double scale = std::pow(10.0, lib.config.rate_decimals.value);
+      pump.rate = u::MlPerH(std::round(u::ToMlPerH(pump.volume / *duration) * scale) / scale);
+      r.rate_mg_per_h = r.dose / *duration;
+    }
+    r.rate_mg_per_kg_per_h = *r.rate_mg_per_h / r.dosing_weight;
     pump.duration = *duration;
     r.pump = pump;
     if (proto->hard_max_concentration_mg_per_ml && u::ToMgPerMl(conc) > *proto->hard_max_concentration_mg_per_ml)
@@ -278,7 +292,13 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   auto show3 = [](auto q) { return Num(q.canonical(), 3); };
   const guideline::LimitSet& s = proto->session;
   CheckRange(s.mg_per_kg, r.dose_per_kg, proto->id, "session", "mg_per_kg", "mg/kg", show3, &fs);
-  CheckRange(s.total_mg, r.dose, proto->id, "session", "total_mg", "mg", show2, &fs);
+  if (older && s.total_mg.soft_min && u::ToMg(*s.total_mg.soft_min) > older->min_dose_mg) {
+    guideline::Range<u::Milligrams> total = s.total_mg;  // the label's lower dose for older adults
+    total.soft_min = u::Mg(older->min_dose_mg);
+    CheckRange(total, r.dose, proto->id, "session", "total_mg", "mg", show2, &fs);
+  } else {
+    CheckRange(s.total_mg, r.dose, proto->id, "session", "total_mg", "mg", show2, &fs);
+  }
   if (duration) {
     CheckRange(s.mg_per_kg_per_h, *r.rate_mg_per_kg_per_h, proto->id, "session", "mg_per_kg_per_h", "mg/kg/h", show3, &fs);
     CheckRange(s.mg_per_h, *r.rate_mg_per_h, proto->id, "session", "mg_per_h", "mg/h", show2, &fs);
@@ -300,7 +320,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     if (!pk.ok()) {
       // The order itself is checked above; an unpredictable concentration is
       // said, not silently dropped, and never turns the order into bad input.
-      RuleMeta m{"", "", domain::Evidence::kUnverified, "kira pharmacokinetic check (issue 7)",
+      RuleMeta m{"", "", domain::Evidence::kUnverified, "Pharmacokinetic prediction, Zanos 2018 [R30]",
                  "The predicted-peak check could not run for this order."};
       fs.push_back(MakeFinding("pk.prediction_unavailable", Severity::kCaution,
                                "No plasma-concentration prediction: " + std::string(pk.status().message()), m));
@@ -331,6 +351,68 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     }
   } else {
     d.outcome = std::string(kDoseOk);
+  }
+  return r;
+}
+
+StatusOr<DoseResult> CheckRecordedSession(const Library& lib, const domain::Patient& patient,
+                                          const RecordedAdministration& given) {
+  const Protocol* proto = lib.FindProtocol(given.protocol_id);
+  if (!proto) return NotFoundError("protocol: unknown protocol '" + given.protocol_id + "'");
+  if (!(u::ToMg(given.given_dose) > 0 && std::isfinite(u::ToMg(given.given_dose))))
+    return InvalidArgumentError("given_dose_mg: must be a finite number > 0");
+  DoseRequest req;
+  req.protocol_id = given.protocol_id;
+  req.ordered_dose = given.given_dose;
+  req.given_today = given.given_today;
+  req.override_ = given.override_;
+  req.pk_model = given.pk_model;
+  req.session_number = given.session_number;
+  req.session_date = given.session_date;
+  const bool infusion = proto->mode != guideline::DoseMode::kFixedMg;
+  if (infusion) {
+    req.concentration = given.concentration;
+    req.ordered_duration = given.duration;
+    req.pump_rate = given.rate;
+  }
+  KIRA_ASSIGN_OR_RETURN(DoseResult r, CheckDose(lib, patient, req));
+  if (!infusion) return r;
+
+  std::vector<Finding> extra;
+  const guideline::NumberSetting& tol = lib.config.record_consistency_tolerance_pct;
+  if (given.rate && given.duration && r.pump) {
+    const u::Milligrams delivered = *given.rate * r.pump->concentration * *given.duration;
+    const double off = 100.0 * std::fabs(u::ToMg(delivered) - u::ToMg(given.given_dose)) / u::ToMg(given.given_dose);
+    if (off > tol.value) {
+      extra.push_back(MakeFinding(
+          "record.inconsistent", Severity::kHardStop,
+          Num(u::ToMlPerH(*given.rate), 1) + " mL/h of " + Num(u::ToMgPerMl(r.pump->concentration), 2) +
+              " mg/mL for " + Num(u::ToMinutes(*given.duration), 0) + " min delivers " + Num(u::ToMg(delivered), 1) +
+              " mg, not the recorded " + Num(u::ToMg(given.given_dose), 1) + " mg (" + Num(off, 0) +
+              " % apart; clinic tolerance " + Num(tol.value, 0) +
+              " %): dose, rate, concentration and duration disagree. Correct the record.",
+          tol.meta));
+    }
+  }
+  guideline::RuleMeta m{"", "", domain::Evidence::kVerified, "ISMP smart-pump guidelines [R53]",
+                        "A smart-pump limit can be checked only on the rate that was run."};
+  if (!given.rate)
+    extra.push_back(MakeFinding("record.rate_missing", Severity::kCaution,
+                                "No pump rate recorded: rate limits were judged on dose and duration only.", m));
+  if (!given.duration)
+    extra.push_back(MakeFinding("record.duration_missing", Severity::kCaution,
+                                "No infusion duration recorded: the protocol's " +
+                                    Num(u::ToMinutes(*proto->duration), 0) + " min was assumed.",
+                                m));
+  if (!extra.empty()) {
+    domain::Decision& d = r.decision;
+    for (Finding& f : extra) d.findings.push_back(std::move(f));
+    std::stable_sort(d.findings.begin(), d.findings.end(),
+                     [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+    if (d.MaxSeverity() == Severity::kHardStop) {
+      d.outcome = std::string(kDoseHardStop);
+      d.override_.reset();
+    }
   }
   return r;
 }

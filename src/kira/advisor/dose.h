@@ -2,15 +2,18 @@
 // (library, patient, request) -> DoseResult (a Decision plus the numbers).
 //
 // Steps, each recorded in the decision's inputs_used or findings:
-//  1. Weight plausibility: implausible BMI is a hard stop (re-measure); a kg
-//     value that reads as a normal BMI in pounds is a suspected
-//     pounds-as-kilograms entry (soft stop: confirm); an estimated weight is a
-//     caution showing the mg/kg implied at plausible true weights.
+//  1. Plausibility of the facts (plausibility.h: weight for an adult, BMI,
+//     height required for a weight-based adult dose, pounds-as-kilograms,
+//     change since the last visit, birth before the session, baseline vitals);
+//     an estimated weight is a caution showing the mg/kg implied at plausible
+//     true weights.
 //  2. Dosing weight: actual, or at BMI >= dosing.obesity_bmi the clinic's
 //     obesity basis (ideal or adjusted body weight; formula as settings).
 //  3. Dose: from the protocol (mg/kg, mg/kg/h, mg/h or fixed mg), or the
 //     clinician's ordered dose, checked for a ten-fold error against the
-//     computed dose.
+//     computed dose. A label's older-adult dose (Protocol::older_adult, e.g.
+//     esketamine 28 mg on day 1 from age 65) sets the first dose and the
+//     lowest dose for those patients.
 //  4. Pump: volume and mL/h at the concentration (standard concentrations of
 //     the drug library; undiluted vials refused for IV).
 //  5. Limits: every session and cumulative-day limit of the protocol
@@ -47,6 +50,15 @@ struct DoseRequest {
   bool self_administered_at_home = false;                        // always refused
   std::optional<domain::Override> override_;                     // reason + who + when for soft stops
   std::string pk_model;  // model for the predicted-peak check (pk_check.h); empty: pk::kDefaultModelName
+  // 1-based number of this session in the patient's series (1 = the first
+  // dose, "day 1" of a label); absent when unknown. Age-specific label doses
+  // (e.g. the esketamine day-1 dose from age 65) depend on it.
+  std::optional<int> session_number;
+  // ISO date of the session ("" unknown): plausibility checks birth before it.
+  std::string session_date;
+  // The rate the pump actually ran (recorded sessions): the rate limits judge
+  // it instead of dose / duration. Absent: computed from dose and duration.
+  std::optional<units::MillilitresPerHour> pump_rate;
 };
 
 struct ImpliedDose {
@@ -88,6 +100,34 @@ inline constexpr std::string_view kDoseHardStop = "hard_stop";
 // clinical is in the returned decision.
 StatusOr<DoseResult> CheckDose(const guideline::Library& lib, const domain::Patient& patient,
                                const DoseRequest& request);
+
+// What was actually given in a session, as recorded.
+struct RecordedAdministration {
+  std::string protocol_id;
+  units::Milligrams given_dose;
+  std::optional<units::MilligramsPerMillilitre> concentration;  // infusions
+  std::optional<units::MillilitresPerHour> rate;                 // infusions: the pump rate run
+  std::optional<units::Duration> duration;                       // infusions: start to end of dose
+  units::Milligrams given_today = units::Mg(0.0);                // other sessions of the same day
+  std::optional<int> session_number;                             // 1-based in the series
+  std::string session_date;                                      // ISO date
+  std::optional<domain::Override> override_;
+  std::string pk_model;
+};
+
+// The recorded-session check: the same dose-limit rules as CheckDose, run on
+// what was given (dose, the pump rate actually run, concentration, duration),
+// plus their mutual consistency:
+//   record.inconsistent       hard_stop  rate x concentration x duration does not
+//                                        deliver the recorded dose (beyond the
+//                                        clinic's record.consistency_tolerance_pct, U)
+//   record.rate_missing / record.duration_missing  caution  an infusion recorded
+//                                        without its pump rate or duration (the
+//                                        protocol's duration is assumed)
+// A rate or dose that is a hard stop at order time is a hard stop here.
+// Errors as CheckDose (kNotFound protocol; kInvalidArgument named fields).
+StatusOr<DoseResult> CheckRecordedSession(const guideline::Library& lib, const domain::Patient& patient,
+                                          const RecordedAdministration& given);
 
 // Ideal body weight by the clinic's configured formula (Devine by default, U).
 units::Kilograms IdealBodyWeight(const guideline::Library& lib, const domain::Patient& patient);

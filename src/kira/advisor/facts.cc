@@ -124,7 +124,7 @@ bool Facts::Eval(const guideline::Condition& c, const guideline::Library& lib) c
     case K::kCompare: {
       std::optional<double> x = c.code == guideline::FactCode::kUnresolved ? Number(c.fact) : Number(c.code);
       if (!x) return false;
-      double y = c.value ? *c.value : lib.Number(c.setting);
+      double y = c.value ? *c.value : c.setting_value;
       switch (c.op) {
         case guideline::Condition::Op::kLt: return *x < y;
         case guideline::Condition::Op::kLe: return *x <= y;

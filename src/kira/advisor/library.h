@@ -20,13 +20,9 @@
 
 namespace kira::advisor {
 
-struct SettingSource {
-  domain::Evidence evidence = domain::Evidence::kUnverified;
-  std::string citation;
-  std::string note;       // for U settings: the documented default and its basis
-  std::string grade;      // guideline grade ("A".."C") or ""
-  std::string certainty;  // guideline certainty or ""
-};
+// Provenance of a setting (the one type, domain::Provenance; JSON "note" is
+// read into `rationale`).
+using SettingSource = domain::Provenance;
 
 // One numeric setting. `value` is nullopt when the shipped default is "not
 // configured" because the reference gives no number.
@@ -62,7 +58,9 @@ struct PlanTemplate {
   NumericSetting maintenance_default_days;
   // "Stop after N sessions without response".
   NumericSetting evaluate_after_sessions;
-  std::string response_instrument;  // instrument id, e.g. "madrs"
+  // Instruments the template tailors response on, in order of preference
+  // (e.g. {"madrs", "phq9"}): a plan uses whichever the clinic recorded.
+  std::vector<std::string> response_instruments;
 
   int InductionSessions() const;
 };
@@ -83,6 +81,8 @@ struct AnnualCap {
 // What a measurement is compared against. Frozen (JSON strings).
 enum class Measure { kSbp = 0, kDbp = 1, kHr = 2, kSpo2 = 3, kRr = 4, kSedation = 5, kCadss = 6 };
 std::string_view MeasureName(Measure m);
+// The name a clinician reads ("SpO2", "systolic BP", ...).
+std::string_view MeasureLabel(Measure m);
 bool ParseMeasure(std::string_view s, Measure* out);
 
 // Per-observation action. Ordered by severity. Frozen (JSON strings).

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kira/advisor/internal/finding.h"
+#include "kira/base/format.h"
 #include "kira/advisor/rescue.h"
 
 namespace kira::advisor {
@@ -14,15 +15,7 @@ using domain::Decision;
 using domain::Finding;
 using domain::Severity;
 
-std::string Num(double v) {
-  char buf[32];
-  if (std::abs(v - std::round(v)) < 1e-9) {
-    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(std::round(v)));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.1f", v);
-  }
-  return buf;
-}
+std::string Num(double v) { return FormatNumber(v, 1); }
 
 constexpr auto Make = internal::FindingFromSource;
 
@@ -38,10 +31,25 @@ Severity ActionSeverity(Action a) {
   return Severity::kInfo;
 }
 
-const SettingSource kMachineSource{domain::Evidence::kUnverified, "session state machine (session.h)",
-                                   "event order rule, not a clinical value", "", ""};
+const SettingSource kMachineSource{"", "", domain::Evidence::kDerived, "Session workflow order",
+                                   "planned, pre-checked, running or paused, observation, then discharged or stopped; "
+                                   "an order rule, not a clinical value"};
 
 }  // namespace
+
+std::string_view MeasureLabel(Measure m) {
+  switch (m) {
+    case Measure::kSbp: return "systolic BP";
+    case Measure::kDbp: return "diastolic BP";
+    case Measure::kHr: return "heart rate";
+    case Measure::kSpo2: return "SpO2";
+    case Measure::kRr: return "respiratory rate";
+    case Measure::kSedation: return "sedation (MOAA/S)";
+    case Measure::kCadss: return "dissociation (CADSS)";
+  }
+  return "vital sign";
+}
+
 
 const std::optional<double>& Vitals::Get(Measure m) const {
   switch (m) {
@@ -106,7 +114,7 @@ Decision PreSessionGate(const AdvisorLibrary& lib, const SessionTimeline& tl) {
     SettingSource src = m.pulse_oximetry_source;
     if (!tl.esketamine()) {
       src.evidence = domain::Evidence::kUnverified;
-      src.note = "required by the esketamine REMS [R10, R11]; for IV ketamine a clinic setting (U)";
+      src.rationale = "required by the esketamine REMS [R10, R11]; for IV ketamine a clinic setting (U)";
     }
     d.findings.push_back(Make("gate.pulse_oximeter", Severity::kHardStop, "no pulse oximeter recorded", src));
   }
@@ -133,9 +141,46 @@ Decision PreSessionGate(const AdvisorLibrary& lib, const SessionTimeline& tl) {
     if (!r.value || !v) continue;
     if (Compare(r.op, *v, *r.value)) {
       d.findings.push_back(Make(r.rule_id, r.severity,
-                                "baseline " + std::string(MeasureName(r.measure)) + " " + Num(*v) + " " +
+                                "baseline " + std::string(MeasureLabel(r.measure)) + " " + Num(*v) + " " +
                                     OpText(r.op) + " " + Num(*r.value) + " (clinic setting)",
                                 r.source));
+    }
+  }
+  if (!tl.screening_recorded) {
+    d.findings.push_back(Make("gate.screening.missing", Severity::kHardStop,
+                              "no stored screening for this patient: screen before the session (rescue advice and "
+                              "monitoring depend on it)",
+                              lib.rescue.choice_source));
+  } else if (tl.screening.outcome == "not_eligible") {
+    d.findings.push_back(Make("gate.screening.not_eligible", Severity::kHardStop,
+                              "the patient's screening is 'not eligible': do not start", lib.rescue.choice_source));
+  }
+  // Every stop/slow threshold must be set (a clinic may remove one, never
+  // silently): an unset threshold blocks the start.
+  {
+    std::string unset;
+    for (const ThresholdRule& r : m.thresholds)
+      if (!r.value)
+        unset += (unset.empty() ? "" : ", ") + std::string(MeasureLabel(r.measure)) + " (" +
+                 std::string(ActionName(r.action)) + ")";
+    for (Measure required : {Measure::kSbp, Measure::kDbp, Measure::kHr, Measure::kSpo2, Measure::kRr,
+                             Measure::kSedation, Measure::kCadss}) {
+      bool any = false;
+      for (const ThresholdRule& r : m.thresholds) any = any || (r.measure == required && r.value);
+      if (!any) unset += (unset.empty() ? "" : ", ") + std::string("any ") + std::string(MeasureLabel(required)) + " threshold";
+    }
+    // The BP schedule and the observation time are safety settings too.
+    const NumericSetting& min_obs = tl.esketamine() ? m.min_observation_esketamine_min : m.min_observation_iv_min;
+    for (const NumericSetting* st : {&m.bp_check_at_min, &m.bp_check_window_min, &min_obs}) {
+      if (!st->value) unset += (unset.empty() ? "" : ", ") + st->id;
+    }
+    if (!unset.empty()) {
+      d.findings.push_back(Make("gate.threshold_unset", Severity::kHardStop,
+                                "monitoring thresholds not configured: " + unset +
+                                    "; the clinic must set them before a session can start",
+                                SettingSource{"", "", domain::Evidence::kUnverified, "Clinic monitoring settings",
+                                              "no guideline supplies numeric stop thresholds; each is a clinic "
+                                              "setting that must be set and signed"}));
     }
   }
   if (pc.rescue_plan.empty()) {
@@ -195,23 +240,15 @@ MonitorResult Monitor(const AdvisorLibrary& lib, const SessionTimeline& tl) {
   d.inputs_used.push_back({"session_id", tl.session_id});
   d.inputs_used.push_back({"route", tl.route});
   d.inputs_used.push_back({"gate", res.gate.outcome});
-  std::string unset;
   for (const ThresholdRule& r : m.thresholds) {
     d.inputs_used.push_back({r.rule_id, r.value ? std::string(r.rise_from_baseline ? "rise " : "") + OpText(r.op) + " " +
                                                       Num(*r.value) + " -> " + std::string(ActionName(r.action)) +
                                                       " [" + std::string(domain::EvidenceName(r.source.evidence)) + "]"
                                                 : "not configured [U]"});
-    if (!r.value) unset += (unset.empty() ? "" : ", ") + r.rule_id;
   }
   d.inputs_used.push_back({m.bp_check_at_min.id, RenderSetting(m.bp_check_at_min)});
   d.inputs_used.push_back({m.bp_check_window_min.id, RenderSetting(m.bp_check_window_min)});
   d.inputs_used.push_back({m.bp_interval_during_min.id, RenderSetting(m.bp_interval_during_min)});
-  if (!unset.empty()) {
-    d.findings.push_back(Make("monitor.threshold_unset", Severity::kInfo,
-                              "no value configured (the reference gives none; clinic must set): " + unset,
-                              SettingSource{domain::Evidence::kUnverified, "clinical-reference.md 5.3",
-                                            "no retrieved guideline supplies numeric stop thresholds", "", ""}));
-  }
 
   InfusionSession& s = res.session;
   const bool gate_ok = res.gate.outcome == "pass";
@@ -225,8 +262,11 @@ MonitorResult Monitor(const AdvisorLibrary& lib, const SessionTimeline& tl) {
   bool have_40min_bp = false;
   bool pending_stop_unfollowed = false;
   std::string last_symptom;
-  const double bp_at = m.bp_check_at_min.value.value_or(40);
-  const double bp_window = m.bp_check_window_min.value.value_or(0);
+  // Unset schedule settings block the gate (above); the check then has no
+  // time to test against and is skipped rather than given an invented one.
+  const bool bp_schedule_set = m.bp_check_at_min.value && m.bp_check_window_min.value;
+  const double bp_at = m.bp_check_at_min.value ? *m.bp_check_at_min.value : 0.0;
+  const double bp_window = m.bp_check_window_min.value ? *m.bp_check_window_min.value : 0.0;
   double last_t = 0;
 
   auto transition_failed = [&](const Status& st, const TimelineEvent& e) {
@@ -275,7 +315,7 @@ MonitorResult Monitor(const AdvisorLibrary& lib, const SessionTimeline& tl) {
         if (a.rule) {
           const ThresholdRule& r = *a.rule;
           d.findings.push_back(Make(r.rule_id, ActionSeverity(a.action),
-                                    "t=" + Num(e.t_min) + " min: " + std::string(MeasureName(r.measure)) +
+                                    "t=" + Num(e.t_min) + " min: " + std::string(MeasureLabel(r.measure)) +
                                         (r.rise_from_baseline ? " rise " : " ") + Num(a.value) + " " + OpText(r.op) +
                                         " " + Num(*r.value) + " (clinic setting) -> " +
                                         std::string(ActionName(a.action)),
@@ -345,7 +385,7 @@ MonitorResult Monitor(const AdvisorLibrary& lib, const SessionTimeline& tl) {
     }
   }
 
-  if (s.started_at() && !have_40min_bp && last_t - *s.started_at() > bp_at + bp_window) {
+  if (bp_schedule_set && s.started_at() && !have_40min_bp && last_t - *s.started_at() > bp_at + bp_window) {
     d.findings.push_back(Make("monitor.bp.check_40min_missing", Severity::kCaution,
                               "no blood pressure recorded " + Num(bp_at - bp_window) + "-" + Num(bp_at + bp_window) +
                                   " min after the start",

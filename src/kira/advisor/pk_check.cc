@@ -19,27 +19,6 @@ constexpr double kHorizonAfterDoseMin = 12.0 * 60.0;
 
 std::string Num(double v, int decimals) { return internal::Fixed(v, decimals, false); }
 
-domain::Evidence ToDomain(pk::Evidence e) {
-  // The enums share the frozen values of clinical-reference.md §0.
-  switch (e) {
-    case pk::Evidence::kVerified: return domain::Evidence::kVerified;
-    case pk::Evidence::kSecondary: return domain::Evidence::kSecondary;
-    case pk::Evidence::kUnverified: return domain::Evidence::kUnverified;
-    case pk::Evidence::kDerived: return domain::Evidence::kDerived;
-  }
-  return domain::Evidence::kUnverified;
-}
-
-pk::Evidence FromDomain(domain::Evidence e) {
-  switch (e) {
-    case domain::Evidence::kVerified: return pk::Evidence::kVerified;
-    case domain::Evidence::kSecondary: return pk::Evidence::kSecondary;
-    case domain::Evidence::kUnverified: return pk::Evidence::kUnverified;
-    case domain::Evidence::kDerived: return pk::Evidence::kDerived;
-  }
-  return pk::Evidence::kUnverified;
-}
-
 // Weakest first: U, then S, derived, V.
 int Strength(pk::Evidence e) {
   switch (e) {
@@ -52,9 +31,8 @@ int Strength(pk::Evidence e) {
 }
 
 bool IsEsketamine(const guideline::Protocol& p) {
-  // The library's "intranasal" route is esketamine (SPRAVATO); racemic
-  // intranasal ketamine is asked for explicitly with PkRequest::route.
-  return p.route == "intranasal";
+  // Racemic intranasal ketamine is asked for explicitly with PkRequest::route.
+  return p.drug == "esketamine";
 }
 
 }  // namespace
@@ -70,8 +48,7 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
   }
   if (IsEsketamine(protocol) && request.route.empty()) {
     return FailedPreconditionError("protocol '" + protocol.id +
-                                   "' is esketamine; the pharmacokinetic models of clinical-reference.md 7.1 are "
-                                   "for racemic ketamine");
+                                   "' is esketamine; the published pharmacokinetic models are for racemic ketamine");
   }
   PkPrediction out;
   out.route = request.route.empty() ? protocol.route : request.route;
@@ -135,10 +112,10 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
 
   const double lo = *protocol.intended_band_low_ng_per_ml, hi = *protocol.intended_band_high_ng_per_ml;
   out.intended_band_text = Num(lo, 0) + "-" + Num(hi, 0) + " ng/mL";
-  const std::string band_name = "protocol " + protocol.id;
-  const std::string band_citation = "protocol " + protocol.id + " intended_band_ng_per_ml; " + protocol.meta.citation;
+  const std::string band_name = protocol.name;
+  const std::string band_citation = "intended band of " + protocol.name + ": " + protocol.meta.citation;
   const pk::ConcentrationBand intended{"intended", band_name, u::NgPerMl(lo), u::NgPerMl(hi),
-                                       FromDomain(protocol.meta.evidence), band_citation};
+                                       protocol.meta.evidence, band_citation};
   const pk::ProtocolIntent intent =
       u::NgPerMl(hi) < anaesthetic.low ? pk::ProtocolIntent::kSubAnaesthetic : pk::ProtocolIntent::kAnaesthetic;
   out.check = pk::ClassifyPeak(out.analysis, model, intended, intent, anaesthetic);
@@ -151,7 +128,7 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
     case pk::FindingSeverity::kHard: f.severity = domain::Severity::kHardStop; break;
   }
   // The message names the protocol's band as "intended"; say whose it is.
-  f.message = out.check.message + " [protocol " + protocol.id + ", route " + out.route + "]";
+  f.message = out.check.message + " [route " + out.route + "]";
   pk::Evidence weakest = out.check.model_evidence;
   std::string unverified;
   for (const pk::Assumption& a : out.analysis.assumptions) {
@@ -159,12 +136,12 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
     if (a.evidence == pk::Evidence::kUnverified) unverified += (unverified.empty() ? "" : "; ") + a.what;
   }
   if (!unverified.empty()) f.message += "; assumes " + unverified + " (U: not a published value)";
-  f.evidence = ToDomain(weakest);
+  f.evidence = weakest;
   f.citation = out.check.model_citation + "; band: " + band_citation + "; anaesthetic range " +
                std::string(anaesthetic.citation);
   f.rationale =
       "A mg/kg limit is a proxy: plasma concentration separates analgesia, dissociation and anaesthesia, and "
-      "depends on weight, route, rate and time (issue 7).";
+      "depends on weight, route, rate and time.";
   return out;
 }
 

@@ -4,7 +4,9 @@
 #include <cstdio>
 #include <string>
 
+#include "kira/advisor/annual_cap.h"
 #include "kira/advisor/internal/finding.h"
+#include "kira/base/format.h"
 #include "kira/instruments/scoring.h"
 
 namespace kira::advisor {
@@ -18,11 +20,7 @@ using std::chrono::sys_days;
 
 constexpr auto Make = internal::FindingFromSource;
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+std::string Num(double v) { return FormatNumber(v, 3); }
 
 int IntSetting(const NumericSetting& s, int fallback) {
   return s.value ? static_cast<int>(*s.value) : fallback;
@@ -50,21 +48,13 @@ bool PlannedCounts(const ScheduledSession& p, const std::string& unit) {
   return unit != "series" || p.phase == "maintenance" || p.number == 1;
 }
 
-// Counted sessions in the rolling window [d - (window-1), d], from history and
-// from already-scheduled proposals.
-int InWindow(const std::vector<sys_days>& counted, const std::vector<ScheduledSession>& planned, sys_days d,
-             int window_days, const std::string& unit) {
-  const sys_days from = d - days(window_days - 1);
-  auto lo = std::lower_bound(counted.begin(), counted.end(), from);
-  auto hi = std::upper_bound(counted.begin(), counted.end(), d);
-  int n = static_cast<int>(hi - lo);
-  for (const ScheduledSession& p : planned) {
-    if (p.date >= from && p.date <= d && PlannedCounts(p, unit)) ++n;
-  }
-  return n;
-}
-
 }  // namespace
+
+const std::string& PickPlanInstrument(const PlanTemplate& t, std::span<const std::string> recorded) {
+  for (const std::string& id : t.response_instruments)
+    if (std::find(recorded.begin(), recorded.end(), id) != recorded.end()) return id;
+  return t.response_instruments.front();
+}
 
 sys_days PlanClock::LocalToday() const {
   return std::chrono::floor<days>(now + utc_offset);
@@ -85,14 +75,18 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
     return NotFoundError("indication: no plan template for '" + req.indication + "'" +
                          (req.route.empty() ? "" : " route '" + req.route + "'"));
   }
-  const instruments::Instrument* ins = ilib.Find(t->response_instrument);
-  if (!ins || !ins->response) {
-    return FailedPreconditionError("template " + t->id + ": response instrument '" + t->response_instrument +
-                                   "' is missing or has no response rule");
-  }
-  if (!h.instrument.empty() && h.instrument != t->response_instrument) {
+  const std::string& chosen = h.instrument.empty() ? t->response_instruments.front() : h.instrument;
+  if (std::find(t->response_instruments.begin(), t->response_instruments.end(), chosen) ==
+      t->response_instruments.end()) {
+    std::string list;
+    for (const std::string& i : t->response_instruments) list += (list.empty() ? "" : " or ") + i;
     return InvalidArgumentError("history.instrument: '" + h.instrument + "' but template " + t->id +
-                                " tailors on '" + t->response_instrument + "'");
+                                " tailors on " + list);
+  }
+  const instruments::Instrument* ins = ilib.Find(chosen);
+  if (!ins || !ins->response) {
+    return FailedPreconditionError("template " + t->id + ": response instrument '" + chosen +
+                                   "' is missing or has no response rule");
   }
   for (size_t i = 1; i < h.sessions.size(); ++i) {
     if (h.sessions[i].date < h.sessions[i - 1].date) {
@@ -105,8 +99,11 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
   Decision& d = res.decision;
   d.guideline = {lib.id, lib.version};
   const AnnualCap& capset = lib.annual_cap;
-  const int cap = IntSetting(capset.cap, 12);
-  const int window = IntSetting(capset.window_days, 365);
+  if (!capset.cap.value || !capset.window_days.value)
+    return FailedPreconditionError("annual cap: the clinic setting " + capset.cap.id + " or " + capset.window_days.id +
+                                   " is not configured");
+  const int cap = static_cast<int>(*capset.cap.value);
+  const int window = static_cast<int>(*capset.window_days.value);
   const int min_gap = IntSetting(t->min_interval_days, 1);
   const int n_eval = IntSetting(t->evaluate_after_sessions, t->InductionSessions());
   const sys_days today = clock.LocalToday();
@@ -123,10 +120,26 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
   d.inputs_used.push_back({t->maintenance_default_days.id, RenderSetting(t->maintenance_default_days)});
   d.inputs_used.push_back({t->evaluate_after_sessions.id, RenderSetting(t->evaluate_after_sessions)});
   d.inputs_used.push_back({"response_instrument", ins->id});
+  {
+    const instruments::ResponseRule& rr = *ins->response;
+    std::string rule;
+    if (rr.min_percent_fall) rule += "response = a fall of at least " + Num(*rr.min_percent_fall) + " % from baseline";
+    if (rr.min_point_fall)
+      rule += (rule.empty() ? "response = a fall of at least " : " or at least ") + Num(*rr.min_point_fall) + " points";
+    if (ins->remission)
+      rule += std::string("; remission = a total ") +
+              (ins->remission->op == instruments::RemissionOp::kBelow ? "below " : "of at most ") +
+              Num(ins->remission->value);
+    const SettingSource& src = rr.source;
+    d.findings.push_back(Make("plan.instrument", Severity::kInfo, "tailored on " + ins->name + ": " + rule, src));
+  }
   d.inputs_used.push_back({"instruments_library", ilib.id + " " + ilib.version});
 
-  const std::vector<sys_days> counted = CountedDates(h, capset.counting_unit);
-  res.used_in_window = InWindow(counted, {}, today, window, capset.counting_unit);
+  // Counted dates: history, then each planned session that counts as it is
+  // scheduled; every check goes through the one cap rule (annual_cap.h).
+  std::vector<sys_days> counted = CountedDates(h, capset.counting_unit);
+  KIRA_ASSIGN_OR_RETURN(CapCheck today_check, CheckAnnualCap(capset, counted, today));
+  res.used_in_window = today_check.counted - 1;  // "today" itself is not a session
   d.inputs_used.push_back({"sessions_in_window_today", std::to_string(res.used_in_window)});
 
   sys_days earliest = std::max(req.start, today);
@@ -162,8 +175,11 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
       s.phase = phase;
       s.number = number_from + i;
       const bool counts = PlannedCounts(s, capset.counting_unit);
-      s.counted_in_window = InWindow(counted, res.schedule, date, window, capset.counting_unit) + (counts ? 1 : 0);
-      s.exceeds_cap = counts && s.counted_in_window > cap;
+      StatusOr<CapCheck> c = CheckAnnualCap(capset, counted, date);  // settings checked above: cannot fail
+      const int with = c.ok() ? c->counted : 0;
+      s.counted_in_window = counts ? with : with - 1;
+      s.exceeds_cap = counts && c.ok() && c->exceeds;
+      if (counts) counted.push_back(date);
       res.schedule.push_back(std::move(s));
     }
   };
@@ -266,8 +282,9 @@ StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::Inst
         d.findings.push_back(Make("plan.tailor.relapse_reinduce", Severity::kCaution,
                                   "response lost on " + ins->name + " (relapse = latest score no longer meets the "
                                   "response rule against the series baseline; definition U): re-induce if the cap allows",
-                                  SettingSource{domain::Evidence::kUnverified, "kira issue 3",
-                                                "relapse definition is a clinic setting", "", ""}));
+                                  SettingSource{"", "", domain::Evidence::kUnverified,
+                                                "Clinic setting (U): relapse definition",
+                                                "no reference defines relapse during maintenance"}));
         schedule_induction(0);
       }
     }

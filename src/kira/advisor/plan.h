@@ -28,6 +28,7 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,7 @@ struct HistorySession {
 };
 
 struct PlanHistory {
-  std::string instrument;               // must be the template's response instrument
+  std::string instrument;               // one of the template's response_instruments ("" = its first)
   std::optional<double> baseline_score; // pre-treatment total
   std::vector<HistorySession> sessions; // REQUIRES: sorted by date (the JSON adapter checks)
 };
@@ -82,11 +83,19 @@ struct PlanResult {
   int used_in_window = 0;  // counted sessions in the window ending today
 };
 
+// The decision names the instrument it tailored on (inputs_used
+// "response_instrument" and the info finding plan.instrument, with that
+// instrument's response and remission rules and their sources).
 // Errors: kNotFound "indication: ..." when no template matches;
 // kInvalidArgument "history.instrument: ..." when the history's instrument is
-// not the template's, "history.sessions[i].date: ..." when out of order.
+// not one of the template's, "history.sessions[i].date: ..." when out of order.
 StatusOr<PlanResult> PlanNext(const AdvisorLibrary& lib, const instruments::InstrumentLibrary& instruments,
                               const PlanRequest& request, const PlanHistory& history, const PlanClock& clock);
+
+// The instrument a plan tailors on: the first of the template's
+// response_instruments that the patient has scores for (`recorded`: the ids of
+// the instruments recorded, any order), else the template's first.
+const std::string& PickPlanInstrument(const PlanTemplate& t, std::span<const std::string> recorded);
 
 // "YYYY-MM-DD".
 std::string FormatDate(std::chrono::sys_days d);

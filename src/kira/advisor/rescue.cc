@@ -32,6 +32,23 @@ const Finding* ExclusionFor(const RescueAgent& agent, const Decision& screening)
 
 }  // namespace
 
+RescuePlan PlanRescue(const AdvisorLibrary& lib, const Decision& screening) {
+  RescuePlan plan;
+  for (const RescueAgent& a : lib.rescue.agents) {
+    if (const Finding* ex = ExclusionFor(a, screening)) {
+      plan.avoid.push_back({a.id, ex->rule_id, ex->message});
+    } else {
+      plan.usable.push_back(a.id);
+    }
+  }
+  if (!plan.usable.empty()) plan.preferred = plan.usable.front();
+  const SettingSource& src = lib.rescue.antipsychotic_source;
+  plan.avoid.push_back({"antipsychotics", "rescue.antipsychotic.not_recommended",
+                        "Antipsychotics are not the treatment for ketamine-induced hallucinations or dissociation (" +
+                            src.citation + ")."});
+  return plan;
+}
+
 bool IsAntipsychotic(const AdvisorLibrary& lib, const std::string& agent) {
   const std::string a = Lower(agent);
   const auto& list = lib.rescue.antipsychotics;
@@ -63,7 +80,7 @@ StatusOr<Decision> AdviseRescue(const AdvisorLibrary& lib, const Decision& scree
   for (const RescueAgent& a : rs.agents) {
     if (const Finding* ex = ExclusionFor(a, screening)) {
       Finding f = FromSource("rescue.agent_excluded", Severity::kCaution,
-                             a.id + " excluded by screening finding " + ex->rule_id, rs.preference_source);
+                             a.id + " excluded by the screening: " + ex->message, rs.preference_source);
       f.evidence = ex->evidence;
       f.citation = ex->citation;
       f.rationale = ex->message;
@@ -83,7 +100,7 @@ StatusOr<Decision> AdviseRescue(const AdvisorLibrary& lib, const Decision& scree
     } else if (const RescueAgent* a = rs.Find(proposed)) {
       if (const Finding* ex = ExclusionFor(*a, screening)) {
         Finding f = FromSource("rescue.proposed_agent.excluded", Severity::kSoftStop,
-                               proposed + " is excluded by screening finding " + ex->rule_id +
+                               proposed + " is excluded by the screening: " + ex->message +
                                    (pick ? "; use " + pick->id + " instead" : ""),
                                rs.choice_source);
         f.evidence = ex->evidence;

@@ -9,12 +9,31 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kira/advisor/library.h"
 #include "kira/base/statusor.h"
 #include "kira/domain/decision.h"
 
 namespace kira::advisor {
+
+struct RescueAvoid {
+  std::string agent;    // "midazolam", "lorazepam", "antipsychotics"
+  std::string rule_id;  // the screening finding behind it
+  std::string reason;
+};
+
+// The rescue plan a screening implies, stored with it: the usable agents in
+// the clinic's order of preference and what to avoid (always antipsychotics).
+struct RescuePlan {
+  std::string preferred;             // first usable agent id, or "" when none is usable
+  std::vector<std::string> usable;   // usable agent ids, in order of preference
+  std::vector<RescueAvoid> avoid;
+};
+
+// The one rescue rule: agents excluded by the screening's findings (each
+// agent's excluded_by) are avoided, the rest are usable in order.
+RescuePlan PlanRescue(const AdvisorLibrary& lib, const domain::Decision& screening);
 
 struct RescueRequest {
   std::string symptom;                        // one of RescueSettings::symptoms

@@ -5,24 +5,12 @@
 
 #include "kira/advisor/facts.h"
 #include "kira/advisor/internal/format.h"
+#include "kira/advisor/plausibility.h"
 
 namespace kira::advisor {
 
 using domain::Finding;
 using domain::Severity;
-
-Finding MakeFinding(std::string rule_id, Severity severity, std::string message, const guideline::RuleMeta& meta) {
-  Finding f;
-  f.rule_id = std::move(rule_id);
-  f.severity = severity;
-  f.message = std::move(message);
-  f.grade = meta.grade;
-  f.certainty = meta.certainty;
-  f.evidence = meta.evidence;
-  f.citation = meta.citation;
-  f.rationale = meta.rationale;
-  return f;
-}
 
 namespace {
 
@@ -36,35 +24,15 @@ bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::s
   return false;
 }
 
-// Rescue rules name what to avoid; the mapping from rule to agent is part of
-// the rule id vocabulary shared with the in-session rescue advice.
-RescuePlan PlanRescue(const std::vector<Finding>& findings) {
-  RescuePlan plan;
-  bool benzo_problem = false;
-  for (const Finding& f : findings) {
-    if (f.rule_id == "rescue.midazolam.protease_inhibitor") {
-      plan.avoid.push_back({"midazolam", f.rule_id, f.message});
-      benzo_problem = true;
-    } else if (f.rule_id == "rescue.benzodiazepine.myasthenia_gravis" ||
-               f.rule_id == "rescue.benzodiazepine.prior_reaction") {
-      plan.avoid.push_back({"benzodiazepines", f.rule_id, f.message});
-      benzo_problem = true;
-    }
-  }
-  plan.avoid.push_back({"antipsychotics", "rescue.antipsychotic.not_recommended",
-                        "Antipsychotics are not the treatment to prevent or abort ketamine-induced hallucinations or "
-                        "dissociation (Cohen 2018 [R1-seed], V)."});
-  plan.preferred = benzo_problem ? "clonidine"
-                                 : "low-dose benzodiazepine (IV midazolam or lorazepam) or clonidine";
-  return plan;
-}
-
 }  // namespace
 
-ScreenResult Screen(const guideline::Library& lib, const domain::Patient& patient, std::string_view route) {
+ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor, const domain::Patient& patient,
+                    std::string_view route) {
   ScreenResult out;
   domain::Decision& d = out.decision;
   d.guideline = lib.Ref();
+  d.inputs_used.reserve(4);
+  d.findings.reserve(8);
   Facts facts(lib, patient);
 
   for (const std::string& dx : patient.diagnoses) {
@@ -87,6 +55,7 @@ ScreenResult Screen(const guideline::Library& lib, const domain::Patient& patien
     }
     d.findings.push_back(MakeFinding(r.id, r.severity, std::move(message), r.meta));
   }
+  CheckPlausibility(lib, patient, PlausibilityContext{}, facts.bmi(), &d.findings);
   // Most severe first, stable within a severity so the library order is kept.
   std::stable_sort(d.findings.begin(), d.findings.end(),
                    [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
@@ -95,7 +64,7 @@ ScreenResult Screen(const guideline::Library& lib, const domain::Patient& patien
   d.outcome = std::string(worst == Severity::kHardStop ? kNotEligible
                           : worst >= Severity::kCaution ? kEligibleWithCautions
                                                         : kEligible);
-  out.rescue = PlanRescue(d.findings);
+  out.rescue = PlanRescue(advisor, d);
 
   d.inputs_used.push_back({"route", std::string(route)});
   d.inputs_used.push_back({"age_years", Fixed(patient.age_years, 1)});

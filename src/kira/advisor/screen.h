@@ -6,8 +6,10 @@
 //   "not_eligible"            any hard_stop (absolute contraindication)
 //   "eligible_with_cautions"  any soft_stop or caution
 //   "eligible"                otherwise (info findings only)
-// Screening also names the rescue plan (benzodiazepine or clonidine, never an
-// antipsychotic) from the rescue findings. Pure: no clock, no I/O.
+// Plausibility of the facts (plausibility.h) runs first. Screening also names
+// the rescue plan (benzodiazepine or clonidine, never an antipsychotic) by
+// calling the one rescue rule (rescue.h PlanRescue) on its own findings.
+// Pure: no clock, no I/O.
 #ifndef KIRA_ADVISOR_SCREEN_H_
 #define KIRA_ADVISOR_SCREEN_H_
 
@@ -18,19 +20,10 @@
 #include "kira/domain/decision.h"
 #include "kira/domain/patient.h"
 #include "kira/guideline/library.h"
+#include "kira/advisor/library.h"
+#include "kira/advisor/rescue.h"
 
 namespace kira::advisor {
-
-struct RescueAvoid {
-  std::string agent;    // "midazolam", "benzodiazepines", "antipsychotics"
-  std::string rule_id;  // the finding behind it
-  std::string reason;
-};
-
-struct RescuePlan {
-  std::string preferred;            // "low-dose benzodiazepine (midazolam or lorazepam) or clonidine" | "clonidine"
-  std::vector<RescueAvoid> avoid;   // always includes antipsychotics
-};
 
 struct ScreenResult {
   domain::Decision decision;
@@ -44,7 +37,8 @@ inline constexpr std::string_view kNotEligible = "not_eligible";
 
 // REQUIRES: lib validated by the loader; patient validated by the parser
 // (diagnoses and route known to lib).
-ScreenResult Screen(const guideline::Library& lib, const domain::Patient& patient, std::string_view route);
+ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor, const domain::Patient& patient,
+                    std::string_view route);
 
 // The same evaluation as Screen, materialising only findings of at least
 // `min_severity` (the dosing check needs only the hard stops), and returning
@@ -52,9 +46,8 @@ ScreenResult Screen(const guideline::Library& lib, const domain::Patient& patien
 std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Patient& patient, std::string_view route,
                                domain::Severity min_severity, std::vector<domain::Finding>* out);
 
-// Makes a finding from a rule's provenance.
-domain::Finding MakeFinding(std::string rule_id, domain::Severity severity, std::string message,
-                            const guideline::RuleMeta& meta);
+// The one finding builder, domain::MakeFinding.
+using domain::MakeFinding;
 
 }  // namespace kira::advisor
 

@@ -8,19 +8,6 @@
 
 namespace kira::advisor {
 
-std::string_view SessionStateName(SessionState s) {
-  switch (s) {
-    case SessionState::kPlanned: return "planned";
-    case SessionState::kPreChecked: return "pre_checked";
-    case SessionState::kRunning: return "running";
-    case SessionState::kPaused: return "paused";
-    case SessionState::kObservation: return "observation";
-    case SessionState::kDischarged: return "discharged";
-    case SessionState::kStopped: return "stopped";
-  }
-  return "planned";
-}
-
 Status InfusionSession::Check(double t, std::string_view op, std::initializer_list<SessionState> from) const {
   if (!std::isfinite(t)) return InvalidArgumentError(std::string(op) + ": time is not finite");
   if (t < last_t_) {

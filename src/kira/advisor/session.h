@@ -60,20 +60,13 @@
 #include <string_view>
 
 #include "kira/base/status.h"
+#include "kira/domain/session_state.h"
 
 namespace kira::advisor {
 
-// Frozen: stored and rendered as strings.
-enum class SessionState {
-  kPlanned = 0,
-  kPreChecked = 1,
-  kRunning = 2,
-  kPaused = 3,
-  kObservation = 4,
-  kDischarged = 5,
-  kStopped = 6,
-};
-std::string_view SessionStateName(SessionState s);
+// The one session-state enum (domain/session_state.h), stored by the registry.
+using domain::SessionState;
+using domain::SessionStateName;
 
 class InfusionSession {
  public:

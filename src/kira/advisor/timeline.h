@@ -64,9 +64,12 @@ struct SessionTimeline {
   std::string route;       // "iv" or "intranasal"
   PreCheck precheck;
   Vitals baseline;
-  // The main screening's decision; only its findings' rule ids are read
-  // (e.g. "rescue.midazolam.protease_inhibitor").
+  // The patient's stored screening decision; only its findings' rule ids are
+  // read (e.g. "rescue.midazolam.protease_inhibitor"). screening_recorded is
+  // false when no screening was supplied: the gate then blocks, so rescue
+  // advice is never given on an empty default.
   domain::Decision screening;
+  bool screening_recorded = false;
   std::vector<TimelineEvent> events;  // REQUIRES: sorted by t_min
   std::optional<DischargeRecord> discharge;
 

@@ -36,7 +36,7 @@ Status ReadSource(const json& obj, std::string_view key, const std::string& path
   const std::string p = Child(path, key);
   KIRA_RETURN_IF_ERROR(internal::ReadEvidence(*j, "evidence", p, &out->evidence));
   KIRA_RETURN_IF_ERROR(internal::ReadString(*j, "citation", p, &out->citation));
-  KIRA_RETURN_IF_ERROR(internal::ReadOptString(*j, "note", p, &out->note));
+  KIRA_RETURN_IF_ERROR(internal::ReadOptString(*j, "note", p, &out->rationale));
   KIRA_RETURN_IF_ERROR(internal::ReadOptString(*j, "grade", p, &out->grade));
   KIRA_RETURN_IF_ERROR(internal::ReadOptString(*j, "certainty", p, &out->certainty));
   return Status::Ok();
@@ -52,7 +52,7 @@ Status ReadSetting(const json& obj, std::string_view key, const std::string& pat
   KIRA_RETURN_IF_ERROR(internal::ReadOptDouble(*j, "value", p, 0, kMaxSettingValue, &out->value));
   KIRA_RETURN_IF_ERROR(internal::ReadOptString(*j, "unit", p, &out->unit));
   KIRA_RETURN_IF_ERROR(ReadSource(*j, "source", p, &out->source));
-  if (out->value && out->source.evidence == domain::Evidence::kUnverified && out->source.note.empty()) {
+  if (out->value && out->source.evidence == domain::Evidence::kUnverified && out->source.rationale.empty()) {
     return InvalidArgumentError(Child(Child(p, "source"), "note") +
                                 ": a U setting with a value must document its default");
   }
@@ -80,7 +80,9 @@ Status ParseTemplate(const json& j, const std::string& p, advisor::PlanTemplate*
   if (t->indications.empty()) return InvalidArgumentError(Child(p, "indications") + ": must not be empty");
   KIRA_RETURN_IF_ERROR(internal::ReadString(j, "protocol", p, &t->protocol));
   KIRA_RETURN_IF_ERROR(internal::ReadString(j, "route", p, &t->route));
-  KIRA_RETURN_IF_ERROR(internal::ReadString(j, "response_instrument", p, &t->response_instrument));
+  KIRA_RETURN_IF_ERROR(ReadStringList(j, "response_instruments", p, &t->response_instruments, true));
+  if (t->response_instruments.empty())
+    return InvalidArgumentError(Child(p, "response_instruments") + ": must name at least one instrument");
   const json* phases = nullptr;
   KIRA_RETURN_IF_ERROR(internal::RequireArray(j, "induction", p, &phases));
   if (phases->empty()) return InvalidArgumentError(Child(p, "induction") + ": must not be empty");
@@ -352,6 +354,7 @@ StatusOr<advisor::SessionTimeline> ParseSessionTimeline(std::string_view text) {
 
   if (auto it = root.find("screening_findings"); it != root.end() && !it->is_null()) {
     if (!it->is_array()) return InvalidArgumentError("screening_findings: expected an array");
+    tl.screening_recorded = true;
     for (size_t i = 0; i < it->size(); ++i) {
       const json& f = (*it)[i];
       domain::Finding finding;

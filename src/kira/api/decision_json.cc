@@ -15,7 +15,8 @@ Json MetaJson(const guideline::RuleMeta& m) {
               {"certainty", m.certainty.empty() ? Json(nullptr) : Json(m.certainty)},
               {"evidence", std::string(domain::EvidenceName(m.evidence))},
               {"citation", m.citation},
-              {"rationale", m.rationale}};
+              {"rationale", m.rationale},
+              {"scope", m.scope.empty() ? Json(nullptr) : Json(m.scope)}};
 }
 
 Json FindingJson(const domain::Finding& f) {
@@ -26,7 +27,8 @@ Json FindingJson(const domain::Finding& f) {
               {"certainty", f.certainty.empty() ? Json(nullptr) : Json(f.certainty)},
               {"evidence", std::string(domain::EvidenceName(f.evidence))},
               {"citation", f.citation},
-              {"rationale", f.rationale}};
+              {"rationale", f.rationale},
+              {"scope", f.scope.empty() ? Json(nullptr) : Json(f.scope)}};
 }
 
 Json DecisionJson(const domain::Decision& d) {
@@ -61,7 +63,7 @@ std::string ScreenResultToJson(const advisor::ScreenResult& r, int indent) {
   Json j = internal::DecisionJson(r.decision);
   Json avoid = Json::array();
   for (const auto& a : r.rescue.avoid) avoid.push_back(Json{{"agent", a.agent}, {"rule_id", a.rule_id}, {"reason", a.reason}});
-  j["rescue_plan"] = Json{{"preferred", r.rescue.preferred}, {"avoid", avoid}};
+  j["rescue_plan"] = Json{{"preferred", r.rescue.preferred}, {"usable", r.rescue.usable}, {"avoid", avoid}};
   return j.dump(indent);
 }
 

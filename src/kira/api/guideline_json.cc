@@ -167,6 +167,10 @@ Status ReadProtocol(ObjectReader& r, Protocol* p) {
   KIRA_ASSIGN_OR_RETURN(p->indications, r.StringList("indications", true));
   KIRA_ASSIGN_OR_RETURN(p->route, r.String("route"));
   KIRA_ASSIGN_OR_RETURN(p->care_area, r.String("care_area"));
+  KIRA_ASSIGN_OR_RETURN(p->drug, r.String("drug"));
+  if (p->drug != "ketamine" && p->drug != "esketamine")
+    return FieldError(r.PathOf("drug"), "must be ketamine or esketamine; got '" + p->drug + "'");
+  KIRA_ASSIGN_OR_RETURN(p->population, r.String("population", false, "adults"));
   if (p->care_area != "outpatient" && p->care_area != "inpatient")
     return FieldError(r.PathOf("care_area"), "must be outpatient or inpatient");
   KIRA_ASSIGN_OR_RETURN(std::string mode, r.String("mode"));
@@ -207,9 +211,36 @@ Status ReadProtocol(ObjectReader& r, Protocol* p) {
     p->intended_band_low_ng_per_ml = band[0];
     p->intended_band_high_ng_per_ml = band[1];
   }
+  if (const Json* o = r.Get("older_adult")) {
+    KIRA_ASSIGN_OR_RETURN(ObjectReader orr, ObjectReader::Make(*o, r.PathOf("older_adult")));
+    guideline::OlderAdultDose od;
+    KIRA_ASSIGN_OR_RETURN(od.age_setting, orr.String("age_setting"));
+    KIRA_ASSIGN_OR_RETURN(od.first_dose_mg, orr.Number("first_dose_mg", 0.0));
+    KIRA_ASSIGN_OR_RETURN(od.min_dose_mg, orr.Number("min_dose_mg", 0.0));
+    if (!(od.first_dose_mg > 0)) return FieldError(orr.PathOf("first_dose_mg"), "must be > 0");
+    if (!(od.min_dose_mg > 0)) return FieldError(orr.PathOf("min_dose_mg"), "must be > 0");
+    KIRA_RETURN_IF_ERROR(ReadMeta(orr, &od.meta));
+    KIRA_RETURN_IF_ERROR(orr.NoUnknownKeys());
+    p->older_adult = std::move(od);
+  }
   KIRA_RETURN_IF_ERROR(ReadMeta(r, &p->meta));
   KIRA_RETURN_IF_ERROR(ReadLimitSet(r, "session", &p->session));
   KIRA_RETURN_IF_ERROR(ReadLimitSet(r, "day", &p->day));
+  // Every limit of a protocol says which drug, route, indications and
+  // population it comes from; it governs only doses of this protocol.
+  std::string scope = p->drug + ", " + p->route + ", ";
+  for (size_t i = 0; i < p->indications.size(); ++i) scope += (i ? "/" : "") + p->indications[i];
+  scope += ", " + p->population + " (" + p->care_area + ")";
+  for (guideline::LimitSet* l : {&p->session, &p->day}) {
+    l->mg_per_kg.meta.scope = scope;
+    l->total_mg.meta.scope = scope;
+    l->mg_per_kg_per_h.meta.scope = scope;
+    l->mg_per_h.meta.scope = scope;
+    l->duration.meta.scope = scope;
+  }
+  p->meta.scope = scope;
+  p->hard_max_concentration_meta.scope = scope;
+  if (p->older_adult) p->older_adult->meta.scope = scope;
   return Status();
 }
 
@@ -265,6 +296,7 @@ Status ResolveFacts(Condition& c, const Library& lib, const std::set<std::string
   if (!c.setting.empty()) {
     const guideline::Setting* st = lib.FindSetting(c.setting);
     if (!st || !st->number) return FieldError(path, "refers to missing numeric setting '" + c.setting + "'");
+    c.setting_value = *st->number;
   }
   return Status();
 }
@@ -344,26 +376,84 @@ Status ResolveAndValidate(Library& lib) {
     std::string path = Index("rules", i);
     if (!rule_ids.insert(r.id).second) return FieldError(path + ".id", "duplicate rule id '" + r.id + "'");
     KIRA_RETURN_IF_ERROR(ResolveFacts(lib.rules[i].when, lib, classes, path + ".when"));
+    {  // The rule's scope, as every finding it makes will say.
+      guideline::ScreeningRule& rule = lib.rules[i];
+      std::string scope;
+      for (size_t k = 0; k < rule.routes.size(); ++k) scope += (k ? "/" : "") + rule.routes[k];
+      if (!rule.indications.empty()) scope += scope.empty() ? "" : ", ";
+      for (size_t k = 0; k < rule.indications.size(); ++k) scope += (k ? "/" : "") + rule.indications[k];
+      rule.meta.scope = scope;
+    }
     for (size_t k = 0; k < r.routes.size(); ++k)
       if (!lib.FindRoute(r.routes[k])) return FieldError(Index(path + ".routes", k), "unknown route '" + r.routes[k] + "'");
     for (size_t k = 0; k < r.indications.size(); ++k)
       if (!lib.FindIndication(r.indications[k]))
         return FieldError(Index(path + ".indications", k), "unknown indication '" + r.indications[k] + "'");
   }
-  // Settings the engine itself reads must exist with the right kind.
-  static const char* kNumeric[] = {
-      "dosing.obesity_bmi", "dosing.ibw_male_base_kg", "dosing.ibw_female_base_kg", "dosing.ibw_kg_per_inch",
-      "dosing.adjusted_weight_factor", "dosing.estimate_uncertainty_pct", "dosing.tenfold_ratio",
-      "weight.bmi_implausible_high", "weight.bmi_implausible_low", "weight.pounds_suspect_bmi", "weight.pounds_stop_bmi",
-      "weight.normal_bmi_low", "weight.normal_bmi_high", "pump.default_concentration_mg_per_ml",
-      "pump.rate_decimals"};
-  for (const char* id : kNumeric) {
+  for (size_t i = 0; i < lib.protocols.size(); ++i) {
+    if (!lib.protocols[i].older_adult) continue;
+    guideline::OlderAdultDose& od = *lib.protocols[i].older_adult;
+    const guideline::Setting* st = lib.FindSetting(od.age_setting);
+    if (!st || !st->number)
+      return FieldError(Index("protocols", i) + ".older_adult.age_setting",
+                        "refers to missing numeric setting '" + od.age_setting + "'");
+    od.from_age_years = *st->number;
+  }
+  // Settings the engine itself reads must exist with the right kind; they
+  // are copied into the typed view the rules read.
+  using guideline::EngineSettings;
+  using guideline::NumberSetting;
+  static const struct { const char* id; NumberSetting EngineSettings::*field; } kNumeric[] = {
+      {"dosing.obesity_bmi", &EngineSettings::obesity_bmi},
+      {"dosing.ibw_male_base_kg", &EngineSettings::ibw_male_base_kg},
+      {"dosing.ibw_female_base_kg", &EngineSettings::ibw_female_base_kg},
+      {"dosing.ibw_kg_per_inch", &EngineSettings::ibw_kg_per_inch},
+      {"dosing.adjusted_weight_factor", &EngineSettings::adjusted_weight_factor},
+      {"dosing.estimate_uncertainty_pct", &EngineSettings::estimate_uncertainty_pct},
+      {"dosing.tenfold_ratio", &EngineSettings::tenfold_ratio},
+      {"weight.bmi_implausible_high", &EngineSettings::bmi_implausible_high},
+      {"weight.bmi_implausible_low", &EngineSettings::bmi_implausible_low},
+      {"weight.pounds_suspect_bmi", &EngineSettings::pounds_suspect_bmi},
+      {"weight.pounds_stop_bmi", &EngineSettings::pounds_stop_bmi},
+      {"weight.normal_bmi_low", &EngineSettings::normal_bmi_low},
+      {"weight.normal_bmi_high", &EngineSettings::normal_bmi_high},
+      {"pump.default_concentration_mg_per_ml", &EngineSettings::default_concentration_mg_per_ml},
+      {"pump.rate_decimals", &EngineSettings::rate_decimals},
+      {"plausibility.adult_from_age_years", &EngineSettings::adult_from_age_years},
+      {"plausibility.adult_weight_min_kg", &EngineSettings::adult_weight_min_kg},
+      {"plausibility.adult_weight_max_kg", &EngineSettings::adult_weight_max_kg},
+      {"plausibility.adult_height_min_cm", &EngineSettings::adult_height_min_cm},
+      {"plausibility.adult_height_max_cm", &EngineSettings::adult_height_max_cm},
+      {"plausibility.weight_change_pct", &EngineSettings::weight_change_pct},
+      {"plausibility.sbp_min_mmhg", &EngineSettings::sbp_min_mmhg},
+      {"plausibility.sbp_max_mmhg", &EngineSettings::sbp_max_mmhg},
+      {"plausibility.dbp_min_mmhg", &EngineSettings::dbp_min_mmhg},
+      {"plausibility.dbp_max_mmhg", &EngineSettings::dbp_max_mmhg},
+      {"plausibility.hr_min_bpm", &EngineSettings::hr_min_bpm},
+      {"plausibility.hr_max_bpm", &EngineSettings::hr_max_bpm},
+      {"plausibility.spo2_min_pct", &EngineSettings::spo2_min_pct},
+      {"plausibility.rr_min_per_min", &EngineSettings::rr_min_per_min},
+      {"plausibility.rr_max_per_min", &EngineSettings::rr_max_per_min},
+      {"screen.esketamine_older_age_years", &EngineSettings::esketamine_older_age_years},
+      {"record.consistency_tolerance_pct", &EngineSettings::record_consistency_tolerance_pct},
+  };
+  for (const auto& [id, field] : kNumeric) {
     const guideline::Setting* s = lib.FindSetting(id);
     if (!s || !s->number) return FieldError(std::string("settings.") + id, "is required (a numeric setting)");
+    NumberSetting& out = lib.config.*field;
+    out.id = id;
+    out.value = *s->number;
+    out.unit = s->unit;
+    out.meta = s->meta;
+    if (out.meta.rationale.empty()) out.meta.rationale = s->description;
   }
   const guideline::Setting* basis = lib.FindSetting("dosing.obesity_weight_basis");
   if (!basis || basis->text.empty())
     return FieldError("settings.dosing.obesity_weight_basis", "is required (actual, ideal or adjusted)");
+  lib.config.obesity_weight_basis = basis->text;
+  lib.config.obesity_weight_basis_meta = basis->meta;
+  if (lib.config.obesity_weight_basis_meta.rationale.empty())
+    lib.config.obesity_weight_basis_meta.rationale = basis->description;
   return Status();
 }
 

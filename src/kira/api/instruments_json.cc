@@ -27,7 +27,7 @@ Status ReadSource(const json& obj, std::string_view key, const std::string& path
   KIRA_RETURN_IF_ERROR(internal::RequireObject(*it, p));
   KIRA_RETURN_IF_ERROR(internal::ReadEvidence(*it, "evidence", p, &out->evidence));
   KIRA_RETURN_IF_ERROR(internal::ReadString(*it, "citation", p, &out->citation));
-  KIRA_RETURN_IF_ERROR(internal::ReadOptString(*it, "note", p, &out->note));
+  KIRA_RETURN_IF_ERROR(internal::ReadOptString(*it, "note", p, &out->rationale));
   return Status::Ok();
 }
 

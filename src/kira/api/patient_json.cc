@@ -45,7 +45,43 @@ Status ReadWeight(ObjectReader& root, domain::Patient* p) {
   else return FieldError("weight.method", "must be measured, stated or estimated; got '" + method + "'");
   KIRA_ASSIGN_OR_RETURN(p->weight.measured_at, r.String("measured_at", false));
   KIRA_ASSIGN_OR_RETURN(p->weight.measured_by, r.String("measured_by", false));
+  if (const Json* c = r.Get("confirm_implausible")) {
+    // {"value": <the weight re-entered, same unit>, "by": "<who measured it>"}
+    KIRA_ASSIGN_OR_RETURN(ObjectReader cr, ObjectReader::Make(*c, "weight.confirm_implausible"));
+    KIRA_ASSIGN_OR_RETURN(double again, cr.Number("value"));
+    KIRA_ASSIGN_OR_RETURN(p->weight.implausible_confirmed_by, cr.String("by"));
+    if (p->weight.implausible_confirmed_by.empty())
+      return FieldError("weight.confirm_implausible.by", "must name who measured the weight");
+    KIRA_RETURN_IF_ERROR(cr.NoUnknownKeys());
+    p->weight.implausible_confirmed_value = again;
+  }
   return r.NoUnknownKeys();
+}
+
+Status ReadPreviousWeight(ObjectReader& root, domain::Patient* p) {
+  const Json* j = root.Get("previous_weight");
+  if (!j) return Status();
+  KIRA_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Make(*j, "previous_weight"));
+  KIRA_ASSIGN_OR_RETURN(double value, r.Number("value"));
+  if (!(value > 0) || value >= 1000) return FieldError("previous_weight.value", "must be > 0 and < 1000");
+  KIRA_ASSIGN_OR_RETURN(std::string unit, r.String("unit"));
+  domain::PreviousWeight w;
+  if (unit == "kg") w.value = units::Kg(value);
+  else if (unit == "lb") w.value = units::Pounds(value);
+  else return FieldError("previous_weight.unit", "must be \"kg\" or \"lb\"; got '" + unit + "'");
+  KIRA_ASSIGN_OR_RETURN(w.measured_at, r.String("measured_at", false));
+  KIRA_RETURN_IF_ERROR(r.NoUnknownKeys());
+  p->previous_weight = std::move(w);
+  return Status();
+}
+
+bool IsIsoDate(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  int month = (s[5] - '0') * 10 + (s[6] - '0');
+  int day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
 Status ReadHeight(ObjectReader& root, domain::Patient* p) {
@@ -81,6 +117,10 @@ StatusOr<domain::Patient> ParsePatient(std::string_view json_text, const guideli
   KIRA_ASSIGN_OR_RETURN(p.pregnant, root.Bool("pregnant", false, false));
   KIRA_RETURN_IF_ERROR(ReadWeight(root, &p));
   KIRA_RETURN_IF_ERROR(ReadHeight(root, &p));
+  KIRA_RETURN_IF_ERROR(ReadPreviousWeight(root, &p));
+  KIRA_ASSIGN_OR_RETURN(p.birth_date, root.String("birth_date", false));
+  if (!p.birth_date.empty() && !IsIsoDate(p.birth_date))
+    return FieldError("birth_date", "must be a date YYYY-MM-DD; got '" + p.birth_date + "'");
 
   KIRA_ASSIGN_OR_RETURN(p.diagnoses, root.StringList("diagnoses", true));
   if (p.diagnoses.empty()) return FieldError("diagnoses", "must list at least one indication");
@@ -141,6 +181,7 @@ StatusOr<domain::Patient> ParsePatient(std::string_view json_text, const guideli
     KIRA_ASSIGN_OR_RETURN(b.dbp_mmhg, r.OptNumber("dbp_mmhg", 10.0, 250.0));
     KIRA_ASSIGN_OR_RETURN(b.hr_bpm, r.OptNumber("hr_bpm", 10.0, 300.0));
     KIRA_ASSIGN_OR_RETURN(b.spo2_pct, r.OptNumber("spo2_pct", 0.0, 100.0));
+    KIRA_ASSIGN_OR_RETURN(b.rr_per_min, r.OptNumber("rr_per_min", 0.0, 80.0));
     KIRA_RETURN_IF_ERROR(r.NoUnknownKeys());
     p.baseline_vitals = b;
   }

@@ -70,7 +70,9 @@ Json SessionObj(const domain::SessionRecord& s) {
          {"rate_ml_per_h", units::ToMlPerH(s.rate)},
          {"started_at", Iso(s.started_at)},
          {"recorded_by", s.recorded_by},
-         {"decision_outcome", s.decision_outcome}};
+         {"decision_outcome", s.decision_outcome},
+         {"facts_version", s.facts_version},
+         {"screening_outcome", s.screening_outcome}};
   j["given_dose_mg"] = s.given_dose ? Json(units::ToMg(*s.given_dose)) : Json(nullptr);
   j["stopped_at"] = s.stopped_at ? Json(Iso(*s.stopped_at)) : Json(nullptr);
   return j;
@@ -177,7 +179,7 @@ StatusOr<NewSessionRequest> ParseNewSessionRequest(std::string_view text) {
   KIRA_ASSIGN_OR_RETURN(s.protocol_id, Text(r, "protocol_id", true));
   KIRA_ASSIGN_OR_RETURN(std::string state, r.String("state", false, "completed"));
   if (!domain::ParseSessionState(state, &s.state)) {
-    return FieldError("state", "must be planned, running, completed or stopped, got '" + state + "'");
+    return FieldError("state", "must be planned, pre_checked, running, paused, observation, discharged or stopped, got '" + state + "'");
   }
   // Optional: the patient's stored weight when absent.
   KIRA_ASSIGN_OR_RETURN(std::optional<double> w, OptPositive(r, "dosing_weight_kg"));
@@ -208,12 +210,12 @@ StatusOr<FinishSessionRequest> ParseFinishSessionRequest(std::string_view text) 
   KIRA_ASSIGN_OR_RETURN(ObjectReader r, Root(j));
   FinishSessionRequest out;
   KIRA_ASSIGN_OR_RETURN(std::string state, r.String("state", false, "completed"));
-  if (state == "completed") {
-    out.state = domain::SessionState::kCompleted;
+  if (state == "discharged" || state == "completed") {  // "completed": older clients
+    out.state = domain::SessionState::kDischarged;
   } else if (state == "stopped") {
     out.state = domain::SessionState::kStopped;
   } else {
-    return FieldError("state", "must be completed or stopped, got '" + state + "'");
+    return FieldError("state", "must be discharged or stopped, got '" + state + "'");
   }
   KIRA_ASSIGN_OR_RETURN(double given, r.Number("given_dose_mg", 0.0));
   out.given_dose = units::Mg(given);
@@ -482,6 +484,7 @@ domain::PatientFacts FactsFromPatientDocument(const domain::Patient& p) {
     f.baseline_dbp_mmhg = p.baseline_vitals->dbp_mmhg;
     f.baseline_hr_bpm = p.baseline_vitals->hr_bpm;
     f.baseline_spo2_pct = p.baseline_vitals->spo2_pct;
+    f.baseline_rr_per_min = p.baseline_vitals->rr_per_min;
   }
   return f;
 }

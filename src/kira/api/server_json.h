@@ -58,7 +58,7 @@ StatusOr<NewSessionRequest> ParseNewSessionRequest(std::string_view text);
 // POST /api/v1/sessions/{id}/finish: {"state": "completed"|"stopped",
 // "given_dose_mg", "stopped_at", "override_reason"?}.
 struct FinishSessionRequest {
-  domain::SessionState state = domain::SessionState::kCompleted;
+  domain::SessionState state = domain::SessionState::kDischarged;
   units::Milligrams given_dose;
   domain::Instant stopped_at{};
   std::string override_reason;

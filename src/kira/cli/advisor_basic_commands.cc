@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -78,14 +79,19 @@ void AddScreenCommand(CLI::App& app, Context& ctx) {
     if (!(*lib)->FindRoute(*route)) return ctx.BadInput(InvalidArgumentError("--route: unknown route '" + *route + "'"));
     StatusOr<domain::Patient> p = LoadPatient(ctx, *file, **lib);
     if (!p.ok()) return ctx.BadInput(p.status());
-    advisor::ScreenResult r = advisor::Screen(**lib, *p, *route);
+    StatusOr<const advisor::AdvisorLibrary*> alib = ctx.Advisor();
+    if (!alib.ok()) return ctx.BadInput(alib.status());
+    advisor::ScreenResult r = advisor::Screen(**lib, **alib, *p, *route);
     if (*json) {
       *ctx.out << api::ScreenResultToJson(r) << "\n";
     } else {
       *ctx.out << fmt::format("Screening {} for route {}\n", p->id.empty() ? "(no id)" : p->id, *route);
       PrintDecision(*ctx.out, r.decision);
-      *ctx.out << "Rescue plan: " << r.rescue.preferred << "\n";
-      for (const auto& a : r.rescue.avoid) *ctx.out << fmt::format("  avoid {} ({})\n", a.agent, a.rule_id);
+      *ctx.out << "Rescue plan: "
+               << (r.rescue.usable.empty() ? std::string("no usable agent: seek senior review")
+                                           : fmt::format("{}", fmt::join(r.rescue.usable, ", then ")))
+               << "\n";
+      for (const auto& a : r.rescue.avoid) *ctx.out << fmt::format("  avoid {}: {}\n", a.agent, a.reason);
     }
     ctx.exit_code = r.decision.outcome == advisor::kNotEligible ? kExitDecision : kExitOk;
   });
@@ -95,7 +101,9 @@ void AddDoseCommand(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("dose", "Compute or check a dose and pump settings against the protocol's limits");
   struct Args {
     std::string patient, protocol, concentration, override_reason, clinician;
-    std::optional<double> dose_mg, duration_min;
+    std::optional<double> dose_mg, duration_min, given_rate;
+    std::optional<int> session_number;
+    std::string session_date;
     double given_today_mg = 0.0;
     bool at_home = false, json = false;
   };
@@ -106,6 +114,12 @@ void AddDoseCommand(CLI::App& app, Context& ctx) {
   cmd->add_option("--dose-mg", a->dose_mg, "Check this ordered dose instead of computing the protocol dose");
   cmd->add_option("--duration-min", a->duration_min, "Ordered infusion duration (default: the protocol's)");
   cmd->add_option("--given-today-mg", a->given_today_mg, "Ketamine already given today, for the cumulative limit");
+  cmd->add_option("--session-number", a->session_number,
+                  "Number of this session in the series (1 = first dose; age-specific label doses depend on it)");
+  cmd->add_option("--session-date", a->session_date, "Date of the session, YYYY-MM-DD (checked against the birth date)");
+  cmd->add_option("--given-rate-ml-h", a->given_rate,
+                  "Check a RECORDED administration: the pump rate that was run (mL/h), with --dose-mg given, "
+                  "--duration-min and --concentration; dose, rate, duration and concentration must agree");
   cmd->add_option("--override-reason", a->override_reason, "Reason for passing a soft limit (recorded)");
   cmd->add_option("--clinician", a->clinician, "Who overrides (default: $USER)");
   cmd->add_flag("--at-home", a->at_home, "Self-administration at home (always refused)");
@@ -144,7 +158,31 @@ void AddDoseCommand(CLI::App& app, Context& ctx) {
       ov.reason = a->override_reason;
       req.override_ = ov;
     }
-    StatusOr<advisor::DoseResult> r = advisor::CheckDose(**lib, *p, req);
+    if (a->session_number) {
+      if (*a->session_number < 1) return ctx.BadInput(InvalidArgumentError("--session-number: must be >= 1"));
+      req.session_number = *a->session_number;
+    }
+    req.session_date = a->session_date;
+    StatusOr<advisor::DoseResult> r = InvalidArgumentError("unreachable");
+    if (a->given_rate) {
+      if (!(*a->given_rate > 0) || !std::isfinite(*a->given_rate))
+        return ctx.BadInput(InvalidArgumentError("--given-rate-ml-h: must be a finite number > 0"));
+      if (!req.ordered_dose)
+        return ctx.BadInput(InvalidArgumentError("--dose-mg: required with --given-rate-ml-h (the dose given)"));
+      advisor::RecordedAdministration rec;
+      rec.protocol_id = req.protocol_id;
+      rec.given_dose = *req.ordered_dose;
+      rec.concentration = req.concentration;
+      rec.rate = units::MlPerH(*a->given_rate);
+      rec.duration = req.ordered_duration;
+      rec.given_today = req.given_today;
+      rec.session_number = req.session_number;
+      rec.session_date = req.session_date;
+      rec.override_ = req.override_;
+      r = advisor::CheckRecordedSession(**lib, *p, rec);
+    } else {
+      r = advisor::CheckDose(**lib, *p, req);
+    }
     if (!r.ok()) return ctx.BadInput(r.status());
     if (a->json) {
       *ctx.out << api::DoseResultToJson(*r) << "\n";

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdlib>
@@ -89,6 +90,7 @@ void AddScoreCommand(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("score", "Score an outcome instrument (PHQ-9, MADRS, QIDS-SR16, GAD-7, C-SSRS, CADSS, ...)");
   struct Args {
     std::string instrument, items, library, ack_by, ack_reason;
+    std::optional<double> baseline;
     bool json = false;
   };
   auto a = std::make_shared<Args>();
@@ -97,6 +99,9 @@ void AddScoreCommand(CLI::App& app, Context& ctx) {
       ->required();
   cmd->add_option("--items", a->items, "Item scores in order, comma-separated; empty or - for a missing item")->required();
   cmd->add_option("--instruments-library", a->library, "Instrument definitions JSON (default: built in)");
+  cmd->add_option("--baseline", a->baseline,
+                  "Baseline (pre-treatment) total: also report the change, response and remission by the "
+                  "instrument's rules");
   cmd->add_option("--ack-by", a->ack_by, "Clinician acknowledging any suicidality alert (recorded)");
   cmd->add_option("--ack-reason", a->ack_reason, "Acknowledgement note (recorded)");
   cmd->add_flag("--json", a->json, "Machine-readable output");
@@ -115,11 +120,32 @@ void AddScoreCommand(CLI::App& app, Context& ctx) {
     if (!a->ack_by.empty()) ack = instruments::Acknowledgement{a->ack_by, NowUtcIso8601(), a->ack_reason};
     auto r = instruments::Score(*lib, *ins, *items, ack);
     if (!r.ok()) return ctx.BadInput(r.status().WithContext("--items"));
+    std::optional<instruments::ResponseResult> change;
+    if (a->baseline) {
+      auto rr = instruments::AssessResponse(*ins, *a->baseline, r->total);
+      if (!rr.ok()) return ctx.BadInput(rr.status().WithContext("--baseline"));
+      change = *rr;
+      instruments::ExplainResponse(*ins, *rr, &r->decision);
+    }
     if (a->json) {
-      *ctx.out << api::ScoreResultToJson(*r, *ins) << "\n";
+      nlohmann::json j = nlohmann::json::parse(api::ScoreResultToJson(*r, *ins));
+      if (change) {
+        j["change"] = {{"baseline", *a->baseline},
+                       {"point_fall", change->point_fall},
+                       {"percent_fall", change->percent_fall},
+                       {"response", change->response},
+                       {"remission", change->remission ? nlohmann::json(*change->remission) : nlohmann::json(nullptr)}};
+      }
+      *ctx.out << j.dump(2) << "\n";
     } else {
       *ctx.out << fmt::format("{} total {} (range {}-{}){}\n", ins->name, r->total, ins->total_min, ins->total_max,
                               r->band.empty() ? "" : "  band: " + r->band);
+      if (change) {
+        *ctx.out << fmt::format("Change from baseline {}: {} points ({:.0f} %); response: {}; remission: {}\n",
+                                *a->baseline, -change->point_fall, -change->percent_fall,
+                                change->response ? "yes" : "no",
+                                change->remission ? (*change->remission ? "yes" : "no") : "no rule");
+      }
       PrintDecision(*ctx.out, r->decision);
       if (r->alert_pending()) {
         *ctx.out << "ALERT: a clinician must acknowledge this (re-run with --ack-by NAME --ack-reason TEXT).\n";

@@ -1,5 +1,7 @@
 #include "kira/cli/common.h"
 
+#include "kira/api/advisor_json.h"
+
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -49,9 +51,37 @@ StatusOr<const guideline::Library*> Context::Library() {
   return library_.get();
 }
 
+StatusOr<const advisor::AdvisorLibrary*> Context::Advisor() {
+  if (advisor_) return advisor_.get();
+  KIRA_ASSIGN_OR_RETURN(std::string text, ReadDataFile(advisor_path, "advisor.json"));
+  StatusOr<advisor::AdvisorLibrary> lib = api::ParseAdvisorLibrary(text);
+  if (!lib.ok())
+    return lib.status().WithContext("advisor library " +
+                                    (advisor_path.empty() ? std::string("(embedded advisor.json)") : advisor_path));
+  advisor_ = std::make_unique<advisor::AdvisorLibrary>(std::move(lib).value());
+  return advisor_.get();
+}
+
 void Context::BadInput(const Status& s) {
   *err << "kira: " << (s.code() == StatusCode::kInternal ? s.ToString() : std::string(s.message())) << "\n";
-  exit_code = s.code() == StatusCode::kInternal ? kExitDecision + 2 : kExitBadInput;
+  exit_code = ExitCodeFor(s.code());
+}
+
+int ExitCodeFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kFailedPrecondition: return kExitBadInput;
+    case StatusCode::kUnavailable:
+    case StatusCode::kAborted: return kExitUnavailable;
+    case StatusCode::kInternal: break;
+  }
+  return kExitInternal;
 }
 
 std::string NowUtcIso8601() {

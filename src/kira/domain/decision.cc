@@ -55,4 +55,18 @@ bool Decision::Has(std::string_view rule_id) const {
                      [&](const Finding& f) { return f.rule_id == rule_id; });
 }
 
+Finding MakeFinding(std::string rule_id, Severity severity, std::string message, const Provenance& source) {
+  Finding f;
+  f.rule_id = std::move(rule_id);
+  f.severity = severity;
+  f.message = std::move(message);
+  f.grade = source.grade;
+  f.certainty = source.certainty;
+  f.evidence = source.evidence;
+  f.citation = source.citation;
+  f.rationale = source.rationale;
+  f.scope = source.scope;
+  return f;
+}
+
 }  // namespace kira::domain

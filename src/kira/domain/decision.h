@@ -34,6 +34,20 @@ enum class Evidence {
 std::string_view EvidenceName(Evidence e);
 bool ParseEvidence(std::string_view s, Evidence* out);
 
+// Where a rule, limit or setting comes from: the one provenance/citation
+// type (guideline rules, advisor settings and instrument definitions all use
+// it). `citation` names literature, a label or a clinic setting, never a file.
+struct Provenance {
+  std::string grade;      // guideline letter grade or "" when none was given
+  std::string certainty;  // guideline level of certainty or ""
+  Evidence evidence = Evidence::kUnverified;
+  std::string citation;   // e.g. "Cohen 2018 [R1]"
+  std::string rationale;  // why the rule exists; for U settings the documented default and its basis
+  // Where the rule applies: drug, route, indications and population of the
+  // source (e.g. "esketamine, intranasal, trd, adults"); "" = no restriction.
+  std::string scope = {};
+};
+
 // One reason behind a decision.
 struct Finding {
   std::string rule_id;   // stable id, e.g. "contra.psychosis.active"
@@ -44,6 +58,7 @@ struct Finding {
   Evidence evidence = Evidence::kUnverified;
   std::string citation;  // e.g. "Cohen 2018 [R1]"
   std::string rationale; // why the rule exists
+  std::string scope = {};  // drug, route, indications, population the rule comes from ("" = any)
 };
 
 // A fact a rule read, so a reviewer can replay the decision.
@@ -64,6 +79,9 @@ struct GuidelineRef {
   std::string id;
   std::string version;
 };
+
+// The one finding builder: a finding carrying its provenance.
+Finding MakeFinding(std::string rule_id, Severity severity, std::string message, const Provenance& source);
 
 struct Decision {
   std::string outcome;  // decision-specific vocabulary, see each use case

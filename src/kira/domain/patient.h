@@ -29,6 +29,19 @@ struct BodyWeight {
   double entered_value = 0.0;      // the number the user typed, in entered_unit
   std::string measured_at;         // ISO date/time, optional
   std::string measured_by;         // optional
+  // The clinician's attestation that an implausible weight was measured on a
+  // scale: the weight re-entered (in entered_unit) and who confirms it. It
+  // lifts the plausibility hard stop only when the method is "measured" and
+  // the re-entered value equals entered_value, so a typo cannot pass by a
+  // ticked box.
+  std::optional<double> implausible_confirmed_value;
+  std::string implausible_confirmed_by;
+};
+
+// The weight recorded at the previous visit (for the change-since-last-visit check).
+struct PreviousWeight {
+  units::Kilograms value;
+  std::string measured_at;  // ISO date, optional
 };
 
 struct Medication {
@@ -41,6 +54,7 @@ struct BaselineVitals {
   std::optional<double> dbp_mmhg;
   std::optional<double> hr_bpm;
   std::optional<double> spo2_pct;
+  std::optional<double> rr_per_min;
 };
 
 struct Patient {
@@ -49,7 +63,9 @@ struct Patient {
   Sex sex = Sex::kUnknown;
   bool pregnant = false;
   BodyWeight weight;
+  std::optional<PreviousWeight> previous_weight;
   std::optional<units::Centimetres> height;
+  std::string birth_date;  // ISO "YYYY-MM-DD", optional (plausibility: birth before session)
   std::vector<std::string> diagnoses;    // indication ids from the guideline library
   std::map<std::string, bool, std::less<>> history;  // condition id -> present (vocabulary in the library)
   std::vector<Medication> medications;

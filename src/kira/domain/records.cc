@@ -85,21 +85,6 @@ bool ParseRole(std::string_view s, Role* out) {
   return ParseByName(s, kAll, RoleName, out);
 }
 
-std::string_view SessionStateName(SessionState s) {
-  switch (s) {
-    case SessionState::kPlanned: return "planned";
-    case SessionState::kRunning: return "running";
-    case SessionState::kCompleted: return "completed";
-    case SessionState::kStopped: return "stopped";
-  }
-  return "planned";
-}
-bool ParseSessionState(std::string_view s, SessionState* out) {
-  static constexpr SessionState kAll[] = {SessionState::kPlanned, SessionState::kRunning,
-                                          SessionState::kCompleted, SessionState::kStopped};
-  return ParseByName(s, kAll, SessionStateName, out);
-}
-
 std::string_view VitalKindName(VitalKind k) {
   switch (k) {
     case VitalKind::kSystolicBp: return "sbp";

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kira/domain/session_state.h"
 #include "kira/units/units.h"
 
 namespace kira::domain {
@@ -95,10 +96,6 @@ struct PatientIdentity {
   std::string email;
 };
 
-// Frozen: "planned", "running", "completed", "stopped".
-enum class SessionState { kPlanned = 0, kRunning = 1, kCompleted = 2, kStopped = 3 };
-std::string_view SessionStateName(SessionState s);
-bool ParseSessionState(std::string_view s, SessionState* out);
 
 // One infusion session (the administration of ketamine at one visit).
 struct SessionRecord {

@@ -29,17 +29,6 @@ const Setting* Library::FindSetting(const std::string& i) const {
 
 bool Library::HasConditionTerm(const std::string& i) const { return FindById(conditions, i) != nullptr; }
 
-double Library::Number(const std::string& setting_id) const {
-  const Setting* s = FindSetting(setting_id);
-  return (s && s->number) ? *s->number : 0.0;
-}
-
-const std::string& Library::Text(const std::string& setting_id) const {
-  static const std::string kEmpty;
-  const Setting* s = FindSetting(setting_id);
-  return s ? s->text : kEmpty;
-}
-
 domain::GuidelineRef Library::Ref() const {
   domain::GuidelineRef r{id, version};
   if (!overlay.empty()) r.version += "+" + overlay;

@@ -21,14 +21,8 @@
 
 namespace kira::guideline {
 
-// Provenance shared by every rule, limit and setting.
-struct RuleMeta {
-  std::string grade;      // guideline letter grade or "" when none was given
-  std::string certainty;  // guideline level of certainty or ""
-  domain::Evidence evidence = domain::Evidence::kUnverified;
-  std::string citation;
-  std::string rationale;
-};
+// Provenance shared by every rule, limit and setting (the one type, domain::Provenance).
+using RuleMeta = domain::Provenance;
 
 struct Source {
   std::string id;        // "R1"
@@ -71,6 +65,16 @@ struct LimitSet {
   Range<units::Duration> duration;
 };
 
+// A label's dose for older adults (e.g. esketamine: day-1 dose 28 mg from
+// age 65, then 28, 56 or 84 mg [R85]). Read by the dose check itself.
+struct OlderAdultDose {
+  std::string age_setting;  // id of the numeric setting giving the age
+  double from_age_years = 0.0;  // resolved from age_setting by the loader
+  double first_dose_mg = 0.0;   // the dose of the first session
+  double min_dose_mg = 0.0;     // the lowest dose without an override at this age
+  RuleMeta meta;
+};
+
 // How a protocol states its dose. Frozen strings in the data file:
 // "mg_per_kg", "mg_per_kg_per_h", "mg_per_h", "fixed_mg".
 enum class DoseMode { kMgPerKg, kMgPerKgPerH, kMgPerH, kFixedMg };
@@ -78,6 +82,8 @@ enum class DoseMode { kMgPerKg, kMgPerKgPerH, kMgPerH, kFixedMg };
 struct Protocol {
   std::string id;
   std::string name;
+  std::string drug;        // "ketamine" (racemic) or "esketamine": a limit governs only its own drug
+  std::string population;  // e.g. "adults"
   std::vector<std::string> indications;
   std::string route;       // Route id
   std::string care_area;   // "outpatient" | "inpatient"
@@ -94,6 +100,7 @@ struct Protocol {
   LimitSet day;
   // Intended plasma concentration band (ng/mL), for the PK safety check.
   std::optional<double> intended_band_low_ng_per_ml, intended_band_high_ng_per_ml;
+  std::optional<OlderAdultDose> older_adult;
   RuleMeta meta;
 };
 
@@ -118,6 +125,7 @@ struct Condition {
   Op op = Op::kGe;                   // kCompare
   std::optional<double> value;       // kCompare: a literal ...
   std::string setting;               // ... or the id of a numeric setting
+  double setting_value = 0.0;        // the setting's value, resolved by the loader
   std::vector<Condition> children;   // kAll, kAny, kNot (exactly one)
   FactCode code = FactCode::kUnresolved;  // set by ResolveFact
   std::string key;                        // suffix for history./med.class./diagnosis. facts
@@ -161,6 +169,38 @@ struct Setting {
   RuleMeta meta;
 };
 
+// A numeric setting the engine reads, copied out of `settings` by the loader
+// (which fails when it is missing): rules read typed fields, never a lookup
+// that could silently return 0.
+struct NumberSetting {
+  std::string id;
+  double value = 0.0;
+  std::string unit;
+  RuleMeta meta;  // rationale defaults to the setting's description
+};
+
+// Every setting the screening, dosing and plausibility rules read.
+struct EngineSettings {
+  // Dosing weight and dose.
+  NumberSetting obesity_bmi, ibw_male_base_kg, ibw_female_base_kg, ibw_kg_per_inch, adjusted_weight_factor,
+      estimate_uncertainty_pct, tenfold_ratio;
+  std::string obesity_weight_basis;  // "actual" | "ideal" | "adjusted"
+  RuleMeta obesity_weight_basis_meta;
+  // Pounds-as-kilograms and BMI plausibility.
+  NumberSetting bmi_implausible_high, bmi_implausible_low, pounds_suspect_bmi, pounds_stop_bmi, normal_bmi_low,
+      normal_bmi_high;
+  // Pump.
+  NumberSetting default_concentration_mg_per_ml, rate_decimals;
+  // Plausibility of the recorded facts (all U: clinic settings, confirm locally).
+  NumberSetting adult_from_age_years, adult_weight_min_kg, adult_weight_max_kg, adult_height_min_cm,
+      adult_height_max_cm, weight_change_pct, sbp_min_mmhg, sbp_max_mmhg, dbp_min_mmhg, dbp_max_mmhg, hr_min_bpm,
+      hr_max_bpm, spo2_min_pct, rr_min_per_min, rr_max_per_min;
+  // Recorded sessions: how far rate x concentration x duration may be from the recorded dose.
+  NumberSetting record_consistency_tolerance_pct;
+  // Age from which the esketamine label's older-adult day-1 dose applies.
+  NumberSetting esketamine_older_age_years;
+};
+
 // Facts vocabulary for patient history (validated when parsing patients).
 struct ConditionTerm {
   std::string id;     // "psychosis_active"
@@ -180,6 +220,7 @@ struct Library {
   std::vector<ScreeningRule> rules;
   std::vector<MedicationEntry> medications;
   std::map<std::string, Setting> settings;
+  EngineSettings config;  // typed view of `settings`, filled and validated by the loader
 
   const Indication* FindIndication(const std::string& id) const;
   const Route* FindRoute(const std::string& id) const;
@@ -187,9 +228,6 @@ struct Library {
   const MedicationEntry* FindMedication(const std::string& name) const;
   const Setting* FindSetting(const std::string& id) const;
   bool HasConditionTerm(const std::string& id) const;
-  // REQUIRES: the loader validated that the setting exists and is numeric.
-  double Number(const std::string& setting_id) const;
-  const std::string& Text(const std::string& setting_id) const;
   domain::GuidelineRef Ref() const;
 };
 

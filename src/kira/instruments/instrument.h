@@ -19,11 +19,8 @@ namespace kira::instruments {
 // Where a value in the definition came from. `evidence` is the reference's
 // tag; U values are clinic settings whose shipped default is documented in
 // `note`.
-struct Source {
-  domain::Evidence evidence = domain::Evidence::kUnverified;
-  std::string citation;  // e.g. "Kroenke 2001 [R12]"
-  std::string note;      // e.g. "clinic setting; default 0-4, confirm with manual"
-};
+// The one provenance type (domain/decision.h); JSON "note" is read into `rationale`.
+using Source = domain::Provenance;
 
 // How item scores combine into a total. Frozen: "sum", "domain_max_sum", "mean".
 enum class Scoring {

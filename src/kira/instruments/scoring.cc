@@ -1,5 +1,7 @@
 #include "kira/instruments/scoring.h"
 
+#include "kira/base/format.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -13,24 +15,9 @@ using domain::Evidence;
 using domain::Finding;
 using domain::Severity;
 
-std::string FormatNumber(double v) {
-  if (std::abs(v - std::round(v)) < 1e-9) return std::to_string(static_cast<long long>(std::round(v)));
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
+std::string FormatNumber(double v) { return kira::FormatNumber(v, 2); }
 
-Finding MakeFinding(std::string rule_id, Severity severity, std::string message,
-                    const Source& src, std::string rationale = "") {
-  Finding f;
-  f.rule_id = std::move(rule_id);
-  f.severity = severity;
-  f.message = std::move(message);
-  f.evidence = src.evidence;
-  f.citation = src.citation;
-  f.rationale = rationale.empty() ? src.note : std::move(rationale);
-  return f;
-}
+using domain::MakeFinding;
 
 }  // namespace
 

@@ -116,26 +116,28 @@ json RouteConcept(const Drug* drug) {
 const char* EncounterStatus(domain::SessionState s) {
   switch (s) {
     case domain::SessionState::kPlanned: return "planned";
-    case domain::SessionState::kRunning: return "in-progress";
-    case domain::SessionState::kCompleted:
+    case domain::SessionState::kPreChecked: return "arrived";
+    case domain::SessionState::kRunning:
+    case domain::SessionState::kPaused:
+    case domain::SessionState::kObservation: return "in-progress";
+    case domain::SessionState::kDischarged:
     case domain::SessionState::kStopped: return "finished";
   }
   return "unknown";
 }
 const char* RequestStatus(domain::SessionState s) {
   switch (s) {
-    case domain::SessionState::kPlanned:
-    case domain::SessionState::kRunning: return "active";
-    case domain::SessionState::kCompleted: return "completed";
+    case domain::SessionState::kDischarged: return "completed";
     case domain::SessionState::kStopped: return "stopped";
+    default: return "active";
   }
-  return "unknown";
 }
 const char* AdministrationStatus(domain::SessionState s) {
   switch (s) {
     case domain::SessionState::kRunning: return "in-progress";
+    case domain::SessionState::kPaused: return "on-hold";
     case domain::SessionState::kStopped: return "stopped";
-    default: return "completed";
+    default: return "completed";  // observation, discharged: the dose is given
   }
 }
 
@@ -207,6 +209,8 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
         encounters.Put(
             {{"resourceType", "Encounter"},
              {"id", eid},
+             {"extension", json::array({{{"url", Ext("session-state")},
+                                         {"valueCode", domain::SessionStateName(s.state)}}})},
              {"identifier", json::array({Ident("session", s.id)})},
              {"status", EncounterStatus(s.state)},
              {"class", Coding("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory")},

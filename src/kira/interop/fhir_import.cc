@@ -289,6 +289,11 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
       }
     }
     std::string given, state;
+    // kira's own session state (lossless); the FHIR statuses otherwise.
+    std::string kira_state;
+    if (const json* st = x.Extension("session-state"); st && x.At(*st, "valueCode") && x.At(*st, "valueCode")->is_string()) {
+      kira_state = x.At(*st, "valueCode")->get<std::string>();
+    }
     auto ma = administrations.find(fid);
     if (ma != administrations.end()) {
       ++consumed_administrations;
@@ -301,11 +306,17 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
         ++out.invalid_rows;
         continue;
       }
-      state = ma_status == "stopped" ? "stopped" : ma_status == "in-progress" ? "running" : "completed";
+      state = ma_status == "stopped"       ? "stopped"
+              : ma_status == "in-progress" ? "running"
+              : ma_status == "on-hold"     ? "paused"
+                                           : "discharged";
     } else {
-      state = status == "planned" ? "planned" : status == "in-progress" ? "running" : "";
-      if (state.empty()) x.Bad("status", "a '" + status + "' Encounter needs a MedicationAdministration");
+      state = status == "planned" ? "planned" : status == "arrived" ? "pre_checked" : status == "in-progress" ? "running" : "";
+      if (state.empty() && kira_state.empty()) {
+        x.Bad("status", "a '" + status + "' Encounter needs a MedicationAdministration");
+      }
     }
+    if (!kira_state.empty()) state = kira_state;
     if (!x.ok() || !m.ok()) {
       ++out.invalid_rows;
       continue;
@@ -318,7 +329,7 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
     sessions[fid] = sid;
     kira_csv += CsvLine({cid, patient->second.id, patient->second.sex, std::to_string(patient->second.birth_year),
                          patient->second.indication, sid, protocol, start, end, n[0], n[1], given, n[2], n[3],
-                         recorded_by, "", state});
+                         recorded_by, "", state, ""});
     lines.push_back(r.line);
   }
   ParsedFile inner = ParseSessionCsv(kira_csv, options);

@@ -76,7 +76,9 @@ constexpr Field kFields[] = {
     {"rate_ml_per_h", "session", "text", "Pump rate", "", "number", "0", "2000", "y", "mL/h"},
     {"recorded_by", "session", "text", "Recorded by (user id)", "", "", "", "", "y", ""},
     {"state", "session", "dropdown", "Session state",
-     "planned, Planned | running, Running | completed, Completed | stopped, Stopped", "", "", "", "y", ""},
+     "planned, Planned | pre_checked, Pre-checked | running, Running | paused, Paused | observation, Observation | "
+     "discharged, Discharged | stopped, Stopped",
+     "", "", "", "y", ""},
     {"override_id", "override", "text", "Override id", "", "", "", "", "y", ""},
     {"override_session_id", "override", "text", "Session of the override", "", "", "", "", "y", ""},
     {"override_by", "override", "text", "Given by (user id)", "", "", "", "", "y", ""},
@@ -483,7 +485,7 @@ ParsedFile ParseRedcapRecords(std::string_view text, std::string_view clinic_id,
                          p->second.indication, get(r, "session_id"), get(r, "protocol_id"), iso("started_at"),
                          iso("stopped_at"), get(r, "dosing_weight_kg"), get(r, "planned_dose_mg"),
                          get(r, "given_dose_mg"), get(r, "concentration_mg_per_ml"), get(r, "rate_ml_per_h"),
-                         get(r, "recorded_by"), "", get(r, "state")});
+                         get(r, "recorded_by"), "", get(r, "state"), ""});
     lines.push_back(&r);
     patient_lines.push_back(p->second.line);
   }

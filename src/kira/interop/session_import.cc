@@ -42,15 +42,15 @@ const std::vector<std::string> kColumns = {
     "clinic_id",        "patient_id",      "sex",           "birth_year",    "indication",
     "session_id",       "protocol_id",     "started_at",    "stopped_at",    "dosing_weight_kg",
     "planned_dose_mg",  "given_dose_mg",   "concentration_mg_per_ml", "rate_ml_per_h", "recorded_by",
-    "override_reason",  "state"};
-// Optional columns: override_reason, state.
+    "override_reason",  "state",           "height_cm"};
+// Optional columns: override_reason, state, height_cm.
 constexpr std::size_t kRequiredColumns = 15;
 
 const char* const kSexes[] = {"female", "male", "other", "unknown"};
 
 // The unit a numeric column is in, for "70 kg" in a _kg column.
 std::string_view UnitOf(std::string_view column) {
-  for (auto [suffix, unit] : {std::pair{"_kg", "kg"}, {"_mg", "mg"}, {"_mg_per_ml", "mg/mL"}, {"_ml_per_h", "mL/h"}}) {
+  for (auto [suffix, unit] : {std::pair{"_kg", "kg"}, {"_mg", "mg"}, {"_mg_per_ml", "mg/mL"}, {"_ml_per_h", "mL/h"}, {"_cm", "cm"}}) {
     std::string_view s(suffix);
     if (column.size() > s.size() && column.substr(column.size() - s.size()) == s) return unit;
   }
@@ -188,14 +188,16 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
     if (auto v = num("rate_ml_per_h", true, true)) s.rate = units::MlPerH(*v);
     s.recorded_by = get("recorded_by");
     row.override_reason = get("override_reason");
+    if (auto v = num("height_cm", false, true)) row.height_cm = *v;
     const std::string& state = get("state");
     if (state.empty()) {
-      s.state = s.given_dose ? domain::SessionState::kCompleted : domain::SessionState::kPlanned;
+      s.state = s.given_dose ? domain::SessionState::kDischarged : domain::SessionState::kPlanned;
     } else if (!domain::ParseSessionState(state, &s.state)) {
-      bad("state", "must be planned, running, completed or stopped, got '" + state + "'");
+      bad("state", "must be planned, pre_checked, running, paused, observation, discharged (or completed) or stopped, "
+                   "got '" + state + "'");
     } else if (s.given_dose && (s.state == domain::SessionState::kPlanned)) {
       bad("state", "a planned session has no given dose (given_dose_mg is " + get("given_dose_mg") + ")");
-    } else if (!s.given_dose && (s.state == domain::SessionState::kCompleted || s.state == domain::SessionState::kStopped)) {
+    } else if (!s.given_dose && domain::IsTerminal(s.state)) {
       bad("given_dose_mg", "required for a " + state + " session");
     }
     if (row_errors.empty()) {
@@ -677,6 +679,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           f.weight_kg = units::ToKg(row.session.dosing_weight);
           f.weight_method = "stated";
           f.weight_date = domain::FormatInstant(row.session.started_at).substr(0, 10);
+          f.height_cm = row.height_cm;
           f.reason = "import: dosing_weight_kg of session " + row.session.id;
           if (auto r = registry::RecordFacts(*uow, options.libraries, f); !r.ok()) {
             KIRA_RETURN_IF_ERROR(fail_row(i, row.line, r.status()));

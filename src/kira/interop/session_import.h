@@ -27,7 +27,9 @@
 //   clinic_id, patient_id, sex, birth_year, indication, session_id,
 //   protocol_id, started_at, stopped_at, dosing_weight_kg, planned_dose_mg,
 //   given_dose_mg, concentration_mg_per_ml, rate_ml_per_h, recorded_by,
-//   override_reason (optional column)
+//   override_reason, state, height_cm (optional columns; state is one of the
+//   session states, default discharged when a dose was given, else planned;
+//   height_cm goes with the dosing weight into a new patient's first facts)
 // Instants are ISO 8601 UTC ("2026-03-01T09:00:00Z"); stopped_at,
 // given_dose_mg and override_reason may be empty.
 #ifndef KIRA_INTEROP_SESSION_IMPORT_H_
@@ -65,6 +67,7 @@ struct ImportRow {
   domain::SessionRecord session;
   std::string override_reason;  // empty: none
   int patient_line = 0;          // line of the patient's facts (REDCap: its own row); 0: `line`
+  std::optional<double> height_cm;  // for a new patient's first facts (kira CSV)
 };
 
 // Every other clinical record a file can carry (REDCap forms): a patient

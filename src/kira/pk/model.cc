@@ -75,16 +75,6 @@ Status CheckRate(std::string_view model, std::string_view field, double v, bool 
 
 }  // namespace
 
-std::string_view EvidenceTag(Evidence e) {
-  switch (e) {
-    case Evidence::kVerified: return "V";
-    case Evidence::kSecondary: return "S";
-    case Evidence::kUnverified: return "U";
-    case Evidence::kDerived: return "derived";
-  }
-  return "U";
-}
-
 StatusOr<ModelParameters> FindModel(std::string_view name) {
   std::string known;
   for (const ModelParameters& m : kKetamineModels) {

@@ -33,19 +33,14 @@
 #include <string_view>
 
 #include "kira/base/statusor.h"
+#include "kira/domain/decision.h"
 #include "kira/units/units.h"
 
 namespace kira::pk {
 
-// Evidence tags of clinical-reference.md §0. Frozen: rendered as strings
-// ("V", "S", "U", "derived") in output, never as ordinals.
-enum class Evidence {
-  kVerified = 0,    // V: seen in the primary source
-  kSecondary = 1,   // S: seen only in a secondary source or third-party code
-  kUnverified = 2,  // U: no source; a kira default. Never present as published.
-  kDerived = 3,     // derived: arithmetic on cited inputs
-};
-std::string_view EvidenceTag(Evidence e);
+// The one evidence tag (domain/decision.h): V, S, U or derived.
+using Evidence = domain::Evidence;
+inline std::string_view EvidenceTag(Evidence e) { return domain::EvidenceName(e); }
 
 // One published parameter set. Rate constants that a model does not have
 // (k13, k31 for two compartments) are 0.

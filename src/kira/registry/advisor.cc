@@ -1,8 +1,11 @@
 #include "kira/registry/advisor.h"
 
 #include <chrono>
+#include <tuple>
+#include <vector>
 
 #include "kira/registry/clinical_record.h"
+#include "kira/advisor/annual_cap.h"
 #include "kira/advisor/dose.h"
 
 namespace kira::registry {
@@ -25,52 +28,43 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::Ann
     // The dose is judged on the stored facts, not on what the caller says.
     const domain::Patient p = AdvisorPatient(in.patient, *in.facts, s.started_at);
 
-    advisor::DoseRequest req;
-    req.protocol_id = s.protocol_id;
-    req.concentration = s.concentration;
-    // What was actually given: the larger of the planned and given dose,
-    // over the duration the recorded pump rate implies (volume / rate), so a
-    // rate that would be a hard stop at order time is one here too.
-    req.ordered_dose = s.given_dose && *s.given_dose > s.planned_dose ? *s.given_dose : s.planned_dose;
-    if (units::ToMlPerH(s.rate) > 0 && units::ToMgPerMl(s.concentration) > 0) {
-      const double hours = units::ToMg(s.planned_dose) / units::ToMgPerMl(s.concentration) / units::ToMlPerH(s.rate);
-      req.ordered_duration = units::Minutes(hours * 60.0);
+    // What was actually given, as recorded: the Advisor's recorded-session
+    // check judges the dose, the pump rate that ran and the duration, and
+    // their consistency (a rate that is a hard stop at order time is one
+    // here too).
+    advisor::RecordedAdministration given;
+    given.protocol_id = s.protocol_id;
+    given.given_dose = s.given_dose ? *s.given_dose : s.planned_dose;
+    given.concentration = s.concentration;
+    given.rate = s.rate;
+    if (s.stopped_at && *s.stopped_at > s.started_at) {
+      given.duration = units::Minutes(
+          std::chrono::duration<double, std::ratio<60>>(*s.stopped_at - s.started_at).count());
     }
-    // The cumulative limit is judged from what the registry holds for the
-    // same UTC day, not from what the caller says was given.
+    // The cumulative limit and the series position are judged from what the
+    // registry holds (sessions before and after this one), not from what
+    // the caller says.
     const auto day = floor<days>(s.started_at);
+    int before = 0;
+    std::vector<std::chrono::sys_days> others;
     for (const auto& h : in.history) {
-      if (h.id != s.id && h.given_dose && floor<days>(h.started_at) == day) req.given_today += *h.given_dose;
+      if (h.id == s.id) continue;
+      if (h.given_dose && floor<days>(h.started_at) == day) given.given_today += *h.given_dose;
+      if (std::tie(h.started_at, h.id) < std::tie(s.started_at, s.id)) ++before;
+      if (h.given_dose) others.push_back(floor<days>(h.started_at));
     }
-    req.override_ = in.override_;
-    KIRA_ASSIGN_OR_RETURN(advisor::DoseResult r, advisor::CheckDose(library, p, req));
+    given.session_number = before + 1;
+    given.session_date = domain::FormatInstant(s.started_at).substr(0, 10);
+    given.override_ = in.override_;
+    KIRA_ASSIGN_OR_RETURN(advisor::DoseResult r, advisor::CheckRecordedSession(library, p, given));
     domain::Decision d = std::move(r.decision);
     d.inputs_used.push_back({"facts_version", std::to_string(in.facts->version)});
     if (in.screening) d.inputs_used.push_back({"screening_outcome", in.screening->outcome});
-    if (annual_cap && annual_cap->cap.value && annual_cap->window_days.value) {
-      const auto cap = static_cast<int>(*annual_cap->cap.value);
-      const auto window = std::chrono::days(static_cast<int>(*annual_cap->window_days.value));
-      const auto from = day - window + std::chrono::days(1);
-      int counted = 1;  // this session
-      for (const auto& h : in.history) {
-        const auto hd = floor<days>(h.started_at);
-        if (h.id != s.id && h.given_dose && hd >= from && hd <= day) ++counted;
-      }
-      d.inputs_used.push_back({"sessions_in_cap_window", std::to_string(counted)});
-      if (counted > cap) {
-        const auto& src = annual_cap->cap.source;
-        const std::string msg = std::to_string(counted) + " sessions in the rolling " +
-                                std::to_string(window.count()) + "-day window would exceed the annual cap of " +
-                                std::to_string(cap);
-        // A soft stop either way, so that RecordSession stores the override
-        // reason (an OverrideRecord naming plan.cap.annual) when one is given.
-        const bool overridden = in.override_ && !in.override_->reason.empty();
-        d.findings.push_back({"plan.cap.annual", domain::Severity::kSoftStop,
-                              msg + (overridden ? "; exceptional-circumstance override given"
-                                                : "; exceeding it needs a recorded exceptional-circumstance override"),
-                              src.grade, src.certainty, src.evidence, src.citation, src.note});
-        if (d.outcome == "ok") d.outcome = overridden ? "ok_with_override" : "soft_limit";
-      }
+    // The one annual-cap rule (advisor/annual_cap.h), against every rolling
+    // window containing this session's date.
+    if (annual_cap) {
+      KIRA_ASSIGN_OR_RETURN(advisor::CapCheck cap, advisor::CheckAnnualCap(*annual_cap, others, day));
+      advisor::ApplyAnnualCap(*annual_cap, cap, in.override_, &d);
     }
     return d;
   };

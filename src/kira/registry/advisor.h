@@ -4,13 +4,12 @@
 // guideline library's limits, including the cumulative daily limit computed
 // from the sessions already stored for that UTC day.
 //
-// With the advisor library's annual cap (advisor/library.h, part 2), it also
-// counts the patient's stored sessions with a given dose in the rolling
-// window ending on the session's date: one more than the cap is a soft stop
-// "plan.cap.annual" (an exceptional-circumstance override reason lets it
-// through, and RecordSession stores it as an OverrideRecord). Every stored session
-// counts (counting unit "session"); a clinic configured to count "series"
-// is counted per session here, which can only be stricter.
+// The patient is the stored clinical record (current facts version), the
+// session is judged by advisor::CheckRecordedSession on what was given, and
+// with the advisor library's annual cap, advisor::CheckAnnualCap counts the
+// patient's other stored sessions in every rolling window containing the
+// session's date (before and after it, so the answer does not depend on the
+// order of entry). Nothing here re-implements a rule.
 #ifndef KIRA_REGISTRY_ADVISOR_H_
 #define KIRA_REGISTRY_ADVISOR_H_
 

@@ -90,7 +90,7 @@ StatusOr<analytics::Cohort> LoadCohort(storage::Store& store, const guideline::L
           if (ps.s.administered && units::ToKg(r.dosing_weight) > 0) {
             ps.s.mg_per_kg = units::ToMg(*r.given_dose) / units::ToKg(r.dosing_weight);
           }
-          ps.s.completed = r.state == domain::SessionState::kCompleted;
+          ps.s.completed = r.state == domain::SessionState::kDischarged;
           session_of.emplace(r.id, sessions.size());
           sessions.push_back(std::move(ps));
         });

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kira/instruments/scoring.h"
+#include "kira/registry/audit.h"
 #include "kira/registry/canonical.h"
 
 namespace kira::registry {
@@ -56,7 +57,9 @@ domain::ScreeningRecord ToStored(const domain::PatientFacts& facts, std::string_
 }
 
 Status NeedGuideline(const Libraries& libs) {
-  if (!libs.guideline) return FailedPreconditionError("the guideline library is not loaded");
+  if (!libs.guideline || !libs.advisor) {
+    return FailedPreconditionError("the guideline and advisor libraries are not loaded");
+  }
   return Status::Ok();
 }
 
@@ -89,9 +92,10 @@ domain::Patient AdvisorPatient(const domain::PatientRecord& record, const domain
   for (const auto& c : facts.conditions) p.history[c] = true;
   for (const auto& m : facts.medications) p.medications.push_back({m, std::nullopt});
   p.failed_antidepressant_trials = facts.failed_antidepressant_trials;
-  if (facts.baseline_sbp_mmhg || facts.baseline_dbp_mmhg || facts.baseline_hr_bpm || facts.baseline_spo2_pct) {
-    p.baseline_vitals = domain::BaselineVitals{facts.baseline_sbp_mmhg, facts.baseline_dbp_mmhg,
-                                               facts.baseline_hr_bpm, facts.baseline_spo2_pct};
+  if (facts.baseline_sbp_mmhg || facts.baseline_dbp_mmhg || facts.baseline_hr_bpm || facts.baseline_spo2_pct ||
+      facts.baseline_rr_per_min) {
+    p.baseline_vitals = domain::BaselineVitals{facts.baseline_sbp_mmhg, facts.baseline_dbp_mmhg, facts.baseline_hr_bpm,
+                                               facts.baseline_spo2_pct, facts.baseline_rr_per_min};
   }
   return p;
 }
@@ -146,7 +150,7 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   const domain::Patient p = AdvisorPatient(*patient, facts, facts.recorded_at);
   for (const auto& route : libs.guideline->routes) {
     domain::ScreeningRecord s = ToStored(facts, route.id, facts.recorded_at,
-                                         advisor::Screen(*libs.guideline, p, route.id), *libs.guideline);
+                                         advisor::Screen(*libs.guideline, *libs.advisor, p, route.id), *libs.guideline);
     KIRA_RETURN_IF_ERROR(StoreScreening(uow, s));
     result.screenings.push_back(std::move(s));
   }
@@ -166,7 +170,7 @@ StatusOr<ScreenPatientResult> ScreenPatient(UnitOfWork& uow, const Libraries& li
   ScreenPatientResult out;
   KIRA_ASSIGN_OR_RETURN(out.facts, CurrentFacts(tx, clinic_id, patient_id));
   const domain::Instant now = uow.now();
-  out.screen = advisor::Screen(*libs.guideline, AdvisorPatient(record, out.facts, now), route);
+  out.screen = advisor::Screen(*libs.guideline, *libs.advisor, AdvisorPatient(record, out.facts, now), route);
   auto stored = tx.GetScreening(clinic_id, patient_id, out.facts.version, route);
   if (stored.ok()) {
     out.stored = std::move(*stored);
@@ -255,7 +259,9 @@ StatusOr<RecordAssessmentResult> RecordAssessment(UnitOfWork& uow, const Librari
       if (f.severity != domain::Severity::kSoftStop) continue;
       domain::AlertRecord alert;
       alert.clinic_id = a.clinic_id;
-      alert.id = a.id + "/alert-" + std::to_string(++n);
+      // Ids go into URLs (/api/v1/alerts/{id}/ack): derived from the
+      // assessment id, but free of '/' and other path characters.
+      alert.id = "al-" + Sha256Hex(a.clinic_id + "\n" + a.id).substr(0, 20) + "-" + std::to_string(++n);
       alert.patient_id = a.patient_id;
       alert.assessment_id = a.id;
       alert.rule_id = f.rule_id;

@@ -175,7 +175,7 @@ StatusOr<DemoSummary> GenerateDemo(storage::Store& store, const Clock& clock, co
         rec.id = sid;
         rec.patient_id = pid;
         rec.protocol_id = crps ? "iv-crps-0.35-4h-10day" : "iv-0.5-40min";
-        rec.state = domain::SessionState::kCompleted;
+        rec.state = domain::SessionState::kDischarged;
         rec.dosing_weight = units::Kg(weight_kg);
         rec.planned_dose = units::Mg(dose_mg);
         rec.given_dose = units::Mg(dose_mg);

@@ -164,13 +164,13 @@ StatusOr<RecordSessionResult> SessionRecorder::Finish(const FinishSessionRequest
 }
 
 StatusOr<RecordSessionResult> SessionRecorder::FinishIn(UnitOfWork& uow, const FinishSessionRequest& request) {
-  if (request.state != domain::SessionState::kCompleted && request.state != domain::SessionState::kStopped) {
-    return InvalidArgumentError("state: a session finishes as completed or stopped");
+  if (request.state != domain::SessionState::kDischarged && request.state != domain::SessionState::kStopped) {
+    return InvalidArgumentError("state: a session finishes as discharged or stopped");
   }
   storage::Transaction& tx = uow.tx();
   KIRA_RETURN_IF_ERROR(uow.LockClinic(request.clinic_id));
   KIRA_ASSIGN_OR_RETURN(domain::SessionRecord before, tx.GetSession(request.clinic_id, request.session_id));
-  if (before.state == domain::SessionState::kCompleted || before.state == domain::SessionState::kStopped) {
+  if (before.state == domain::SessionState::kDischarged || before.state == domain::SessionState::kStopped) {
     return FailedPreconditionError("session '" + before.id + "' is already " +
                                    std::string(domain::SessionStateName(before.state)));
   }

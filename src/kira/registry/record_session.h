@@ -84,7 +84,7 @@ struct RecordSessionResult {
 struct FinishSessionRequest {
   std::string clinic_id;
   std::string session_id;
-  domain::SessionState state = domain::SessionState::kCompleted;  // kCompleted or kStopped
+  domain::SessionState state = domain::SessionState::kDischarged;  // kCompleted or kStopped
   units::Milligrams given_dose;
   domain::Instant stopped_at{};
   std::string actor;
@@ -118,7 +118,7 @@ class SessionRecorder {
   StatusOr<RecordSessionResult> RecordIn(UnitOfWork& uow, const RecordSessionRequest& request);
 
   // NotFound for an unknown session; FailedPrecondition when it is already
-  // completed or stopped; InvalidArgument for a state other than completed
+  // discharged or stopped; InvalidArgument for a state other than discharged
   // or stopped, or a stop before the start. A refused dose leaves the
   // session as it was (and appends a "refused" audit row).
   StatusOr<RecordSessionResult> Finish(const FinishSessionRequest& request);

@@ -646,8 +646,11 @@ StatusOr<Reply> PlanPatient(Services& s, const Call& c) {
     }
     call.request.cap_override = MakeOverride(s, c, call.override_reason);
   }
+  std::vector<std::string> recorded;
+  for (const auto& a : scores) recorded.push_back(a.instrument);
   const advisor::PlanHistory history =
-      call.history ? *call.history : HistoryFromRecords(t->response_instrument, sessions, scores);
+      call.history ? *call.history
+                   : HistoryFromRecords(advisor::PickPlanInstrument(*t, recorded), sessions, scores);
   advisor::PlanClock clock;
   clock.now = std::chrono::floor<std::chrono::seconds>(s.clock->Now());
   KIRA_ASSIGN_OR_RETURN(advisor::PlanResult r, advisor::PlanNext(*s.advisor, *s.instruments, call.request, history, clock));

@@ -38,6 +38,58 @@ TEST(AdvisorCli, ScoreAcknowledgedExit0) {
   EXPECT_THAT(r.out, HasSubstr("\"loinc\": \"44260-8\""));
 }
 
+// kira score --baseline: change, response and remission by instruments.json's rule.
+TEST(AdvisorCli, ScoreWithBaselineReportsResponseAndRemission) {
+  CliRun r = Kira("score phq9 --items 1,0,1,0,0,1,0,0,0 --baseline 20");
+
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("Change from baseline 20: -17 points (-85 %); response: yes; remission: yes"));
+  EXPECT_THAT(r.out, HasSubstr("instrument.phq9.response"));
+}
+
+TEST(AdvisorCli, ScoreWithBaselineJsonNoResponse) {
+  CliRun r = Kira("score phq9 --items 2,2,2,2,2,1,1,1,0 --baseline 20 --json");
+
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, HasSubstr("\"response\": false"));
+  EXPECT_THAT(r.out, HasSubstr("\"point_fall\": 7"));
+}
+
+TEST(AdvisorCli, ScoreBaselineOutOfRangeExit2) {
+  CliRun r = Kira("score phq9 --items 1,0,1,0,0,1,0,0,0 --baseline 40");
+
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.out, HasSubstr("--baseline"));
+}
+
+// The first defect: 700 kg with no height never doses "OK".
+TEST(AdvisorCli, DoseRefuses700KgWithoutHeightExit1) {
+  CliRun r = Kira("dose --patient examples/patients/weight-typo-700kg.json --protocol iv-0.5-40min");
+
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("weight.implausible"));
+  EXPECT_THAT(r.out, HasSubstr("weight.height_missing"));
+  EXPECT_THAT(r.out, HasSubstr("HARD STOP"));
+}
+
+// A recorded 35 mg at 525 mL/h of 1 mg/mL over 40 min is a hard stop, as the
+// same order would be.
+TEST(AdvisorCli, RecordedRateTenTimesTooFastIsAHardStopExit1) {
+  CliRun r = Kira("dose --patient examples/patients/trd-typical.json --protocol iv-0.5-40min --dose-mg 35 "
+                  "--duration-min 40 --concentration 1mg/mL --given-rate-ml-h 525 --json");
+
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("\"record.inconsistent\""));
+  EXPECT_THAT(r.out, HasSubstr("\"dose.iv-0.5-40min.session.mg_per_kg_per_h.hard_max\""));
+}
+
+TEST(AdvisorCli, RecordedConsistentSessionExit0) {
+  CliRun r = Kira("dose --patient examples/patients/trd-typical.json --protocol iv-0.5-40min --dose-mg 35 "
+                  "--duration-min 40 --concentration 1mg/mL --given-rate-ml-h 52.5");
+
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
 TEST(AdvisorCli, ScoreItemOutOfRangeExit2NamesItem) {
   CliRun r = Kira("score madrs --items 0,0,0,0,0,0,0,0,0,7");
 

@@ -45,6 +45,8 @@ inline SessionTimeline IvSession() {
   tl.precheck.resuscitation_equipment_present = true;
   tl.precheck.pulse_oximeter_present = true;
   tl.precheck.rescue_plan = "midazolam";
+  tl.screening.outcome = "eligible";
+  tl.screening_recorded = true;
   tl.baseline.sbp_mmhg = 120;
   tl.baseline.dbp_mmhg = 80;
   tl.baseline.hr_bpm = 70;

@@ -4,6 +4,7 @@
 #include "kira/advisor/discharge.h"
 
 #include <gmock/gmock.h>
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include "advisor_test_util.h"
@@ -60,6 +61,36 @@ TEST_F(DischargeTest, IvReadyAfterNinetyMinutesWithEverythingAttested) {
 }
 
 // discharge.min_observation (IV): 90 min after end of infusion (U setting).
+// Item 4 of the issue: discharge is never "ready" while the last reading of a
+// vital is outside the monitoring thresholds (SpO2 82 %).
+TEST_F(DischargeTest, NotReadyWhenTheLastSpo2IsOutsideThresholds) {
+  SessionTimeline tl = Iv(130);
+  TimelineEvent low = At(110, EventType::kVitals);
+  low.vitals.spo2_pct = 82;
+  tl.events.push_back(low);
+
+  domain::Decision d = Eval(tl);
+
+  EXPECT_EQ(d.outcome, "not_ready");
+  ASSERT_TRUE(d.Has("discharge.last_vitals_outside_thresholds"));
+}
+
+TEST_F(DischargeTest, ReadyWhenALowSpo2RecoveredBeforeDischarge) {
+  SessionTimeline tl = Iv(130);
+  TimelineEvent low = At(60, EventType::kVitals);
+  low.vitals.spo2_pct = 82;
+  TimelineEvent ok = At(110, EventType::kVitals);
+  ok.vitals.spo2_pct = 97;
+  tl.events.push_back(low);
+  tl.events.push_back(ok);
+  std::stable_sort(tl.events.begin(), tl.events.end(),
+                   [](const TimelineEvent& a, const TimelineEvent& b) { return a.t_min < b.t_min; });
+
+  domain::Decision d = Eval(tl);
+
+  EXPECT_FALSE(d.Has("discharge.last_vitals_outside_thresholds"));
+}
+
 TEST_F(DischargeTest, IvMinimumObservationEdges) {
   EXPECT_TRUE(Eval(Iv(129)).Has("discharge.min_observation"));
   EXPECT_FALSE(Eval(Iv(130)).Has("discharge.min_observation"));

@@ -12,7 +12,7 @@ TEST(Fixed, RoundsAndTrims) {
   EXPECT_EQ(Fixed(35.0, 2), "35");
   EXPECT_EQ(Fixed(7.874015748, 3), "7.874");
   EXPECT_EQ(Fixed(0.0, 3), "0");
-  EXPECT_EQ(Fixed(-1.25, 1), "-1.3");  // llround rounds half away from zero
+  EXPECT_EQ(Fixed(-1.25, 1), "-1.3");  // ties round away from zero
   EXPECT_EQ(Fixed(-0.0001, 2), "0");
   EXPECT_EQ(Fixed(52.5, 1, false), "52.5");
   EXPECT_EQ(Fixed(3.0, 2, false), "3.00");
@@ -30,8 +30,8 @@ TEST(Fixed, AgreesWithPrintfOnManyValues) {
     while (expect.back() == '0') expect.pop_back();
     if (expect.back() == '.') expect.pop_back();
     std::string got = Fixed(v, 3);
-    // printf rounds the binary value half-to-even; llround half-away. They may
-    // differ only when the 4th decimal is exactly 5 in binary, never here.
+    // printf rounds the binary value half-to-even, FormatNumber ties away from
+    // zero; they differ only when the 4th decimal is exactly 5, never here.
     EXPECT_EQ(got, expect) << v;
   }
 }

@@ -15,6 +15,7 @@ using testutil::At;
 using testutil::Bp;
 using testutil::IvSession;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class MonitorTest : public ::testing::Test {
  protected:
@@ -208,18 +209,61 @@ TEST_F(MonitorTest, SedationStopAtMoaaZero) {
   EXPECT_EQ(ActionFor(one), Action::kContinue);
 }
 
-// monitor.spo2.low ships unset (no reference value): it never fires, and the
-// session reports it as not configured.
-TEST_F(MonitorTest, UnsetSpo2ThresholdNeverFiresAndIsReported) {
-  Vitals v;
-  v.spo2_pct = 50;
-  SessionTimeline tl = IvSession();
-  tl.events = {At(0, EventType::kStart), Bp(10, 120, 80)};
+// Item 4 of the issue: SpO2 84 % and RR 6/min are never "continue" with the
+// shipped thresholds (clinic settings, U, confirm locally).
+TEST_F(MonitorTest, ShippedThresholdsStopAtSpo2Of84AndRespiratoryRateOf6) {
+  Vitals spo2, rr, hr, cadss;
+  spo2.spo2_pct = 84;
+  rr.rr_per_min = 6;
+  hr.hr_bpm = 140;
+  cadss.cadss_total = 30;
 
-  EXPECT_EQ(ActionFor(v), Action::kContinue);
-  MonitorResult r = Monitor(lib_, tl);
-  ASSERT_TRUE(r.decision.Has("monitor.threshold_unset"));
-  EXPECT_THAT(Find(r.decision, "monitor.threshold_unset")->message, HasSubstr("monitor.spo2.low"));
+  EXPECT_EQ(ActionFor(spo2), Action::kStop);
+  EXPECT_EQ(ActionFor(rr), Action::kStop);
+  EXPECT_EQ(ActionFor(hr), Action::kPause);
+  EXPECT_EQ(ActionFor(cadss), Action::kSlow);
+}
+
+// A clinic that removes a threshold gets a blocking gate finding, not an info row.
+TEST_F(MonitorTest, UnsetThresholdBlocksThePreSessionGate) {
+  for (ThresholdRule& r : lib_.monitoring.thresholds) {
+    if (r.measure == Measure::kSpo2) r.value.reset();
+  }
+  domain::Decision g = PreSessionGate(lib_, IvSession());
+
+  EXPECT_EQ(g.outcome, "fail");
+  ASSERT_TRUE(g.Has("gate.threshold_unset"));
+  const domain::Finding* f = Find(g, "gate.threshold_unset");
+  EXPECT_EQ(f->severity, domain::Severity::kHardStop);
+  EXPECT_THAT(f->message, HasSubstr("SpO2"));
+  EXPECT_THAT(f->message, Not(HasSubstr("monitor.")));
+}
+
+// The BP schedule is a safety setting: unset, it blocks instead of falling
+// back to a number the code would invent.
+TEST_F(MonitorTest, UnsetBpScheduleBlocksThePreSessionGate) {
+  lib_.monitoring.bp_check_at_min.value.reset();
+
+  domain::Decision g = PreSessionGate(lib_, IvSession());
+
+  EXPECT_EQ(g.outcome, "fail");
+  ASSERT_TRUE(g.Has("gate.threshold_unset"));
+  EXPECT_THAT(Find(g, "gate.threshold_unset")->message, HasSubstr(lib_.monitoring.bp_check_at_min.id));
+}
+
+TEST_F(MonitorTest, ShippedLibraryPassesTheThresholdGate) {
+  EXPECT_FALSE(PreSessionGate(lib_, IvSession()).Has("gate.threshold_unset"));
+}
+
+// Monitoring reads the patient's stored screening: without one the gate blocks.
+TEST_F(MonitorTest, GateBlocksWithoutAStoredScreening) {
+  SessionTimeline tl = IvSession();
+  tl.screening_recorded = false;
+
+  domain::Decision g = PreSessionGate(lib_, tl);
+
+  EXPECT_EQ(g.outcome, "fail");
+  EXPECT_TRUE(g.Has("gate.screening.missing"));
 }
 
 // A clinic that sets SpO2 <= 90 -> pause gets it at 90, not 91.

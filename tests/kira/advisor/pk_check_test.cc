@@ -167,6 +167,7 @@ TEST(PkCheck, EsketamineAndBandlessProtocolsAreNotChecked) {
   guideline::Protocol esk = SubAnaestheticIvProtocol();
   esk.id = "in-esketamine-trd";
   esk.route = "intranasal";
+  esk.drug = "esketamine";
   guideline::Protocol bandless = SubAnaestheticIvProtocol();
   bandless.intended_band_low_ng_per_ml.reset();
 

@@ -299,13 +299,44 @@ TEST_F(PlanTest, UnknownIndicationIsNotFound) {
               StatusIs(StatusCode::kNotFound, HasSubstr("indication")));
 }
 
-TEST_F(PlanTest, HistoryInstrumentMustMatchTemplate) {
+TEST_F(PlanTest, HistoryInstrumentMustBeOneOfTheTemplates) {
   PlanRequest req;
   req.indication = "trd";
   req.start = D(2027, 1, 1);
 
-  EXPECT_THAT(PlanNext(lib_, ins_, req, PlanHistory{"phq9", 20, {}}, Noon(req.start)),
+  EXPECT_THAT(PlanNext(lib_, ins_, req, PlanHistory{"qids_sr16", 20, {}}, Noon(req.start)),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("history.instrument")));
+}
+
+// Item 6 of the issue: a clinic that records PHQ-9 gets a plan tailored on
+// PHQ-9 (response: a fall of at least 50 %, McInnes 2022 [R84]), and the
+// decision says which instrument it used.
+TEST_F(PlanTest, TailorsOnPhq9WhenThatIsWhatWasRecorded) {
+  PlanHistory h = Induction(D(2027, 1, 4), 6, 20, 8);
+  h.instrument = "phq9";
+
+  PlanResult r = Run("trd", D(2027, 1, 20), h);
+
+  EXPECT_EQ(r.decision.outcome, "move_to_maintenance");
+  ASSERT_TRUE(r.decision.Has("plan.instrument"));
+  for (const auto& f : r.decision.findings) {
+    if (f.rule_id == "plan.instrument") {
+      EXPECT_THAT(f.message, HasSubstr("PHQ-9"));
+    }
+  }
+  bool said = false;
+  for (const auto& in : r.decision.inputs_used) said = said || (in.name == "response_instrument" && in.value == "phq9");
+  EXPECT_TRUE(said);
+}
+
+TEST_F(PlanTest, PickPlanInstrumentTakesTheRecordedOne) {
+  const PlanTemplate* t = lib_.TemplateFor("trd", "");
+  ASSERT_NE(t, nullptr);
+  const std::vector<std::string> phq{"phq9"}, both{"phq9", "madrs"}, none{};
+
+  EXPECT_EQ(PickPlanInstrument(*t, phq), "phq9");
+  EXPECT_EQ(PickPlanInstrument(*t, both), "madrs");
+  EXPECT_EQ(PickPlanInstrument(*t, none), "madrs");
 }
 
 }  // namespace

@@ -54,12 +54,20 @@ TEST_F(RescueTest, MyastheniaAndPriorReactionPicksClonidine) { EXPECT_EQ(Pick({k
 
 TEST_F(RescueTest, AllThreeFindingsPicksClonidine) { EXPECT_EQ(Pick({kPi, kMg, kPrior}), "clonidine"); }
 
+// The exclusion is explained in the screening's own words and citation (the
+// text a clinician reads names no rule id).
 TEST_F(RescueTest, ExcludedAgentsAreExplainedWithTheScreeningRule) {
-  auto d = AdviseRescue(lib_, Screening({kPi}), RescueRequest{"anxiety", std::nullopt});
+  domain::Decision screening = Screening({kPi});
+  screening.findings[0].message = "HIV protease inhibitor or cobicistat: midazolam is a poor rescue choice.";
+  screening.findings[0].citation = "Liverpool HIV interactions [R43]";
+
+  auto d = AdviseRescue(lib_, screening, RescueRequest{"anxiety", std::nullopt});
 
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(d->Has("rescue.agent_excluded"));
-  EXPECT_THAT(d->findings[0].message, HasSubstr(kPi));
+  EXPECT_THAT(d->findings[0].message, HasSubstr("midazolam is a poor rescue choice"));
+  EXPECT_THAT(d->findings[0].message, ::testing::Not(HasSubstr(kPi)));
+  EXPECT_EQ(d->findings[0].citation, "Liverpool HIV interactions [R43]");
 }
 
 // rescue.antipsychotic.not_recommended: soft_stop, V [R1-seed].

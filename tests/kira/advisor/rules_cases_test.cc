@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -12,7 +13,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kira/advisor/annual_cap.h"
+#include "kira/advisor/monitor.h"
+#include "kira/advisor/rescue.h"
+#include "kira/api/advisor_json.h"
 #include "kira/api/decision_json.h"
+#include "kira/api/instruments_json.h"
+#include "kira/instruments/scoring.h"
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
 #include "kira/advisor/dose.h"
@@ -43,6 +50,92 @@ const guideline::Library& Lib() {
     return new guideline::Library(std::move(l).value());
   }();
   return *lib;
+}
+
+const advisor::AdvisorLibrary& Adv() {
+  static const advisor::AdvisorLibrary* lib = [] {
+    auto l = api::ParseAdvisorLibrary(Slurp(kRoot / "guidelines/advisor.json"));
+    if (!l.ok()) {
+      ADD_FAILURE() << l.status().ToString();
+      std::abort();
+    }
+    return new advisor::AdvisorLibrary(std::move(l).value());
+  }();
+  return *lib;
+}
+
+const instruments::InstrumentLibrary& Ins() {
+  static const instruments::InstrumentLibrary* lib = [] {
+    auto l = api::ParseInstrumentLibrary(Slurp(kRoot / "guidelines/instruments.json"));
+    if (!l.ok()) {
+      ADD_FAILURE() << l.status().ToString();
+      std::abort();
+    }
+    return new instruments::InstrumentLibrary(std::move(l).value());
+  }();
+  return *lib;
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, ',')) out.push_back(part);
+  return out;
+}
+
+std::chrono::sys_days Day(const std::string& iso) {
+  auto d = api::ParseIsoDate(iso, "date");
+  if (!d.ok()) {
+    ADD_FAILURE() << d.status().ToString();
+    return {};
+  }
+  return *d;
+}
+
+// A session replayed through the monitor: every pre-check present, the rescue
+// plan from the patient's own screening, the patient's baseline vitals, start
+// at t=0 and one observation (the case's vitals) at t=10 min.
+Json MonitorCase(const domain::Patient& p, std::map<std::string, std::string> args) {
+  advisor::SessionTimeline tl;
+  tl.route = args.count("route") ? args["route"] : "iv";
+  tl.indication = p.diagnoses.front();
+  advisor::ScreenResult screening = advisor::Screen(Lib(), Adv(), p, tl.route);
+  tl.screening = screening.decision;
+  tl.screening_recorded = true;
+  tl.precheck = {true, true, true, screening.rescue.preferred, true, true};
+  if (p.baseline_vitals) {
+    tl.baseline.sbp_mmhg = p.baseline_vitals->sbp_mmhg;
+    tl.baseline.dbp_mmhg = p.baseline_vitals->dbp_mmhg;
+    tl.baseline.hr_bpm = p.baseline_vitals->hr_bpm;
+    tl.baseline.spo2_pct = p.baseline_vitals->spo2_pct;
+    tl.baseline.rr_per_min = p.baseline_vitals->rr_per_min;
+  }
+  advisor::TimelineEvent start;
+  start.type = advisor::EventType::kStart;
+  tl.events.push_back(start);
+  advisor::TimelineEvent obs;
+  obs.t_min = 10;
+  obs.type = advisor::EventType::kVitals;
+  for (const auto& [k, v] : args) {
+    advisor::Measure m;
+    if (!advisor::ParseMeasure(k, &m)) continue;
+    double x = std::stod(v);
+    switch (m) {
+      case advisor::Measure::kSbp: obs.vitals.sbp_mmhg = x; break;
+      case advisor::Measure::kDbp: obs.vitals.dbp_mmhg = x; break;
+      case advisor::Measure::kHr: obs.vitals.hr_bpm = x; break;
+      case advisor::Measure::kSpo2: obs.vitals.spo2_pct = x; break;
+      case advisor::Measure::kRr: obs.vitals.rr_per_min = x; break;
+      case advisor::Measure::kSedation: obs.vitals.moaa_s = x; break;
+      case advisor::Measure::kCadss: obs.vitals.cadss_total = x; break;
+    }
+  }
+  tl.events.push_back(obs);
+  advisor::MonitorResult r = advisor::Monitor(Adv(), tl);
+  Json j = Json::parse(api::DecisionToJson(r.decision));
+  j["gate"] = Json::parse(api::DecisionToJson(r.gate));
+  return j;
 }
 
 struct Case {
@@ -113,7 +206,7 @@ TEST_P(RuleCase, MatchesExpectedDecision) {
   ASSERT_FALSE(c.expects.empty()) << c.file << ": no expectations";
   SCOPED_TRACE(c.file.string() + ": " + c.header["name"]);
 
-  Json patient = Json::parse(Slurp(kRoot / "examples/patients" / (c.base + ".json")));
+  Json patient = Json::parse(Slurp(kRoot / "examples/patients" / ((c.base.empty() ? std::string("trd-typical") : c.base) + ".json")));
   if (!c.patch.empty()) patient.merge_patch(Json::parse(c.patch));
   StatusOr<domain::Patient> p = api::ParsePatient(patient.dump(), Lib());
 
@@ -122,7 +215,54 @@ TEST_P(RuleCase, MatchesExpectedDecision) {
   auto args = Args(c.action);
   if (p.ok() && verb == "screen") {
     std::string route = args.count("route") ? args["route"] : "iv";
-    result = Json::parse(api::ScreenResultToJson(advisor::Screen(Lib(), *p, route)));
+    result = Json::parse(api::ScreenResultToJson(advisor::Screen(Lib(), Adv(), *p, route)));
+  } else if (p.ok() && verb == "record") {
+    advisor::RecordedAdministration rec;
+    rec.protocol_id = args["protocol"];
+    rec.given_dose = units::Mg(std::stod(args["dose_mg"]));
+    if (args.count("concentration")) rec.concentration = units::MgPerMl(std::stod(args["concentration"]));
+    if (args.count("rate_ml_per_h")) rec.rate = units::MlPerH(std::stod(args["rate_ml_per_h"]));
+    if (args.count("duration_min")) rec.duration = units::Minutes(std::stod(args["duration_min"]));
+    if (args.count("session_number")) rec.session_number = std::stoi(args["session_number"]);
+    if (args.count("override")) rec.override_ = domain::Override{"test clinician", "2026-11-26T10:00:00Z", args["override"], {}};
+    auto r = advisor::CheckRecordedSession(Lib(), *p, rec);
+    if (r.ok()) result = Json::parse(api::DoseResultToJson(*r));
+    else result = Json{{"error", std::string(r.status().message())}};
+  } else if (p.ok() && verb == "cap") {
+    // The other sessions' dates in the order given (any order), then the candidate.
+    std::vector<std::chrono::sys_days> others;
+    for (const std::string& d : SplitComma(args["others"])) others.push_back(Day(d));
+    auto check = advisor::CheckAnnualCap(Adv().annual_cap, others, Day(args["candidate"]));
+    if (!check.ok()) {
+      result = Json{{"error", std::string(check.status().message())}};
+    } else {
+      domain::Decision d;
+      d.outcome = "ok";
+      std::optional<domain::Override> ov;
+      if (args.count("override")) ov = domain::Override{"test clinician", "2026-11-26T10:00:00Z", args["override"], {}};
+      advisor::ApplyAnnualCap(Adv().annual_cap, *check, ov, &d);
+      result = Json::parse(api::DecisionToJson(d));
+      result["counted"] = check->counted;
+    }
+  } else if (p.ok() && verb == "rescue") {
+    // The rescue advice reads the patient's stored screening, never a default.
+    std::string route = args.count("route") ? args["route"] : "iv";
+    advisor::ScreenResult screening = advisor::Screen(Lib(), Adv(), *p, route);
+    advisor::RescueRequest req{args["symptom"], std::nullopt};
+    if (args.count("proposed")) req.proposed_agent = args["proposed"];
+    auto r = advisor::AdviseRescue(Adv(), screening.decision, req);
+    if (r.ok()) result = Json::parse(api::DecisionToJson(*r));
+    else result = Json{{"error", std::string(r.status().message())}};
+  } else if (p.ok() && verb == "monitor") {
+    result = MonitorCase(*p, args);
+  } else if (verb == "score") {
+    const instruments::Instrument* ins = Ins().Find(args["instrument"]);
+    ASSERT_NE(ins, nullptr) << args["instrument"];
+    std::vector<std::optional<int>> items;
+    for (const std::string& x : SplitComma(args["items"])) items.push_back(std::stoi(x));
+    auto r = instruments::Score(Ins(), *ins, items);
+    if (r.ok()) result = Json::parse(api::DecisionToJson(r->decision));
+    else result = Json{{"error", std::string(r.status().message())}};
   } else if (p.ok() && verb == "dose") {
     advisor::DoseRequest req;
     req.protocol_id = args["protocol"];
@@ -131,6 +271,8 @@ TEST_P(RuleCase, MatchesExpectedDecision) {
     if (args.count("concentration")) req.concentration = units::MgPerMl(std::stod(args["concentration"]));
     if (args.count("given_today_mg")) req.given_today = units::Mg(std::stod(args["given_today_mg"]));
     if (args.count("at_home")) req.self_administered_at_home = true;
+    if (args.count("session_number")) req.session_number = std::stoi(args["session_number"]);
+    if (args.count("session_date")) req.session_date = args["session_date"];
     if (args.count("override")) req.override_ = domain::Override{"test clinician", "2026-11-26T10:00:00Z", args["override"], {}};
     auto r = advisor::CheckDose(Lib(), *p, req);
     if (r.ok()) result = Json::parse(api::DoseResultToJson(*r));
@@ -172,6 +314,14 @@ TEST_P(RuleCase, MatchesExpectedDecision) {
       if (!b.empty()) {
         EXPECT_THAT(result["error"].get<std::string>(), ::testing::HasSubstr(b));
       }
+    } else if (kind == "expect_scope") {
+      bool found = false;
+      for (const auto& f : result.value("findings", Json::array())) {
+        if (f["rule_id"] != a) continue;
+        found = true;
+        EXPECT_EQ(f.value("scope", Json()).is_string() ? f["scope"].get<std::string>() : "", b) << "scope of " << a;
+      }
+      EXPECT_TRUE(found) << "missing finding " << a;
     } else if (kind == "expect_rescue") {
       EXPECT_EQ(result["rescue_plan"]["preferred"], a + (b.empty() ? "" : " " + b));
     } else {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kira/api/advisor_json.h"
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
 
@@ -25,11 +26,16 @@ const guideline::Library& Lib() {
   return lib;
 }
 
+const AdvisorLibrary& Adv() {
+  static AdvisorLibrary lib = std::move(api::ParseAdvisorLibrary(Slurp("guidelines/advisor.json"))).value();
+  return lib;
+}
+
 TEST(Screen, FindingsAreOrderedMostSevereFirst) {
   auto p = api::ParsePatient(Slurp("examples/patients/hiv-protease-inhibitor.json"), Lib());
   ASSERT_TRUE(p.ok()) << p.status().ToString();
 
-  ScreenResult r = Screen(Lib(), *p, "iv");
+  ScreenResult r = Screen(Lib(), Adv(), *p, "iv");
 
   for (size_t i = 1; i < r.decision.findings.size(); ++i)
     EXPECT_GE(r.decision.findings[i - 1].severity, r.decision.findings[i].severity);
@@ -39,7 +45,7 @@ TEST(Screen, EveryFindingCarriesItsCitationAndEvidenceTag) {
   auto p = api::ParsePatient(Slurp("examples/patients/hiv-protease-inhibitor.json"), Lib());
   ASSERT_TRUE(p.ok());
 
-  ScreenResult r = Screen(Lib(), *p, "iv");
+  ScreenResult r = Screen(Lib(), Adv(), *p, "iv");
 
   ASSERT_FALSE(r.decision.findings.empty());
   for (const auto& f : r.decision.findings) {
@@ -53,19 +59,20 @@ TEST(Screen, RescuePlanAlwaysExcludesAntipsychotics) {
   auto p = api::ParsePatient(Slurp("examples/patients/trd-typical.json"), Lib());
   ASSERT_TRUE(p.ok());
 
-  ScreenResult r = Screen(Lib(), *p, "iv");
+  ScreenResult r = Screen(Lib(), Adv(), *p, "iv");
 
   ASSERT_FALSE(r.rescue.avoid.empty());
   EXPECT_EQ(r.rescue.avoid.back().agent, "antipsychotics");
-  EXPECT_THAT(r.rescue.preferred, ::testing::HasSubstr("benzodiazepine"));
+  EXPECT_EQ(r.rescue.preferred, "midazolam");
+  EXPECT_THAT(r.rescue.usable, ::testing::ElementsAre("midazolam", "lorazepam", "clonidine"));
 }
 
 TEST(Screen, IsDeterministic) {
   auto p = api::ParsePatient(Slurp("examples/patients/hiv-protease-inhibitor.json"), Lib());
   ASSERT_TRUE(p.ok());
 
-  ScreenResult a = Screen(Lib(), *p, "iv");
-  ScreenResult b = Screen(Lib(), *p, "iv");
+  ScreenResult a = Screen(Lib(), Adv(), *p, "iv");
+  ScreenResult b = Screen(Lib(), Adv(), *p, "iv");
 
   ASSERT_EQ(a.decision.findings.size(), b.decision.findings.size());
   for (size_t i = 0; i < a.decision.findings.size(); ++i)

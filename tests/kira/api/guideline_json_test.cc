@@ -159,10 +159,24 @@ TEST_F(Overlay, SoftTightenedBelowTheProtocolDoseIsInconsistent) {
 TEST_F(Overlay, SettingsChangeWithinTheirRange) {
   auto lib = Apply({{"settings", {{"screen.trd_min_failed_trials", 3}}}});
   ASSERT_THAT(lib, IsOk());
-  EXPECT_EQ(lib->Number("screen.trd_min_failed_trials"), 3);
+  EXPECT_EQ(*lib->FindSetting("screen.trd_min_failed_trials")->number, 3);
+  // The typed view the rules read follows the overlay.
+  auto tighter = Apply({{"settings", {{"plausibility.adult_weight_max_kg", 200}}}});
+  ASSERT_THAT(tighter, IsOk());
+  EXPECT_EQ(tighter->config.adult_weight_max_kg.value, 200);
+  EXPECT_EQ(tighter->config.adult_weight_max_kg.meta.evidence, domain::Evidence::kUnverified);
   EXPECT_THAT(Apply({{"settings", {{"screen.trd_min_failed_trials", 99}}}}),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("overlay.settings.screen.trd_min_failed_trials")));
   EXPECT_THAT(Apply({{"settings", {{"nope", 1}}}}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown setting")));
+}
+
+// A setting the engine reads is required: a library without it does not load.
+TEST(Guideline, MissingEngineSettingIsALoadErrorNamingIt) {
+  Json doc = Json::parse(Slurp("guidelines/kira.json"));
+  doc["settings"].erase("plausibility.adult_weight_max_kg");
+
+  EXPECT_THAT(ParseGuideline(doc.dump()),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("settings.plausibility.adult_weight_max_kg")));
 }
 
 TEST_F(Overlay, MustTargetThisLibraryVersion) {

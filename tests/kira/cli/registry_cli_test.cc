@@ -89,9 +89,9 @@ TEST_F(RegistryCli, ImportReportsBadRowsByLineAndField) {
   const std::string csv = (dir_ / "in.csv").string();
   std::ofstream(csv) << "clinic_id,patient_id,sex,birth_year,indication,session_id,protocol_id,started_at,"
                         "stopped_at,dosing_weight_kg,planned_dose_mg,given_dose_mg,concentration_mg_per_ml,"
-                        "rate_ml_per_h,recorded_by,override_reason\n"
-                        "c1,p1,female,1980,trd,s1,iv-0.5-40min,2026-03-01T09:00:00Z,2026-03-01T09:40:00Z,70,35,35,1,52.5,u1,\n"
-                        "c1,p1,female,1980,trd,s2,iv-0.5-40min,2026-03-02T09:00:00Z,,70,35,x,1,52.5,u1,\n";
+                        "rate_ml_per_h,recorded_by,override_reason,height_cm\n"
+                        "c1,p1,female,1980,trd,s1,iv-0.5-40min,2026-03-01T09:00:00Z,2026-03-01T09:40:00Z,70,35,35,1,52.5,u1,,170\n"
+                        "c1,p1,female,1980,trd,s2,iv-0.5-40min,2026-03-02T09:00:00Z,,70,35,x,1,52.5,u1,,170\n";
 
   CliRun r = Kira("import " + csv + " --db " + db_);
 

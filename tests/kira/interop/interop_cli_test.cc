@@ -104,9 +104,8 @@ TEST_F(ImportCorpus, AConflictingReImportIsAppliedOnlyAsAnAmendmentWithAReason) 
 
 // 999 mL/h for 27 mg over 40 minutes at 1 mg/mL (about 25 times the rate
 // the dose needs) is a clinical refusal by the Advisor's recorded-session
-// check (exit 1), not a malformed file. Enabled once the registry's dose
-// check reads the recorded rate (the stored-clinical-record work).
-TEST_F(ImportCorpus, DISABLED_ARateThatDisagreesWithDoseAndDurationIsRefusedAndWritesNothing) {
+// check (exit 1), not a malformed file: the importer does not re-check it.
+TEST_F(ImportCorpus, ARateThatDisagreesWithDoseAndDurationIsRefusedByTheAdvisorAndWritesNothing) {
   CommandRun r = Kira("import " + (kHere / "refusal/rate_999_for_27mg_40min.csv").string() + " --db " + db_);
 
   EXPECT_EQ(r.code, 1) << r.out;

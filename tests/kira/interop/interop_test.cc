@@ -74,10 +74,10 @@ registry::DoseCheck AcceptAll() {
   };
 }
 
-// Every column but the optional `state`.
+// Every column but the optional `state` and `height_cm`.
 std::string Header() {
   std::vector<std::string> cols = SessionCsvColumns();
-  cols.pop_back();
+  cols.resize(16);
   return CsvLine(cols);
 }
 std::string Row(const std::string& session, const std::string& dose = "35", const std::string& start = "2026-03-01T09:00:00Z") {
@@ -374,24 +374,24 @@ Status AddEveryKindOfRecord(storage::Store& store, const registry::Clock& clock,
       s.concentration = units::MgPerMl(rate > 1 ? 1 : 140);
       s.rate = units::MlPerH(rate);
       s.started_at = t + std::chrono::hours(24 * day);
-      if (state == domain::SessionState::kCompleted || state == domain::SessionState::kStopped) {
+      if (state == domain::SessionState::kDischarged || state == domain::SessionState::kStopped) {
         s.stopped_at = s.started_at + std::chrono::minutes(40);
       }
       s.recorded_by = "rn-demo";
       return s;
     };
     const std::vector<domain::SessionRecord> sessions = {
-        session("E1-S1", "E1", "in-esketamine-trd", domain::SessionState::kCompleted, 56, 1, 0),
-        session("E1-S2", "E1", "in-esketamine-trd", domain::SessionState::kCompleted, 84, 1, 3),
+        session("E1-S1", "E1", "in-esketamine-trd", domain::SessionState::kDischarged, 56, 1, 0),
+        session("E1-S2", "E1", "in-esketamine-trd", domain::SessionState::kDischarged, 84, 1, 3),
         session("C/1", "E1", "iv-0.5-40min", domain::SessionState::kStopped, 20, 46, 7),
         session("C-1", "E1", "iv-0.5-40min", domain::SessionState::kRunning, std::nullopt, 46, 9),
         session(std::string(100, 'L'), "E1", "iv-0.5-40min", domain::SessionState::kPlanned, std::nullopt, 46, 12),
     };
     std::vector<domain::SessionRecord> all = sessions;
     if (with_bad_byte) {
-      all.push_back(session("B-1", "bad\xff" "byte", "iv-0.5-40min", domain::SessionState::kCompleted, 35, 52.5, 1));
+      all.push_back(session("B-1", "bad\xff" "byte", "iv-0.5-40min", domain::SessionState::kDischarged, 35, 52.5, 1));
     } else {
-      all.push_back(session("B-1", "E1", "iv-0.5-40min", domain::SessionState::kCompleted, 35, 52.5, 1));
+      all.push_back(session("B-1", "E1", "iv-0.5-40min", domain::SessionState::kDischarged, 35, 52.5, 1));
     }
     for (const auto& s : all) {
       std::optional<domain::Override> ov;

@@ -10,6 +10,7 @@
 #include "kira/data/embedded.h"
 #include "kira/storage/memory/memory_store.h"
 #include "registry_test_util.h"
+#include "testing/libraries.h"
 #include "testing/status_matchers.h"
 
 namespace kira::registry {
@@ -29,7 +30,8 @@ class AdvisorTest : public ::testing::Test {
     ASSERT_THAT(lib, IsOk());
     library_ = std::make_unique<guideline::Library>(std::move(lib).value());
     ASSERT_THAT(test::SeedClinic(store_, clock_), IsOk());
-    recorder_ = std::make_unique<SessionRecorder>(&store_, &clock_, AdvisorDoseCheck(*library_));
+    ASSERT_THAT(test::SeedFacts(store_, clock_, Libraries{library_.get(), kira::testing::ShippedLibraries().advisor, nullptr}), IsOk());
+    recorder_ = std::make_unique<SessionRecorder>(&store_, &clock_, AdvisorDoseCheck(*library_), library_.get());
   }
   // 70 kg patient, iv-0.5-40min at 1 mg/mL over 40 min.
   static domain::SessionRecord Session(std::string id, double mg, const char* start = "2026-03-01T09:00:00Z") {

@@ -27,7 +27,7 @@ domain::SessionRecord Session(std::string clinic, std::string id, std::string pa
   s.id = std::move(id);
   s.patient_id = std::move(patient);
   s.protocol_id = std::move(protocol);
-  s.state = given_mg ? domain::SessionState::kCompleted : domain::SessionState::kPlanned;
+  s.state = given_mg ? domain::SessionState::kDischarged : domain::SessionState::kPlanned;
   s.dosing_weight = units::Kg(kg);
   s.planned_dose = units::Mg(35);
   if (given_mg) s.given_dose = units::Mg(*given_mg);

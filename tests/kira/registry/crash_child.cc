@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
       rec.id = id;
       rec.patient_id = "p1";
       rec.protocol_id = "iv-0.5-40min";
-      rec.state = domain::SessionState::kCompleted;
+      rec.state = domain::SessionState::kDischarged;
       rec.dosing_weight = units::Kg(80);
       rec.planned_dose = units::Mg(40);
       rec.given_dose = units::Mg(40);

@@ -174,7 +174,7 @@ TEST_F(FinishSessionTest, FinishingAuditsTheSessionBeforeAndAfter) {
   EXPECT_THAT(last.before, HasSubstr("given_dose_mg=\n"));
   EXPECT_THAT(last.after, HasSubstr("state=stopped"));
   EXPECT_THAT(last.after, HasSubstr("given_dose_mg=20\n"));
-  EXPECT_THAT(rec.Finish({"c1", "s1", domain::SessionState::kCompleted, units::Mg(20.0),
+  EXPECT_THAT(rec.Finish({"c1", "s1", domain::SessionState::kDischarged, units::Mg(20.0),
                           At("2026-03-01T09:40:00Z"), "u1", std::nullopt}),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("already stopped")));
 }
@@ -188,7 +188,7 @@ TEST_F(FinishSessionTest, AHardStopGivenDoseLeavesTheSessionAsItWas) {
   ASSERT_THAT(accept.Record({planned, "u1", std::nullopt}), IsOk());
   SessionRecorder refuse(&store_, &clock_, test::FixedCheck(domain::Severity::kHardStop));
 
-  auto r = refuse.Finish({"c1", "s1", domain::SessionState::kCompleted, units::Mg(350.0),
+  auto r = refuse.Finish({"c1", "s1", domain::SessionState::kDischarged, units::Mg(350.0),
                           At("2026-03-01T09:40:00Z"), "u1", std::nullopt});
 
   ASSERT_THAT(r, IsOk());

@@ -94,7 +94,7 @@ class StoreContractTest : public ::testing::TestWithParam<std::string> {
     s.id = std::move(id);
     s.patient_id = std::move(patient);
     s.protocol_id = "trd-0.5mgkg-40min";
-    s.state = domain::SessionState::kCompleted;
+    s.state = domain::SessionState::kDischarged;
     s.dosing_weight = Kg(70.0);
     s.planned_dose = Mg(35.0);
     s.given_dose = Mg(34.5);
@@ -271,7 +271,7 @@ TEST_P(StoreContractTest, SessionRoundTripsEveryField) {
 
   ASSERT_THAT(s1, IsOk());
   EXPECT_EQ(s1->protocol_id, "trd-0.5mgkg-40min");
-  EXPECT_EQ(s1->state, domain::SessionState::kCompleted);
+  EXPECT_EQ(s1->state, domain::SessionState::kDischarged);
   EXPECT_EQ(s1->dosing_weight, Kg(70.0));
   EXPECT_EQ(s1->planned_dose, Mg(35.0));
   ASSERT_TRUE(s1->given_dose.has_value());

@@ -11,18 +11,10 @@
 
 namespace kira::advisor::internal {
 
+// The one finding builder (domain/decision.h), under the name advisor code uses.
 inline domain::Finding FindingFromSource(std::string rule_id, domain::Severity sev, std::string message,
                                          const SettingSource& src) {
-  domain::Finding f;
-  f.rule_id = std::move(rule_id);
-  f.severity = sev;
-  f.message = std::move(message);
-  f.grade = src.grade;
-  f.certainty = src.certainty;
-  f.evidence = src.evidence;
-  f.citation = src.citation;
-  f.rationale = src.note;
-  return f;
+  return domain::MakeFinding(std::move(rule_id), sev, std::move(message), src);
 }
 
 }  // namespace kira::advisor::internal

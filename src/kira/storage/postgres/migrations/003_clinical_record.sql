@@ -5,6 +5,16 @@
 -- stay open until a clinician acknowledges them. Lists are newline-separated
 -- text (ids and names contain no newline).
 
+-- Sessions store the designed session state machine (domain/session_state.h:
+-- 'completed' becomes 'discharged'), the facts version and screening
+-- outcome; a non-infused session (esketamine nasal) may leave concentration
+-- and rate NULL.
+ALTER TABLE sessions DROP CONSTRAINT sessions_state_check;
+UPDATE sessions SET state = 'discharged' WHERE state = 'completed';
+ALTER TABLE sessions ADD CONSTRAINT sessions_state_check
+  CHECK (state IN ('planned', 'pre_checked', 'running', 'paused', 'observation', 'discharged', 'stopped'));
+ALTER TABLE sessions ALTER COLUMN concentration_mg_per_ml DROP NOT NULL;
+ALTER TABLE sessions ALTER COLUMN rate_ml_per_h DROP NOT NULL;
 ALTER TABLE sessions ADD COLUMN facts_version INTEGER NOT NULL DEFAULT 0 CHECK (facts_version >= 0);
 ALTER TABLE sessions ADD COLUMN screening_outcome TEXT NOT NULL DEFAULT '';
 

@@ -5,8 +5,46 @@
 -- stay open until a clinician acknowledges them. Lists are newline-separated
 -- text (ids and names contain no newline).
 
-ALTER TABLE sessions ADD COLUMN facts_version INTEGER NOT NULL DEFAULT 0 CHECK (facts_version >= 0);
-ALTER TABLE sessions ADD COLUMN screening_outcome TEXT NOT NULL DEFAULT '';
+-- sessions is rebuilt (SQLite cannot alter a CHECK constraint) to store the
+-- designed session state machine (domain/session_state.h: 'completed'
+-- becomes 'discharged'), the facts version and screening outcome, and to let
+-- a non-infused session (esketamine nasal) leave concentration and rate
+-- NULL. Child tables keep referencing "sessions" by name; deferring the
+-- foreign keys lets the rows be moved within this one transaction.
+PRAGMA defer_foreign_keys = ON;
+CREATE TEMP TABLE sessions_v2 AS SELECT * FROM sessions;
+DROP TABLE sessions;
+CREATE TABLE sessions (
+  clinic_id               TEXT NOT NULL,
+  id                      TEXT NOT NULL,
+  patient_id              TEXT NOT NULL,
+  protocol_id             TEXT NOT NULL,
+  state                   TEXT NOT NULL CHECK (state IN ('planned', 'pre_checked', 'running', 'paused',
+                                                          'observation', 'discharged', 'stopped')),
+  dosing_weight_kg        REAL NOT NULL CHECK (dosing_weight_kg > 0),
+  planned_dose_mg         REAL NOT NULL CHECK (planned_dose_mg > 0),
+  given_dose_mg           REAL CHECK (given_dose_mg >= 0),
+  concentration_mg_per_ml REAL CHECK (concentration_mg_per_ml > 0),
+  rate_ml_per_h           REAL CHECK (rate_ml_per_h > 0),
+  started_at_us           INTEGER NOT NULL,
+  stopped_at_us           INTEGER,
+  recorded_by             TEXT NOT NULL,
+  decision_outcome        TEXT NOT NULL,
+  facts_version           INTEGER NOT NULL DEFAULT 0 CHECK (facts_version >= 0),
+  screening_outcome       TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (clinic_id, id),
+  FOREIGN KEY (clinic_id, patient_id) REFERENCES patients (clinic_id, id)
+) STRICT;
+INSERT INTO sessions (clinic_id, id, patient_id, protocol_id, state, dosing_weight_kg, planned_dose_mg,
+                      given_dose_mg, concentration_mg_per_ml, rate_ml_per_h, started_at_us, stopped_at_us,
+                      recorded_by, decision_outcome)
+  SELECT clinic_id, id, patient_id, protocol_id,
+         CASE state WHEN 'completed' THEN 'discharged' ELSE state END,
+         dosing_weight_kg, planned_dose_mg, given_dose_mg, concentration_mg_per_ml, rate_ml_per_h,
+         started_at_us, stopped_at_us, recorded_by, decision_outcome
+  FROM sessions_v2;
+DROP TABLE sessions_v2;
+CREATE INDEX sessions_by_patient ON sessions (clinic_id, patient_id, started_at_us);
 
 CREATE TABLE patient_facts (
   clinic_id                   TEXT NOT NULL,
