@@ -19,6 +19,7 @@
 #include "kira/cli/text.h"
 #include "kira/interop/deidentify.h"
 #include "kira/interop/fhir_export.h"
+#include "kira/interop/fhir_import.h"
 #include "kira/interop/redcap.h"
 #include "kira/interop/session_import.h"
 #include "kira/registry/advisor.h"
@@ -131,35 +132,62 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
 
 void AddImportCommand(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
-      "import", "Import sessions from kira session CSV or a REDCap records export (re-running adds nothing twice)");
+      "import",
+      "Import kira session CSV, a REDCap records export or a FHIR R4 Bulk export (--fhir DIR): strict, all or "
+      "nothing unless --partial");
   struct Args {
-    std::string file;
+    std::string file, fhir;
     std::string db = storage::kDefaultDatabase;
     std::string clinic = "demo-clinic";
-    int batch = 500;
+    bool dry_run = false, partial = false, update = false;
+    std::string reason;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("file", a->file, "CSV file, or - for standard input")->required();
+  auto* file = cmd->add_option("file", a->file, "CSV file, or - for standard input");
+  auto* fhir = cmd->add_option("--fhir", a->fhir, "Directory of a FHIR R4 Bulk NDJSON export (as kira export --fhir writes)");
+  file->excludes(fhir);
   AddDbOption(cmd, a->db);
   cmd->add_option("--clinic", a->clinic, "Clinic of the records (REDCap files carry none)")->capture_default_str();
-  cmd->add_option("--batch", a->batch, "Rows per transaction")->capture_default_str();
+  auto* dry = cmd->add_flag("--dry-run", a->dry_run, "Check every row and list every problem; write nothing");
+  auto* partial = cmd->add_flag("--partial", a->partial, "Commit the rows that passed even if others did not");
+  dry->excludes(partial);
+  cmd->add_flag("--update", a->update,
+                "Apply corrections to stored sessions as audited amendments (needs --reason)");
+  cmd->add_option("--reason", a->reason, "Why the stored sessions are corrected (recorded with each amendment)");
   cmd->callback([&ctx, a] {
-    if (a->batch < 1) return ctx.BadInput(InvalidArgumentError("--batch: must be >= 1"));
-    auto text = ReadInput(a->file);
-    if (!text.ok()) return ctx.BadInput(text.status());
-    std::vector<interop::RowError> errors;
-    const bool redcap = interop::LooksLikeRedcapRecords(*text);
-    auto rows = redcap ? interop::ParseRedcapRecords(*text, a->clinic, &errors)
-                       : interop::ParseSessionCsv(*text, &errors);
-    if (!rows.ok()) return ctx.BadInput(rows.status().WithContext(a->file));
+    if (a->update && a->reason.empty()) {
+      return ctx.BadInput(InvalidArgumentError("--reason: --update needs a reason for the amendments"));
+    }
+    if (a->file.empty() && a->fhir.empty()) {
+      return ctx.BadInput(InvalidArgumentError("import: give a CSV file, or --fhir DIR"));
+    }
     auto libs = RegistryLibraries(ctx);
     if (!libs.ok()) return ctx.BadInput(libs.status());
+    const registry::DoseCheck check = RegistryDoseCheck(*libs);
+    interop::ParseOptions po;
+    for (const auto& p : libs->guideline->protocols) po.protocols.insert(p.id);
+    interop::ParsedFile parsed;
+    if (!a->fhir.empty()) {
+      auto bulk = interop::ReadFhirBulk(a->fhir, a->clinic, po);
+      if (!bulk.ok()) return ctx.BadInput(bulk.status());
+      parsed = *std::move(bulk);
+      a->file = a->fhir;
+    } else {
+      auto text = ReadInput(a->file);
+      if (!text.ok()) return ctx.BadInput(text.status());
+      parsed = interop::LooksLikeRedcapRecords(*text) ? interop::ParseRedcapRecords(*text, a->clinic, po)
+                                                      : interop::ParseSessionCsv(*text, po);
+    }
     auto store = Open(ctx, a->db);
     if (!store) return;
     registry::SystemClock clock;
     interop::ImportOptions o;
+    o.mode = a->dry_run   ? interop::ImportMode::kDryRun
+             : a->partial ? interop::ImportMode::kPartial
+                          : interop::ImportMode::kAllOrNothing;
+    o.update = a->update;
+    o.reason = a->reason;
     o.libraries = *libs;
-    o.batch_rows = a->batch;
     const bool tty = isatty(STDERR_FILENO) == 1;
     if (tty) {
       o.progress = [&ctx](int done, int total) {
@@ -170,35 +198,62 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
                  << " rows" << std::flush;
       };
     }
-    auto report = interop::ImportRows(*store, clock, RegistryDoseCheck(*libs), *rows, o);
-    if (tty) *ctx.err << "\n";
-    if (!report.ok()) return ctx.BadInput(report.status());
-    report->errors.insert(report->errors.begin(), errors.begin(), errors.end());
-    std::stable_sort(report->errors.begin(), report->errors.end(),
-                     [](const auto& x, const auto& y) { return x.line < y.line; });
-    const int total_rows = report->rows + static_cast<int>(errors.size());
-    *ctx.out << fmt::format("{} ({}): {} rows; {} imported, {} already present, {} refused by the Advisor, {} rejected\n",
-                            a->file, redcap ? "REDCap records" : "kira session CSV", total_rows, report->imported,
-                            report->already_present, report->refused,
-                            static_cast<int>(report->errors.size()) - report->refused);
-    for (const auto& e : report->errors) {
-      *ctx.err << fmt::format("{}:{}: {}{}\n", a->file, e.line, e.field.empty() ? "" : e.field + ": ", e.reason);
+    auto report = interop::ImportRows(*store, clock, check, parsed, o);
+    if (tty) *ctx.err << "\r" << std::string(60, ' ') << "\r";
+    if (!report.ok()) return ctx.BadInput(report.status().WithContext(a->file));
+    const auto& r = *report;
+    for (const auto& e : r.problems) *ctx.err << a->file << ": " << interop::FormatRowError(e) << "\n";
+    if (parsed.fatal) {
+      *ctx.out << fmt::format("{} ({}): the file cannot be read as a whole; nothing was written\n", a->file,
+                              parsed.format);
+      ctx.exit_code = kExitBadInput;
+      return;
     }
-    ctx.exit_code = report->errors.empty() ? kExitOk : kExitDecision;
+    std::string outcome;
+    if (o.mode == interop::ImportMode::kDryRun) {
+      outcome = "dry run; nothing was written";
+    } else if (r.committed && (r.refused || r.invalid)) {
+      outcome = fmt::format("PARTIAL import: {} rows written, {} rows with problems were left out", r.written,
+                            r.refused + r.invalid);
+    } else if (r.committed) {
+      outcome = fmt::format("{} rows written", r.written);
+    } else if (r.refused || r.invalid) {
+      outcome = "nothing was written (the file is imported all or nothing; fix the rows above, or use --partial)";
+    } else {
+      outcome = "nothing to write";
+    }
+    *ctx.out << fmt::format(
+        "{} ({}): {} rows read = {} accepted + {} amended + {} refused by the Advisor + {} invalid + {} unchanged; "
+        "{}\n",
+        a->file, parsed.format, r.rows_read, r.accepted, r.amended, r.refused, r.invalid, r.unchanged, outcome);
+    ctx.exit_code = r.invalid ? kExitBadInput : r.refused ? kExitDecision : kExitOk;
   });
 }
 
 void AddExportCommand(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("export", "Export the registry: FHIR R4 Bulk NDJSON, REDCap, or de-identified CSV");
   struct Args {
-    std::string fhir, redcap, deidentified, secret_file;
+    std::string fhir, redcap, deidentified, secret_file, aggregate, ae_terms;
+    bool limited_data_set = false;
+    int min_cell = 11;
     std::string db = storage::kDefaultDatabase;
     std::string clinic = "demo-clinic";
   };
   auto a = std::make_shared<Args>();
   auto* fhir = cmd->add_option("--fhir", a->fhir, "Directory for Patient/Encounter/MedicationAdministration/Observation/AdverseEvent .ndjson");
   auto* redcap = cmd->add_option("--redcap", a->redcap, "Directory for the REDCap data dictionary and records CSV");
-  auto* deid = cmd->add_option("--deidentified", a->deidentified, "CSV file, HIPAA Safe Harbor-style de-identified");
+  auto* deid = cmd->add_option("--deidentified", a->deidentified,
+                               "CSV file, de-identified by the HIPAA Safe Harbor method (years only, 90+, ZIP3, "
+                               "coded adverse events, no free text)");
+  cmd->add_flag("--limited-data-set", a->limited_data_set,
+                "With --deidentified: shift dates per patient instead of keeping years only. The result is a HIPAA "
+                "limited data set, NOT de-identified: share it only under a data use agreement");
+  cmd->add_option("--aggregate", a->aggregate,
+                  "With --deidentified: also write counts by indication, sex and age band, small counts suppressed");
+  cmd->add_option("--min-cell", a->min_cell, "Smallest count shown in --aggregate (smaller ones are suppressed)")
+      ->capture_default_str();
+  cmd->add_option("--ae-terms", a->ae_terms,
+                  "CSV (type,term): the clinic's coded adverse-event vocabulary (default: the built-in list)");
   fhir->excludes(redcap)->excludes(deid);
   redcap->excludes(deid);
   cmd->add_option("--secret-file", a->secret_file,
@@ -234,23 +289,47 @@ void AddExportCommand(CLI::App& app, Context& ctx) {
       }
     }
     if (!a->fhir.empty()) {
-      auto n = interop::ExportFhir(*store, a->clinic, a->fhir);
+      auto libs = RegistryLibraries(ctx);
+      if (!libs.ok()) return ctx.BadInput(libs.status());
+      interop::FhirExportOptions fo;
+      for (const auto& p : libs->guideline->protocols) fo.protocol_routes[p.id] = p.route;
+      fo.instruments = libs->instruments;
+      auto n = interop::ExportFhir(*store, a->clinic, a->fhir, fo);
       if (!n.ok()) return ctx.BadInput(n.status());
-      *ctx.out << fmt::format("FHIR R4 NDJSON in {}: {} Patient, {} Encounter, {} MedicationAdministration, "
-                              "{} Observation, {} AdverseEvent\n",
-                              a->fhir, n->patients, n->encounters, n->medication_administrations, n->observations,
-                              n->adverse_events);
+      *ctx.out << fmt::format("FHIR R4 NDJSON in {}: {} Patient, {} Encounter, {} MedicationRequest, "
+                              "{} MedicationAdministration, {} Observation, {} AdverseEvent\n",
+                              a->fhir, n->patients, n->encounters, n->medication_requests,
+                              n->medication_administrations, n->observations, n->adverse_events);
     } else if (!a->redcap.empty()) {
       auto n = interop::ExportRedcap(*store, a->clinic, a->redcap);
       if (!n.ok()) return ctx.BadInput(n.status());
-      *ctx.out << fmt::format("REDCap files in {}: kira_data_dictionary.csv, kira_records.csv ({} records, {} "
-                              "session and {} phq9 instances; enable repeating instruments for session and phq9)\n",
-                              a->redcap, n->records, n->sessions, n->phq9);
+      *ctx.out << fmt::format("REDCap files in {}: kira_data_dictionary.csv, kira_records.csv ({} records; {} facts, "
+                              "{} session, {} override, {} vital, {} assessment, {} adverse_event and {} ledger "
+                              "instances; enable repeating instruments for all but patient)\n",
+                              a->redcap, n->records, n->facts, n->sessions, n->overrides, n->vitals, n->assessments,
+                              n->adverse_events, n->ledger);
     } else {
-      auto n = interop::ExportDeidentified(*store, a->clinic, secret, a->deidentified);
+      interop::DeidentifyOptions dopt;
+      dopt.limited_data_set = a->limited_data_set;
+      dopt.aggregate_path = a->aggregate;
+      dopt.min_cell = a->min_cell;
+      if (!a->ae_terms.empty()) {
+        auto text = ReadInput(a->ae_terms);
+        if (!text.ok()) return ctx.BadInput(text.status().WithContext("--ae-terms"));
+        auto terms = interop::ParseAeVocabulary(*text);
+        if (!terms.ok()) return ctx.BadInput(terms.status().WithContext("--ae-terms " + a->ae_terms));
+        dopt.ae_terms = *std::move(terms);
+      }
+      auto n = interop::ExportDeidentified(*store, a->clinic, secret, a->deidentified, dopt);
       if (!n.ok()) return ctx.BadInput(n.status());
-      *ctx.out << fmt::format("De-identified CSV {}: {} patients, {} sessions\n", a->deidentified, n->patients,
-                              n->sessions);
+      *ctx.out << fmt::format("{} {}: {} patients, {} sessions{}\n",
+                              a->limited_data_set ? "LIMITED DATA SET (dates shifted; not de-identified; share only "
+                                                    "under a data use agreement)"
+                                                  : "De-identified CSV (HIPAA Safe Harbor)",
+                              a->deidentified, n->patients, n->sessions,
+                              a->aggregate.empty() ? ""
+                                                   : fmt::format("; aggregate {} ({} small counts suppressed)",
+                                                                 a->aggregate, n->suppressed_cells));
     }
   });
 }

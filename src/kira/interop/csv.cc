@@ -1,19 +1,104 @@
 #include "kira/interop/csv.h"
 
+#include <algorithm>
+#include <cstdio>
+
 namespace kira::interop {
 
-StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text) {
+std::string FormatRowError(const RowError& e) {
+  std::string out;
+  if (e.line > 0) out = "line " + std::to_string(e.line);
+  if (e.column > 0) out += (out.empty() ? "" : ", ") + std::string("column ") + std::to_string(e.column);
+  if (!e.field.empty()) out += (out.empty() ? "" : " ") + std::string("(") + e.field + ")";
+  return out.empty() ? e.reason : out + ": " + e.reason;
+}
+
+bool FindUtf8Problem(std::string_view s, Utf8Problem* problem) {
+  auto fail = [&](std::size_t at, std::string reason) {
+    problem->offset = at + 1;
+    problem->reason = std::move(reason);
+    return true;
+  };
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c < 0x80) {
+      if (c == 0) return fail(i, "NUL byte (is the file UTF-16? save it as UTF-8)");
+      ++i;
+      continue;
+    }
+    int len = 0;
+    unsigned cp = 0, min = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1Fu, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0Fu, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07u, min = 0x10000;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", c);
+      return fail(i, std::string("byte ") + hex + " is not valid UTF-8 (save the file as UTF-8)");
+    }
+    if (i + static_cast<std::size_t>(len) > n) return fail(i, "UTF-8 sequence cut off at the end of the file");
+    for (int k = 1; k < len; ++k) {
+      const unsigned char cc = p[i + static_cast<std::size_t>(k)];
+      if ((cc & 0xC0) != 0x80) return fail(i, "invalid UTF-8 sequence (save the file as UTF-8)");
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return fail(i, "invalid UTF-8 sequence (overlong or surrogate)");
+    }
+    i += static_cast<std::size_t>(len);
+  }
+  return false;
+}
+
+std::string SanitizeUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  Utf8Problem p;
+  while (FindUtf8Problem(text, &p)) {
+    const std::size_t at = p.offset - 1;
+    out.append(text.substr(0, at));
+    out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+    text.remove_prefix(at + 1);
+  }
+  out.append(text);
+  return out;
+}
+
+StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text, RowError* error) {
+  auto refuse = [&](int line, int column, std::string reason) -> Status {
+    RowError e{line, column, "", std::move(reason)};
+    if (error) *error = e;
+    return InvalidArgumentError(FormatRowError(e));
+  };
+  if (text.size() >= 4 && (text.substr(0, 4) == std::string_view("\xFF\xFE\x00\x00", 4) ||
+                           text.substr(0, 4) == std::string_view("\x00\x00\xFE\xFF", 4))) {
+    return refuse(1, 1, "the file is UTF-32; save it as UTF-8");
+  }
+  if (text.size() >= 2 && (text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF")) {
+    return refuse(1, 1, "the file is UTF-16 (byte-order mark); save it as UTF-8");
+  }
+  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM (Excel, REDCap)
+  Utf8Problem bad;
+  const std::size_t bad_at = FindUtf8Problem(text, &bad) ? bad.offset - 1 : std::string_view::npos;
+
   std::vector<CsvRecord> out;
   CsvRecord rec;
   std::string field;
-  bool in_quotes = false, field_started = false, any = false;
+  bool in_quotes = false, after_quote = false, field_started = false, any = false;
   int line = 1;
   rec.line = 1;
-  int quote_line = 0;
+  int quote_line = 0, quote_column = 0;
+  auto column = [&] { return static_cast<int>(rec.fields.size()) + 1; };
   auto end_field = [&] {
     rec.fields.push_back(std::move(field));
     field.clear();
     field_started = false;
+    after_quote = false;
   };
   auto end_record = [&] {
     end_field();
@@ -23,8 +108,8 @@ StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text) {
     rec.line = line;
     any = false;
   };
-  if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 BOM (Excel, REDCap)
   for (std::size_t i = 0; i < text.size(); ++i) {
+    if (i == bad_at) return refuse(line, column(), bad.reason);
     const char c = text[i];
     if (in_quotes) {
       if (c == '"') {
@@ -33,6 +118,7 @@ StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text) {
           ++i;
         } else {
           in_quotes = false;
+          after_quote = true;
         }
       } else {
         if (c == '\n') ++line;
@@ -40,12 +126,7 @@ StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text) {
       }
       continue;
     }
-    if (c == '"' && !field_started) {
-      in_quotes = true;
-      field_started = true;
-      any = true;
-      quote_line = line;
-    } else if (c == ',') {
+    if (c == ',') {
       end_field();
       any = true;
     } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
@@ -53,18 +134,36 @@ StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text) {
     } else if (c == '\n') {
       ++line;
       end_record();
+    } else if (after_quote) {
+      return refuse(line, column(), "text after the closing quote of a quoted field (a quote inside a field must be doubled)");
+    } else if (c == '"') {
+      if (field_started) {
+        return refuse(line, column(), "quote inside an unquoted field (quote the whole field and double the quote)");
+      }
+      in_quotes = true;
+      field_started = true;
+      any = true;
+      quote_line = line;
+      quote_column = column();
     } else {
       field += c;
       field_started = true;
       any = true;
     }
   }
-  if (in_quotes) return InvalidArgumentError("line " + std::to_string(quote_line) + ": unterminated quoted field");
+  if (in_quotes) {
+    return refuse(quote_line, quote_column, "quoted field is never closed (is the file truncated?)");
+  }
   if (any || !field.empty()) end_record();
   return out;
 }
 
-std::string CsvField(std::string_view v) {
+std::string CsvField(std::string_view raw) {
+  // Bytes that are not UTF-8 (stored by an older path) are replaced, so an
+  // export is always a valid UTF-8 file that kira itself can read back.
+  Utf8Problem bad;
+  const std::string clean = FindUtf8Problem(raw, &bad) ? SanitizeUtf8(raw) : std::string();
+  const std::string_view v = clean.empty() ? raw : std::string_view(clean);
   if (v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
   std::string out = "\"";
   for (char c : v) {
@@ -83,16 +182,69 @@ std::string CsvLine(const std::vector<std::string>& fields) {
   return out + "\n";
 }
 
-StatusOr<std::map<std::string, std::size_t>> CsvHeader(const CsvRecord& header,
-                                                       const std::vector<std::string>& required) {
-  std::map<std::string, std::size_t> cols;
-  for (std::size_t i = 0; i < header.fields.size(); ++i) cols.emplace(header.fields[i], i);
-  std::string missing;
-  for (const auto& r : required) {
-    if (!cols.count(r)) missing += (missing.empty() ? "" : ", ") + r;
+namespace {
+
+// Levenshtein distance, for "did you mean" on a misspelt column.
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
   }
-  if (!missing.empty()) return InvalidArgumentError("header (line " + std::to_string(header.line) + "): missing column(s) " + missing);
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::map<std::string, std::size_t> CheckHeader(const CsvRecord& header, const std::vector<std::string>& known,
+                                               const std::vector<std::string>& required,
+                                               std::vector<RowError>* errors) {
+  std::map<std::string, std::size_t> cols;
+  for (std::size_t i = 0; i < header.fields.size(); ++i) {
+    const std::string& name = header.fields[i];
+    const int col = static_cast<int>(i) + 1;
+    if (name.empty()) {
+      errors->push_back({header.line, col, "", "empty column name in the header"});
+      continue;
+    }
+    if (auto [it, inserted] = cols.emplace(name, i); !inserted) {
+      errors->push_back({header.line, col, name,
+                         "duplicate column (also column " + std::to_string(it->second + 1) + ")"});
+      continue;
+    }
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    std::string best;
+    std::size_t best_d = 4;  // suggest only close names
+    for (const auto& k : known) {
+      const std::size_t d = EditDistance(name, k);
+      if (d < best_d) best_d = d, best = k;
+    }
+    errors->push_back({header.line, col, name,
+                       best.empty() ? "unknown column" : "unknown column (did you mean '" + best + "'?)"});
+  }
+  for (const auto& r : required) {
+    if (!cols.count(r)) errors->push_back({header.line, 0, r, "required column is missing from the header"});
+  }
   return cols;
+}
+
+bool CheckWidth(const CsvRecord& rec, const CsvRecord& header, std::vector<RowError>* errors) {
+  const std::size_t want = header.fields.size(), got = rec.fields.size();
+  if (got == want) return true;
+  if (got < want) {
+    errors->push_back({rec.line, static_cast<int>(got) + 1, header.fields[got],
+                       "row has " + std::to_string(got) + " fields, the header " + std::to_string(want) +
+                           " (short or truncated row)"});
+  } else {
+    errors->push_back({rec.line, static_cast<int>(want) + 1, "",
+                       "row has " + std::to_string(got) + " fields, the header " + std::to_string(want) +
+                           " (an unquoted comma?)"});
+  }
+  return false;
 }
 
 }  // namespace kira::interop

@@ -1,5 +1,12 @@
-// RFC 4180 CSV: reading with line numbers (for error reports that name the
-// line) and writing with minimal quoting.
+// RFC 4180 CSV: strict reading with line and column numbers (for error
+// reports that name the place), header checking, and writing with minimal
+// quoting.
+//
+// Reading is strict because a CSV file is clinical input: the text must be
+// UTF-8 (a UTF-8 byte-order mark is allowed and skipped; UTF-16/UTF-32 and
+// any invalid byte sequence are refused), a quote may only open a field or
+// be doubled inside a quoted field, a quoted field must be closed, and every
+// record must have as many fields as the header.
 #ifndef KIRA_INTEROP_CSV_H_
 #define KIRA_INTEROP_CSV_H_
 
@@ -12,25 +19,62 @@
 
 namespace kira::interop {
 
+// One problem in an input file. `column` is the 1-based field number (the
+// spreadsheet column) and `field` the column name as written in the header;
+// 0 / "" when the problem is about the whole row or file.
+struct RowError {
+  int line = 0;
+  int column = 0;
+  std::string field;
+  std::string reason;
+};
+
+// "line 4, column 12 (given_dose_mg): reason" -- the one rendering used in
+// Status messages; the CLI prefixes the file name.
+std::string FormatRowError(const RowError& e);
+
 struct CsvRecord {
   int line = 0;  // 1-based line of the file where the record starts
   std::vector<std::string> fields;
 };
 
 // Parses the whole text. Quoted fields may contain commas, quotes ("") and
-// newlines; CRLF and LF both end a record; blank lines are skipped.
-// InvalidArgument naming the line for an unterminated quote.
-StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text);
+// newlines; CRLF and LF both end a record; blank lines are skipped. On a
+// structural problem (encoding, quotes) returns InvalidArgument with the
+// line and column, and fills `*error` when given.
+StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text, RowError* error = nullptr);
 
-// One field, quoted only when it must be.
+// Nullopt when `text` is valid UTF-8, else the 1-based byte offset of the
+// first bad sequence and what is wrong.
+struct Utf8Problem {
+  std::size_t offset = 0;
+  std::string reason;
+};
+bool FindUtf8Problem(std::string_view text, Utf8Problem* problem);
+
+// `text` with every invalid UTF-8 sequence replaced by U+FFFD, so that
+// nothing stored by an older path can break a writer that requires UTF-8.
+std::string SanitizeUtf8(std::string_view text);
+
+// One field, quoted only when it must be; invalid UTF-8 is replaced by
+// U+FFFD (SanitizeUtf8).
 std::string CsvField(std::string_view value);
 // A whole record with a trailing "\n".
 std::string CsvLine(const std::vector<std::string>& fields);
 
-// Maps header names to column indexes. InvalidArgument naming the missing
-// columns when `required` are not all present.
-StatusOr<std::map<std::string, std::size_t>> CsvHeader(const CsvRecord& header,
-                                                       const std::vector<std::string>& required);
+// A header checked against the columns a format knows: every column must be
+// known (an unknown one is named, with the closest known name when it looks
+// like a misspelling), none may appear twice, and `required` must all be
+// present. Every problem is appended to `errors`; the result maps the names
+// to 0-based indexes.
+std::map<std::string, std::size_t> CheckHeader(const CsvRecord& header, const std::vector<std::string>& known,
+                                               const std::vector<std::string>& required,
+                                               std::vector<RowError>* errors);
+
+// Checks that `rec` has exactly `width` fields; appends the problem (naming
+// the first missing or the first extra column) to `errors` and returns
+// false otherwise.
+bool CheckWidth(const CsvRecord& rec, const CsvRecord& header, std::vector<RowError>* errors);
 
 }  // namespace kira::interop
 

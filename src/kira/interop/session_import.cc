@@ -4,10 +4,15 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <memory>
+#include <set>
 #include <tuple>
+#include <type_traits>
+#include <variant>
 
-#include "kira/interop/csv.h"
+#include "kira/registry/canonical.h"
 #include "kira/registry/clinical.h"
+#include "kira/registry/ledger.h"
 #include "kira/registry/unit_of_work.h"
 
 namespace kira::interop {
@@ -37,59 +42,102 @@ const std::vector<std::string> kColumns = {
     "clinic_id",        "patient_id",      "sex",           "birth_year",    "indication",
     "session_id",       "protocol_id",     "started_at",    "stopped_at",    "dosing_weight_kg",
     "planned_dose_mg",  "given_dose_mg",   "concentration_mg_per_ml", "rate_ml_per_h", "recorded_by",
-    "override_reason"};
+    "override_reason",  "state",           "height_cm"};
+// Optional columns: override_reason, state, height_cm.
+constexpr std::size_t kRequiredColumns = 15;
 
-// "planned_dose_mg: must be ..." -> "planned_dose_mg"; "" when the message
-// does not start with a field name.
-std::string FieldOf(const Status& s) {
-  // Context prefixes ("dose check for session 's5': ") contain spaces; the
-  // first ": "-separated segment that is one bare word is the field.
-  std::string_view m = s.message();
-  while (true) {
-    auto colon = m.find(": ");
-    if (colon == std::string_view::npos) return "";
-    std::string_view f = m.substr(0, colon);
-    if (!f.empty() && f.find_first_of(" '\"") == std::string_view::npos) return std::string(f);
-    m.remove_prefix(colon + 2);
+const char* const kSexes[] = {"female", "male", "other", "unknown"};
+
+// The unit a numeric column is in, for "70 kg" in a _kg column.
+std::string_view UnitOf(std::string_view column) {
+  for (auto [suffix, unit] : {std::pair{"_kg", "kg"}, {"_mg", "mg"}, {"_mg_per_ml", "mg/mL"}, {"_ml_per_h", "mL/h"}, {"_cm", "cm"}}) {
+    std::string_view s(suffix);
+    if (column.size() > s.size() && column.substr(column.size() - s.size()) == s) return unit;
   }
+  return "";
 }
 
 }  // namespace
 
 const std::vector<std::string>& SessionCsvColumns() { return kColumns; }
 
-StatusOr<std::vector<ImportRow>> ParseSessionCsv(std::string_view text, std::vector<RowError>* errors) {
-  KIRA_ASSIGN_OR_RETURN(auto records, ParseCsv(text));
-  if (records.empty()) return InvalidArgumentError("line 1: empty file (expected a header row)");
-  std::vector<std::string> required(kColumns.begin(), kColumns.end() - 1);  // override_reason optional
-  KIRA_ASSIGN_OR_RETURN(auto cols, CsvHeader(records[0], required));
-  std::vector<ImportRow> rows;
-  for (std::size_t r = 1; r < records.size(); ++r) {
-    const CsvRecord& rec = records[r];
-    auto get = [&](const std::string& name) -> std::string {
+ColumnRef ParsedFile::Where(std::string_view canonical) const {
+  auto it = columns.find(canonical);
+  return it == columns.end() ? ColumnRef{0, std::string(canonical)} : it->second;
+}
+
+ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
+  ParsedFile out;
+  out.format = "kira session CSV";
+  RowError structural;
+  auto records = ParseCsv(text, &structural);
+  if (!records.ok()) {
+    out.errors.push_back(structural);
+    out.fatal = true;
+    return out;
+  }
+  if (records->empty()) {
+    out.errors.push_back({1, 0, "", "empty file (expected a header row)"});
+    out.fatal = true;
+    return out;
+  }
+  const CsvRecord& header = (*records)[0];
+  std::vector<std::string> required(kColumns.begin(), kColumns.begin() + kRequiredColumns);
+  const auto cols = CheckHeader(header, kColumns, required, &out.errors);
+  if (!out.errors.empty()) {
+    out.fatal = true;
+    return out;
+  }
+  for (const auto& [name, index] : cols) out.columns[name] = {static_cast<int>(index) + 1, name};
+
+  out.rows.reserve(records->size() - 1);
+  std::vector<RowError> row_errors;
+  for (std::size_t r = 1; r < records->size(); ++r) {
+    const CsvRecord& rec = (*records)[r];
+    row_errors.clear();
+    if (!CheckWidth(rec, header, &row_errors)) {
+      out.errors.insert(out.errors.end(), row_errors.begin(), row_errors.end());
+      ++out.invalid_rows;
+      continue;
+    }
+    auto get = [&](const std::string& name) -> const std::string& {
+      static const std::string kEmpty;
       auto it = cols.find(name);
-      return it != cols.end() && it->second < rec.fields.size() ? rec.fields[it->second] : std::string();
+      return it != cols.end() ? rec.fields[it->second] : kEmpty;
     };
-    std::vector<RowError> row_errors;
-    auto bad = [&](const std::string& field, std::string reason) {
-      row_errors.push_back({rec.line, field, std::move(reason)});
+    auto bad = [&](const std::string& name, std::string reason) {
+      auto it = cols.find(name);
+      row_errors.push_back({rec.line, it != cols.end() ? static_cast<int>(it->second) + 1 : 0, name, std::move(reason)});
     };
-    auto num = [&](const std::string& field, bool required_field) -> std::optional<double> {
-      std::string v = get(field);
-      if (v.empty() && !required_field) return std::nullopt;
+    // A quantity: `min_exclusive` true means > 0, false means >= 0.
+    auto num = [&](const std::string& field, bool required_field, bool positive) -> std::optional<double> {
+      const std::string& v = get(field);
+      if (v.empty()) {
+        if (required_field) bad(field, "required");
+        return std::nullopt;
+      }
       double d = 0;
       if (!ParseDouble(v, &d)) {
-        bad(field, v.empty() ? "required" : "not a number: '" + v + "'");
+        const std::string_view unit = UnitOf(field);
+        bad(field, "not a number: '" + v + "'" +
+                       (unit.empty() ? "" : " (give the number only; the unit is " + std::string(unit) + ")"));
+        return std::nullopt;
+      }
+      if (positive ? d <= 0 : d < 0) {
+        bad(field, "must be " + std::string(positive ? "greater than 0" : "0 or more") + ", got " + v);
         return std::nullopt;
       }
       return d;
     };
     auto instant = [&](const std::string& field, bool required_field) -> std::optional<domain::Instant> {
-      std::string v = get(field);
-      if (v.empty() && !required_field) return std::nullopt;
+      const std::string& v = get(field);
+      if (v.empty()) {
+        if (required_field) bad(field, "required");
+        return std::nullopt;
+      }
       domain::Instant t{};
       if (!domain::ParseInstant(v, &t)) {
-        bad(field, v.empty() ? "required" : "not an ISO 8601 UTC instant: '" + v + "'");
+        bad(field, "not a valid ISO 8601 UTC date-time (YYYY-MM-DDTHH:MM:SSZ, a real calendar date): '" + v + "'");
         return std::nullopt;
       }
       return t;
@@ -101,145 +149,744 @@ StatusOr<std::vector<ImportRow>> ParseSessionCsv(std::string_view text, std::vec
     row.patient.id = get("patient_id");
     row.patient.sex = get("sex");
     row.patient.indication = get("indication");
-    if (!ParseInt(get("birth_year"), &row.patient.birth_year)) bad("birth_year", "not an integer: '" + get("birth_year") + "'");
-    static const std::vector<std::string> kSexes = {"female", "male", "other", "unknown"};
-    if (std::find(kSexes.begin(), kSexes.end(), row.patient.sex) == kSexes.end()) {
-      bad("sex", "must be female, male, other or unknown, got '" + row.patient.sex + "'");
-    }
     domain::SessionRecord& s = row.session;
     s.clinic_id = row.patient.clinic_id;
     s.id = get("session_id");
     s.patient_id = row.patient.id;
     s.protocol_id = get("protocol_id");
-    s.state = domain::SessionState::kDischarged;
-    for (const char* f : {"clinic_id", "patient_id", "session_id", "protocol_id", "recorded_by"}) {
+    for (const char* f : {"clinic_id", "patient_id", "indication", "session_id", "protocol_id", "recorded_by"}) {
       if (get(f).empty()) bad(f, "required");
     }
-    if (auto t = instant("started_at", true)) s.started_at = *t;
+    if (!row.patient.sex.empty() &&
+        std::find(std::begin(kSexes), std::end(kSexes), row.patient.sex) == std::end(kSexes)) {
+      bad("sex", "must be female, male, other or unknown, got '" + row.patient.sex + "'");
+    } else if (row.patient.sex.empty()) {
+      bad("sex", "required");
+    }
+    if (!s.protocol_id.empty() && !options.protocols.empty() && !options.protocols.count(s.protocol_id)) {
+      bad("protocol_id", "unknown protocol '" + s.protocol_id + "' (not in the guideline library)");
+    }
+    const auto started = instant("started_at", true);
+    if (started) s.started_at = *started;
     s.stopped_at = instant("stopped_at", false);
-    if (auto v = num("dosing_weight_kg", true)) s.dosing_weight = units::Kg(*v);
-    if (auto v = num("planned_dose_mg", true)) s.planned_dose = units::Mg(*v);
-    if (auto v = num("given_dose_mg", false)) s.given_dose = units::Mg(*v);
-    if (auto v = num("concentration_mg_per_ml", true)) s.concentration = units::MgPerMl(*v);
-    if (auto v = num("rate_ml_per_h", true)) s.rate = units::MlPerH(*v);
+    if (started && s.stopped_at && *s.stopped_at < *started) bad("stopped_at", "is before started_at");
+    if (!ParseInt(get("birth_year"), &row.patient.birth_year)) {
+      bad("birth_year", get("birth_year").empty() ? "required" : "not a whole year: '" + get("birth_year") + "'");
+    } else if (row.patient.birth_year < 1900) {
+      bad("birth_year", "before 1900: " + get("birth_year"));
+    } else if (started) {
+      const int session_year = int(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(*started)).year());
+      if (row.patient.birth_year > session_year) {
+        bad("birth_year", "birth year " + get("birth_year") + " is after the session (started_at " +
+                              get("started_at") + ")");
+      }
+    }
+    if (auto v = num("dosing_weight_kg", true, true)) s.dosing_weight = units::Kg(*v);
+    if (auto v = num("planned_dose_mg", true, false)) s.planned_dose = units::Mg(*v);
+    if (auto v = num("given_dose_mg", false, false)) s.given_dose = units::Mg(*v);
+    if (auto v = num("concentration_mg_per_ml", true, true)) s.concentration = units::MgPerMl(*v);
+    if (auto v = num("rate_ml_per_h", true, true)) s.rate = units::MlPerH(*v);
     s.recorded_by = get("recorded_by");
     row.override_reason = get("override_reason");
-    if (!s.given_dose) s.state = domain::SessionState::kPlanned;
+    if (auto v = num("height_cm", false, true)) row.height_cm = *v;
+    const std::string& state = get("state");
+    if (state.empty()) {
+      s.state = s.given_dose ? domain::SessionState::kDischarged : domain::SessionState::kPlanned;
+    } else if (!domain::ParseSessionState(state, &s.state)) {
+      bad("state", "must be planned, pre_checked, running, paused, observation, discharged (or completed) or stopped, "
+                   "got '" + state + "'");
+    } else if (s.given_dose && (s.state == domain::SessionState::kPlanned)) {
+      bad("state", "a planned session has no given dose (given_dose_mg is " + get("given_dose_mg") + ")");
+    } else if (!s.given_dose && domain::IsTerminal(s.state)) {
+      bad("given_dose_mg", "required for a " + state + " session");
+    }
     if (row_errors.empty()) {
-      rows.push_back(std::move(row));
+      out.rows.push_back(std::move(row));
     } else {
-      errors->insert(errors->end(), row_errors.begin(), row_errors.end());
+      out.errors.insert(out.errors.end(), row_errors.begin(), row_errors.end());
+      ++out.invalid_rows;
     }
   }
-  return rows;
+  return out;
 }
 
+namespace {
+
+// The first column whose stored value differs from the row's, with both
+// values; "" when they agree on everything the file carries.
+struct Difference {
+  std::string column;
+  std::string stored, file;
+};
+
+bool Near(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max({1.0, std::fabs(a), std::fabs(b)}); }
+std::string Num(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+std::string Opt(const std::optional<domain::Instant>& t) { return t ? domain::FormatInstant(*t) : "(empty)"; }
+
+std::optional<Difference> DiffSession(const domain::SessionRecord& a, const domain::SessionRecord& b) {
+  if (a.patient_id != b.patient_id) return Difference{"patient_id", a.patient_id, b.patient_id};
+  if (a.protocol_id != b.protocol_id) return Difference{"protocol_id", a.protocol_id, b.protocol_id};
+  if (a.started_at != b.started_at) return Difference{"started_at", Opt(a.started_at), Opt(b.started_at)};
+  if (a.stopped_at != b.stopped_at) return Difference{"stopped_at", Opt(a.stopped_at), Opt(b.stopped_at)};
+  if (!Near(units::ToKg(a.dosing_weight), units::ToKg(b.dosing_weight))) {
+    return Difference{"dosing_weight_kg", Num(units::ToKg(a.dosing_weight)), Num(units::ToKg(b.dosing_weight))};
+  }
+  if (!Near(units::ToMg(a.planned_dose), units::ToMg(b.planned_dose))) {
+    return Difference{"planned_dose_mg", Num(units::ToMg(a.planned_dose)), Num(units::ToMg(b.planned_dose))};
+  }
+  if (a.given_dose.has_value() != b.given_dose.has_value() ||
+      (a.given_dose && !Near(units::ToMg(*a.given_dose), units::ToMg(*b.given_dose)))) {
+    return Difference{"given_dose_mg", a.given_dose ? Num(units::ToMg(*a.given_dose)) : "(empty)",
+                      b.given_dose ? Num(units::ToMg(*b.given_dose)) : "(empty)"};
+  }
+  if (!Near(units::ToMgPerMl(a.concentration), units::ToMgPerMl(b.concentration))) {
+    return Difference{"concentration_mg_per_ml", Num(units::ToMgPerMl(a.concentration)),
+                      Num(units::ToMgPerMl(b.concentration))};
+  }
+  if (!Near(units::ToMlPerH(a.rate), units::ToMlPerH(b.rate))) {
+    return Difference{"rate_ml_per_h", Num(units::ToMlPerH(a.rate)), Num(units::ToMlPerH(b.rate))};
+  }
+  if (a.state != b.state) {
+    return Difference{"state", std::string(domain::SessionStateName(a.state)),
+                      std::string(domain::SessionStateName(b.state))};
+  }
+  if (a.recorded_by != b.recorded_by) return Difference{"recorded_by", a.recorded_by, b.recorded_by};
+  return std::nullopt;
+}
+
+std::optional<Difference> DiffPatient(const domain::PatientRecord& a, const domain::PatientRecord& b) {
+  if (a.sex != b.sex) return Difference{"sex", a.sex, b.sex};
+  if (a.birth_year != b.birth_year) {
+    return Difference{"birth_year", std::to_string(a.birth_year), std::to_string(b.birth_year)};
+  }
+  if (a.indication != b.indication) return Difference{"indication", a.indication, b.indication};
+  return std::nullopt;
+}
+
+enum class Outcome { kPending, kAccepted, kAmended, kRefused, kInvalid, kUnchanged };
+
+using Key = std::pair<std::string, std::string>;
+
+// The first field whose canonical text (the audit log's form of a record)
+// differs, as "field: stored X, file Y"; "" when the records are equal.
+std::string CanonicalDifference(const std::string& stored, const std::string& file) {
+  std::size_t a = 0, b = 0;
+  while (a < stored.size() || b < file.size()) {
+    const std::size_t ea = std::min(stored.find('\n', a), stored.size());
+    const std::size_t eb = std::min(file.find('\n', b), file.size());
+    const std::string_view la(stored.data() + a, ea - a), lb(file.data() + b, eb - b);
+    if (la != lb) {
+      const auto name = la.substr(0, la.find('='));
+      auto value = [](std::string_view l) { auto eq = l.find('='); return std::string(eq == std::string_view::npos ? l : l.substr(eq + 1)); };
+      return std::string(name) + ": stored '" + value(la) + "', file '" + value(lb) + "'";
+    }
+    a = ea + 1;
+    b = eb + 1;
+  }
+  return "";
+}
+
+std::string RecordId(const ClinicalRecord& r) {
+  return std::visit(
+      [](const auto& x) -> std::string {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, domain::PatientFacts>) {
+          return x.patient_id + " v" + std::to_string(x.version);
+        } else {
+          return x.id;
+        }
+      },
+      r);
+}
+// The clinical content of a facts version: what the registry records when
+// it is recorded again (not when or by whom).
+std::string FactsContent(domain::PatientFacts f) {
+  f.recorded_at = {};
+  f.recorded_by.clear();
+  return registry::Canonical(f);
+}
+std::string_view RecordClinic(const ClinicalRecord& r) {
+  return std::visit([](const auto& x) -> std::string_view { return x.clinic_id; }, r);
+}
+std::string CanonicalOf(const ClinicalRecord& r) {
+  return std::visit(
+      [](const auto& x) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(x)>, domain::PatientFacts>) {
+          return FactsContent(x);
+        } else {
+          return registry::Canonical(x);
+        }
+      },
+      r);
+}
+// Order of the other records within a pass: patients first (sessions need
+// them), ledger receipts and then movements by time (a movement out needs
+// its lot received), then the rest by line.
+int Rank(const ClinicalRecord& r) {
+  if (std::holds_alternative<domain::PatientRecord>(r)) return 0;
+  if (std::holds_alternative<domain::PatientFacts>(r)) return 1;
+  if (std::holds_alternative<domain::LedgerEntry>(r)) return 2;
+  return 3;
+}
+
+}  // namespace
+
 StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& clock,
-                                  const registry::DoseCheck& check, const std::vector<ImportRow>& rows,
+                                  const registry::DoseCheck& check, const ParsedFile& file,
                                   const ImportOptions& options) {
-  if (options.batch_rows <= 0) return InvalidArgumentError("batch_rows: must be > 0");
-  registry::SessionRecorder recorder(&store, &clock, check, options.libraries.guideline);
+  if (options.update && options.reason.empty()) {
+    return InvalidArgumentError("--reason: an amendment (--update) must say why the stored records are corrected");
+  }
   ImportReport report;
-  report.rows = static_cast<int>(rows.size());
-  // Date order, not file order: decisions must not depend on row order.
-  std::vector<const ImportRow*> ordered;
-  ordered.reserve(rows.size());
-  for (const auto& r : rows) ordered.push_back(&r);
-  std::stable_sort(ordered.begin(), ordered.end(), [](const ImportRow* a, const ImportRow* b) {
-    return std::tie(a->session.started_at, a->session.id) < std::tie(b->session.started_at, b->session.id);
-  });
-
-  struct Tally {
-    int imported = 0, already = 0, refused = 0;
-    std::vector<RowError> errors;
-  };
-  // Writes one row inside `uow`. A returned error means the row (and so the
-  // transaction) failed; refusals are results, tallied, not errors.
-  auto write_row = [&](registry::UnitOfWork& uow, const ImportRow& row, Tally& t) -> Status {
-    storage::Transaction& tx = uow.tx();
-    auto existing = tx.GetSession(row.session.clinic_id, row.session.id);
-    if (existing.ok()) {
-      ++t.already;
-      return Status::Ok();
-    }
-    if (!existing.status().IsNotFound()) return existing.status();
-    auto clinic = tx.GetClinic(row.patient.clinic_id);
-    if (!clinic.ok()) {
-      if (!clinic.status().IsNotFound()) return clinic.status();
-      // A file for a clinic this registry has not seen yet: register it
-      // (audited like every write) rather than reject every row.
-      KIRA_RETURN_IF_ERROR(registry::AddClinic(uow, {row.patient.clinic_id, row.patient.clinic_id, "UTC"}));
-    }
-    auto patient = tx.GetPatient(row.patient.clinic_id, row.patient.id);
-    if (!patient.ok()) {
-      if (!patient.status().IsNotFound()) return patient.status();
-      KIRA_RETURN_IF_ERROR(registry::AddPatient(uow, row.patient, std::nullopt));
-    }
-    auto facts = tx.GetCurrentPatientFacts(row.patient.clinic_id, row.patient.id);
-    if (!facts.ok()) {
-      if (!facts.status().IsNotFound()) return facts.status();
-      if (options.libraries.guideline) {
-        domain::PatientFacts f;
-        f.clinic_id = row.patient.clinic_id;
-        f.patient_id = row.patient.id;
-        f.weight_kg = units::ToKg(row.session.dosing_weight);
-        f.weight_method = "stated";
-        f.weight_date = domain::FormatInstant(row.session.started_at).substr(0, 10);
-        f.reason = "import line " + std::to_string(row.line) + ": dosing_weight_kg";
-        KIRA_RETURN_IF_ERROR(registry::RecordFacts(uow, options.libraries, f).status());
-      }
-    }
-    std::optional<domain::Override> ov;
-    if (!row.override_reason.empty()) ov = domain::Override{"", "", row.override_reason, {}};
-    KIRA_ASSIGN_OR_RETURN(auto result, recorder.RecordIn(uow, {row.session, uow.actor(), ov}));
-    if (result.stored) {
-      ++t.imported;
-    } else {
-      ++t.refused;
-      t.errors.push_back({row.line, "given_dose_mg", "refused by the Advisor: " + result.refusal});
-    }
-    return Status::Ok();
+  const auto& rows = file.rows;
+  const auto& records = file.records;
+  const std::size_t nrows = rows.size(), total = rows.size() + records.size();
+  report.rows_read = static_cast<int>(total) + file.invalid_rows;
+  report.invalid = file.invalid_rows;
+  report.problems = file.errors;
+  auto problem = [&](const ImportRow& row, std::string_view canonical, std::string reason, int line = 0) {
+    const ColumnRef c = file.Where(canonical);
+    report.problems.push_back({line ? line : row.line, c.column, c.name, std::move(reason)});
   };
 
-  for (std::size_t begin = 0; begin < rows.size(); begin += static_cast<std::size_t>(options.batch_rows)) {
-    const std::size_t end = std::min(rows.size(), begin + static_cast<std::size_t>(options.batch_rows));
-    Tally batch;
-    Status s = registry::RunInUnitOfWork(store, clock, options.actor, [&](registry::UnitOfWork& uow) -> Status {
-      batch = Tally{};
-      for (std::size_t i = begin; i < end; ++i) KIRA_RETURN_IF_ERROR(write_row(uow, *ordered[i], batch));
-      return Status::Ok();
-    });
-    if (!s.ok()) {
-      if (s.code() == StatusCode::kUnavailable) return s;
-      // One row spoiled the batch's transaction. Redo the batch a row per
-      // transaction, so the good rows land and the bad one is named.
-      batch = Tally{};
-      for (std::size_t i = begin; i < end; ++i) {
-        Tally one;
-        Status rs = registry::RunInUnitOfWork(store, clock, options.actor,
-                                              [&](registry::UnitOfWork& uow) -> Status {
-                                                one = Tally{};
-                                                return write_row(uow, *ordered[i], one);
-                                              });
-        if (rs.code() == StatusCode::kUnavailable) return rs;
-        if (!rs.ok()) {
-          batch.errors.push_back({ordered[i]->line, FieldOf(rs), std::string(rs.message())});
+  // Outcomes: [0, nrows) sessions, [nrows, total) other records.
+  std::vector<Outcome> outcome(total, Outcome::kPending);
+  if (!file.fatal) {
+    // Conflicts inside the file: the same session twice with other values,
+    // the same patient with other facts. Both rows of a session conflict are
+    // refused (the file does not say which is right); a patient row is
+    // checked against the first row naming that patient.
+    std::map<Key, std::size_t> first_session, first_patient;
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const ImportRow& r = rows[i];
+      auto [ps, pnew] = first_patient.emplace(Key{r.patient.clinic_id, r.patient.id}, i);
+      if (!pnew) {
+        if (auto d = DiffPatient(rows[ps->second].patient, r.patient)) {
+          problem(r, d->column,
+                  "patient '" + r.patient.id + "' has " + d->column + " '" + d->stored + "' on line " +
+                      std::to_string(rows[ps->second].patient_line ? rows[ps->second].patient_line : rows[ps->second].line) +
+                      " but '" + d->file + "' here",
+                  r.patient_line);
+          outcome[i] = Outcome::kInvalid;
           continue;
         }
-        batch.imported += one.imported;
-        batch.already += one.already;
-        batch.refused += one.refused;
-        batch.errors.insert(batch.errors.end(), one.errors.begin(), one.errors.end());
+      }
+      auto [ss, snew] = first_session.emplace(Key{r.session.clinic_id, r.session.id}, i);
+      if (snew) continue;
+      const std::size_t j = ss->second;
+      if (auto d = DiffSession(rows[j].session, r.session)) {
+        problem(r, d->column,
+                "session '" + r.session.id + "' appears on line " + std::to_string(rows[j].line) + " with " +
+                    d->column + " " + d->stored + " and here with " + d->file + "; the file contradicts itself");
+        outcome[i] = Outcome::kInvalid;
+        if (outcome[j] != Outcome::kInvalid) {
+          problem(rows[j], d->column, "session '" + r.session.id + "' conflicts with line " + std::to_string(r.line));
+          outcome[j] = Outcome::kInvalid;
+        }
+      } else {
+        outcome[i] = Outcome::kUnchanged;  // an exact repeat of line rows[j].line
       }
     }
-    report.imported += batch.imported;
-    report.already_present += batch.already;
-    report.refused += batch.refused;
-    report.errors.insert(report.errors.end(), batch.errors.begin(), batch.errors.end());
-    if (options.progress) options.progress(static_cast<int>(end), report.rows);
+    // Other records: an id twice in one file is a conflict unless identical.
+    std::map<std::tuple<std::size_t, std::string, std::string>, std::size_t> first_record;
+    for (std::size_t k = 0; k < records.size(); ++k) {
+      const auto& r = records[k];
+      auto [it, fresh] = first_record.emplace(
+          std::tuple{r.record.index(), std::string(RecordClinic(r.record)), std::string(RecordId(r.record))}, k);
+      if (fresh) continue;
+      const std::string d = CanonicalDifference(CanonicalOf(records[it->second].record), CanonicalOf(r.record));
+      if (d.empty()) {
+        outcome[nrows + k] = Outcome::kUnchanged;
+      } else {
+        report.problems.push_back({r.line, 0, "", r.form + " '" + RecordId(r.record) + "' appears on line " +
+                                                      std::to_string(records[it->second].line) + " with other values (" + d + ")"});
+        outcome[nrows + k] = Outcome::kInvalid;
+      }
+    }
   }
-  std::stable_sort(report.errors.begin(), report.errors.end(),
-                   [](const RowError& a, const RowError& b) { return a.line < b.line; });
+
+  // Session-time order, whatever the order of the file.
+  std::vector<std::size_t> order(rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const auto& x = rows[a].session;
+    const auto& y = rows[b].session;
+    return std::tie(x.started_at, x.clinic_id, x.id, rows[a].line) <
+           std::tie(y.started_at, y.clinic_id, y.id, rows[b].line);
+  });
+  std::vector<std::size_t> record_order(records.size());
+  for (std::size_t k = 0; k < records.size(); ++k) record_order[k] = k;
+  std::stable_sort(record_order.begin(), record_order.end(), [&](std::size_t a, std::size_t b) {
+    const auto& x = records[a].record;
+    const auto& y = records[b].record;
+    if (Rank(x) != Rank(y)) return Rank(x) < Rank(y);
+    if (Rank(x) == 1) {
+      const auto& f = std::get<domain::PatientFacts>(x);
+      const auto& g = std::get<domain::PatientFacts>(y);
+      return std::tie(f.patient_id, f.version) < std::tie(g.patient_id, g.version);
+    }
+    if (Rank(x) == 2) {
+      const auto& l = std::get<domain::LedgerEntry>(x);
+      const auto& m = std::get<domain::LedgerEntry>(y);
+      return std::tuple(l.kind != domain::LedgerKind::kReceived, l.at, l.id) <
+             std::tuple(m.kind != domain::LedgerKind::kReceived, m.at, m.id);
+    }
+    return records[a].line < records[b].line;
+  });
+  // The override given when a session was recorded travels with it.
+  std::map<Key, const domain::OverrideRecord*> recorded_overrides;
+  for (const auto& r : records) {
+    if (const auto* o = std::get_if<domain::OverrideRecord>(&r.record)) {
+      if (o->id == o->session_id + "/override") recorded_overrides[{o->clinic_id, o->session_id}] = o;
+    }
+  }
+
+  registry::SessionRecorder recorder(&store, &clock, check, options.libraries.guideline);
+  // One pass over the pending rows in one transaction. `only_accepted`:
+  // the second pass of a partial import, writing just the rows the first
+  // pass accepted or amended. Returns the UnitOfWork (uncommitted), or an
+  // error; a row whose write fails (a value the store rejects) is marked
+  // invalid and the pass is run again without it (*retry = true).
+  std::vector<RowError> pass_problems;
+  std::set<std::size_t> failed_in_storage;
+  auto run_pass = [&](std::vector<Outcome>& out, bool only_accepted,
+                      bool* retry) -> StatusOr<std::unique_ptr<registry::UnitOfWork>> {
+    *retry = false;
+    pass_problems.clear();
+    KIRA_ASSIGN_OR_RETURN(auto uow, registry::UnitOfWork::Begin(store, clock, options.actor));
+    storage::Transaction& tx = uow->tx();
+    std::set<std::string, std::less<>> clinics;
+    std::map<Key, domain::PatientRecord> patients;
+    std::set<Key> sessions_written;  // sessions stored by this pass
+    std::set<Key> facts_checked;     // patients whose clinical facts were looked up
+    std::map<std::string, std::pair<bool, bool>, std::less<>> fresh;  // clinic -> {no sessions, no patients} stored
+    int done = 0;
+    auto selected = [&](Outcome o) {
+      return only_accepted ? (o == Outcome::kAccepted || o == Outcome::kAmended) : o == Outcome::kPending;
+    };
+    auto tick = [&] {
+      if (options.progress && ++done % 4096 == 0) options.progress(done, static_cast<int>(total));
+    };
+    // A write the store refused for this row: the row is invalid, and the
+    // pass starts again without it (the transaction may be spoiled).
+    auto fail_row = [&](std::size_t index, int line, const Status& s) -> Status {
+      if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kInternal ||
+          s.code() == StatusCode::kAborted) {
+        return s;
+      }
+      out[index] = Outcome::kInvalid;
+      report.problems.push_back({line, 0, "", std::string(s.message())});
+      failed_in_storage.insert(index);
+      *retry = true;
+      return Status::Ok();
+    };
+    auto ensure_clinic = [&](std::string_view clinic_id) -> Status {
+      if (clinics.count(clinic_id)) return Status::Ok();
+      auto clinic = tx.GetClinic(clinic_id);
+      if (!clinic.ok()) {
+        if (!clinic.status().IsNotFound()) return clinic.status();
+        // A file for a clinic this registry has not seen yet: register it
+        // (audited like every write) rather than reject every row.
+        KIRA_RETURN_IF_ERROR(registry::AddClinic(*uow, {std::string(clinic_id), std::string(clinic_id), "UTC"}));
+      }
+      clinics.insert(std::string(clinic_id));
+      auto [it, first_time] = fresh.emplace(std::string(clinic_id), std::pair<bool, bool>{false, false});
+      if (first_time) {
+        KIRA_ASSIGN_OR_RETURN(auto any_session, tx.ListSessions(clinic_id, {"", 1}));
+        KIRA_ASSIGN_OR_RETURN(auto any_patient, tx.ListPatients(clinic_id, {"", 1}));
+        it->second = {any_session.empty(), any_patient.empty()};
+      }
+      return Status::Ok();
+    };
+    // The stored patient, through the pass's cache; nullopt when absent.
+    auto stored_patient = [&](const std::string& clinic_id,
+                              const std::string& id) -> StatusOr<std::optional<domain::PatientRecord>> {
+      const Key key{clinic_id, id};
+      if (auto it = patients.find(key); it != patients.end()) return std::optional(it->second);
+      if (fresh[clinic_id].second) return std::optional<domain::PatientRecord>();
+      auto p = tx.GetPatient(clinic_id, id);
+      if (p.ok()) {
+        patients.emplace(key, *p);
+        return std::optional(*p);
+      }
+      if (!p.status().IsNotFound()) return p.status();
+      return std::optional<domain::PatientRecord>();
+    };
+
+    // 1. Patients of the file's patient rows (REDCap), so that a patient
+    //    without sessions is imported too.
+    for (std::size_t k : record_order) {
+      const auto* p = std::get_if<domain::PatientRecord>(&records[k].record);
+      if (!p) continue;
+      Outcome& o = out[nrows + k];
+      if (!selected(o)) continue;
+      tick();
+      if (Status s = ensure_clinic(p->clinic_id); !s.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, records[k].line, s));
+        return uow;
+      }
+      KIRA_ASSIGN_OR_RETURN(auto stored, stored_patient(p->clinic_id, p->id));
+      if (stored) {
+        const std::string d = CanonicalDifference(registry::Canonical(*stored), registry::Canonical(*p));
+        if (d.empty()) {
+          o = only_accepted ? Outcome::kAccepted : Outcome::kUnchanged;
+        } else {
+          pass_problems.push_back({records[k].line, 0, "", "patient '" + p->id + "' conflicts with the stored patient (" + d +
+                                                               "; patient facts are not changed by an import)"});
+          o = Outcome::kInvalid;
+        }
+        continue;
+      }
+      if (Status s = registry::AddPatient(*uow, *p, std::nullopt); !s.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, records[k].line, s));
+        return uow;
+      }
+      patients.emplace(Key{p->clinic_id, p->id}, *p);
+      o = Outcome::kAccepted;
+    }
+
+    // 1b. Clinical facts, version by version, through the registry's use
+    //     case (which re-screens): a stored version must have the same
+    //     clinical content; a new one must be the next version.
+    for (std::size_t k : record_order) {
+      const auto* f = std::get_if<domain::PatientFacts>(&records[k].record);
+      if (!f) continue;
+      Outcome& o = out[nrows + k];
+      if (!selected(o)) continue;
+      tick();
+      auto fail = [&](std::string reason) {
+        pass_problems.push_back({records[k].line, 0, "", "facts of patient '" + f->patient_id + "' version " +
+                                                             std::to_string(f->version) + ": " + std::move(reason)});
+        o = Outcome::kInvalid;
+      };
+      KIRA_ASSIGN_OR_RETURN(auto versions, tx.ListPatientFacts(f->clinic_id, f->patient_id));
+      const domain::PatientFacts* stored = nullptr;
+      for (const auto& v : versions) stored = v.version == f->version ? &v : stored;
+      if (stored) {
+        const std::string d = CanonicalDifference(FactsContent(*stored), FactsContent(*f));
+        if (d.empty()) {
+          o = only_accepted ? Outcome::kAccepted : Outcome::kUnchanged;
+        } else {
+          fail("conflicts with the stored version (" + d + ")");
+        }
+        continue;
+      }
+      if (f->version != static_cast<int>(versions.size()) + 1) {
+        fail("the registry holds " + std::to_string(versions.size()) + " versions; versions are recorded in order");
+        continue;
+      }
+      if (!options.libraries.guideline) {
+        fail("clinical facts are recorded with the guideline library, which is not loaded");
+        continue;
+      }
+      domain::PatientFacts in = *f;
+      in.version = 0;
+      auto r = registry::RecordFacts(*uow, options.libraries, in);
+      if (!r.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, records[k].line, r.status()));
+        return uow;
+      }
+      if (r->facts.version != f->version) {
+        fail("recorded as version " + std::to_string(r->facts.version) + " (it repeats the version before it)");
+        continue;
+      }
+      facts_checked.insert({f->clinic_id, f->patient_id});
+      o = Outcome::kAccepted;
+    }
+
+    // 2. Sessions, in session-time order.
+    for (std::size_t i : order) {
+      Outcome& o = out[i];
+      if (!selected(o)) continue;
+      tick();
+      const ImportRow& row = rows[i];
+      auto row_problem = [&](std::string_view canonical, std::string reason, int line = 0) {
+        const ColumnRef c = file.Where(canonical);
+        pass_problems.push_back({line ? line : row.line, c.column, c.name, std::move(reason)});
+      };
+      if (Status s = ensure_clinic(row.patient.clinic_id); !s.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(i, row.line, s));
+        return uow;
+      }
+      const bool no_sessions = fresh[row.patient.clinic_id].first;
+      // Stored session with this id?
+      auto existing = no_sessions ? StatusOr<domain::SessionRecord>(NotFoundError(""))
+                                  : tx.GetSession(row.session.clinic_id, row.session.id);
+      if (existing.ok()) {
+        auto d = DiffSession(*existing, row.session);
+        if (!d) {
+          o = Outcome::kUnchanged;
+          continue;
+        }
+        if (!options.update) {
+          row_problem(d->column, "conflicts with the stored session '" + row.session.id + "': stored " + d->stored +
+                                     ", file " + d->file + " (to correct it, import with --update --reason)");
+          o = Outcome::kInvalid;
+          continue;
+        }
+        registry::AmendSessionRequest amend{row.session, options.actor, options.reason, std::nullopt};
+        if (!row.override_reason.empty()) amend.override_ = domain::Override{"", "", row.override_reason, {}};
+        auto result = recorder.AmendIn(*uow, amend);
+        if (!result.ok()) {
+          KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));
+          return uow;
+        }
+        if (result->stored) {
+          o = Outcome::kAmended;
+        } else {
+          o = Outcome::kRefused;
+          row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
+                      "amendment refused by the Advisor: " + result->refusal);
+        }
+        continue;
+      }
+      if (!existing.status().IsNotFound()) return existing.status();
+
+      KIRA_ASSIGN_OR_RETURN(auto known, stored_patient(row.patient.clinic_id, row.patient.id));
+      if (known) {
+        if (auto d = DiffPatient(*known, row.patient)) {
+          row_problem(d->column,
+                      "patient '" + row.patient.id + "' is stored with " + d->column + " " + d->stored +
+                          ", the file says " + d->file +
+                          " (patient facts are not changed by an import; correct them in the registry)",
+                      row.patient_line);
+          o = Outcome::kInvalid;
+          continue;
+        }
+      } else {
+        if (Status s = registry::AddPatient(*uow, row.patient, std::nullopt); !s.ok()) {
+          KIRA_RETURN_IF_ERROR(fail_row(i, row.line, s));
+          return uow;
+        }
+        patients.emplace(Key{row.patient.clinic_id, row.patient.id}, row.patient);
+      }
+      // A patient with no clinical facts gets the row's dosing weight as its
+      // first version (stated, dated on the session), recorded and screened
+      // by the registry like facts entered by hand.
+      if (options.libraries.guideline && !file.carries_facts &&
+          !facts_checked.count({row.patient.clinic_id, row.patient.id})) {
+        facts_checked.insert({row.patient.clinic_id, row.patient.id});
+        auto facts = tx.GetCurrentPatientFacts(row.patient.clinic_id, row.patient.id);
+        if (!facts.ok()) {
+          if (!facts.status().IsNotFound()) return facts.status();
+          domain::PatientFacts f;
+          f.clinic_id = row.patient.clinic_id;
+          f.patient_id = row.patient.id;
+          f.recorded_by = options.actor;
+          f.weight_kg = units::ToKg(row.session.dosing_weight);
+          f.weight_method = "stated";
+          f.weight_date = domain::FormatInstant(row.session.started_at).substr(0, 10);
+          f.height_cm = row.height_cm;
+          f.reason = "import: dosing_weight_kg of session " + row.session.id;
+          if (auto r = registry::RecordFacts(*uow, options.libraries, f); !r.ok()) {
+            KIRA_RETURN_IF_ERROR(fail_row(i, row.line, r.status()));
+            return uow;
+          }
+        }
+      }
+      std::optional<domain::Override> ov;
+      if (auto it = recorded_overrides.find({row.session.clinic_id, row.session.id}); it != recorded_overrides.end()) {
+        ov = domain::Override{it->second->who, domain::FormatInstant(it->second->at), it->second->reason, {}};
+      } else if (!row.override_reason.empty()) {
+        ov = domain::Override{"", "", row.override_reason, {}};
+      }
+      auto result = recorder.RecordIn(*uow, {row.session, options.actor, ov});
+      if (!result.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));
+        return uow;
+      }
+      if (result->stored) {
+        o = Outcome::kAccepted;
+        sessions_written.insert({row.session.clinic_id, row.session.id});
+      } else {
+        o = Outcome::kRefused;
+        row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
+                    "refused by the Advisor: " + result->refusal);
+      }
+    }
+
+    // 3. What hangs off sessions and patients, and the ledger: stored as
+    //    they are when new, compared when stored.
+    std::map<Key, std::vector<domain::VitalSign>> vitals;
+    std::map<Key, std::vector<domain::AdverseEvent>> events;
+    std::map<Key, std::vector<domain::OverrideRecord>> overrides;
+    std::map<Key, std::vector<domain::Assessment>> assessments;
+    std::map<Key, std::vector<domain::LedgerEntry>> ledger;
+    auto find_in = [](const auto& list, std::string_view id) -> const auto* {
+      using T = std::remove_reference_t<decltype(list.front())>;
+      for (const auto& x : list) {
+        if (x.id == id) return &x;
+      }
+      return static_cast<T*>(nullptr);
+    };
+    for (std::size_t k : record_order) {
+      const RecordRow& rr = records[k];
+      if (std::holds_alternative<domain::PatientRecord>(rr.record) ||
+          std::holds_alternative<domain::PatientFacts>(rr.record)) {
+        continue;
+      }
+      Outcome& o = out[nrows + k];
+      if (!selected(o)) continue;
+      tick();
+      if (Status s = ensure_clinic(RecordClinic(rr.record)); !s.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, rr.line, s));
+        return uow;
+      }
+      // The stored version, if any.
+      std::optional<std::string> stored;
+      bool parent_new = false;
+      Status lookup = std::visit(
+          [&](const auto& x) -> Status {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, domain::VitalSign>) {
+              Key key{x.clinic_id, x.session_id};
+              if (!vitals.count(key)) { KIRA_ASSIGN_OR_RETURN(vitals[key], tx.ListVitals(x.clinic_id, x.session_id)); }
+              if (const auto* f = find_in(vitals[key], x.id)) stored = registry::Canonical(*f);
+              parent_new = sessions_written.count(key) > 0;
+            } else if constexpr (std::is_same_v<T, domain::AdverseEvent>) {
+              Key key{x.clinic_id, x.session_id};
+              if (!events.count(key)) { KIRA_ASSIGN_OR_RETURN(events[key], tx.ListAdverseEvents(x.clinic_id, x.session_id)); }
+              if (const auto* f = find_in(events[key], x.id)) stored = registry::Canonical(*f);
+              parent_new = sessions_written.count(key) > 0;
+            } else if constexpr (std::is_same_v<T, domain::OverrideRecord>) {
+              Key key{x.clinic_id, x.session_id};
+              KIRA_ASSIGN_OR_RETURN(overrides[key], tx.ListOverrides(x.clinic_id, x.session_id));
+              if (const auto* f = find_in(overrides[key], x.id)) stored = registry::Canonical(*f);
+              parent_new = sessions_written.count(key) > 0;
+            } else if constexpr (std::is_same_v<T, domain::Assessment>) {
+              Key key{x.clinic_id, x.patient_id};
+              if (!assessments.count(key)) { KIRA_ASSIGN_OR_RETURN(assessments[key], tx.ListAssessments(x.clinic_id, x.patient_id)); }
+              if (const auto* f = find_in(assessments[key], x.id)) stored = registry::Canonical(*f);
+            } else if constexpr (std::is_same_v<T, domain::LedgerEntry>) {
+              Key key{x.clinic_id, x.lot};
+              if (!ledger.count(key)) { KIRA_ASSIGN_OR_RETURN(ledger[key], tx.ListLedger(x.clinic_id, x.lot)); }
+              if (const auto* f = find_in(ledger[key], x.id)) stored = registry::Canonical(*f);
+            }
+            return Status::Ok();
+          },
+          rr.record);
+      KIRA_RETURN_IF_ERROR(lookup);
+      if (stored) {
+        const std::string d = CanonicalDifference(*stored, CanonicalOf(rr.record));
+        if (d.empty()) {
+          // An override written with its session in this pass is new.
+          o = parent_new || only_accepted ? Outcome::kAccepted : Outcome::kUnchanged;
+        } else {
+          pass_problems.push_back({rr.line, 0, "", rr.form + " '" + RecordId(rr.record) +
+                                                       "' conflicts with the stored one (" + d + ")"});
+          o = Outcome::kInvalid;
+        }
+        continue;
+      }
+      Status write = std::visit(
+          [&](const auto& x) -> Status {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, domain::VitalSign>) {
+              KIRA_RETURN_IF_ERROR(registry::AddVital(*uow, x));
+              vitals[{x.clinic_id, x.session_id}].push_back(x);
+            } else if constexpr (std::is_same_v<T, domain::AdverseEvent>) {
+              KIRA_RETURN_IF_ERROR(registry::AddAdverseEvent(*uow, x));
+              events[{x.clinic_id, x.session_id}].push_back(x);
+            } else if constexpr (std::is_same_v<T, domain::Assessment>) {
+              // Scored (and any alert raised) by the registry's use case.
+              KIRA_ASSIGN_OR_RETURN(auto scored, registry::RecordAssessment(*uow, options.libraries, x));
+              assessments[{x.clinic_id, x.patient_id}].push_back(scored.assessment);
+            } else if constexpr (std::is_same_v<T, domain::LedgerEntry>) {
+              KIRA_RETURN_IF_ERROR(registry::AddLedgerEntry(*uow, x));
+              ledger[{x.clinic_id, x.lot}].push_back(x);
+            } else if constexpr (std::is_same_v<T, domain::OverrideRecord>) {
+              // Overrides are made by the Advisor's gate when a session is
+              // recorded or amended, never written on their own.
+              return FailedPreconditionError(
+                  "override '" + x.id + "': only the override given when its session is recorded can be imported, "
+                  "and session '" + x.session_id + "' " +
+                  (sessions_written.count({x.clinic_id, x.session_id}) ? "was recorded without it" : "is not imported"));
+            }
+            return Status::Ok();
+          },
+          rr.record);
+      if (!write.ok()) {
+        if (write.code() == StatusCode::kFailedPrecondition && std::holds_alternative<domain::OverrideRecord>(rr.record)) {
+          pass_problems.push_back({rr.line, 0, "", std::string(write.message())});
+          o = Outcome::kInvalid;
+          continue;
+        }
+        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, rr.line, write));
+        return uow;
+      }
+      o = Outcome::kAccepted;
+    }
+    if (options.progress) options.progress(static_cast<int>(total), static_cast<int>(total));
+    return uow;
+  };
+
+  auto tally = [&](const std::vector<Outcome>& out) {
+    report.accepted = report.amended = report.refused = report.unchanged = 0;
+    int invalid = 0;
+    for (Outcome o : out) {
+      switch (o) {
+        case Outcome::kAccepted: ++report.accepted; break;
+        case Outcome::kAmended: ++report.amended; break;
+        case Outcome::kRefused: ++report.refused; break;
+        case Outcome::kUnchanged: ++report.unchanged; break;
+        case Outcome::kInvalid: ++invalid; break;
+        case Outcome::kPending: break;
+      }
+    }
+    report.invalid = file.invalid_rows + invalid;
+  };
+  auto finish = [&] {
+    std::stable_sort(report.problems.begin(), report.problems.end(), [](const RowError& a, const RowError& b) {
+      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+  };
+
+  if (file.fatal) {
+    report.invalid = report.rows_read;
+    finish();
+    return report;
+  }
+  std::unique_ptr<registry::UnitOfWork> uow;
+  for (bool retry = true; retry;) {
+    uow.reset();
+    std::vector<Outcome> attempt = outcome;
+    KIRA_ASSIGN_OR_RETURN(uow, run_pass(attempt, false, &retry));
+    if (retry) {
+      // Keep what the failed row taught (it is now invalid); every other
+      // row is judged again in a fresh transaction.
+      for (std::size_t i : failed_in_storage) outcome[i] = Outcome::kInvalid;
+      continue;
+    }
+    outcome = attempt;
+  }
+  report.problems.insert(report.problems.end(), pass_problems.begin(), pass_problems.end());
+  tally(outcome);
+  const bool clean = report.refused == 0 && report.invalid == 0;
+  const bool anything = report.accepted + report.amended > 0;
+  if (options.mode == ImportMode::kDryRun || !anything || (!clean && options.mode == ImportMode::kAllOrNothing)) {
+    finish();
+    return report;  // uow rolls back
+  }
+  if (clean) {
+    KIRA_RETURN_IF_ERROR(uow->Commit());
+  } else {
+    // Partial: redo, writing only what passed, so that nothing of a refused
+    // or invalid row (its new patient included) is stored.
+    uow.reset();
+    std::vector<Outcome> second = outcome;
+    bool retry = false;
+    KIRA_ASSIGN_OR_RETURN(uow, run_pass(second, true, &retry));
+    if (retry || !pass_problems.empty()) {
+      return InternalError("partial import: the second pass did not reproduce the first (nothing was written)");
+    }
+    KIRA_RETURN_IF_ERROR(uow->Commit());
+  }
+  report.committed = true;
+  report.written = report.accepted + report.amended;
+  finish();
   return report;
 }
 

@@ -1,30 +1,52 @@
 // Importing sessions (with their patients) from files: kira's own CSV and a
 // REDCap records export (redcap.h) both become ImportRows, and ImportRows()
-// writes them through the registry's use cases: the Advisor checks every
-// dose, every write is audited, good rows are committed in batches, a bad row
-// is never half-written, and re-running the same file adds nothing (a
-// session id that is already stored is counted and skipped). A clinic or
-// patient named by a row and not yet stored is registered first.
+// writes them through the registry's use cases, so the Advisor checks every
+// dose exactly as it does for a session entered by hand, and every write is
+// audited.
 //
-// kira session CSV columns (header row required, any order; extra columns
-// are ignored):
+// Strict and transactional:
+//  * Parsing (ParseSessionCsv) refuses a file that is not UTF-8, a header
+//    with an unknown, misspelt or duplicated column, and reports every row
+//    that is short, long, or has a malformed value, naming line, column and
+//    the column's name as written in the file.
+//  * A file is written all or nothing (kAllOrNothing, the default): one
+//    transaction, committed only when every row was accepted or unchanged.
+//    kPartial commits the rows that passed (and the patients they need, never
+//    the patient of a refused row); kDryRun writes nothing and reports every
+//    problem.
+//  * Rows are recorded in session-time order whatever their order in the
+//    file, so the Advisor's decisions do not depend on row order.
+//  * A row that contradicts the registry -- a stored session with other
+//    values, a stored patient with another sex, birth year or indication --
+//    or another row of the same file is a conflict: reported, never applied
+//    or dropped silently. With `update` (and a reason) a changed session is
+//    amended through the registry's amendment use case, which re-runs the
+//    Advisor and audits the before/after with the reason.
+//
+// kira session CSV columns (header row required, any order):
 //   clinic_id, patient_id, sex, birth_year, indication, session_id,
 //   protocol_id, started_at, stopped_at, dosing_weight_kg, planned_dose_mg,
 //   given_dose_mg, concentration_mg_per_ml, rate_ml_per_h, recorded_by,
-//   override_reason
+//   override_reason, state, height_cm (optional columns; state is one of the
+//   session states, default discharged when a dose was given, else planned;
+//   height_cm goes with the dosing weight into a new patient's first facts)
 // Instants are ISO 8601 UTC ("2026-03-01T09:00:00Z"); stopped_at,
 // given_dose_mg and override_reason may be empty.
 #ifndef KIRA_INTEROP_SESSION_IMPORT_H_
 #define KIRA_INTEROP_SESSION_IMPORT_H_
 
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "kira/base/statusor.h"
 #include "kira/domain/records.h"
+#include "kira/interop/csv.h"
 #include "kira/registry/clinical_record.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/record_session.h"
@@ -32,50 +54,95 @@
 
 namespace kira::interop {
 
+// Where each value of a row came from, so that a problem found after
+// parsing (a conflict, a refusal) names the column as written in the file.
+struct ColumnRef {
+  int column = 0;
+  std::string name;
+};
+
 struct ImportRow {
   int line = 0;
   domain::PatientRecord patient;
   domain::SessionRecord session;
   std::string override_reason;  // empty: none
+  int patient_line = 0;          // line of the patient's facts (REDCap: its own row); 0: `line`
+  std::optional<double> height_cm;  // for a new patient's first facts (kira CSV)
 };
 
-struct RowError {
+// Every other clinical record a file can carry (REDCap forms): a patient
+// (with or without sessions), a version of its clinical facts, a vital sign, a scored instrument, an adverse
+// event, an override given when a session was recorded, a ledger movement.
+using ClinicalRecord = std::variant<domain::PatientRecord, domain::VitalSign, domain::Assessment,
+                                    domain::AdverseEvent, domain::OverrideRecord, domain::LedgerEntry,
+                                    domain::PatientFacts>;
+struct RecordRow {
   int line = 0;
-  std::string field;   // the column at fault, or "" when it is the row as a whole
-  std::string reason;
+  ClinicalRecord record;
+  std::string form;  // the file's name for the kind of record ("vital")
 };
 
-struct ImportReport {
-  int rows = 0;             // data rows read
-  int imported = 0;         // sessions stored now
-  int already_present = 0;  // session id already stored (re-run): skipped
-  int refused = 0;          // the Advisor refused the dose (also listed in errors)
-  std::vector<RowError> errors;  // in line order
+// What a file held, after parsing: the rows that parsed, and for the rest
+// the problems (several per line possible) and how many lines they spoil.
+struct ParsedFile {
+  std::vector<ImportRow> rows;
+  std::vector<RecordRow> records;  // recorded after the sessions they hang off
+  std::vector<RowError> errors;
+  int invalid_rows = 0;   // data rows with at least one error
+  bool fatal = false;     // the file as a whole cannot be read (encoding, header)
+  // The format carries the patients' clinical facts (REDCap's facts form):
+  // the import then records only those, never facts derived from a row.
+  bool carries_facts = false;
+  std::string format;     // "kira session CSV" or "REDCap records"
+  // kira CSV column name -> where that value is in this file, so that a
+  // problem found after parsing (a conflict, a refusal) names the column as
+  // written in the file.
+  std::map<std::string, ColumnRef, std::less<>> columns;
+  ColumnRef Where(std::string_view canonical) const;
 };
+
+struct ParseOptions {
+  // Protocol ids the guideline library knows; empty: not checked here.
+  std::set<std::string, std::less<>> protocols;
+};
+
+ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options = {});
+
+enum class ImportMode { kAllOrNothing, kPartial, kDryRun };
 
 struct ImportOptions {
-  int batch_rows = 500;                   // rows per transaction; REQUIRES > 0
-  std::string actor = "system:import";    // recorded on every audit row
-  std::function<void(int done, int total)> progress;  // optional, called after each batch
-  // The libraries the registry decides with (facts are screened on them).
+  ImportMode mode = ImportMode::kAllOrNothing;
+  bool update = false;         // amend changed sessions (needs reason)
+  std::string reason;          // recorded on each amendment
+  std::string actor = "system:import";  // recorded on every audit row
+  std::function<void(int done, int total)> progress;  // optional
+  // The libraries the registry decides with: a patient new to the registry
+  // gets its first clinical facts (the row's dosing weight, as stated) and
+  // scored instruments are scored by the instrument library. Without a
+  // guideline library no facts are recorded.
   registry::Libraries libraries;
 };
 
-// Parses kira's session CSV. Rows with a malformed field are reported in
-// `errors` (line, column, reason) and left out. InvalidArgument (naming the
-// line or the missing columns) when the file as a whole cannot be read.
-StatusOr<std::vector<ImportRow>> ParseSessionCsv(std::string_view text, std::vector<RowError>* errors);
+struct ImportReport {
+  // rows_read == accepted + amended + refused + invalid + unchanged; every
+  // data row of the file (session or other record) is counted once.
+  int rows_read = 0;
+  int accepted = 0;   // new sessions the Advisor accepted, and new other records
+  int amended = 0;    // stored sessions changed (update)
+  int refused = 0;    // the Advisor refused the dose
+  int invalid = 0;    // malformed, or in conflict with the registry/the file
+  int unchanged = 0;  // already stored exactly so (re-run), or repeated in the file
+  bool committed = false;  // something was written
+  int written = 0;         // rows whose writes were committed
+  std::vector<RowError> problems;  // by line, then column
+};
 
-// Writes `rows` in (started_at, session_id) order whatever their order in
-// the file, so that a shuffled file gives the same accepted set and the
-// same decisions (the annual cap counts the sessions before each one). A
-// patient with no stored clinical facts gets a first version carrying the
-// row's dosing weight as a stated weight (no height: the Advisor then asks
-// for one before a weight-based dose). A storage failure that is not about one row (the database
-// is unreachable) is returned as an error; what was committed before it
-// stays committed and a re-run continues where it stopped.
+// Writes `file.rows` per `options` (see the header comment). `file.errors`
+// are carried into the report. A storage failure that is not about one row
+// (the database is unreachable) is returned as an error with nothing
+// committed.
 StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& clock,
-                                  const registry::DoseCheck& check, const std::vector<ImportRow>& rows,
+                                  const registry::DoseCheck& check, const ParsedFile& file,
                                   const ImportOptions& options);
 
 // The header of kira's session CSV, in the canonical order.

@@ -45,6 +45,9 @@ StatusOr<RecordSessionResult> SessionRecorder::Gate(UnitOfWork& uow, const domai
                                                     std::string_view override_suffix, const Loaded& record) {
   storage::Transaction& tx = uow.tx();
   KIRA_ASSIGN_OR_RETURN(auto history, tx.ListPatientSessions(proposed.clinic_id, proposed.patient_id));
+  // A session being finished or corrected is judged against the others,
+  // not against its own stored version.
+  std::erase_if(history, [&](const domain::SessionRecord& h) { return h.id == proposed.id; });
   RecordSessionResult result;
   const domain::PatientFacts* facts = record.facts ? &*record.facts : nullptr;
   const domain::ScreeningRecord* screening = record.screening ? &*record.screening : nullptr;
@@ -188,6 +191,38 @@ StatusOr<RecordSessionResult> SessionRecorder::FinishIn(UnitOfWork& uow, const F
   StampRecord(after, record);
   KIRA_RETURN_IF_ERROR(tx.UpdateSession(after));
   KIRA_RETURN_IF_ERROR(uow.Audit(after.clinic_id, "update", "session", after.id, Canonical(before), Canonical(after)));
+  if (result.pending_override_) {
+    KIRA_RETURN_IF_ERROR(tx.InsertOverride(*result.pending_override_));
+    KIRA_RETURN_IF_ERROR(uow.Audit(after.clinic_id, "insert", "override", result.pending_override_->id, "",
+                                   Canonical(*result.pending_override_)));
+  }
+  return result;
+}
+
+StatusOr<RecordSessionResult> SessionRecorder::AmendIn(UnitOfWork& uow, const AmendSessionRequest& request) {
+  if (request.reason.empty()) return InvalidArgumentError("reason: an amendment must say why the record is corrected");
+  const domain::SessionRecord& after_in = request.session;
+  if (after_in.recorded_by.empty()) return InvalidArgumentError("recorded_by: must not be empty");
+  storage::Transaction& tx = uow.tx();
+  KIRA_RETURN_IF_ERROR(uow.LockClinic(after_in.clinic_id));
+  KIRA_ASSIGN_OR_RETURN(domain::SessionRecord before, tx.GetSession(after_in.clinic_id, after_in.id));
+  if (before.patient_id != after_in.patient_id) {
+    return InvalidArgumentError("patient_id: session '" + before.id + "' belongs to patient '" + before.patient_id +
+                                "'; an amendment cannot move it to '" + after_in.patient_id + "'");
+  }
+  KIRA_ASSIGN_OR_RETURN(auto patient, tx.GetPatient(before.clinic_id, before.patient_id));
+  KIRA_ASSIGN_OR_RETURN(auto overrides, tx.ListOverrides(before.clinic_id, before.id));
+  KIRA_ASSIGN_OR_RETURN(Loaded record, LoadRecord(tx, after_in));
+  KIRA_ASSIGN_OR_RETURN(RecordSessionResult result,
+                        Gate(uow, patient, after_in, request.override_, request.actor, Canonical(before),
+                             "/override-amend-" + std::to_string(overrides.size() + 1), record));
+  if (!result.stored) return result;
+  domain::SessionRecord after = after_in;
+  after.decision_outcome = result.decision.outcome;
+  StampRecord(after, record);
+  KIRA_RETURN_IF_ERROR(tx.UpdateSession(after));
+  KIRA_RETURN_IF_ERROR(uow.Audit(after.clinic_id, "amend", "session", after.id, Canonical(before),
+                                 Canonical(after) + "amendment_reason=" + request.reason + "\n"));
   if (result.pending_override_) {
     KIRA_RETURN_IF_ERROR(tx.InsertOverride(*result.pending_override_));
     KIRA_RETURN_IF_ERROR(uow.Audit(after.clinic_id, "insert", "override", result.pending_override_->id, "",

@@ -91,6 +91,17 @@ struct FinishSessionRequest {
   std::optional<domain::Override> override_;
 };
 
+// Corrects a stored session (an import with --update, a data-entry fix):
+// the corrected values go through the same dose check as RecordSession
+// (judged against the patient's other sessions), and the audit row
+// ("amend") carries the session before and after and the reason.
+struct AmendSessionRequest {
+  domain::SessionRecord session;  // corrected; same clinic, id and patient as stored
+  std::string actor;
+  std::string reason;  // REQUIRES: not empty
+  std::optional<domain::Override> override_;
+};
+
 class SessionRecorder {
  public:
   // REQUIRES: store, clock outlive this object; check is callable.
@@ -112,6 +123,11 @@ class SessionRecorder {
   // session as it was (and appends a "refused" audit row).
   StatusOr<RecordSessionResult> Finish(const FinishSessionRequest& request);
   StatusOr<RecordSessionResult> FinishIn(UnitOfWork& uow, const FinishSessionRequest& request);
+
+  // NotFound for an unknown session; InvalidArgument without a reason or
+  // when the correction names another patient. A refused correction leaves
+  // the session as it was (and appends a "refused" audit row).
+  StatusOr<RecordSessionResult> AmendIn(UnitOfWork& uow, const AmendSessionRequest& request);
 
  private:
   // Runs the dose check on `proposed` and decides: returns the result with

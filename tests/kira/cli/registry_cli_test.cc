@@ -78,34 +78,27 @@ TEST_F(RegistryCli, ExportsAndImportsRoundTripAndReRunsAddNothing) {
   EXPECT_EQ(fhir.code, 0) << fhir.out;
   EXPECT_TRUE(std::filesystem::exists(dir_ / "fhir" / "MedicationAdministration.ndjson"));
   EXPECT_EQ(redcap.code, 0) << redcap.out;
-  // The REDCap forms carry no clinical facts yet (height, pregnancy, ...),
-  // so a new registry receiving them has only the rows' dosing weight as a
-  // stated weight: a weight-based adult dose without a height is a hard stop
-  // (weight.height_missing) and nothing is stored. Re-running refuses the
-  // same rows again and adds nothing.
-  EXPECT_EQ(first.code, 1) << first.out;
-  EXPECT_THAT(first.out, HasSubstr("0 imported, 0 already present"));
-  EXPECT_THAT(first.out, HasSubstr("weight.height_missing"));
-  EXPECT_EQ(again.code, 1) << again.out;
-  EXPECT_THAT(again.out, HasSubstr("0 imported"));
+  EXPECT_EQ(first.code, 0) << first.out;
+  EXPECT_THAT(first.out, HasSubstr("0 unchanged"));
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr("0 accepted"));
+  EXPECT_THAT(again.out, HasSubstr("nothing to write"));
 }
 
 TEST_F(RegistryCli, ImportReportsBadRowsByLineAndField) {
   const std::string csv = (dir_ / "in.csv").string();
   std::ofstream(csv) << "clinic_id,patient_id,sex,birth_year,indication,session_id,protocol_id,started_at,"
                         "stopped_at,dosing_weight_kg,planned_dose_mg,given_dose_mg,concentration_mg_per_ml,"
-                        "rate_ml_per_h,recorded_by,override_reason\n"
-                        "c1,p1,female,1980,trd,s1,iv-0.5-40min,2026-03-01T09:00:00Z,2026-03-01T09:40:00Z,70,35,35,1,52.5,u1,\n"
-                        "c1,p1,female,1980,trd,s2,iv-0.5-40min,2026-03-02T09:00:00Z,,70,35,x,1,52.5,u1,\n";
+                        "rate_ml_per_h,recorded_by,override_reason,height_cm\n"
+                        "c1,p1,female,1980,trd,s1,iv-0.5-40min,2026-03-01T09:00:00Z,2026-03-01T09:40:00Z,70,35,35,1,52.5,u1,,170\n"
+                        "c1,p1,female,1980,trd,s2,iv-0.5-40min,2026-03-02T09:00:00Z,,70,35,x,1,52.5,u1,,170\n";
 
   CliRun r = Kira("import " + csv + " --db " + db_);
 
-  EXPECT_EQ(r.code, 1) << r.out;
-  // Row 2 is well formed, but the CSV brings no height for this new patient:
-  // the Advisor refuses a weight-based adult dose without one.
-  EXPECT_THAT(r.out, HasSubstr("0 imported, 0 already present, 1 refused by the Advisor, 1 rejected"));
-  EXPECT_THAT(r.out, HasSubstr("in.csv:2: given_dose_mg: refused by the Advisor: hard stop: weight.height_missing"));
-  EXPECT_THAT(r.out, HasSubstr("in.csv:3: given_dose_mg: not a number: 'x'"));
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("1 accepted"));
+  EXPECT_THAT(r.out, HasSubstr("nothing was written"));
+  EXPECT_THAT(r.out, HasSubstr("in.csv: line 3, column 12 (given_dose_mg): not a number: 'x'"));
 }
 
 TEST_F(RegistryCli, BadInputNamesTheOptionAndExits2) {

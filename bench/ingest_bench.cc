@@ -1,0 +1,194 @@
+// CSV ingest throughput into SQLite, with every Advisor check (issue 12,
+// item 5), next to the raw SQLite baseline in the same run:
+//   Ingest/<rows>     kira session CSV text -> ParseSessionCsv -> ImportRows
+//                     into a fresh SQLite registry: each row validated,
+//                     judged by the Advisor's dose check (guideline library
+//                     and annual cap as shipped), stored with its patient and
+//                     hash-chained audit rows, one transaction per file.
+//   RawInsert/<rows>  the baseline: one prepared INSERT per row of the same
+//                     values into a table of the same width, one transaction,
+//                     same pragmas (WAL, synchronous=FULL).
+// items_per_second is rows/s; the ratio Ingest/RawInsert is the price of
+// validation, the Advisor and the audit trail.
+//
+// Run: build/bench/ingest_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "kira/api/advisor_json.h"
+#include "kira/api/guideline_json.h"
+#include "kira/api/instruments_json.h"
+#include "kira/interop/csv.h"
+#include "kira/interop/session_import.h"
+#include "kira/registry/advisor.h"
+#include "kira/registry/clock.h"
+#include "kira/storage/sqlite/sqlite_store.h"
+
+namespace {
+
+using namespace kira;  // NOLINT: benchmark file
+
+constexpr int kSessionsPerPatient = 10;
+
+void Die(const std::string& what) {
+  std::fprintf(stderr, "ingest_bench: %s\n", what.c_str());
+  std::abort();
+}
+
+std::string ReadSource(const std::string& rel) {
+  std::ifstream in(std::string(KIRA_SOURCE_DIR) + "/" + rel, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// `rows` sessions of rows/10 patients, one a week, in a realistic file: a
+// 0.5 mg/kg 40-minute IV infusion at 1 mg/mL for weights 50..99 kg.
+std::string MakeCsv(int rows) {
+  std::vector<std::string> cols = interop::SessionCsvColumns();
+  cols.resize(16);  // no state column: derived from the given dose
+  cols.push_back("height_cm");
+  std::string out = interop::CsvLine(cols);
+  char buf[512];
+  for (int i = 0; i < rows; ++i) {
+    const int patient = i / kSessionsPerPatient, k = i % kSessionsPerPatient;
+    const int weight = 50 + patient % 50;
+    const double dose = 0.5 * weight;
+    const double rate = dose * 1.5;  // mL/h at 1 mg/mL over 40 min
+    std::snprintf(buf, sizeof buf,
+                  "c1,P%07d,%s,%d,trd,P%07d-S%02d,iv-0.5-40min,2026-%02d-%02dT09:00:00Z,2026-%02d-%02dT09:40:00Z,"
+                  "%d,%.1f,%.1f,1,%.2f,rn-%d,,%d\n",
+                  patient, patient % 2 ? "female" : "male", 1950 + patient % 50, patient, k, 1 + k, 1 + patient % 28,
+                  1 + k, 1 + patient % 28, weight, dose, dose, rate, patient % 7, 150 + patient % 40);
+    out += buf;
+  }
+  return out;
+}
+
+struct Libraries {
+  guideline::Library guideline;
+  advisor::AdvisorLibrary advisor;
+  instruments::InstrumentLibrary instruments;
+};
+const Libraries& Libs() {
+  static const Libraries* libs = [] {
+    auto g = api::ParseGuideline(ReadSource("guidelines/kira.json"));
+    if (!g.ok()) Die(g.status().ToString());
+    auto a = api::ParseAdvisorLibrary(ReadSource("guidelines/advisor.json"));
+    if (!a.ok()) Die(a.status().ToString());
+    auto i = api::ParseInstrumentLibrary(ReadSource("guidelines/instruments.json"));
+    if (!i.ok()) Die(i.status().ToString());
+    return new Libraries{std::move(g).value(), std::move(a).value(), std::move(i).value()};
+  }();
+  return *libs;
+}
+
+std::string TempDb(const char* name) {
+  return (std::filesystem::temp_directory_path() / (std::string("kira_ingest_") + name + "_" + std::to_string(getpid()) + ".db"))
+      .string();
+}
+void RemoveDb(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+void BM_Ingest(benchmark::State& state) {
+  const int rows = static_cast<int>(state.range(0));
+  const std::string csv = MakeCsv(rows);
+  const registry::DoseCheck check = registry::AdvisorDoseCheck(Libs().guideline, &Libs().advisor.annual_cap);
+  interop::ParseOptions po;
+  for (const auto& p : Libs().guideline.protocols) po.protocols.insert(p.id);
+  registry::SystemClock clock;
+  const std::string path = TempDb("kira");
+  for (auto _ : state) {
+    state.PauseTiming();
+    RemoveDb(path);
+    storage::SqliteOptions so;
+    so.path = path;
+    auto store = storage::SqliteStore::Open(so);
+    if (!store.ok()) Die(store.status().ToString());
+    state.ResumeTiming();
+    interop::ParsedFile parsed = interop::ParseSessionCsv(csv, po);
+    interop::ImportOptions io;
+    io.libraries = registry::Libraries{&Libs().guideline, &Libs().advisor, &Libs().instruments};
+    auto report = interop::ImportRows(**store, clock, check, parsed, io);
+    if (!report.ok()) Die(report.status().ToString());
+    if (report->accepted != rows) {
+      Die("expected every row accepted, got " + std::to_string(report->accepted) + "; first problem: " +
+          (report->problems.empty() ? "" : interop::FormatRowError(report->problems[0])));
+    }
+  }
+  RemoveDb(path);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+void Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) Die(err ? err : sql);
+}
+
+void BM_RawInsert(benchmark::State& state) {
+  const int rows = static_cast<int>(state.range(0));
+  const std::string path = TempDb("raw");
+  for (auto _ : state) {
+    state.PauseTiming();
+    RemoveDb(path);
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open");
+    Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+             "CREATE TABLE s(clinic_id TEXT, id TEXT, patient_id TEXT, sex TEXT, birth_year INTEGER, indication TEXT,"
+             " protocol_id TEXT, started_at INTEGER, stopped_at INTEGER, weight REAL, planned REAL, given REAL,"
+             " conc REAL, rate REAL, recorded_by TEXT, PRIMARY KEY (clinic_id, id))");
+    state.ResumeTiming();
+    sqlite3_stmt* st = nullptr;
+    Exec(db, "BEGIN");
+    if (sqlite3_prepare_v2(db, "INSERT INTO s VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, nullptr) != SQLITE_OK) {
+      Die("prepare");
+    }
+    char id[32], pid[32];
+    for (int i = 0; i < rows; ++i) {
+      const int patient = i / kSessionsPerPatient;
+      std::snprintf(id, sizeof id, "P%07d-S%02d", patient, i % kSessionsPerPatient);
+      std::snprintf(pid, sizeof pid, "P%07d", patient);
+      sqlite3_bind_text(st, 1, "c1", -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 3, pid, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 4, "female", -1, SQLITE_STATIC);
+      sqlite3_bind_int(st, 5, 1970);
+      sqlite3_bind_text(st, 6, "trd", -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 7, "iv-0.5-40min", -1, SQLITE_STATIC);
+      sqlite3_bind_int64(st, 8, 1'770'000'000'000'000 + i);
+      sqlite3_bind_int64(st, 9, 1'770'000'002'400'000 + i);
+      sqlite3_bind_double(st, 10, 70);
+      sqlite3_bind_double(st, 11, 35);
+      sqlite3_bind_double(st, 12, 35);
+      sqlite3_bind_double(st, 13, 1);
+      sqlite3_bind_double(st, 14, 52.5);
+      sqlite3_bind_text(st, 15, "rn-1", -1, SQLITE_STATIC);
+      if (sqlite3_step(st) != SQLITE_DONE) Die("step");
+      sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    Exec(db, "COMMIT");
+    state.PauseTiming();
+    sqlite3_close(db);
+    state.ResumeTiming();
+  }
+  RemoveDb(path);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
+BENCHMARK(BM_Ingest)->Name("Ingest")->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_RawInsert)->Name("RawInsert")->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

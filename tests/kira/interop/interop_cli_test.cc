@@ -1,0 +1,116 @@
+// The bad-input corpus (tests/kira/interop/bad_input): every file is refused
+// by `kira import` with exit 2, a message naming line and column, and
+// nothing written -- checked on a registry that already holds one session,
+// so "nothing written" covers the audit log too. The conflicting re-import
+// (a stored dose corrected in the file) is in the corpus; with --update and
+// a reason it becomes an audited amendment.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "testing/run_command.h"
+
+namespace {
+
+using ::kira::testing::CommandRun;
+using ::testing::ContainsRegex;
+using ::testing::HasSubstr;
+
+const std::filesystem::path kHere = std::filesystem::path(KIRA_SOURCE_DIR) / "tests/kira/interop";
+
+CommandRun Kira(const std::string& args) { return ::kira::testing::RunCommand(std::string(KIRA_BINARY) + " " + args + " 2>&1"); }
+
+class ImportCorpus : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("kira_corpus_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    db_ = (dir_ / "kira.db").string();
+    CommandRun first = Kira("import " + (kHere / "good/one_session.csv").string() + " --db " + db_);
+    ASSERT_EQ(first.code, 0) << first.out;
+    audit_ = AuditHead();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  // "clinic c1: OK, 3 rows verified; head seq 3 hash ..." -- the whole chain state.
+  std::string AuditHead() { return Kira("audit verify --db " + db_).out; }
+
+  std::filesystem::path dir_;
+  std::string db_;
+  std::string audit_;
+};
+
+TEST_F(ImportCorpus, EveryBadFileExits2NamingLineAndColumnAndWritesNothing) {
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kHere / "bad_input")) {
+    const std::string path = entry.path().string();
+    SCOPED_TRACE(path);
+    ++files;
+
+    CommandRun r = Kira("import " + path + " --db " + db_);
+
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_THAT(r.out, ContainsRegex("line [0-9]+, column [0-9]+")) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("nothing was written")) << r.out;
+    EXPECT_EQ(AuditHead(), audit_) << "the registry changed";
+  }
+  EXPECT_GE(files, 12);
+}
+
+TEST_F(ImportCorpus, MessagesNameTheColumnAsWrittenOnceWithoutRepeatedPrefixes) {
+  CommandRun misspelt = Kira("import " + (kHere / "bad_input/misspelled_column.csv").string() + " --db " + db_);
+  CommandRun weight = Kira("import " + (kHere / "bad_input/negative_weight.csv").string() + " --db " + db_);
+  CommandRun utf16 = Kira("import " + (kHere / "bad_input/utf16.csv").string() + " --db " + db_);
+
+  EXPECT_THAT(misspelt.out, HasSubstr("line 1, column 12 (given_dose_mgg): unknown column (did you mean 'given_dose_mg'?)"));
+  EXPECT_THAT(weight.out, HasSubstr("line 3, column 10 (dosing_weight_kg): must be greater than 0, got -5"));
+  EXPECT_THAT(weight.out, ::testing::Not(HasSubstr("dosing_weight_kg: dosing_weight_kg")));
+  EXPECT_THAT(utf16.out, HasSubstr("UTF-16"));
+}
+
+TEST_F(ImportCorpus, DryRunListsEveryProblemAndPartialSaysWhatItLeftOut) {
+  const std::string file = (kHere / "bad_input/negative_weight.csv").string();
+
+  CommandRun dry = Kira("import --dry-run " + file + " --db " + db_);
+  const std::string after_dry = AuditHead();
+  CommandRun partial = Kira("import --partial " + file + " --db " + db_);
+
+  EXPECT_EQ(dry.code, 2);
+  EXPECT_THAT(dry.out, HasSubstr("dry run; nothing was written"));
+  EXPECT_EQ(after_dry, audit_);
+  EXPECT_EQ(partial.code, 2);
+  EXPECT_THAT(partial.out, HasSubstr("2 rows read = 0 accepted + 0 amended + 0 refused by the Advisor + 1 invalid + 1 unchanged"));
+}
+
+TEST_F(ImportCorpus, AConflictingReImportIsAppliedOnlyAsAnAmendmentWithAReason) {
+  const std::string file = (kHere / "bad_input/conflicting_reimport.csv").string();
+
+  CommandRun without_reason = Kira("import --update " + file + " --db " + db_);
+  CommandRun amended = Kira("import --update --reason 'pump log shows 25 mg' " + file + " --db " + db_);
+  CommandRun again = Kira("import " + file + " --db " + db_);
+
+  EXPECT_EQ(without_reason.code, 2);
+  EXPECT_THAT(without_reason.out, HasSubstr("--reason"));
+  EXPECT_EQ(amended.code, 0) << amended.out;
+  EXPECT_THAT(amended.out, HasSubstr("1 amended"));
+  EXPECT_EQ(again.code, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr("1 unchanged"));
+}
+
+// 999 mL/h for 27 mg over 40 minutes at 1 mg/mL (about 25 times the rate
+// the dose needs) is a clinical refusal by the Advisor's recorded-session
+// check (exit 1), not a malformed file: the importer does not re-check it.
+TEST_F(ImportCorpus, ARateThatDisagreesWithDoseAndDurationIsRefusedByTheAdvisorAndWritesNothing) {
+  CommandRun r = Kira("import " + (kHere / "refusal/rate_999_for_27mg_40min.csv").string() + " --db " + db_);
+
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("refused by the Advisor"));
+  EXPECT_EQ(AuditHead(), audit_);
+}
+
+}  // namespace
