@@ -13,6 +13,7 @@
 #include "kira/api/server_json.h"
 #include "kira/registry/advisor.h"
 #include "kira/server/http_status.h"
+#include "kira/server/internal/idempotent_call.h"
 #include "kira/server/internal/routes.h"
 
 namespace kira::server {
@@ -170,7 +171,11 @@ struct Server::Impl {
     if (error.ok()) {
       StatusOr<Reply> reply = InvalidArgumentError("unreachable");
       try {
-        reply = route.handler(services, call);
+        // [H15 idempotency] a write with an Idempotency-Key header is applied
+        // at most once and a retry gets the first answer (keep when merging).
+        reply = internal::RunIdempotent(services, call, req.method, req.path,
+                                        req.get_header_value("Idempotency-Key"),
+                                        [&] { return route.handler(services, call); });
       } catch (const std::exception& e) {
         reply = InternalError(std::string("uncaught exception: ") + e.what());
       }
