@@ -59,10 +59,13 @@ StatusOr<Reply> RunIdempotent(Services& s, const Call& c, std::string_view metho
     registry::IdempotencyScope scope(&claim);
     reply = run();
   }
-  if (claim.lost_race) {
-    // A concurrent request with this key committed first; ours rolled back.
-    KIRA_ASSIGN_OR_RETURN(prior, registry::LookUpIdempotencyKey(*s.store, claim));
-    return AnswerFromPrior(prior, c);
+  if (!claim.committed && !reply.ok()) {
+    // Did a concurrent request with this key (a client retry that overtook
+    // a slow first attempt) commit first? Then ours failed because of it:
+    // on the key row itself, or on a record that attempt wrote (its id
+    // taken, AlreadyExists). Answer as that request did.
+    StatusOr<registry::PriorOutcome> now = registry::LookUpIdempotencyKey(*s.store, claim);
+    if (now.ok() && now->kind != registry::PriorRequest::kNone) return AnswerFromPrior(*now, c);
   }
   // Store the answer of an applied write, unless it is a server error after
   // the commit (then a retry learns that the write is applied, not a 5xx).

@@ -166,7 +166,7 @@ def worker(i, client, stats, stop, deadline, acked):
         stats.ack()
         acked["patients"].append(pid)
         for k in range(3):
-            at = f"2026-03-0{k + 1}T09:00:00Z"
+            at = f"2026-03-0{k + 1}T09:00:00.000000Z"
             body = {"instrument": "phq9", "at": at, "item_scores": [1, 2, 1, 2, 1, 2, 1, 1, 0]}
             r = client.write(f"/api/v1/patients/{pid}/assessments", body, deadline)
             if r is None:
@@ -284,10 +284,12 @@ def main():
         time.sleep(5)
         t_kill_pg = time.time()
         log(cluster.kill_primary())
-        # Wait for writes to flow again, then a little longer.
+        # Wait for writes to flow again (5 acknowledged after the first second,
+        # which lets the requests in flight at the kill settle), then longer.
+        resumed = []
         while time.time() < deadline:
             with stats.lock:
-                resumed = [t for t in stats.acks if t > t_kill_pg]
+                resumed = [t for t in stats.acks if t > t_kill_pg + 1.0]
             if len(resumed) >= 5:
                 break
             time.sleep(0.1)
@@ -305,6 +307,10 @@ def main():
         pg_window = max_gap(stats.acks, t_kill_pg, t_kill_kira)
         kira_window = max_gap(stats.acks, t_kill_kira, t_end - 0.5)
         log(f"write unavailability: database failover {pg_window:.2f} s, kira instance loss {kira_window:.2f} s")
+        acks = sorted(stats.acks)
+        gaps = [(round(a_ - t_kill_pg, 2), round(b_ - a_, 2)) for a_, b_ in zip(acks, acks[1:]) if b_ - a_ > 1.0]
+        log(f"gaps over 1 s without an acknowledged write (seconds after the database kill, length): {gaps}; "
+            f"kira instance killed at {t_kill_kira - t_kill_pg:.2f} s")
 
         # ---- Verification, through the surviving instance ----
         checker = Client(http_port, "drill", password, stats)
@@ -323,9 +329,9 @@ def main():
                 raise RuntimeError(f"listing assessments of {pid}: {st}")
             doc = json.loads(data)
             items = doc["assessments"] if isinstance(doc, dict) else doc
-            ats = [x["at"] for x in items]
+            ats = [x["at"][:19] for x in items]
             for at in expected.get(pid, []):
-                c = ats.count(at)
+                c = ats.count(at[:19])
                 if c == 0:
                     lost.append((pid, at))
             for at in set(ats):
@@ -341,7 +347,6 @@ def main():
             "lost": len(lost),
             "duplicated": len(duplicated),
             "db_failover_unavailability_s": round(pg_window, 2),
-            "first_ack_after_db_kill_s": round(t_pg_back - t_kill_pg, 2) if t_pg_back else None,
             "kira_loss_unavailability_s": round(kira_window, 2),
             "audit_verify": audit_ok,
             "sessions_shared": shared,
