@@ -69,6 +69,14 @@ class FailingTransaction : public storage::Transaction {
   KIRA_FAILING_WRITE_(InsertAssessment, domain::Assessment)
   KIRA_FAILING_WRITE_(InsertLedgerEntry, domain::LedgerEntry)
   KIRA_FAILING_WRITE_(AppendAudit, domain::AuditEntry)
+  KIRA_FAILING_WRITE_(UpdateCredential, domain::Credential)
+  KIRA_FAILING_WRITE_(UpdateUser, domain::User)
+  KIRA_FAILING_WRITE_(InsertAuthSession, domain::AuthSession)
+  KIRA_FAILING_WRITE_(InsertAuditCheckpoint, domain::AuditCheckpoint)
+  KIRA_FAILING_WRITE_(InsertPatientFacts, domain::PatientFacts)
+  KIRA_FAILING_WRITE_(InsertScreening, domain::ScreeningRecord)
+  KIRA_FAILING_WRITE_(InsertAlert, domain::AlertRecord)
+  KIRA_FAILING_WRITE_(UpdateAlert, domain::AlertRecord)
 #undef KIRA_FAILING_WRITE_
 
   StatusOr<domain::Clinic> GetClinic(std::string_view id) override { return base_->GetClinic(id); }
@@ -78,6 +86,34 @@ class FailingTransaction : public storage::Transaction {
   }
   StatusOr<domain::Credential> GetCredential(std::string_view login) override {
     return base_->GetCredential(login);
+  }
+  StatusOr<domain::Credential> GetCredentialOfUser(std::string_view c, std::string_view u) override {
+    return base_->GetCredentialOfUser(c, u);
+  }
+  StatusOr<std::vector<domain::Credential>> ListCredentials(std::string_view c) override {
+    return base_->ListCredentials(c);
+  }
+  StatusOr<std::vector<domain::User>> ListUsers(std::string_view c) override { return base_->ListUsers(c); }
+  StatusOr<domain::AuthSession> GetAuthSession(std::string_view h) override { return base_->GetAuthSession(h); }
+  Status TouchAuthSession(std::string_view h, domain::Instant at) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("TouchAuthSession"));
+    return base_->TouchAuthSession(h, at);
+  }
+  Status DeleteAuthSession(std::string_view h) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("DeleteAuthSession"));
+    return base_->DeleteAuthSession(h);
+  }
+  StatusOr<int> DeleteUserAuthSessions(std::string_view c, std::string_view u) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("DeleteUserAuthSessions"));
+    return base_->DeleteUserAuthSessions(c, u);
+  }
+  StatusOr<int> PurgeAuthSessions(domain::Instant idle_before, domain::Instant now) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("PurgeAuthSessions"));
+    return base_->PurgeAuthSessions(idle_before, now);
+  }
+  StatusOr<std::int64_t> CountAuthSessions() override { return base_->CountAuthSessions(); }
+  StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view c) override {
+    return base_->ListAuditCheckpoints(c);
   }
   StatusOr<domain::PatientRecord> GetPatient(std::string_view c, std::string_view id) override {
     return base_->GetPatient(c, id);
@@ -129,6 +165,23 @@ class FailingTransaction : public storage::Transaction {
   }
   StatusOr<std::vector<domain::LedgerEntry>> ListLedger(std::string_view c, std::string_view lot) override {
     return base_->ListLedger(c, lot);
+  }
+  StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view c, std::string_view p) override {
+    return base_->GetCurrentPatientFacts(c, p);
+  }
+  StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view c, std::string_view p) override {
+    return base_->ListPatientFacts(c, p);
+  }
+  StatusOr<domain::ScreeningRecord> GetScreening(std::string_view c, std::string_view p, int v,
+                                                 std::string_view route) override {
+    return base_->GetScreening(c, p, v, route);
+  }
+  StatusOr<domain::AlertRecord> GetAlert(std::string_view c, std::string_view id) override {
+    return base_->GetAlert(c, id);
+  }
+  StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view c, std::string_view p,
+                                                        bool open_only) override {
+    return base_->ListAlerts(c, p, open_only);
   }
   StatusOr<std::optional<domain::AuditEntry>> LastAuditEntry(std::string_view c) override {
     return base_->LastAuditEntry(c);

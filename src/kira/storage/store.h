@@ -94,6 +94,40 @@ class Transaction {
   virtual Status InsertCredential(const domain::Credential& credential) = 0;
   // NotFound if there is no such login.
   virtual StatusOr<domain::Credential> GetCredential(std::string_view login) = 0;
+  // NotFound if the user has no credential.
+  virtual StatusOr<domain::Credential> GetCredentialOfUser(std::string_view clinic_id, std::string_view user_id) = 0;
+  // The clinic's credentials, by login.
+  virtual StatusOr<std::vector<domain::Credential>> ListCredentials(std::string_view clinic_id) = 0;
+  // Replaces the hash, disabled, must_change_password and totp_secret of
+  // the credential with this login. NotFound if there is none.
+  virtual Status UpdateCredential(const domain::Credential& credential) = 0;
+  // The clinic's users, by id.
+  virtual StatusOr<std::vector<domain::User>> ListUsers(std::string_view clinic_id) = 0;
+  // Replaces display_name and role. NotFound if there is no such user.
+  virtual Status UpdateUser(const domain::User& user) = 0;
+
+  // ---- Log-in sessions (server/auth.h; only token hashes are stored) ----
+  // AlreadyExists for a repeated token hash; FailedPrecondition if the user
+  // does not exist.
+  virtual Status InsertAuthSession(const domain::AuthSession& session) = 0;
+  // NotFound if there is no such session.
+  virtual StatusOr<domain::AuthSession> GetAuthSession(std::string_view token_hash) = 0;
+  // Sets last_used_at; NotFound if the session is gone.
+  virtual Status TouchAuthSession(std::string_view token_hash, domain::Instant last_used_at) = 0;
+  // Deletes one session (no error if it is gone).
+  virtual Status DeleteAuthSession(std::string_view token_hash) = 0;
+  // Deletes every session of a user; returns how many there were.
+  virtual StatusOr<int> DeleteUserAuthSessions(std::string_view clinic_id, std::string_view user_id) = 0;
+  // Deletes sessions idle since before `idle_before` or past their absolute
+  // expiry at `now`; returns how many.
+  virtual StatusOr<int> PurgeAuthSessions(domain::Instant idle_before, domain::Instant now) = 0;
+  // Sessions not yet purged.
+  virtual StatusOr<std::int64_t> CountAuthSessions() = 0;
+
+  // ---- Signed audit checkpoints (registry/audit.h) ----
+  virtual Status InsertAuditCheckpoint(const domain::AuditCheckpoint& checkpoint) = 0;
+  // The clinic's checkpoints by seq; all clinics' when clinic_id is empty.
+  virtual StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view clinic_id) = 0;
 
   // ---- Patients ----
   // FailedPrecondition if the clinic does not exist.
@@ -152,6 +186,34 @@ class Transaction {
                                                                       const Page& page) = 0;
   virtual StatusOr<std::vector<domain::Assessment>> ScanAssessments(std::string_view clinic_id,
                                                                     const Page& page) = 0;
+
+  // ---- The clinical record: facts versions, screenings, alerts ----
+  // FailedPrecondition if the patient does not exist; AlreadyExists if the
+  // (patient, version) is taken; InvalidArgument for a version < 1 or a
+  // value out of range.
+  virtual Status InsertPatientFacts(const domain::PatientFacts& facts) = 0;
+  // The newest version; NotFound when the patient has none.
+  virtual StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view clinic_id,
+                                                                std::string_view patient_id) = 0;
+  // Every version, oldest first.
+  virtual StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view clinic_id,
+                                                                       std::string_view patient_id) = 0;
+  // FailedPrecondition if the facts version does not exist; AlreadyExists
+  // if (patient, facts_version, route) is taken.
+  virtual Status InsertScreening(const domain::ScreeningRecord& screening) = 0;
+  // NotFound when that facts version was not screened for the route.
+  virtual StatusOr<domain::ScreeningRecord> GetScreening(std::string_view clinic_id, std::string_view patient_id,
+                                                         int facts_version, std::string_view route) = 0;
+  // FailedPrecondition if the patient does not exist.
+  virtual Status InsertAlert(const domain::AlertRecord& alert) = 0;
+  // Records the acknowledgement (acknowledged_at/_by, ack_reason); every
+  // other field stays as stored. NotFound if absent.
+  virtual Status UpdateAlert(const domain::AlertRecord& alert) = 0;
+  virtual StatusOr<domain::AlertRecord> GetAlert(std::string_view clinic_id, std::string_view id) = 0;
+  // Alerts of one patient (or of the clinic when patient_id is empty),
+  // only the unacknowledged ones when open_only; ordered by raised_at, then id.
+  virtual StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view clinic_id,
+                                                                std::string_view patient_id, bool open_only) = 0;
 
   // ---- Controlled-substance ledger (append-only) ----
   virtual Status InsertLedgerEntry(const domain::LedgerEntry& entry) = 0;

@@ -23,6 +23,9 @@ Status ValidateOverride(const domain::OverrideRecord& o);
 Status ValidateLedgerEntry(const domain::LedgerEntry& e);
 Status ValidateAuditEntry(const domain::AuditEntry& e);
 Status ValidateIdempotencyRecord(const IdempotencyRecord& r);
+Status ValidatePatientFacts(const domain::PatientFacts& f);
+Status ValidateScreening(const domain::ScreeningRecord& s);
+Status ValidateAlert(const domain::AlertRecord& a);
 
 }  // namespace kira::storage
 

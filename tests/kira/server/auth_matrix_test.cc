@@ -19,25 +19,47 @@ struct Expect {
   std::string method;
   std::string path;  // template
   std::set<std::string> allowed;  // roles; empty: public
+  int allowed_status = 0;         // 0: any 2xx; else this exact status (the body is refused on its merits)
 };
+
+const std::set<std::string> kAll = {"admin", "clinician", "nurse", "researcher", "pharmacist", "auditor"};
 
 // Who may do what (issue 5): admin manages users and enrolment and reads
 // records; clinician plans, doses, records sessions and may override;
 // nurse records vitals, events and scores, may check doses but not override
-// and may not record a session; researcher sees de-identified aggregates only.
+// and may not record a session; researcher sees de-identified aggregates only;
+// auditor reads the audit log; every role manages its own log-in.
 const std::vector<Expect>& Expectations() {
   static const std::vector<Expect> kExpect = {
       {"GET", "/healthz", {}},
-      {"GET", "/metrics", {}},
+      {"GET", "/metrics", {"admin"}},
       {"GET", "/api/openapi.json", {}},
       {"POST", "/api/v1/login", {}},
-      {"POST", "/api/v1/logout", {"admin", "clinician", "nurse", "researcher"}},
-      {"GET", "/api/v1/me", {"admin", "clinician", "nurse", "researcher"}},
-      {"GET", "/api/v1/guideline", {"admin", "clinician", "nurse", "researcher"}},
+      {"POST", "/api/v1/logout", kAll},
+      {"GET", "/api/v1/me", kAll},
+      {"POST", "/api/v1/me/password", kAll, 400},       // the body's current password is wrong
+      {"POST", "/api/v1/me/totp", kAll},
+      {"POST", "/api/v1/me/totp/confirm", kAll, 400},   // the body's code does not match
+      {"POST", "/api/v1/me/sessions/end", kAll},
+      {"GET", "/api/v1/guideline", kAll},
+      {"GET", "/api/v1/users", {"admin"}},
       {"POST", "/api/v1/users", {"admin"}},
+      {"POST", "/api/v1/users/{id}/disable", {"admin"}},
+      {"POST", "/api/v1/users/{id}/enable", {"admin"}},
+      {"POST", "/api/v1/users/{id}/reset-password", {"admin"}},
+      {"POST", "/api/v1/users/{id}/end-sessions", {"admin"}},
+      {"POST", "/api/v1/users/{id}/role", {"admin"}},
+      {"GET", "/api/v1/audit", {"admin", "auditor"}},
+      {"GET", "/api/v1/audit/verify", {"admin", "auditor"}},
+      {"GET", "/api/v1/ledger", {"admin", "pharmacist"}},
       {"GET", "/api/v1/patients", {"admin", "clinician", "nurse"}},
       {"POST", "/api/v1/patients", {"admin", "clinician"}},
       {"GET", "/api/v1/patients/{id}", {"admin", "clinician", "nurse"}},
+      {"GET", "/api/v1/patients/{id}/facts", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/facts", {"clinician", "nurse"}},
+      {"GET", "/api/v1/patients/{id}/alerts", {"admin", "clinician", "nurse"}},
+      {"GET", "/api/v1/alerts", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/alerts/{id}/ack", {"clinician"}},
       {"POST", "/api/v1/patients/{id}/screen", {"clinician", "nurse"}},
       {"POST", "/api/v1/patients/{id}/dose-check", {"clinician", "nurse"}},
       {"POST", "/api/v1/patients/{id}/plan", {"clinician", "nurse"}},
@@ -51,7 +73,7 @@ const std::vector<Expect>& Expectations() {
       {"POST", "/api/v1/sessions/{id}/adverse-events", {"clinician", "nurse"}},
       {"POST", "/api/v1/sessions/{id}/monitor", {"clinician", "nurse"}},
       {"POST", "/api/v1/sessions/{id}/discharge", {"clinician", "nurse"}},
-      {"GET", "/api/v1/registry/summary", {"admin", "clinician", "nurse", "researcher"}},
+      {"GET", "/api/v1/registry/summary", kAll},
   };
   return kExpect;
 }
@@ -68,6 +90,20 @@ class AuthMatrix : public ::testing::Test {
       ASSERT_TRUE(p);
       ASSERT_EQ(p->status, 201) << p->body;
       patient_[c] = Json::parse(p->body)["id"];
+      auto f = cli.Post("/api/v1/patients/" + patient_[c] + "/facts", h, FactsBody(), "application/json");
+      ASSERT_TRUE(f);
+      ASSERT_EQ(f->status, 201) << f->body;
+      // A second patient with a suicidality alert (PHQ-9 item 9 = 1) to acknowledge.
+      auto p2 = cli.Post("/api/v1/patients", h, R"({"sex":"male","birth_year":1970,"indication":"trd"})",
+                         "application/json");
+      ASSERT_TRUE(p2);
+      const std::string p2id = Json::parse(p2->body)["id"];
+      auto as = cli.Post("/api/v1/patients/" + p2id + "/assessments", h,
+                         R"({"at":"2026-11-21T09:00:00Z","instrument":"phq9","item_scores":[2,2,2,2,2,2,2,2,1]})",
+                         "application/json");
+      ASSERT_TRUE(as);
+      ASSERT_EQ(as->status, 201) << as->body;
+      alert_[c] = Json::parse(as->body)["alerts"].at(0)["id"];
       auto s = cli.Post("/api/v1/patients/" + patient_[c] + "/sessions", h, SessionBody(), "application/json");
       ASSERT_TRUE(s);
       ASSERT_EQ(s->status, 201) << s->body;
@@ -82,6 +118,11 @@ class AuthMatrix : public ::testing::Test {
            R"("state":"running"})";
   }
 
+  static std::string FactsBody() {
+    return R"({"weight":{"value":70,"unit":"kg","method":"measured"},"height":{"value":168,"unit":"cm"},
+               "pregnancy":{"status":"not_pregnant"},
+               "baseline_vitals":{"sbp_mmhg":124,"dbp_mmhg":78,"hr_bpm":72,"spo2_pct":98,"rr_per_min":14}})";
+  }
   std::string Body(const std::string& path) {
     static int n = 0;
     ++n;
@@ -96,6 +137,8 @@ class AuthMatrix : public ::testing::Test {
       return Json{{"patient", Json::parse(TestServer::PatientDoc())}, {"protocol_id", "iv-0.5-40min"}}.dump();
     }
     if (path.ends_with("/sessions")) return SessionBody();
+    if (path.ends_with("/facts")) return FactsBody();
+    if (path.ends_with("/ack")) return R"({"reason":"seen at the visit; safety plan made"})";
     if (path.ends_with("/assessments")) return R"({"at":"2026-11-21T09:00:00Z","instrument":"phq9","item_scores":[2,2,2,2,2,2,2,2,1]})";
     if (path.ends_with("/vitals")) return R"({"at":"2026-11-20T09:10:00Z","kind":"sbp","value":132})";
     if (path.ends_with("/adverse-events")) return R"({"at":"2026-11-20T09:20:00Z","type":"nausea","severity":"mild","rescue_given":"ondansetron 4 mg IV"})";
@@ -105,8 +148,7 @@ class AuthMatrix : public ::testing::Test {
     if (path.ends_with("/plan")) return R"({"start":"2026-12-01"})";
     if (path.ends_with("/monitor") || path.ends_with("/discharge")) {
       Json j = Json::parse(R"({"precheck":{"resuscitation_staff_present":true,"resuscitation_equipment_present":true,
-        "pulse_oximeter_present":true,"rescue_plan":"clonidine"},
-        "baseline":{"sbp_mmhg":124,"dbp_mmhg":78,"hr_bpm":72,"spo2_pct":98,"rr_per_min":14}})");
+        "pulse_oximeter_present":true,"rescue_plan":"clonidine"}})");
       if (path.ends_with("/discharge")) {
         j["discharge"] = Json::parse(R"({"t_min":150,"by":"rn","attestations":{"vitals_near_baseline":true,
           "dissociation_resolved":true,"oriented":true,"responsible_adult":true,"no_driving_advised":true,
@@ -115,6 +157,12 @@ class AuthMatrix : public ::testing::Test {
       return j.dump();
     }
     if (path == "/api/v1/login") return Json{{"login", "a-nurse"}, {"password", kPassword}}.dump();
+    if (path == "/api/v1/me/password") {
+      return Json{{"current_password", "not the password"}, {"new_password", "a brand new passphrase"}}.dump();
+    }
+    if (path == "/api/v1/me/totp/confirm") return R"({"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP","code":"000000"})";
+    if (path.ends_with("/reset-password")) return R"({"new_password":"temporary passphrase 42"})";
+    if (path.ends_with("/role")) return R"({"role":"nurse"})";
     return "";
   }
 
@@ -123,7 +171,10 @@ class AuthMatrix : public ::testing::Test {
     std::string p = templ;
     const auto pos = p.find("{id}");
     if (pos != std::string::npos) {
-      const std::string id = templ.starts_with("/api/v1/sessions") ? session_[target] : patient_[target];
+      const std::string id = templ.starts_with("/api/v1/sessions") ? session_[target]
+                             : templ.starts_with("/api/v1/users")  ? target + "-spare"
+                             : templ.starts_with("/api/v1/alerts") ? alert_[target]
+                                                                   : patient_[target];
       p.replace(pos, 4, id);
     }
     return p;
@@ -132,6 +183,7 @@ class AuthMatrix : public ::testing::Test {
   TestServer srv_;
   std::map<std::string, std::string> patient_;
   std::map<std::string, std::string> session_;
+  std::map<std::string, std::string> alert_;
 };
 
 TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
@@ -151,7 +203,8 @@ TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
         if (!has_id && target == "b") continue;  // nothing to aim at another clinic
         const std::string login = std::string("a-") + role;
         // Logging out ends the session, so it gets a session of its own.
-        const std::string token = e.path == "/api/v1/logout" ? [&] {
+        const bool ends_sessions = e.path == "/api/v1/logout" || e.path == "/api/v1/me/sessions/end";
+        const std::string token = ends_sessions ? [&] {
           auto c = srv_.Client();
           auto r = c.Post("/api/v1/login", Json{{"login", login}, {"password", kPassword}}.dump(), "application/json");
           return r ? Json::parse(r->body).value("token", "") : std::string();
@@ -161,6 +214,7 @@ TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
         httplib::Result res = e.method == "GET" ? cli.Get(path.c_str(), srv_.Headers(token))
                                                 : cli.Post(path.c_str(), srv_.Headers(token), Body(e.path), "application/json");
         ASSERT_TRUE(res) << path;
+        if (e.path == "/api/v1/me/sessions/end") srv_.Forget(login);
         const int got = res->status;
         std::string want;
         bool ok = false;
@@ -173,6 +227,9 @@ TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
         } else if (target == "b") {
           want = "404";
           ok = got == 404;
+        } else if (e.allowed_status != 0) {
+          want = std::to_string(e.allowed_status);
+          ok = got == e.allowed_status;
         } else {
           want = "2xx";
           ok = got >= 200 && got < 300;
@@ -200,7 +257,7 @@ TEST_F(AuthMatrix, ListsShowOnlyTheCallersClinic) {
   ASSERT_EQ(res->status, 200);
   const Json j = Json::parse(res->body);
   for (const auto& p : j["patients"]) EXPECT_NE(p["id"], patient_["b"]);
-  EXPECT_EQ(j["patients"].size(), 1u);
+  EXPECT_EQ(j["patients"].size(), 2u);  // the clinic's own two (one with an alert)
 }
 
 TEST_F(AuthMatrix, ResearcherSeesAggregatesWithoutIdentifiers) {
@@ -209,7 +266,32 @@ TEST_F(AuthMatrix, ResearcherSeesAggregatesWithoutIdentifiers) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   EXPECT_EQ(res->body.find(patient_["a"]), std::string::npos);
-  EXPECT_EQ(Json::parse(res->body)["patients"], 1);
+  // One patient is below the smallest count a researcher may see (5).
+  const Json j = Json::parse(res->body);
+  EXPECT_TRUE(j["patients"].is_null()) << res->body;
+  EXPECT_EQ(j["suppressed_below"], 5);
+}
+
+TEST_F(AuthMatrix, ResearcherSeesAdverseEventsOnlyByCodedType) {
+  auto cli = srv_.Client();
+  const auto h = srv_.Headers(srv_.Token("a-nurse"));
+  // Free text typed as the event type (a name and an MRN), six times so the
+  // count is not suppressed.
+  for (int i = 0; i < 6; ++i) {
+    auto r = cli.Post("/api/v1/sessions/" + session_["a"] + "/adverse-events", h,
+                      R"({"at":"2026-11-20T09:20:00Z","type":"Jane Roe MRN 4471","severity":"mild"})",
+                      "application/json");
+    ASSERT_TRUE(r);
+  }
+  auto res = cli.Get("/api/v1/registry/summary", srv_.Headers(srv_.Token("a-researcher")));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->body.find("Jane Roe"), std::string::npos) << res->body;
+  EXPECT_EQ(res->body.find("4471"), std::string::npos) << res->body;
+  // A clinician of the clinic still sees the clinic's own words.
+  auto own = cli.Get("/api/v1/registry/summary", srv_.Headers(srv_.Token("a-clinician")));
+  ASSERT_TRUE(own);
+  EXPECT_NE(own->body.find("Jane Roe"), std::string::npos);
 }
 
 }  // namespace

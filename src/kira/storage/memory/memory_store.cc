@@ -17,6 +17,8 @@ struct MemoryStore::State {
   std::map<std::string, domain::Clinic> clinics;
   std::map<Key, domain::User> users;
   std::map<std::string, domain::Credential, std::less<>> credentials;  // by login
+  std::map<std::string, domain::AuthSession, std::less<>> auth_sessions;  // by token hash
+  std::vector<domain::AuditCheckpoint> checkpoints;
   std::map<Key, domain::PatientRecord> patients;
   std::map<Key, domain::PatientIdentity> identities;
   std::map<Key, domain::SessionRecord> sessions;
@@ -27,6 +29,10 @@ struct MemoryStore::State {
   std::map<Key, domain::LedgerEntry> ledger;
   std::map<std::string, std::vector<domain::AuditEntry>> audit;  // by clinic, seq order
   std::map<std::tuple<std::string, std::string, std::string>, IdempotencyRecord> idempotency;
+  // (clinic, patient) -> versions in order (index = version - 1).
+  std::map<Key, std::vector<domain::PatientFacts>> facts;
+  std::map<std::tuple<std::string, std::string, int, std::string>, domain::ScreeningRecord> screenings;
+  std::map<Key, domain::AlertRecord> alerts;
 };
 
 namespace {
@@ -110,6 +116,104 @@ class MemoryStore::Tx : public Transaction {
     auto it = R().credentials.find(login);
     if (it == R().credentials.end()) return NotFoundError("login '" + std::string(login) + "'");
     return it->second;
+  }
+
+  StatusOr<domain::Credential> GetCredentialOfUser(std::string_view clinic, std::string_view user) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    for (const auto& [login, c] : R().credentials) {
+      if (c.clinic_id == clinic && c.user_id == user) return c;
+    }
+    return NotFoundError("no log-in for user '" + std::string(user) + "'");
+  }
+  StatusOr<std::vector<domain::Credential>> ListCredentials(std::string_view clinic) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    std::vector<domain::Credential> out;
+    for (const auto& [login, c] : R().credentials) {
+      if (c.clinic_id == clinic) out.push_back(c);
+    }
+    return out;
+  }
+  Status UpdateCredential(const domain::Credential& c) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateCredential(c)));
+    if (!R().credentials.count(c.login)) return NotFoundError("login '" + c.login + "'");
+    domain::Credential& stored = W().credentials[c.login];
+    stored.password_hash = c.password_hash;
+    stored.disabled = c.disabled;
+    stored.must_change_password = c.must_change_password;
+    stored.totp_secret = c.totp_secret;
+    return Status::Ok();
+  }
+  StatusOr<std::vector<domain::User>> ListUsers(std::string_view clinic) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return Filter(R().users, clinic, [](const domain::User&) { return true; });
+  }
+  Status UpdateUser(const domain::User& u) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateUser(u)));
+    if (!R().users.count(K(u.clinic_id, u.id))) return NotFoundError("user '" + u.id + "'");
+    W().users[K(u.clinic_id, u.id)] = u;
+    return Status::Ok();
+  }
+
+  Status InsertAuthSession(const domain::AuthSession& a) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (a.token_hash.empty() || a.clinic_id.empty() || a.user_id.empty()) {
+      return Fail(InvalidArgumentError("auth session: token_hash, clinic_id and user_id are required"));
+    }
+    if (!R().users.count(K(a.clinic_id, a.user_id))) {
+      return Fail(FailedPreconditionError("auth session: no user '" + a.user_id + "'"));
+    }
+    if (R().auth_sessions.count(a.token_hash)) return Fail(AlreadyExistsError("auth session exists"));
+    W().auth_sessions[a.token_hash] = a;
+    return Status::Ok();
+  }
+  StatusOr<domain::AuthSession> GetAuthSession(std::string_view token_hash) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().auth_sessions.find(token_hash);
+    if (it == R().auth_sessions.end()) return NotFoundError("session");
+    return it->second;
+  }
+  Status TouchAuthSession(std::string_view token_hash, domain::Instant at) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (!R().auth_sessions.count(token_hash)) return NotFoundError("session");
+    W().auth_sessions[std::string(token_hash)].last_used_at = at;
+    return Status::Ok();
+  }
+  Status DeleteAuthSession(std::string_view token_hash) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (R().auth_sessions.count(token_hash)) W().auth_sessions.erase(std::string(token_hash));
+    return Status::Ok();
+  }
+  StatusOr<int> DeleteUserAuthSessions(std::string_view clinic, std::string_view user) override {
+    return EraseSessionsIf([&](const domain::AuthSession& a) { return a.clinic_id == clinic && a.user_id == user; });
+  }
+  StatusOr<int> PurgeAuthSessions(domain::Instant idle_before, domain::Instant now) override {
+    return EraseSessionsIf(
+        [&](const domain::AuthSession& a) { return a.last_used_at < idle_before || a.expires_at <= now; });
+  }
+  Status InsertAuditCheckpoint(const domain::AuditCheckpoint& c) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (c.clinic_id.empty() || c.seq < 1 || c.signature.empty()) {
+      return Fail(InvalidArgumentError("audit checkpoint: clinic_id, seq and signature are required"));
+    }
+    W().checkpoints.push_back(c);
+    return Status::Ok();
+  }
+  StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view clinic) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    std::vector<domain::AuditCheckpoint> out;
+    for (const auto& c : R().checkpoints) {
+      if (clinic.empty() || c.clinic_id == clinic) out.push_back(c);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.clinic_id, a.seq, a.at) < std::tie(b.clinic_id, b.seq, b.at);
+    });
+    return out;
+  }
+  StatusOr<std::int64_t> CountAuthSessions() override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return static_cast<std::int64_t>(R().auth_sessions.size());
   }
 
   Status InsertPatient(const domain::PatientRecord& p) override {
@@ -247,11 +351,13 @@ class MemoryStore::Tx : public Transaction {
     KIRA_RETURN_IF_ERROR(Fail(ValidateAuditEntry(e)));
     if (!HasClinic(e.clinic_id)) return Fail(FailedPreconditionError("clinic '" + e.clinic_id + "' does not exist"));
     auto& chain = W().audit[e.clinic_id];
-    for (const auto& x : chain) {
-      if (x.seq == e.seq) return Fail(AlreadyExistsError("audit seq " + std::to_string(e.seq)));
+    // The chain stays in seq order; appends at the end are the common case.
+    auto at = std::lower_bound(chain.begin(), chain.end(), e.seq,
+                               [](const domain::AuditEntry& x, std::int64_t seq) { return x.seq < seq; });
+    if (at != chain.end() && at->seq == e.seq) {
+      return Fail(AlreadyExistsError("audit seq " + std::to_string(e.seq)));
     }
-    chain.push_back(e);
-    std::sort(chain.begin(), chain.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+    chain.insert(at, e);
     return Status::Ok();
   }
   StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic, std::int64_t after_seq,
@@ -308,6 +414,92 @@ class MemoryStore::Tx : public Transaction {
     return n;
   }
 
+  Status InsertPatientFacts(const domain::PatientFacts& f) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidatePatientFacts(f)));
+    if (!R().patients.count(K(f.clinic_id, f.patient_id))) {
+      return Fail(FailedPreconditionError("patient facts: patient '" + f.patient_id + "' does not exist"));
+    }
+    auto& versions = W().facts[K(f.clinic_id, f.patient_id)];
+    if (f.version <= static_cast<int>(versions.size())) {
+      return Fail(AlreadyExistsError("patient facts version " + std::to_string(f.version) + " of '" +
+                                     f.patient_id + "' exists"));
+    }
+    if (f.version != static_cast<int>(versions.size()) + 1) {
+      return Fail(InvalidArgumentError("version: must be " + std::to_string(versions.size() + 1) +
+                                       " (versions have no gaps), got " + std::to_string(f.version)));
+    }
+    versions.push_back(f);
+    return Status::Ok();
+  }
+  StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view clinic,
+                                                        std::string_view patient) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().facts.find(K(clinic, patient));
+    if (it == R().facts.end() || it->second.empty()) {
+      return NotFoundError("patient facts of '" + std::string(patient) + "'");
+    }
+    return it->second.back();
+  }
+  StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view clinic,
+                                                               std::string_view patient) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().facts.find(K(clinic, patient));
+    if (it == R().facts.end()) return std::vector<domain::PatientFacts>{};
+    return it->second;
+  }
+  Status InsertScreening(const domain::ScreeningRecord& x) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateScreening(x)));
+    auto it = R().facts.find(K(x.clinic_id, x.patient_id));
+    if (it == R().facts.end() || x.facts_version > static_cast<int>(it->second.size())) {
+      return Fail(FailedPreconditionError("screening: facts version " + std::to_string(x.facts_version) +
+                                          " of '" + x.patient_id + "' does not exist"));
+    }
+    auto key = std::make_tuple(x.clinic_id, x.patient_id, x.facts_version, x.route);
+    auto& m = W().screenings;
+    if (m.count(key)) return Fail(AlreadyExistsError("screening of '" + x.patient_id + "' exists"));
+    m.emplace(std::move(key), x);
+    return Status::Ok();
+  }
+  StatusOr<domain::ScreeningRecord> GetScreening(std::string_view clinic, std::string_view patient,
+                                                 int facts_version, std::string_view route) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().screenings.find(
+        std::make_tuple(std::string(clinic), std::string(patient), facts_version, std::string(route)));
+    if (it == R().screenings.end()) return NotFoundError("screening of '" + std::string(patient) + "'");
+    return it->second;
+  }
+  Status InsertAlert(const domain::AlertRecord& a) override {
+    return Put(&State::alerts, a, ValidateAlert(a), K(a.clinic_id, a.id), "alert",
+               R().patients.count(K(a.clinic_id, a.patient_id)) > 0);
+  }
+  Status UpdateAlert(const domain::AlertRecord& a) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateAlert(a)));
+    State& s = W();
+    auto it = s.alerts.find(K(a.clinic_id, a.id));
+    if (it == s.alerts.end()) return Fail(NotFoundError("alert '" + a.id + "'"));
+    it->second.acknowledged_at = a.acknowledged_at;
+    it->second.acknowledged_by = a.acknowledged_by;
+    it->second.ack_reason = a.ack_reason;
+    return Status::Ok();
+  }
+  StatusOr<domain::AlertRecord> GetAlert(std::string_view clinic, std::string_view id) override {
+    return Get(&State::alerts, K(clinic, id), "alert");
+  }
+  StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view clinic, std::string_view patient,
+                                                        bool open_only) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto v = Filter(R().alerts, clinic, [&](const domain::AlertRecord& a) {
+      return (patient.empty() || a.patient_id == patient) && (!open_only || a.open());
+    });
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.raised_at, a.id) < std::tie(b.raised_at, b.id);
+    });
+    return v;
+  }
+
   Status Commit() override {
     KIRA_RETURN_IF_ERROR(Usable());
     if (pending_) *store_->state_ = std::move(*pending_);
@@ -316,6 +508,16 @@ class MemoryStore::Tx : public Transaction {
   }
 
  private:
+  template <class Pred>
+  StatusOr<int> EraseSessionsIf(Pred pred) {
+    KIRA_RETURN_IF_ERROR(Writable());
+    int n = 0;
+    for (const auto& [h, a] : R().auth_sessions) n += pred(a) ? 1 : 0;
+    if (n == 0) return 0;
+    auto& m = W().auth_sessions;
+    for (auto it = m.begin(); it != m.end();) it = pred(it->second) ? m.erase(it) : std::next(it);
+    return n;
+  }
   const State& R() const { return pending_ ? *pending_ : *store_->state_; }
   State& W() {
     if (!pending_) pending_ = std::make_unique<State>(*store_->state_);

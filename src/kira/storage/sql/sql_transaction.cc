@@ -1,6 +1,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -104,7 +105,7 @@ E ParseEnum(const std::string& s, bool (*parse)(std::string_view, E*)) {
 constexpr char kSessionCols[] =
     "clinic_id, id, patient_id, protocol_id, state, dosing_weight_kg, planned_dose_mg, "
     "given_dose_mg, concentration_mg_per_ml, rate_ml_per_h, started_at_us, stopped_at_us, "
-    "recorded_by, decision_outcome";
+    "recorded_by, decision_outcome, facts_version, screening_outcome";
 
 domain::SessionRecord SessionFromRow(const SqlRow& r) {
   domain::SessionRecord s;
@@ -122,6 +123,8 @@ domain::SessionRecord SessionFromRow(const SqlRow& r) {
   if (!r.IsNull(11)) s.stopped_at = FromUnixMicros(r.Int(11));
   s.recorded_by = r.Text(12);
   s.decision_outcome = r.Text(13);
+  s.facts_version = static_cast<int>(r.Int(14));
+  s.screening_outcome = r.Text(15);
   return s;
 }
 
@@ -139,7 +142,9 @@ std::vector<SqlValue> SessionParams(const domain::SessionRecord& s) {
           I(ToUnixMicros(s.started_at)),
           s.stopped_at ? I(ToUnixMicros(*s.stopped_at)) : SqlValue(),
           S(s.recorded_by),
-          S(s.decision_outcome)};
+          S(s.decision_outcome),
+          I(s.facts_version),
+          S(s.screening_outcome)};
 }
 
 constexpr char kLedgerCols[] =
@@ -161,6 +166,21 @@ domain::LedgerEntry LedgerFromRow(const SqlRow& r) {
   e.witness = r.Text(10);
   return e;
 }
+
+constexpr char kCredentialCols[] =
+    "login, clinic_id, user_id, password_hash, CASE WHEN disabled THEN 1 ELSE 0 END, "
+    "CASE WHEN must_change_password THEN 1 ELSE 0 END, totp_secret";
+
+domain::Credential CredentialFromRow(const SqlRow& r) {
+  domain::Credential c{r.Text(0), r.Text(1), r.Text(2), r.Text(3)};
+  c.disabled = r.Int(4) != 0;
+  c.must_change_password = r.Int(5) != 0;
+  c.totp_secret = r.Text(6);
+  return c;
+}
+
+// A boolean literal both SQLite (integers 0/1) and PostgreSQL (BOOLEAN) accept.
+const char* Bool(bool b) { return b ? "(1 = 1)" : "(1 = 0)"; }
 
 constexpr char kAuditCols[] =
     "clinic_id, seq, at_us, actor, action, entity, entity_id, before_text, after_text, prev_hash, "
@@ -188,6 +208,97 @@ auto Map(const std::vector<SqlRow>& rows, F f) {
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(f(r));
   return out;
+}
+
+constexpr char kFactsCols[] =
+    "clinic_id, patient_id, version, recorded_at_us, recorded_by, reason, weight_kg, weight_method, "
+    "weight_date, height_cm, pregnancy, pregnancy_date, conditions, medications, "
+    "failed_antidepressant_trials, baseline_sbp_mmhg, baseline_dbp_mmhg, baseline_hr_bpm, "
+    "baseline_spo2_pct, baseline_rr_per_min";
+
+SqlValue OptD(const std::optional<double>& v) { return v ? D(*v) : SqlValue(); }
+std::optional<double> RealOrNull(const SqlRow& r, std::size_t i) {
+  return r.IsNull(i) ? std::nullopt : std::optional<double>(r.Real(i));
+}
+
+domain::PatientFacts FactsFromRow(const SqlRow& r) {
+  domain::PatientFacts f;
+  f.clinic_id = r.Text(0);
+  f.patient_id = r.Text(1);
+  f.version = static_cast<int>(r.Int(2));
+  f.recorded_at = FromUnixMicros(r.Int(3));
+  f.recorded_by = r.Text(4);
+  f.reason = r.Text(5);
+  f.weight_kg = RealOrNull(r, 6);
+  f.weight_method = r.Text(7);
+  f.weight_date = r.Text(8);
+  f.height_cm = RealOrNull(r, 9);
+  f.pregnancy = ParseEnum(r.Text(10), &domain::ParsePregnancyStatus);
+  f.pregnancy_date = r.Text(11);
+  f.conditions = SplitLines(r.Text(12));
+  f.medications = SplitLines(r.Text(13));
+  if (!r.IsNull(14)) f.failed_antidepressant_trials = static_cast<int>(r.Int(14));
+  f.baseline_sbp_mmhg = RealOrNull(r, 15);
+  f.baseline_dbp_mmhg = RealOrNull(r, 16);
+  f.baseline_hr_bpm = RealOrNull(r, 17);
+  f.baseline_spo2_pct = RealOrNull(r, 18);
+  f.baseline_rr_per_min = RealOrNull(r, 19);
+  return f;
+}
+
+// Findings as "severity rule_id" lines (rule ids contain no spaces).
+std::string JoinFindings(const std::vector<domain::StoredFinding>& v) {
+  std::vector<std::string> lines;
+  for (const auto& f : v) lines.push_back(f.severity + " " + f.rule_id);
+  return JoinLines(lines);
+}
+std::vector<domain::StoredFinding> SplitFindings(const std::string& s) {
+  std::vector<domain::StoredFinding> out;
+  for (const auto& line : SplitLines(s)) {
+    const auto sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    out.push_back({line.substr(sp + 1), line.substr(0, sp)});
+  }
+  return out;
+}
+
+constexpr char kScreeningCols[] =
+    "clinic_id, patient_id, facts_version, route, screened_at_us, outcome, findings, rescue_preferred, "
+    "rescue_avoid, guideline_version";
+
+domain::ScreeningRecord ScreeningFromRow(const SqlRow& r) {
+  domain::ScreeningRecord x;
+  x.clinic_id = r.Text(0);
+  x.patient_id = r.Text(1);
+  x.facts_version = static_cast<int>(r.Int(2));
+  x.route = r.Text(3);
+  x.screened_at = FromUnixMicros(r.Int(4));
+  x.outcome = r.Text(5);
+  x.findings = SplitFindings(r.Text(6));
+  x.rescue_preferred = r.Text(7);
+  x.rescue_avoid = SplitLines(r.Text(8));
+  x.guideline_version = r.Text(9);
+  return x;
+}
+
+constexpr char kAlertCols[] =
+    "clinic_id, id, patient_id, assessment_id, rule_id, message, raised_at_us, raised_by, "
+    "acknowledged_at_us, acknowledged_by, ack_reason";
+
+domain::AlertRecord AlertFromRow(const SqlRow& r) {
+  domain::AlertRecord a;
+  a.clinic_id = r.Text(0);
+  a.id = r.Text(1);
+  a.patient_id = r.Text(2);
+  a.assessment_id = r.Text(3);
+  a.rule_id = r.Text(4);
+  a.message = r.Text(5);
+  a.raised_at = FromUnixMicros(r.Int(6));
+  a.raised_by = r.Text(7);
+  if (!r.IsNull(8)) a.acknowledged_at = FromUnixMicros(r.Int(8));
+  a.acknowledged_by = r.Text(9);
+  a.ack_reason = r.Text(10);
+  return a;
 }
 
 class SqlTransaction : public Transaction {
@@ -245,11 +356,107 @@ class SqlTransaction : public Transaction {
   }
   StatusOr<domain::Credential> GetCredential(std::string_view login) override {
     KIRA_ASSIGN_OR_RETURN(
-        auto rows, Q("SELECT login, clinic_id, user_id, password_hash FROM credentials WHERE login = $1",
-                     {S(login)}));
+        auto rows, Q(std::string("SELECT ") + kCredentialCols + " FROM credentials WHERE login = $1", {S(login)}));
     if (rows.empty()) return NotFoundError("login '" + std::string(login) + "'");
     const auto& r = rows[0];
-    return domain::Credential{r.Text(0), r.Text(1), r.Text(2), r.Text(3)};
+    return CredentialFromRow(r);
+  }
+  StatusOr<domain::Credential> GetCredentialOfUser(std::string_view clinic, std::string_view user) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kCredentialCols +
+                                           " FROM credentials WHERE clinic_id = $1 AND user_id = $2",
+                                       {S(clinic), S(user)}));
+    if (rows.empty()) return NotFoundError("no log-in for user '" + std::string(user) + "'");
+    return CredentialFromRow(rows[0]);
+  }
+  StatusOr<std::vector<domain::Credential>> ListCredentials(std::string_view clinic) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kCredentialCols +
+                                           " FROM credentials WHERE clinic_id = $1 ORDER BY login",
+                                       {S(clinic)}));
+    return Map(rows, CredentialFromRow);
+  }
+  Status UpdateCredential(const domain::Credential& c) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateCredential(c)));
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT login FROM credentials WHERE login = $1", {S(c.login)}));
+    if (rows.empty()) return NotFoundError("login '" + c.login + "'");
+    return W(std::string("UPDATE credentials SET password_hash = $2, disabled = ") + Bool(c.disabled) +
+                 ", must_change_password = " + Bool(c.must_change_password) +
+                 ", totp_secret = $3 WHERE login = $1",
+             {S(c.login), S(c.password_hash), S(c.totp_secret)});
+  }
+  StatusOr<std::vector<domain::User>> ListUsers(std::string_view clinic) override {
+    KIRA_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT clinic_id, id, display_name, role FROM users WHERE clinic_id = $1 ORDER BY id",
+                     {S(clinic)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::User{r.Text(0), r.Text(1), r.Text(2), ParseEnum(r.Text(3), &domain::ParseRole)};
+    });
+  }
+  Status UpdateUser(const domain::User& u) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateUser(u)));
+    KIRA_RETURN_IF_ERROR(GetUser(u.clinic_id, u.id).status());
+    return W("UPDATE users SET display_name = $3, role = $4 WHERE clinic_id = $1 AND id = $2",
+             {S(u.clinic_id), S(u.id), S(u.display_name), S(domain::RoleName(u.role))});
+  }
+
+  Status InsertAuthSession(const domain::AuthSession& a) override {
+    if (a.token_hash.empty() || a.clinic_id.empty() || a.user_id.empty()) {
+      return Check(InvalidArgumentError("auth session: token_hash, clinic_id and user_id are required"));
+    }
+    return W("INSERT INTO auth_sessions (token_hash, clinic_id, user_id, login, csrf_token, created_us, "
+             "last_used_us, expires_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             {S(a.token_hash), S(a.clinic_id), S(a.user_id), S(a.login), S(a.csrf_token),
+              I(ToUnixMicros(a.created_at)), I(ToUnixMicros(a.last_used_at)), I(ToUnixMicros(a.expires_at))});
+  }
+  StatusOr<domain::AuthSession> GetAuthSession(std::string_view token_hash) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT token_hash, clinic_id, user_id, login, csrf_token, created_us, "
+                                       "last_used_us, expires_us FROM auth_sessions WHERE token_hash = $1",
+                                       {S(token_hash)}));
+    if (rows.empty()) return NotFoundError("session");
+    const auto& r = rows[0];
+    return domain::AuthSession{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
+                               FromUnixMicros(r.Int(5)), FromUnixMicros(r.Int(6)), FromUnixMicros(r.Int(7))};
+  }
+  Status TouchAuthSession(std::string_view token_hash, domain::Instant at) override {
+    KIRA_RETURN_IF_ERROR(GetAuthSession(token_hash).status());
+    return W("UPDATE auth_sessions SET last_used_us = $2 WHERE token_hash = $1",
+             {S(token_hash), I(ToUnixMicros(at))});
+  }
+  Status DeleteAuthSession(std::string_view token_hash) override {
+    return W("DELETE FROM auth_sessions WHERE token_hash = $1", {S(token_hash)});
+  }
+  StatusOr<int> DeleteUserAuthSessions(std::string_view clinic, std::string_view user) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT COUNT(*) FROM auth_sessions WHERE clinic_id = $1 AND user_id = $2",
+                                       {S(clinic), S(user)}));
+    KIRA_RETURN_IF_ERROR(W("DELETE FROM auth_sessions WHERE clinic_id = $1 AND user_id = $2", {S(clinic), S(user)}));
+    return static_cast<int>(rows.at(0).Int(0));
+  }
+  StatusOr<int> PurgeAuthSessions(domain::Instant idle_before, domain::Instant now) override {
+    const std::vector<SqlValue> p = {I(ToUnixMicros(idle_before)), I(ToUnixMicros(now))};
+    KIRA_ASSIGN_OR_RETURN(auto rows,
+                          Q("SELECT COUNT(*) FROM auth_sessions WHERE last_used_us < $1 OR expires_us <= $2", p));
+    KIRA_RETURN_IF_ERROR(W("DELETE FROM auth_sessions WHERE last_used_us < $1 OR expires_us <= $2", p));
+    return static_cast<int>(rows.at(0).Int(0));
+  }
+  Status InsertAuditCheckpoint(const domain::AuditCheckpoint& c) override {
+    if (c.clinic_id.empty() || c.seq < 1 || c.signature.empty()) {
+      return Check(InvalidArgumentError("audit checkpoint: clinic_id, seq and signature are required"));
+    }
+    return W("INSERT INTO audit_checkpoints (clinic_id, seq, hash, at_us, public_key, signature) "
+             "VALUES ($1, $2, $3, $4, $5, $6)",
+             {S(c.clinic_id), I(c.seq), S(c.hash), I(ToUnixMicros(c.at)), S(c.public_key), S(c.signature)});
+  }
+  StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view clinic) override {
+    KIRA_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT clinic_id, seq, hash, at_us, public_key, signature FROM audit_checkpoints "
+                     "WHERE $1 = '' OR clinic_id = $1 ORDER BY clinic_id, seq, at_us",
+                     {S(clinic)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::AuditCheckpoint{r.Text(0), r.Int(1), r.Text(2), FromUnixMicros(r.Int(3)), r.Text(4), r.Text(5)};
+    });
+  }
+  StatusOr<std::int64_t> CountAuthSessions() override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT COUNT(*) FROM auth_sessions", {}));
+    return rows.at(0).Int(0);
   }
 
   Status InsertPatient(const domain::PatientRecord& p) override {
@@ -296,7 +503,7 @@ class SqlTransaction : public Transaction {
     KIRA_RETURN_IF_ERROR(Check(ValidateSession(s)));
     auto params = SessionParams(s);
     return W(std::string("INSERT INTO sessions (") + kSessionCols +
-                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
              params);
   }
   Status UpdateSession(const domain::SessionRecord& s) override {
@@ -311,7 +518,8 @@ class SqlTransaction : public Transaction {
     return W("UPDATE sessions SET protocol_id = $3, state = $4, dosing_weight_kg = $5, "
              "planned_dose_mg = $6, given_dose_mg = $7, concentration_mg_per_ml = $8, "
              "rate_ml_per_h = $9, started_at_us = $10, stopped_at_us = $11, recorded_by = $12, "
-             "decision_outcome = $13 WHERE clinic_id = $1 AND id = $2",
+             "decision_outcome = $13, facts_version = $14, screening_outcome = $15 "
+             "WHERE clinic_id = $1 AND id = $2",
              params);
   }
   StatusOr<domain::SessionRecord> GetSession(std::string_view clinic, std::string_view id) override {
@@ -525,6 +733,98 @@ class SqlTransaction : public Transaction {
                                        "RETURNING key",
                                        {S(clinic), I(ToUnixMicros(before))}));
     return static_cast<int>(rows.size());
+  }
+
+  Status InsertPatientFacts(const domain::PatientFacts& f) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidatePatientFacts(f)));
+    // Versions have no gaps: the next one is max + 1 (a taken one is
+    // AlreadyExists through the primary key).
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT COALESCE(MAX(version), 0) FROM patient_facts "
+                                       "WHERE clinic_id = $1 AND patient_id = $2",
+                                       {S(f.clinic_id), S(f.patient_id)}));
+    const auto next = rows.at(0).Int(0) + 1;
+    if (f.version > next) {
+      return Check(InvalidArgumentError("version: must be " + std::to_string(next) +
+                                        " (versions have no gaps), got " + std::to_string(f.version)));
+    }
+    return W(std::string("INSERT INTO patient_facts (") + kFactsCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+                 "$19, $20)",
+             {S(f.clinic_id), S(f.patient_id), I(f.version), I(ToUnixMicros(f.recorded_at)), S(f.recorded_by),
+              S(f.reason), OptD(f.weight_kg), S(f.weight_method), S(f.weight_date), OptD(f.height_cm),
+              S(domain::PregnancyStatusName(f.pregnancy)), S(f.pregnancy_date), S(JoinLines(f.conditions)),
+              S(JoinLines(f.medications)),
+              f.failed_antidepressant_trials ? I(*f.failed_antidepressant_trials) : SqlValue(),
+              OptD(f.baseline_sbp_mmhg), OptD(f.baseline_dbp_mmhg), OptD(f.baseline_hr_bpm),
+              OptD(f.baseline_spo2_pct), OptD(f.baseline_rr_per_min)});
+  }
+  StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view clinic,
+                                                        std::string_view patient) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kFactsCols +
+                                           " FROM patient_facts WHERE clinic_id = $1 AND patient_id = $2 "
+                                           "ORDER BY version DESC LIMIT 1",
+                                       {S(clinic), S(patient)}));
+    if (rows.empty()) return NotFoundError("patient facts of '" + std::string(patient) + "'");
+    return FactsFromRow(rows[0]);
+  }
+  StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view clinic,
+                                                               std::string_view patient) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kFactsCols +
+                                           " FROM patient_facts WHERE clinic_id = $1 AND patient_id = $2 "
+                                           "ORDER BY version",
+                                       {S(clinic), S(patient)}));
+    return Map(rows, FactsFromRow);
+  }
+  Status InsertScreening(const domain::ScreeningRecord& x) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateScreening(x)));
+    return W(std::string("INSERT INTO patient_screenings (") + kScreeningCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             {S(x.clinic_id), S(x.patient_id), I(x.facts_version), S(x.route), I(ToUnixMicros(x.screened_at)),
+              S(x.outcome), S(JoinFindings(x.findings)), S(x.rescue_preferred), S(JoinLines(x.rescue_avoid)),
+              S(x.guideline_version)});
+  }
+  StatusOr<domain::ScreeningRecord> GetScreening(std::string_view clinic, std::string_view patient,
+                                                 int facts_version, std::string_view route) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kScreeningCols +
+                                           " FROM patient_screenings WHERE clinic_id = $1 AND patient_id = $2 "
+                                           "AND facts_version = $3 AND route = $4",
+                                       {S(clinic), S(patient), I(facts_version), S(route)}));
+    if (rows.empty()) return NotFoundError("screening of '" + std::string(patient) + "'");
+    return ScreeningFromRow(rows[0]);
+  }
+  Status InsertAlert(const domain::AlertRecord& a) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateAlert(a)));
+    return W(std::string("INSERT INTO alerts (") + kAlertCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             {S(a.clinic_id), S(a.id), S(a.patient_id), S(a.assessment_id), S(a.rule_id), S(a.message),
+              I(ToUnixMicros(a.raised_at)), S(a.raised_by),
+              a.acknowledged_at ? I(ToUnixMicros(*a.acknowledged_at)) : SqlValue(), S(a.acknowledged_by),
+              S(a.ack_reason)});
+  }
+  Status UpdateAlert(const domain::AlertRecord& a) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateAlert(a)));
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT 1 FROM alerts WHERE clinic_id = $1 AND id = $2",
+                                       {S(a.clinic_id), S(a.id)}));
+    if (rows.empty()) return Check(NotFoundError("alert '" + a.id + "'"));
+    return W("UPDATE alerts SET acknowledged_at_us = $3, acknowledged_by = $4, ack_reason = $5 "
+             "WHERE clinic_id = $1 AND id = $2",
+             {S(a.clinic_id), S(a.id), a.acknowledged_at ? I(ToUnixMicros(*a.acknowledged_at)) : SqlValue(),
+              S(a.acknowledged_by), S(a.ack_reason)});
+  }
+  StatusOr<domain::AlertRecord> GetAlert(std::string_view clinic, std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAlertCols +
+                                           " FROM alerts WHERE clinic_id = $1 AND id = $2",
+                                       {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("alert '" + std::string(id) + "'");
+    return AlertFromRow(rows[0]);
+  }
+  StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view clinic, std::string_view patient,
+                                                        bool open_only) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAlertCols +
+                                           " FROM alerts WHERE clinic_id = $1 AND ($2 = '' OR patient_id = $2) "
+                                           "AND ($3 = 0 OR acknowledged_at_us IS NULL) ORDER BY raised_at_us, id",
+                                       {S(clinic), S(patient), I(open_only ? 1 : 0)}));
+    return Map(rows, AlertFromRow);
   }
 
   Status Commit() override {
