@@ -211,6 +211,7 @@ def measure_lag(cluster, seconds, stats):
         "replay_backlog_bytes_max": max(backlogs) if backlogs else None,
         "report_seconds_median": sorted(runs)[len(runs) // 2] if runs else None,
         "acknowledged_writes_during": n_acks,
+        "counts": dict(stats.counts),
     }
     log("standby staleness under load: " + json.dumps(result))
     return result
