@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <cstdlib>
 #include <string>
 #include <unistd.h>
@@ -107,6 +109,28 @@ TEST_F(PostgresFailoverTest, ReadOnlyStoreRefusesASchemaItDoesNotKnow) {
   const char* dsn = std::getenv("KIRA_PG_DSN");
   EXPECT_THAT(PostgresStore::Open({.dsn = dsn, .schema = schema_, .pool_size = 1, .read_only = true}),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("999")));
+}
+
+// Not failover, but what made the drill slow: the audit writer's clinic-row
+// lock must not wait for a transaction that merely referenced the clinic
+// (a foreign-key check holds FOR KEY SHARE on it), or two use cases that
+// each inserted a patient and then audit deadlock (40P01 after 1 s).
+TEST_F(PostgresFailoverTest, AuditChainLockDoesNotWaitForForeignKeyChecks) {
+  ASSERT_THAT(InsertClinic("c1"), IsOk());
+  auto other = store_->Begin();
+  ASSERT_THAT(other, IsOk());
+  ASSERT_THAT((*other)->InsertPatient({"c1", "p1", "female", 1980, "trd"}), IsOk());  // holds KEY SHARE on c1
+
+  auto tx = store_->Begin();
+  ASSERT_THAT(tx, IsOk());
+  ASSERT_THAT((*tx)->InsertPatient({"c1", "p2", "female", 1980, "trd"}), IsOk());
+  auto head = std::async(std::launch::async, [&] { return (*tx)->LastAuditEntry("c1"); });
+
+  ASSERT_EQ(head.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+      << "the audit lock waited for another transaction's foreign-key check";
+  EXPECT_THAT(head.get(), IsOk());
+  EXPECT_THAT((*other)->Commit(), IsOk());
+  EXPECT_THAT((*tx)->Commit(), IsOk());
 }
 
 }  // namespace

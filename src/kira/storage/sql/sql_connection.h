@@ -58,7 +58,7 @@ class SqlConnection {
 
 struct SqlDialect {
   std::string begin_sql;           // "BEGIN IMMEDIATE" (SQLite) or "BEGIN" (PostgreSQL)
-  bool lock_clinic_row_for_audit;  // SELECT ... FOR UPDATE before reading the chain head
+  bool lock_clinic_row_for_audit;  // SELECT ... FOR NO KEY UPDATE before reading the chain head
   std::string migration_lock_sql;  // run after begin_sql while migrating; may be empty
 };
 

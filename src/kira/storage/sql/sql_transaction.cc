@@ -676,7 +676,12 @@ class SqlTransaction : public Transaction {
     if (dialect_->lock_clinic_row_for_audit) {
       // Two transactions reading the same chain head would both append seq
       // N+1; locking the clinic row makes the second wait for the first.
-      KIRA_ASSIGN_OR_RETURN(auto lock, Q("SELECT clinic_id FROM clinics WHERE clinic_id = $1 FOR UPDATE",
+      // FOR NO KEY UPDATE, not FOR UPDATE: it conflicts with itself but not
+      // with the FOR KEY SHARE lock every foreign-key check on clinic_id
+      // takes, so two use cases that inserted a patient (or any row
+      // referencing the clinic) before reaching the audit do not deadlock
+      // (they did under load: 40P01 after deadlock_timeout, then a retry).
+      KIRA_ASSIGN_OR_RETURN(auto lock, Q("SELECT clinic_id FROM clinics WHERE clinic_id = $1 FOR NO KEY UPDATE",
                                          {S(clinic)}));
       (void)lock;
     }
