@@ -404,7 +404,20 @@ def main():
     # --- a restart (after kill -9, then after SIGTERM) keeps sessions ---
     srv = Server()
     check(request(srv.port, "GET", "/api/v1/me", headers=bearer(nurse))[0] == 200, "session survives kill -9 + restart")
-    srv.stop()
+    # SIGTERM while a request is in flight: it is answered, then the server exits 0.
+    slow_reply = []
+
+    def in_flight():
+        try:
+            slow_reply.append(login(srv.port, "nurse1", pw)[0])
+        except OSError as e:
+            slow_reply.append("refused: %s" % e)
+    t = threading.Thread(target=in_flight)
+    t.start()
+    time.sleep(0.02)  # the log-in's argon2 work is under way
+    check(srv.stop() == 0, "SIGTERM stops the server cleanly (exit 0)")
+    t.join()
+    check(slow_reply == [200], "the in-flight log-in was answered before exit (%s)" % slow_reply)
     srv = Server()
     port = srv.port
     check(request(port, "GET", "/api/v1/me", headers=bearer(nurse))[0] == 200, "session survives a clean restart")

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
@@ -20,6 +21,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -209,6 +211,8 @@ struct Server::Impl {
   std::map<std::string, int> conns_by_addr;  // GUARDED_BY(conn_mu)
   int conns_total = 0;                        // GUARDED_BY(conn_mu)
   std::atomic<std::uint64_t> refused_connections{0};
+  // Requests read and not yet answered; a graceful stop waits for them.
+  std::atomic<int> inflight{0};
   std::mutex checkpoint_mu;
   std::condition_variable checkpoint_cv;
   bool checkpoint_stop = false;  // GUARDED_BY(checkpoint_mu)
@@ -622,6 +626,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     // No read while the handler runs; the write deadline starts when the
     // reply is sent.
     beast::get_lowest_layer(stream_).expires_never();
+    ++server_.inflight;
+    answering_ = true;
     asio::post(*server_.workers, [self = this->shared_from_this(), in = std::move(in)]() mutable {
       AccessAuditor::TakeThreadTicket();
       Outgoing out = self->server_.Process(in, self->metrics_listener_);
@@ -658,6 +664,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     res->prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
     http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+      if (self->answering_) {
+        self->answering_ = false;
+        --self->server_.inflight;
+      }
       if (ec) return;
       if (!keep) return self->Close();
       self->ReadHeader();
@@ -680,6 +690,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   bool metrics_listener_;
   bool first_ = true;
   bool keep_alive_ = false;
+  bool answering_ = false;  // counted in server_.inflight
   beast::flat_buffer buffer_{64 * 1024};  // upper bound; grows only as needed
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<std::string> continue_;
@@ -836,11 +847,26 @@ Status Server::Run() {
 void Server::Stop() {
   Impl& i = *impl_;
   if (i.stopping.exchange(true)) return;
+  // Graceful: stop accepting, let the requests already read get their
+  // answers (at most 10 s), then stop; Run() then commits the audit.
   asio::post(*i.ioc, [&i] {
     boost::system::error_code ec;
     if (i.acceptor) i.acceptor->close(ec);
     if (i.metrics_acceptor) i.metrics_acceptor->close(ec);
-    i.ioc->stop();
+    auto timer = std::make_shared<asio::steady_timer>(*i.ioc);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto poll = std::make_shared<std::function<void()>>();
+    // The function holds itself only weakly; the pending wait holds it.
+    *poll = [&i, timer, deadline, weak = std::weak_ptr<std::function<void()>>(poll)] {
+      if (i.inflight.load() <= 0 || std::chrono::steady_clock::now() >= deadline) {
+        i.ioc->stop();
+        return;
+      }
+      auto self = weak.lock();
+      timer->expires_after(std::chrono::milliseconds(10));
+      timer->async_wait([self](beast::error_code) { (*self)(); });
+    };
+    (*poll)();
   });
 }
 
