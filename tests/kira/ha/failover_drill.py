@@ -66,7 +66,10 @@ class Cluster:
         return pid
 
     def kira_cli(self, *args, stdin=None):
-        return subprocess.run([self.kira, *args], input=stdin, capture_output=True, text=True, timeout=120)
+        env = dict(os.environ)
+        if "KIRA_AUDIT_KEY_FILE" in self.env:  # the key the cluster's kira serve instances share
+            env["KIRA_AUDIT_KEY_FILE"] = self.env["KIRA_AUDIT_KEY_FILE"]
+        return subprocess.run([self.kira, *args], input=stdin, capture_output=True, text=True, timeout=120, env=env)
 
 
 class Client:
