@@ -190,6 +190,23 @@ class FailingTransaction : public storage::Transaction {
                                                       int limit) override {
     return base_->ListAudit(c, after, limit);
   }
+  Status InsertIdempotencyKey(const storage::IdempotencyRecord& r) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("InsertIdempotencyKey"));
+    return base_->InsertIdempotencyKey(r);
+  }
+  StatusOr<storage::IdempotencyRecord> GetIdempotencyKey(std::string_view c, std::string_view p,
+                                                         std::string_view k) override {
+    return base_->GetIdempotencyKey(c, p, k);
+  }
+  Status SetIdempotencyResponse(std::string_view c, std::string_view p, std::string_view k, int status,
+                                std::string_view body) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("SetIdempotencyResponse"));
+    return base_->SetIdempotencyResponse(c, p, k, status, body);
+  }
+  StatusOr<int> PurgeIdempotencyKeys(std::string_view c, domain::Instant before) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("PurgeIdempotencyKeys"));
+    return base_->PurgeIdempotencyKeys(c, before);
+  }
   Status Commit() override {
     KIRA_RETURN_IF_ERROR(store_->BeforeWrite("Commit"));
     return base_->Commit();

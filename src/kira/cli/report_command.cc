@@ -2,12 +2,14 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -34,7 +36,26 @@ struct ReportArgs {
   std::string trials_outcome = "response-24h";
   std::string svg_dir;
   bool json = false;
+  std::string read_db;          // read from here instead of --db (a standby)
+  bool prefer_standby = false;  // add target_session_attrs=prefer-standby to the PostgreSQL DSN
 };
+
+// The connection string a report reads from: --read-db if given, else --db;
+// with --prefer-standby, libpq picks a standby among the DSN's hosts when
+// one is up and falls back to the primary.
+StatusOr<std::string> ReadSource(const ReportArgs& a) {
+  std::string url = a.read_db.empty() ? a.db : a.read_db;
+  if (!a.prefer_standby) return url;
+  if (!storage::IsPostgresUrl(url)) {
+    return InvalidArgumentError("--prefer-standby: needs a PostgreSQL --db or --read-db, got '" + url + "'");
+  }
+  if (url.find("target_session_attrs") != std::string::npos) {
+    return InvalidArgumentError("--prefer-standby: the connection string already sets target_session_attrs");
+  }
+  if (url.rfind("postgres", 0) == 0) return url + (url.find('?') == std::string::npos ? "?" : "&") +
+                                            "target_session_attrs=prefer-standby";
+  return url + " target_session_attrs=prefer-standby";
+}
 
 // "12/40 = 30.0 % [17.9, 45.6]" or "0/0 (no denominator)".
 std::string RateText(const analytics::Rate& r) {
@@ -200,13 +221,14 @@ Status RunReport(Context& ctx, const ReportArgs& a) {
   }
   KIRA_ASSIGN_OR_RETURN(analytics::OutcomeRule rule, RuleFor(a.instrument));
   KIRA_ASSIGN_OR_RETURN(const guideline::Library* lib, ctx.Library());
-  // A report reads; opening a missing SQLite path would create an empty
-  // registry and report zeros as if they were data.
-  if (a.db.rfind("postgres", 0) != 0 && !std::filesystem::exists(a.db)) {
-    return InvalidArgumentError("--db: no registry at '" + a.db + "'");
-  }
-  auto store = storage::OpenStore(a.db);
-  if (!store.ok()) return store.status().WithContext("--db " + a.db);
+  KIRA_ASSIGN_OR_RETURN(const std::string source, ReadSource(a));
+  const char* flag = a.read_db.empty() ? "--db" : "--read-db";
+  // A report only reads: read-only opening (a standby will do; a missing
+  // SQLite path is an error, not a new empty registry).
+  auto store = storage::OpenReadOnlyStore(source);
+  if (!store.ok()) return store.status().WithContext(std::string(flag) + " " + source);
+  // How fresh the data is, measured before reading it (a standby only moves forward).
+  KIRA_ASSIGN_OR_RETURN(std::optional<storage::ReadPosition> position, storage::ReadPositionOf(**store));
   registry::CohortQuery q;
   q.dimension = a.by;
   q.instrument = rule.instrument;
@@ -218,7 +240,7 @@ Status RunReport(Context& ctx, const ReportArgs& a) {
   auto cohort = registry::LoadCohort(**store, *lib, q);
   if (!cohort.ok()) {
     if (cohort.status().code() == StatusCode::kNotFound) return InvalidArgumentError("--clinic: " + std::string(cohort.status().message()));
-    return cohort.status().WithContext("reading " + a.db);
+    return cohort.status().WithContext("reading " + source);
   }
   KIRA_ASSIGN_OR_RETURN(analytics::CohortReport report, analytics::ComputeCohortReport(*cohort, rule));
   std::vector<std::string> plots;
@@ -226,11 +248,24 @@ Status RunReport(Context& ctx, const ReportArgs& a) {
     KIRA_ASSIGN_OR_RETURN(plots, WritePlots(a.svg_dir, report));
   }
   if (a.json) {
-    *ctx.out << api::CohortReportToJson(report) << "\n";
+    std::string json = api::CohortReportToJson(report);
+    if (position) {
+      // One more top-level member: where the data was read and how stale it is.
+      auto doc = nlohmann::ordered_json::parse(json);
+      doc["data_source"] = {{"standby", position->standby},
+                            {"last_replayed_commit_us", position->last_replayed_commit_us},
+                            {"seconds_since_last_replayed_commit", position->seconds_since_last_replayed_commit},
+                            {"replay_backlog_bytes", position->replay_backlog_bytes},
+                            {"description", storage::DescribeReadPosition(*position)}};
+      json = doc.dump();
+    }
+    *ctx.out << json << "\n";
     return Status::Ok();
   }
   std::ostream& os = *ctx.out;
-  os << fmt::format("Registry report for {} by {}{}\n", a.db, a.by, a.clinic.empty() ? "" : " (clinic " + a.clinic + ")");
+  os << fmt::format("Registry report for {} by {}{}\n", a.read_db.empty() ? a.db : a.read_db, a.by,
+                    a.clinic.empty() ? "" : " (clinic " + a.clinic + ")");
+  if (position) os << "Data read from the " << storage::DescribeReadPosition(*position) << "\n";
   os << "Outcome rule: " << RuleText(rule) << "\n";
   const auto& o = report.options;
   os << fmt::format(
@@ -269,6 +304,10 @@ void AddReportCommand(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--svg-dir", a->svg_dir, "Write relapse_km.svg and trajectories.svg here");
   cmd->add_flag("--json", a->json, "Print the report as JSON");
+  cmd->add_option("--read-db", a->read_db,
+                  "Read from this database instead of --db, e.g. a PostgreSQL standby; the report says how stale it is");
+  cmd->add_flag("--prefer-standby", a->prefer_standby,
+                "PostgreSQL: read from a standby among the connection string's hosts when one is up");
   cmd->callback([&ctx, a] {
     Status s = RunReport(ctx, *a);
     if (!s.ok()) ctx.BadInput(s);

@@ -1,8 +1,11 @@
 #include "kira/registry/unit_of_work.h"
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "kira/registry/audit.h"
+#include "kira/registry/idempotency.h"
 
 namespace kira::registry {
 
@@ -41,20 +44,49 @@ Status UnitOfWork::Audit(std::string_view clinic_id, std::string_view action,
   e.prev_hash = it->second.hash;
   e.hash = AuditHash(e);
   KIRA_RETURN_IF_ERROR(tx_->AppendAudit(e));
+  if (action != "read") wrote_records_ = true;  // [H15 idempotency] see Commit()
   it->second.seq = e.seq;
   it->second.hash = e.hash;
   return Status::Ok();
 }
 
-Status UnitOfWork::Commit() { return tx_->Commit(); }
+Status UnitOfWork::Commit() {
+  // [H15 idempotency] The Idempotency-Key of the HTTP write being served
+  // on this thread, if any, commits in the same transaction as the records
+  // it wrote (registry/idempotency.h). Keep when merging.
+  const bool claims = wrote_records_;
+  if (claims) KIRA_RETURN_IF_ERROR(ClaimPendingIdempotencyKey(*tx_, clock_->Now()));
+  KIRA_RETURN_IF_ERROR(tx_->Commit());
+  if (claims) PendingIdempotencyKeyCommitted();
+  return Status::Ok();
+}
 
 Status RunInUnitOfWork(storage::Store& store, const Clock& clock, std::string_view actor,
                        const std::function<Status(UnitOfWork&)>& body, int attempts) {
   Status last;
+  auto backoff = std::chrono::milliseconds(100);
   for (int i = 0; i < attempts; ++i) {
-    KIRA_ASSIGN_OR_RETURN(auto uow, UnitOfWork::Begin(store, clock, std::string(actor)));
-    last = body(*uow);
-    if (last.ok()) last = uow->Commit();
+    // [H15 failover] Unavailable before COMMIT was sent (no connection, the
+    // primary died or was demoted mid-transaction) wrote nothing: wait a
+    // little and run the whole use case again. Unavailable FROM COMMIT is
+    // ambiguous (the commit may have happened) and goes back to the caller;
+    // a client resends with its Idempotency-Key.
+    if (i > 0 && last.code() == StatusCode::kUnavailable) {
+      std::this_thread::sleep_for(backoff);
+      backoff *= 2;
+    }
+    auto uow = UnitOfWork::Begin(store, clock, std::string(actor));
+    if (!uow.ok()) {
+      last = uow.status();
+      if (last.code() == StatusCode::kUnavailable) continue;
+      return last;
+    }
+    last = body(**uow);
+    if (!last.ok()) {
+      if (last.code() == StatusCode::kAborted || last.code() == StatusCode::kUnavailable) continue;
+      return last;
+    }
+    last = (*uow)->Commit();
     if (last.code() != StatusCode::kAborted) return last;
   }
   return last;

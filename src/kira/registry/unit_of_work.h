@@ -63,11 +63,15 @@ class UnitOfWork {
   const Clock* clock_;
   std::string actor_;
   std::map<std::string, Head, std::less<>> heads_;
+  bool wrote_records_ = false;  // [H15 idempotency] an Audit() other than a read
 };
 
 // Runs `body` in a fresh UnitOfWork and commits it, retrying the whole thing
 // (up to `attempts` times) when the store reports Aborted (a conflict with a
-// concurrent writer). Any other error is returned as is, with nothing written.
+// concurrent writer) or Unavailable before the commit was sent (a database
+// failover; with a backoff of 0.1, 0.2, 0.4 ... s). Any other error is
+// returned as is, with nothing written; so is Unavailable from the commit
+// itself, after which the write may or may not have been applied.
 Status RunInUnitOfWork(storage::Store& store, const Clock& clock, std::string_view actor,
                        const std::function<Status(UnitOfWork&)>& body, int attempts = 5);
 

@@ -31,6 +31,7 @@
 #include "kira/registry/advisor.h"
 #include "kira/registry/audit.h"
 #include "kira/server/http_status.h"
+#include "kira/server/internal/idempotent_call.h"
 #include "kira/server/internal/routes.h"
 
 namespace kira::server {
@@ -154,6 +155,7 @@ struct Incoming {
   std::string path;   // decoded later, per segment
   std::string query;  // raw
   std::string authorization, cookie, csrf, origin, host, content_type;
+  std::string idempotency_key;  // [H15] Idempotency-Key header of a write (idempotent_call.h)
   std::string body;
   std::string remote_addr;
 };
@@ -450,7 +452,11 @@ struct Server::Impl {
     if (error.ok()) {
       StatusOr<Reply> reply = InvalidArgumentError("unreachable");
       try {
-        reply = route.handler(services, call);
+        // [H15 idempotency] a write with an Idempotency-Key header is applied
+        // at most once and a retry gets the first answer (keep when merging).
+        reply = internal::RunIdempotent(services, call, req.method, req.path,
+                                        req.idempotency_key,
+                                        [&] { return route.handler(services, call); });
       } catch (const std::exception& e) {
         reply = InternalError(std::string("uncaught exception: ") + e.what());
       }
@@ -610,6 +616,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     in.origin = std::string(req[http::field::origin]);
     in.host = std::string(req[http::field::host]);
     in.content_type = std::string(req[http::field::content_type]);
+    in.idempotency_key = std::string(req["Idempotency-Key"]);
     in.body = std::move(req.body());
     in.remote_addr = addr_;
     keep_alive_ = req.keep_alive();

@@ -15,10 +15,11 @@ function(kira_embed_migrations out_var dir function)
       message(FATAL_ERROR "migration ${sql}: name must be NNN_name.sql")
     endif()
     math(EXPR version "${CMAKE_MATCH_1}")
-    # Versions are reserved per branch (README), so gaps are allowed while
-    # branches land; the runner applies every version above the current one.
-    if(version LESS expected)
-      message(FATAL_ERROR "migration ${sql}: version ${version} repeats an earlier one")
+    # Versions are reserved per area (coordination), so a branch may lack
+    # some; they must only increase. ApplyMigrations applies every version
+    # the database has not recorded, so a gap filled later still runs.
+    if(NOT version GREATER_EQUAL expected)
+      message(FATAL_ERROR "migration ${sql}: version ${version} is not above the previous one")
     endif()
     math(EXPR expected "${version} + 1")
     file(READ ${sql} text)

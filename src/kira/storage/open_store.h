@@ -12,8 +12,10 @@
 #define KIRA_STORAGE_OPEN_STORE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "kira/storage/postgres/postgres_store.h"
 #include "kira/storage/store.h"
 
 namespace kira::storage {
@@ -23,6 +25,24 @@ inline constexpr char kDefaultDatabase[] = "./var/kira.db";
 // InvalidArgument (naming "--db") for an empty URL; otherwise whatever the
 // backend's Open returns.
 StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url);
+
+// True for a PostgreSQL URI or key=value DSN (the forms listed above).
+bool IsPostgresUrl(const std::string& url);
+
+// For reports and dashboards that only read, possibly from a hot standby
+// ("host=a,b port=5432,5432 dbname=kira target_session_attrs=prefer-standby"):
+// PostgreSQL opens read-only (PostgresOptions::read_only); a SQLite path
+// must already exist (opening a missing one would create an empty registry
+// and report zeros as if they were data).
+StatusOr<std::unique_ptr<Store>> OpenReadOnlyStore(const std::string& url);
+
+// Where the data behind `store` stands: nullopt for a backend without
+// replication (memory, SQLite), else the server's ReadPosition.
+StatusOr<std::optional<ReadPosition>> ReadPositionOf(Store& store);
+
+// "as-fresh" text for report headers: "primary (current data)" or
+// "standby: data as of <UTC time> (last replayed commit 0.4 s ago; 0 bytes of WAL not yet applied)".
+std::string DescribeReadPosition(const ReadPosition& p);
 
 }  // namespace kira::storage
 

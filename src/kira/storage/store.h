@@ -55,6 +55,19 @@ struct Page {
   int limit = 1000;  // REQUIRES: limit > 0
 };
 
+// A write request's Idempotency-Key, as the server stored it in the same
+// transaction as the write (registry/idempotency.h). The response is filled
+// in once the answer is known; until then response_status is 0.
+struct IdempotencyRecord {
+  std::string clinic_id;
+  std::string principal;  // the user the key belongs to
+  std::string key;        // client-chosen, 1..200 printable ASCII characters
+  std::string request_hash;  // hex SHA-256 of method, path and body
+  domain::Instant created_at;
+  int response_status = 0;
+  std::string response_body;
+};
+
 class Transaction {
  public:
   Transaction() = default;
@@ -222,6 +235,20 @@ class Transaction {
   virtual StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic_id,
                                                               std::int64_t after_seq,
                                                               int limit) = 0;
+
+  // ---- Idempotency keys (registry/idempotency.h) ----
+  // AlreadyExists if (clinic_id, principal, key) is taken; FailedPrecondition
+  // if the clinic does not exist; InvalidArgument for an empty field.
+  virtual Status InsertIdempotencyKey(const IdempotencyRecord& record) = 0;
+  // NotFound if absent.
+  virtual StatusOr<IdempotencyRecord> GetIdempotencyKey(std::string_view clinic_id,
+                                                        std::string_view principal,
+                                                        std::string_view key) = 0;
+  // Records the answer sent for the key. NotFound if absent.
+  virtual Status SetIdempotencyResponse(std::string_view clinic_id, std::string_view principal,
+                                        std::string_view key, int status, std::string_view body) = 0;
+  // Deletes the clinic's keys created before `before`; returns how many.
+  virtual StatusOr<int> PurgeIdempotencyKeys(std::string_view clinic_id, domain::Instant before) = 0;
 
   // Makes every write of this transaction durable (on SQLite and PostgreSQL
   // the data is on stable storage when this returns OK). Afterwards the

@@ -138,6 +138,13 @@ Status ValidateAuditEntry(const domain::AuditEntry& e) {
   return NonEmpty(e.action, "action");
 }
 
+Status ValidateIdempotencyRecord(const IdempotencyRecord& r) {
+  KIRA_RETURN_IF_ERROR(NonEmpty(r.clinic_id, "clinic_id"));
+  KIRA_RETURN_IF_ERROR(NonEmpty(r.principal, "principal"));
+  KIRA_RETURN_IF_ERROR(NonEmpty(r.key, "key"));
+  return NonEmpty(r.request_hash, "request_hash");
+}
+
 namespace {
 
 Status OptPositive(const std::optional<double>& v, std::string_view field) {

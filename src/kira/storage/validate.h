@@ -6,6 +6,7 @@
 
 #include "kira/base/status.h"
 #include "kira/domain/records.h"
+#include "kira/storage/store.h"
 
 namespace kira::storage {
 
@@ -21,6 +22,7 @@ Status ValidateAdverseEvent(const domain::AdverseEvent& e);
 Status ValidateOverride(const domain::OverrideRecord& o);
 Status ValidateLedgerEntry(const domain::LedgerEntry& e);
 Status ValidateAuditEntry(const domain::AuditEntry& e);
+Status ValidateIdempotencyRecord(const IdempotencyRecord& r);
 Status ValidatePatientFacts(const domain::PatientFacts& f);
 Status ValidateScreening(const domain::ScreeningRecord& s);
 Status ValidateAlert(const domain::AlertRecord& a);

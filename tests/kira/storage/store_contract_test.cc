@@ -680,6 +680,86 @@ TEST_P(StoreContractTest, CommittedTransactionRefusesMoreCalls) {
   EXPECT_THAT(tx->InsertPatient(Patient("p2")), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
 }
 
+// ---- Idempotency keys (registry/idempotency.h) ----
+
+TEST_P(StoreContractTest, IdempotencyKeyRoundTripsAndIsUniquePerClinicAndUser) {
+  Seed();
+  IdempotencyRecord r{"c1", "u1", "key-1", "hash-a", T(0), 0, ""};
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertIdempotencyKey(r), IsOk());
+    IdempotencyRecord other_user = r;
+    other_user.principal = "u2";
+    ASSERT_THAT(tx->InsertIdempotencyKey(other_user), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  auto got = tx->GetIdempotencyKey("c1", "u1", "key-1");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->request_hash, "hash-a");
+  EXPECT_EQ(got->created_at, T(0));
+  EXPECT_EQ(got->response_status, 0);  // no answer stored yet
+  EXPECT_THAT(tx->GetIdempotencyKey("c1", "u3", "key-1"), StatusIs(StatusCode::kNotFound, HasSubstr("key-1")));
+
+  EXPECT_THAT(tx->InsertIdempotencyKey(r), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+}
+
+TEST_P(StoreContractTest, IdempotencyKeyNeedsItsClinicAndFields) {
+  Seed();
+  {
+    auto tx = Tx();
+    EXPECT_THAT(tx->InsertIdempotencyKey({"nope", "u1", "k", "h", T(0), 0, ""}),
+                StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  }
+  auto tx = Tx();
+  EXPECT_THAT(tx->InsertIdempotencyKey({"c1", "u1", "", "h", T(0), 0, ""}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("key")));
+}
+
+TEST_P(StoreContractTest, IdempotencyKeyWrittenInARolledBackTransactionIsGone) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertSession(Session("s1")), IsOk());
+    ASSERT_THAT(tx->InsertIdempotencyKey({"c1", "u1", "k", "h", T(0), 0, ""}), IsOk());
+  }
+  auto tx = Tx();
+  EXPECT_THAT(tx->GetIdempotencyKey("c1", "u1", "k"), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_P(StoreContractTest, IdempotencyResponseIsStoredAndExpiredKeysPurged) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertIdempotencyKey({"c1", "u1", "old", "h", T(0), 0, ""}), IsOk());
+    ASSERT_THAT(tx->InsertIdempotencyKey({"c1", "u1", "new", "h", T(60), 0, ""}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->SetIdempotencyResponse("c1", "u1", "new", 201, "{\"id\":\"p7\"}"), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  {
+    auto tx = Tx();
+    EXPECT_THAT(tx->SetIdempotencyResponse("c1", "u1", "absent", 201, "{}"),
+                StatusIs(StatusCode::kNotFound, ::testing::_));
+  }
+  {
+    auto tx = Tx();
+    auto purged = tx->PurgeIdempotencyKeys("c1", T(30));
+    ASSERT_THAT(purged, IsOk());
+    EXPECT_EQ(*purged, 1);
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  EXPECT_THAT(tx->GetIdempotencyKey("c1", "u1", "old"), StatusIs(StatusCode::kNotFound, ::testing::_));
+  auto kept = tx->GetIdempotencyKey("c1", "u1", "new");
+  ASSERT_THAT(kept, IsOk());
+  EXPECT_EQ(kept->response_status, 201);
+  EXPECT_EQ(kept->response_body, "{\"id\":\"p7\"}");
+}
+
 TEST_P(StoreContractTest, ListClinicsIsInIdOrder) {
   {
     auto tx = Tx();

@@ -28,6 +28,7 @@ struct MemoryStore::State {
   std::map<Key, domain::Assessment> assessments;
   std::map<Key, domain::LedgerEntry> ledger;
   std::map<std::string, std::vector<domain::AuditEntry>> audit;  // by clinic, seq order
+  std::map<std::tuple<std::string, std::string, std::string>, IdempotencyRecord> idempotency;
   // (clinic, patient) -> versions in order (index = version - 1).
   std::map<Key, std::vector<domain::PatientFacts>> facts;
   std::map<std::tuple<std::string, std::string, int, std::string>, domain::ScreeningRecord> screenings;
@@ -369,6 +370,48 @@ class MemoryStore::Tx : public Transaction {
       if (e.seq > after_seq && static_cast<int>(out.size()) < limit) out.push_back(e);
     }
     return out;
+  }
+
+  Status InsertIdempotencyKey(const IdempotencyRecord& r) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateIdempotencyRecord(r)));
+    if (!HasClinic(r.clinic_id)) return Fail(FailedPreconditionError("idempotency key: no clinic '" + r.clinic_id + "'"));
+    auto key = std::make_tuple(r.clinic_id, r.principal, r.key);
+    State& s = W();
+    if (s.idempotency.count(key)) return Fail(AlreadyExistsError("idempotency key '" + r.key + "' exists"));
+    s.idempotency[key] = r;
+    return Status::Ok();
+  }
+  StatusOr<IdempotencyRecord> GetIdempotencyKey(std::string_view clinic, std::string_view principal,
+                                                std::string_view key) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().idempotency.find(std::make_tuple(std::string(clinic), std::string(principal), std::string(key)));
+    if (it == R().idempotency.end()) return NotFoundError("idempotency key '" + std::string(key) + "'");
+    return it->second;
+  }
+  Status SetIdempotencyResponse(std::string_view clinic, std::string_view principal, std::string_view key,
+                                int status, std::string_view body) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    auto k = std::make_tuple(std::string(clinic), std::string(principal), std::string(key));
+    if (!R().idempotency.count(k)) return Fail(NotFoundError("idempotency key '" + std::string(key) + "'"));
+    IdempotencyRecord& r = W().idempotency[k];
+    r.response_status = status;
+    r.response_body = std::string(body);
+    return Status::Ok();
+  }
+  StatusOr<int> PurgeIdempotencyKeys(std::string_view clinic, domain::Instant before) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    int n = 0;
+    auto& m = W().idempotency;
+    for (auto it = m.begin(); it != m.end();) {
+      if (std::get<0>(it->first) == clinic && it->second.created_at < before) {
+        it = m.erase(it);
+        ++n;
+      } else {
+        ++it;
+      }
+    }
+    return n;
   }
 
   Status InsertPatientFacts(const domain::PatientFacts& f) override {

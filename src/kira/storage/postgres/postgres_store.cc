@@ -30,6 +30,18 @@ using Result = std::unique_ptr<PGresult, ResultDeleter>;
 
 void IgnoreNotice(void*, const char*) {}
 
+// SQLSTATEs after which this connection must not be reused: the server is
+// going away or has gone (admin/crash shutdown, connection exceptions), or
+// it is no longer the primary (a standby answers writes with 25006
+// read_only_sql_transaction, e.g. the old primary rejoined as a standby
+// behind a DSN without target_session_attrs=read-write). All of them are
+// Unavailable: nothing was written, the next Begin() reconnects, and a
+// multi-host DSN then finds the new primary.
+bool IsConnectionLevelState(const std::string& code) {
+  return code.rfind("08", 0) == 0 || code == "57P01" || code == "57P02" || code == "57P03" ||
+         code == "25006";
+}
+
 Status MapError(PGconn* conn, const PGresult* res, std::string_view what) {
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   std::string msg = std::string(what) + ": " +
@@ -41,7 +53,7 @@ Status MapError(PGconn* conn, const PGresult* res, std::string_view what) {
   if (code == "23503") return FailedPreconditionError(msg + " (referenced record does not exist)");
   if (code == "23514" || code == "23502" || code.rfind("22", 0) == 0) return InvalidArgumentError(msg);
   if (code == "40001" || code == "40P01" || code == "55P03") return AbortedError(msg);
-  if (code.rfind("08", 0) == 0 || code == "57P01") return UnavailableError(msg);
+  if (IsConnectionLevelState(code)) return UnavailableError(msg);
   if (code == "P0001") return FailedPreconditionError(msg);  // raised by a trigger
   return InternalError(msg);
 }
@@ -82,11 +94,13 @@ class PgConnection : public internal::SqlConnection {
   Status ExecScript(std::string_view sql) override {
     Result r(PQexec(conn_, std::string(sql).c_str()));
     const auto st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return MapError(conn_, r.get(), "postgres");
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(r.get(), "postgres");
     return Status::Ok();
   }
 
-  bool healthy() const { return PQstatus(conn_) == CONNECTION_OK; }
+  // False once the connection is lost or answered with a connection-level
+  // error (IsConnectionLevelState): the pool then drops it.
+  bool healthy() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
 
  private:
   StatusOr<Result> Run(std::string_view sql, std::span<const SqlValue> params) {
@@ -117,8 +131,14 @@ class PgConnection : public internal::SqlConnection {
                              nullptr, nullptr, 0));
     }
     const auto st = PQresultStatus(r.get());
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return MapError(conn_, r.get(), "postgres");
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(r.get(), "postgres");
     return r;
+  }
+
+  Status Fail(const PGresult* r, std::string_view what) {
+    Status s = MapError(conn_, r, what);
+    if (s.code() == StatusCode::kUnavailable) broken_ = true;
+    return s;
   }
 
   StatusOr<const std::string*> Prepared(std::string_view sql) {
@@ -127,11 +147,12 @@ class PgConnection : public internal::SqlConnection {
     if (it != cache_.end()) return &it->second;
     std::string name = "kira_" + std::to_string(cache_.size());
     Result r(PQprepare(conn_, name.c_str(), key.c_str(), 0, nullptr));
-    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return MapError(conn_, r.get(), "postgres prepare");
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return Fail(r.get(), "postgres prepare");
     return &cache_.emplace(std::move(key), std::move(name)).first->second;
   }
 
   PGconn* conn_;
+  bool broken_ = false;
   std::unordered_map<std::string, std::string> cache_;  // sql -> prepared statement name
 };
 
@@ -156,7 +177,13 @@ class PostgresStore::Impl {
   int open = 0;                                     // GUARDED_BY(mu): idle + lent out
 
   StatusOr<std::unique_ptr<PgConnection>> Connect() {
-    PGconn* raw = PQconnectdb(options.dsn.c_str());
+    // A connect timeout unless the DSN sets its own (later keywords win, and
+    // the DSN is expanded after this default): without one, a connection
+    // attempt to a host that vanished waits for the kernel's TCP timeout
+    // instead of moving on to the next host of a multi-host DSN.
+    const char* keys[] = {"connect_timeout", "dbname", nullptr};
+    const char* values[] = {"5", options.dsn.c_str(), nullptr};
+    PGconn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
     if (PQstatus(raw) != CONNECTION_OK) {
       std::string msg = PQerrorMessage(raw);
       PQfinish(raw);
@@ -175,13 +202,17 @@ class PostgresStore::Impl {
     return conn;
   }
 
-  StatusOr<std::unique_ptr<PgConnection>> Acquire() {
+  // `reused` (optional) tells whether the connection came from the idle
+  // pool, where it may have gone stale (a failover since it was last used).
+  StatusOr<std::unique_ptr<PgConnection>> Acquire(bool* reused = nullptr) {
+    if (reused) *reused = false;
     {
       std::unique_lock<std::mutex> lock(mu);
       freed.wait(lock, [&] { return !idle.empty() || open < options.pool_size; });
       if (!idle.empty()) {
         auto c = std::move(idle.back());
         idle.pop_back();
+        if (reused) *reused = true;
         return c;
       }
       ++open;  // reserve a slot, connect without holding the lock
@@ -216,19 +247,64 @@ StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptio
   if (options.pool_size < 1) return InvalidArgumentError("pool_size: must be >= 1");
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  if (options.read_only) {
+    // The audit chain is never written here, so no row lock (a standby
+    // refuses SELECT ... FOR UPDATE).
+    impl->dialect = internal::SqlDialect{"BEGIN READ ONLY", false, ""};
+  }
   KIRA_ASSIGN_OR_RETURN(auto conn, impl->Acquire());
-  Status s = internal::ApplyMigrations(*conn, impl->dialect, internal::PostgresMigrations());
+  Status s;
+  if (options.read_only) {
+    auto rows = conn->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", {});
+    if (!rows.ok()) {
+      s = rows.status();
+    } else if (const int v = static_cast<int>(rows->at(0).Int(0)); v != LatestSchemaVersion()) {
+      s = FailedPreconditionError("database schema version " + std::to_string(v) + ", this kira reads version " +
+                                  std::to_string(LatestSchemaVersion()) +
+                                  "; open the primary once with this kira to migrate it");
+    }
+  } else {
+    s = internal::ApplyMigrations(*conn, impl->dialect, internal::PostgresMigrations());
+  }
   impl->Release(std::move(conn), s.ok());
   if (!s.ok()) return s.WithContext("opening postgres registry");
   return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(impl)));
 }
 
-StatusOr<std::unique_ptr<Transaction>> PostgresStore::Begin() {
+StatusOr<ReadPosition> PostgresStore::CurrentReadPosition() {
   KIRA_ASSIGN_OR_RETURN(auto conn, impl_->Acquire());
-  Status s = conn->Exec(impl_->dialect.begin_sql, {});
-  if (!s.ok()) {
+  auto rows = conn->Query(
+      "SELECT pg_is_in_recovery()::int, "
+      "COALESCE((EXTRACT(EPOCH FROM pg_last_xact_replay_timestamp()) * 1000000)::bigint, 0), "
+      "COALESCE(EXTRACT(EPOCH FROM (now() - pg_last_xact_replay_timestamp()))::float8, 0), "
+      "COALESCE(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint, 0)",
+      {});
+  impl_->Release(std::move(conn), rows.ok());
+  if (!rows.ok()) return rows.status();
+  const internal::SqlRow& r = rows->at(0);
+  ReadPosition p;
+  p.standby = r.Int(0) != 0;
+  if (p.standby) {
+    p.last_replayed_commit_us = r.Int(1);
+    p.seconds_since_last_replayed_commit = r.Real(2);
+    p.replay_backlog_bytes = r.Int(3) > 0 ? r.Int(3) : 0;
+  }
+  return p;
+}
+
+StatusOr<std::unique_ptr<Transaction>> PostgresStore::Begin() {
+  // After a failover every idle connection may point at a dead or demoted
+  // server. Such a connection fails at BEGIN, before anything was sent that
+  // could have written, so it is dropped and the next one tried; only a
+  // fresh connection's failure is reported (Unavailable).
+  std::unique_ptr<PgConnection> conn;
+  for (;;) {
+    bool reused = false;
+    KIRA_ASSIGN_OR_RETURN(conn, impl_->Acquire(&reused));
+    Status s = conn->Exec(impl_->dialect.begin_sql, {});
+    if (s.ok()) break;
     impl_->Release(std::move(conn), false);
-    return s;
+    if (!reused || s.code() != StatusCode::kUnavailable) return s;
   }
   PgConnection* raw = conn.get();
   auto owned = std::make_shared<std::unique_ptr<PgConnection>>(std::move(conn));

@@ -16,6 +16,7 @@
 #ifndef KIRA_STORAGE_POSTGRES_POSTGRES_STORE_H_
 #define KIRA_STORAGE_POSTGRES_POSTGRES_STORE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -33,6 +34,25 @@ struct PostgresOptions {
   std::string schema;
   // Most connections held at once. REQUIRES: pool_size >= 1. Default: 4.
   int pool_size = 4;
+  // Reads only, e.g. from a hot standby (reports, the research dashboard):
+  // no migrations are applied (a standby refuses DDL), the schema must
+  // already be at LatestSchemaVersion(), and every transaction is
+  // BEGIN READ ONLY. Default: false.
+  bool read_only = false;
+};
+
+// How current the data behind a connection is. On a primary everything is
+// current; on a standby the data is as of the last transaction it replayed.
+struct ReadPosition {
+  bool standby = false;
+  // Standby only: when the newest replayed transaction committed on the
+  // primary (microseconds since the epoch; 0 if none replayed yet), and how
+  // long ago that was by the standby's clock. While the primary is idle this
+  // age grows although nothing is missing, so also:
+  std::int64_t last_replayed_commit_us = 0;
+  double seconds_since_last_replayed_commit = 0;
+  // WAL received but not yet applied, in bytes (0: everything received is visible).
+  std::int64_t replay_backlog_bytes = 0;
 };
 
 class PostgresStore : public Store {
@@ -47,6 +67,9 @@ class PostgresStore : public Store {
   std::string_view backend() const override { return "postgres"; }
 
   StatusOr<int> SchemaVersion();
+  // Where the server behind this store stands (primary or standby, and how
+  // far a standby's visible data lags).
+  StatusOr<ReadPosition> CurrentReadPosition();
   static int LatestSchemaVersion();
 
   // Runs `sql` on a pooled connection outside any Store transaction. For

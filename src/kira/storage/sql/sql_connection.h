@@ -58,7 +58,7 @@ class SqlConnection {
 
 struct SqlDialect {
   std::string begin_sql;           // "BEGIN IMMEDIATE" (SQLite) or "BEGIN" (PostgreSQL)
-  bool lock_clinic_row_for_audit;  // SELECT ... FOR UPDATE before reading the chain head
+  bool lock_clinic_row_for_audit;  // SELECT ... FOR NO KEY UPDATE before reading the chain head
   std::string migration_lock_sql;  // run after begin_sql while migrating; may be empty
 };
 
@@ -76,11 +76,12 @@ struct Migration {
   std::string_view sql;
 };
 
-// Applies, in one transaction, every migration newer than the database's
-// schema version. FailedPrecondition, naming both versions, if the database
+// Applies, in one transaction and in version order, every migration the
+// database has not recorded in schema_migrations (versions are reserved per
+// area, so one merged later can be older than the newest applied). FailedPrecondition, naming both versions, if the database
 // is newer than the newest migration this binary knows: an old binary must
 // not write to a schema it does not understand.
-// REQUIRES: migrations sorted by version, starting at 1, without gaps.
+// REQUIRES: migrations sorted by version, strictly increasing.
 Status ApplyMigrations(SqlConnection& conn, const SqlDialect& dialect,
                        std::span<const Migration> migrations);
 

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <optional>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -675,7 +676,12 @@ class SqlTransaction : public Transaction {
     if (dialect_->lock_clinic_row_for_audit) {
       // Two transactions reading the same chain head would both append seq
       // N+1; locking the clinic row makes the second wait for the first.
-      KIRA_ASSIGN_OR_RETURN(auto lock, Q("SELECT clinic_id FROM clinics WHERE clinic_id = $1 FOR UPDATE",
+      // FOR NO KEY UPDATE, not FOR UPDATE: it conflicts with itself but not
+      // with the FOR KEY SHARE lock every foreign-key check on clinic_id
+      // takes, so two use cases that inserted a patient (or any row
+      // referencing the clinic) before reaching the audit do not deadlock
+      // (they did under load: 40P01 after deadlock_timeout, then a retry).
+      KIRA_ASSIGN_OR_RETURN(auto lock, Q("SELECT clinic_id FROM clinics WHERE clinic_id = $1 FOR NO KEY UPDATE",
                                          {S(clinic)}));
       (void)lock;
     }
@@ -699,6 +705,39 @@ class SqlTransaction : public Transaction {
                                            "ORDER BY seq LIMIT $3",
                                        {S(clinic), I(after_seq), I(limit)}));
     return Map(rows, AuditFromRow);
+  }
+
+  Status InsertIdempotencyKey(const IdempotencyRecord& r) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateIdempotencyRecord(r)));
+    return W("INSERT INTO idempotency_keys (clinic_id, principal, key, request_hash, created_at_us, "
+             "response_status, response_body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             {S(r.clinic_id), S(r.principal), S(r.key), S(r.request_hash), I(ToUnixMicros(r.created_at)),
+              r.response_status ? I(r.response_status) : SqlValue(), OptS(r.response_body)});
+  }
+  StatusOr<IdempotencyRecord> GetIdempotencyKey(std::string_view clinic, std::string_view principal,
+                                                std::string_view key) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT request_hash, created_at_us, response_status, response_body "
+                                       "FROM idempotency_keys WHERE clinic_id = $1 AND principal = $2 AND key = $3",
+                                       {S(clinic), S(principal), S(key)}));
+    if (rows.empty()) return NotFoundError("idempotency key '" + std::string(key) + "'");
+    const auto& row = rows[0];
+    IdempotencyRecord r{std::string(clinic), std::string(principal), std::string(key), row.Text(0),
+                        FromUnixMicros(row.Int(1)), static_cast<int>(row.Int(2)), row.Text(3)};
+    return r;
+  }
+  Status SetIdempotencyResponse(std::string_view clinic, std::string_view principal, std::string_view key,
+                                int status, std::string_view body) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("UPDATE idempotency_keys SET response_status = $4, response_body = $5 "
+                                       "WHERE clinic_id = $1 AND principal = $2 AND key = $3 RETURNING key",
+                                       {S(clinic), S(principal), S(key), I(status), S(body)}));
+    if (rows.empty()) return Check(NotFoundError("idempotency key '" + std::string(key) + "'"));
+    return Status::Ok();
+  }
+  StatusOr<int> PurgeIdempotencyKeys(std::string_view clinic, domain::Instant before) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("DELETE FROM idempotency_keys WHERE clinic_id = $1 AND created_at_us < $2 "
+                                       "RETURNING key",
+                                       {S(clinic), I(ToUnixMicros(before))}));
+    return static_cast<int>(rows.size());
   }
 
   Status InsertPatientFacts(const domain::PatientFacts& f) override {
@@ -877,11 +916,14 @@ Status ApplyMigrations(SqlConnection& conn, const SqlDialect& dialect,
           "); refusing to open it. Use a kira release that knows schema version " +
           std::to_string(current) + " or later");
     }
+    KIRA_ASSIGN_OR_RETURN(auto applied_rows, conn.Query("SELECT version FROM schema_migrations", {}));
+    std::set<int> applied;
+    for (const auto& r : applied_rows) applied.insert(static_cast<int>(r.Int(0)));
     const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
     for (const Migration& m : migrations) {
-      if (m.version <= current) continue;
+      if (applied.count(m.version)) continue;
       Status s = conn.ExecScript(m.sql);
       if (!s.ok()) {
         return s.WithContext("migration " + std::to_string(m.version) + " (" + std::string(m.name) + ")");
