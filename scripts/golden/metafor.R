@@ -44,7 +44,7 @@ datasets <- list(
 
 es <- function(dsname, measure) {
   d <- datasets[[dsname]]
-  if (measure %in% c("OR", "RR", "RD")) {
+  if (measure %in% c("OR", "RR", "RD", "PETO")) {
     escalc(measure = measure, ai = d$ai, bi = d$bi, ci = d$ci, di = d$di)
   } else if (measure %in% c("MD", "SMD")) {
     escalc(measure = measure, m1i = d$m1i, sd1i = d$sd1i, n1i = d$n1i,
@@ -58,7 +58,8 @@ escalc_rows <- list()
 for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"),
                   c("normand1999", "MD"), c("normand1999", "SMD"),
                   c("pritz1997", "PR"), c("pritz1997", "PLO"),
-                  c("zeros", "OR"), c("zeros", "RR"), c("zeros", "RD"))) {
+                  c("zeros", "OR"), c("zeros", "RR"), c("zeros", "RD"),
+                  c("bcg", "PETO"), c("zeros", "PETO"))) {
   e <- es(spec[1], spec[2])
   escalc_rows[[length(escalc_rows) + 1]] <- list(
     dataset = spec[1], measure = spec[2], yi = num(e$yi), vi = num(e$vi))
@@ -75,6 +76,16 @@ fit_row <- function(dsname, measure, method, test, level = 95) {
               tau2 = num(res$tau2), QE = num(res$QE), QEp = num(res$QEp),
               I2 = num(res$I2), H2 = num(res$H2),
               pi_lb = num(pr$pi.lb), pi_ub = num(pr$pi.ub))
+  # Parity additions (issue 14): vt, s2w, Riley PI, fitstats, vcov.
+  prr <- predict(res, pi.type = "riley")  # lower case: metafor 3.8-1 ignores "Riley"
+  fs <- res$fit.stats
+  row$vt <- num(res$vt)
+  row$s2w <- num(res$s2w)
+  row$pi_riley_lb <- num(prr$pi.lb)
+  row$pi_riley_ub <- num(prr$pi.ub)
+  row$fit_ml <- num(fs[, "ML"])
+  row$fit_reml <- num(fs[, "REML"])
+  row$vcov <- num(vcov(res))
   if (!method %in% c("FE")) {
     row$se_tau2 <- num(res$se.tau2)
     ci <- confint(res, level = level, control = ci_ctrl)
@@ -90,7 +101,7 @@ fit_row <- function(dsname, measure, method, test, level = 95) {
 
 methods <- c("FE", "DL", "REML", "ML", "PM", "SJ", "HE", "EB", "HS")
 rma_rows <- list()
-for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"),
+for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"), c("bcg", "PETO"),
                   c("normand1999", "MD"), c("normand1999", "SMD"),
                   c("pritz1997", "PR"), c("pritz1997", "PLO"))) {
   for (m in methods) {
@@ -148,13 +159,15 @@ for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("normand1999", "SMD"),
       dataset = spec[1], measure = spec[2], method = m, test = test,
       zval = num(r$zval), pval = num(r$pval), est = num(r$est),
       ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub))
-    tf <- trimfill(res, control = ctrl)
-    tf_rows[[length(tf_rows) + 1]] <- list(
-      dataset = spec[1], measure = spec[2], method = m, test = test,
-      k0 = tf$k0, side = tf$side, se_k0 = num(tf$se.k0), k = tf$k,
-      beta = num(tf$beta), se = num(tf$se), ci_lb = num(tf$ci.lb), ci_ub = num(tf$ci.ub),
-      pval = num(tf$pval), tau2 = num(tf$tau2), QE = num(tf$QE),
-      yi_filled = num(tf$yi[tf$fill]), vi_filled = num(tf$vi[tf$fill]))
+    for (estimator in c("L0", "R0")) {
+      tf <- trimfill(res, estimator = estimator, control = ctrl)
+      tf_rows[[length(tf_rows) + 1]] <- list(
+        dataset = spec[1], measure = spec[2], method = m, test = test, estimator = estimator,
+        k0 = tf$k0, side = tf$side, se_k0 = num(tf$se.k0), k = tf$k,
+        beta = num(tf$beta), se = num(tf$se), ci_lb = num(tf$ci.lb), ci_ub = num(tf$ci.ub),
+        pval = num(tf$pval), tau2 = num(tf$tau2), QE = num(tf$QE),
+        yi_filled = num(tf$yi[tf$fill]), vi_filled = num(tf$vi[tf$fill]))
+    }
   }
 }
 
@@ -175,7 +188,9 @@ for (spec in list(list(mods = c("ablat"), m = "REML", test = "z"),
               zval = num(res$zval), pval = num(res$pval),
               ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
               tau2 = num(res$tau2), QM = num(res$QM), QMp = num(res$QMp),
-              QE = num(res$QE), QEp = num(res$QEp), I2 = num(res$I2), H2 = num(res$H2))
+              QE = num(res$QE), QEp = num(res$QEp), I2 = num(res$I2), H2 = num(res$H2),
+              vcov = num(vcov(res)), vt = num(res$vt), s2w = num(res$s2w),
+              fit_ml = num(res$fit.stats[, "ML"]), fit_reml = num(res$fit.stats[, "REML"]))
   if (spec$m != "FE") {
     row$R2 <- num(res$R2)
     row$se_tau2 <- num(res$se.tau2)
@@ -190,13 +205,16 @@ for (spec in list(list(mods = c("ablat"), m = "REML", test = "z"),
 mh_rows <- list()
 for (dsname in c("bcg", "zeros")) {
   d <- datasets[[dsname]]
-  for (measure in c("OR", "RR")) {
+  for (measure in c("OR", "RR", "RD")) {
     r <- rma.mh(ai = d$ai, bi = d$bi, ci = d$ci, di = d$di, measure = measure)
     row <- list(dataset = dsname, measure = measure, beta = num(r$beta), se = num(r$se),
                 zval = num(r$zval), pval = num(r$pval), ci_lb = num(r$ci.lb),
                 ci_ub = num(r$ci.ub), QE = num(r$QE), QEp = num(r$QEp),
                 I2 = num(r$I2), H2 = num(r$H2))
-    if (measure == "OR") { row$CMH <- num(r$MH); row$CMHp <- num(r$MHp) }
+    if (measure == "OR") {
+      row$CMH <- num(r$MH); row$CMHp <- num(r$MHp)
+      row$BD <- num(r$BD); row$BDp <- num(r$BDp); row$TA <- num(r$TA); row$TAp <- num(r$TAp)
+    }
     mh_rows[[length(mh_rows) + 1]] <- row
   }
 }
@@ -208,6 +226,16 @@ for (dsname in c("bcg", "zeros")) {
     dataset = dsname, measure = "PETO", beta = num(r$beta), se = num(r$se),
     zval = num(r$zval), pval = num(r$pval), ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub),
     QE = num(r$QE), QEp = num(r$QEp), I2 = num(r$I2), H2 = num(r$H2))
+}
+
+# ---- boundary optimum: k = 2 with yi closer than their SEs -> tau^2 = 0 ------
+boundary_rows <- list()
+for (m in c("ML", "REML")) {
+  res <- rma(yi = c(0.1, 0.2), vi = c(0.04, 0.05), method = m, control = ctrl)
+  boundary_rows[[length(boundary_rows) + 1]] <- list(
+    yi = c(0.1, 0.2), vi = c(0.04, 0.05), method = m, tau2 = num(res$tau2),
+    beta = num(res$beta), se = num(res$se), fit_ml = num(res$fit.stats[, "ML"]),
+    fit_reml = num(res$fit.stats[, "REML"]))
 }
 
 # ---- registry descriptives: Wilson intervals and Kaplan-Meier ---------------
@@ -256,6 +284,7 @@ fixture <- list(
   metareg = mr_rows,
   mh = mh_rows,
   peto = peto_rows,
+  boundary = boundary_rows,
   wilson = wilson_rows,
   kaplan_meier = km_rows)
 

@@ -75,6 +75,34 @@ std::string Label(const json& row) {
   return s;
 }
 
+// metafor's fit.stats column (ll, dev, AIC, BIC, AICc) against ours.
+void ExpectFitStatistics(const FitStatistics& f, const json& column) {
+  const auto v = AsVector(column);
+  ASSERT_EQ(v.size(), 5u);
+  EXPECT_METAFOR(f.log_likelihood, v[0]);
+  EXPECT_METAFOR(f.deviance, v[1]);
+  EXPECT_METAFOR(f.aic, v[2]);
+  EXPECT_METAFOR(f.bic, v[3]);
+  EXPECT_METAFOR(f.aicc, v[4]);
+}
+
+// vt, s2w, vcov and both fit-statistics columns (issue 14 parity items).
+void ExpectModelSummaries(const MetaAnalysisResult& fit, const json& row) {
+  EXPECT_METAFOR(fit.vt, row["vt"].get<double>());
+  EXPECT_METAFOR(fit.s2w, row["s2w"].get<double>());
+  const auto vcov = AsVector(row["vcov"]);
+  ASSERT_EQ(fit.vcov.size(), vcov.size());
+  for (std::size_t i = 0; i < vcov.size(); ++i) EXPECT_METAFOR(fit.vcov[i], vcov[i]);
+  {
+    SCOPED_TRACE("fit statistics, ML");
+    ExpectFitStatistics(fit.fit_ml, row["fit_ml"]);
+  }
+  {
+    SCOPED_TRACE("fit statistics, REML");
+    ExpectFitStatistics(fit.fit_reml, row["fit_reml"]);
+  }
+}
+
 void ExpectHeterogeneity(const Heterogeneity& h, const json& row) {
   EXPECT_METAFOR(h.q, row["QE"].get<double>());
   EXPECT_METAFOR(h.p_value, row["QEp"].get<double>());
@@ -124,6 +152,12 @@ TEST_P(RmaGolden, PooledEstimateHeterogeneityAndIntervalsMatch) {
     } else {
       EXPECT_METAFOR(fit->prediction->low, row["pi_lb"].get<double>());
       EXPECT_METAFOR(fit->prediction->high, row["pi_ub"].get<double>());
+    }
+    ExpectModelSummaries(*fit, row);
+    ASSERT_TRUE(fit->prediction_riley.has_value());
+    if (!AsVector(row["pi_riley_lb"]).empty()) {  // metafor gives none for FE
+      EXPECT_METAFOR(fit->prediction_riley->low, row["pi_riley_lb"].get<double>());
+      EXPECT_METAFOR(fit->prediction_riley->high, row["pi_riley_ub"].get<double>());
     }
     if (row.contains("se_tau2")) {
       ASSERT_TRUE(fit->se_tau2.has_value());
@@ -214,7 +248,10 @@ TEST(MetaforGolden, TrimAndFillMatches) {
   for (const json& row : MetaforFixture()["trimfill"]) {
     SCOPED_TRACE(Label(row));
     const EffectSizes es = Effects(row["dataset"], row["measure"]);
-    auto tf = TrimAndFill(es.yi, es.vi, Options(row));
+    const TrimFillEstimator estimator =
+        row.value("estimator", "L0") == "R0" ? TrimFillEstimator::kR0 : TrimFillEstimator::kL0;
+    SCOPED_TRACE(row.value("estimator", "L0"));
+    auto tf = TrimAndFill(es.yi, es.vi, Options(row), estimator);
     ASSERT_THAT(tf, IsOk());
     EXPECT_EQ(tf->k0, row["k0"].get<int>());
     EXPECT_EQ(tf->side == FunnelSide::kLeft ? "left" : "right", row["side"].get<std::string>());
@@ -271,6 +308,7 @@ TEST(MetaforGolden, MetaRegressionMatches) {
       EXPECT_METAFOR(fit->coefficients[j].ci_high, ub[j]);
     }
     EXPECT_METAFOR(fit->tau2, row["tau2"].get<double>());
+    ExpectModelSummaries(*fit, row);
     ASSERT_TRUE(fit->moderator_test.has_value());
     EXPECT_METAFOR(fit->moderator_test->statistic, row["QM"].get<double>());
     EXPECT_METAFOR(fit->moderator_test->p_value, row["QMp"].get<double>());
@@ -313,6 +351,32 @@ TEST(MetaforGolden, MantelHaenszelMatches) {
       EXPECT_METAFOR(*r->cmh_statistic, row["CMH"].get<double>());
       EXPECT_METAFOR(*r->cmh_p_value, row["CMHp"].get<double>());
     }
+    if (row.contains("TA")) {
+      ASSERT_TRUE(r->tarone_statistic.has_value());
+      EXPECT_METAFOR(*r->breslow_day_statistic, row["BD"].get<double>());
+      EXPECT_METAFOR(*r->breslow_day_p_value, row["BDp"].get<double>());
+      EXPECT_METAFOR(*r->tarone_statistic, row["TA"].get<double>());
+      EXPECT_METAFOR(*r->tarone_p_value, row["TAp"].get<double>());
+    }
+  }
+}
+
+// k = 2 studies closer together than their standard errors: ML and REML
+// have their optimum on the boundary, and kira reports tau^2 = 0 exactly.
+TEST(MetaforGolden, BoundaryOptimumIsExactlyZero) {
+  for (const json& row : MetaforFixture()["boundary"]) {
+    SCOPED_TRACE(row["method"].get<std::string>());
+    MetaOptions o;
+    o.method = *ParseTau2Estimator(row["method"].get<std::string>());
+    const auto yi = AsVector(row["yi"]), vi = AsVector(row["vi"]);
+    auto fit = MetaAnalyze(yi, vi, o);
+    ASSERT_THAT(fit, IsOk());
+    EXPECT_EQ(fit->tau2, 0.0);
+    EXPECT_EQ(row["tau2"].get<double>(), 0.0);
+    EXPECT_METAFOR(fit->pooled().estimate, row["beta"].get<double>());
+    EXPECT_METAFOR(fit->pooled().se, row["se"].get<double>());
+    ExpectFitStatistics(fit->fit_ml, row["fit_ml"]);
+    ExpectFitStatistics(fit->fit_reml, row["fit_reml"]);
   }
 }
 
