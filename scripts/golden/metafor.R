@@ -229,11 +229,16 @@ for (dsname in c("bcg", "zeros")) {
 }
 
 # ---- boundary optimum: k = 2 with yi closer than their SEs -> tau^2 = 0 ------
+# The second pair starts Fisher scoring at a positive Hedges estimate, from
+# which ML creeps towards its boundary optimum at 0.
 boundary_rows <- list()
-for (m in c("ML", "REML")) {
-  res <- rma(yi = c(0.1, 0.2), vi = c(0.04, 0.05), method = m, control = ctrl)
+for (case in list(list(yi = c(0.1, 0.2), vi = c(0.04, 0.05), m = "ML"),
+                  list(yi = c(0.1, 0.2), vi = c(0.04, 0.05), m = "REML"),
+                  list(yi = c(0, 0.35), vi = c(0.04, 0.05), m = "ML"))) {
+  m <- case$m
+  res <- rma(yi = case$yi, vi = case$vi, method = m, control = ctrl)
   boundary_rows[[length(boundary_rows) + 1]] <- list(
-    yi = c(0.1, 0.2), vi = c(0.04, 0.05), method = m, tau2 = num(res$tau2),
+    yi = case$yi, vi = case$vi, method = m, tau2 = num(res$tau2),
     beta = num(res$beta), se = num(res$se), fit_ml = num(res$fit.stats[, "ML"]),
     fit_reml = num(res$fit.stats[, "REML"]))
 }
