@@ -243,6 +243,77 @@ for (case in list(list(yi = c(0.1, 0.2), vi = c(0.04, 0.05), m = "ML"),
     fit_reml = num(res$fit.stats[, "REML"]))
 }
 
+# ---- rma.mv: multilevel (nested random intercepts) and multivariate ---------
+# nlminb with tight tolerances; confint() profiles with a tight uniroot.
+mv_ctrl <- list(rel.tol = 1e-12, iter.max = 10000, eval.max = 10000)
+mv_ci_ctrl <- list(tol = 1e-12)
+# Where nlminb reports false convergence at that tolerance, nlm with tight
+# gradient and step tolerances is used instead (then BFGS); the row records
+# which.
+mv_nlm_ctrl <- list(optimizer = "nlm", gradtol = 1e-12, steptol = 1e-12, iterlim = 10000)
+mv_bfgs_ctrl <- list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-15, maxit = 10000)
+fit_mv <- function(args) {
+  res <- tryCatch(do.call(rma.mv, c(args, list(control = mv_ctrl))), error = function(e) NULL)
+  if (!is.null(res)) { res$kira_control <- "nlminb rel.tol 1e-12"; return(res) }
+  res <- tryCatch(do.call(rma.mv, c(args, list(control = mv_nlm_ctrl))), error = function(e) NULL)
+  if (!is.null(res)) { res$kira_control <- "nlm gradtol 1e-12 steptol 1e-12"; return(res) }
+  res <- do.call(rma.mv, c(args, list(control = mv_bfgs_ctrl)))
+  res$kira_control <- "optim BFGS reltol 1e-15"
+  res
+}
+mv_row <- function(name, res, extra = list(), ci = TRUE) {
+  fs <- res$fit.stats
+  row <- c(list(name = name, method = res$method, test = res$test, k = res$k, p = res$p,
+                beta = num(res$beta), se = num(res$se), zval = num(res$zval), pval = num(res$pval),
+                ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub), vcov = num(vcov(res)),
+                sigma2 = if (res$withS) num(res$sigma2) else NULL,
+                tau2 = if (res$withG) num(res$tau2) else NULL, rho = if (res$withG) num(res$rho) else NULL,
+                QE = num(res$QE), QEp = num(res$QEp), QM = num(res$QM), QMp = num(res$QMp),
+                fit_ml = num(fs[, "ML"]), fit_reml = num(fs[, "REML"]),
+                control = res$kira_control), extra)
+  if (ci && res$withS) {
+    cis <- confint(res, control = mv_ci_ctrl)
+    cis <- if (!is.null(cis$random)) list(cis) else cis[seq_along(res$sigma2)]
+    row$sigma2_lb <- sapply(cis, function(x) num(x$random[1, "ci.lb"]))
+    row$sigma2_ub <- sapply(cis, function(x) num(x$random[1, "ci.ub"]))
+  }
+  if (ci && res$withG && res$struct[1] == "CS") {
+    cis <- confint(res, tau2 = 1, control = mv_ci_ctrl)
+    row$tau2_lb <- num(cis$random[1, "ci.lb"])
+    row$tau2_ub <- num(cis$random[1, "ci.ub"])
+  }
+  row
+}
+konst <- dat.konstantopoulos2011
+berkey <- dat.berkey1998
+assink <- dat.assink2016
+datasets$konstantopoulos2011 <- list(district = konst$district, school = konst$school,
+                                     study = konst$study, year = konst$year, yi = konst$yi, vi = konst$vi)
+datasets$berkey1998 <- list(trial = berkey$trial, outcome = as.character(berkey$outcome), yi = berkey$yi,
+                            vi = berkey$vi, v1i = berkey$v1i, v2i = berkey$v2i)
+datasets$assink2016 <- list(study = assink$study, esid = assink$esid, yi = assink$yi, vi = assink$vi,
+                            year = assink$year)
+mv_rows <- list()
+for (m in c("REML", "ML")) {
+  for (test in c("z", "t")) {
+    res <- fit_mv(list(yi = konst$yi, V = konst$vi, random = ~ 1 | district/school, data = konst,
+                       method = m, test = test))
+    mv_rows[[length(mv_rows) + 1]] <- mv_row("konstantopoulos2011", res)
+  }
+  res <- fit_mv(list(yi = konst$yi, V = konst$vi, mods = cbind(year = konst$year - 1980),
+                     random = ~ 1 | district/school, data = konst, method = m))
+  mv_rows[[length(mv_rows) + 1]] <- mv_row("konstantopoulos2011", res, list(mods = "year-1980"))
+  res <- fit_mv(list(yi = assink$yi, V = assink$vi, random = ~ 1 | study/esid, data = assink, method = m))
+  mv_rows[[length(mv_rows) + 1]] <- mv_row("assink2016", res)
+  V <- bldiag(lapply(split(berkey[, c("v1i", "v2i")], berkey$trial), as.matrix))
+  for (struct in c("UN", "CS")) {
+    X <- cbind(AL = as.numeric(berkey$outcome == "AL"), PD = as.numeric(berkey$outcome == "PD"))
+    res <- fit_mv(list(yi = berkey$yi, V = V, mods = X, intercept = FALSE, random = ~ outcome | trial,
+                       struct = struct, data = berkey, method = m))
+    mv_rows[[length(mv_rows) + 1]] <- mv_row("berkey1998", res, list(struct = struct))
+  }
+}
+
 # ---- registry descriptives: Wilson intervals and Kaplan-Meier ---------------
 # Wilson score interval = prop.test(x, n, correct = FALSE)$conf.int.
 wilson_rows <- list()
@@ -290,6 +361,7 @@ fixture <- list(
   mh = mh_rows,
   peto = peto_rows,
   boundary = boundary_rows,
+  rma_mv = mv_rows,
   wilson = wilson_rows,
   kaplan_meier = km_rows)
 

@@ -13,6 +13,7 @@
 #include "kira/stats/effect_size.h"
 #include "kira/stats/mantel_haenszel.h"
 #include "kira/stats/meta_analysis.h"
+#include "kira/stats/multilevel.h"
 #include "kira/stats/publication_bias.h"
 #include "kira/stats/golden_fixture.h"
 #include "testing/status_matchers.h"
@@ -391,6 +392,140 @@ TEST(MetaforGolden, PetoMatches) {
     ExpectTablePooling(*r, row);
   }
 }
+
+std::vector<std::string> Labels(const json& column) {
+  std::vector<std::string> out;
+  for (const json& v : column) {
+    out.push_back(v.is_string() ? v.get<std::string>() : std::to_string(v.get<long long>()));
+  }
+  return out;
+}
+
+Moderator Ones(std::size_t k) { return Moderator{"intercept", std::vector<double>(k, 1.0)}; }
+
+StatusOr<MvResult> FitRmaMvRow(const json& row) {
+  const std::string name = row["name"].get<std::string>();
+  const json& d = MetaforFixture()["datasets"][name];
+  MvOptions o;
+  o.reml = row["method"] == "REML";
+  o.test = row["test"] == "t" ? MvTest::kT : MvTest::kZ;
+  const auto yi = AsVector(d["yi"]), vi = AsVector(d["vi"]);
+  if (name == "konstantopoulos2011" || name == "assink2016") {
+    std::vector<Moderator> cols = {Ones(yi.size())};
+    if (row.contains("mods")) {
+      std::vector<double> year = AsVector(d["year"]);
+      for (double& y : year) y -= 1980;
+      cols.push_back({"year", year});
+    }
+    std::vector<GroupingLevel> levels;
+    if (name == "konstantopoulos2011") {
+      levels = {{"district", Labels(d["district"])}, {"school", Labels(d["school"])}};
+    } else {
+      levels = {{"study", Labels(d["study"])}, {"esid", Labels(d["esid"])}};
+    }
+    return FitNestedModel(yi, vi, cols, levels, o);
+  }
+  // berkey1998: V from v1i/v2i (the trial's rows in order PD, AL), outcome
+  // indicators without an intercept, ~ outcome | trial.
+  MultivariateInput in;
+  in.yi = yi;
+  in.vi = vi;
+  in.study = Labels(d["trial"]);
+  in.outcome = Labels(d["outcome"]);
+  const auto v1 = AsVector(d["v1i"]);
+  for (std::size_t i = 0; i + 1 < yi.size(); i += 2) in.covariances.push_back({i, i + 1, v1[i + 1]});
+  std::vector<Moderator> cols = {{"AL", {}}, {"PD", {}}};
+  for (const std::string& o2 : in.outcome) {
+    cols[0].values.push_back(o2 == "AL" ? 1.0 : 0.0);
+    cols[1].values.push_back(o2 == "PD" ? 1.0 : 0.0);
+  }
+  const auto structure = row["struct"] == "UN" ? CovarianceStructure::kUnstructured
+                                               : CovarianceStructure::kCompoundSymmetric;
+  return FitMultivariateModel(in, cols, structure, std::nullopt, o);
+}
+
+// metafor's rma.mv on its documented examples: dat.konstantopoulos2011
+// (~ 1 | district/school, with and without a moderator), dat.assink2016
+// (~ 1 | study/esid) and dat.berkey1998 (~ outcome | trial, UN and CS), by
+// ML and REML, z and t tests.
+TEST(MetaforGolden, RmaMvMatches) {
+  int checked = 0;
+  for (const json& row : MetaforFixture()["rma_mv"]) {
+    SCOPED_TRACE(row["name"].get<std::string>() + "/" + row["method"].get<std::string>() + "/" +
+                 row["test"].get<std::string>() + (row.contains("struct") ? "/" + row["struct"].get<std::string>() : "") +
+                 (row.contains("mods") ? "/mods" : ""));
+    auto fit = FitRmaMvRow(row);
+    ASSERT_THAT(fit, IsOk());
+    // The UN likelihood of dat.berkey1998 is so flat that double-precision
+    // log-likelihoods pin its maximiser down only to ~1e-6 (kira's and
+    // metafor's optima agree in log-likelihood to 1e-12); those rows use 5e-6.
+    const double rel = row.value("struct", "") == "UN" ? 5e-6 : testing::kRelTol;
+#undef EXPECT_METAFOR
+#define EXPECT_METAFOR(actual, expected) \
+  EXPECT_PRED_FORMAT2(([rel](const char* a, const char* e, double x, double y) { \
+                        return ::kira::stats::testing::CloseWithin(a, e, x, y, rel); }), \
+                      actual, expected)
+    const auto beta = AsVector(row["beta"]), se = AsVector(row["se"]), z = AsVector(row["zval"]),
+               p = AsVector(row["pval"]), lb = AsVector(row["ci_lb"]), ub = AsVector(row["ci_ub"]);
+    ASSERT_EQ(fit->coefficients.size(), beta.size());
+    for (std::size_t j = 0; j < beta.size(); ++j) {
+      SCOPED_TRACE("coefficient " + std::to_string(j));
+      EXPECT_METAFOR(fit->coefficients[j].estimate, beta[j]);
+      EXPECT_METAFOR(fit->coefficients[j].se, se[j]);
+      EXPECT_METAFOR(fit->coefficients[j].statistic, z[j]);
+      EXPECT_METAFOR(fit->coefficients[j].p_value, p[j]);
+      EXPECT_METAFOR(fit->coefficients[j].ci_low, lb[j]);
+      EXPECT_METAFOR(fit->coefficients[j].ci_high, ub[j]);
+    }
+    const auto vcov = AsVector(row["vcov"]);
+    ASSERT_EQ(fit->vcov.size(), vcov.size());
+    for (std::size_t i = 0; i < vcov.size(); ++i) EXPECT_METAFOR(fit->vcov[i], vcov[i]);
+    EXPECT_METAFOR(fit->qe, row["QE"].get<double>());
+    EXPECT_METAFOR(fit->qe_p_value, row["QEp"].get<double>());
+    if (fit->moderator_test) {
+      EXPECT_METAFOR(fit->moderator_test->statistic, row["QM"].get<double>());
+      EXPECT_METAFOR(fit->moderator_test->p_value, row["QMp"].get<double>());
+    }
+    ExpectFitStatistics(fit->fit_ml, row["fit_ml"]);
+    ExpectFitStatistics(fit->fit_reml, row["fit_reml"]);
+    if (row.contains("sigma2") && !row["sigma2"].is_object()) {
+      const auto s2 = AsVector(row["sigma2"]);
+      ASSERT_EQ(fit->components.size(), s2.size());
+      const auto s2_lb = AsVector(row["sigma2_lb"]), s2_ub = AsVector(row["sigma2_ub"]);
+      for (std::size_t j = 0; j < s2.size(); ++j) {
+        SCOPED_TRACE(fit->components[j].name);
+        EXPECT_METAFOR(fit->components[j].estimate, s2[j]);
+        // metafor leaves a bound NA when its own profiling fails; compare the rest.
+        if (j < s2_lb.size() && !std::isnan(s2_lb[j])) {
+          ASSERT_TRUE(fit->components[j].ci_low.has_value());
+          EXPECT_METAFOR(*fit->components[j].ci_low, s2_lb[j]);
+        }
+        if (j < s2_ub.size() && !std::isnan(s2_ub[j])) {
+          ASSERT_TRUE(fit->components[j].ci_high.has_value());
+          EXPECT_METAFOR(*fit->components[j].ci_high, s2_ub[j]);
+        }
+      }
+    } else {
+      const auto tau2 = AsVector(row["tau2"]), rho = AsVector(row["rho"]);
+      ASSERT_EQ(fit->components.size(), tau2.size() + rho.size());
+      for (std::size_t j = 0; j < tau2.size(); ++j) EXPECT_METAFOR(fit->components[j].estimate, tau2[j]);
+      for (std::size_t j = 0; j < rho.size(); ++j) EXPECT_METAFOR(fit->components[tau2.size() + j].estimate, rho[j]);
+      if (row.contains("tau2_lb") && !AsVector(row["tau2_lb"]).empty() && !std::isnan(AsVector(row["tau2_lb"])[0])) {
+        ASSERT_TRUE(fit->components[0].ci_low.has_value());
+        EXPECT_METAFOR(*fit->components[0].ci_low, AsVector(row["tau2_lb"])[0]);
+      }
+      if (row.contains("tau2_ub") && !AsVector(row["tau2_ub"]).empty() && !std::isnan(AsVector(row["tau2_ub"])[0])) {
+        ASSERT_TRUE(fit->components[0].ci_high.has_value());
+        EXPECT_METAFOR(*fit->components[0].ci_high, AsVector(row["tau2_ub"])[0]);
+      }
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12);
+}
+
+#undef EXPECT_METAFOR
+#define EXPECT_METAFOR(actual, expected) EXPECT_PRED_FORMAT2(::kira::stats::testing::Close, actual, expected)
 
 TEST(RGolden, WilsonIntervalMatchesPropTest) {
   for (const json& row : MetaforFixture()["wilson"]) {
