@@ -384,6 +384,8 @@ void AddEvidenceCommands(CLI::App& app, Context& ctx) {
                    "With --data: nested random intercepts a/b (~ 1 | a/b) or a multivariate model outcome|study");
   meta->add_option("--struct", d->structure, "With --random outcome|study: CS or UN between-study covariance")
       ->capture_default_str();
+  meta->add_flag("--no-profile", [d](std::int64_t) { d->profile = false; },
+                 "With --cluster/--random: skip the profile-likelihood intervals of the variance components");
   meta->add_option("--level", d->level, "With --data: confidence level in percent")->capture_default_str();
   meta->add_option("--add", d->add, "With --data: continuity correction added to zero cells")->capture_default_str();
   meta->add_option("--to", d->to, "With --data: which tables get --add: only0, all, if0all, none")->capture_default_str();

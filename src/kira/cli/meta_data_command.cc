@@ -84,6 +84,8 @@ std::string Interval(double est, double lo, double hi, bool expo) {
 }
 
 std::string PValue(double p) { return p < 0.0001 ? "< 0.0001" : fmt::format("= {:.4f}", p); }
+// For a table column: no "=".
+std::string PColumn(double p) { return p < 0.0001 ? "< 0.0001" : fmt::format("{:.4f}", p); }
 
 Status WriteText(const std::string& option, const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);
@@ -346,7 +348,7 @@ Status RunUnivariate(Context& ctx, const MetaDataArgs& a, const evidence::StudyT
                       r.t_df ? "t" : "z", "p", fmt::format("{}% CI", lvl));
     for (const auto& c : r.coefficients) {
       os << fmt::format("  {:<16} {:>10.4f} {:>10.4f} {:>9.3f} {:>10} {:>22}\n", c.name.substr(0, 16), c.estimate, c.se,
-                        c.statistic, PValue(c.p_value), fmt::format("[{:.4f}, {:.4f}]", c.ci_low, c.ci_high));
+                        c.statistic, PColumn(c.p_value), fmt::format("[{:.4f}, {:.4f}]", c.ci_low, c.ci_high));
     }
     if (r.moderator_test) {
       os << fmt::format("  Test of moderators: {} = {:.4f}, p {}\n", r.moderator_test->df2 ? "F" : "QM",
@@ -405,6 +407,7 @@ Status RunMultilevel(Context& ctx, const MetaDataArgs& a, const Plan& plan, cons
     return InvalidArgumentError("--test: expected z or t, got '" + a.test + "'");
   }
   o.level = a.level / 100;
+  o.profile_intervals = a.profile;
   const std::size_t k = d.yi.size();
   StatusOr<stats::MvResult> fit = InvalidArgumentError("unset");
   std::string model;
@@ -529,7 +532,7 @@ Status RunMultilevel(Context& ctx, const MetaDataArgs& a, const Plan& plan, cons
                     r.test == stats::MvTest::kT ? "t" : "z", "p", fmt::format("{}% CI", lvl));
   for (const auto& c : r.coefficients) {
     os << fmt::format("  {:<16} {:>10.4f} {:>10.4f} {:>9.3f} {:>10} {:>22}\n", c.name.substr(0, 16), c.estimate, c.se,
-                      c.statistic, PValue(c.p_value), fmt::format("[{:.4f}, {:.4f}]", c.ci_low, c.ci_high));
+                      c.statistic, PColumn(c.p_value), fmt::format("[{:.4f}, {:.4f}]", c.ci_low, c.ci_high));
   }
   if (r.moderator_test) {
     os << fmt::format("  Test of moderators: {} = {:.4f}, p {}\n", r.moderator_test->df2 ? "F" : "QM",

@@ -35,6 +35,7 @@ struct MetaDataArgs {
   std::string svg;
   std::string funnel;
   bool json = false;
+  bool profile = true;  // profile-likelihood CIs for variance components
 };
 
 // Runs the analysis; bad input is kInvalidArgument naming the option, or the
