@@ -314,6 +314,55 @@ for (m in c("REML", "ML")) {
   }
 }
 
+# ---- network meta-analysis (contrast-based, as in metafor's dat.hasselblad1998 help) ----
+# Contrasts against each study's baseline (the reference when present, else
+# the alphabetically first treatment), 1/2 added to every cell (to = "all"),
+# covariance of contrasts sharing the baseline = its log-odds variance;
+# rma.mv(random = ~ comp | study, rho = 1/2). P-scores (Ruecker & Schwarzer
+# 2015) and the fixed-effect design-by-treatment Q decomposition are computed
+# here in R from metafor's fits.
+h <- dat.hasselblad1998
+datasets$hasselblad1998 <- list(study = h$study, trt = h$trt, xi = h$xi, ni = h$ni)
+nma_rows <- list()
+ref <- "no_contact"
+rows <- list()
+for (s in sort(unique(h$study))) {
+  a <- h[h$study == s, ]
+  a <- a[order(a$trt != ref, a$trt), ]
+  x <- a$xi + 0.5; y <- a$ni - a$xi + 0.5
+  lg <- log(x / y); v <- 1 / x + 1 / y
+  for (j in 2:nrow(a)) {
+    rows[[length(rows) + 1]] <- data.frame(study = s, trt = a$trt[j], base = a$trt[1], yi = lg[j] - lg[1],
+                                           vi = v[j] + v[1], bv = v[1], design = paste(a$trt, collapse = ":"))
+  }
+}
+nd <- do.call(rbind, rows)
+nd$comp <- paste(nd$trt, "vs", nd$base)
+V <- bldiag(lapply(split(nd, nd$study), function(x) { m <- matrix(x$bv[1], nrow(x), nrow(x)); diag(m) <- x$vi; m }))
+trts <- c(ref, sort(setdiff(unique(h$trt), ref)))
+X <- sapply(trts[-1], function(t) (nd$trt == t) - (nd$base == t))
+for (m in c("REML", "ML")) {
+  res <- fit_mv(list(yi = nd$yi, V = V, mods = X, intercept = FALSE, random = ~ comp | study, rho = 1/2,
+                     data = nd, method = m))
+  b <- c(0, as.vector(res$beta)); vb <- rbind(0, cbind(0, vcov(res)))
+  nt <- length(trts)
+  pscore <- sapply(seq_len(nt), function(i) mean(sapply(setdiff(seq_len(nt), i), function(j)
+    pnorm((b[i] - b[j]) / sqrt(vb[i, i] + vb[j, j] - 2 * vb[i, j])))))
+  # Fixed-effect Q decomposition: total vs design-specific fits.
+  fe <- rma.mv(nd$yi, V, mods = X, intercept = FALSE)
+  Xd <- do.call(cbind, lapply(unique(nd$design), function(dsg) {
+    sapply(unique(nd$trt[nd$design == dsg]), function(t) as.numeric(nd$design == dsg & nd$trt == t))
+  }))
+  within <- rma.mv(nd$yi, V, mods = Xd, intercept = FALSE)
+  nma_rows[[length(nma_rows) + 1]] <- list(
+    name = "hasselblad1998", method = m, reference = ref, treatments = trts, control = res$kira_control,
+    beta = num(res$beta), se = num(res$se), ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
+    vcov = num(vcov(res)), tau2 = num(res$tau2), QE = num(res$QE), QEp = num(res$QEp),
+    fit_ml = num(res$fit.stats[, "ML"]), fit_reml = num(res$fit.stats[, "REML"]), pscore = pscore,
+    Q_total = num(fe$QE), Q_within = num(within$QE), Q_between = num(fe$QE - within$QE),
+    Q_between_df = ncol(Xd) - ncol(X))
+}
+
 # ---- registry descriptives: Wilson intervals and Kaplan-Meier ---------------
 # Wilson score interval = prop.test(x, n, correct = FALSE)$conf.int.
 wilson_rows <- list()
@@ -362,6 +411,7 @@ fixture <- list(
   peto = peto_rows,
   boundary = boundary_rows,
   rma_mv = mv_rows,
+  network = nma_rows,
   wilson = wilson_rows,
   kaplan_meier = km_rows)
 

@@ -612,6 +612,71 @@ std::vector<int> Ids(const std::vector<std::string>& keys) {
   return out;
 }
 
+// Groups the rows by study into dense blocks of V and [X y]; outcome levels
+// sorted. Validates labels and covariances.
+StatusOr<std::vector<StudyBlock>> BuildBlocks(std::string_view kFn, const MultivariateInput& input,
+                                              std::span<const Moderator> columns,
+                                              std::vector<std::string>& outcome_levels) {
+  const std::size_t k = input.yi.size();
+  std::map<std::string, int> outcome_index;
+  for (std::size_t i = 0; i < k; ++i) {
+    if (input.study[i].empty()) return InvalidArgumentError(internal::ArgName(kFn, "study", i) + ": empty label");
+    if (input.outcome[i].empty()) return InvalidArgumentError(internal::ArgName(kFn, "outcome", i) + ": empty label");
+    outcome_index.emplace(input.outcome[i], 0);
+  }
+  for (auto& [name, idx] : outcome_index) {
+    idx = static_cast<int>(outcome_levels.size());
+    outcome_levels.push_back(name);
+  }
+  // Blocks by study, rows in input order within a study.
+  std::map<std::string, std::size_t> study_block;
+  std::vector<StudyBlock> blocks;
+  std::vector<std::size_t> row_block(k), row_pos(k);
+  for (std::size_t i = 0; i < k; ++i) {
+    auto [it, inserted] = study_block.emplace(input.study[i], blocks.size());
+    if (inserted) blocks.emplace_back();
+    row_block[i] = it->second;
+    row_pos[i] = blocks[it->second].rows.size();
+    blocks[it->second].rows.push_back(i);
+  }
+  const std::size_t m = columns.size() + 1;
+  for (StudyBlock& blk : blocks) {
+    const auto n = static_cast<Eigen::Index>(blk.rows.size());
+    blk.v = MatrixXd::Zero(n, n);
+    blk.b.resize(n, static_cast<Eigen::Index>(m));
+    for (Eigen::Index a = 0; a < n; ++a) {
+      const std::size_t i = blk.rows[a];
+      blk.v(a, a) = input.vi[i];
+      for (std::size_t j = 0; j < columns.size(); ++j) blk.b(a, static_cast<Eigen::Index>(j)) = columns[j].values[i];
+      blk.b(a, static_cast<Eigen::Index>(m - 1)) = input.yi[i];
+      blk.outcome.push_back(outcome_index[input.outcome[i]]);
+    }
+  }
+  for (std::size_t c = 0; c < input.covariances.size(); ++c) {
+    const SamplingCovariance& cov = input.covariances[c];
+    const std::string where = internal::ArgName(kFn, "covariances", c);
+    if (cov.row_a >= k || cov.row_b >= k || cov.row_a == cov.row_b) {
+      return InvalidArgumentError(where + ": rows out of range or equal");
+    }
+    if (row_block[cov.row_a] != row_block[cov.row_b]) {
+      return InvalidArgumentError(where + ": rows " + std::to_string(cov.row_a) + " and " +
+                                  std::to_string(cov.row_b) + " belong to different studies");
+    }
+    if (!std::isfinite(cov.value)) return InvalidArgumentError(where + ": must be finite");
+    StudyBlock& blk = blocks[row_block[cov.row_a]];
+    const auto a = static_cast<Eigen::Index>(row_pos[cov.row_a]), b = static_cast<Eigen::Index>(row_pos[cov.row_b]);
+    blk.v(a, b) = blk.v(b, a) = cov.value;
+  }
+  for (std::size_t s = 0; s < blocks.size(); ++s) {
+    const Eigen::LLT<MatrixXd> llt(blocks[s].v);
+    if (llt.info() != Eigen::Success) {
+      return InvalidArgumentError(internal::ArgName(kFn, "covariances") + ": the sampling covariance matrix of study '" +
+                                  input.study[blocks[s].rows[0]] + "' is not positive definite");
+    }
+  }
+  return blocks;
+}
+
 }  // namespace
 
 StatusOr<MvResult> FitNestedModel(std::span<const double> yi, std::span<const double> vi,
@@ -679,64 +744,10 @@ StatusOr<MvResult> FitMultivariateModel(const MultivariateInput& input, std::spa
   if (fixed_rho && structure != CovarianceStructure::kCompoundSymmetric) {
     return InvalidArgumentError(internal::ArgName(kFn, "fixed_rho") + ": only with the CS structure");
   }
-  std::map<std::string, int> outcome_index;
-  for (std::size_t i = 0; i < k; ++i) {
-    if (input.study[i].empty()) return InvalidArgumentError(internal::ArgName(kFn, "study", i) + ": empty label");
-    if (input.outcome[i].empty()) return InvalidArgumentError(internal::ArgName(kFn, "outcome", i) + ": empty label");
-    outcome_index.emplace(input.outcome[i], 0);
-  }
   std::vector<std::string> outcome_levels;
-  for (auto& [name, idx] : outcome_index) {
-    idx = static_cast<int>(outcome_levels.size());
-    outcome_levels.push_back(name);
-  }
+  KIRA_ASSIGN_OR_RETURN(std::vector<StudyBlock> blocks, BuildBlocks(kFn, input, columns, outcome_levels));
   const auto q = static_cast<Eigen::Index>(outcome_levels.size());
-  // Blocks by study, rows in input order within a study.
-  std::map<std::string, std::size_t> study_block;
-  std::vector<StudyBlock> blocks;
-  std::vector<std::size_t> row_block(k), row_pos(k);
-  for (std::size_t i = 0; i < k; ++i) {
-    auto [it, inserted] = study_block.emplace(input.study[i], blocks.size());
-    if (inserted) blocks.emplace_back();
-    row_block[i] = it->second;
-    row_pos[i] = blocks[it->second].rows.size();
-    blocks[it->second].rows.push_back(i);
-  }
   const std::size_t m = columns.size() + 1;
-  for (StudyBlock& blk : blocks) {
-    const auto n = static_cast<Eigen::Index>(blk.rows.size());
-    blk.v = MatrixXd::Zero(n, n);
-    blk.b.resize(n, static_cast<Eigen::Index>(m));
-    for (Eigen::Index a = 0; a < n; ++a) {
-      const std::size_t i = blk.rows[a];
-      blk.v(a, a) = input.vi[i];
-      for (std::size_t j = 0; j < columns.size(); ++j) blk.b(a, static_cast<Eigen::Index>(j)) = columns[j].values[i];
-      blk.b(a, static_cast<Eigen::Index>(m - 1)) = input.yi[i];
-      blk.outcome.push_back(outcome_index[input.outcome[i]]);
-    }
-  }
-  for (std::size_t c = 0; c < input.covariances.size(); ++c) {
-    const SamplingCovariance& cov = input.covariances[c];
-    const std::string where = internal::ArgName(kFn, "covariances", c);
-    if (cov.row_a >= k || cov.row_b >= k || cov.row_a == cov.row_b) {
-      return InvalidArgumentError(where + ": rows out of range or equal");
-    }
-    if (row_block[cov.row_a] != row_block[cov.row_b]) {
-      return InvalidArgumentError(where + ": rows " + std::to_string(cov.row_a) + " and " +
-                                  std::to_string(cov.row_b) + " belong to different studies");
-    }
-    if (!std::isfinite(cov.value)) return InvalidArgumentError(where + ": must be finite");
-    StudyBlock& blk = blocks[row_block[cov.row_a]];
-    const auto a = static_cast<Eigen::Index>(row_pos[cov.row_a]), b = static_cast<Eigen::Index>(row_pos[cov.row_b]);
-    blk.v(a, b) = blk.v(b, a) = cov.value;
-  }
-  for (std::size_t s = 0; s < blocks.size(); ++s) {
-    const Eigen::LLT<MatrixXd> llt(blocks[s].v);
-    if (llt.info() != Eigen::Success) {
-      return InvalidArgumentError(internal::ArgName(kFn, "covariances") + ": the sampling covariance matrix of study '" +
-                                  input.study[blocks[s].rows[0]] + "' is not positive definite");
-    }
-  }
   KIRA_ASSIGN_OR_RETURN(double log_det_xtx, LogDetCrossprod(kFn, columns, k));
 
   std::vector<ParamSpec> params;
@@ -832,6 +843,28 @@ StatusOr<MvResult> FitMultivariateModel(const MultivariateInput& input, std::spa
   }
   r.outcome_levels = outcome_levels;
   return r;
+}
+
+StatusOr<double> FixedEffectQ(const MultivariateInput& input, std::span<const Moderator> columns) {
+  constexpr std::string_view kFn = "FixedEffectQ";
+  const std::size_t k = input.yi.size();
+  KIRA_RETURN_IF_ERROR(internal::CheckSameSize(kFn, "yi", k, "vi", input.vi.size()));
+  KIRA_RETURN_IF_ERROR(internal::CheckSameSize(kFn, "yi", k, "study", input.study.size()));
+  KIRA_RETURN_IF_ERROR(internal::CheckSameSize(kFn, "yi", k, "outcome", input.outcome.size()));
+  KIRA_RETURN_IF_ERROR(internal::CheckPositive(kFn, "vi", input.vi));
+  for (std::size_t j = 0; j < columns.size(); ++j) {
+    KIRA_RETURN_IF_ERROR(internal::CheckSameSize(kFn, "yi", k, "columns", columns[j].values.size()));
+  }
+  if (k < columns.size()) return InvalidArgumentError(internal::ArgName(kFn, "columns") + ": more columns than rows");
+  std::vector<std::string> levels;
+  KIRA_ASSIGN_OR_RETURN(std::vector<StudyBlock> blocks, BuildBlocks(kFn, input, columns, levels));
+  KIRA_ASSIGN_OR_RETURN(double log_det_xtx, LogDetCrossprod(kFn, columns, k));
+  const auto q = static_cast<Eigen::Index>(levels.size());
+  BlockAccumulator acc(std::move(blocks), columns.size() + 1,
+                       [q](const std::vector<double>&) { return MatrixXd(MatrixXd::Zero(q, q)); });
+  const LogLik ll = FromSums(acc({}), k, columns.size(), log_det_xtx);
+  if (!std::isfinite(ll.ml)) return FailedPreconditionError(std::string(kFn) + ": singular model");
+  return ll.rss;
 }
 
 }  // namespace kira::stats

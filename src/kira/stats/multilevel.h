@@ -136,6 +136,10 @@ StatusOr<MvResult> FitMultivariateModel(const MultivariateInput& input,
                                         std::optional<double> fixed_rho = std::nullopt,
                                         const MvOptions& options = {});
 
+// The fixed-effect (generalised least-squares) residual Q = r' V^-1 r of a
+// multivariate input with the given X columns (full column rank; k >= p).
+StatusOr<double> FixedEffectQ(const MultivariateInput& input, std::span<const Moderator> columns);
+
 }  // namespace kira::stats
 
 #endif  // KIRA_STATS_MULTILEVEL_H_

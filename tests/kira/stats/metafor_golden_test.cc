@@ -5,6 +5,7 @@
 // converged to ~1e-12 so the tolerance measures kira, not metafor.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iomanip>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "kira/stats/mantel_haenszel.h"
 #include "kira/stats/meta_analysis.h"
 #include "kira/stats/multilevel.h"
+#include "kira/stats/network.h"
 #include "kira/stats/publication_bias.h"
 #include "kira/stats/golden_fixture.h"
 #include "testing/status_matchers.h"
@@ -526,6 +528,57 @@ TEST(MetaforGolden, RmaMvMatches) {
 
 #undef EXPECT_METAFOR
 #define EXPECT_METAFOR(actual, expected) EXPECT_PRED_FORMAT2(::kira::stats::testing::Close, actual, expected)
+
+// Contrast-based network meta-analysis of dat.hasselblad1998 (smoking
+// cessation; 24 studies, 4 treatments, 2 three-arm studies) against metafor's
+// rma.mv with random = ~ comp | study, rho = 1/2; P-scores and the
+// design-by-treatment Q decomposition computed in R from metafor's fits.
+TEST(MetaforGolden, NetworkMetaAnalysisMatches) {
+  const json& d = MetaforFixture()["datasets"]["hasselblad1998"];
+  const auto xi = AsVector(d["xi"]), ni = AsVector(d["ni"]);
+  const auto study = Labels(d["study"]), trt = Labels(d["trt"]);
+  std::vector<NetworkArm> arms;
+  for (std::size_t i = 0; i < xi.size(); ++i) arms.push_back({study[i], trt[i], xi[i], ni[i]});
+  int checked = 0;
+  for (const json& row : MetaforFixture()["network"]) {
+    SCOPED_TRACE(row["method"].get<std::string>());
+    NetworkOptions o;
+    o.reference = row["reference"].get<std::string>();
+    o.correction = {0.5, CorrectionScope::kAll};
+    o.model.reml = row["method"] == "REML";
+    auto r = NetworkMetaAnalysis(arms, o);
+    ASSERT_THAT(r, IsOk());
+    const auto beta = AsVector(row["beta"]), se = AsVector(row["se"]), vcov = AsVector(row["vcov"]);
+    ASSERT_EQ(r->treatments.size(), row["treatments"].size());
+    for (std::size_t t = 0; t < r->treatments.size(); ++t) EXPECT_EQ(r->treatments[t], row["treatments"][t]);
+    ASSERT_EQ(r->fit.coefficients.size(), beta.size());
+    for (std::size_t j = 0; j < beta.size(); ++j) {
+      EXPECT_METAFOR(r->fit.coefficients[j].estimate, beta[j]);
+      EXPECT_METAFOR(r->fit.coefficients[j].se, se[j]);
+    }
+    for (std::size_t i = 0; i < vcov.size(); ++i) EXPECT_METAFOR(r->fit.vcov[i], vcov[i]);
+    EXPECT_METAFOR(r->fit.components[0].estimate, row["tau2"].get<double>());
+    EXPECT_METAFOR(r->fit.qe, row["QE"].get<double>());
+    ExpectFitStatistics(r->fit.fit_ml, row["fit_ml"]);
+    ExpectFitStatistics(r->fit.fit_reml, row["fit_reml"]);
+    const auto ps = AsVector(row["pscore"]);
+    for (std::size_t t = 0; t < ps.size(); ++t) EXPECT_METAFOR(r->p_scores[t], ps[t]);
+    EXPECT_METAFOR(r->q_total, row["Q_total"].get<double>());
+    EXPECT_METAFOR(r->q_within, row["Q_within"].get<double>());
+    ASSERT_TRUE(r->q_between.has_value());
+    EXPECT_METAFOR(*r->q_between, row["Q_between"].get<double>());
+    EXPECT_EQ(r->q_between_df, row["Q_between_df"].get<int>());
+    // Every pairwise contrast is the difference of the basic parameters.
+    for (const PairwiseContrast& c : r->contrasts) {
+      if (c.comparator == r->reference) {
+        const auto it = std::find(r->treatments.begin(), r->treatments.end(), c.treatment);
+        EXPECT_METAFOR(c.estimate, beta[static_cast<std::size_t>(it - r->treatments.begin()) - 1]);
+      }
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
+}
 
 TEST(RGolden, WilsonIntervalMatchesPropTest) {
   for (const json& row : MetaforFixture()["wilson"]) {
