@@ -384,6 +384,10 @@ void AddEvidenceCommands(CLI::App& app, Context& ctx) {
                    "With --data: nested random intercepts a/b (~ 1 | a/b) or a multivariate model outcome|study");
   meta->add_option("--struct", d->structure, "With --random outcome|study: CS or UN between-study covariance")
       ->capture_default_str();
+  meta->add_flag("--network", d->network,
+                 "With --data: network meta-analysis of arm-level counts (columns study, treatment, xi, ni)");
+  meta->add_option("--reference", d->reference, "With --network: the reference treatment");
+  meta->add_flag("--smaller-better", d->smaller_better, "With --network: rank smaller odds as better (P-scores)");
   meta->add_flag("--no-profile", [d](std::int64_t) { d->profile = false; },
                  "With --cluster/--random: skip the profile-likelihood intervals of the variance components");
   meta->add_option("--level", d->level, "With --data: confidence level in percent")->capture_default_str();

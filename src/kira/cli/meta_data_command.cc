@@ -6,6 +6,8 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <algorithm>
+#include <cstdlib>
 #include <optional>
 #include <set>
 #include <string>
@@ -13,11 +15,13 @@
 
 #include "kira/cli/common.h"
 #include "kira/evidence/study_data.h"
+#include "kira/plot/network_plot.h"
 #include "kira/plot/svg_plots.h"
 #include "kira/stats/distributions.h"
 #include "kira/stats/mantel_haenszel.h"
 #include "kira/stats/meta_analysis.h"
 #include "kira/stats/multilevel.h"
+#include "kira/stats/network.h"
 #include "kira/stats/publication_bias.h"
 
 namespace kira::cli {
@@ -545,6 +549,176 @@ Status RunMultilevel(Context& ctx, const MetaDataArgs& a, const Plan& plan, cons
   return Status::Ok();
 }
 
+// Arm-level counts -> contrast-based network meta-analysis.
+Status RunNetwork(Context& ctx, const MetaDataArgs& a, const evidence::StudyTable& t, stats::CorrectionScope scope) {
+  if (!a.mods.empty() || !a.cluster.empty() || !a.random.empty()) {
+    return InvalidArgumentError("--network: not with --mods, --cluster or --random");
+  }
+  if (!a.measure.empty() && a.measure != "OR") return InvalidArgumentError("--measure: --network pools log odds ratios (OR)");
+  int study_col = -1, trt_col = -1;
+  for (std::size_t j = 0; j < t.columns.size(); ++j) {
+    if (t.columns[j] == "study") study_col = static_cast<int>(j);
+    if (t.columns[j] == "treatment") trt_col = static_cast<int>(j);
+  }
+  if (study_col < 0) return InvalidArgumentError(a.data_path + ": column study: missing (a network needs study, treatment, xi, ni)");
+  if (trt_col < 0) return InvalidArgumentError(a.data_path + ": column treatment: missing (a network needs study, treatment, xi, ni)");
+  auto xi = evidence::NumericColumn(t, "xi");
+  if (!xi.ok()) return InvalidArgumentError(a.data_path + ": " + std::string(xi.status().message()));
+  auto ni = evidence::NumericColumn(t, "ni");
+  if (!ni.ok()) return InvalidArgumentError(a.data_path + ": " + std::string(ni.status().message()));
+  std::vector<stats::NetworkArm> arms;
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    const std::string& study = t.rows[r].cells[static_cast<std::size_t>(study_col)];
+    const std::string& trt = t.rows[r].cells[static_cast<std::size_t>(trt_col)];
+    const std::string where = a.data_path + ": " + evidence::RowName(t, r);
+    if (study.empty()) return InvalidArgumentError(where + ", column study: missing value");
+    if (trt.empty()) return InvalidArgumentError(where + ", column treatment: missing value");
+    if ((*ni)[r] <= 0) return InvalidArgumentError(where + ", column ni: group size must be > 0");
+    if ((*xi)[r] < 0 || (*xi)[r] > (*ni)[r]) return InvalidArgumentError(where + ", column xi: events must lie in [0, ni]");
+    arms.push_back({study, trt, (*xi)[r], (*ni)[r]});
+  }
+  if (!a.reference.empty() && std::none_of(arms.begin(), arms.end(), [&](const stats::NetworkArm& arm) {
+        return arm.treatment == a.reference;
+      })) {
+    return InvalidArgumentError("--reference: treatment '" + a.reference + "' is not in " + a.data_path);
+  }
+  stats::NetworkOptions o;
+  o.reference = a.reference;
+  o.correction = {a.add, scope};
+  o.larger_is_better = !a.smaller_better;
+  o.model.reml = a.method != "ML";
+  if (a.method != "REML" && a.method != "ML") return InvalidArgumentError("--method: --network takes REML or ML");
+  if (a.test != "z" && a.test != "t") return InvalidArgumentError("--test: --network takes z or t");
+  o.model.test = a.test == "t" ? stats::MvTest::kT : stats::MvTest::kZ;
+  o.model.level = a.level / 100;
+  o.model.profile_intervals = a.profile;
+  auto res = stats::NetworkMetaAnalysis(arms, o);
+  if (!res.ok()) {
+    std::string msg(res.status().message());
+    // "arms[i]" is data row i + 1.
+    const std::size_t open = msg.find("arms[");
+    if (open != std::string::npos) {
+      const std::size_t close = msg.find(']', open);
+      const std::string digits = msg.substr(open + 5, close - open - 5);
+      char* end = nullptr;
+      const unsigned long row = std::strtoul(digits.c_str(), &end, 10);
+      if (row < t.rows.size() && end != digits.c_str()) {
+        msg = evidence::RowName(t, row) + msg.substr(close + 1);
+      }
+    }
+    return res.status().code() == StatusCode::kInvalidArgument ? InvalidArgumentError(a.data_path + ": " + msg)
+                                                               : res.status();
+  }
+  const stats::NetworkResult& r = *res;
+  const std::size_t n = r.treatments.size();
+  auto contrast = [&](std::size_t i, std::size_t j) -> const stats::PairwiseContrast& {
+    for (const auto& c : r.contrasts) {
+      if (c.treatment == r.treatments[i] && c.comparator == r.treatments[j]) return c;
+    }
+    return r.contrasts.front();
+  };
+  std::vector<std::size_t> rank(n);
+  for (std::size_t i = 0; i < n; ++i) rank[i] = i;
+  std::sort(rank.begin(), rank.end(), [&](std::size_t x, std::size_t y) { return r.p_scores[x] > r.p_scores[y]; });
+  if (!a.svg.empty()) {
+    plot::NetworkPlotSpec spec;
+    spec.title = "Network of treatments (" + std::to_string(r.studies) + " studies)";
+    spec.treatments = r.treatments;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const int s = contrast(i, j).direct_studies;
+        if (s > 0) spec.edges.push_back({i, j, s});
+      }
+    }
+    KIRA_ASSIGN_OR_RETURN(std::string svg, plot::NetworkPlotSvg(spec));
+    KIRA_RETURN_IF_ERROR(WriteText("--svg", a.svg, svg));
+  }
+  if (a.json) {
+    Json doc = {{"kira_version", kKiraVersion}, {"command", "meta --data --network"}, {"input", InputJson(a, t)},
+                {"options", {{"measure", "OR"}, {"method", a.method}, {"test", a.test}, {"level", a.level},
+                             {"reference", r.reference}, {"smaller_better", a.smaller_better}, {"add", a.add},
+                             {"to", a.to}}}};
+    Json contrasts = Json::array();
+    for (const auto& c : r.contrasts) {
+      contrasts.push_back({{"treatment", c.treatment}, {"comparator", c.comparator}, {"log_or", Num(c.estimate)},
+                           {"se", Num(c.se)}, {"ci_low", Num(c.ci_low)}, {"ci_high", Num(c.ci_high)},
+                           {"p_value", Num(c.p_value)}, {"direct_studies", c.direct_studies}});
+    }
+    Json ps = Json::object();
+    for (std::size_t i = 0; i < n; ++i) ps[r.treatments[i]] = Num(r.p_scores[i]);
+    doc["model"] = {{"model", "network meta-analysis (rma.mv, ~ comparison | study, rho = 1/2)"},
+                    {"reference", r.reference},
+                    {"treatments", r.treatments},
+                    {"studies", r.studies},
+                    {"designs", r.designs},
+                    {"coefficients", CoefficientsJson(r.fit.coefficients)},
+                    {"vcov", VcovJson(r.fit.vcov, r.fit.coefficients.size())},
+                    {"tau2", Num(r.fit.components[0].estimate)},
+                    {"tau2_ci", {{"low", r.fit.components[0].ci_low ? Num(*r.fit.components[0].ci_low) : Json(nullptr)},
+                                 {"high", r.fit.components[0].ci_high ? Num(*r.fit.components[0].ci_high) : Json(nullptr)}}},
+                    {"contrasts", contrasts},
+                    {"p_scores", ps},
+                    {"consistency",
+                     {{"test", "design-by-treatment interaction (fixed effect, Q between designs)"},
+                      {"q_total", Num(r.q_total)}, {"q_total_df", r.q_total_df},
+                      {"q_within", Num(r.q_within)}, {"q_within_df", r.q_within_df},
+                      {"q_between", r.q_between ? Num(*r.q_between) : Json(nullptr)},
+                      {"q_between_df", r.q_between_df},
+                      {"p_value", r.q_between_p_value ? Num(*r.q_between_p_value) : Json(nullptr)}}},
+                    {"fit_ml", FitJson(r.fit.fit_ml)},
+                    {"fit_reml", FitJson(r.fit.fit_reml)}};
+    *ctx.out << doc.dump(2) << "\n";
+    return Status::Ok();
+  }
+  std::ostream& os = *ctx.out;
+  os << fmt::format("Network meta-analysis of {} studies ({} designs), {} treatments; log odds ratios; {}; "
+                    "tau^2 shared by all comparisons (rho = 1/2)\n\n",
+                    r.studies, r.designs, n, r.fit.reml ? "REML" : "ML");
+  const int lvl = static_cast<int>(std::lround(a.level));
+  os << fmt::format("  {:<22} {:>34} {:>9} {:>6}\n", "Treatment vs " + r.reference.substr(0, 10),
+                    fmt::format("OR [{}% CI]", lvl), "P-score", "rank");
+  for (std::size_t pos = 0; pos < n; ++pos) {
+    const std::size_t i = rank[pos];
+    const std::string eff = i == 0 ? std::string("reference")
+                                   : Interval(r.fit.coefficients[i - 1].estimate, r.fit.coefficients[i - 1].ci_low,
+                                              r.fit.coefficients[i - 1].ci_high, true);
+    os << fmt::format("  {:<22} {:>34} {:>9.4f} {:>6}\n", r.treatments[i].substr(0, 22), eff, r.p_scores[i], pos + 1);
+  }
+  os << fmt::format("\n  tau^2 = {:.6f}", r.fit.components[0].estimate);
+  if (r.fit.components[0].ci_low && r.fit.components[0].ci_high) {
+    os << fmt::format(" [{:.6f}, {:.6f}] (profile)", *r.fit.components[0].ci_low, *r.fit.components[0].ci_high);
+  }
+  os << fmt::format("; Q_E = {:.4f} (df {})\n", r.fit.qe, r.fit.qe_df);
+  if (r.q_between) {
+    os << fmt::format("  Consistency (design-by-treatment, fixed effect): Q between designs = {:.4f} (df {}, p {}); "
+                      "Q within designs = {:.4f} (df {})\n",
+                      *r.q_between, r.q_between_df, PValue(*r.q_between_p_value), r.q_within, r.q_within_df);
+  } else {
+    os << "  Consistency: not testable (no loop and no design overlap in this network)\n";
+  }
+  os << "\n  League table: OR of the row treatment vs the column treatment [" << lvl << "% CI], ranked by P-score\n";
+  os << fmt::format("  {:<16}", "");
+  for (std::size_t pos = 0; pos < n; ++pos) os << fmt::format(" {:>26}", r.treatments[rank[pos]].substr(0, 26));
+  os << "\n";
+  for (std::size_t pi = 0; pi < n; ++pi) {
+    const std::size_t i = rank[pi];
+    os << fmt::format("  {:<16}", r.treatments[i].substr(0, 16));
+    for (std::size_t pj = 0; pj < n; ++pj) {
+      const std::size_t j = rank[pj];
+      if (i == j) {
+        os << fmt::format(" {:>26}", r.treatments[i].substr(0, 26));
+      } else {
+        const auto& c = contrast(i, j);
+        os << fmt::format(" {:>26}", fmt::format("{:.2f} [{:.2f}, {:.2f}]", std::exp(c.estimate), std::exp(c.ci_low),
+                                                  std::exp(c.ci_high)));
+      }
+    }
+    os << "\n";
+  }
+  if (!a.svg.empty()) os << "\nNetwork plot written to " << a.svg << "\n";
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RunMetaOnData(Context& ctx, const MetaDataArgs& a) {
@@ -555,6 +729,7 @@ Status RunMetaOnData(Context& ctx, const MetaDataArgs& a) {
   KIRA_ASSIGN_OR_RETURN(std::string text, ReadInput(a.data_path));
   auto table = evidence::ParseStudyTable(text);
   if (!table.ok()) return InvalidArgumentError(a.data_path + ": " + std::string(table.status().message()));
+  if (a.network) return RunNetwork(ctx, a, *table, scope);
   evidence::StudyDataOptions so;
   so.measure = a.measure;
   so.correction = {a.add, scope};

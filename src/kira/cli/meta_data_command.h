@@ -36,6 +36,10 @@ struct MetaDataArgs {
   std::string funnel;
   bool json = false;
   bool profile = true;  // profile-likelihood CIs for variance components
+  // Network meta-analysis of arm-level counts (columns study, treatment, xi, ni).
+  bool network = false;
+  std::string reference;       // empty: alphabetically first treatment
+  bool smaller_better = false;  // for P-scores: smaller odds are better
 };
 
 // Runs the analysis; bad input is kInvalidArgument naming the option, or the

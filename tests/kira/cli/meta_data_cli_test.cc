@@ -121,6 +121,30 @@ TEST(MetaData, MultilevelAndMultivariateMatchRmaMv) {
   }
 }
 
+TEST(MetaData, NetworkMatchesRmaMvAndRanksByPScore) {
+  const std::string svg = ::testing::TempDir() + "/network.svg";
+  const Json out = RunJson("--data " + kEx + "hasselblad1998-network.csv --network --reference no_contact --to all --svg " + svg);
+  const Json* reml = nullptr;
+  for (const Json& r : Fixture()["network"]) {
+    if (r["method"] == "REML") reml = &r;
+  }
+  ASSERT_NE(reml, nullptr);
+  const Json& m = out["model"];
+  for (std::size_t j = 0; j < 3; ++j) {
+    ExpectNear(m["coefficients"][j]["estimate"].get<double>(), (*reml)["beta"][j].get<double>());
+  }
+  ExpectNear(m["tau2"].get<double>(), (*reml)["tau2"].get<double>());
+  ExpectNear(m["p_scores"]["grp_counseling"].get<double>(), (*reml)["pscore"][1].get<double>());
+  ExpectNear(m["consistency"]["q_between"].get<double>(), (*reml)["Q_between"].get<double>());
+  EXPECT_EQ(m["contrasts"].size(), 12u);  // 4 x 3 ordered pairs
+  std::ifstream in(svg);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("class=\"comparison\""), std::string::npos);
+  const auto bad = RunCommand(kKira + " meta --data " + kEx + "hasselblad1998-network.csv --network --reference nope 2>&1");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.out.find("--reference: treatment 'nope'"), std::string::npos) << bad.out;
+}
+
 TEST(MetaData, PlotsAreWritten) {
   const std::string svg = ::testing::TempDir() + "/meta_forest.svg";
   const std::string funnel = ::testing::TempDir() + "/meta_funnel.svg";
