@@ -44,7 +44,7 @@ datasets <- list(
 
 es <- function(dsname, measure) {
   d <- datasets[[dsname]]
-  if (measure %in% c("OR", "RR", "RD")) {
+  if (measure %in% c("OR", "RR", "RD", "PETO")) {
     escalc(measure = measure, ai = d$ai, bi = d$bi, ci = d$ci, di = d$di)
   } else if (measure %in% c("MD", "SMD")) {
     escalc(measure = measure, m1i = d$m1i, sd1i = d$sd1i, n1i = d$n1i,
@@ -58,7 +58,8 @@ escalc_rows <- list()
 for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"),
                   c("normand1999", "MD"), c("normand1999", "SMD"),
                   c("pritz1997", "PR"), c("pritz1997", "PLO"),
-                  c("zeros", "OR"), c("zeros", "RR"), c("zeros", "RD"))) {
+                  c("zeros", "OR"), c("zeros", "RR"), c("zeros", "RD"),
+                  c("bcg", "PETO"), c("zeros", "PETO"))) {
   e <- es(spec[1], spec[2])
   escalc_rows[[length(escalc_rows) + 1]] <- list(
     dataset = spec[1], measure = spec[2], yi = num(e$yi), vi = num(e$vi))
@@ -75,6 +76,16 @@ fit_row <- function(dsname, measure, method, test, level = 95) {
               tau2 = num(res$tau2), QE = num(res$QE), QEp = num(res$QEp),
               I2 = num(res$I2), H2 = num(res$H2),
               pi_lb = num(pr$pi.lb), pi_ub = num(pr$pi.ub))
+  # Parity additions (issue 14): vt, s2w, Riley PI, fitstats, vcov.
+  prr <- predict(res, pi.type = "riley")  # lower case: metafor 3.8-1 ignores "Riley"
+  fs <- res$fit.stats
+  row$vt <- num(res$vt)
+  row$s2w <- num(res$s2w)
+  row$pi_riley_lb <- num(prr$pi.lb)
+  row$pi_riley_ub <- num(prr$pi.ub)
+  row$fit_ml <- num(fs[, "ML"])
+  row$fit_reml <- num(fs[, "REML"])
+  row$vcov <- num(vcov(res))
   if (!method %in% c("FE")) {
     row$se_tau2 <- num(res$se.tau2)
     ci <- confint(res, level = level, control = ci_ctrl)
@@ -90,7 +101,7 @@ fit_row <- function(dsname, measure, method, test, level = 95) {
 
 methods <- c("FE", "DL", "REML", "ML", "PM", "SJ", "HE", "EB", "HS")
 rma_rows <- list()
-for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"),
+for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("bcg", "RD"), c("bcg", "PETO"),
                   c("normand1999", "MD"), c("normand1999", "SMD"),
                   c("pritz1997", "PR"), c("pritz1997", "PLO"))) {
   for (m in methods) {
@@ -148,13 +159,15 @@ for (spec in list(c("bcg", "OR"), c("bcg", "RR"), c("normand1999", "SMD"),
       dataset = spec[1], measure = spec[2], method = m, test = test,
       zval = num(r$zval), pval = num(r$pval), est = num(r$est),
       ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub))
-    tf <- trimfill(res, control = ctrl)
-    tf_rows[[length(tf_rows) + 1]] <- list(
-      dataset = spec[1], measure = spec[2], method = m, test = test,
-      k0 = tf$k0, side = tf$side, se_k0 = num(tf$se.k0), k = tf$k,
-      beta = num(tf$beta), se = num(tf$se), ci_lb = num(tf$ci.lb), ci_ub = num(tf$ci.ub),
-      pval = num(tf$pval), tau2 = num(tf$tau2), QE = num(tf$QE),
-      yi_filled = num(tf$yi[tf$fill]), vi_filled = num(tf$vi[tf$fill]))
+    for (estimator in c("L0", "R0")) {
+      tf <- trimfill(res, estimator = estimator, control = ctrl)
+      tf_rows[[length(tf_rows) + 1]] <- list(
+        dataset = spec[1], measure = spec[2], method = m, test = test, estimator = estimator,
+        k0 = tf$k0, side = tf$side, se_k0 = num(tf$se.k0), k = tf$k,
+        beta = num(tf$beta), se = num(tf$se), ci_lb = num(tf$ci.lb), ci_ub = num(tf$ci.ub),
+        pval = num(tf$pval), tau2 = num(tf$tau2), QE = num(tf$QE),
+        yi_filled = num(tf$yi[tf$fill]), vi_filled = num(tf$vi[tf$fill]))
+    }
   }
 }
 
@@ -175,7 +188,9 @@ for (spec in list(list(mods = c("ablat"), m = "REML", test = "z"),
               zval = num(res$zval), pval = num(res$pval),
               ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
               tau2 = num(res$tau2), QM = num(res$QM), QMp = num(res$QMp),
-              QE = num(res$QE), QEp = num(res$QEp), I2 = num(res$I2), H2 = num(res$H2))
+              QE = num(res$QE), QEp = num(res$QEp), I2 = num(res$I2), H2 = num(res$H2),
+              vcov = num(vcov(res)), vt = num(res$vt), s2w = num(res$s2w),
+              fit_ml = num(res$fit.stats[, "ML"]), fit_reml = num(res$fit.stats[, "REML"]))
   if (spec$m != "FE") {
     row$R2 <- num(res$R2)
     row$se_tau2 <- num(res$se.tau2)
@@ -190,13 +205,16 @@ for (spec in list(list(mods = c("ablat"), m = "REML", test = "z"),
 mh_rows <- list()
 for (dsname in c("bcg", "zeros")) {
   d <- datasets[[dsname]]
-  for (measure in c("OR", "RR")) {
+  for (measure in c("OR", "RR", "RD")) {
     r <- rma.mh(ai = d$ai, bi = d$bi, ci = d$ci, di = d$di, measure = measure)
     row <- list(dataset = dsname, measure = measure, beta = num(r$beta), se = num(r$se),
                 zval = num(r$zval), pval = num(r$pval), ci_lb = num(r$ci.lb),
                 ci_ub = num(r$ci.ub), QE = num(r$QE), QEp = num(r$QEp),
                 I2 = num(r$I2), H2 = num(r$H2))
-    if (measure == "OR") { row$CMH <- num(r$MH); row$CMHp <- num(r$MHp) }
+    if (measure == "OR") {
+      row$CMH <- num(r$MH); row$CMHp <- num(r$MHp)
+      row$BD <- num(r$BD); row$BDp <- num(r$BDp); row$TA <- num(r$TA); row$TAp <- num(r$TAp)
+    }
     mh_rows[[length(mh_rows) + 1]] <- row
   }
 }
@@ -208,6 +226,141 @@ for (dsname in c("bcg", "zeros")) {
     dataset = dsname, measure = "PETO", beta = num(r$beta), se = num(r$se),
     zval = num(r$zval), pval = num(r$pval), ci_lb = num(r$ci.lb), ci_ub = num(r$ci.ub),
     QE = num(r$QE), QEp = num(r$QEp), I2 = num(r$I2), H2 = num(r$H2))
+}
+
+# ---- boundary optimum: k = 2 with yi closer than their SEs -> tau^2 = 0 ------
+# The second pair starts Fisher scoring at a positive Hedges estimate, from
+# which ML creeps towards its boundary optimum at 0.
+boundary_rows <- list()
+for (case in list(list(yi = c(0.1, 0.2), vi = c(0.04, 0.05), m = "ML"),
+                  list(yi = c(0.1, 0.2), vi = c(0.04, 0.05), m = "REML"),
+                  list(yi = c(0, 0.35), vi = c(0.04, 0.05), m = "ML"))) {
+  m <- case$m
+  res <- rma(yi = case$yi, vi = case$vi, method = m, control = ctrl)
+  boundary_rows[[length(boundary_rows) + 1]] <- list(
+    yi = case$yi, vi = case$vi, method = m, tau2 = num(res$tau2),
+    beta = num(res$beta), se = num(res$se), fit_ml = num(res$fit.stats[, "ML"]),
+    fit_reml = num(res$fit.stats[, "REML"]))
+}
+
+# ---- rma.mv: multilevel (nested random intercepts) and multivariate ---------
+# nlminb with tight tolerances; confint() profiles with a tight uniroot.
+mv_ctrl <- list(rel.tol = 1e-12, iter.max = 10000, eval.max = 10000)
+mv_ci_ctrl <- list(tol = 1e-12)
+# Where nlminb reports false convergence at that tolerance, nlm with tight
+# gradient and step tolerances is used instead (then BFGS); the row records
+# which.
+mv_nlm_ctrl <- list(optimizer = "nlm", gradtol = 1e-12, steptol = 1e-12, iterlim = 10000)
+mv_bfgs_ctrl <- list(optimizer = "optim", optmethod = "BFGS", reltol = 1e-15, maxit = 10000)
+fit_mv <- function(args) {
+  res <- tryCatch(do.call(rma.mv, c(args, list(control = mv_ctrl))), error = function(e) NULL)
+  if (!is.null(res)) { res$kira_control <- "nlminb rel.tol 1e-12"; return(res) }
+  res <- tryCatch(do.call(rma.mv, c(args, list(control = mv_nlm_ctrl))), error = function(e) NULL)
+  if (!is.null(res)) { res$kira_control <- "nlm gradtol 1e-12 steptol 1e-12"; return(res) }
+  res <- do.call(rma.mv, c(args, list(control = mv_bfgs_ctrl)))
+  res$kira_control <- "optim BFGS reltol 1e-15"
+  res
+}
+mv_row <- function(name, res, extra = list(), ci = TRUE) {
+  fs <- res$fit.stats
+  row <- c(list(name = name, method = res$method, test = res$test, k = res$k, p = res$p,
+                beta = num(res$beta), se = num(res$se), zval = num(res$zval), pval = num(res$pval),
+                ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub), vcov = num(vcov(res)),
+                sigma2 = if (res$withS) num(res$sigma2) else NULL,
+                tau2 = if (res$withG) num(res$tau2) else NULL, rho = if (res$withG) num(res$rho) else NULL,
+                QE = num(res$QE), QEp = num(res$QEp), QM = num(res$QM), QMp = num(res$QMp),
+                fit_ml = num(fs[, "ML"]), fit_reml = num(fs[, "REML"]),
+                control = res$kira_control), extra)
+  if (ci && res$withS) {
+    cis <- confint(res, control = mv_ci_ctrl)
+    cis <- if (!is.null(cis$random)) list(cis) else cis[seq_along(res$sigma2)]
+    row$sigma2_lb <- sapply(cis, function(x) num(x$random[1, "ci.lb"]))
+    row$sigma2_ub <- sapply(cis, function(x) num(x$random[1, "ci.ub"]))
+  }
+  if (ci && res$withG && res$struct[1] == "CS") {
+    cis <- confint(res, tau2 = 1, control = mv_ci_ctrl)
+    row$tau2_lb <- num(cis$random[1, "ci.lb"])
+    row$tau2_ub <- num(cis$random[1, "ci.ub"])
+  }
+  row
+}
+konst <- dat.konstantopoulos2011
+berkey <- dat.berkey1998
+assink <- dat.assink2016
+datasets$konstantopoulos2011 <- list(district = konst$district, school = konst$school,
+                                     study = konst$study, year = konst$year, yi = konst$yi, vi = konst$vi)
+datasets$berkey1998 <- list(trial = berkey$trial, outcome = as.character(berkey$outcome), yi = berkey$yi,
+                            vi = berkey$vi, v1i = berkey$v1i, v2i = berkey$v2i)
+datasets$assink2016 <- list(study = assink$study, esid = assink$esid, yi = assink$yi, vi = assink$vi,
+                            year = assink$year)
+mv_rows <- list()
+for (m in c("REML", "ML")) {
+  for (test in c("z", "t")) {
+    res <- fit_mv(list(yi = konst$yi, V = konst$vi, random = ~ 1 | district/school, data = konst,
+                       method = m, test = test))
+    mv_rows[[length(mv_rows) + 1]] <- mv_row("konstantopoulos2011", res)
+  }
+  res <- fit_mv(list(yi = konst$yi, V = konst$vi, mods = cbind(year = konst$year - 1980),
+                     random = ~ 1 | district/school, data = konst, method = m))
+  mv_rows[[length(mv_rows) + 1]] <- mv_row("konstantopoulos2011", res, list(mods = "year-1980"))
+  res <- fit_mv(list(yi = assink$yi, V = assink$vi, random = ~ 1 | study/esid, data = assink, method = m))
+  mv_rows[[length(mv_rows) + 1]] <- mv_row("assink2016", res)
+  V <- bldiag(lapply(split(berkey[, c("v1i", "v2i")], berkey$trial), as.matrix))
+  for (struct in c("UN", "CS")) {
+    X <- cbind(AL = as.numeric(berkey$outcome == "AL"), PD = as.numeric(berkey$outcome == "PD"))
+    res <- fit_mv(list(yi = berkey$yi, V = V, mods = X, intercept = FALSE, random = ~ outcome | trial,
+                       struct = struct, data = berkey, method = m))
+    mv_rows[[length(mv_rows) + 1]] <- mv_row("berkey1998", res, list(struct = struct))
+  }
+}
+
+# ---- network meta-analysis (contrast-based, as in metafor's dat.hasselblad1998 help) ----
+# Contrasts against each study's baseline (the reference when present, else
+# the alphabetically first treatment), 1/2 added to every cell (to = "all"),
+# covariance of contrasts sharing the baseline = its log-odds variance;
+# rma.mv(random = ~ comp | study, rho = 1/2). P-scores (Ruecker & Schwarzer
+# 2015) and the fixed-effect design-by-treatment Q decomposition are computed
+# here in R from metafor's fits.
+h <- dat.hasselblad1998
+datasets$hasselblad1998 <- list(study = h$study, trt = h$trt, xi = h$xi, ni = h$ni)
+nma_rows <- list()
+ref <- "no_contact"
+rows <- list()
+for (s in sort(unique(h$study))) {
+  a <- h[h$study == s, ]
+  a <- a[order(a$trt != ref, a$trt), ]
+  x <- a$xi + 0.5; y <- a$ni - a$xi + 0.5
+  lg <- log(x / y); v <- 1 / x + 1 / y
+  for (j in 2:nrow(a)) {
+    rows[[length(rows) + 1]] <- data.frame(study = s, trt = a$trt[j], base = a$trt[1], yi = lg[j] - lg[1],
+                                           vi = v[j] + v[1], bv = v[1], design = paste(a$trt, collapse = ":"))
+  }
+}
+nd <- do.call(rbind, rows)
+nd$comp <- paste(nd$trt, "vs", nd$base)
+V <- bldiag(lapply(split(nd, nd$study), function(x) { m <- matrix(x$bv[1], nrow(x), nrow(x)); diag(m) <- x$vi; m }))
+trts <- c(ref, sort(setdiff(unique(h$trt), ref)))
+X <- sapply(trts[-1], function(t) (nd$trt == t) - (nd$base == t))
+for (m in c("REML", "ML")) {
+  res <- fit_mv(list(yi = nd$yi, V = V, mods = X, intercept = FALSE, random = ~ comp | study, rho = 1/2,
+                     data = nd, method = m))
+  b <- c(0, as.vector(res$beta)); vb <- rbind(0, cbind(0, vcov(res)))
+  nt <- length(trts)
+  pscore <- sapply(seq_len(nt), function(i) mean(sapply(setdiff(seq_len(nt), i), function(j)
+    pnorm((b[i] - b[j]) / sqrt(vb[i, i] + vb[j, j] - 2 * vb[i, j])))))
+  # Fixed-effect Q decomposition: total vs design-specific fits.
+  fe <- rma.mv(nd$yi, V, mods = X, intercept = FALSE)
+  Xd <- do.call(cbind, lapply(unique(nd$design), function(dsg) {
+    sapply(unique(nd$trt[nd$design == dsg]), function(t) as.numeric(nd$design == dsg & nd$trt == t))
+  }))
+  within <- rma.mv(nd$yi, V, mods = Xd, intercept = FALSE)
+  nma_rows[[length(nma_rows) + 1]] <- list(
+    name = "hasselblad1998", method = m, reference = ref, treatments = trts, control = res$kira_control,
+    beta = num(res$beta), se = num(res$se), ci_lb = num(res$ci.lb), ci_ub = num(res$ci.ub),
+    vcov = num(vcov(res)), tau2 = num(res$tau2), QE = num(res$QE), QEp = num(res$QEp),
+    fit_ml = num(res$fit.stats[, "ML"]), fit_reml = num(res$fit.stats[, "REML"]), pscore = pscore,
+    Q_total = num(fe$QE), Q_within = num(within$QE), Q_between = num(fe$QE - within$QE),
+    Q_between_df = ncol(Xd) - ncol(X))
 }
 
 # ---- registry descriptives: Wilson intervals and Kaplan-Meier ---------------
@@ -256,6 +409,9 @@ fixture <- list(
   metareg = mr_rows,
   mh = mh_rows,
   peto = peto_rows,
+  boundary = boundary_rows,
+  rma_mv = mv_rows,
+  network = nma_rows,
   wilson = wilson_rows,
   kaplan_meier = km_rows)
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kira/cli/common.h"
+#include "kira/cli/meta_data_command.h"
 #include "kira/evidence/evidence.h"
 #include "kira/evidence/evidence_json.h"
 #include "kira/evidence/query.h"
@@ -370,13 +371,36 @@ void AddEvidenceCommands(CLI::App& app, Context& ctx) {
   });
 
   auto a = std::make_shared<MetaArgs>();
-  auto* meta = app.add_subcommand("meta", "Pool the bundled trials for one outcome (random-effects meta-analysis)");
-  meta->add_option("--outcome", a->outcome, "Outcome id, e.g. response-24h (see `kira evidence list`)")->required();
+  auto d = std::make_shared<MetaDataArgs>();
+  auto* meta = app.add_subcommand(
+      "meta", "Meta-analysis: the bundled trials for one outcome (--outcome), or your own studies (--data FILE)");
+  meta->add_option("--outcome", a->outcome, "Outcome id of the bundled evidence, e.g. response-24h (see `kira evidence list`)");
+  meta->add_option("--data", d->data_path,
+                   "Your studies as CSV or JSON: columns ai,bi,ci,di | ai,n1i,ci,n2i | m1i,sd1i,n1i,m2i,sd2i,n2i | "
+                   "xi,ni | yi,vi | yi,sei (docs/meta-analysis.md)");
+  meta->add_option("--mods", d->mods, "With --data: moderator columns for meta-regression (comma-separated)");
+  meta->add_option("--cluster", d->cluster, "With --data: cluster column; estimates nest in clusters (~ 1 | cluster/row)");
+  meta->add_option("--random", d->random,
+                   "With --data: nested random intercepts a/b (~ 1 | a/b) or a multivariate model outcome|study");
+  meta->add_option("--struct", d->structure, "With --random outcome|study: CS or UN between-study covariance")
+      ->capture_default_str();
+  meta->add_flag("--network", d->network,
+                 "With --data: network meta-analysis of arm-level counts (columns study, treatment, xi, ni)");
+  meta->add_option("--reference", d->reference, "With --network: the reference treatment");
+  meta->add_flag("--smaller-better", d->smaller_better, "With --network: rank smaller odds as better (P-scores)");
+  meta->add_flag("--no-profile", [d](std::int64_t) { d->profile = false; },
+                 "With --cluster/--random: skip the profile-likelihood intervals of the variance components");
+  meta->add_option("--level", d->level, "With --data: confidence level in percent")->capture_default_str();
+  meta->add_option("--add", d->add, "With --data: continuity correction added to zero cells")->capture_default_str();
+  meta->add_option("--to", d->to, "With --data: which tables get --add: only0, all, if0all, none")->capture_default_str();
   meta->add_option("--route", a->route, "Only trials with this route (iv, im, intranasal, oral)");
   meta->add_option("--comparator", a->comparator, "Only trials whose comparator contains this text, e.g. midazolam");
   meta->add_option("--method", a->method, "tau^2 estimator: FE, DL, REML, ML, PM, SJ, HE, EB, HS")->capture_default_str();
-  meta->add_option("--test", a->test, "z or knha (Hartung-Knapp)")->capture_default_str();
-  meta->add_option("--measure", a->measure, "OR, RR or RD")->capture_default_str();
+  meta->add_option("--test", a->test, "z or knha (Hartung-Knapp); t for multilevel models (with --data the default is z)")
+      ->capture_default_str();
+  meta->add_option("--measure", a->measure,
+                   "OR, RR or RD (bundled); with --data also PETO, MD, SMD, PR, PLO (default per input type)")
+      ->capture_default_str();
   meta->add_flag("--include-crossover", a->include_crossover, "Also pool crossover trials (not advised)");
   meta->add_flag("--verified-only", a->verified_only, "Pool only counts tagged V (drop derived and S)");
   meta->add_option("--svg", a->svg, "Write a forest plot (SVG) to this file");
@@ -384,7 +408,21 @@ void AddEvidenceCommands(CLI::App& app, Context& ctx) {
   meta->add_option("--clinic", a->clinic, "Your clinic's responders/n (e.g. 45/100) to show beside the trials' ketamine-arm rate");
   meta->add_flag("--json", a->json, "Machine-readable output");
   meta->add_option("--evidence", a->evidence_path, "Evidence JSON file (default: the one built in)");
-  meta->callback([&ctx, a] {
+  meta->callback([&ctx, a, d, meta] {
+    if (!d->data_path.empty()) {
+      if (!a->outcome.empty()) return ctx.BadInput(InvalidArgumentError("--outcome: not with --data (pick one)"));
+      // metafor's defaults for the researcher's data: measure per input type, REML, z test.
+      d->measure = meta->get_option("--measure")->count() > 0 ? a->measure : "";
+      d->method = a->method;
+      d->test = meta->get_option("--test")->count() > 0 ? a->test : "z";
+      d->svg = a->svg;
+      d->funnel = a->funnel;
+      d->json = a->json;
+      Status s = RunMetaOnData(ctx, *d);
+      if (!s.ok()) ctx.BadInput(s);
+      return;
+    }
+    if (a->outcome.empty()) return ctx.BadInput(InvalidArgumentError("--outcome or --data: one is required"));
     Status s = RunMeta(ctx, *a);
     if (!s.ok()) ctx.BadInput(s);
   });

@@ -9,6 +9,7 @@
 #include "kira/cli/common.h"
 #include "kira/cli/pk_command.h"
 #include "kira/cli/evidence_command.h"
+#include "kira/cli/meta_data_command.h"
 #include "kira/cli/registry_commands.h"
 #include "kira/cli/report_command.h"
 #include "kira/cli/server_commands.h"
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
 
   CLI::App app{"kira: Ketamine Infusion Registry & Advisor (decision support; every decision cites its rule)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "kira 0.1.0");
+  app.set_version_flag("--version", std::string("kira ") + kira::cli::kKiraVersion);
   app.add_option("--guideline", ctx.guideline_path, "Guideline library JSON (default: the one built in)");
   app.add_option("--overlay", ctx.overlay_path, "Clinic overlay JSON (may tighten limits, never loosen)");
 

@@ -44,6 +44,7 @@ std::string_view EffectMeasureName(EffectMeasure measure) {
     case EffectMeasure::kStandardizedMeanDifference: return "SMD";
     case EffectMeasure::kRawProportion: return "PR";
     case EffectMeasure::kLogitProportion: return "PLO";
+    case EffectMeasure::kPetoLogOddsRatio: return "PETO";
   }
   return "?";
 }
@@ -53,15 +54,16 @@ StatusOr<EffectMeasure> ParseEffectMeasure(std::string_view name) {
        {EffectMeasure::kLogOddsRatio, EffectMeasure::kLogRiskRatio,
         EffectMeasure::kRiskDifference, EffectMeasure::kMeanDifference,
         EffectMeasure::kStandardizedMeanDifference, EffectMeasure::kRawProportion,
-        EffectMeasure::kLogitProportion}) {
+        EffectMeasure::kLogitProportion, EffectMeasure::kPetoLogOddsRatio}) {
     if (EffectMeasureName(m) == name) return m;
   }
   return InvalidArgumentError("measure: unknown effect measure '" + std::string(name) +
-                              "' (expected OR, RR, RD, MD, SMD, PR or PLO)");
+                              "' (expected OR, RR, RD, PETO, MD, SMD, PR or PLO)");
 }
 
 bool IsLogScale(EffectMeasure measure) {
-  return measure == EffectMeasure::kLogOddsRatio || measure == EffectMeasure::kLogRiskRatio;
+  return measure == EffectMeasure::kLogOddsRatio || measure == EffectMeasure::kLogRiskRatio ||
+         measure == EffectMeasure::kPetoLogOddsRatio;
 }
 
 StatusOr<EffectSizes> EffectSizesFromTables(std::span<const TwoByTwoTable> tables,
@@ -69,8 +71,8 @@ StatusOr<EffectSizes> EffectSizesFromTables(std::span<const TwoByTwoTable> table
                                             const ContinuityCorrection& correction) {
   constexpr std::string_view kFn = "EffectSizesFromTables";
   if (measure != EffectMeasure::kLogOddsRatio && measure != EffectMeasure::kLogRiskRatio &&
-      measure != EffectMeasure::kRiskDifference) {
-    return InvalidArgumentError(ArgName(kFn, "measure") + ": must be OR, RR or RD, got " +
+      measure != EffectMeasure::kRiskDifference && measure != EffectMeasure::kPetoLogOddsRatio) {
+    return InvalidArgumentError(ArgName(kFn, "measure") + ": must be OR, RR, RD or PETO, got " +
                                 std::string(EffectMeasureName(measure)));
   }
   KIRA_RETURN_IF_ERROR(CheckCorrection(kFn, correction));
@@ -129,6 +131,18 @@ StatusOr<EffectSizes> EffectSizesFromTables(std::span<const TwoByTwoTable> table
         yi = std::log(p1) - std::log(p2);
         vi = 1 / ai - 1 / n1 + 1 / ci - 1 / n2;
         break;
+      case EffectMeasure::kPetoLogOddsRatio: {
+        const double n = n1 + n2, xt = ai + ci, yt = bi + di;
+        const double v = n > 1 ? xt * yt * (n1 / n) * (n2 / n) / (n - 1) : 0.0;
+        if (!(v > 0.0)) {
+          return InvalidArgumentError(ArgName(kFn, "tables", i) +
+                                      ": Peto variance is 0 (no events or no non-events in both "
+                                      "arms and no continuity correction applied)");
+        }
+        yi = (ai - xt * n1 / n) / v;
+        vi = 1 / v;
+        break;
+      }
       default:  // kRiskDifference
         yi = p1 - p2;
         vi = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2;

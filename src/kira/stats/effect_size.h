@@ -27,12 +27,13 @@ enum class EffectMeasure {
   kStandardizedMeanDifference = 4,  // "SMD" (Hedges' g, exact correction)
   kRawProportion = 5,               // "PR"
   kLogitProportion = 6,             // "PLO"
+  kPetoLogOddsRatio = 7,            // "PETO" (log scale; Peto's one-step log OR per study)
 };
 
 std::string_view EffectMeasureName(EffectMeasure measure);
-// Parses "OR", "RR", "RD", "MD", "SMD", "PR", "PLO". kInvalidArgument otherwise.
+// Parses "OR", "RR", "RD", "MD", "SMD", "PR", "PLO", "PETO". kInvalidArgument otherwise.
 StatusOr<EffectMeasure> ParseEffectMeasure(std::string_view name);
-// True for measures analysed on the log scale (OR, RR), whose pooled values
+// True for measures analysed on the log scale (OR, RR, PETO), whose pooled values
 // are exponentiated for display.
 bool IsLogScale(EffectMeasure measure);
 
@@ -67,10 +68,13 @@ struct EffectSizes {
   std::vector<double> vi;
 };
 
-// OR, RR or RD from 2x2 tables (large-sample variances, escalc vtype "LS").
-// RD tables are corrected too, as escalc does by default.
+// OR, RR, RD or PETO from 2x2 tables (large-sample variances, escalc vtype
+// "LS"). RD and PETO tables are corrected too, as escalc does by default.
+// PETO (Yusuf et al. 1985; escalc measure "PETO"): yi = (ai - E) / V,
+// vi = 1 / V with E = (ai + ci) n1 / n and the hypergeometric variance
+// V = (ai + ci)(bi + di) n1 n2 / (n^2 (n - 1)).
 // Errors (kInvalidArgument, message names the argument and index):
-//   measure not OR/RR/RD; a negative or non-finite count; an arm of size 0;
+//   measure not OR/RR/RD/PETO; a negative or non-finite count; an arm of size 0;
 //   a zero cell left uncorrected (scope kNone or add 0) for OR/RR, whose log
 //   would be infinite; RD/OR with a variance of 0 (both arms all-or-none and
 //   no correction).

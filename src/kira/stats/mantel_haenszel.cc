@@ -49,6 +49,43 @@ StatusOr<Heterogeneity> TableHeterogeneity(std::span<const TwoByTwoTable> tables
   return h;
 }
 
+// Breslow-Day and Tarone statistics around the MH odds ratio `psi`
+// (Tarone 1985, Biometrika 72:91): N11 is the treated-events cell expected
+// under a common odds ratio psi given the margins.
+void BreslowDayTarone(std::span<const TwoByTwoTable> tables, double psi, TablePoolingResult& r) {
+  double bd = 0, sum_dev = 0, sum_var = 0;
+  int k_pos = 0;
+  for (const TwoByTwoTable& t : tables) {
+    const double ai = t.events_treated, bi = t.non_events_treated;
+    const double ci = t.events_control, di = t.non_events_control;
+    const double n = ai + bi + ci + di, n1 = ai + bi, n2 = ci + di;
+    const double xt = ai + ci, yt = bi + di;
+    double n11 = 0;
+    if (psi == 1) {
+      n11 = n1 / n * xt;
+    } else {
+      const double a = psi * (n1 + xt) + (n2 - xt);
+      const double b = std::sqrt(a * a - 4 * n1 * xt * psi * (psi - 1));
+      n11 = (a - b) / (2 * (psi - 1));
+    }
+    if (!(n11 > 0) || !(xt > 0) || !(yt > 0)) continue;
+    ++k_pos;
+    const double n12 = n1 - n11, n21 = xt - n11, n22 = n11 - n1 - xt + n;
+    const double inv = 1 / n11 + 1 / n12 + 1 / n21 + 1 / n22;
+    bd += (ai - n11) * (ai - n11) * inv;
+    sum_dev += ai - n11;
+    sum_var += 1 / inv;
+  }
+  if (k_pos == 0) return;
+  r.breslow_day_statistic = std::max(0.0, bd);
+  r.tarone_statistic = std::max(0.0, bd - sum_dev * sum_dev / sum_var);
+  r.tarone_df = k_pos - 1;
+  if (k_pos > 1) {
+    r.breslow_day_p_value = ChiSquareUpperTail(*r.breslow_day_statistic, k_pos - 1.0);
+    r.tarone_p_value = ChiSquareUpperTail(*r.tarone_statistic, k_pos - 1.0);
+  }
+}
+
 void FillInference(TablePoolingResult& r, double level) {
   r.z = r.estimate / r.se;
   r.p_value = NormalTwoSidedP(r.z);
@@ -62,8 +99,9 @@ void FillInference(TablePoolingResult& r, double level) {
 StatusOr<TablePoolingResult> MantelHaenszel(std::span<const TwoByTwoTable> tables,
                                             EffectMeasure measure, double level) {
   constexpr std::string_view kFn = "MantelHaenszel";
-  if (measure != EffectMeasure::kLogOddsRatio && measure != EffectMeasure::kLogRiskRatio) {
-    return InvalidArgumentError(internal::ArgName(kFn, "measure") + ": must be OR or RR, got " +
+  if (measure != EffectMeasure::kLogOddsRatio && measure != EffectMeasure::kLogRiskRatio &&
+      measure != EffectMeasure::kRiskDifference) {
+    return InvalidArgumentError(internal::ArgName(kFn, "measure") + ": must be OR, RR or RD, got " +
                                 std::string(EffectMeasureName(measure)));
   }
   KIRA_RETURN_IF_ERROR(ValidateTables(kFn, tables, level));
@@ -102,6 +140,25 @@ StatusOr<TablePoolingResult> MantelHaenszel(std::span<const TwoByTwoTable> table
       r.cmh_statistic = num * num / var_cmh;
       r.cmh_p_value = ChiSquareUpperTail(*r.cmh_statistic, 1.0);
     }
+    BreslowDayTarone(tables, big_r / big_s, r);
+  } else if (measure == EffectMeasure::kRiskDifference) {
+    double num = 0, den = 0, var_a = 0, var_b = 0;
+    for (const TwoByTwoTable& t : tables) {
+      const double ai = t.events_treated, ci = t.events_control;
+      const double n1 = ai + t.non_events_treated, n2 = ci + t.non_events_control, n = n1 + n2;
+      num += ai * (n2 / n) - ci * (n1 / n);
+      den += n1 * (n2 / n);
+      var_a += ci * (n1 / n) * (n1 / n) - ai * (n2 / n) * (n2 / n) + (n1 / n) * (n2 / n) * (n2 - n1) / 2;
+      var_b += ai * (n2 - ci) / n + ci * (n1 - ai) / n;
+    }
+    r.estimate = num / den;
+    const double var = (r.estimate * var_a + var_b / 2) / (den * den);
+    if (!(var > 0)) {
+      return FailedPreconditionError(std::string(kFn) +
+                                     ": the Mantel-Haenszel risk difference has variance 0 (every "
+                                     "participant had the same outcome)");
+    }
+    r.se = std::sqrt(var);
   } else {
     double big_r = 0, big_s = 0, num = 0, sum_a = 0, sum_c = 0;
     for (const TwoByTwoTable& t : tables) {

@@ -14,7 +14,7 @@
 namespace kira::stats {
 
 struct TablePoolingResult {
-  EffectMeasure measure = EffectMeasure::kLogOddsRatio;  // OR or RR
+  EffectMeasure measure = EffectMeasure::kLogOddsRatio;  // OR, RR or RD
   int k = 0;
   double estimate = 0;  // log scale
   double se = 0;
@@ -29,12 +29,23 @@ struct TablePoolingResult {
   // Cochran-Mantel-Haenszel test (with continuity correction), OR only.
   std::optional<double> cmh_statistic;
   std::optional<double> cmh_p_value;
+  // Homogeneity of the odds ratios, OR only (metafor rma.mh BD/TA): the
+  // Breslow-Day statistic and Tarone's (1985) corrected version, each on
+  // (tables with a positive fitted cell and events and non-events) - 1 df;
+  // p-values need at least two such tables.
+  std::optional<double> breslow_day_statistic;
+  std::optional<double> breslow_day_p_value;
+  std::optional<double> tarone_statistic;
+  std::optional<double> tarone_p_value;
+  std::optional<int> tarone_df;
 };
 
-// Mantel-Haenszel log OR (Robins-Breslow-Greenland variance) or log RR
-// (Greenland-Robins variance). Counts are used as given (no correction).
+// Mantel-Haenszel log OR (Robins-Breslow-Greenland variance), log RR
+// (Greenland-Robins variance) or risk difference (Sato-Greenland-Robins
+// variance, as metafor rma.mh measure "RD"). Counts are used as given (no
+// correction).
 // Errors: kInvalidArgument for a bad table (as EffectSizesFromTables) or a
-// measure other than OR/RR; kFailedPrecondition when the estimate is 0 or
+// measure other than OR/RR/RD; kFailedPrecondition when the estimate is 0 or
 // infinite (e.g. no events at all in one arm across every table).
 StatusOr<TablePoolingResult> MantelHaenszel(std::span<const TwoByTwoTable> tables,
                                             EffectMeasure measure, double level = 0.95);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <string>
 #include <utility>
 
@@ -228,12 +229,22 @@ StatusOr<Tau2Estimate> EstimateTau2(const Design& d, std::span<const double> y,
       }
       est.tau2 = std::max(0.0, tau2);
       est.iterations = iter;
-      // As metafor (ll0check): Fisher scoring can stop at a local maximum;
-      // if the (restricted) likelihood at tau2 = 0 is higher, use 0.
-      if (options.method != Tau2Estimator::kEmpiricalBayes && est.tau2 > options.tolerance) {
+      if (options.method != Tau2Estimator::kEmpiricalBayes && est.tau2 > 0) {
         const bool reml = options.method == Tau2Estimator::kRestrictedMaximumLikelihood;
-        if (LogLikelihood(d, y, v, 0.0, reml) - LogLikelihood(d, y, v, est.tau2, reml) > options.tolerance) {
-          est.tau2 = 0;
+        const double ll0 = LogLikelihood(d, y, v, 0.0, reml);
+        const double ll_est = LogLikelihood(d, y, v, est.tau2, reml);
+        // As metafor (ll0check): Fisher scoring can stop at a local maximum;
+        // if the (restricted) likelihood at tau2 = 0 is higher, use 0.
+        if (ll0 - ll_est > options.tolerance) est.tau2 = 0;
+        // Boundary optimum: the score at 0 is <= 0 and the iterate is no
+        // better than 0 (up to rounding of the likelihood), so the maximum
+        // is at 0 exactly; Fisher scoring only approaches it geometrically.
+        if (est.tau2 > 0) {
+          FillWeights(v, 0.0, w);
+          const WlsFit at0 = Wls(d, y, w);
+          const double score0 = reml ? at0.rss_w2 - TracePD(d, w, at0.a_inv, {}) : at0.rss_w2 - at0.sum_w;
+          const double rounding = 64 * kMachineEps * std::max(1.0, std::fabs(ll0));
+          if (score0 <= 0 && ll_est - ll0 <= rounding) est.tau2 = 0;
         }
       }
       FillWeights(v, est.tau2, w);
@@ -253,6 +264,44 @@ StatusOr<Tau2Estimate> EstimateTau2(const Design& d, std::span<const double> y,
     }
   }
   return est;
+}
+
+// log |A| for a small symmetric positive-definite matrix.
+double LogDetSpd(const Eigen::MatrixXd& a) {
+  const Eigen::LLT<Eigen::MatrixXd> llt(a);
+  double s = 0;
+  for (Eigen::Index i = 0; i < a.rows(); ++i) s += std::log(llt.matrixL()(i, i));
+  return 2 * s;
+}
+
+FitStatistics Criteria(double ll, double deviance, double m, double n) {
+  FitStatistics s;
+  s.log_likelihood = ll;
+  s.deviance = deviance;
+  s.aic = -2 * ll + 2 * m;
+  s.bic = -2 * ll + m * std::log(n);
+  const double nn = std::max(n, m + 2);
+  s.aicc = -2 * ll + 2 * m * nn / (nn - m - 1);
+  return s;
+}
+
+// metafor's fit.stats (ML and REML columns) at the final tau2.
+void FillFitStatistics(const Design& d, std::span<const double> v,
+                       double tau2, const WlsFit& fit, MetaAnalysisResult& r) {
+  const double k = static_cast<double>(d.k), p = static_cast<double>(d.p);
+  const double log2pi = std::log(2 * std::numbers::pi);
+  double sum_log = 0, ll_saturated = 0;
+  for (double vi : v) {
+    sum_log += std::log(vi + tau2);
+    ll_saturated += -0.5 * (log2pi + std::log(vi));
+  }
+  const double ll_ml = -0.5 * k * log2pi - 0.5 * sum_log - 0.5 * fit.rss;
+  const Eigen::MatrixXd xtx = Cross(d, [](std::size_t) { return 1.0; });
+  const double ll_reml = -0.5 * (k - p) * log2pi + 0.5 * LogDetSpd(xtx) - 0.5 * sum_log +
+                         0.5 * LogDetSpd(fit.a_inv) - 0.5 * fit.rss;
+  const double m = r.parameters;
+  r.fit_ml = Criteria(ll_ml, d.k > d.p ? -2 * (ll_ml - ll_saturated) : 0.0, m, k);
+  r.fit_reml = Criteria(ll_reml, -2 * ll_reml, m, k - p);
 }
 
 }  // namespace
@@ -320,9 +369,13 @@ StatusOr<MetaAnalysisResult> FitModel(const Design& d, std::span<const double> y
       return FailedPreconditionError(
           "test: Knapp-Hartung scale is 0 (every yi lies on the fitted model); use test z");
     }
-    vb *= fit.rss / kp;
+    r.s2w = fit.rss / kp;
+    vb *= r.s2w;
     r.t_df = static_cast<int>(d.k - d.p);
   }
+  r.vcov.assign(vb.data(), vb.data() + vb.size());  // symmetric: order is immaterial
+  r.parameters = static_cast<int>(d.p) + (options.method == Tau2Estimator::kCommonEffect ? 0 : 1);
+  FillFitStatistics(d, vi, r.tau2, fit, r);
   const double alpha = 1 - options.level;
   const double crit = knha ? StudentTQuantile(1 - alpha / 2, kp) : NormalQuantile(1 - alpha / 2);
   r.coefficients.resize(d.p);
@@ -348,6 +401,7 @@ StatusOr<MetaAnalysisResult> FitModel(const Design& d, std::span<const double> y
     h.df = static_cast<int>(d.k - d.p);
     h.p_value = ChiSquareUpperTail(h.q, kp);
     const double vt = kp / TracePD(d, wf, fe.a_inv, {});
+    r.vt = vt;
     if (options.method == Tau2Estimator::kCommonEffect) {
       h.i2_percent = h.q > 0 ? std::max(0.0, 100 * (h.q - kp) / h.q) : 0.0;
       h.h2 = h.q / kp;
@@ -361,6 +415,10 @@ StatusOr<MetaAnalysisResult> FitModel(const Design& d, std::span<const double> y
     const Coefficient& c = r.coefficients[0];
     const double half = crit * std::sqrt(c.se * c.se + r.tau2);
     r.prediction = PredictionInterval{c.estimate - half, c.estimate + half};
+    const int riley_df = std::max(1, static_cast<int>(d.k) - r.parameters);
+    const double riley_half = StudentTQuantile(1 - alpha / 2, riley_df) * std::sqrt(c.se * c.se + r.tau2);
+    r.riley_df = riley_df;
+    r.prediction_riley = PredictionInterval{c.estimate - riley_half, c.estimate + riley_half};
   } else {
     const auto m = static_cast<Eigen::Index>(d.p - 1);
     const Eigen::VectorXd b = fit.beta.tail(m);

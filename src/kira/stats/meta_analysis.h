@@ -21,7 +21,10 @@
 //
 // ML and REML then compare the (restricted) likelihood at the estimate with
 // that at tau2 = 0 and take 0 if it is higher, as metafor's ll0check does,
-// since Fisher scoring can stop at a local maximum.
+// since Fisher scoring can stop at a local maximum. A boundary optimum is
+// reported as exactly 0: when the score (derivative of the (restricted)
+// log-likelihood) at tau2 = 0 is <= 0 and the estimate is no better than 0,
+// tau2 is 0 rather than the ~1e-13 that Fisher scoring creeps towards.
 //
 // Negative moment estimates are truncated at 0, as metafor does. Inference is
 // Wald-type with the normal distribution (test kZ) or with the Hartung-Knapp
@@ -135,6 +138,21 @@ struct PredictionInterval {
   double high = 0;
 };
 
+// Log-likelihood and information criteria as metafor's fitstats() reports
+// them. ML: ll = -k/2 log(2 pi) - 1/2 sum log(vi + tau2) - 1/2 RSS, deviance
+// = -2 (ll - ll of the saturated model); REML: ll = -(k-p)/2 log(2 pi)
+// + 1/2 log|X'X| - 1/2 sum log(vi + tau2) - 1/2 log|X'WX| - 1/2 RSS, deviance
+// = -2 ll. AIC = -2 ll + 2 m, BIC = -2 ll + m log(n), AICc = -2 ll
+// + 2 m max(n, m + 2) / (max(n, m + 2) - m - 1), with m = parameters and
+// n = k (ML) or k - p (REML).
+struct FitStatistics {
+  double log_likelihood = 0;
+  double deviance = 0;
+  double aic = 0;
+  double bic = 0;
+  double aicc = 0;
+};
+
 struct MetaAnalysisResult {
   Tau2Estimator method = Tau2Estimator::kRestrictedMaximumLikelihood;
   InferenceTest test = InferenceTest::kZ;
@@ -150,6 +168,11 @@ struct MetaAnalysisResult {
   // Intercept-only models: interval for the true effect of a new study,
   // pooled +/- crit * sqrt(se^2 + tau2) (crit from z or t as for the CI).
   std::optional<PredictionInterval> prediction;
+  // Riley et al. (2011, BMJ 342:d549) prediction interval: as `prediction`
+  // but with a t quantile on max(1, k - parameters) df (k - 2 for a
+  // random-effects model without moderators); metafor predict(pi.type = "Riley").
+  std::optional<PredictionInterval> prediction_riley;
+  std::optional<int> riley_df;
   std::optional<ModeratorTest> moderator_test;  // p > 1 only
   // Share of heterogeneity accounted for by the moderators, in percent:
   // max(0, (tau2_0 - tau2) / tau2_0), tau2_0 from the intercept-only model with
@@ -158,8 +181,26 @@ struct MetaAnalysisResult {
   // Study weights in percent, 100 w_i / sum(w), w_i = 1 / (vi + tau2).
   std::vector<double> weights_percent;
   int iterations = 0;  // Fisher scoring / root-search iterations used
+  // The "typical" within-study variance (k - p) / tr(P) with P from the
+  // weights 1/vi (metafor vt); 0 when k <= p.
+  double vt = 0;
+  // Knapp-Hartung scale factor RSS / (k - p) by which the coefficient
+  // covariance was multiplied (metafor s2w); 1 under the z test.
+  double s2w = 1;
+  // Estimated parameters: p, plus 1 for tau2 unless the model is FE.
+  int parameters = 1;
+  FitStatistics fit_ml;
+  FitStatistics fit_reml;
+  // Covariance matrix of the coefficients (metafor vcov), p x p row-major,
+  // including the Knapp-Hartung factor.
+  std::vector<double> vcov;
 
   const Coefficient& pooled() const { return coefficients.front(); }
+  // The statistics metafor's logLik()/AIC() report: REML for the REML
+  // estimator, ML otherwise.
+  const FitStatistics& fit() const {
+    return method == Tau2Estimator::kRestrictedMaximumLikelihood ? fit_reml : fit_ml;
+  }
 };
 
 // Pools yi with sampling variances vi (intercept-only model).

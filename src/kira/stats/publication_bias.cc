@@ -41,7 +41,7 @@ StatusOr<EggerTestResult> EggerTest(std::span<const double> yi, std::span<const 
 }
 
 StatusOr<TrimAndFillResult> TrimAndFill(std::span<const double> yi, std::span<const double> vi,
-                                        const MetaOptions& options) {
+                                        const MetaOptions& options, TrimFillEstimator estimator) {
   constexpr std::string_view kFn = "TrimAndFill";
   KIRA_RETURN_IF_ERROR(internal::ValidateStudies(kFn, yi, vi, options));
   KIRA_RETURN_IF_ERROR(internal::CheckMinSize(kFn, "yi", yi.size(), 3));
@@ -94,17 +94,30 @@ StatusOr<TrimAndFillResult> TrimAndFill(std::span<const double> yi, std::span<co
       return std::fabs(centred[a]) < std::fabs(centred[b]);
     });
     for (std::size_t r = 0; r < k; ++r) rank[by_abs[r]] = static_cast<double>(r + 1);
-    double sr = 0;
-    for (std::size_t i = 0; i < k; ++i) {
-      if (centred[i] > 0) sr += rank[i];
+    double estimate = 0;
+    if (estimator == TrimFillEstimator::kR0) {
+      // The highest rank among studies at or below b: every rank above it
+      // belongs to a study above b (the rightmost run). None below: k0 = k-1.
+      double max_below = 0;
+      for (std::size_t i = 0; i < k; ++i) {
+        if (centred[i] < 0) max_below = std::max(max_below, rank[i]);
+      }
+      estimate = kd - max_below - 1;
+      out.se_k0 = std::sqrt(2 * std::max(0.0, estimate) + 2);
+    } else {
+      double sr = 0;
+      for (std::size_t i = 0; i < k; ++i) {
+        if (centred[i] > 0) sr += rank[i];
+      }
+      const double l0 = (4 * sr - kd * (kd + 1)) / (2 * kd - 1);
+      const double var_sr = 1.0 / 24 *
+                            (kd * (kd + 1) * (2 * kd + 1) + 10 * l0 * l0 * l0 + 27 * l0 * l0 +
+                             17 * l0 - 18 * kd * l0 * l0 - 18 * kd * l0 + 6 * kd * kd * l0);
+      out.se_k0 = std::max(0.0, 4 * std::sqrt(std::max(0.0, var_sr)) / (2 * kd - 1));
+      estimate = l0;
     }
-    const double l0 = (4 * sr - kd * (kd + 1)) / (2 * kd - 1);
-    const double var_sr = 1.0 / 24 *
-                          (kd * (kd + 1) * (2 * kd + 1) + 10 * l0 * l0 * l0 + 27 * l0 * l0 +
-                           17 * l0 - 18 * kd * l0 * l0 - 18 * kd * l0 + 6 * kd * kd * l0);
-    out.se_k0 = std::max(0.0, 4 * std::sqrt(std::max(0.0, var_sr)) / (2 * kd - 1));
     // R's round() rounds half to even, as nearbyint does in the default mode.
-    k0 = std::max(0, static_cast<int>(std::nearbyint(l0)));
+    k0 = std::max(0, static_cast<int>(std::nearbyint(estimate)));
     k0 = std::min(k0, static_cast<int>(k) - 1);
   }
   out.k0 = k0;

@@ -37,8 +37,8 @@ StatusOr<EggerTestResult> EggerTest(std::span<const double> yi, std::span<const 
 // Which side of the funnel plot is thought to be missing studies.
 enum class FunnelSide { kLeft = 0, kRight = 1 };
 
-// Duval & Tweedie's trim-and-fill with the L0 estimator (Duval & Tweedie
-// 2000, Biometrics 56:455; metafor trimfill defaults). The side is chosen as
+// Duval & Tweedie's trim-and-fill with the L0 (default) or R0 estimator
+// (Duval & Tweedie 2000, Biometrics 56:455; metafor trimfill). The side is chosen as
 // metafor does: from the sign of the slope in the regression of yi on
 // sqrt(vi) (slope < 0: missing on the right).
 struct TrimAndFillResult {
@@ -55,10 +55,17 @@ struct TrimAndFillResult {
   MetaAnalysisResult adjusted;
 };
 
+// The estimator of the number of missing studies (Duval & Tweedie 2000):
+// L0 = (4 S_r - k (k + 1)) / (2k - 1), S_r the sum of the ranks of |y - b|
+// of the studies above b; R0 = gamma* - 1, gamma* the length of the run of
+// the largest ranks lying above b, with SE sqrt(2 max(0, R0) + 2).
+enum class TrimFillEstimator { kL0 = 0, kR0 = 1 };
+
 // REQUIRES k >= 3. Errors: as MetaAnalyze; kFailedPrecondition if the
 // iteration does not settle within options.max_iterations.
 StatusOr<TrimAndFillResult> TrimAndFill(std::span<const double> yi, std::span<const double> vi,
-                                        const MetaOptions& options = {});
+                                        const MetaOptions& options = {},
+                                        TrimFillEstimator estimator = TrimFillEstimator::kL0);
 
 }  // namespace kira::stats
 

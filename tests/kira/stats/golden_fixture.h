@@ -42,14 +42,19 @@ inline std::vector<double> AsVector(const nlohmann::json& j) {
 constexpr double kRelTol = 1e-6;
 constexpr double kAbsTol = 1e-10;
 
-inline ::testing::AssertionResult Close(const char* actual_expr, const char* expected_expr,
-                                        double actual, double expected) {
+inline ::testing::AssertionResult CloseWithin(const char* actual_expr, const char* expected_expr,
+                                              double actual, double expected, double rel) {
   const double diff = std::fabs(actual - expected);
-  if (diff <= kRelTol * std::fabs(expected) + kAbsTol) return ::testing::AssertionSuccess();
+  if (diff <= rel * std::fabs(expected) + kAbsTol) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
          << actual_expr << " = " << std::setprecision(17) << actual << " but metafor's "
          << expected_expr << " = " << expected << " (relative error "
          << diff / std::max(std::fabs(expected), 1e-300) << ")";
+}
+
+inline ::testing::AssertionResult Close(const char* actual_expr, const char* expected_expr,
+                                        double actual, double expected) {
+  return CloseWithin(actual_expr, expected_expr, actual, expected, kRelTol);
 }
 
 #define EXPECT_METAFOR(actual, expected) EXPECT_PRED_FORMAT2(::kira::stats::testing::Close, actual, expected)

@@ -333,6 +333,8 @@ TEST(MantelHaenszel, NoEventsAnywhereIsAFailedPrecondition) {
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("risk ratio")));
   EXPECT_THAT(PetoOddsRatio(t), StatusIs(StatusCode::kFailedPrecondition, HasSubstr("zero variance")));
   EXPECT_THAT(MantelHaenszel(t, EffectMeasure::kRiskDifference),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("risk difference has variance 0")));
+  EXPECT_THAT(MantelHaenszel(t, EffectMeasure::kMeanDifference),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("measure")));
 }
 

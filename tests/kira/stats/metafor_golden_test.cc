@@ -5,6 +5,7 @@
 // converged to ~1e-12 so the tolerance measures kira, not metafor.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <iomanip>
 #include <string>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "kira/stats/effect_size.h"
 #include "kira/stats/mantel_haenszel.h"
 #include "kira/stats/meta_analysis.h"
+#include "kira/stats/multilevel.h"
+#include "kira/stats/network.h"
 #include "kira/stats/publication_bias.h"
 #include "kira/stats/golden_fixture.h"
 #include "testing/status_matchers.h"
@@ -75,6 +78,34 @@ std::string Label(const json& row) {
   return s;
 }
 
+// metafor's fit.stats column (ll, dev, AIC, BIC, AICc) against ours.
+void ExpectFitStatistics(const FitStatistics& f, const json& column) {
+  const auto v = AsVector(column);
+  ASSERT_EQ(v.size(), 5u);
+  EXPECT_METAFOR(f.log_likelihood, v[0]);
+  EXPECT_METAFOR(f.deviance, v[1]);
+  EXPECT_METAFOR(f.aic, v[2]);
+  EXPECT_METAFOR(f.bic, v[3]);
+  EXPECT_METAFOR(f.aicc, v[4]);
+}
+
+// vt, s2w, vcov and both fit-statistics columns (issue 14 parity items).
+void ExpectModelSummaries(const MetaAnalysisResult& fit, const json& row) {
+  EXPECT_METAFOR(fit.vt, row["vt"].get<double>());
+  EXPECT_METAFOR(fit.s2w, row["s2w"].get<double>());
+  const auto vcov = AsVector(row["vcov"]);
+  ASSERT_EQ(fit.vcov.size(), vcov.size());
+  for (std::size_t i = 0; i < vcov.size(); ++i) EXPECT_METAFOR(fit.vcov[i], vcov[i]);
+  {
+    SCOPED_TRACE("fit statistics, ML");
+    ExpectFitStatistics(fit.fit_ml, row["fit_ml"]);
+  }
+  {
+    SCOPED_TRACE("fit statistics, REML");
+    ExpectFitStatistics(fit.fit_reml, row["fit_reml"]);
+  }
+}
+
 void ExpectHeterogeneity(const Heterogeneity& h, const json& row) {
   EXPECT_METAFOR(h.q, row["QE"].get<double>());
   EXPECT_METAFOR(h.p_value, row["QEp"].get<double>());
@@ -124,6 +155,12 @@ TEST_P(RmaGolden, PooledEstimateHeterogeneityAndIntervalsMatch) {
     } else {
       EXPECT_METAFOR(fit->prediction->low, row["pi_lb"].get<double>());
       EXPECT_METAFOR(fit->prediction->high, row["pi_ub"].get<double>());
+    }
+    ExpectModelSummaries(*fit, row);
+    ASSERT_TRUE(fit->prediction_riley.has_value());
+    if (!AsVector(row["pi_riley_lb"]).empty()) {  // metafor gives none for FE
+      EXPECT_METAFOR(fit->prediction_riley->low, row["pi_riley_lb"].get<double>());
+      EXPECT_METAFOR(fit->prediction_riley->high, row["pi_riley_ub"].get<double>());
     }
     if (row.contains("se_tau2")) {
       ASSERT_TRUE(fit->se_tau2.has_value());
@@ -214,7 +251,10 @@ TEST(MetaforGolden, TrimAndFillMatches) {
   for (const json& row : MetaforFixture()["trimfill"]) {
     SCOPED_TRACE(Label(row));
     const EffectSizes es = Effects(row["dataset"], row["measure"]);
-    auto tf = TrimAndFill(es.yi, es.vi, Options(row));
+    const TrimFillEstimator estimator =
+        row.value("estimator", "L0") == "R0" ? TrimFillEstimator::kR0 : TrimFillEstimator::kL0;
+    SCOPED_TRACE(row.value("estimator", "L0"));
+    auto tf = TrimAndFill(es.yi, es.vi, Options(row), estimator);
     ASSERT_THAT(tf, IsOk());
     EXPECT_EQ(tf->k0, row["k0"].get<int>());
     EXPECT_EQ(tf->side == FunnelSide::kLeft ? "left" : "right", row["side"].get<std::string>());
@@ -271,6 +311,7 @@ TEST(MetaforGolden, MetaRegressionMatches) {
       EXPECT_METAFOR(fit->coefficients[j].ci_high, ub[j]);
     }
     EXPECT_METAFOR(fit->tau2, row["tau2"].get<double>());
+    ExpectModelSummaries(*fit, row);
     ASSERT_TRUE(fit->moderator_test.has_value());
     EXPECT_METAFOR(fit->moderator_test->statistic, row["QM"].get<double>());
     EXPECT_METAFOR(fit->moderator_test->p_value, row["QMp"].get<double>());
@@ -313,6 +354,35 @@ TEST(MetaforGolden, MantelHaenszelMatches) {
       EXPECT_METAFOR(*r->cmh_statistic, row["CMH"].get<double>());
       EXPECT_METAFOR(*r->cmh_p_value, row["CMHp"].get<double>());
     }
+    if (row.contains("TA")) {
+      ASSERT_TRUE(r->tarone_statistic.has_value());
+      EXPECT_METAFOR(*r->breslow_day_statistic, row["BD"].get<double>());
+      EXPECT_METAFOR(*r->breslow_day_p_value, row["BDp"].get<double>());
+      EXPECT_METAFOR(*r->tarone_statistic, row["TA"].get<double>());
+      EXPECT_METAFOR(*r->tarone_p_value, row["TAp"].get<double>());
+    }
+  }
+}
+
+// k = 2 studies closer together than their standard errors: ML and REML
+// have their optimum on the boundary, and kira reports tau^2 = 0 exactly
+// (issue 14: Fisher scoring used to stop at ~1e-13).
+TEST(MetaforGolden, BoundaryOptimumIsExactlyZero) {
+  for (const json& row : MetaforFixture()["boundary"]) {
+    SCOPED_TRACE(row["method"].get<std::string>());
+    MetaOptions o;
+    o.method = *ParseTau2Estimator(row["method"].get<std::string>());
+    const auto yi = AsVector(row["yi"]), vi = AsVector(row["vi"]);
+    auto fit = MetaAnalyze(yi, vi, o);
+    ASSERT_THAT(fit, IsOk());
+    // metafor itself stops at ~3e-13 on the third case (within the
+    // absolute floor); kira must give 0 exactly.
+    EXPECT_EQ(fit->tau2, 0.0);
+    EXPECT_METAFOR(fit->tau2, row["tau2"].get<double>());
+    EXPECT_METAFOR(fit->pooled().estimate, row["beta"].get<double>());
+    EXPECT_METAFOR(fit->pooled().se, row["se"].get<double>());
+    ExpectFitStatistics(fit->fit_ml, row["fit_ml"]);
+    ExpectFitStatistics(fit->fit_reml, row["fit_reml"]);
   }
 }
 
@@ -323,6 +393,191 @@ TEST(MetaforGolden, PetoMatches) {
     ASSERT_THAT(r, IsOk());
     ExpectTablePooling(*r, row);
   }
+}
+
+std::vector<std::string> Labels(const json& column) {
+  std::vector<std::string> out;
+  for (const json& v : column) {
+    out.push_back(v.is_string() ? v.get<std::string>() : std::to_string(v.get<long long>()));
+  }
+  return out;
+}
+
+Moderator Ones(std::size_t k) { return Moderator{"intercept", std::vector<double>(k, 1.0)}; }
+
+StatusOr<MvResult> FitRmaMvRow(const json& row) {
+  const std::string name = row["name"].get<std::string>();
+  const json& d = MetaforFixture()["datasets"][name];
+  MvOptions o;
+  o.reml = row["method"] == "REML";
+  o.test = row["test"] == "t" ? MvTest::kT : MvTest::kZ;
+  const auto yi = AsVector(d["yi"]), vi = AsVector(d["vi"]);
+  if (name == "konstantopoulos2011" || name == "assink2016") {
+    std::vector<Moderator> cols = {Ones(yi.size())};
+    if (row.contains("mods")) {
+      std::vector<double> year = AsVector(d["year"]);
+      for (double& y : year) y -= 1980;
+      cols.push_back({"year", year});
+    }
+    std::vector<GroupingLevel> levels;
+    if (name == "konstantopoulos2011") {
+      levels = {{"district", Labels(d["district"])}, {"school", Labels(d["school"])}};
+    } else {
+      levels = {{"study", Labels(d["study"])}, {"esid", Labels(d["esid"])}};
+    }
+    return FitNestedModel(yi, vi, cols, levels, o);
+  }
+  // berkey1998: V from v1i/v2i (the trial's rows in order PD, AL), outcome
+  // indicators without an intercept, ~ outcome | trial.
+  MultivariateInput in;
+  in.yi = yi;
+  in.vi = vi;
+  in.study = Labels(d["trial"]);
+  in.outcome = Labels(d["outcome"]);
+  const auto v1 = AsVector(d["v1i"]);
+  for (std::size_t i = 0; i + 1 < yi.size(); i += 2) in.covariances.push_back({i, i + 1, v1[i + 1]});
+  std::vector<Moderator> cols = {{"AL", {}}, {"PD", {}}};
+  for (const std::string& o2 : in.outcome) {
+    cols[0].values.push_back(o2 == "AL" ? 1.0 : 0.0);
+    cols[1].values.push_back(o2 == "PD" ? 1.0 : 0.0);
+  }
+  const auto structure = row["struct"] == "UN" ? CovarianceStructure::kUnstructured
+                                               : CovarianceStructure::kCompoundSymmetric;
+  return FitMultivariateModel(in, cols, structure, std::nullopt, o);
+}
+
+// metafor's rma.mv on its documented examples: dat.konstantopoulos2011
+// (~ 1 | district/school, with and without a moderator), dat.assink2016
+// (~ 1 | study/esid) and dat.berkey1998 (~ outcome | trial, UN and CS), by
+// ML and REML, z and t tests.
+TEST(MetaforGolden, RmaMvMatches) {
+  int checked = 0;
+  for (const json& row : MetaforFixture()["rma_mv"]) {
+    SCOPED_TRACE(row["name"].get<std::string>() + "/" + row["method"].get<std::string>() + "/" +
+                 row["test"].get<std::string>() + (row.contains("struct") ? "/" + row["struct"].get<std::string>() : "") +
+                 (row.contains("mods") ? "/mods" : ""));
+    auto fit = FitRmaMvRow(row);
+    ASSERT_THAT(fit, IsOk());
+    // The UN likelihood of dat.berkey1998 is so flat that double-precision
+    // log-likelihoods pin its maximiser down only to ~1e-6 (kira's and
+    // metafor's optima agree in log-likelihood to 1e-12); those rows use 5e-6.
+    const double rel = row.value("struct", "") == "UN" ? 5e-6 : testing::kRelTol;
+#undef EXPECT_METAFOR
+#define EXPECT_METAFOR(actual, expected) \
+  EXPECT_PRED_FORMAT2(([rel](const char* a, const char* e, double x, double y) { \
+                        return ::kira::stats::testing::CloseWithin(a, e, x, y, rel); }), \
+                      actual, expected)
+    const auto beta = AsVector(row["beta"]), se = AsVector(row["se"]), z = AsVector(row["zval"]),
+               p = AsVector(row["pval"]), lb = AsVector(row["ci_lb"]), ub = AsVector(row["ci_ub"]);
+    ASSERT_EQ(fit->coefficients.size(), beta.size());
+    for (std::size_t j = 0; j < beta.size(); ++j) {
+      SCOPED_TRACE("coefficient " + std::to_string(j));
+      EXPECT_METAFOR(fit->coefficients[j].estimate, beta[j]);
+      EXPECT_METAFOR(fit->coefficients[j].se, se[j]);
+      EXPECT_METAFOR(fit->coefficients[j].statistic, z[j]);
+      EXPECT_METAFOR(fit->coefficients[j].p_value, p[j]);
+      EXPECT_METAFOR(fit->coefficients[j].ci_low, lb[j]);
+      EXPECT_METAFOR(fit->coefficients[j].ci_high, ub[j]);
+    }
+    const auto vcov = AsVector(row["vcov"]);
+    ASSERT_EQ(fit->vcov.size(), vcov.size());
+    for (std::size_t i = 0; i < vcov.size(); ++i) EXPECT_METAFOR(fit->vcov[i], vcov[i]);
+    EXPECT_METAFOR(fit->qe, row["QE"].get<double>());
+    EXPECT_METAFOR(fit->qe_p_value, row["QEp"].get<double>());
+    if (fit->moderator_test) {
+      EXPECT_METAFOR(fit->moderator_test->statistic, row["QM"].get<double>());
+      EXPECT_METAFOR(fit->moderator_test->p_value, row["QMp"].get<double>());
+    }
+    ExpectFitStatistics(fit->fit_ml, row["fit_ml"]);
+    ExpectFitStatistics(fit->fit_reml, row["fit_reml"]);
+    if (row.contains("sigma2") && !row["sigma2"].is_object()) {
+      const auto s2 = AsVector(row["sigma2"]);
+      ASSERT_EQ(fit->components.size(), s2.size());
+      const auto s2_lb = AsVector(row["sigma2_lb"]), s2_ub = AsVector(row["sigma2_ub"]);
+      for (std::size_t j = 0; j < s2.size(); ++j) {
+        SCOPED_TRACE(fit->components[j].name);
+        EXPECT_METAFOR(fit->components[j].estimate, s2[j]);
+        // metafor leaves a bound NA when its own profiling fails; compare the rest.
+        if (j < s2_lb.size() && !std::isnan(s2_lb[j])) {
+          ASSERT_TRUE(fit->components[j].ci_low.has_value());
+          EXPECT_METAFOR(*fit->components[j].ci_low, s2_lb[j]);
+        }
+        if (j < s2_ub.size() && !std::isnan(s2_ub[j])) {
+          ASSERT_TRUE(fit->components[j].ci_high.has_value());
+          EXPECT_METAFOR(*fit->components[j].ci_high, s2_ub[j]);
+        }
+      }
+    } else {
+      const auto tau2 = AsVector(row["tau2"]), rho = AsVector(row["rho"]);
+      ASSERT_EQ(fit->components.size(), tau2.size() + rho.size());
+      for (std::size_t j = 0; j < tau2.size(); ++j) EXPECT_METAFOR(fit->components[j].estimate, tau2[j]);
+      for (std::size_t j = 0; j < rho.size(); ++j) EXPECT_METAFOR(fit->components[tau2.size() + j].estimate, rho[j]);
+      if (row.contains("tau2_lb") && !AsVector(row["tau2_lb"]).empty() && !std::isnan(AsVector(row["tau2_lb"])[0])) {
+        ASSERT_TRUE(fit->components[0].ci_low.has_value());
+        EXPECT_METAFOR(*fit->components[0].ci_low, AsVector(row["tau2_lb"])[0]);
+      }
+      if (row.contains("tau2_ub") && !AsVector(row["tau2_ub"]).empty() && !std::isnan(AsVector(row["tau2_ub"])[0])) {
+        ASSERT_TRUE(fit->components[0].ci_high.has_value());
+        EXPECT_METAFOR(*fit->components[0].ci_high, AsVector(row["tau2_ub"])[0]);
+      }
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 12);
+}
+
+#undef EXPECT_METAFOR
+#define EXPECT_METAFOR(actual, expected) EXPECT_PRED_FORMAT2(::kira::stats::testing::Close, actual, expected)
+
+// Contrast-based network meta-analysis of dat.hasselblad1998 (smoking
+// cessation; 24 studies, 4 treatments, 2 three-arm studies) against metafor's
+// rma.mv with random = ~ comp | study, rho = 1/2; P-scores and the
+// design-by-treatment Q decomposition computed in R from metafor's fits.
+TEST(MetaforGolden, NetworkMetaAnalysisMatches) {
+  const json& d = MetaforFixture()["datasets"]["hasselblad1998"];
+  const auto xi = AsVector(d["xi"]), ni = AsVector(d["ni"]);
+  const auto study = Labels(d["study"]), trt = Labels(d["trt"]);
+  std::vector<NetworkArm> arms;
+  for (std::size_t i = 0; i < xi.size(); ++i) arms.push_back({study[i], trt[i], xi[i], ni[i]});
+  int checked = 0;
+  for (const json& row : MetaforFixture()["network"]) {
+    SCOPED_TRACE(row["method"].get<std::string>());
+    NetworkOptions o;
+    o.reference = row["reference"].get<std::string>();
+    o.correction = {0.5, CorrectionScope::kAll};
+    o.model.reml = row["method"] == "REML";
+    auto r = NetworkMetaAnalysis(arms, o);
+    ASSERT_THAT(r, IsOk());
+    const auto beta = AsVector(row["beta"]), se = AsVector(row["se"]), vcov = AsVector(row["vcov"]);
+    ASSERT_EQ(r->treatments.size(), row["treatments"].size());
+    for (std::size_t t = 0; t < r->treatments.size(); ++t) EXPECT_EQ(r->treatments[t], row["treatments"][t]);
+    ASSERT_EQ(r->fit.coefficients.size(), beta.size());
+    for (std::size_t j = 0; j < beta.size(); ++j) {
+      EXPECT_METAFOR(r->fit.coefficients[j].estimate, beta[j]);
+      EXPECT_METAFOR(r->fit.coefficients[j].se, se[j]);
+    }
+    for (std::size_t i = 0; i < vcov.size(); ++i) EXPECT_METAFOR(r->fit.vcov[i], vcov[i]);
+    EXPECT_METAFOR(r->fit.components[0].estimate, row["tau2"].get<double>());
+    EXPECT_METAFOR(r->fit.qe, row["QE"].get<double>());
+    ExpectFitStatistics(r->fit.fit_ml, row["fit_ml"]);
+    ExpectFitStatistics(r->fit.fit_reml, row["fit_reml"]);
+    const auto ps = AsVector(row["pscore"]);
+    for (std::size_t t = 0; t < ps.size(); ++t) EXPECT_METAFOR(r->p_scores[t], ps[t]);
+    EXPECT_METAFOR(r->q_total, row["Q_total"].get<double>());
+    EXPECT_METAFOR(r->q_within, row["Q_within"].get<double>());
+    ASSERT_TRUE(r->q_between.has_value());
+    EXPECT_METAFOR(*r->q_between, row["Q_between"].get<double>());
+    EXPECT_EQ(r->q_between_df, row["Q_between_df"].get<int>());
+    // Every pairwise contrast is the difference of the basic parameters.
+    for (const PairwiseContrast& c : r->contrasts) {
+      if (c.comparator == r->reference) {
+        const auto it = std::find(r->treatments.begin(), r->treatments.end(), c.treatment);
+        EXPECT_METAFOR(c.estimate, beta[static_cast<std::size_t>(it - r->treatments.begin()) - 1]);
+      }
+    }
+    ++checked;
+  }
+  EXPECT_EQ(checked, 2);
 }
 
 TEST(RGolden, WilsonIntervalMatchesPropTest) {
