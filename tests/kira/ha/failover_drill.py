@@ -252,7 +252,7 @@ def main():
         log(f"cluster up in {time.time() - t0:.1f} s")
         dsn = cluster.env["KIRA_HA_DSN"]
         http_port = int(cluster.env["HA_HAPROXY_HTTP"])
-        password = "drill-" + uuid.uuid4().hex
+        password = "Pw-" + uuid.uuid4().hex  # the policy refuses a password containing the login
         r = cluster.kira_cli("user", "add", "--db", dsn, "--clinic", "c-drill", "--new-clinic", "--role", "clinician",
                              "--name", "Drill Clinician", "--login", "drill", stdin=password + "\n")
         if r.returncode != 0:
