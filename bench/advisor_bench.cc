@@ -7,8 +7,8 @@
 
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
-#include "kira/rules/dose.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/screen.h"
 
 namespace {
 
@@ -32,18 +32,18 @@ const Fixture& F() {
 }
 
 void BM_ScreenAndDose(benchmark::State& state, const kira::domain::Patient& p) {
-  kira::rules::DoseRequest req;
+  kira::advisor::DoseRequest req;
   req.protocol_id = "iv-0.5-40min";
   for (auto _ : state) {
-    auto s = kira::rules::Screen(F().lib, p, "iv");
-    auto d = kira::rules::CheckDose(F().lib, p, req);
+    auto s = kira::advisor::Screen(F().lib, p, "iv");
+    auto d = kira::advisor::CheckDose(F().lib, p, req);
     benchmark::DoNotOptimize(s);
     benchmark::DoNotOptimize(d);
   }
 }
 
 void BM_ScreenOnly(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(kira::rules::Screen(F().lib, F().typical, "iv"));
+  for (auto _ : state) benchmark::DoNotOptimize(kira::advisor::Screen(F().lib, F().typical, "iv"));
 }
 
 void BM_ParsePatientJson(benchmark::State& state) {

@@ -7,8 +7,8 @@
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
 #include "kira/data/embedded.h"
-#include "kira/rules/dose.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/screen.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const kira::guideline::Library* lib = [] {
@@ -19,11 +19,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
   auto p = kira::api::ParsePatient(text, *lib);
   if (!p.ok()) return 0;
-  for (const char* route : {"iv", "intranasal"}) (void)kira::rules::Screen(*lib, *p, route);
+  for (const char* route : {"iv", "intranasal"}) (void)kira::advisor::Screen(*lib, *p, route);
   for (const auto& proto : lib->protocols) {
-    kira::rules::DoseRequest req;
+    kira::advisor::DoseRequest req;
     req.protocol_id = proto.id;
-    auto r = kira::rules::CheckDose(*lib, *p, req);
+    auto r = kira::advisor::CheckDose(*lib, *p, req);
     if (!r.ok()) __builtin_trap();  // a parsed patient must always get a decision
     if (r->decision.outcome.empty()) __builtin_trap();
   }

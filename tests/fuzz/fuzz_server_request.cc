@@ -11,7 +11,7 @@
 #include "kira/api/guideline_json.h"
 #include "kira/api/server_json.h"
 #include "kira/data/embedded.h"
-#include "kira/rules/dose.h"
+#include "kira/advisor/dose.h"
 
 namespace {
 
@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto r = kira::api::ParseDoseCheckRequest(body, *lib);
       CheckError(r.status());
       if (r.ok()) {
-        auto d = kira::rules::CheckDose(*lib, r->patient, r->dose);
+        auto d = kira::advisor::CheckDose(*lib, r->patient, r->dose);
         if (d.ok() && d->decision.outcome.empty()) __builtin_trap();
       }
       break;

@@ -57,7 +57,7 @@ double Round(double v, int decimals) {
 
 std::string DecisionToJson(const domain::Decision& d, int indent) { return internal::DecisionJson(d).dump(indent); }
 
-std::string ScreenResultToJson(const rules::ScreenResult& r, int indent) {
+std::string ScreenResultToJson(const advisor::ScreenResult& r, int indent) {
   Json j = internal::DecisionJson(r.decision);
   Json avoid = Json::array();
   for (const auto& a : r.rescue.avoid) avoid.push_back(Json{{"agent", a.agent}, {"rule_id", a.rule_id}, {"reason", a.reason}});
@@ -65,7 +65,7 @@ std::string ScreenResultToJson(const rules::ScreenResult& r, int indent) {
   return j.dump(indent);
 }
 
-std::string DoseResultToJson(const rules::DoseResult& r, int indent) {
+std::string DoseResultToJson(const advisor::DoseResult& r, int indent) {
   using namespace units;  // NOLINT: local, for the accessors
   Json j = internal::DecisionJson(r.decision);
   Json dose;

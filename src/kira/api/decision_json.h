@@ -5,14 +5,14 @@
 #include <string>
 
 #include "kira/domain/decision.h"
-#include "kira/rules/dose.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/screen.h"
 
 namespace kira::api {
 
 std::string DecisionToJson(const domain::Decision& d, int indent = 2);
-std::string ScreenResultToJson(const rules::ScreenResult& r, int indent = 2);
-std::string DoseResultToJson(const rules::DoseResult& r, int indent = 2);
+std::string ScreenResultToJson(const advisor::ScreenResult& r, int indent = 2);
+std::string DoseResultToJson(const advisor::DoseResult& r, int indent = 2);
 
 }  // namespace kira::api
 

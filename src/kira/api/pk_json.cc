@@ -20,7 +20,7 @@ Json OptMinutes(const std::optional<u::Duration>& d) {
   return d ? Json(Round(u::ToMinutes(*d), 2)) : Json(nullptr);
 }
 
-Json ModelSummary(const rules::PkPrediction& p) {
+Json ModelSummary(const advisor::PkPrediction& p) {
   return Json{{"model", std::string(p.model.name)},
               {"peak_ng_per_ml", Round(u::ToNgPerMl(p.analysis.peak.concentration), 1)},
               {"peak_time_min", Round(u::ToMinutes(p.analysis.peak.time), 2)},
@@ -30,8 +30,8 @@ Json ModelSummary(const rules::PkPrediction& p) {
 
 }  // namespace
 
-std::string PkPredictionToJson(const rules::DoseResult& dose, const rules::PkPrediction& p,
-                               const std::vector<rules::PkPrediction>& comparison, int indent) {
+std::string PkPredictionToJson(const advisor::DoseResult& dose, const advisor::PkPrediction& p,
+                               const std::vector<advisor::PkPrediction>& comparison, int indent) {
   Json j;
   j["protocol"] = dose.protocol_id;
   j["route"] = p.route;
@@ -101,13 +101,13 @@ std::string PkPredictionToJson(const rules::DoseResult& dose, const rules::PkPre
   }
   j["assumptions"] = assumptions;
   Json cmp = Json::array();
-  for (const rules::PkPrediction& c : comparison) cmp.push_back(ModelSummary(c));
+  for (const advisor::PkPrediction& c : comparison) cmp.push_back(ModelSummary(c));
   j["model_comparison"] = cmp;
   j["dose_check"] = internal::DecisionJson(dose.decision);
   return j.dump(indent);
 }
 
-std::string TargetPlanToJson(const rules::TargetPlan& t, u::NanogramsPerMillilitre target, int indent) {
+std::string TargetPlanToJson(const advisor::TargetPlan& t, u::NanogramsPerMillilitre target, int indent) {
   const pk::TargetControlPlan& p = t.plan;
   Json j;
   j["target_ng_per_ml"] = u::ToNgPerMl(target);

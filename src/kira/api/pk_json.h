@@ -5,18 +5,18 @@
 #include <string>
 #include <vector>
 
-#include "kira/rules/dose.h"
-#include "kira/rules/pk_check.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/pk_check.h"
 
 namespace kira::api {
 
 // `prediction` is the selected model's; `comparison` holds the same dose under
 // every model (may be empty). Numbers carry their unit in the key.
-std::string PkPredictionToJson(const rules::DoseResult& dose, const rules::PkPrediction& prediction,
-                               const std::vector<rules::PkPrediction>& comparison, int indent = 2);
+std::string PkPredictionToJson(const advisor::DoseResult& dose, const advisor::PkPrediction& prediction,
+                               const std::vector<advisor::PkPrediction>& comparison, int indent = 2);
 
 // `kira pk --target-ng-per-ml --json`: the schedule, caps and notes.
-std::string TargetPlanToJson(const rules::TargetPlan& plan, units::NanogramsPerMillilitre target, int indent = 2);
+std::string TargetPlanToJson(const advisor::TargetPlan& plan, units::NanogramsPerMillilitre target, int indent = 2);
 
 }  // namespace kira::api
 

@@ -49,7 +49,9 @@ StatusOr<advisor::SessionTimeline> ParseSessionCheckRequest(std::string_view bod
                                                            const std::string& indication,
                                                            const std::vector<domain::VitalSign>& vitals,
                                                            const std::vector<domain::AdverseEvent>& events,
-                                                           const std::set<std::string>& rescue_symptoms) {
+                                                           const std::set<std::string>& rescue_symptoms,
+                                                           const std::optional<domain::PatientFacts>& facts,
+                                                           const std::optional<domain::ScreeningRecord>& screening) {
   KIRA_ASSIGN_OR_RETURN(Json in, internal::ParseJson(body, "body"));
   KIRA_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Make(in, ""));
   Json tl = Json::object();
@@ -59,7 +61,37 @@ StatusOr<advisor::SessionTimeline> ParseSessionCheckRequest(std::string_view bod
   KIRA_ASSIGN_OR_RETURN(std::string route, r.String("route", false, "iv"));
   KIRA_RETURN_IF_ERROR(r.NoUnknownKeys());
   if (!tl.contains("precheck")) return FieldError("precheck", "is required (the pre-session checks)");
-  if (!tl.contains("baseline")) return FieldError("baseline", "is required (baseline vitals)");
+  const bool stored_baseline = facts && (facts->baseline_sbp_mmhg || facts->baseline_dbp_mmhg ||
+                                         facts->baseline_hr_bpm || facts->baseline_spo2_pct ||
+                                         facts->baseline_rr_per_min);
+  if (stored_baseline) {
+    if (tl.contains("baseline")) {
+      return FieldError("baseline", "the patient's own baseline vitals are stored with the clinical facts (version " +
+                                        std::to_string(facts->version) + "); change them there, not here");
+    }
+    Json b = Json::object();
+    auto put = [&b](const char* key, const std::optional<double>& v) {
+      if (v) b[key] = *v;
+    };
+    put("sbp_mmhg", facts->baseline_sbp_mmhg);
+    put("dbp_mmhg", facts->baseline_dbp_mmhg);
+    put("hr_bpm", facts->baseline_hr_bpm);
+    put("spo2_pct", facts->baseline_spo2_pct);
+    put("rr_per_min", facts->baseline_rr_per_min);
+    tl["baseline"] = b;
+  }
+  if (!tl.contains("baseline")) {
+    return FieldError("baseline", "is required: record the patient's baseline vitals with the clinical facts");
+  }
+  if (screening) {
+    if (tl.contains("screening_findings")) {
+      return FieldError("screening_findings", "the screening is stored with the patient's clinical facts (version " +
+                                                  std::to_string(screening->facts_version) + ")");
+    }
+    Json ids = Json::array();
+    for (const auto& f : screening->findings) ids.push_back(f.rule_id);
+    tl["screening_findings"] = ids;
+  }
   tl["session_id"] = session.id;
   tl["patient_id"] = session.patient_id;
   tl["indication"] = indication;

@@ -26,11 +26,19 @@ namespace kira::api {
 // `rescue_symptoms` and a "rescue" event when a rescue was given (agent = its
 // first word, e.g. "midazolam 1 mg IV" -> "midazolam"), "end_dose" at
 // stopped_at. Records before started_at are left out (pre-session).
+//
+// The stored clinical record comes first: when `facts` carries baseline
+// vitals they are the timeline's baseline (a body "baseline" is then refused,
+// naming the field), and when `screening` is given its findings are the
+// screening the rescue advice reads (a body "screening_findings" is refused).
 StatusOr<advisor::SessionTimeline> ParseSessionCheckRequest(std::string_view body, const domain::SessionRecord& session,
                                                            const std::string& indication,
                                                            const std::vector<domain::VitalSign>& vitals,
                                                            const std::vector<domain::AdverseEvent>& events,
-                                                           const std::set<std::string>& rescue_symptoms);
+                                                           const std::set<std::string>& rescue_symptoms,
+                                                           const std::optional<domain::PatientFacts>& facts = std::nullopt,
+                                                           const std::optional<domain::ScreeningRecord>& screening =
+                                                               std::nullopt);
 
 // POST /api/v1/patients/{id}/plan: {"start": "YYYY-MM-DD", "route"?,
 // "maintenance_horizon"?, "history"? (plan history as in examples/history-*.json),

@@ -1,5 +1,6 @@
 #include "kira/api/server_json.h"
 
+#include <cctype>
 #include <cmath>
 #include <numeric>
 
@@ -149,9 +150,7 @@ StatusOr<DoseCheckRequest> ParseDoseCheckRequest(std::string_view text, const gu
   KIRA_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, "body"));
   KIRA_ASSIGN_OR_RETURN(ObjectReader r, Root(j));
   DoseCheckRequest out;
-  const Json* patient = r.Get("patient");
-  if (!patient) return FieldError("patient", "is required (the patient document)");
-  {
+  if (const Json* patient = r.Get("patient")) {
     StatusOr<domain::Patient> p = ParsePatient(patient->dump(), lib);
     if (!p.ok()) return InvalidArgumentError("patient." + std::string(p.status().message()));
     out.patient = std::move(*p);
@@ -180,8 +179,9 @@ StatusOr<NewSessionRequest> ParseNewSessionRequest(std::string_view text) {
   if (!domain::ParseSessionState(state, &s.state)) {
     return FieldError("state", "must be planned, running, completed or stopped, got '" + state + "'");
   }
-  KIRA_ASSIGN_OR_RETURN(double w, Positive(r, "dosing_weight_kg"));
-  s.dosing_weight = units::Kg(w);
+  // Optional: the patient's stored weight when absent.
+  KIRA_ASSIGN_OR_RETURN(std::optional<double> w, OptPositive(r, "dosing_weight_kg"));
+  if (w) s.dosing_weight = units::Kg(*w);
   KIRA_ASSIGN_OR_RETURN(double planned, Positive(r, "planned_dose_mg"));
   s.planned_dose = units::Mg(planned);
   KIRA_ASSIGN_OR_RETURN(std::optional<double> given, r.OptNumber("given_dose_mg", 0.0));
@@ -373,6 +373,196 @@ std::string RecordSessionResultJson(bool stored, const domain::SessionRecord& s,
   Json j{{"stored", stored}, {"refusal", refusal}};
   j["session"] = stored ? SessionObj(s) : Json(nullptr);
   j["decision"] = Json::parse(decision_json, nullptr, false);
+  return j.dump();
+}
+
+StatusOr<domain::PatientFacts> ParseFactsRequest(std::string_view text, const guideline::Library& lib) {
+  KIRA_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, "body"));
+  KIRA_ASSIGN_OR_RETURN(ObjectReader r, Root(j));
+  domain::PatientFacts f;
+  auto date = [](ObjectReader& o, const char* key) -> StatusOr<std::string> {
+    KIRA_ASSIGN_OR_RETURN(std::string d, o.String(key, false));
+    domain::Instant t{};
+    if (!d.empty() && (d.size() != 10 || !domain::ParseInstant(d, &t))) {
+      return FieldError(o.PathOf(key), "must be a date like 2026-11-30, got '" + d + "'");
+    }
+    return d;
+  };
+  if (const Json* w = r.Get("weight")) {
+    KIRA_ASSIGN_OR_RETURN(ObjectReader wr, ObjectReader::Make(*w, "weight"));
+    KIRA_ASSIGN_OR_RETURN(double v, wr.Number("value"));
+    if (!(v > 0)) return FieldError("weight.value", "must be > 0");
+    KIRA_ASSIGN_OR_RETURN(std::string unit, wr.String("unit", false, "kg"));
+    if (unit == "lb") {
+      v = units::ToKg(units::Pounds(v));
+    } else if (unit != "kg") {
+      return FieldError("weight.unit", "must be kg or lb, got '" + unit + "'");
+    }
+    f.weight_kg = v;
+    KIRA_ASSIGN_OR_RETURN(f.weight_method, wr.String("method", false, "measured"));
+    if (f.weight_method != "measured" && f.weight_method != "stated" && f.weight_method != "estimated") {
+      return FieldError("weight.method", "must be measured, stated or estimated, got '" + f.weight_method + "'");
+    }
+    KIRA_ASSIGN_OR_RETURN(f.weight_date, date(wr, "date"));
+    KIRA_RETURN_IF_ERROR(wr.NoUnknownKeys());
+  }
+  if (const Json* h = r.Get("height")) {
+    KIRA_ASSIGN_OR_RETURN(ObjectReader hr, ObjectReader::Make(*h, "height"));
+    KIRA_ASSIGN_OR_RETURN(double v, hr.Number("value"));
+    if (!(v > 0)) return FieldError("height.value", "must be > 0");
+    KIRA_ASSIGN_OR_RETURN(std::string unit, hr.String("unit", false, "cm"));
+    if (unit == "in") {
+      v = units::ToCm(units::Inches(v));
+    } else if (unit != "cm") {
+      return FieldError("height.unit", "must be cm or in, got '" + unit + "'");
+    }
+    f.height_cm = v;
+    KIRA_RETURN_IF_ERROR(hr.NoUnknownKeys());
+  }
+  if (const Json* pg = r.Get("pregnancy")) {
+    KIRA_ASSIGN_OR_RETURN(ObjectReader pr, ObjectReader::Make(*pg, "pregnancy"));
+    KIRA_ASSIGN_OR_RETURN(std::string st, pr.String("status", true));
+    if (!domain::ParsePregnancyStatus(st, &f.pregnancy)) {
+      return FieldError("pregnancy.status", "must be unknown, not_pregnant or pregnant, got '" + st + "'");
+    }
+    KIRA_ASSIGN_OR_RETURN(f.pregnancy_date, date(pr, "date"));
+    KIRA_RETURN_IF_ERROR(pr.NoUnknownKeys());
+  }
+  if (const Json* h = r.Get("history")) {
+    if (!h->is_object()) return FieldError("history", "must be an object of condition id -> true/false");
+    for (const auto& [id, present] : h->items()) {
+      if (!present.is_boolean()) return FieldError("history." + id, "must be true or false");
+      if (!lib.HasConditionTerm(id)) return FieldError("history." + id, "not a condition the guideline knows");
+      if (present.get<bool>()) f.conditions.push_back(id);
+    }
+  }
+  KIRA_ASSIGN_OR_RETURN(std::vector<std::string> meds, r.StringList("medications", false));
+  for (std::size_t i = 0; i < meds.size(); ++i) {
+    std::string m = meds[i];
+    for (char& ch : m) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (m.empty() || m.size() > kMaxShortText || m.find('\n') != std::string::npos) {
+      return FieldError(internal::Index("medications", i), "must be a medication name on one line");
+    }
+    f.medications.push_back(std::move(m));
+  }
+  KIRA_ASSIGN_OR_RETURN(std::optional<double> trials, r.OptNumber("failed_antidepressant_trials", 0.0, 50.0));
+  if (trials) {
+    if (*trials != std::floor(*trials)) return FieldError("failed_antidepressant_trials", "must be a whole number");
+    f.failed_antidepressant_trials = static_cast<int>(*trials);
+  }
+  if (const Json* b = r.Get("baseline_vitals")) {
+    KIRA_ASSIGN_OR_RETURN(ObjectReader br, ObjectReader::Make(*b, "baseline_vitals"));
+    KIRA_ASSIGN_OR_RETURN(f.baseline_sbp_mmhg, OptPositive(br, "sbp_mmhg"));
+    KIRA_ASSIGN_OR_RETURN(f.baseline_dbp_mmhg, OptPositive(br, "dbp_mmhg"));
+    KIRA_ASSIGN_OR_RETURN(f.baseline_hr_bpm, OptPositive(br, "hr_bpm"));
+    KIRA_ASSIGN_OR_RETURN(f.baseline_spo2_pct, OptPositive(br, "spo2_pct"));
+    if (f.baseline_spo2_pct && *f.baseline_spo2_pct > 100) return FieldError("baseline_vitals.spo2_pct", "must be <= 100");
+    KIRA_ASSIGN_OR_RETURN(f.baseline_rr_per_min, OptPositive(br, "rr_per_min"));
+    KIRA_RETURN_IF_ERROR(br.NoUnknownKeys());
+  }
+  KIRA_ASSIGN_OR_RETURN(f.reason, Text(r, "reason", false, kMaxLongText));
+  KIRA_RETURN_IF_ERROR(r.NoUnknownKeys());
+  return f;
+}
+
+domain::PatientFacts FactsFromPatientDocument(const domain::Patient& p) {
+  domain::PatientFacts f;
+  if (units::ToKg(p.weight.value) > 0) f.weight_kg = units::ToKg(p.weight.value);
+  f.weight_method = std::string(domain::WeightMethodName(p.weight.method));
+  if (p.weight.measured_at.size() >= 10) f.weight_date = p.weight.measured_at.substr(0, 10);
+  if (p.height) f.height_cm = units::ToCm(*p.height);
+  f.pregnancy = p.pregnant ? domain::PregnancyStatus::kPregnant : domain::PregnancyStatus::kUnknown;
+  for (const auto& [id, present] : p.history) {
+    if (present) f.conditions.push_back(id);
+  }
+  for (const auto& m : p.medications) f.medications.push_back(m.name);
+  f.failed_antidepressant_trials = p.failed_antidepressant_trials;
+  if (p.baseline_vitals) {
+    f.baseline_sbp_mmhg = p.baseline_vitals->sbp_mmhg;
+    f.baseline_dbp_mmhg = p.baseline_vitals->dbp_mmhg;
+    f.baseline_hr_bpm = p.baseline_vitals->hr_bpm;
+    f.baseline_spo2_pct = p.baseline_vitals->spo2_pct;
+  }
+  return f;
+}
+
+namespace {
+
+Json OptJ(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+
+Json FactsObj(const domain::PatientFacts& f) {
+  Json j{{"patient_id", f.patient_id}, {"version", f.version}, {"recorded_at", Iso(f.recorded_at)},
+         {"recorded_by", f.recorded_by}, {"reason", f.reason}};
+  j["weight"] = f.weight_kg ? Json{{"value", *f.weight_kg}, {"unit", "kg"}, {"method", f.weight_method},
+                                   {"date", f.weight_date}}
+                            : Json(nullptr);
+  j["height"] = f.height_cm ? Json{{"value", *f.height_cm}, {"unit", "cm"}} : Json(nullptr);
+  j["pregnancy"] = Json{{"status", domain::PregnancyStatusName(f.pregnancy)}, {"date", f.pregnancy_date}};
+  Json history = Json::object();
+  for (const auto& c : f.conditions) history[c] = true;
+  j["history"] = history;
+  j["medications"] = f.medications;
+  j["failed_antidepressant_trials"] =
+      f.failed_antidepressant_trials ? Json(*f.failed_antidepressant_trials) : Json(nullptr);
+  j["baseline_vitals"] = Json{{"sbp_mmhg", OptJ(f.baseline_sbp_mmhg)}, {"dbp_mmhg", OptJ(f.baseline_dbp_mmhg)},
+                              {"hr_bpm", OptJ(f.baseline_hr_bpm)},     {"spo2_pct", OptJ(f.baseline_spo2_pct)},
+                              {"rr_per_min", OptJ(f.baseline_rr_per_min)}};
+  return j;
+}
+
+Json ScreeningObj(const domain::ScreeningRecord& s) {
+  Json findings = Json::array();
+  for (const auto& f : s.findings) findings.push_back(Json{{"rule_id", f.rule_id}, {"severity", f.severity}});
+  return Json{{"facts_version", s.facts_version}, {"route", s.route},
+              {"screened_at", Iso(s.screened_at)}, {"outcome", s.outcome},
+              {"findings", findings}, {"rescue_plan", Json{{"preferred", s.rescue_preferred}, {"avoid", s.rescue_avoid}}},
+              {"guideline", s.guideline_version}};
+}
+
+Json AlertObj(const domain::AlertRecord& a) {
+  Json j{{"id", a.id},           {"patient_id", a.patient_id}, {"assessment_id", a.assessment_id},
+         {"rule_id", a.rule_id}, {"message", a.message},       {"raised_at", Iso(a.raised_at)},
+         {"raised_by", a.raised_by}, {"open", a.open()},       {"acknowledged_by", a.acknowledged_by},
+         {"ack_reason", a.ack_reason}};
+  j["acknowledged_at"] = a.acknowledged_at ? Json(Iso(*a.acknowledged_at)) : Json(nullptr);
+  return j;
+}
+
+}  // namespace
+
+std::string FactsJson(const domain::PatientFacts& f) { return FactsObj(f).dump(); }
+
+std::string FactsRecordJson(const std::optional<domain::PatientFacts>& f, int versions,
+                            const std::optional<domain::ScreeningRecord>& screening) {
+  Json j{{"versions", versions}};
+  j["facts"] = f ? FactsObj(*f) : Json(nullptr);
+  j["screening"] = screening ? ScreeningObj(*screening) : Json(nullptr);
+  return j.dump();
+}
+
+std::string ScreeningRecordJson(const domain::ScreeningRecord& s) { return ScreeningObj(s).dump(); }
+
+std::string AlertListJson(const std::vector<domain::AlertRecord>& alerts) {
+  Json items = Json::array();
+  for (const auto& a : alerts) items.push_back(AlertObj(a));
+  return Json{{"alerts", items}}.dump();
+}
+
+std::string AlertJson(const domain::AlertRecord& a) { return AlertObj(a).dump(); }
+
+StatusOr<std::string> ParseAlertAckRequest(std::string_view text) {
+  KIRA_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, "body"));
+  KIRA_ASSIGN_OR_RETURN(ObjectReader r, Root(j));
+  KIRA_ASSIGN_OR_RETURN(std::string reason, Text(r, "reason", true, kMaxLongText));
+  KIRA_RETURN_IF_ERROR(r.NoUnknownKeys());
+  return reason;
+}
+
+std::string AssessmentJson(const domain::Assessment& a, const std::vector<domain::AlertRecord>& alerts) {
+  Json j = AssessmentObj(a);
+  Json items = Json::array();
+  for (const auto& x : alerts) items.push_back(AlertObj(x));
+  j["alerts"] = items;
   return j.dump();
 }
 

@@ -16,7 +16,7 @@
 #include "kira/domain/patient.h"
 #include "kira/domain/records.h"
 #include "kira/guideline/library.h"
-#include "kira/rules/dose.h"
+#include "kira/advisor/dose.h"
 
 namespace kira::api {
 
@@ -39,8 +39,10 @@ StatusOr<NewPatientRequest> ParseNewPatientRequest(std::string_view text);
 // "given_today_mg"?, "override_reason"?}. The override's who and when are
 // the server's to fill (from the session and its clock).
 struct DoseCheckRequest {
-  domain::Patient patient;
-  rules::DoseRequest dose;
+  // When given, its facts are recorded (a new version if changed) before the
+  // check; the check itself reads the patient's stored facts.
+  std::optional<domain::Patient> patient;
+  advisor::DoseRequest dose;
   std::string override_reason;  // empty: no override requested
 };
 StatusOr<DoseCheckRequest> ParseDoseCheckRequest(std::string_view text, const guideline::Library& lib);
@@ -78,6 +80,34 @@ struct NewUserRequest {
 };
 StatusOr<NewUserRequest> ParseNewUserRequest(std::string_view text);
 
+// PUT /api/v1/patients/{id}/facts: the stored clinical record.
+//   {"weight": {"value", "unit": "kg"|"lb", "method": "measured"|"stated"|"estimated", "date"?},
+//    "height"?: {"value", "unit": "cm"|"in"},
+//    "pregnancy"?: {"status": "unknown"|"not_pregnant"|"pregnant", "date"?},
+//    "history"?: {"<condition id>": true|false, ...},
+//    "medications"?: ["name", ...], "failed_antidepressant_trials"?: n,
+//    "baseline_vitals"?: {"sbp_mmhg", "dbp_mmhg", "hr_bpm", "spo2_pct", "rr_per_min"} (each optional),
+//    "reason"?: "why it changed"}
+// Condition ids and medication names are checked against the library.
+// Units are converted once here (lb -> kg, in -> cm). Weight is optional
+// (a record may be started without it; a dose then asks for it).
+StatusOr<domain::PatientFacts> ParseFactsRequest(std::string_view text, const guideline::Library& lib);
+// The facts a patient document carries (the older screen / dose-check body,
+// parsed by api::ParsePatient) as a facts record.
+domain::PatientFacts FactsFromPatientDocument(const domain::Patient& p);
+// {"version", "recorded_at", "recorded_by", "reason", "weight": {...}|null, ...} in the request's shape.
+std::string FactsJson(const domain::PatientFacts& f);
+// {"facts": <FactsJson>|null, "versions": n, "screening": {...}|null}.
+std::string FactsRecordJson(const std::optional<domain::PatientFacts>& f, int versions,
+                            const std::optional<domain::ScreeningRecord>& screening);
+std::string ScreeningRecordJson(const domain::ScreeningRecord& s);
+// {"alerts": [...]}; each {"id", "patient_id", "assessment_id", "rule_id", "message", "raised_at",
+// "raised_by", "open", "acknowledged_at", "acknowledged_by", "ack_reason"}.
+std::string AlertListJson(const std::vector<domain::AlertRecord>& alerts);
+std::string AlertJson(const domain::AlertRecord& a);
+// POST /api/v1/alerts/{id}/ack: {"reason"}.
+StatusOr<std::string> ParseAlertAckRequest(std::string_view text);
+
 // ---- Rendering ----
 std::string PatientJson(const domain::PatientRecord& p, const std::optional<domain::PatientIdentity>& identity);
 std::string PatientListJson(const std::vector<domain::PatientRecord>& patients, std::string_view next_after);
@@ -101,6 +131,8 @@ struct OutcomeReference {
 std::string AssessmentListJson(const std::vector<domain::Assessment>& assessments,
                                const std::optional<OutcomeReference>& reference);
 std::string AssessmentJson(const domain::Assessment& a);
+// The assessment with the alerts its scoring raised: {..., "alerts": [...]}.
+std::string AssessmentJson(const domain::Assessment& a, const std::vector<domain::AlertRecord>& alerts);
 std::string UserJson(const domain::User& u, std::string_view login);
 // {"stored": bool, "session": {...}|null, "decision": {...}, "refusal": "..."}.
 std::string RecordSessionResultJson(bool stored, const domain::SessionRecord& s,

@@ -13,8 +13,8 @@
 #include "kira/api/patient_json.h"
 #include "kira/cli/common.h"
 #include "kira/cli/text.h"
-#include "kira/rules/dose.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/screen.h"
 
 namespace kira::cli {
 
@@ -40,7 +40,7 @@ StatusOr<units::MilligramsPerMillilitre> ParseConcentration(const std::string& s
 
 std::string Fixed(double v, int decimals) { return fmt::format("{:.{}f}", v, decimals); }
 
-void PrintDoseText(std::ostream& os, const rules::DoseResult& r, const guideline::Protocol& p) {
+void PrintDoseText(std::ostream& os, const advisor::DoseResult& r, const guideline::Protocol& p) {
   using namespace units;  // NOLINT: local, for the accessors
   os << fmt::format("Dose check: {} ({})\n", p.id, p.name);
   os << fmt::format("  Weight       {} kg actual; dosing weight {} kg ({}){}\n", Fixed(ToKg(r.actual_weight), 1),
@@ -78,7 +78,7 @@ void AddScreenCommand(CLI::App& app, Context& ctx) {
     if (!(*lib)->FindRoute(*route)) return ctx.BadInput(InvalidArgumentError("--route: unknown route '" + *route + "'"));
     StatusOr<domain::Patient> p = LoadPatient(ctx, *file, **lib);
     if (!p.ok()) return ctx.BadInput(p.status());
-    rules::ScreenResult r = rules::Screen(**lib, *p, *route);
+    advisor::ScreenResult r = advisor::Screen(**lib, *p, *route);
     if (*json) {
       *ctx.out << api::ScreenResultToJson(r) << "\n";
     } else {
@@ -87,7 +87,7 @@ void AddScreenCommand(CLI::App& app, Context& ctx) {
       *ctx.out << "Rescue plan: " << r.rescue.preferred << "\n";
       for (const auto& a : r.rescue.avoid) *ctx.out << fmt::format("  avoid {} ({})\n", a.agent, a.rule_id);
     }
-    ctx.exit_code = r.decision.outcome == rules::kNotEligible ? kExitDecision : kExitOk;
+    ctx.exit_code = r.decision.outcome == advisor::kNotEligible ? kExitDecision : kExitOk;
   });
 }
 
@@ -115,7 +115,7 @@ void AddDoseCommand(CLI::App& app, Context& ctx) {
     if (!lib.ok()) return ctx.BadInput(lib.status());
     StatusOr<domain::Patient> p = LoadPatient(ctx, a->patient, **lib);
     if (!p.ok()) return ctx.BadInput(p.status());
-    rules::DoseRequest req;
+    advisor::DoseRequest req;
     req.protocol_id = a->protocol;
     if (!a->concentration.empty()) {
       auto c = ParseConcentration(a->concentration);
@@ -144,20 +144,20 @@ void AddDoseCommand(CLI::App& app, Context& ctx) {
       ov.reason = a->override_reason;
       req.override_ = ov;
     }
-    StatusOr<rules::DoseResult> r = rules::CheckDose(**lib, *p, req);
+    StatusOr<advisor::DoseResult> r = advisor::CheckDose(**lib, *p, req);
     if (!r.ok()) return ctx.BadInput(r.status());
     if (a->json) {
       *ctx.out << api::DoseResultToJson(*r) << "\n";
     } else {
       PrintDoseText(*ctx.out, *r, *(*lib)->FindProtocol(a->protocol));
       PrintDecision(*ctx.out, r->decision);
-      if (r->decision.outcome == rules::kDoseSoftLimit)
+      if (r->decision.outcome == advisor::kDoseSoftLimit)
         *ctx.out << "A soft limit was passed: give --override-reason to proceed (recorded), or change the order.\n";
-      if (r->decision.outcome == rules::kDoseHardStop)
+      if (r->decision.outcome == advisor::kDoseHardStop)
         *ctx.out << "HARD STOP: this order cannot be given and cannot be overridden. Reprogram.\n";
     }
     const std::string& o = r->decision.outcome;
-    ctx.exit_code = (o == rules::kDoseOk || o == rules::kDoseOkWithOverride) ? kExitOk : kExitDecision;
+    ctx.exit_code = (o == advisor::kDoseOk || o == advisor::kDoseOkWithOverride) ? kExitOk : kExitDecision;
   });
 }
 

@@ -17,8 +17,8 @@
 #include "kira/pk/bands.h"
 #include "kira/pk/simulate.h"
 #include "kira/pk/svg.h"
-#include "kira/rules/dose.h"
-#include "kira/rules/pk_check.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/pk_check.h"
 
 namespace kira::cli {
 
@@ -42,8 +42,8 @@ std::string Ng(u::NanogramsPerMillilitre c) { return fmt::format("{:.0f} ng/mL",
 std::string Min(u::Duration d) { return fmt::format("{:.1f} min", u::ToMinutes(d)); }
 
 void PrintText(std::ostream& os, const Args& a, const guideline::Protocol& proto, const domain::Patient& patient,
-               const rules::DoseResult& dose,
-               const rules::PkPrediction& p, const std::vector<rules::PkPrediction>& all) {
+               const advisor::DoseResult& dose,
+               const advisor::PkPrediction& p, const std::vector<advisor::PkPrediction>& all) {
   const std::string given = p.regimen.infusions.empty()
                                 ? fmt::format("{:.1f} mg {} at t = 0", u::ToMg(dose.dose), p.route)
                                 : fmt::format("{:.1f} mg IV over {} ({:.2f} mg/h)", u::ToMg(dose.dose),
@@ -88,7 +88,7 @@ void PrintText(std::ostream& os, const Args& a, const guideline::Protocol& proto
     first = false;
   }
   os << "  All models    ";
-  for (const rules::PkPrediction& c : all) {
+  for (const advisor::PkPrediction& c : all) {
     os << fmt::format(" {} {} at {} ({});", c.model.name, Ng(c.analysis.peak.concentration),
                       Min(c.analysis.peak.time), domain::SeverityName(c.finding.severity));
   }
@@ -96,9 +96,9 @@ void PrintText(std::ostream& os, const Args& a, const guideline::Protocol& proto
   domain::Decision pk_decision;
   // The dose check's outcome vocabulary (rules/dose.h).
   switch (p.finding.severity) {
-    case domain::Severity::kHardStop: pk_decision.outcome = std::string(rules::kDoseHardStop); break;
-    case domain::Severity::kSoftStop: pk_decision.outcome = std::string(rules::kDoseSoftLimit); break;
-    default: pk_decision.outcome = std::string(rules::kDoseOk); break;
+    case domain::Severity::kHardStop: pk_decision.outcome = std::string(advisor::kDoseHardStop); break;
+    case domain::Severity::kSoftStop: pk_decision.outcome = std::string(advisor::kDoseSoftLimit); break;
+    default: pk_decision.outcome = std::string(advisor::kDoseOk); break;
   }
   pk_decision.findings.push_back(p.finding);
   pk_decision.guideline = dose.decision.guideline;
@@ -120,10 +120,10 @@ std::string RateAt(const pk::TargetControlPlan& p, double t_min, double weight_k
 }
 
 void RunTargetMode(Context& ctx, const Args& a, const guideline::Protocol& proto, const domain::Patient& patient,
-                   const rules::DoseResult& dose) {
+                   const advisor::DoseResult& dose) {
   const u::Duration hold = a.hold_min ? u::Minutes(*a.hold_min)
                                       : (proto.duration ? *proto.duration : u::Minutes(40.0));
-  StatusOr<rules::TargetPlan> t = rules::PlanTargetForProtocol(proto, patient, dose.dosing_weight,
+  StatusOr<advisor::TargetPlan> t = advisor::PlanTargetForProtocol(proto, patient, dose.dosing_weight,
                                                                u::NgPerMl(*a.target_ng_per_ml), hold, a.model);
   if (!t.ok()) return ctx.BadInput(t.status());
   const pk::TargetControlPlan& p = t->plan;
@@ -201,17 +201,17 @@ void AddPkCommand(CLI::App& app, Context& ctx) {
     const guideline::Protocol* proto = (*lib)->FindProtocol(a->protocol);
     if (!proto) return ctx.BadInput(NotFoundError("--protocol: unknown protocol '" + a->protocol + "'"));
 
-    rules::DoseRequest req;
+    advisor::DoseRequest req;
     req.protocol_id = a->protocol;
     if (a->dose_mg) req.ordered_dose = u::Mg(*a->dose_mg);
     if (a->duration_min) req.ordered_duration = u::Minutes(*a->duration_min);
     req.pk_model = a->model;
-    StatusOr<rules::DoseResult> dose = rules::CheckDose(**lib, *patient, req);
+    StatusOr<advisor::DoseResult> dose = advisor::CheckDose(**lib, *patient, req);
     if (!dose.ok()) return ctx.BadInput(dose.status());
 
     if (a->target_ng_per_ml) return RunTargetMode(ctx, *a, *proto, *patient, *dose);
 
-    rules::PkRequest pk_req;
+    advisor::PkRequest pk_req;
     pk_req.model = a->model;
     pk_req.route = a->route;
     if (a->discharge_min) pk_req.discharge_after = u::Minutes(*a->discharge_min);
@@ -226,13 +226,13 @@ void AddPkCommand(CLI::App& app, Context& ctx) {
       abs.ka_source = "supplied with --ka on the command line";
       pk_req.absorption = abs;
     }
-    StatusOr<rules::PkPrediction> p = rules::PredictForDose(*proto, *patient, *dose, pk_req);
+    StatusOr<advisor::PkPrediction> p = advisor::PredictForDose(*proto, *patient, *dose, pk_req);
     if (!p.ok()) return ctx.BadInput(p.status());
-    std::vector<rules::PkPrediction> all;
+    std::vector<advisor::PkPrediction> all;
     for (const pk::ModelParameters& m : pk::kKetamineModels) {
-      rules::PkRequest other = pk_req;
+      advisor::PkRequest other = pk_req;
       other.model = std::string(m.name);
-      StatusOr<rules::PkPrediction> q = rules::PredictForDose(*proto, *patient, *dose, other);
+      StatusOr<advisor::PkPrediction> q = advisor::PredictForDose(*proto, *patient, *dose, other);
       if (!q.ok()) return ctx.BadInput(q.status());
       all.push_back(std::move(q).value());
     }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kira/api/advisor_json.h"
+#include "kira/api/instruments_json.h"
 #include "kira/cli/common.h"
 #include "kira/interop/deidentify.h"
 #include "kira/interop/fhir_export.h"
@@ -18,6 +19,7 @@
 #include "kira/interop/session_import.h"
 #include "kira/registry/advisor.h"
 #include "kira/registry/audit.h"
+#include "kira/registry/clinical_record.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/demo.h"
 #include "kira/registry/ledger.h"
@@ -42,19 +44,32 @@ std::unique_ptr<storage::Store> Open(Context& ctx, const std::string& db) {
   return std::move(store).value();
 }
 
-// The dose check used by every registry write: the guideline library's dose
-// limits plus the advisor library's rolling annual cap (both as built in,
-// or --guideline/--overlay for the former).
-StatusOr<registry::DoseCheck> RegistryDoseCheck(Context& ctx) {
+// The libraries every registry decision reads (the guideline library as
+// built in, or --guideline/--overlay; the advisor and instrument libraries
+// as built in), loaded once per process.
+StatusOr<registry::Libraries> RegistryLibraries(Context& ctx) {
   KIRA_ASSIGN_OR_RETURN(const guideline::Library* lib, ctx.Library());
   static std::unique_ptr<advisor::AdvisorLibrary> advisor_lib;
+  static std::unique_ptr<instruments::InstrumentLibrary> instruments_lib;
   if (!advisor_lib) {
     KIRA_ASSIGN_OR_RETURN(std::string text, ReadDataFile("", "advisor.json"));
     auto parsed = api::ParseAdvisorLibrary(text);
     if (!parsed.ok()) return parsed.status().WithContext("advisor library (embedded advisor.json)");
     advisor_lib = std::make_unique<advisor::AdvisorLibrary>(std::move(parsed).value());
   }
-  return registry::AdvisorDoseCheck(*lib, &advisor_lib->annual_cap);
+  if (!instruments_lib) {
+    KIRA_ASSIGN_OR_RETURN(std::string text, ReadDataFile("", "instruments.json"));
+    auto parsed = api::ParseInstrumentLibrary(text);
+    if (!parsed.ok()) return parsed.status().WithContext("instrument library (embedded instruments.json)");
+    instruments_lib = std::make_unique<instruments::InstrumentLibrary>(std::move(parsed).value());
+  }
+  return registry::Libraries{lib, advisor_lib.get(), instruments_lib.get()};
+}
+
+// The dose check used by every registry write: the guideline library's dose
+// limits plus the advisor library's rolling annual cap.
+registry::DoseCheck RegistryDoseCheck(const registry::Libraries& libs) {
+  return registry::AdvisorDoseCheck(*libs.guideline, &libs.advisor->annual_cap);
 }
 
 std::string Pct(int num, int den) { return den ? fmt::format("{:.1f} %", 100.0 * num / den) : "n/a"; }
@@ -76,8 +91,8 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
   AddDbOption(cmd, a->db);
   cmd->callback([&ctx, a] {
     if (a->patients < 1) return ctx.BadInput(InvalidArgumentError("--patients: must be >= 1"));
-    auto check = RegistryDoseCheck(ctx);
-    if (!check.ok()) return ctx.BadInput(check.status());
+    auto libs = RegistryLibraries(ctx);
+    if (!libs.ok()) return ctx.BadInput(libs.status());
     auto store = Open(ctx, a->db);
     if (!store) return;
     registry::SystemClock clock;
@@ -85,7 +100,7 @@ void AddDemoCommand(CLI::App& app, Context& ctx) {
     o.patients = a->patients;
     o.seed = a->seed;
     o.clinic_id = a->clinic;
-    auto sum = registry::GenerateDemo(*store, clock, *check, o);
+    auto sum = registry::GenerateDemo(*store, clock, RegistryDoseCheck(*libs), *libs, o);
     if (!sum.ok()) {
       if (sum.status().code() == StatusCode::kAlreadyExists) {
         return ctx.BadInput(FailedPreconditionError("--clinic: clinic '" + a->clinic + "' already exists in " +
@@ -127,12 +142,13 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
     auto rows = redcap ? interop::ParseRedcapRecords(*text, a->clinic, &errors)
                        : interop::ParseSessionCsv(*text, &errors);
     if (!rows.ok()) return ctx.BadInput(rows.status().WithContext(a->file));
-    auto check = RegistryDoseCheck(ctx);
-    if (!check.ok()) return ctx.BadInput(check.status());
+    auto libs = RegistryLibraries(ctx);
+    if (!libs.ok()) return ctx.BadInput(libs.status());
     auto store = Open(ctx, a->db);
     if (!store) return;
     registry::SystemClock clock;
     interop::ImportOptions o;
+    o.libraries = *libs;
     o.batch_rows = a->batch;
     const bool tty = isatty(STDERR_FILENO) == 1;
     if (tty) {
@@ -144,7 +160,7 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
                  << " rows" << std::flush;
       };
     }
-    auto report = interop::ImportRows(*store, clock, *check, *rows, o);
+    auto report = interop::ImportRows(*store, clock, RegistryDoseCheck(*libs), *rows, o);
     if (tty) *ctx.err << "\n";
     if (!report.ok()) return ctx.BadInput(report.status());
     report->errors.insert(report->errors.begin(), errors.begin(), errors.end());

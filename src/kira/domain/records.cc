@@ -158,4 +158,19 @@ bool ParseLedgerKind(std::string_view s, LedgerKind* out) {
   return ParseByName(s, kAll, LedgerKindName, out);
 }
 
+std::string_view PregnancyStatusName(PregnancyStatus s) {
+  switch (s) {
+    case PregnancyStatus::kUnknown: return "unknown";
+    case PregnancyStatus::kNotPregnant: return "not_pregnant";
+    case PregnancyStatus::kPregnant: return "pregnant";
+  }
+  return "unknown";
+}
+
+bool ParsePregnancyStatus(std::string_view s, PregnancyStatus* out) {
+  constexpr PregnancyStatus kAll[] = {PregnancyStatus::kUnknown, PregnancyStatus::kNotPregnant,
+                                      PregnancyStatus::kPregnant};
+  return ParseByName(s, kAll, &PregnancyStatusName, out);
+}
+
 }  // namespace kira::domain

@@ -116,6 +116,11 @@ struct SessionRecord {
   std::optional<Instant> stopped_at;
   std::string recorded_by;  // user id
   std::string decision_outcome;  // the dose check's Decision::outcome at recording
+  // The clinical record the session was given under (0 / "" for sessions
+  // stored before the record existed): the patient's facts version and the
+  // screening outcome stored for it.
+  int facts_version = 0;
+  std::string screening_outcome;
 };
 
 // Frozen: "sbp", "dbp", "hr", "spo2", "rr". Units: mmHg, mmHg, /min, %, /min.
@@ -209,6 +214,83 @@ struct AuditEntry {
   std::string after;      // canonical text after
   std::string prev_hash;  // hex; 64 zeros for seq 1
   std::string hash;       // hex
+};
+
+
+// ---- The stored clinical record ----
+
+// Frozen: "unknown", "not_pregnant", "pregnant".
+enum class PregnancyStatus { kUnknown = 0, kNotPregnant = 1, kPregnant = 2 };
+std::string_view PregnancyStatusName(PregnancyStatus s);
+bool ParsePregnancyStatus(std::string_view s, PregnancyStatus* out);
+
+// One version of a patient's clinical facts. Versions are 1, 2, 3, ... per
+// patient with no gaps; a change is a new version (earlier ones stay, and
+// the audit row of the change carries old and new). The newest version is
+// what every decision about the patient reads.
+struct PatientFacts {
+  std::string clinic_id;
+  std::string patient_id;
+  int version = 0;
+  Instant recorded_at{};
+  std::string recorded_by;  // user id
+  std::string reason;       // why it changed ("" for the first version)
+
+  std::optional<double> weight_kg;
+  std::string weight_method = "measured";  // domain::WeightMethodName: measured, stated, estimated
+  std::string weight_date;                 // civil date "YYYY-MM-DD" of the weighing; may be empty
+  std::optional<double> height_cm;
+  PregnancyStatus pregnancy = PregnancyStatus::kUnknown;
+  std::string pregnancy_date;              // civil date the status was established; may be empty
+  std::vector<std::string> conditions;     // history/condition ids present (guideline vocabulary)
+  std::vector<std::string> medications;    // current medications, lower-case generic names
+  std::optional<int> failed_antidepressant_trials;  // failed adequate trials
+  // Baseline vitals (the patient's own, used by monitoring and discharge).
+  std::optional<double> baseline_sbp_mmhg;
+  std::optional<double> baseline_dbp_mmhg;
+  std::optional<double> baseline_hr_bpm;
+  std::optional<double> baseline_spo2_pct;
+  std::optional<double> baseline_rr_per_min;
+};
+
+// A finding of a stored decision, as far as later decisions need it.
+struct StoredFinding {
+  std::string rule_id;
+  std::string severity;  // domain::SeverityName
+};
+
+// The screening decision made on one facts version for one route, and the
+// rescue plan it named. Valid until the facts change (a new version is
+// screened again); monitoring and rescue advice read it.
+struct ScreeningRecord {
+  std::string clinic_id;
+  std::string patient_id;
+  int facts_version = 0;
+  std::string route;              // "iv", "intranasal", ...
+  Instant screened_at{};
+  std::string outcome;            // eligible, eligible_with_cautions, not_eligible
+  std::vector<StoredFinding> findings;
+  std::string rescue_preferred;   // the rescue plan's preferred choice, as the Advisor worded it
+  std::vector<std::string> rescue_avoid;  // agents to avoid ("midazolam", "antipsychotics", ...)
+  std::string guideline_version;  // "<id> <version>" of the library that screened
+};
+
+// A clinical alert a clinician must acknowledge (a positive suicidality
+// item or screen). Open until acknowledged; writes that depend on it (a new
+// session for the patient) are refused while it is open.
+struct AlertRecord {
+  std::string clinic_id;
+  std::string id;
+  std::string patient_id;
+  std::string assessment_id;  // the assessment that raised it
+  std::string rule_id;        // the instrument rule, e.g. "instrument.phq9.item9_positive"
+  std::string message;        // what was found, as the instrument rule words it
+  Instant raised_at{};
+  std::string raised_by;      // user id (or "system:import")
+  std::optional<Instant> acknowledged_at;
+  std::string acknowledged_by;  // user id
+  std::string ack_reason;
+  bool open() const { return !acknowledged_at.has_value(); }
 };
 
 }  // namespace kira::domain

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "kira/interop/csv.h"
 #include "kira/registry/clinical.h"
@@ -137,9 +138,16 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
                                   const registry::DoseCheck& check, const std::vector<ImportRow>& rows,
                                   const ImportOptions& options) {
   if (options.batch_rows <= 0) return InvalidArgumentError("batch_rows: must be > 0");
-  registry::SessionRecorder recorder(&store, &clock, check);
+  registry::SessionRecorder recorder(&store, &clock, check, options.libraries.guideline);
   ImportReport report;
   report.rows = static_cast<int>(rows.size());
+  // Date order, not file order: decisions must not depend on row order.
+  std::vector<const ImportRow*> ordered;
+  ordered.reserve(rows.size());
+  for (const auto& r : rows) ordered.push_back(&r);
+  std::stable_sort(ordered.begin(), ordered.end(), [](const ImportRow* a, const ImportRow* b) {
+    return std::tie(a->session.started_at, a->session.id) < std::tie(b->session.started_at, b->session.id);
+  });
 
   struct Tally {
     int imported = 0, already = 0, refused = 0;
@@ -167,6 +175,20 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       if (!patient.status().IsNotFound()) return patient.status();
       KIRA_RETURN_IF_ERROR(registry::AddPatient(uow, row.patient, std::nullopt));
     }
+    auto facts = tx.GetCurrentPatientFacts(row.patient.clinic_id, row.patient.id);
+    if (!facts.ok()) {
+      if (!facts.status().IsNotFound()) return facts.status();
+      if (options.libraries.guideline) {
+        domain::PatientFacts f;
+        f.clinic_id = row.patient.clinic_id;
+        f.patient_id = row.patient.id;
+        f.weight_kg = units::ToKg(row.session.dosing_weight);
+        f.weight_method = "stated";
+        f.weight_date = domain::FormatInstant(row.session.started_at).substr(0, 10);
+        f.reason = "import line " + std::to_string(row.line) + ": dosing_weight_kg";
+        KIRA_RETURN_IF_ERROR(registry::RecordFacts(uow, options.libraries, f).status());
+      }
+    }
     std::optional<domain::Override> ov;
     if (!row.override_reason.empty()) ov = domain::Override{"", "", row.override_reason, {}};
     KIRA_ASSIGN_OR_RETURN(auto result, recorder.RecordIn(uow, {row.session, uow.actor(), ov}));
@@ -184,7 +206,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     Tally batch;
     Status s = registry::RunInUnitOfWork(store, clock, options.actor, [&](registry::UnitOfWork& uow) -> Status {
       batch = Tally{};
-      for (std::size_t i = begin; i < end; ++i) KIRA_RETURN_IF_ERROR(write_row(uow, rows[i], batch));
+      for (std::size_t i = begin; i < end; ++i) KIRA_RETURN_IF_ERROR(write_row(uow, *ordered[i], batch));
       return Status::Ok();
     });
     if (!s.ok()) {
@@ -197,11 +219,11 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         Status rs = registry::RunInUnitOfWork(store, clock, options.actor,
                                               [&](registry::UnitOfWork& uow) -> Status {
                                                 one = Tally{};
-                                                return write_row(uow, rows[i], one);
+                                                return write_row(uow, *ordered[i], one);
                                               });
         if (rs.code() == StatusCode::kUnavailable) return rs;
         if (!rs.ok()) {
-          batch.errors.push_back({rows[i].line, FieldOf(rs), std::string(rs.message())});
+          batch.errors.push_back({ordered[i]->line, FieldOf(rs), std::string(rs.message())});
           continue;
         }
         batch.imported += one.imported;

@@ -25,6 +25,7 @@
 
 #include "kira/base/statusor.h"
 #include "kira/domain/records.h"
+#include "kira/registry/clinical_record.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/record_session.h"
 #include "kira/storage/store.h"
@@ -56,6 +57,8 @@ struct ImportOptions {
   int batch_rows = 500;                   // rows per transaction; REQUIRES > 0
   std::string actor = "system:import";    // recorded on every audit row
   std::function<void(int done, int total)> progress;  // optional, called after each batch
+  // The libraries the registry decides with (facts are screened on them).
+  registry::Libraries libraries;
 };
 
 // Parses kira's session CSV. Rows with a malformed field are reported in
@@ -63,7 +66,12 @@ struct ImportOptions {
 // line or the missing columns) when the file as a whole cannot be read.
 StatusOr<std::vector<ImportRow>> ParseSessionCsv(std::string_view text, std::vector<RowError>* errors);
 
-// Writes `rows`. A storage failure that is not about one row (the database
+// Writes `rows` in (started_at, session_id) order whatever their order in
+// the file, so that a shuffled file gives the same accepted set and the
+// same decisions (the annual cap counts the sessions before each one). A
+// patient with no stored clinical facts gets a first version carrying the
+// row's dosing weight as a stated weight (no height: the Advisor then asks
+// for one before a weight-based dose). A storage failure that is not about one row (the database
 // is unreachable) is returned as an error; what was committed before it
 // stays committed and a re-run continues where it stopped.
 StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& clock,

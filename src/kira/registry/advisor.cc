@@ -2,44 +2,39 @@
 
 #include <chrono>
 
-#include "kira/rules/dose.h"
+#include "kira/registry/clinical_record.h"
+#include "kira/advisor/dose.h"
 
 namespace kira::registry {
 
-namespace {
-
-domain::Sex ToSex(const std::string& s) {
-  for (domain::Sex x : {domain::Sex::kFemale, domain::Sex::kMale, domain::Sex::kOther}) {
-    if (domain::SexName(x) == s) return x;
-  }
-  return domain::Sex::kUnknown;
-}
-
-}  // namespace
 
 DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::AnnualCap* annual_cap) {
   return [&library, annual_cap](const DoseCheckInput& in) -> StatusOr<domain::Decision> {
     using std::chrono::floor;
     using std::chrono::days;
     const domain::SessionRecord& s = in.session;
-    domain::Patient p;
-    p.id = in.patient.id;
-    const std::chrono::year_month_day ymd(floor<days>(s.started_at));
-    p.age_years = static_cast<double>(int(ymd.year()) - in.patient.birth_year);
-    p.sex = ToSex(in.patient.sex);
-    p.weight.value = s.dosing_weight;
-    p.weight.method = domain::WeightMethod::kMeasured;
-    p.weight.entered_unit = "kg";
-    p.weight.entered_value = units::ToKg(s.dosing_weight);
-    p.diagnoses = {in.patient.indication};
+    if (!in.facts) {
+      return FailedPreconditionError("patient '" + s.patient_id +
+                                     "' has no recorded clinical facts: record weight, height, pregnancy status, "
+                                     "history, medications and baseline vitals before a session");
+    }
+    if (!in.facts->weight_kg) {
+      return FailedPreconditionError("weight: patient '" + s.patient_id +
+                                     "' has no recorded weight; record it before a session");
+    }
+    // The dose is judged on the stored facts, not on what the caller says.
+    const domain::Patient p = AdvisorPatient(in.patient, *in.facts, s.started_at);
 
-    rules::DoseRequest req;
+    advisor::DoseRequest req;
     req.protocol_id = s.protocol_id;
     req.concentration = s.concentration;
-    req.ordered_dose = s.given_dose ? *s.given_dose : s.planned_dose;
-    if (s.stopped_at) {
-      req.ordered_duration = units::Minutes(
-          std::chrono::duration<double, std::ratio<60>>(*s.stopped_at - s.started_at).count());
+    // What was actually given: the larger of the planned and given dose,
+    // over the duration the recorded pump rate implies (volume / rate), so a
+    // rate that would be a hard stop at order time is one here too.
+    req.ordered_dose = s.given_dose && *s.given_dose > s.planned_dose ? *s.given_dose : s.planned_dose;
+    if (units::ToMlPerH(s.rate) > 0 && units::ToMgPerMl(s.concentration) > 0) {
+      const double hours = units::ToMg(s.planned_dose) / units::ToMgPerMl(s.concentration) / units::ToMlPerH(s.rate);
+      req.ordered_duration = units::Minutes(hours * 60.0);
     }
     // The cumulative limit is judged from what the registry holds for the
     // same UTC day, not from what the caller says was given.
@@ -48,8 +43,10 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::Ann
       if (h.id != s.id && h.given_dose && floor<days>(h.started_at) == day) req.given_today += *h.given_dose;
     }
     req.override_ = in.override_;
-    KIRA_ASSIGN_OR_RETURN(rules::DoseResult r, rules::CheckDose(library, p, req));
+    KIRA_ASSIGN_OR_RETURN(advisor::DoseResult r, advisor::CheckDose(library, p, req));
     domain::Decision d = std::move(r.decision);
+    d.inputs_used.push_back({"facts_version", std::to_string(in.facts->version)});
+    if (in.screening) d.inputs_used.push_back({"screening_outcome", in.screening->outcome});
     if (annual_cap && annual_cap->cap.value && annual_cap->window_days.value) {
       const auto cap = static_cast<int>(*annual_cap->cap.value);
       const auto window = std::chrono::days(static_cast<int>(*annual_cap->window_days.value));

@@ -101,6 +101,8 @@ std::string Canonical(const domain::SessionRecord& x) {
       .F("stopped_at", x.stopped_at ? domain::FormatInstant(*x.stopped_at) : std::string())
       .F("recorded_by", x.recorded_by)
       .F("decision_outcome", x.decision_outcome);
+  // Added with the stored clinical record; absent (0) on older rows.
+  if (x.facts_version != 0) w.F("facts_version", x.facts_version).F("screening_outcome", x.screening_outcome);
   return w.str();
 }
 
@@ -176,6 +178,77 @@ std::string Canonical(const domain::LedgerEntry& x) {
       .F("session_id", x.session_id)
       .F("actor", x.actor)
       .F("witness", x.witness)
+      .str();
+}
+
+namespace {
+
+std::string Opt(const std::optional<double>& v) { return v ? Num(*v) : std::string(); }
+
+std::string Lines(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+
+}  // namespace
+
+std::string Canonical(const domain::PatientFacts& x) {
+  return Writer()
+      .F("clinic_id", x.clinic_id)
+      .F("patient_id", x.patient_id)
+      .F("version", x.version)
+      .T("recorded_at", x.recorded_at)
+      .F("recorded_by", x.recorded_by)
+      .F("reason", x.reason)
+      .F("weight_kg", Opt(x.weight_kg))
+      .F("weight_method", x.weight_method)
+      .F("weight_date", x.weight_date)
+      .F("height_cm", Opt(x.height_cm))
+      .F("pregnancy", domain::PregnancyStatusName(x.pregnancy))
+      .F("pregnancy_date", x.pregnancy_date)
+      .F("conditions", Lines(x.conditions))
+      .F("medications", Lines(x.medications))
+      .F("failed_antidepressant_trials",
+         x.failed_antidepressant_trials ? std::to_string(*x.failed_antidepressant_trials) : std::string())
+      .F("baseline_sbp_mmhg", Opt(x.baseline_sbp_mmhg))
+      .F("baseline_dbp_mmhg", Opt(x.baseline_dbp_mmhg))
+      .F("baseline_hr_bpm", Opt(x.baseline_hr_bpm))
+      .F("baseline_spo2_pct", Opt(x.baseline_spo2_pct))
+      .F("baseline_rr_per_min", Opt(x.baseline_rr_per_min))
+      .str();
+}
+
+std::string Canonical(const domain::ScreeningRecord& x) {
+  Writer w;
+  w.F("clinic_id", x.clinic_id)
+      .F("patient_id", x.patient_id)
+      .F("facts_version", x.facts_version)
+      .F("route", x.route)
+      .T("screened_at", x.screened_at)
+      .F("outcome", x.outcome);
+  std::string findings;
+  for (const auto& f : x.findings) findings += (findings.empty() ? "" : ",") + f.severity + ":" + f.rule_id;
+  return w.F("findings", findings)
+      .F("rescue_preferred", x.rescue_preferred)
+      .F("rescue_avoid", Lines(x.rescue_avoid))
+      .F("guideline_version", x.guideline_version)
+      .str();
+}
+
+std::string Canonical(const domain::AlertRecord& x) {
+  return Writer()
+      .F("clinic_id", x.clinic_id)
+      .F("id", x.id)
+      .F("patient_id", x.patient_id)
+      .F("assessment_id", x.assessment_id)
+      .F("rule_id", x.rule_id)
+      .F("message", x.message)
+      .T("raised_at", x.raised_at)
+      .F("raised_by", x.raised_by)
+      .F("acknowledged_at", x.acknowledged_at ? domain::FormatInstant(*x.acknowledged_at) : std::string())
+      .F("acknowledged_by", x.acknowledged_by)
+      .F("ack_reason", x.ack_reason)
       .str();
 }
 

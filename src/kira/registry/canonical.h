@@ -25,6 +25,9 @@ std::string Canonical(const domain::Assessment& x);
 std::string Canonical(const domain::AdverseEvent& x);
 std::string Canonical(const domain::OverrideRecord& x);
 std::string Canonical(const domain::LedgerEntry& x);
+std::string Canonical(const domain::PatientFacts& x);
+std::string Canonical(const domain::ScreeningRecord& x);
+std::string Canonical(const domain::AlertRecord& x);
 
 }  // namespace kira::registry
 

@@ -20,9 +20,8 @@ Status AddUser(UnitOfWork& uow, const domain::User& user);
 Status AddPatient(UnitOfWork& uow, const domain::PatientRecord& patient,
                   const std::optional<domain::PatientIdentity>& identity);
 Status AddVital(UnitOfWork& uow, const domain::VitalSign& vital);
-// InvalidArgument when the scores do not fit the instrument (for "phq9": 9
-// items each 0-3, Kroenke 2001 [R12]) or total is not the sum of the items.
-Status AddAssessment(UnitOfWork& uow, const domain::Assessment& assessment);
+// Assessments are recorded by RecordAssessment (clinical_record.h), which
+// scores them with the instrument library and raises alerts.
 Status AddAdverseEvent(UnitOfWork& uow, const domain::AdverseEvent& event);
 
 }  // namespace kira::registry

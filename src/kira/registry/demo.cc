@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kira/registry/clinical.h"
+#include "kira/registry/clinical_record.h"
 #include "kira/registry/ledger.h"
 
 namespace kira::registry {
@@ -62,12 +63,12 @@ double Round(double v, double step) { return std::floor(v / step) * step; }
 }  // namespace
 
 StatusOr<DemoSummary> GenerateDemo(storage::Store& store, const Clock& clock, const DoseCheck& check,
-                                   const DemoOptions& options) {
+                                   const Libraries& libs, const DemoOptions& options) {
   if (options.patients < 1) return InvalidArgumentError("--patients: must be >= 1");
   domain::Instant start = options.start;
   if (start == domain::Instant{}) domain::ParseInstant("2026-01-05T09:00:00Z", &start);
   const std::string& c = options.clinic_id;
-  SessionRecorder recorder(&store, &clock, check);
+  SessionRecorder recorder(&store, &clock, check, libs.guideline);
   DemoSummary sum;
 
   KIRA_RETURN_IF_ERROR(RunInUnitOfWork(store, clock, "system:demo", [&](UnitOfWork& uow) -> Status {
@@ -108,7 +109,38 @@ StatusOr<DemoSummary> GenerateDemo(storage::Store& store, const Clock& clock, co
                                  "555-01" + Pad(gen.I(0, 99), 2),
                                  "patient" + std::to_string(pi + 1) + "@example.org"};
       KIRA_RETURN_IF_ERROR(AddPatient(uow, {c, pid, sex, birth_year, indication}, id));
+      // The clinical record every decision reads: a measured weight and
+      // height (BMI in the usual range), not pregnant, baseline vitals.
+      domain::PatientFacts facts;
+      facts.clinic_id = c;
+      facts.patient_id = pid;
+      facts.weight_kg = weight_kg;
+      facts.weight_method = "measured";
+      facts.weight_date = domain::FormatInstant(first).substr(0, 10);
+      facts.height_cm = std::round(std::clamp(std::sqrt(weight_kg / gen.N(26.0, 3.0)) * 100.0, 150.0, 200.0));
+      facts.pregnancy = domain::PregnancyStatus::kNotPregnant;
+      facts.pregnancy_date = facts.weight_date;
+      facts.baseline_sbp_mmhg = std::round(gen.N(124, 10));
+      facts.baseline_dbp_mmhg = std::round(gen.N(78, 7));
+      facts.baseline_hr_bpm = std::round(gen.N(74, 8));
+      facts.baseline_spo2_pct = 98;
+      facts.baseline_rr_per_min = 14;
+      if (!crps) facts.failed_antidepressant_trials = gen.I(2, 5);
+      KIRA_RETURN_IF_ERROR(RecordFacts(uow, libs, facts).status());
 
+      // A PHQ-9 with a positive item 9 raises an alert; the demo clinician
+      // acknowledges it at the visit, as the record requires before dosing.
+      auto score = [&](domain::Assessment a) -> Status {
+        KIRA_ASSIGN_OR_RETURN(RecordAssessmentResult scored, RecordAssessment(uow, libs, std::move(a)));
+        for (const auto& alert : scored.alerts) {
+          KIRA_RETURN_IF_ERROR(AcknowledgeAlert(uow, c, alert.id, "dr-demo",
+                                                "reviewed at the visit: passive thoughts, no plan or intent; "
+                                                "safety plan in place")
+                                   .status());
+          ++add.alerts;
+        }
+        return Status::Ok();
+      };
       // PHQ-9 trajectory (depression only): baseline, mid-series, end.
       int baseline = 0, final_total = 0;
       if (!crps) {
@@ -124,8 +156,8 @@ StatusOr<DemoSummary> GenerateDemo(storage::Store& store, const Clock& clock, co
         add.depression_patients = 1;
         add.responders = final_total * 2 <= baseline ? 1 : 0;
         add.remitters = final_total < 5 ? 1 : 0;
-        KIRA_RETURN_IF_ERROR(AddAssessment(uow, {c, pid + "/phq9-0", pid, "", first - std::chrono::minutes(30),
-                                                 "phq9", gen.Phq9Items(baseline), baseline, "phq9-v1"}));
+        KIRA_RETURN_IF_ERROR(score({c, pid + "/phq9-0", pid, "", first - std::chrono::minutes(30), "phq9",
+                                    gen.Phq9Items(baseline), baseline, ""}));
         ++add.assessments;
       }
 
@@ -212,9 +244,8 @@ StatusOr<DemoSummary> GenerateDemo(storage::Store& store, const Clock& clock, co
 
         if (!crps && (k == 2 || k == n_sessions - 1)) {
           const int total = k == 2 ? (baseline + final_total + 1) / 2 : final_total;
-          KIRA_RETURN_IF_ERROR(AddAssessment(uow, {c, pid + "/phq9-" + std::to_string(k + 1), pid, sid,
-                                                   at + std::chrono::hours(20), "phq9", gen.Phq9Items(total), total,
-                                                   "phq9-v1"}));
+          KIRA_RETURN_IF_ERROR(score({c, pid + "/phq9-" + std::to_string(k + 1), pid, sid,
+                                      at + std::chrono::hours(20), "phq9", gen.Phq9Items(total), total, ""}));
           ++add.assessments;
         }
       }
@@ -232,6 +263,7 @@ StatusOr<DemoSummary> GenerateDemo(storage::Store& store, const Clock& clock, co
     sum.depression_patients += add.depression_patients;
     sum.responders += add.responders;
     sum.remitters += add.remitters;
+    sum.alerts += add.alerts;
   }
   return sum;
 }

@@ -18,6 +18,8 @@
 //    4 %, hypertension > 180 mmHg 2 % (illustrative rates, U);
 //  * about 2 % of sessions ordered above the soft dose band with an override
 //    reason, so overrides appear in the record;
+//  * the clinical record first: measured weight and height, pregnancy status,
+//    baseline vitals; sessions are judged on it like any other path's;
 //  * a controlled-substance ledger: 500 mg lots received, each dose drawn,
 //    administered and the remainder wasted with a witness.
 #ifndef KIRA_REGISTRY_DEMO_H_
@@ -27,6 +29,7 @@
 #include <string>
 
 #include "kira/base/statusor.h"
+#include "kira/registry/clinical_record.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/record_session.h"
 #include "kira/storage/store.h"
@@ -52,12 +55,13 @@ struct DemoSummary {
   int depression_patients = 0;
   int responders = 0;    // PHQ-9 fall >= 50 %
   int remitters = 0;     // final PHQ-9 < 5
+  int alerts = 0;        // suicidality alerts raised (and acknowledged by the demo clinician)
 };
 
 // Creates the clinic (AlreadyExists if it is there) and its patients, one
 // UnitOfWork per patient, so a failure leaves whole patients only.
 StatusOr<DemoSummary> GenerateDemo(storage::Store& store, const Clock& clock, const DoseCheck& check,
-                                   const DemoOptions& options);
+                                   const Libraries& libs, const DemoOptions& options);
 
 }  // namespace kira::registry
 

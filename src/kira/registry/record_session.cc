@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "kira/registry/canonical.h"
+#include "kira/registry/clinical_record.h"
 
 namespace kira::registry {
 
@@ -41,11 +42,13 @@ StatusOr<RecordSessionResult> SessionRecorder::Gate(UnitOfWork& uow, const domai
                                                     const domain::SessionRecord& proposed,
                                                     const std::optional<domain::Override>& override_,
                                                     const std::string& actor, const std::string& before,
-                                                    std::string_view override_suffix) {
+                                                    std::string_view override_suffix, const Loaded& record) {
   storage::Transaction& tx = uow.tx();
   KIRA_ASSIGN_OR_RETURN(auto history, tx.ListPatientSessions(proposed.clinic_id, proposed.patient_id));
   RecordSessionResult result;
-  auto decision = check_(DoseCheckInput{patient, proposed, history, override_});
+  const domain::PatientFacts* facts = record.facts ? &*record.facts : nullptr;
+  const domain::ScreeningRecord* screening = record.screening ? &*record.screening : nullptr;
+  auto decision = check_(DoseCheckInput{patient, facts, screening, proposed, history, override_});
   if (!decision.ok()) return decision.status().WithContext("dose check for session '" + proposed.id + "'");
   result.decision = std::move(decision).value();
   const domain::Severity worst = result.decision.MaxSeverity();
@@ -103,11 +106,14 @@ StatusOr<RecordSessionResult> SessionRecorder::RecordIn(UnitOfWork& uow,
     }
     return patient.status();
   }
+  KIRA_RETURN_IF_ERROR(RequireNoOpenAlert(tx, session.clinic_id, session.patient_id));
+  KIRA_ASSIGN_OR_RETURN(Loaded record, LoadRecord(tx, session));
   KIRA_ASSIGN_OR_RETURN(RecordSessionResult result,
-                        Gate(uow, *patient, session, request.override_, request.actor, "", "/override"));
+                        Gate(uow, *patient, session, request.override_, request.actor, "", "/override", record));
   if (!result.stored) return result;
   domain::SessionRecord stored = session;
   stored.decision_outcome = result.decision.outcome;
+  StampRecord(stored, record);
   KIRA_RETURN_IF_ERROR(tx.InsertSession(stored));
   KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "session", stored.id, "", Canonical(stored)));
   if (result.pending_override_) {
@@ -116,6 +122,32 @@ StatusOr<RecordSessionResult> SessionRecorder::RecordIn(UnitOfWork& uow,
                                    Canonical(*result.pending_override_)));
   }
   return result;
+}
+
+StatusOr<SessionRecorder::Loaded> SessionRecorder::LoadRecord(storage::Transaction& tx,
+                                                               const domain::SessionRecord& session) const {
+  Loaded out;
+  auto facts = tx.GetCurrentPatientFacts(session.clinic_id, session.patient_id);
+  if (!facts.ok()) {
+    if (facts.status().IsNotFound()) return out;
+    return facts.status();
+  }
+  out.facts = std::move(*facts);
+  const guideline::Library* lib = protocols_;
+  const guideline::Protocol* protocol = lib ? lib->FindProtocol(session.protocol_id) : nullptr;
+  const std::string route = protocol ? protocol->route : "iv";
+  auto screening = tx.GetScreening(session.clinic_id, session.patient_id, out.facts->version, route);
+  if (screening.ok()) {
+    out.screening = std::move(*screening);
+  } else if (!screening.status().IsNotFound()) {
+    return screening.status();
+  }
+  return out;
+}
+
+void SessionRecorder::StampRecord(domain::SessionRecord& session, const Loaded& record) {
+  if (record.facts) session.facts_version = record.facts->version;
+  if (record.screening) session.screening_outcome = record.screening->outcome;
 }
 
 StatusOr<RecordSessionResult> SessionRecorder::Finish(const FinishSessionRequest& request) {
@@ -143,15 +175,17 @@ StatusOr<RecordSessionResult> SessionRecorder::FinishIn(UnitOfWork& uow, const F
     return InvalidArgumentError("stopped_at: must not be before started_at");
   }
   KIRA_ASSIGN_OR_RETURN(auto patient, tx.GetPatient(before.clinic_id, before.patient_id));
+  KIRA_ASSIGN_OR_RETURN(Loaded record, LoadRecord(tx, before));
   domain::SessionRecord after = before;
   after.state = request.state;
   after.given_dose = request.given_dose;
   after.stopped_at = request.stopped_at;
   KIRA_ASSIGN_OR_RETURN(RecordSessionResult result,
                         Gate(uow, patient, after, request.override_, request.actor, Canonical(before),
-                             "/override-finish"));
+                             "/override-finish", record));
   if (!result.stored) return result;
   after.decision_outcome = result.decision.outcome;
+  StampRecord(after, record);
   KIRA_RETURN_IF_ERROR(tx.UpdateSession(after));
   KIRA_RETURN_IF_ERROR(uow.Audit(after.clinic_id, "update", "session", after.id, Canonical(before), Canonical(after)));
   if (result.pending_override_) {

@@ -13,6 +13,12 @@
 //   soft_stop, no reason           stores nothing clinical; outcome "refused"
 //   hard_stop                      stores nothing clinical; outcome "refused"
 //
+// The session is judged on the patient's stored clinical record: the current
+// facts version and its screening are handed to the check, and the stored
+// session records both (facts_version, screening_outcome). While the patient
+// has an unacknowledged alert (a positive suicidality item), recording a
+// session is refused with FailedPrecondition naming the alert.
+//
 // A refusal is a clinical result, not an error: Record() returns OK with
 // stored == false, and the audit log gets a "refused" row saying who tried
 // to record what and which rules stopped it. Errors are for malformed input
@@ -30,6 +36,7 @@
 #include "kira/base/statusor.h"
 #include "kira/domain/decision.h"
 #include "kira/domain/records.h"
+#include "kira/guideline/library.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/unit_of_work.h"
 #include "kira/storage/store.h"
@@ -38,13 +45,18 @@ namespace kira::registry {
 
 struct DoseCheckInput {
   const domain::PatientRecord& patient;
+  // The patient's current clinical facts (weight, height, pregnancy, ...)
+  // and the screening stored for them on the session's route; null when
+  // the patient has none yet (the Advisor's check then refuses).
+  const domain::PatientFacts* facts;
+  const domain::ScreeningRecord* screening;
   const domain::SessionRecord& session;               // as proposed
   const std::vector<domain::SessionRecord>& history;  // the patient's stored sessions
   const std::optional<domain::Override>& override_;   // as requested
 };
 
 // The Advisor's dose check (rules/; see registry/advisor.h for the adapter
-// over rules::CheckDose). Pure: it must not read a clock, a file or the
+// over advisor::CheckDose). Pure: it must not read a clock, a file or the
 // database. An error (unknown protocol, malformed input) aborts the use case
 // with nothing written.
 using DoseCheck = std::function<StatusOr<domain::Decision>(const DoseCheckInput&)>;
@@ -82,8 +94,11 @@ struct FinishSessionRequest {
 class SessionRecorder {
  public:
   // REQUIRES: store, clock outlive this object; check is callable.
-  SessionRecorder(storage::Store* store, const Clock* clock, DoseCheck check)
-      : store_(store), clock_(clock), check_(std::move(check)) {}
+  // `protocols` (optional) names each protocol's route, to pick the stored
+  // screening for it; without it the IV screening is read.
+  SessionRecorder(storage::Store* store, const Clock* clock, DoseCheck check,
+                  const guideline::Library* protocols = nullptr)
+      : store_(store), clock_(clock), check_(std::move(check)), protocols_(protocols) {}
 
   // One UnitOfWork for this session (retried on Aborted).
   StatusOr<RecordSessionResult> Record(const RecordSessionRequest& request);
@@ -102,15 +117,24 @@ class SessionRecorder {
   // Runs the dose check on `proposed` and decides: returns the result with
   // stored == false and the refusal filled in, or stored == true when the
   // caller may write (the override record is then written here).
+  // The patient's current facts and the screening stored for them.
+  struct Loaded {
+    std::optional<domain::PatientFacts> facts;
+    std::optional<domain::ScreeningRecord> screening;
+  };
+  StatusOr<Loaded> LoadRecord(storage::Transaction& tx, const domain::SessionRecord& session) const;
+  static void StampRecord(domain::SessionRecord& session, const Loaded& record);
+
   StatusOr<RecordSessionResult> Gate(UnitOfWork& uow, const domain::PatientRecord& patient,
                                      const domain::SessionRecord& proposed,
                                      const std::optional<domain::Override>& override_,
                                      const std::string& actor, const std::string& before,
-                                     std::string_view override_suffix);
+                                     std::string_view override_suffix, const Loaded& record);
 
   storage::Store* store_;
   const Clock* clock_;
   DoseCheck check_;
+  const guideline::Library* protocols_;
 };
 
 }  // namespace kira::registry

@@ -18,10 +18,11 @@
 #include "kira/api/server_advisor_json.h"
 #include "kira/api/server_json.h"
 #include "kira/registry/clinical.h"
+#include "kira/registry/clinical_record.h"
 #include "kira/registry/dashboard.h"
 #include "kira/registry/unit_of_work.h"
-#include "kira/rules/dose.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/screen.h"
 
 namespace kira::server::internal {
 
@@ -39,6 +40,11 @@ StatusOr<Reply> ListPatients(Services& s, const Call& c);
 StatusOr<Reply> CreatePatient(Services& s, const Call& c);
 StatusOr<Reply> GetPatient(Services& s, const Call& c);
 StatusOr<Reply> ScreenPatient(Services& s, const Call& c);
+StatusOr<Reply> GetFacts(Services& s, const Call& c);
+StatusOr<Reply> PostFacts(Services& s, const Call& c);
+StatusOr<Reply> ListPatientAlerts(Services& s, const Call& c);
+StatusOr<Reply> ListOpenAlerts(Services& s, const Call& c);
+StatusOr<Reply> AckAlert(Services& s, const Call& c);
 StatusOr<Reply> DoseCheck(Services& s, const Call& c);
 StatusOr<Reply> ListPatientSessions(Services& s, const Call& c);
 StatusOr<Reply> RecordSession(Services& s, const Call& c);
@@ -67,7 +73,12 @@ constexpr Route kRoutes[] = {
   {"GET",  "/api/v1/patients",                         kCare,                 ListPatients,        "List or search the clinic's patients"},
   {"POST", "/api/v1/patients",                         kAdmin | kClinician,   CreatePatient,       "Enrol a patient"},
   {"GET",  "/api/v1/patients/{id}",                    kCare,                 GetPatient,          "One patient, with identifiers (audited)"},
-  {"POST", "/api/v1/patients/{id}/screen",             kClinician | kNurse,   ScreenPatient,       "Eligibility screening of the patient's clinical facts"},
+  {"GET",  "/api/v1/patients/{id}/facts",              kCare,                 GetFacts,            "The patient's stored clinical facts (current version) and their screening"},
+  {"POST", "/api/v1/patients/{id}/facts",              kClinician | kNurse,   PostFacts,            "Record the patient's clinical facts (a new audited version when changed; re-screens)"},
+  {"POST", "/api/v1/patients/{id}/screen",             kClinician | kNurse,   ScreenPatient,       "Eligibility screening of the patient's stored clinical facts"},
+  {"GET",  "/api/v1/patients/{id}/alerts",             kCare,                 ListPatientAlerts,   "The patient's suicidality alerts, open and acknowledged"},
+  {"GET",  "/api/v1/alerts",                           kCare,                 ListOpenAlerts,      "The clinic's unacknowledged alerts"},
+  {"POST", "/api/v1/alerts/{id}/ack",                  kClinician,            AckAlert,            "Acknowledge an alert (who, when and the reason are audited)"},
   {"POST", "/api/v1/patients/{id}/dose-check",         kClinician | kNurse,   DoseCheck,           "Dose, pump settings and every limit check (override: clinician)"},
   {"POST", "/api/v1/patients/{id}/plan",               kClinician | kNurse,   PlanPatient,         "Dated schedule and next-step recommendation (cap override: clinician)"},
   {"GET",  "/api/v1/patients/{id}/sessions",           kCare,                 ListPatientSessions, "The patient's infusion sessions"},
@@ -260,14 +271,92 @@ StatusOr<Reply> GetPatient(Services& s, const Call& c) {
   return Json(api::PatientJson(p, identity));
 }
 
+registry::Libraries Libs(const Services& s) { return registry::Libraries{s.library, s.advisor, s.instruments}; }
+
+// Records `facts` for the caller's patient {id} (a new version only when
+// something changed) and returns the current version.
+StatusOr<registry::RecordFactsResult> RecordFactsFor(Services& s, const Call& c, domain::PatientFacts facts) {
+  facts.clinic_id = c.who->clinic_id;
+  facts.patient_id = c.params.at(0);
+  registry::RecordFactsResult out;
+  KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(*s.store, *s.clock, c.who->user_id,
+                                                 [&](registry::UnitOfWork& uow) -> Status {
+                                                   KIRA_ASSIGN_OR_RETURN(out, registry::RecordFacts(uow, Libs(s), facts));
+                                                   return Status::Ok();
+                                                 }));
+  return out;
+}
+
+// A body that is a patient document (the older screen / dose-check shape)
+// records its facts before the decision reads them.
+bool HasBody(const Call& c) { return c.body.find_first_not_of(" \t\r\n") != std::string::npos; }
+
+StatusOr<Reply> GetFacts(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
+  KIRA_ASSIGN_OR_RETURN(auto versions, tx->ListPatientFacts(c.who->clinic_id, p.id));
+  std::optional<domain::PatientFacts> current;
+  if (!versions.empty()) current = versions.back();
+  KIRA_ASSIGN_OR_RETURN(auto screening,
+                        registry::CurrentScreening(*tx, Libs(s), c.who->clinic_id, p.id, Q(c, "route", "iv")));
+  AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}/facts");
+  return Json(api::FactsRecordJson(current, static_cast<int>(versions.size()), screening));
+}
+
+StatusOr<Reply> PostFacts(Services& s, const Call& c) {
+  KIRA_RETURN_IF_ERROR(OwnPatient(s, c).status());
+  KIRA_ASSIGN_OR_RETURN(domain::PatientFacts facts, api::ParseFactsRequest(c.body, *s.library));
+  KIRA_ASSIGN_OR_RETURN(registry::RecordFactsResult r, RecordFactsFor(s, c, std::move(facts)));
+  std::optional<domain::ScreeningRecord> iv;
+  for (const auto& x : r.screenings) {
+    if (x.route == "iv") iv = x;
+  }
+  return Json(api::FactsRecordJson(r.facts, r.facts.version, iv), r.new_version ? 201 : 200);
+}
+
 StatusOr<Reply> ScreenPatient(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(domain::PatientRecord rec, OwnPatient(s, c));
-  KIRA_ASSIGN_OR_RETURN(domain::Patient patient, api::ParsePatient(c.body, *s.library));
-  patient.id = rec.id;
   const std::string route = Q(c, "route", "iv");
   if (!s.library->FindRoute(route)) return InvalidArgumentError("route: unknown route '" + route + "'");
+  if (HasBody(c)) {
+    KIRA_ASSIGN_OR_RETURN(domain::Patient patient, api::ParsePatient(c.body, *s.library));
+    KIRA_RETURN_IF_ERROR(RecordFactsFor(s, c, api::FactsFromPatientDocument(patient)).status());
+  }
+  registry::ScreenPatientResult r;
+  KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(*s.store, *s.clock, c.who->user_id,
+                                                 [&](registry::UnitOfWork& uow) -> Status {
+                                                   KIRA_ASSIGN_OR_RETURN(r, registry::ScreenPatient(uow, Libs(s), rec.clinic_id,
+                                                                                                    rec.id, route));
+                                                   return Status::Ok();
+                                                 }));
   AuditRead(s, c, "patient", rec.id, "POST /api/v1/patients/{id}/screen");
-  return Json(api::ScreenResultToJson(rules::Screen(*s.library, patient, route), -1));
+  return Json(api::ScreenResultToJson(r.screen, -1));
+}
+
+StatusOr<Reply> ListPatientAlerts(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
+  KIRA_ASSIGN_OR_RETURN(auto alerts, tx->ListAlerts(c.who->clinic_id, p.id, Q(c, "open") == "true"));
+  AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}/alerts");
+  return Json(api::AlertListJson(alerts));
+}
+
+StatusOr<Reply> ListOpenAlerts(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto alerts, tx->ListAlerts(c.who->clinic_id, "", true));
+  return Json(api::AlertListJson(alerts));
+}
+
+StatusOr<Reply> AckAlert(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(std::string reason, api::ParseAlertAckRequest(c.body));
+  domain::AlertRecord a;
+  KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(
+      *s.store, *s.clock, c.who->user_id, [&](registry::UnitOfWork& uow) -> Status {
+        KIRA_ASSIGN_OR_RETURN(a, registry::AcknowledgeAlert(uow, c.who->clinic_id, c.params.at(0), c.who->user_id,
+                                                            reason));
+        return Status::Ok();
+      }));
+  return Json(api::AlertJson(a));
 }
 
 domain::Override MakeOverride(Services& s, const Call& c, std::string reason) {
@@ -287,8 +376,18 @@ StatusOr<Reply> DoseCheck(Services& s, const Call& c) {
     }
     req.dose.override_ = MakeOverride(s, c, req.override_reason);
   }
-  req.patient.id = rec.id;
-  KIRA_ASSIGN_OR_RETURN(rules::DoseResult r, rules::CheckDose(*s.library, req.patient, req.dose));
+  if (req.patient) {
+    KIRA_RETURN_IF_ERROR(RecordFactsFor(s, c, api::FactsFromPatientDocument(*req.patient)).status());
+  }
+  // The dose is decided on the stored clinical record, never on the form.
+  domain::Patient patient;
+  {
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(domain::PatientFacts facts, registry::CurrentFacts(*tx, rec.clinic_id, rec.id));
+    if (!facts.weight_kg) return FailedPreconditionError("weight: the patient's recorded facts have no weight");
+    patient = registry::AdvisorPatient(rec, facts, s.clock->Now());
+  }
+  KIRA_ASSIGN_OR_RETURN(advisor::DoseResult r, advisor::CheckDose(*s.library, patient, req.dose));
   AuditRead(s, c, "patient", rec.id, "POST /api/v1/patients/{id}/dose-check");
   return Json(api::DoseResultToJson(r, -1));
 }
@@ -311,6 +410,13 @@ StatusOr<Reply> RecordSession(Services& s, const Call& c) {
   rr.session.patient_id = p.id;
   rr.session.recorded_by = c.who->user_id;
   rr.actor = c.who->user_id;
+  if (units::ToKg(rr.session.dosing_weight) <= 0) {
+    // Not given: the stored weight (the dose check reads the stored facts either way).
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(domain::PatientFacts facts, registry::CurrentFacts(*tx, p.clinic_id, p.id));
+    if (!facts.weight_kg) return FailedPreconditionError("weight: the patient's recorded facts have no weight");
+    rr.session.dosing_weight = units::Kg(*facts.weight_kg);
+  }
   if (!req.override_reason.empty()) rr.override_ = MakeOverride(s, c, req.override_reason);
   KIRA_ASSIGN_OR_RETURN(registry::RecordSessionResult result, s.recorder->Record(rr));
   if (result.stored) {
@@ -348,17 +454,14 @@ StatusOr<Reply> AddAssessment(Services& s, const Call& c) {
   a.clinic_id = c.who->clinic_id;
   a.patient_id = c.params.at(0);
   a.id = NewId("as-");
+  KIRA_RETURN_IF_ERROR(OwnPatient(s, c).status());
+  registry::RecordAssessmentResult r;
   KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(
       *s.store, *s.clock, c.who->user_id, [&](registry::UnitOfWork& uow) -> Status {
-        KIRA_RETURN_IF_ERROR(uow.tx().GetPatient(a.clinic_id, a.patient_id).status());
-        if (!a.session_id.empty()) {
-          StatusOr<domain::SessionRecord> ss = uow.tx().GetSession(a.clinic_id, a.session_id);
-          if (!ss.ok()) return ss.status().IsNotFound() ? InvalidArgumentError("session_id: no such session") : ss.status();
-          if (ss->patient_id != a.patient_id) return InvalidArgumentError("session_id: a session of another patient");
-        }
-        return registry::AddAssessment(uow, a);
+        KIRA_ASSIGN_OR_RETURN(r, registry::RecordAssessment(uow, Libs(s), a));
+        return Status::Ok();
       }));
-  return Json(api::AssessmentJson(a), 201);
+  return Json(api::AssessmentJson(r.assessment, r.alerts), 201);
 }
 
 StatusOr<Reply> GetSession(Services& s, const Call& c) {
@@ -457,16 +560,28 @@ StatusOr<advisor::SessionTimeline> SessionTimelineOf(Services& s, const Call& c)
   domain::PatientRecord p;
   std::vector<domain::VitalSign> vitals;
   std::vector<domain::AdverseEvent> events;
+  std::optional<domain::PatientFacts> facts;
+  std::optional<domain::ScreeningRecord> screening;
   {
     KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
     KIRA_ASSIGN_OR_RETURN(ss, tx->GetSession(c.who->clinic_id, c.params.at(0)));
     KIRA_ASSIGN_OR_RETURN(p, tx->GetPatient(c.who->clinic_id, ss.patient_id));
     KIRA_ASSIGN_OR_RETURN(vitals, tx->ListVitals(c.who->clinic_id, ss.id));
     KIRA_ASSIGN_OR_RETURN(events, tx->ListAdverseEvents(c.who->clinic_id, ss.id));
+    // The patient's own baseline and the stored screening, never a form default.
+    auto f = tx->GetCurrentPatientFacts(c.who->clinic_id, p.id);
+    if (f.ok()) {
+      facts = std::move(*f);
+    } else if (!f.status().IsNotFound()) {
+      return f.status();
+    }
+    const guideline::Protocol* proto = s.library->FindProtocol(ss.protocol_id);
+    KIRA_ASSIGN_OR_RETURN(screening, registry::CurrentScreening(*tx, Libs(s), c.who->clinic_id, p.id,
+                                                                proto ? proto->route : "iv"));
   }
   const std::set<std::string> symptoms(s.advisor->rescue.symptoms.begin(), s.advisor->rescue.symptoms.end());
   AuditRead(s, c, "session", ss.id, "POST /api/v1/sessions/{id}/monitor|discharge");
-  return api::ParseSessionCheckRequest(c.body, ss, p.indication, vitals, events, symptoms);
+  return api::ParseSessionCheckRequest(c.body, ss, p.indication, vitals, events, symptoms, facts, screening);
 }
 
 StatusOr<Reply> MonitorSession(Services& s, const Call& c) {

@@ -278,7 +278,7 @@ Server::Server(storage::Store* store, const guideline::Library* library, const r
   i.audit = std::make_unique<AccessAuditor>(store, clock);
   // With the advisor library, recording also enforces the rolling annual cap.
   i.recorder = std::make_unique<registry::SessionRecorder>(
-      store, clock, registry::AdvisorDoseCheck(*library, advisor ? &advisor->annual_cap : nullptr));
+      store, clock, registry::AdvisorDoseCheck(*library, advisor ? &advisor->annual_cap : nullptr), library);
   i.services = internal::Services{store, library, clock, i.recorder.get(), i.audit.get(), &i.sessions, &i.limiter,
                                   &i.metrics, advisor, instruments};
 }

@@ -140,6 +140,34 @@ class Transaction {
   virtual StatusOr<std::vector<domain::Assessment>> ScanAssessments(std::string_view clinic_id,
                                                                     const Page& page) = 0;
 
+  // ---- The clinical record: facts versions, screenings, alerts ----
+  // FailedPrecondition if the patient does not exist; AlreadyExists if the
+  // (patient, version) is taken; InvalidArgument for a version < 1 or a
+  // value out of range.
+  virtual Status InsertPatientFacts(const domain::PatientFacts& facts) = 0;
+  // The newest version; NotFound when the patient has none.
+  virtual StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view clinic_id,
+                                                                std::string_view patient_id) = 0;
+  // Every version, oldest first.
+  virtual StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view clinic_id,
+                                                                       std::string_view patient_id) = 0;
+  // FailedPrecondition if the facts version does not exist; AlreadyExists
+  // if (patient, facts_version, route) is taken.
+  virtual Status InsertScreening(const domain::ScreeningRecord& screening) = 0;
+  // NotFound when that facts version was not screened for the route.
+  virtual StatusOr<domain::ScreeningRecord> GetScreening(std::string_view clinic_id, std::string_view patient_id,
+                                                         int facts_version, std::string_view route) = 0;
+  // FailedPrecondition if the patient does not exist.
+  virtual Status InsertAlert(const domain::AlertRecord& alert) = 0;
+  // Records the acknowledgement (acknowledged_at/_by, ack_reason); every
+  // other field stays as stored. NotFound if absent.
+  virtual Status UpdateAlert(const domain::AlertRecord& alert) = 0;
+  virtual StatusOr<domain::AlertRecord> GetAlert(std::string_view clinic_id, std::string_view id) = 0;
+  // Alerts of one patient (or of the clinic when patient_id is empty),
+  // only the unacknowledged ones when open_only; ordered by raised_at, then id.
+  virtual StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view clinic_id,
+                                                                std::string_view patient_id, bool open_only) = 0;
+
   // ---- Controlled-substance ledger (append-only) ----
   virtual Status InsertLedgerEntry(const domain::LedgerEntry& entry) = 0;
   // Entries of one lot, or of every lot when lot is empty; ordered by at, then id.

@@ -1,10 +1,13 @@
 #include "kira/storage/validate.h"
 
 #include <cmath>
+#include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
 #include "kira/base/statusor.h"
+#include "kira/domain/decision.h"
 
 namespace kira::storage {
 
@@ -133,6 +136,73 @@ Status ValidateAuditEntry(const domain::AuditEntry& e) {
   if (e.seq < 1) return InvalidArgumentError("seq: must be >= 1");
   KIRA_RETURN_IF_ERROR(NonEmpty(e.hash, "hash"));
   return NonEmpty(e.action, "action");
+}
+
+namespace {
+
+Status OptPositive(const std::optional<double>& v, std::string_view field) {
+  return v ? PositiveFinite(*v, field) : Status::Ok();
+}
+
+// List items are stored newline-separated.
+Status ListItems(const std::vector<std::string>& items, std::string_view field) {
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (items[i].empty() || items[i].find('\n') != std::string::npos) {
+      return InvalidArgumentError(std::string(field) + "[" + std::to_string(i) +
+                                  "]: must be non-empty and on one line");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidatePatientFacts(const domain::PatientFacts& f) {
+  KIRA_RETURN_IF_ERROR(Keys(f.clinic_id, f.patient_id));
+  if (f.version < 1) return InvalidArgumentError("version: must be >= 1, got " + std::to_string(f.version));
+  KIRA_RETURN_IF_ERROR(NonEmpty(f.recorded_by, "recorded_by"));
+  if (f.weight_method != "measured" && f.weight_method != "stated" && f.weight_method != "estimated") {
+    return InvalidArgumentError("weight.method: must be measured, stated or estimated, got '" + f.weight_method + "'");
+  }
+  KIRA_RETURN_IF_ERROR(OptPositive(f.weight_kg, "weight.value"));
+  KIRA_RETURN_IF_ERROR(OptPositive(f.height_cm, "height.value"));
+  if (f.failed_antidepressant_trials && *f.failed_antidepressant_trials < 0) {
+    return InvalidArgumentError("failed_antidepressant_trials: must be >= 0");
+  }
+  KIRA_RETURN_IF_ERROR(OptPositive(f.baseline_sbp_mmhg, "baseline_vitals.sbp_mmhg"));
+  KIRA_RETURN_IF_ERROR(OptPositive(f.baseline_dbp_mmhg, "baseline_vitals.dbp_mmhg"));
+  KIRA_RETURN_IF_ERROR(OptPositive(f.baseline_hr_bpm, "baseline_vitals.hr_bpm"));
+  KIRA_RETURN_IF_ERROR(OptPositive(f.baseline_spo2_pct, "baseline_vitals.spo2_pct"));
+  KIRA_RETURN_IF_ERROR(OptPositive(f.baseline_rr_per_min, "baseline_vitals.rr_per_min"));
+  KIRA_RETURN_IF_ERROR(ListItems(f.conditions, "conditions"));
+  return ListItems(f.medications, "medications");
+}
+
+Status ValidateScreening(const domain::ScreeningRecord& s) {
+  KIRA_RETURN_IF_ERROR(Keys(s.clinic_id, s.patient_id));
+  if (s.facts_version < 1) return InvalidArgumentError("facts_version: must be >= 1");
+  KIRA_RETURN_IF_ERROR(NonEmpty(s.route, "route"));
+  KIRA_RETURN_IF_ERROR(NonEmpty(s.outcome, "outcome"));
+  for (std::size_t i = 0; i < s.findings.size(); ++i) {
+    const auto& f = s.findings[i];
+    domain::Severity sev;
+    if (f.rule_id.empty() || f.rule_id.find_first_of(" \n") != std::string::npos ||
+        !domain::ParseSeverity(f.severity, &sev)) {
+      return InvalidArgumentError("findings[" + std::to_string(i) + "]: needs a rule id and a severity");
+    }
+  }
+  return ListItems(s.rescue_avoid, "rescue_avoid");
+}
+
+Status ValidateAlert(const domain::AlertRecord& a) {
+  KIRA_RETURN_IF_ERROR(Keys(a.clinic_id, a.id));
+  KIRA_RETURN_IF_ERROR(NonEmpty(a.patient_id, "patient_id"));
+  KIRA_RETURN_IF_ERROR(NonEmpty(a.rule_id, "rule_id"));
+  if (a.acknowledged_at) {
+    KIRA_RETURN_IF_ERROR(NonEmpty(a.acknowledged_by, "acknowledged_by"));
+    KIRA_RETURN_IF_ERROR(NonEmpty(a.ack_reason, "ack_reason"));
+  }
+  return Status::Ok();
 }
 
 }  // namespace kira::storage

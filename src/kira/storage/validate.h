@@ -21,6 +21,9 @@ Status ValidateAdverseEvent(const domain::AdverseEvent& e);
 Status ValidateOverride(const domain::OverrideRecord& o);
 Status ValidateLedgerEntry(const domain::LedgerEntry& e);
 Status ValidateAuditEntry(const domain::AuditEntry& e);
+Status ValidatePatientFacts(const domain::PatientFacts& f);
+Status ValidateScreening(const domain::ScreeningRecord& s);
+Status ValidateAlert(const domain::AlertRecord& a);
 
 }  // namespace kira::storage
 

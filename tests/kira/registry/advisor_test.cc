@@ -1,4 +1,4 @@
-// RecordSession wired to the real Advisor (rules::CheckDose) and the
+// RecordSession wired to the real Advisor (advisor::CheckDose) and the
 // guideline library shipped with kira: the registry refuses what the
 // guideline's limits refuse, judged from stored history.
 #include "kira/registry/advisor.h"

@@ -282,6 +282,7 @@ TEST_P(StoreContractTest, SessionRoundTripsEveryField) {
   EXPECT_EQ(s1->stopped_at, std::optional<domain::Instant>(T(40)));
   EXPECT_EQ(s1->recorded_by, "u1");
   EXPECT_EQ(s1->decision_outcome, "ok");
+  EXPECT_EQ(s1->facts_version, 0);
   ASSERT_THAT(s2, IsOk());
   EXPECT_FALSE(s2->given_dose.has_value());
   EXPECT_FALSE(s2->stopped_at.has_value());
@@ -592,6 +593,212 @@ TEST_P(StoreContractTest, ListClinicsIsInIdOrder) {
   ASSERT_THAT(clinics, IsOk());
   ASSERT_EQ(clinics->size(), 2u);
   EXPECT_EQ((*clinics)[0].id, "aa");
+}
+
+// ---- The clinical record (migration 003) ----
+
+domain::PatientFacts Facts(int version, std::string patient = "p1") {
+  domain::PatientFacts f;
+  f.clinic_id = "c1";
+  f.patient_id = std::move(patient);
+  f.version = version;
+  f.recorded_at = T(version);
+  f.recorded_by = "u1";
+  f.reason = version == 1 ? "" : "re-weighed";
+  f.weight_kg = 70.0 + version;
+  f.weight_method = "measured";
+  f.weight_date = "2026-03-01";
+  f.height_cm = 168.0;
+  f.pregnancy = domain::PregnancyStatus::kNotPregnant;
+  f.pregnancy_date = "2026-02-28";
+  f.conditions = {"hypertension_uncontrolled", "psychosis_history"};
+  f.medications = {"cobicistat", "sertraline"};
+  f.failed_antidepressant_trials = 2;
+  f.baseline_sbp_mmhg = 124;
+  f.baseline_dbp_mmhg = 78;
+  f.baseline_hr_bpm = 72;
+  f.baseline_spo2_pct = 98;
+  f.baseline_rr_per_min = 14;
+  return f;
+}
+
+TEST_P(StoreContractTest, PatientFactsRoundTripEveryFieldAndTheNewestVersionIsCurrent) {
+  Seed();
+  auto v2 = Facts(2);
+  v2.height_cm.reset();
+  v2.failed_antidepressant_trials.reset();
+  v2.baseline_rr_per_min.reset();
+  v2.conditions.clear();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertPatientFacts(Facts(1)), IsOk());
+    ASSERT_THAT(tx->InsertPatientFacts(v2), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+
+  auto tx = Tx();
+  auto current = tx->GetCurrentPatientFacts("c1", "p1");
+  auto all = tx->ListPatientFacts("c1", "p1");
+
+  ASSERT_THAT(current, IsOk());
+  EXPECT_EQ(current->version, 2);
+  EXPECT_EQ(current->weight_kg, std::optional<double>(72.0));
+  EXPECT_FALSE(current->height_cm.has_value());
+  EXPECT_FALSE(current->failed_antidepressant_trials.has_value());
+  EXPECT_FALSE(current->baseline_rr_per_min.has_value());
+  EXPECT_TRUE(current->conditions.empty());
+  EXPECT_EQ(current->reason, "re-weighed");
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->size(), 2u);
+  const auto& v1 = (*all)[0];
+  EXPECT_EQ(v1.version, 1);
+  EXPECT_EQ(v1.recorded_at, T(1));
+  EXPECT_EQ(v1.recorded_by, "u1");
+  EXPECT_EQ(v1.weight_kg, std::optional<double>(71.0));
+  EXPECT_EQ(v1.weight_method, "measured");
+  EXPECT_EQ(v1.weight_date, "2026-03-01");
+  EXPECT_EQ(v1.height_cm, std::optional<double>(168.0));
+  EXPECT_EQ(v1.pregnancy, domain::PregnancyStatus::kNotPregnant);
+  EXPECT_EQ(v1.pregnancy_date, "2026-02-28");
+  EXPECT_THAT(v1.conditions, ElementsAre("hypertension_uncontrolled", "psychosis_history"));
+  EXPECT_THAT(v1.medications, ElementsAre("cobicistat", "sertraline"));
+  EXPECT_EQ(v1.failed_antidepressant_trials, std::optional<int>(2));
+  EXPECT_EQ(v1.baseline_sbp_mmhg, std::optional<double>(124));
+  EXPECT_EQ(v1.baseline_dbp_mmhg, std::optional<double>(78));
+  EXPECT_EQ(v1.baseline_hr_bpm, std::optional<double>(72));
+  EXPECT_EQ(v1.baseline_spo2_pct, std::optional<double>(98));
+  EXPECT_EQ(v1.baseline_rr_per_min, std::optional<double>(14));
+}
+
+TEST_P(StoreContractTest, PatientFactsVersionsAreUniqueGaplessAndNeedThePatient) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertPatientFacts(Facts(1)), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  EXPECT_THAT(Tx()->InsertPatientFacts(Facts(1)), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(Tx()->InsertPatientFacts(Facts(3)), StatusIs(StatusCode::kInvalidArgument, HasSubstr("version")));
+  EXPECT_THAT(Tx()->InsertPatientFacts(Facts(1, "nobody")), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  auto bad = Facts(2);
+  bad.weight_method = "guessed";
+  EXPECT_THAT(Tx()->InsertPatientFacts(bad), StatusIs(StatusCode::kInvalidArgument, HasSubstr("weight.method")));
+  EXPECT_THAT(Tx()->GetCurrentPatientFacts("c1", "nobody"), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_P(StoreContractTest, ScreeningIsStoredPerFactsVersionAndRoute) {
+  Seed();
+  domain::ScreeningRecord sc{"c1", "p1", 1, "iv", T(2), "eligible_with_cautions",
+                             {{"rescue.midazolam.protease_inhibitor", "caution"}, {"contra.x", "info"}},
+                             "clonidine", {"midazolam", "antipsychotics"}, "kira 1.0"};
+  {
+    auto tx = Tx();
+    EXPECT_THAT(tx->InsertScreening(sc), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  }
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertPatientFacts(Facts(1)), IsOk());
+    ASSERT_THAT(tx->InsertScreening(sc), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  EXPECT_THAT(Tx()->InsertScreening(sc), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+
+  auto tx = Tx();
+  auto got = tx->GetScreening("c1", "p1", 1, "iv");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->screened_at, T(2));
+  EXPECT_EQ(got->outcome, "eligible_with_cautions");
+  ASSERT_EQ(got->findings.size(), 2u);
+  EXPECT_EQ(got->findings[0].rule_id, "rescue.midazolam.protease_inhibitor");
+  EXPECT_EQ(got->findings[0].severity, "caution");
+  EXPECT_EQ(got->rescue_preferred, "clonidine");
+  EXPECT_THAT(got->rescue_avoid, ElementsAre("midazolam", "antipsychotics"));
+  EXPECT_EQ(got->guideline_version, "kira 1.0");
+  EXPECT_THAT(tx->GetScreening("c1", "p1", 1, "intranasal"), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_P(StoreContractTest, AlertStaysOpenUntilAcknowledged) {
+  Seed();
+  domain::AlertRecord a{"c1", "al1", "p1", "as1", "instrument.phq9.item9_positive", "item 9 above 0",
+                        T(5), "u1", std::nullopt, "", ""};
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertPatient(Patient("p2")), IsOk());
+    ASSERT_THAT(tx->InsertAlert(a), IsOk());
+    auto b = a;
+    b.id = "al2";
+    b.patient_id = "p2";
+    b.raised_at = T(1);
+    ASSERT_THAT(tx->InsertAlert(b), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  {
+    auto tx = Tx();
+    auto open = tx->ListAlerts("c1", "", true);
+    ASSERT_THAT(open, IsOk());
+    ASSERT_EQ(open->size(), 2u);
+    EXPECT_EQ((*open)[0].id, "al2");  // raised first
+    auto ack = a;
+    ack.acknowledged_at = T(9);
+    ack.acknowledged_by = "dr1";
+    ack.ack_reason = "seen; safety plan made";
+    ack.message = "tampered";  // not an acknowledgement field: ignored
+    ASSERT_THAT(tx->UpdateAlert(ack), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  auto got = tx->GetAlert("c1", "al1");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_FALSE(got->open());
+  EXPECT_EQ(got->acknowledged_at, std::optional<domain::Instant>(T(9)));
+  EXPECT_EQ(got->acknowledged_by, "dr1");
+  EXPECT_EQ(got->ack_reason, "seen; safety plan made");
+  EXPECT_EQ(got->message, "item 9 above 0");
+  EXPECT_EQ(got->assessment_id, "as1");
+  auto p1_open = tx->ListAlerts("c1", "p1", true);
+  ASSERT_THAT(p1_open, IsOk());
+  EXPECT_TRUE(p1_open->empty());
+  auto p1_all = tx->ListAlerts("c1", "p1", false);
+  ASSERT_THAT(p1_all, IsOk());
+  EXPECT_EQ(p1_all->size(), 1u);
+}
+
+TEST_P(StoreContractTest, AlertAcknowledgementNeedsWhoAndWhyAndAPatient) {
+  Seed();
+  domain::AlertRecord a{"c1", "al1", "nobody", "as1", "r", "m", T(5), "u1", std::nullopt, "", ""};
+  EXPECT_THAT(Tx()->InsertAlert(a), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  a.patient_id = "p1";
+  a.acknowledged_at = T(6);
+  EXPECT_THAT(Tx()->InsertAlert(a), StatusIs(StatusCode::kInvalidArgument, HasSubstr("acknowledged_by")));
+  a.acknowledged_at.reset();
+  EXPECT_THAT(Tx()->UpdateAlert(a), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_P(StoreContractTest, SessionRecordsTheFactsVersionAndScreeningItWasGivenUnder) {
+  Seed();
+  auto s = Session("s1");
+  s.facts_version = 3;
+  s.screening_outcome = "eligible";
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertSession(s), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  {
+    auto tx = Tx();
+    auto got = tx->GetSession("c1", "s1");
+    ASSERT_THAT(got, IsOk());
+    EXPECT_EQ(got->facts_version, 3);
+    EXPECT_EQ(got->screening_outcome, "eligible");
+    got->facts_version = 4;
+    ASSERT_THAT(tx->UpdateSession(*got), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  auto list = tx->ListPatientSessions("c1", "p1");
+  ASSERT_THAT(list, IsOk());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].facts_version, 4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,

@@ -26,6 +26,10 @@ struct MemoryStore::State {
   std::map<Key, domain::Assessment> assessments;
   std::map<Key, domain::LedgerEntry> ledger;
   std::map<std::string, std::vector<domain::AuditEntry>> audit;  // by clinic, seq order
+  // (clinic, patient) -> versions in order (index = version - 1).
+  std::map<Key, std::vector<domain::PatientFacts>> facts;
+  std::map<std::tuple<std::string, std::string, int, std::string>, domain::ScreeningRecord> screenings;
+  std::map<Key, domain::AlertRecord> alerts;
 };
 
 namespace {
@@ -263,6 +267,92 @@ class MemoryStore::Tx : public Transaction {
       if (e.seq > after_seq && static_cast<int>(out.size()) < limit) out.push_back(e);
     }
     return out;
+  }
+
+  Status InsertPatientFacts(const domain::PatientFacts& f) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidatePatientFacts(f)));
+    if (!R().patients.count(K(f.clinic_id, f.patient_id))) {
+      return Fail(FailedPreconditionError("patient facts: patient '" + f.patient_id + "' does not exist"));
+    }
+    auto& versions = W().facts[K(f.clinic_id, f.patient_id)];
+    if (f.version <= static_cast<int>(versions.size())) {
+      return Fail(AlreadyExistsError("patient facts version " + std::to_string(f.version) + " of '" +
+                                     f.patient_id + "' exists"));
+    }
+    if (f.version != static_cast<int>(versions.size()) + 1) {
+      return Fail(InvalidArgumentError("version: must be " + std::to_string(versions.size() + 1) +
+                                       " (versions have no gaps), got " + std::to_string(f.version)));
+    }
+    versions.push_back(f);
+    return Status::Ok();
+  }
+  StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view clinic,
+                                                        std::string_view patient) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().facts.find(K(clinic, patient));
+    if (it == R().facts.end() || it->second.empty()) {
+      return NotFoundError("patient facts of '" + std::string(patient) + "'");
+    }
+    return it->second.back();
+  }
+  StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view clinic,
+                                                               std::string_view patient) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().facts.find(K(clinic, patient));
+    if (it == R().facts.end()) return std::vector<domain::PatientFacts>{};
+    return it->second;
+  }
+  Status InsertScreening(const domain::ScreeningRecord& x) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateScreening(x)));
+    auto it = R().facts.find(K(x.clinic_id, x.patient_id));
+    if (it == R().facts.end() || x.facts_version > static_cast<int>(it->second.size())) {
+      return Fail(FailedPreconditionError("screening: facts version " + std::to_string(x.facts_version) +
+                                          " of '" + x.patient_id + "' does not exist"));
+    }
+    auto key = std::make_tuple(x.clinic_id, x.patient_id, x.facts_version, x.route);
+    auto& m = W().screenings;
+    if (m.count(key)) return Fail(AlreadyExistsError("screening of '" + x.patient_id + "' exists"));
+    m.emplace(std::move(key), x);
+    return Status::Ok();
+  }
+  StatusOr<domain::ScreeningRecord> GetScreening(std::string_view clinic, std::string_view patient,
+                                                 int facts_version, std::string_view route) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().screenings.find(
+        std::make_tuple(std::string(clinic), std::string(patient), facts_version, std::string(route)));
+    if (it == R().screenings.end()) return NotFoundError("screening of '" + std::string(patient) + "'");
+    return it->second;
+  }
+  Status InsertAlert(const domain::AlertRecord& a) override {
+    return Put(&State::alerts, a, ValidateAlert(a), K(a.clinic_id, a.id), "alert",
+               R().patients.count(K(a.clinic_id, a.patient_id)) > 0);
+  }
+  Status UpdateAlert(const domain::AlertRecord& a) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateAlert(a)));
+    State& s = W();
+    auto it = s.alerts.find(K(a.clinic_id, a.id));
+    if (it == s.alerts.end()) return Fail(NotFoundError("alert '" + a.id + "'"));
+    it->second.acknowledged_at = a.acknowledged_at;
+    it->second.acknowledged_by = a.acknowledged_by;
+    it->second.ack_reason = a.ack_reason;
+    return Status::Ok();
+  }
+  StatusOr<domain::AlertRecord> GetAlert(std::string_view clinic, std::string_view id) override {
+    return Get(&State::alerts, K(clinic, id), "alert");
+  }
+  StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view clinic, std::string_view patient,
+                                                        bool open_only) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto v = Filter(R().alerts, clinic, [&](const domain::AlertRecord& a) {
+      return (patient.empty() || a.patient_id == patient) && (!open_only || a.open());
+    });
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.raised_at, a.id) < std::tie(b.raised_at, b.id);
+    });
+    return v;
   }
 
   Status Commit() override {

@@ -1,6 +1,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -103,7 +104,7 @@ E ParseEnum(const std::string& s, bool (*parse)(std::string_view, E*)) {
 constexpr char kSessionCols[] =
     "clinic_id, id, patient_id, protocol_id, state, dosing_weight_kg, planned_dose_mg, "
     "given_dose_mg, concentration_mg_per_ml, rate_ml_per_h, started_at_us, stopped_at_us, "
-    "recorded_by, decision_outcome";
+    "recorded_by, decision_outcome, facts_version, screening_outcome";
 
 domain::SessionRecord SessionFromRow(const SqlRow& r) {
   domain::SessionRecord s;
@@ -121,6 +122,8 @@ domain::SessionRecord SessionFromRow(const SqlRow& r) {
   if (!r.IsNull(11)) s.stopped_at = FromUnixMicros(r.Int(11));
   s.recorded_by = r.Text(12);
   s.decision_outcome = r.Text(13);
+  s.facts_version = static_cast<int>(r.Int(14));
+  s.screening_outcome = r.Text(15);
   return s;
 }
 
@@ -138,7 +141,9 @@ std::vector<SqlValue> SessionParams(const domain::SessionRecord& s) {
           I(ToUnixMicros(s.started_at)),
           s.stopped_at ? I(ToUnixMicros(*s.stopped_at)) : SqlValue(),
           S(s.recorded_by),
-          S(s.decision_outcome)};
+          S(s.decision_outcome),
+          I(s.facts_version),
+          S(s.screening_outcome)};
 }
 
 constexpr char kLedgerCols[] =
@@ -187,6 +192,97 @@ auto Map(const std::vector<SqlRow>& rows, F f) {
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(f(r));
   return out;
+}
+
+constexpr char kFactsCols[] =
+    "clinic_id, patient_id, version, recorded_at_us, recorded_by, reason, weight_kg, weight_method, "
+    "weight_date, height_cm, pregnancy, pregnancy_date, conditions, medications, "
+    "failed_antidepressant_trials, baseline_sbp_mmhg, baseline_dbp_mmhg, baseline_hr_bpm, "
+    "baseline_spo2_pct, baseline_rr_per_min";
+
+SqlValue OptD(const std::optional<double>& v) { return v ? D(*v) : SqlValue(); }
+std::optional<double> RealOrNull(const SqlRow& r, std::size_t i) {
+  return r.IsNull(i) ? std::nullopt : std::optional<double>(r.Real(i));
+}
+
+domain::PatientFacts FactsFromRow(const SqlRow& r) {
+  domain::PatientFacts f;
+  f.clinic_id = r.Text(0);
+  f.patient_id = r.Text(1);
+  f.version = static_cast<int>(r.Int(2));
+  f.recorded_at = FromUnixMicros(r.Int(3));
+  f.recorded_by = r.Text(4);
+  f.reason = r.Text(5);
+  f.weight_kg = RealOrNull(r, 6);
+  f.weight_method = r.Text(7);
+  f.weight_date = r.Text(8);
+  f.height_cm = RealOrNull(r, 9);
+  f.pregnancy = ParseEnum(r.Text(10), &domain::ParsePregnancyStatus);
+  f.pregnancy_date = r.Text(11);
+  f.conditions = SplitLines(r.Text(12));
+  f.medications = SplitLines(r.Text(13));
+  if (!r.IsNull(14)) f.failed_antidepressant_trials = static_cast<int>(r.Int(14));
+  f.baseline_sbp_mmhg = RealOrNull(r, 15);
+  f.baseline_dbp_mmhg = RealOrNull(r, 16);
+  f.baseline_hr_bpm = RealOrNull(r, 17);
+  f.baseline_spo2_pct = RealOrNull(r, 18);
+  f.baseline_rr_per_min = RealOrNull(r, 19);
+  return f;
+}
+
+// Findings as "severity rule_id" lines (rule ids contain no spaces).
+std::string JoinFindings(const std::vector<domain::StoredFinding>& v) {
+  std::vector<std::string> lines;
+  for (const auto& f : v) lines.push_back(f.severity + " " + f.rule_id);
+  return JoinLines(lines);
+}
+std::vector<domain::StoredFinding> SplitFindings(const std::string& s) {
+  std::vector<domain::StoredFinding> out;
+  for (const auto& line : SplitLines(s)) {
+    const auto sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    out.push_back({line.substr(sp + 1), line.substr(0, sp)});
+  }
+  return out;
+}
+
+constexpr char kScreeningCols[] =
+    "clinic_id, patient_id, facts_version, route, screened_at_us, outcome, findings, rescue_preferred, "
+    "rescue_avoid, guideline_version";
+
+domain::ScreeningRecord ScreeningFromRow(const SqlRow& r) {
+  domain::ScreeningRecord x;
+  x.clinic_id = r.Text(0);
+  x.patient_id = r.Text(1);
+  x.facts_version = static_cast<int>(r.Int(2));
+  x.route = r.Text(3);
+  x.screened_at = FromUnixMicros(r.Int(4));
+  x.outcome = r.Text(5);
+  x.findings = SplitFindings(r.Text(6));
+  x.rescue_preferred = r.Text(7);
+  x.rescue_avoid = SplitLines(r.Text(8));
+  x.guideline_version = r.Text(9);
+  return x;
+}
+
+constexpr char kAlertCols[] =
+    "clinic_id, id, patient_id, assessment_id, rule_id, message, raised_at_us, raised_by, "
+    "acknowledged_at_us, acknowledged_by, ack_reason";
+
+domain::AlertRecord AlertFromRow(const SqlRow& r) {
+  domain::AlertRecord a;
+  a.clinic_id = r.Text(0);
+  a.id = r.Text(1);
+  a.patient_id = r.Text(2);
+  a.assessment_id = r.Text(3);
+  a.rule_id = r.Text(4);
+  a.message = r.Text(5);
+  a.raised_at = FromUnixMicros(r.Int(6));
+  a.raised_by = r.Text(7);
+  if (!r.IsNull(8)) a.acknowledged_at = FromUnixMicros(r.Int(8));
+  a.acknowledged_by = r.Text(9);
+  a.ack_reason = r.Text(10);
+  return a;
 }
 
 class SqlTransaction : public Transaction {
@@ -295,7 +391,7 @@ class SqlTransaction : public Transaction {
     KIRA_RETURN_IF_ERROR(Check(ValidateSession(s)));
     auto params = SessionParams(s);
     return W(std::string("INSERT INTO sessions (") + kSessionCols +
-                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
              params);
   }
   Status UpdateSession(const domain::SessionRecord& s) override {
@@ -310,7 +406,8 @@ class SqlTransaction : public Transaction {
     return W("UPDATE sessions SET protocol_id = $3, state = $4, dosing_weight_kg = $5, "
              "planned_dose_mg = $6, given_dose_mg = $7, concentration_mg_per_ml = $8, "
              "rate_ml_per_h = $9, started_at_us = $10, stopped_at_us = $11, recorded_by = $12, "
-             "decision_outcome = $13 WHERE clinic_id = $1 AND id = $2",
+             "decision_outcome = $13, facts_version = $14, screening_outcome = $15 "
+             "WHERE clinic_id = $1 AND id = $2",
              params);
   }
   StatusOr<domain::SessionRecord> GetSession(std::string_view clinic, std::string_view id) override {
@@ -491,6 +588,98 @@ class SqlTransaction : public Transaction {
                                            "ORDER BY seq LIMIT $3",
                                        {S(clinic), I(after_seq), I(limit)}));
     return Map(rows, AuditFromRow);
+  }
+
+  Status InsertPatientFacts(const domain::PatientFacts& f) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidatePatientFacts(f)));
+    // Versions have no gaps: the next one is max + 1 (a taken one is
+    // AlreadyExists through the primary key).
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT COALESCE(MAX(version), 0) FROM patient_facts "
+                                       "WHERE clinic_id = $1 AND patient_id = $2",
+                                       {S(f.clinic_id), S(f.patient_id)}));
+    const auto next = rows.at(0).Int(0) + 1;
+    if (f.version > next) {
+      return Check(InvalidArgumentError("version: must be " + std::to_string(next) +
+                                        " (versions have no gaps), got " + std::to_string(f.version)));
+    }
+    return W(std::string("INSERT INTO patient_facts (") + kFactsCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
+                 "$19, $20)",
+             {S(f.clinic_id), S(f.patient_id), I(f.version), I(ToUnixMicros(f.recorded_at)), S(f.recorded_by),
+              S(f.reason), OptD(f.weight_kg), S(f.weight_method), S(f.weight_date), OptD(f.height_cm),
+              S(domain::PregnancyStatusName(f.pregnancy)), S(f.pregnancy_date), S(JoinLines(f.conditions)),
+              S(JoinLines(f.medications)),
+              f.failed_antidepressant_trials ? I(*f.failed_antidepressant_trials) : SqlValue(),
+              OptD(f.baseline_sbp_mmhg), OptD(f.baseline_dbp_mmhg), OptD(f.baseline_hr_bpm),
+              OptD(f.baseline_spo2_pct), OptD(f.baseline_rr_per_min)});
+  }
+  StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view clinic,
+                                                        std::string_view patient) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kFactsCols +
+                                           " FROM patient_facts WHERE clinic_id = $1 AND patient_id = $2 "
+                                           "ORDER BY version DESC LIMIT 1",
+                                       {S(clinic), S(patient)}));
+    if (rows.empty()) return NotFoundError("patient facts of '" + std::string(patient) + "'");
+    return FactsFromRow(rows[0]);
+  }
+  StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view clinic,
+                                                               std::string_view patient) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kFactsCols +
+                                           " FROM patient_facts WHERE clinic_id = $1 AND patient_id = $2 "
+                                           "ORDER BY version",
+                                       {S(clinic), S(patient)}));
+    return Map(rows, FactsFromRow);
+  }
+  Status InsertScreening(const domain::ScreeningRecord& x) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateScreening(x)));
+    return W(std::string("INSERT INTO patient_screenings (") + kScreeningCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             {S(x.clinic_id), S(x.patient_id), I(x.facts_version), S(x.route), I(ToUnixMicros(x.screened_at)),
+              S(x.outcome), S(JoinFindings(x.findings)), S(x.rescue_preferred), S(JoinLines(x.rescue_avoid)),
+              S(x.guideline_version)});
+  }
+  StatusOr<domain::ScreeningRecord> GetScreening(std::string_view clinic, std::string_view patient,
+                                                 int facts_version, std::string_view route) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kScreeningCols +
+                                           " FROM patient_screenings WHERE clinic_id = $1 AND patient_id = $2 "
+                                           "AND facts_version = $3 AND route = $4",
+                                       {S(clinic), S(patient), I(facts_version), S(route)}));
+    if (rows.empty()) return NotFoundError("screening of '" + std::string(patient) + "'");
+    return ScreeningFromRow(rows[0]);
+  }
+  Status InsertAlert(const domain::AlertRecord& a) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateAlert(a)));
+    return W(std::string("INSERT INTO alerts (") + kAlertCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             {S(a.clinic_id), S(a.id), S(a.patient_id), S(a.assessment_id), S(a.rule_id), S(a.message),
+              I(ToUnixMicros(a.raised_at)), S(a.raised_by),
+              a.acknowledged_at ? I(ToUnixMicros(*a.acknowledged_at)) : SqlValue(), S(a.acknowledged_by),
+              S(a.ack_reason)});
+  }
+  Status UpdateAlert(const domain::AlertRecord& a) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateAlert(a)));
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT 1 FROM alerts WHERE clinic_id = $1 AND id = $2",
+                                       {S(a.clinic_id), S(a.id)}));
+    if (rows.empty()) return Check(NotFoundError("alert '" + a.id + "'"));
+    return W("UPDATE alerts SET acknowledged_at_us = $3, acknowledged_by = $4, ack_reason = $5 "
+             "WHERE clinic_id = $1 AND id = $2",
+             {S(a.clinic_id), S(a.id), a.acknowledged_at ? I(ToUnixMicros(*a.acknowledged_at)) : SqlValue(),
+              S(a.acknowledged_by), S(a.ack_reason)});
+  }
+  StatusOr<domain::AlertRecord> GetAlert(std::string_view clinic, std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAlertCols +
+                                           " FROM alerts WHERE clinic_id = $1 AND id = $2",
+                                       {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("alert '" + std::string(id) + "'");
+    return AlertFromRow(rows[0]);
+  }
+  StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view clinic, std::string_view patient,
+                                                        bool open_only) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAlertCols +
+                                           " FROM alerts WHERE clinic_id = $1 AND ($2 = '' OR patient_id = $2) "
+                                           "AND ($3 = 0 OR acknowledged_at_us IS NULL) ORDER BY raised_at_us, id",
+                                       {S(clinic), S(patient), I(open_only ? 1 : 0)}));
+    return Map(rows, AlertFromRow);
   }
 
   Status Commit() override {

@@ -1,10 +1,10 @@
-#include "kira/rules/internal/format.h"
+#include "kira/advisor/internal/format.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-namespace kira::rules::internal {
+namespace kira::advisor::internal {
 namespace {
 
 TEST(Fixed, RoundsAndTrims) {
@@ -37,4 +37,4 @@ TEST(Fixed, AgreesWithPrintfOnManyValues) {
 }
 
 }  // namespace
-}  // namespace kira::rules::internal
+}  // namespace kira::advisor::internal

@@ -1,6 +1,6 @@
 // Dosing behaviour not covered by the data-driven cases: weight bases under
 // overlays, the ideal-body-weight formula, request validation.
-#include "kira/rules/dose.h"
+#include "kira/advisor/dose.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 #include "kira/api/patient_json.h"
 #include "testing/status_matchers.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 namespace {
 
 using ::kira::testing::StatusIs;
@@ -157,4 +157,4 @@ TEST(DoseTenfold, ExactlyTenTimesIsAHardStop) {
 }
 
 }  // namespace
-}  // namespace kira::rules
+}  // namespace kira::advisor

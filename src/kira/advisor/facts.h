@@ -1,7 +1,7 @@
 // Patient facts as the rule conditions see them, and the evaluator for the
 // guideline's condition trees. Internal to rules/.
-#ifndef KIRA_RULES_FACTS_H_
-#define KIRA_RULES_FACTS_H_
+#ifndef KIRA_ADVISOR_FACTS_H_
+#define KIRA_ADVISOR_FACTS_H_
 
 #include <optional>
 #include <string>
@@ -11,7 +11,7 @@
 #include "kira/domain/patient.h"
 #include "kira/guideline/library.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 
 // Boolean facts are names ("pregnant", "history.psychosis_active",
 // "med.class.benzodiazepine", "diagnosis.trd", ...); numeric facts are the
@@ -43,6 +43,6 @@ class Facts {
 // Body-mass index in kg/m2, or nullopt without a height.
 std::optional<double> BodyMassIndex(const domain::Patient& patient);
 
-}  // namespace kira::rules
+}  // namespace kira::advisor
 
-#endif  // KIRA_RULES_FACTS_H_
+#endif  // KIRA_ADVISOR_FACTS_H_

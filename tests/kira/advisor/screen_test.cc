@@ -1,5 +1,5 @@
 // Screening behaviour not covered by the data-driven cases.
-#include "kira/rules/screen.h"
+#include "kira/advisor/screen.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 namespace {
 
 std::string Slurp(const std::string& rel) {
@@ -73,4 +73,4 @@ TEST(Screen, IsDeterministic) {
 }
 
 }  // namespace
-}  // namespace kira::rules
+}  // namespace kira::advisor

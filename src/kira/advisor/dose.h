@@ -21,8 +21,8 @@
 //     against the protocol's intended band (pk_check.h).
 // Outcome: "ok", "ok_with_override", "soft_limit" (blocked until a reason is
 // given) or "hard_stop". Pure: no clock; the override's time comes in.
-#ifndef KIRA_RULES_DOSE_H_
-#define KIRA_RULES_DOSE_H_
+#ifndef KIRA_ADVISOR_DOSE_H_
+#define KIRA_ADVISOR_DOSE_H_
 
 #include <optional>
 #include <string>
@@ -33,10 +33,10 @@
 #include "kira/domain/decision.h"
 #include "kira/domain/patient.h"
 #include "kira/guideline/library.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/screen.h"
 #include "kira/units/units.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 
 struct DoseRequest {
   std::string protocol_id;
@@ -92,6 +92,6 @@ StatusOr<DoseResult> CheckDose(const guideline::Library& lib, const domain::Pati
 // Ideal body weight by the clinic's configured formula (Devine by default, U).
 units::Kilograms IdealBodyWeight(const guideline::Library& lib, const domain::Patient& patient);
 
-}  // namespace kira::rules
+}  // namespace kira::advisor
 
-#endif  // KIRA_RULES_DOSE_H_
+#endif  // KIRA_ADVISOR_DOSE_H_

@@ -1,12 +1,12 @@
-#include "kira/rules/pk_check.h"
+#include "kira/advisor/pk_check.h"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "kira/rules/internal/format.h"
+#include "kira/advisor/internal/format.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 
 namespace {
 
@@ -210,4 +210,4 @@ StatusOr<TargetPlan> PlanTargetForProtocol(const guideline::Protocol& protocol, 
   return out;
 }
 
-}  // namespace kira::rules
+}  // namespace kira::advisor

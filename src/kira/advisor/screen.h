@@ -8,8 +8,8 @@
 //   "eligible"                otherwise (info findings only)
 // Screening also names the rescue plan (benzodiazepine or clonidine, never an
 // antipsychotic) from the rescue findings. Pure: no clock, no I/O.
-#ifndef KIRA_RULES_SCREEN_H_
-#define KIRA_RULES_SCREEN_H_
+#ifndef KIRA_ADVISOR_SCREEN_H_
+#define KIRA_ADVISOR_SCREEN_H_
 
 #include <string>
 #include <string_view>
@@ -19,7 +19,7 @@
 #include "kira/domain/patient.h"
 #include "kira/guideline/library.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 
 struct RescueAvoid {
   std::string agent;    // "midazolam", "benzodiazepines", "antipsychotics"
@@ -56,6 +56,6 @@ std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Pati
 domain::Finding MakeFinding(std::string rule_id, domain::Severity severity, std::string message,
                             const guideline::RuleMeta& meta);
 
-}  // namespace kira::rules
+}  // namespace kira::advisor
 
-#endif  // KIRA_RULES_SCREEN_H_
+#endif  // KIRA_ADVISOR_SCREEN_H_

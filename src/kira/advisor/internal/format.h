@@ -1,15 +1,15 @@
 // Fast fixed-point number rendering for decision messages (the dosing hot
 // path renders ~10 numbers per decision; std::to_chars with a precision costs
 // ~500 instructions each, this ~60). Internal to rules/.
-#ifndef KIRA_RULES_INTERNAL_FORMAT_H_
-#define KIRA_RULES_INTERNAL_FORMAT_H_
+#ifndef KIRA_ADVISOR_INTERNAL_FORMAT_H_
+#define KIRA_ADVISOR_INTERNAL_FORMAT_H_
 
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <string>
 
-namespace kira::rules::internal {
+namespace kira::advisor::internal {
 
 // `v` with `decimals` (0-6) places, trailing zeros trimmed when `trim`
 // ("0.50" -> "0.5", "35.00" -> "35"). Falls back to to_chars for |v| >= 1e12
@@ -47,6 +47,6 @@ inline std::string Fixed(double v, int decimals, bool trim = true) {
   return std::string(p, buf + sizeof buf);
 }
 
-}  // namespace kira::rules::internal
+}  // namespace kira::advisor::internal
 
-#endif  // KIRA_RULES_INTERNAL_FORMAT_H_
+#endif  // KIRA_ADVISOR_INTERNAL_FORMAT_H_

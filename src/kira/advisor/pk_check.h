@@ -12,8 +12,8 @@
 // The finding names the model and parameter set, and its evidence tag is the
 // weakest of the inputs behind the prediction (model rows are S; a default
 // absorption rate constant is U). Pure: no I/O, no clock.
-#ifndef KIRA_RULES_PK_CHECK_H_
-#define KIRA_RULES_PK_CHECK_H_
+#ifndef KIRA_ADVISOR_PK_CHECK_H_
+#define KIRA_ADVISOR_PK_CHECK_H_
 
 #include <optional>
 #include <string>
@@ -26,9 +26,9 @@
 #include "kira/pk/regimen.h"
 #include "kira/pk/simulate.h"
 #include "kira/pk/tci.h"
-#include "kira/rules/dose.h"
+#include "kira/advisor/dose.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 
 inline constexpr int kMaxPkSessions = 1000;
 
@@ -94,6 +94,6 @@ StatusOr<TargetPlan> PlanTargetForProtocol(const guideline::Protocol& protocol, 
 // drug is racemic ketamine).
 bool PkCheckApplies(const guideline::Protocol& protocol);
 
-}  // namespace kira::rules
+}  // namespace kira::advisor
 
-#endif  // KIRA_RULES_PK_CHECK_H_
+#endif  // KIRA_ADVISOR_PK_CHECK_H_

@@ -1,12 +1,12 @@
-#include "kira/rules/screen.h"
+#include "kira/advisor/screen.h"
 
 #include <algorithm>
 #include <charconv>
 
-#include "kira/rules/facts.h"
-#include "kira/rules/internal/format.h"
+#include "kira/advisor/facts.h"
+#include "kira/advisor/internal/format.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 
 using domain::Finding;
 using domain::Severity;
@@ -123,4 +123,4 @@ std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Pati
   return worst == Severity::kHardStop ? kNotEligible : worst >= Severity::kCaution ? kEligibleWithCautions : kEligible;
 }
 
-}  // namespace kira::rules
+}  // namespace kira::advisor

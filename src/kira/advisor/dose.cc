@@ -1,15 +1,15 @@
-#include "kira/rules/dose.h"
+#include "kira/advisor/dose.h"
 
 #include <algorithm>
 #include <cmath>
 #include <charconv>
 #include <cstdio>
 
-#include "kira/rules/facts.h"
-#include "kira/rules/internal/format.h"
-#include "kira/rules/pk_check.h"
+#include "kira/advisor/facts.h"
+#include "kira/advisor/internal/format.h"
+#include "kira/advisor/pk_check.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 
 using domain::Finding;
 using domain::Severity;
@@ -335,4 +335,4 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   return r;
 }
 
-}  // namespace kira::rules
+}  // namespace kira::advisor

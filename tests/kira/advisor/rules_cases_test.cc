@@ -15,8 +15,8 @@
 #include "kira/api/decision_json.h"
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
-#include "kira/rules/dose.h"
-#include "kira/rules/screen.h"
+#include "kira/advisor/dose.h"
+#include "kira/advisor/screen.h"
 
 namespace kira {
 namespace {
@@ -122,9 +122,9 @@ TEST_P(RuleCase, MatchesExpectedDecision) {
   auto args = Args(c.action);
   if (p.ok() && verb == "screen") {
     std::string route = args.count("route") ? args["route"] : "iv";
-    result = Json::parse(api::ScreenResultToJson(rules::Screen(Lib(), *p, route)));
+    result = Json::parse(api::ScreenResultToJson(advisor::Screen(Lib(), *p, route)));
   } else if (p.ok() && verb == "dose") {
-    rules::DoseRequest req;
+    advisor::DoseRequest req;
     req.protocol_id = args["protocol"];
     if (args.count("dose_mg")) req.ordered_dose = units::Mg(std::stod(args["dose_mg"]));
     if (args.count("duration_min")) req.ordered_duration = units::Minutes(std::stod(args["duration_min"]));
@@ -132,7 +132,7 @@ TEST_P(RuleCase, MatchesExpectedDecision) {
     if (args.count("given_today_mg")) req.given_today = units::Mg(std::stod(args["given_today_mg"]));
     if (args.count("at_home")) req.self_administered_at_home = true;
     if (args.count("override")) req.override_ = domain::Override{"test clinician", "2026-11-26T10:00:00Z", args["override"], {}};
-    auto r = rules::CheckDose(Lib(), *p, req);
+    auto r = advisor::CheckDose(Lib(), *p, req);
     if (r.ok()) result = Json::parse(api::DoseResultToJson(*r));
     else result = Json{{"error", std::string(r.status().message())}};
   } else if (!p.ok()) {

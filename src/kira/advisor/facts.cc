@@ -1,8 +1,8 @@
-#include "kira/rules/facts.h"
+#include "kira/advisor/facts.h"
 
 #include <algorithm>
 
-namespace kira::rules {
+namespace kira::advisor {
 
 std::optional<double> BodyMassIndex(const domain::Patient& patient) {
   if (!patient.height) return std::nullopt;
@@ -144,4 +144,4 @@ bool Facts::Eval(const guideline::Condition& c, const guideline::Library& lib) c
   return false;
 }
 
-}  // namespace kira::rules
+}  // namespace kira::advisor

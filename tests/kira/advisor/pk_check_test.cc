@@ -1,5 +1,5 @@
 // The predicted-peak finding as the dose check sees it (rules/pk_check.h).
-#include "kira/rules/pk_check.h"
+#include "kira/advisor/pk_check.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 
 #include "testing/status_matchers.h"
 
-namespace kira::rules {
+namespace kira::advisor {
 namespace {
 
 using ::kira::testing::StatusIs;
@@ -192,4 +192,4 @@ TEST(PkCheck, UnknownModelOrRouteIsAnError) {
 }
 
 }  // namespace
-}  // namespace kira::rules
+}  // namespace kira::advisor

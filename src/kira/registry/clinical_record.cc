@@ -1,0 +1,302 @@
+#include "kira/registry/clinical_record.h"
+
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+#include <utility>
+
+#include "kira/instruments/scoring.h"
+#include "kira/registry/canonical.h"
+
+namespace kira::registry {
+
+namespace {
+
+domain::Sex SexOf(std::string_view s) {
+  for (domain::Sex x : {domain::Sex::kFemale, domain::Sex::kMale, domain::Sex::kOther}) {
+    if (domain::SexName(x) == s) return x;
+  }
+  return domain::Sex::kUnknown;
+}
+
+domain::WeightMethod MethodOf(std::string_view s) {
+  if (s == "stated") return domain::WeightMethod::kStated;
+  if (s == "estimated") return domain::WeightMethod::kEstimated;
+  return domain::WeightMethod::kMeasured;
+}
+
+// The facts themselves, without the version metadata: what decides whether
+// a RecordFacts call is a change.
+auto Clinical(const domain::PatientFacts& f) {
+  return std::tie(f.weight_kg, f.weight_method, f.weight_date, f.height_cm, f.pregnancy, f.pregnancy_date,
+                  f.conditions, f.medications, f.failed_antidepressant_trials, f.baseline_sbp_mmhg,
+                  f.baseline_dbp_mmhg, f.baseline_hr_bpm, f.baseline_spo2_pct, f.baseline_rr_per_min);
+}
+
+domain::ScreeningRecord ToStored(const domain::PatientFacts& facts, std::string_view route, domain::Instant at,
+                                 const advisor::ScreenResult& r, const guideline::Library& lib) {
+  domain::ScreeningRecord s;
+  s.clinic_id = facts.clinic_id;
+  s.patient_id = facts.patient_id;
+  s.facts_version = facts.version;
+  s.route = std::string(route);
+  s.screened_at = at;
+  s.outcome = r.decision.outcome;
+  for (const auto& f : r.decision.findings) {
+    s.findings.push_back({f.rule_id, std::string(domain::SeverityName(f.severity))});
+  }
+  s.rescue_preferred = r.rescue.preferred;
+  for (const auto& a : r.rescue.avoid) {
+    if (std::find(s.rescue_avoid.begin(), s.rescue_avoid.end(), a.agent) == s.rescue_avoid.end()) {
+      s.rescue_avoid.push_back(a.agent);
+    }
+  }
+  s.guideline_version = lib.id + " " + lib.version;
+  return s;
+}
+
+Status NeedGuideline(const Libraries& libs) {
+  if (!libs.guideline) return FailedPreconditionError("the guideline library is not loaded");
+  return Status::Ok();
+}
+
+Status StoreScreening(UnitOfWork& uow, const domain::ScreeningRecord& s) {
+  KIRA_RETURN_IF_ERROR(uow.tx().InsertScreening(s));
+  return uow.Audit(s.clinic_id, "insert", "screening", s.patient_id + "/" + std::to_string(s.facts_version) + "/" +
+                                                            s.route,
+                   "", Canonical(s));
+}
+
+}  // namespace
+
+domain::Patient AdvisorPatient(const domain::PatientRecord& record, const domain::PatientFacts& facts,
+                               domain::Instant at) {
+  domain::Patient p;
+  p.id = record.id;
+  const std::chrono::year_month_day ymd(std::chrono::floor<std::chrono::days>(at));
+  p.age_years = static_cast<double>(int(ymd.year()) - record.birth_year);
+  p.sex = SexOf(record.sex);
+  p.pregnant = facts.pregnancy == domain::PregnancyStatus::kPregnant;
+  if (facts.weight_kg) {
+    p.weight.value = units::Kg(*facts.weight_kg);
+    p.weight.entered_value = *facts.weight_kg;
+  }
+  p.weight.method = MethodOf(facts.weight_method);
+  p.weight.entered_unit = "kg";
+  p.weight.measured_at = facts.weight_date;
+  if (facts.height_cm) p.height = units::Cm(*facts.height_cm);
+  p.diagnoses = {record.indication};
+  for (const auto& c : facts.conditions) p.history[c] = true;
+  for (const auto& m : facts.medications) p.medications.push_back({m, std::nullopt});
+  p.failed_antidepressant_trials = facts.failed_antidepressant_trials;
+  if (facts.baseline_sbp_mmhg || facts.baseline_dbp_mmhg || facts.baseline_hr_bpm || facts.baseline_spo2_pct) {
+    p.baseline_vitals = domain::BaselineVitals{facts.baseline_sbp_mmhg, facts.baseline_dbp_mmhg,
+                                               facts.baseline_hr_bpm, facts.baseline_spo2_pct};
+  }
+  return p;
+}
+
+StatusOr<domain::PatientFacts> CurrentFacts(storage::Transaction& tx, std::string_view clinic_id,
+                                            std::string_view patient_id) {
+  auto f = tx.GetCurrentPatientFacts(clinic_id, patient_id);
+  if (f.ok() || !f.status().IsNotFound()) return f;
+  return FailedPreconditionError("patient '" + std::string(patient_id) +
+                                 "' has no recorded clinical facts: record weight, height, pregnancy status, "
+                                 "history, medications and baseline vitals first");
+}
+
+StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts) {
+  KIRA_RETURN_IF_ERROR(NeedGuideline(libs));
+  storage::Transaction& tx = uow.tx();
+  auto patient = tx.GetPatient(facts.clinic_id, facts.patient_id);
+  if (!patient.ok()) {
+    if (!patient.status().IsNotFound()) return patient.status();
+    return FailedPreconditionError("patient '" + facts.patient_id + "' is not registered in clinic '" +
+                                   facts.clinic_id + "'");
+  }
+  std::sort(facts.conditions.begin(), facts.conditions.end());
+  facts.conditions.erase(std::unique(facts.conditions.begin(), facts.conditions.end()), facts.conditions.end());
+  for (const auto& c : facts.conditions) {
+    if (!libs.guideline->HasConditionTerm(c)) {
+      return InvalidArgumentError("history." + c + ": not a condition the guideline library knows");
+    }
+  }
+  RecordFactsResult result;
+  std::string before;
+  auto current = tx.GetCurrentPatientFacts(facts.clinic_id, facts.patient_id);
+  if (current.ok()) {
+    if (Clinical(*current) == Clinical(facts)) {
+      result.facts = std::move(*current);
+      return result;
+    }
+    facts.version = current->version + 1;
+    before = Canonical(*current);
+  } else if (current.status().IsNotFound()) {
+    facts.version = 1;
+  } else {
+    return current.status();
+  }
+  facts.recorded_at = uow.now();
+  facts.recorded_by = uow.actor();
+  KIRA_RETURN_IF_ERROR(tx.InsertPatientFacts(facts));
+  KIRA_RETURN_IF_ERROR(uow.Audit(facts.clinic_id, before.empty() ? "insert" : "update", "patient_facts",
+                                 facts.patient_id, std::move(before), Canonical(facts)));
+  // A change re-screens: every route, so that whatever is given next reads
+  // a screening made on these facts.
+  const domain::Patient p = AdvisorPatient(*patient, facts, facts.recorded_at);
+  for (const auto& route : libs.guideline->routes) {
+    domain::ScreeningRecord s = ToStored(facts, route.id, facts.recorded_at,
+                                         advisor::Screen(*libs.guideline, p, route.id), *libs.guideline);
+    KIRA_RETURN_IF_ERROR(StoreScreening(uow, s));
+    result.screenings.push_back(std::move(s));
+  }
+  result.facts = std::move(facts);
+  result.new_version = true;
+  return result;
+}
+
+StatusOr<ScreenPatientResult> ScreenPatient(UnitOfWork& uow, const Libraries& libs, std::string_view clinic_id,
+                                            std::string_view patient_id, std::string_view route) {
+  KIRA_RETURN_IF_ERROR(NeedGuideline(libs));
+  if (!libs.guideline->FindRoute(std::string(route))) {
+    return InvalidArgumentError("route: unknown route '" + std::string(route) + "'");
+  }
+  storage::Transaction& tx = uow.tx();
+  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord record, tx.GetPatient(clinic_id, patient_id));
+  ScreenPatientResult out;
+  KIRA_ASSIGN_OR_RETURN(out.facts, CurrentFacts(tx, clinic_id, patient_id));
+  const domain::Instant now = uow.now();
+  out.screen = advisor::Screen(*libs.guideline, AdvisorPatient(record, out.facts, now), route);
+  auto stored = tx.GetScreening(clinic_id, patient_id, out.facts.version, route);
+  if (stored.ok()) {
+    out.stored = std::move(*stored);
+  } else if (stored.status().IsNotFound()) {
+    out.stored = ToStored(out.facts, route, now, out.screen, *libs.guideline);
+    KIRA_RETURN_IF_ERROR(StoreScreening(uow, out.stored));
+  } else {
+    return stored.status();
+  }
+  return out;
+}
+
+domain::Decision ScreeningDecision(const domain::ScreeningRecord& screening) {
+  domain::Decision d;
+  d.outcome = screening.outcome;
+  for (const auto& f : screening.findings) {
+    domain::Finding x;
+    x.rule_id = f.rule_id;
+    domain::ParseSeverity(f.severity, &x.severity);
+    x.message = "stored screening finding (facts version " + std::to_string(screening.facts_version) + ")";
+    d.findings.push_back(std::move(x));
+  }
+  return d;
+}
+
+StatusOr<std::optional<domain::ScreeningRecord>> CurrentScreening(storage::Transaction& tx, const Libraries& libs,
+                                                                   std::string_view clinic_id,
+                                                                   std::string_view patient_id,
+                                                                   std::string_view route) {
+  (void)libs;
+  auto facts = tx.GetCurrentPatientFacts(clinic_id, patient_id);
+  if (!facts.ok()) {
+    if (facts.status().IsNotFound()) return std::optional<domain::ScreeningRecord>();
+    return facts.status();
+  }
+  auto s = tx.GetScreening(clinic_id, patient_id, facts->version, route);
+  if (!s.ok()) {
+    if (s.status().IsNotFound()) return std::optional<domain::ScreeningRecord>();
+    return s.status();
+  }
+  return std::optional<domain::ScreeningRecord>(std::move(*s));
+}
+
+StatusOr<RecordAssessmentResult> RecordAssessment(UnitOfWork& uow, const Libraries& libs, domain::Assessment a) {
+  if (!libs.instruments) return FailedPreconditionError("the instruments library is not loaded");
+  const instruments::Instrument* ins = libs.instruments->Find(a.instrument);
+  if (!ins) return InvalidArgumentError("instrument: unknown instrument '" + a.instrument + "'");
+  storage::Transaction& tx = uow.tx();
+  {
+    auto p = tx.GetPatient(a.clinic_id, a.patient_id);
+    if (!p.ok()) {
+      if (!p.status().IsNotFound()) return p.status();
+      return FailedPreconditionError("patient '" + a.patient_id + "' is not registered");
+    }
+  }
+  if (!a.session_id.empty()) {
+    auto ss = tx.GetSession(a.clinic_id, a.session_id);
+    if (!ss.ok()) {
+      if (!ss.status().IsNotFound()) return ss.status();
+      return InvalidArgumentError("session_id: no session '" + a.session_id + "'");
+    }
+    if (ss->patient_id != a.patient_id) return InvalidArgumentError("session_id: a session of another patient");
+  }
+  std::vector<std::optional<int>> items(a.item_scores.begin(), a.item_scores.end());
+  auto scored = instruments::Score(*libs.instruments, *ins, items);
+  if (!scored.ok()) {
+    // The scorer names "items"/"items[i]"; the stored field is item_scores.
+    std::string m(scored.status().message());
+    if (m.rfind("items", 0) == 0) m = "item_scores" + m.substr(5);
+    return InvalidArgumentError(m);
+  }
+  const int total = static_cast<int>(scored->total);
+  if (a.total != 0 && a.total != total) {
+    return InvalidArgumentError("total: " + std::to_string(a.total) + " is not the instrument's total of the items (" +
+                                std::to_string(total) + ")");
+  }
+  a.total = total;
+  a.scoring_version = libs.instruments->id + " " + libs.instruments->version;
+  KIRA_RETURN_IF_ERROR(tx.InsertAssessment(a));
+  KIRA_RETURN_IF_ERROR(uow.Audit(a.clinic_id, "insert", "assessment", a.id, "", Canonical(a)));
+  RecordAssessmentResult out;
+  out.score = scored->decision;
+  if (scored->alert_pending()) {
+    int n = 0;
+    for (const auto& f : scored->decision.findings) {
+      if (f.severity != domain::Severity::kSoftStop) continue;
+      domain::AlertRecord alert;
+      alert.clinic_id = a.clinic_id;
+      alert.id = a.id + "/alert-" + std::to_string(++n);
+      alert.patient_id = a.patient_id;
+      alert.assessment_id = a.id;
+      alert.rule_id = f.rule_id;
+      alert.message = f.message;
+      alert.raised_at = uow.now();
+      alert.raised_by = uow.actor();
+      KIRA_RETURN_IF_ERROR(tx.InsertAlert(alert));
+      KIRA_RETURN_IF_ERROR(uow.Audit(a.clinic_id, "insert", "alert", alert.id, "", Canonical(alert)));
+      out.alerts.push_back(std::move(alert));
+    }
+  }
+  out.assessment = std::move(a);
+  return out;
+}
+
+StatusOr<domain::AlertRecord> AcknowledgeAlert(UnitOfWork& uow, std::string_view clinic_id,
+                                               std::string_view alert_id, std::string who, std::string reason) {
+  if (who.empty()) return InvalidArgumentError("acknowledged_by: who acknowledges the alert is required");
+  if (reason.empty()) return InvalidArgumentError("reason: the acknowledgement needs a reason");
+  KIRA_RETURN_IF_ERROR(uow.LockClinic(clinic_id));
+  KIRA_ASSIGN_OR_RETURN(domain::AlertRecord alert, uow.tx().GetAlert(clinic_id, alert_id));
+  if (!alert.open()) {
+    return FailedPreconditionError("alert '" + alert.id + "' was already acknowledged by " + alert.acknowledged_by +
+                                   " at " + domain::FormatInstant(*alert.acknowledged_at));
+  }
+  const std::string before = Canonical(alert);
+  alert.acknowledged_at = uow.now();
+  alert.acknowledged_by = std::move(who);
+  alert.ack_reason = std::move(reason);
+  KIRA_RETURN_IF_ERROR(uow.tx().UpdateAlert(alert));
+  KIRA_RETURN_IF_ERROR(uow.Audit(alert.clinic_id, "acknowledge", "alert", alert.id, before, Canonical(alert)));
+  return alert;
+}
+
+Status RequireNoOpenAlert(storage::Transaction& tx, std::string_view clinic_id, std::string_view patient_id) {
+  KIRA_ASSIGN_OR_RETURN(auto open, tx.ListAlerts(clinic_id, patient_id, true));
+  if (open.empty()) return Status::Ok();
+  const auto& a = open.front();
+  return FailedPreconditionError("patient '" + std::string(patient_id) + "' has an unacknowledged alert '" + a.id +
+                                 "' (" + a.message + ", raised " + domain::FormatInstant(a.raised_at) +
+                                 "): a clinician must acknowledge it first");
+}
+
+}  // namespace kira::registry
