@@ -69,6 +69,9 @@ class FailingTransaction : public storage::Transaction {
   KIRA_FAILING_WRITE_(InsertAssessment, domain::Assessment)
   KIRA_FAILING_WRITE_(InsertLedgerEntry, domain::LedgerEntry)
   KIRA_FAILING_WRITE_(AppendAudit, domain::AuditEntry)
+  KIRA_FAILING_WRITE_(UpdateCredential, domain::Credential)
+  KIRA_FAILING_WRITE_(UpdateUser, domain::User)
+  KIRA_FAILING_WRITE_(InsertAuthSession, domain::AuthSession)
 #undef KIRA_FAILING_WRITE_
 
   StatusOr<domain::Clinic> GetClinic(std::string_view id) override { return base_->GetClinic(id); }
@@ -79,6 +82,31 @@ class FailingTransaction : public storage::Transaction {
   StatusOr<domain::Credential> GetCredential(std::string_view login) override {
     return base_->GetCredential(login);
   }
+  StatusOr<domain::Credential> GetCredentialOfUser(std::string_view c, std::string_view u) override {
+    return base_->GetCredentialOfUser(c, u);
+  }
+  StatusOr<std::vector<domain::Credential>> ListCredentials(std::string_view c) override {
+    return base_->ListCredentials(c);
+  }
+  StatusOr<std::vector<domain::User>> ListUsers(std::string_view c) override { return base_->ListUsers(c); }
+  StatusOr<domain::AuthSession> GetAuthSession(std::string_view h) override { return base_->GetAuthSession(h); }
+  Status TouchAuthSession(std::string_view h, domain::Instant at) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("TouchAuthSession"));
+    return base_->TouchAuthSession(h, at);
+  }
+  Status DeleteAuthSession(std::string_view h) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("DeleteAuthSession"));
+    return base_->DeleteAuthSession(h);
+  }
+  StatusOr<int> DeleteUserAuthSessions(std::string_view c, std::string_view u) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("DeleteUserAuthSessions"));
+    return base_->DeleteUserAuthSessions(c, u);
+  }
+  StatusOr<int> PurgeAuthSessions(domain::Instant idle_before, domain::Instant now) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("PurgeAuthSessions"));
+    return base_->PurgeAuthSessions(idle_before, now);
+  }
+  StatusOr<std::int64_t> CountAuthSessions() override { return base_->CountAuthSessions(); }
   StatusOr<domain::PatientRecord> GetPatient(std::string_view c, std::string_view id) override {
     return base_->GetPatient(c, id);
   }

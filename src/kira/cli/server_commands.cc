@@ -5,8 +5,10 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -19,6 +21,7 @@
 #include "kira/registry/clinical.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/unit_of_work.h"
+#include "kira/server/accounts.h"
 #include "kira/server/auth.h"
 #include "kira/server/server.h"
 #include "kira/storage/open_store.h"
@@ -60,19 +63,51 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
   struct Args {
     std::string db = storage::kDefaultDatabase;
     std::string listen = "127.0.0.1:8080";
+    std::string metrics_listen;
     std::string tls_cert;
     std::string tls_key;
-    int threads = 16;
-    bool log_requests = false;
+    server::ServerOptions o;
+    int header_timeout_ms = 10000;
+    int body_timeout_ms = 10000;
+    int idle_timeout_ms = 30000;
+    bool no_admin_mfa = false;
     bool routes = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--db", a->db, "Registry database: a SQLite file path, or postgres://...")->capture_default_str();
   cmd->add_option("--listen", a->listen, "Address to listen on, HOST:PORT (port 0: any free port)")->capture_default_str();
-  cmd->add_option("--tls-cert", a->tls_cert, "PEM certificate: serve HTTPS (needs --tls-key)");
+  cmd->add_option("--metrics-listen", a->metrics_listen,
+                  "Loopback HOST:PORT serving GET /metrics without a log-in (default: /metrics needs an admin)");
+  cmd->add_option("--tls-cert", a->tls_cert, "PEM certificate chain: serve HTTPS, TLS 1.2 or later (needs --tls-key)");
   cmd->add_option("--tls-key", a->tls_key, "PEM private key for --tls-cert");
-  cmd->add_option("--threads", a->threads, "Worker threads")->capture_default_str();
-  cmd->add_flag("--log-requests", a->log_requests, "Log one line per request on stderr");
+  cmd->add_option("--threads", a->o.threads, "Worker threads running handlers (database, password hashing)")
+      ->capture_default_str();
+  cmd->add_option("--io-threads", a->o.io_threads, "Threads running the sockets")->capture_default_str();
+  cmd->add_option("--max-body-bytes", a->o.max_body_bytes, "Largest request body, chunked or not (413)")
+      ->capture_default_str();
+  cmd->add_option("--max-header-bytes", a->o.max_header_bytes, "Largest request header block (431)")
+      ->capture_default_str();
+  cmd->add_option("--max-header-fields", a->o.max_header_fields, "Most request header fields (431)")
+      ->capture_default_str();
+  cmd->add_option("--max-json-depth", a->o.max_json_depth, "Deepest JSON nesting in a body (400)")
+      ->capture_default_str();
+  cmd->add_option("--header-timeout-ms", a->header_timeout_ms, "The whole request header within (ms)")
+      ->capture_default_str();
+  cmd->add_option("--body-timeout-ms", a->body_timeout_ms, "The whole body within, once the header is in (ms)")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout-ms", a->idle_timeout_ms, "Keep-alive wait for the next request (ms)")
+      ->capture_default_str();
+  cmd->add_option("--max-connections-per-address", a->o.max_connections_per_address,
+                  "Open connections one client address may hold")
+      ->capture_default_str();
+  cmd->add_option("--max-connections", a->o.max_connections, "Open connections in all")->capture_default_str();
+  cmd->add_option("--min-password-length", a->o.min_password_length, "Password policy: minimum length")
+      ->capture_default_str();
+  cmd->add_option("--min-cell-count", a->o.min_cell_count,
+                  "Researcher views suppress counts below this")->capture_default_str();
+  cmd->add_flag("--no-admin-mfa", a->no_admin_mfa,
+                "Do not require admins to enrol a second factor (test and demo registries only)");
+  cmd->add_flag("--log-requests", a->o.log_requests, "Log one line per request on stderr");
   cmd->add_flag("--routes", a->routes, "Print the route table and exit");
   cmd->callback([&ctx, a] {
     if (a->routes) {
@@ -81,13 +116,50 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
       }
       return;
     }
-    server::ServerOptions o;
+    server::ServerOptions o = a->o;
     if (Status s = ParseListen(a->listen, &o.host, &o.port); !s.ok()) return ctx.BadInput(s);
-    if (a->threads < 1 || a->threads > 256) return ctx.BadInput(InvalidArgumentError("--threads: must be in 1..256"));
+    if (o.threads < 1 || o.threads > 256) return ctx.BadInput(InvalidArgumentError("--threads: must be in 1..256"));
+    if (o.io_threads < 1 || o.io_threads > 64) return ctx.BadInput(InvalidArgumentError("--io-threads: must be in 1..64"));
+    if (o.max_body_bytes < 1024 || o.max_body_bytes > (64u << 20)) {
+      return ctx.BadInput(InvalidArgumentError("--max-body-bytes: must be in 1024..67108864"));
+    }
+    if (o.max_header_bytes < 1024 || o.max_header_bytes > (1u << 20)) {
+      return ctx.BadInput(InvalidArgumentError("--max-header-bytes: must be in 1024..1048576"));
+    }
+    if (o.max_header_fields < 8) return ctx.BadInput(InvalidArgumentError("--max-header-fields: must be at least 8"));
+    if (o.max_json_depth < 4 || o.max_json_depth > 512) {
+      return ctx.BadInput(InvalidArgumentError("--max-json-depth: must be in 4..512"));
+    }
+    for (auto [v, name] : {std::pair{a->header_timeout_ms, "--header-timeout-ms"},
+                           std::pair{a->body_timeout_ms, "--body-timeout-ms"},
+                           std::pair{a->idle_timeout_ms, "--idle-timeout-ms"}}) {
+      if (v < 100 || v > 3600000) return ctx.BadInput(InvalidArgumentError(std::string(name) + ": must be in 100..3600000"));
+    }
+    if (o.max_connections_per_address < 1 || o.max_connections < 1) {
+      return ctx.BadInput(InvalidArgumentError("--max-connections-per-address: must be at least 1"));
+    }
+    if (o.min_password_length < 8 || o.min_password_length > 128) {
+      return ctx.BadInput(InvalidArgumentError("--min-password-length: must be in 8..128"));
+    }
+    if (o.min_cell_count < 1) return ctx.BadInput(InvalidArgumentError("--min-cell-count: must be at least 1"));
+    o.header_timeout = std::chrono::milliseconds(a->header_timeout_ms);
+    o.body_timeout = std::chrono::milliseconds(a->body_timeout_ms);
+    o.idle_timeout = std::chrono::milliseconds(a->idle_timeout_ms);
+    o.require_admin_mfa = !a->no_admin_mfa;
     o.tls_cert_file = a->tls_cert;
     o.tls_key_file = a->tls_key;
-    o.threads = a->threads;
-    o.log_requests = a->log_requests;
+    o.metrics_listen = a->metrics_listen;
+    if (a->tls_cert.empty() && !server::IsLoopbackHost(o.host)) {
+      *ctx.err << "kira serve: WARNING: listening on " << o.host
+               << " without TLS: passwords, session tokens and patient data cross the network in clear text. "
+                  "Give --tls-cert/--tls-key, or bind 127.0.0.1 behind a TLS-terminating reverse proxy.\n";
+    }
+    // Every connection is a file descriptor: take the hard limit.
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &rl);
+    }
     auto lib = ctx.Library();
     if (!lib.ok()) return ctx.BadInput(lib.status());
     auto advisor_text = ReadDataFile("", "advisor.json");
@@ -120,6 +192,9 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
     });
     *ctx.out << fmt::format("kira serve: listening on {}://{}:{} ({} backend)\n",
                             a->tls_cert.empty() ? "http" : "https", o.host, srv.port(), (*store)->backend());
+    if (srv.metrics_port() != 0) {
+      *ctx.out << fmt::format("kira serve: metrics on http://127.0.0.1:{}/metrics\n", srv.metrics_port());
+    }
     ctx.out->flush();
     Status run = srv.Run();
     // Wake the waiter if Run ended for another reason.
@@ -144,42 +219,41 @@ void AddUserCommand(CLI::App& app, Context& ctx) {
     std::string login;
     std::string id;
     std::string password_file;
+    std::size_t min_password_length = 12;
     bool new_clinic = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--db", a->db, "Registry database")->capture_default_str();
   cmd->add_option("--clinic", a->clinic, "Clinic id")->required();
-  cmd->add_option("--role", a->role, "admin, clinician, nurse or researcher")->required();
+  cmd->add_option("--role", a->role, "admin, clinician, nurse, pharmacist, auditor or researcher")->required();
   cmd->add_option("--name", a->name, "Display name")->required();
   cmd->add_option("--login", a->login, "Log-in name (default: the user id)");
   cmd->add_option("--id", a->id, "User id (default: the login)");
   cmd->add_option("--password-file", a->password_file, "Read the password from this file's first line (default: stdin)");
+  cmd->add_option("--min-password-length", a->min_password_length, "Password policy: minimum length")
+      ->capture_default_str();
   cmd->add_flag("--new-clinic", a->new_clinic, "Create the clinic too");
   cmd->callback([&ctx, a] {
     domain::User u;
     u.clinic_id = a->clinic;
     u.display_name = a->name;
     if (!domain::ParseRole(a->role, &u.role)) {
-      return ctx.BadInput(InvalidArgumentError("--role: must be admin, clinician, nurse or researcher, got '" + a->role + "'"));
+      return ctx.BadInput(InvalidArgumentError(
+          "--role: must be admin, clinician, nurse, pharmacist, auditor or researcher, got '" + a->role + "'"));
     }
     if (a->login.empty() && a->id.empty()) return ctx.BadInput(InvalidArgumentError("--login: required (or --id)"));
     const std::string login = a->login.empty() ? a->id : a->login;
     u.id = a->id.empty() ? login : a->id;
     auto pw = ReadPassword(a->password_file);
     if (!pw.ok()) return ctx.BadInput(pw.status());
-    auto hash = server::HashPassword(*pw);
-    if (!hash.ok()) return ctx.BadInput(hash.status());
     auto store = storage::OpenStore(a->db);
     if (!store.ok()) return ctx.BadInput(store.status().WithContext("--db " + a->db));
     registry::SystemClock clock;
-    Status s = registry::RunInUnitOfWork(**store, clock, "system:cli", [&](registry::UnitOfWork& uow) -> Status {
-      if (a->new_clinic) KIRA_RETURN_IF_ERROR(registry::AddClinic(uow, domain::Clinic{u.clinic_id, u.clinic_id, "UTC"}));
-      KIRA_RETURN_IF_ERROR(registry::AddUser(uow, u));
-      KIRA_RETURN_IF_ERROR(uow.tx().InsertCredential({login, u.clinic_id, u.id, *hash}));
-      return uow.Audit(u.clinic_id, "insert", "credential", u.id, "", "login=" + login);
-    });
+    server::AccountContext actx{store->get(), &clock, "system:cli"};
+    actx.min_password_length = a->min_password_length;
+    Status s = server::CreateAccount(actx, u, login, *pw, a->new_clinic);
     if (!s.ok()) {
-      if (s.IsFailedPrecondition()) {
+      if (s.IsFailedPrecondition() && !a->new_clinic) {
         return ctx.BadInput(FailedPreconditionError("--clinic: no clinic '" + a->clinic +
                                                     "' (create it with --new-clinic, or run kira demo)"));
       }
@@ -188,6 +262,93 @@ void AddUserCommand(CLI::App& app, Context& ctx) {
     *ctx.out << fmt::format("added {} '{}' ({}) to clinic {} with login '{}'\n", domain::RoleName(u.role), u.id,
                             u.display_name, u.clinic_id, login);
   });
+
+  // The account commands act as "system:cli" (the audit rows say so) on one
+  // user of one clinic.
+  struct Target {
+    std::string db = storage::kDefaultDatabase;
+    std::string clinic;
+    std::string id;
+    std::string role;
+    std::string password_file;
+    std::size_t min_password_length = 12;
+  };
+  auto add = [&](const char* name, const char* help, bool needs_id,
+                 std::function<Status(Context&, Target&, const server::AccountContext&)> run) {
+    auto t = std::make_shared<Target>();
+    auto* c = user->add_subcommand(name, help);
+    c->add_option("--db", t->db, "Registry database")->capture_default_str();
+    c->add_option("--clinic", t->clinic, "Clinic id")->required();
+    if (needs_id) c->add_option("--id", t->id, "User id")->required();
+    if (std::string_view(name) == "role") c->add_option("--role", t->role, "The new role")->required();
+    if (std::string_view(name) == "reset-password") {
+      c->add_option("--password-file", t->password_file,
+                    "Read the temporary password from this file's first line (default: stdin)");
+      c->add_option("--min-password-length", t->min_password_length, "Password policy: minimum length")
+          ->capture_default_str();
+    }
+    c->callback([&ctx, t, run] {
+      auto store = storage::OpenStore(t->db);
+      if (!store.ok()) return ctx.BadInput(store.status().WithContext("--db " + t->db));
+      registry::SystemClock clock;
+      server::AccountContext actx{store->get(), &clock, "system:cli"};
+      actx.min_password_length = t->min_password_length;
+      Status s = run(ctx, *t, actx);
+      if (!s.ok()) return ctx.BadInput(s);
+    });
+  };
+  add("list", "List a clinic's users and their log-in state", false,
+      [](Context& cx, Target& t, const server::AccountContext& actx) -> Status {
+        KIRA_ASSIGN_OR_RETURN(server::Accounts accts, server::ListAccounts(actx, t.clinic));
+        *cx.out << fmt::format("{:<20} {:<20} {:<11} {:<8} {:<11} {}\n", "id", "login", "role", "state", "password",
+                                "mfa");
+        for (const auto& u : accts.users) {
+          const domain::Credential* c = nullptr;
+          for (const auto& x : accts.credentials) {
+            if (x.user_id == u.id) c = &x;
+          }
+          *cx.out << fmt::format("{:<20} {:<20} {:<11} {:<8} {:<11} {}\n", u.id, c ? c->login : "-",
+                                  domain::RoleName(u.role), !c ? "no-login" : c->disabled ? "disabled" : "enabled",
+                                  c && c->must_change_password ? "must-change" : "ok",
+                                  c && !c->totp_secret.empty() ? "enrolled" : "-");
+        }
+        return Status::Ok();
+      });
+  add("disable", "Disable a user's log-in and end their sessions", true,
+      [](Context& cx, Target& t, const server::AccountContext& actx) -> Status {
+        KIRA_RETURN_IF_ERROR(server::SetAccountDisabled(actx, t.clinic, t.id, true));
+        *cx.out << "disabled '" << t.id << "'; their sessions are ended\n";
+        return Status::Ok();
+      });
+  add("enable", "Enable a user's log-in again", true,
+      [](Context& cx, Target& t, const server::AccountContext& actx) -> Status {
+        KIRA_RETURN_IF_ERROR(server::SetAccountDisabled(actx, t.clinic, t.id, false));
+        *cx.out << "enabled '" << t.id << "'\n";
+        return Status::Ok();
+      });
+  add("reset-password", "Set a temporary password (stdin or --password-file) to be changed at next log-in", true,
+      [](Context& cx, Target& t, const server::AccountContext& actx) -> Status {
+        KIRA_ASSIGN_OR_RETURN(std::string pw, ReadPassword(t.password_file));
+        KIRA_RETURN_IF_ERROR(server::ResetAccountPassword(actx, t.clinic, t.id, pw));
+        *cx.out << "reset the password of '" << t.id << "'; it must be changed at the next log-in\n";
+        return Status::Ok();
+      });
+  add("end-sessions", "End every log-in session of a user", true,
+      [](Context& cx, Target& t, const server::AccountContext& actx) -> Status {
+        KIRA_ASSIGN_OR_RETURN(int n, server::EndAccountSessions(actx, t.clinic, t.id));
+        *cx.out << "ended " << n << " session(s) of '" << t.id << "'\n";
+        return Status::Ok();
+      });
+  add("role", "Change a user's role (ends their sessions)", true,
+      [](Context& cx, Target& t, const server::AccountContext& actx) -> Status {
+        domain::Role role{};
+        if (!domain::ParseRole(t.role, &role)) {
+          return InvalidArgumentError("--role: must be admin, clinician, nurse, pharmacist, auditor or researcher");
+        }
+        KIRA_RETURN_IF_ERROR(server::ChangeAccountRole(actx, t.clinic, t.id, role));
+        *cx.out << "'" << t.id << "' is now " << domain::RoleName(role) << "\n";
+        return Status::Ok();
+      });
 }
 
 }  // namespace kira::cli

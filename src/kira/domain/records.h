@@ -70,6 +70,22 @@ struct Credential {
   std::string clinic_id;
   std::string user_id;        // REQUIRES: an existing User of clinic_id
   std::string password_hash;  // argon2id PHC string "$argon2id$v=19$m=...,t=...,p=...$salt$hash"
+  bool disabled = false;              // may not log in; its sessions are ended
+  bool must_change_password = false;  // set by a reset: the next log-in may only change it
+  std::string totp_secret{};          // base32 TOTP secret (RFC 6238); empty: no second factor
+};
+
+// A log-in session of `kira serve` (server/auth.h). Only the SHA-256 of the
+// token is stored.
+struct AuthSession {
+  std::string token_hash;  // hex SHA-256 of the bearer/cookie token
+  std::string clinic_id;
+  std::string user_id;
+  std::string login;
+  std::string csrf_token;
+  Instant created_at{};
+  Instant last_used_at{};
+  Instant expires_at{};  // absolute expiry
 };
 
 // The pseudonymous part of a patient: everything analytics may read.

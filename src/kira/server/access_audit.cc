@@ -1,77 +1,136 @@
 #include "kira/server/access_audit.h"
 
 #include <cstdio>
-#include <map>
 
 #include "kira/registry/unit_of_work.h"
 
 namespace kira::server {
 
-AccessAuditor::AccessAuditor(storage::Store* store, const registry::Clock* clock,
-                             std::chrono::milliseconds flush_interval)
-    : store_(store), clock_(clock), interval_(flush_interval), thread_([this] { Loop(); }) {}
+namespace {
+thread_local std::uint64_t t_last_ticket = 0;
+// Kept so a late WhenDurable can still learn that its batch failed.
+constexpr std::size_t kFailedRangesKept = 256;
+}  // namespace
+
+AccessAuditor::AccessAuditor(storage::Store* store, const registry::Clock* clock)
+    : store_(store), clock_(clock), thread_([this] { Loop(); }) {}
 
 AccessAuditor::~AccessAuditor() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  work_cv_.notify_all();
   thread_.join();
-  Status s = Flush();
-  if (!s.ok()) std::fprintf(stderr, "kira serve: access audit not written at exit: %s\n", s.ToString().c_str());
 }
 
-void AccessAuditor::Record(AccessEvent event) {
-  std::lock_guard<std::mutex> lock(mu_);
-  pending_.push_back(std::move(event));
+std::uint64_t AccessAuditor::Record(AccessEvent event) {
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ticket = ++next_ticket_;
+    pending_.push_back(Pending{ticket, std::move(event)});
+  }
+  work_cv_.notify_one();
+  if (ticket > t_last_ticket) t_last_ticket = ticket;
+  return ticket;
+}
+
+std::uint64_t AccessAuditor::TakeThreadTicket() {
+  const std::uint64_t t = t_last_ticket;
+  t_last_ticket = 0;
+  return t;
+}
+
+Status AccessAuditor::StatusOf(std::uint64_t ticket) const {
+  auto it = failed_ranges_.lower_bound(ticket);
+  if (it != failed_ranges_.end() && it->second.first <= ticket) return it->second.second;
+  if (!failed_ranges_.empty() && ticket < failed_ranges_.begin()->second.first &&
+      failed_ranges_.size() == kFailedRangesKept) {
+    return UnavailableError("access audit: outcome of an old row no longer known");
+  }
+  return Status::Ok();
+}
+
+void AccessAuditor::WhenDurable(std::uint64_t ticket, Done done) {
+  Status known;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (ticket > resolved_) {
+      waiters_.emplace(ticket, std::move(done));
+      return;
+    }
+    known = StatusOf(ticket);
+  }
+  done(known);
+}
+
+Status AccessAuditor::Flush() {
+  std::unique_lock<std::mutex> lock(mu_);
+  const std::uint64_t target = next_ticket_;
+  work_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return resolved_ >= target; });
+  for (const auto& [last, range] : failed_ranges_) {
+    if (last <= target && !range.second.ok()) return range.second;
+  }
+  return Status::Ok();
 }
 
 void AccessAuditor::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
-  while (!stop_) {
-    cv_.wait_for(lock, interval_, [this] { return stop_; });
-    if (stop_) break;
-    lock.unlock();
-    Status s = Flush();
-    if (!s.ok()) std::fprintf(stderr, "kira serve: access audit flush failed (will retry): %s\n", s.ToString().c_str());
-    lock.lock();
-  }
-}
-
-Status AccessAuditor::Flush() {
-  std::lock_guard<std::mutex> flush_lock(flush_mu_);
-  std::vector<AccessEvent> batch;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Pending> batch;
+  while (true) {
+    work_cv_.wait(lock, [this] { return stop_ || !pending_.empty(); });
+    if (pending_.empty()) break;  // stop_ and nothing left
+    batch.clear();
     batch.swap(pending_);
-  }
-  if (batch.empty()) return Status::Ok();
-  // A UnitOfWork records one actor on every row, so group by actor.
-  std::map<std::string, std::vector<const AccessEvent*>> by_actor;
-  for (const auto& e : batch) by_actor[e.actor].push_back(&e);
-  Status first;
-  std::vector<AccessEvent> retry;
-  for (const auto& [actor, events] : by_actor) {
-    Status s = registry::RunInUnitOfWork(*store_, *clock_, actor, [&](registry::UnitOfWork& uow) -> Status {
-      for (const AccessEvent* e : events) {
-        KIRA_RETURN_IF_ERROR(uow.Audit(e->clinic_id, "read", e->entity, e->entity_id, "", e->what));
-      }
-      return Status::Ok();
-    });
+    const std::uint64_t first = batch.front().ticket;
+    const std::uint64_t last = batch.back().ticket;
+    lock.unlock();
+    Status s = Write(batch);
+    if (!s.ok()) {
+      std::fprintf(stderr, "kira serve: access audit rows %llu..%llu not written (replies refused): %s\n",
+                   static_cast<unsigned long long>(first), static_cast<unsigned long long>(last),
+                   s.ToString().c_str());
+    }
+    lock.lock();
+    resolved_ = last;
     if (s.ok()) {
-      written_ += events.size();
+      written_ += batch.size();
     } else {
       ++failed_;
-      if (first.ok()) first = s;
-      for (const AccessEvent* e : events) retry.push_back(*e);
+      failed_ranges_[last] = {first, UnavailableError("the access audit row could not be written")};
+      if (failed_ranges_.size() > kFailedRangesKept) failed_ranges_.erase(failed_ranges_.begin());
     }
+    std::vector<Done> ready;
+    for (auto it = waiters_.begin(); it != waiters_.end() && it->first <= last;) {
+      ready.push_back(std::move(it->second));
+      it = waiters_.erase(it);
+    }
+    const Status result = s.ok() ? Status::Ok() : UnavailableError("the access audit row could not be written");
+    lock.unlock();
+    for (Done& d : ready) d(result);
+    done_cv_.notify_all();
+    lock.lock();
   }
-  if (!retry.empty()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    pending_.insert(pending_.begin(), retry.begin(), retry.end());
+  resolved_ = next_ticket_;
+  done_cv_.notify_all();
+}
+
+Status AccessAuditor::Write(const std::vector<Pending>& batch) {
+  // A UnitOfWork records one actor on every row, so one per actor; the batch
+  // is usually one or a few actors.
+  std::map<std::string, std::vector<const AccessEvent*>> by_actor;
+  for (const auto& p : batch) by_actor[p.event.actor].push_back(&p.event);
+  for (const auto& [actor, events] : by_actor) {
+    KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(*store_, *clock_, actor, [&](registry::UnitOfWork& uow) -> Status {
+      for (const AccessEvent* e : events) {
+        KIRA_RETURN_IF_ERROR(uow.Audit(e->clinic_id, e->action, e->entity, e->entity_id, "", e->what));
+      }
+      return Status::Ok();
+    }));
   }
-  return first;
+  return Status::Ok();
 }
 
 }  // namespace kira::server

@@ -2,13 +2,22 @@
 
 #include <argon2.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
+#include <set>
 
 namespace kira::server {
+
+namespace internal {
+extern const std::string_view kCommonPasswords;  // common_passwords.cc (generated)
+}  // namespace internal
 
 namespace {
 
@@ -27,10 +36,26 @@ std::string Hex(const unsigned char* p, std::size_t n) {
   return out;
 }
 
-std::string Sha256Hex(std::string_view s) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> d{};
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d.data());
-  return Hex(d.data(), d.size());
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+const std::set<std::string, std::less<>>& CommonPasswords() {
+  static const auto* kSet = [] {
+    auto* set = new std::set<std::string, std::less<>>();
+    std::string_view text = internal::kCommonPasswords;
+    while (!text.empty()) {
+      const std::size_t nl = text.find('\n');
+      std::string_view line = text.substr(0, nl);
+      text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+      if (!line.empty() && line.front() != '#') set->insert(Lower(line));
+    }
+    return set;
+  }();
+  return *kSet;
 }
 
 // A fixed hash of a random password, made once, for VerifyDummy.
@@ -42,7 +67,61 @@ const std::string& DummyHash() {
   return kHash;
 }
 
+constexpr char kBase32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+std::optional<std::string> Base32Decode(std::string_view s) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : s) {
+    if (c == '=' || c == ' ') continue;
+    const char u = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    const char* p = std::find(kBase32, kBase32 + 32, u);
+    if (p == kBase32 + 32) return std::nullopt;
+    buffer = (buffer << 5) | static_cast<std::uint32_t>(p - kBase32);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xff);
+    }
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+std::string Base32Encode(const unsigned char* p, std::size_t n) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    buffer = (buffer << 8) | p[i];
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += kBase32[(buffer >> bits) & 31];
+    }
+  }
+  if (bits > 0) out += kBase32[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
 }  // namespace
+
+Status CheckPasswordPolicy(std::string_view password, std::string_view login, std::size_t min_length) {
+  if (password.size() < min_length) {
+    return InvalidArgumentError("password: must be at least " + std::to_string(min_length) + " characters");
+  }
+  if (password.size() > kMaxPassword) return InvalidArgumentError("password: must be at most 1024 characters");
+  if (IsCommonPassword(password)) {
+    return InvalidArgumentError("password: is on the list of common passwords; choose another");
+  }
+  if (!login.empty() && Lower(password).find(Lower(login)) != std::string::npos) {
+    return InvalidArgumentError("password: must not contain the login");
+  }
+  return Status::Ok();
+}
+
+bool IsCommonPassword(std::string_view password) { return CommonPasswords().count(Lower(password)) > 0; }
 
 StatusOr<std::string> HashPassword(std::string_view password, const PasswordCost& cost) {
   if (password.size() < kMinPassword) return InvalidArgumentError("password: must be at least 8 characters");
@@ -80,75 +159,241 @@ std::string RandomToken() {
   return Hex(bytes.data(), bytes.size());
 }
 
-std::string SessionTable::Create(Principal principal, Clock::time_point now) {
+std::string Sha256Hex(std::string_view s) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> d{};
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d.data());
+  return Hex(d.data(), d.size());
+}
+
+// ---- TOTP ----
+
+std::string NewTotpSecret() {
+  std::array<unsigned char, 20> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    std::fputs("kira: fatal: OpenSSL RAND_bytes failed\n", stderr);
+    std::abort();
+  }
+  return Base32Encode(bytes.data(), bytes.size());
+}
+
+std::string TotpCodeForKey(std::string_view key, std::int64_t unix_seconds, int digits, int step_seconds) {
+  // RFC 4226 section 5.3 over T = floor(time / step) (RFC 6238 section 4).
+  const std::uint64_t counter = static_cast<std::uint64_t>(unix_seconds / step_seconds);
+  unsigned char msg[8];
+  for (int i = 7; i >= 0; --i) msg[7 - i] = static_cast<unsigned char>((counter >> (8 * i)) & 0xff);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  if (!HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), msg, sizeof msg, mac, &mac_len)) std::abort();
+  const int offset = mac[mac_len - 1] & 0x0f;
+  const std::uint32_t bin = (static_cast<std::uint32_t>(mac[offset] & 0x7f) << 24) |
+                            (static_cast<std::uint32_t>(mac[offset + 1]) << 16) |
+                            (static_cast<std::uint32_t>(mac[offset + 2]) << 8) | mac[offset + 3];
+  std::uint32_t mod = 1;
+  for (int i = 0; i < digits; ++i) mod *= 10;
+  std::string code = std::to_string(bin % mod);
+  return std::string(static_cast<std::size_t>(digits) - code.size(), '0') + code;
+}
+
+std::optional<std::string> TotpCode(std::string_view secret_base32, std::int64_t unix_seconds, int digits,
+                                    int step_seconds) {
+  std::optional<std::string> key = Base32Decode(secret_base32);
+  if (!key) return std::nullopt;
+  return TotpCodeForKey(*key, unix_seconds, digits, step_seconds);
+}
+
+bool VerifyTotp(std::string_view secret_base32, std::string_view code, std::int64_t unix_seconds) {
+  if (code.size() != 6) return false;
+  std::optional<std::string> key = Base32Decode(secret_base32);
+  if (!key) return false;
+  bool ok = false;
+  for (int drift = -1; drift <= 1; ++drift) {
+    const std::string want = TotpCodeForKey(*key, unix_seconds + drift * 30, 6);
+    ok |= CRYPTO_memcmp(want.data(), code.data(), 6) == 0;
+  }
+  return ok;
+}
+
+std::string TotpUri(std::string_view secret_base32, std::string_view login) {
+  std::string label;
+  for (char c : login) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') {
+      label += c;
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      label += buf;
+    }
+  }
+  return "otpauth://totp/kira:" + label + "?secret=" + std::string(secret_base32) +
+         "&issuer=kira&algorithm=SHA1&digits=6&period=30";
+}
+
+// ---- Sessions ----
+
+StatusOr<std::string> SessionTable::Create(const Principal& principal) {
   std::string token = RandomToken();
-  principal.csrf_token = RandomToken();
-  std::lock_guard<std::mutex> lock(mu_);
-  by_token_hash_[Sha256Hex(token)] = Entry{std::move(principal), now, now};
+  const domain::Instant now = clock_->Now();
+  domain::AuthSession a;
+  a.token_hash = Sha256Hex(token);
+  a.clinic_id = principal.clinic_id;
+  a.user_id = principal.user_id;
+  a.login = principal.login;
+  a.csrf_token = RandomToken();
+  a.created_at = now;
+  a.last_used_at = now;
+  a.expires_at = now + std::chrono::duration_cast<std::chrono::microseconds>(options_.absolute_timeout);
+  KIRA_ASSIGN_OR_RETURN(auto tx, store_->Begin());
+  KIRA_RETURN_IF_ERROR(tx->InsertAuthSession(a));
+  KIRA_RETURN_IF_ERROR(tx->Commit());
   return token;
 }
 
-std::optional<Principal> SessionTable::Find(std::string_view token, Clock::time_point now) {
-  if (token.size() != 64) return std::nullopt;
-  const std::string key = Sha256Hex(token);
+void SessionTable::Forget(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_token_hash_.find(key);
-  if (it == by_token_hash_.end()) return std::nullopt;
-  Entry& e = it->second;
-  if (now - e.last_used > options_.idle_timeout || now - e.created > options_.absolute_timeout) {
-    by_token_hash_.erase(it);
-    return std::nullopt;
+  cache_.erase(key);
+}
+
+StatusOr<std::optional<Principal>> SessionTable::Find(std::string_view token) {
+  if (token.size() != 64) return std::optional<Principal>();
+  const std::string key = Sha256Hex(token);
+  const auto steady_now = std::chrono::steady_clock::now();
+  bool purge = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && steady_now - it->second.fetched < options_.cache_time) {
+      return std::optional<Principal>(it->second.principal);
+    }
+    if (steady_now - last_purge_ > std::chrono::minutes(1)) {
+      last_purge_ = steady_now;
+      purge = true;
+    }
+    if (cache_.size() > 100000) cache_.clear();  // bound memory under a token flood
   }
-  e.last_used = now;
-  return e.principal;
+  if (purge) (void)Purge();
+  const domain::Instant now = clock_->Now();
+  std::optional<Principal> out;
+  bool touch = false;
+  {
+    KIRA_ASSIGN_OR_RETURN(auto tx, store_->Begin());
+    StatusOr<domain::AuthSession> a = tx->GetAuthSession(key);
+    if (!a.ok()) {
+      if (a.status().IsNotFound()) {
+        Forget(key);
+        return out;
+      }
+      return a.status();
+    }
+    if (now - a->last_used_at > options_.idle_timeout || now >= a->expires_at) {
+      Forget(key);
+      return out;
+    }
+    KIRA_ASSIGN_OR_RETURN(domain::Credential cred, tx->GetCredentialOfUser(a->clinic_id, a->user_id));
+    if (cred.disabled) {
+      Forget(key);
+      return out;
+    }
+    KIRA_ASSIGN_OR_RETURN(domain::User user, tx->GetUser(a->clinic_id, a->user_id));
+    Principal p{user.clinic_id, user.id, a->login, user.display_name, user.role, a->csrf_token};
+    p.must_change_password = cred.must_change_password;
+    p.must_enrol_mfa = options_.require_admin_mfa && user.role == domain::Role::kAdmin && cred.totp_secret.empty();
+    out = std::move(p);
+    touch = now - a->last_used_at > options_.touch_interval;
+  }
+  if (touch) {
+    KIRA_ASSIGN_OR_RETURN(auto tx, store_->Begin());
+    Status s = tx->TouchAuthSession(key, now);
+    if (s.ok()) s = tx->Commit();
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_[key] = Cached{*out, steady_now};
+  return out;
 }
 
-void SessionTable::Remove(std::string_view token) {
+Status SessionTable::Remove(std::string_view token) {
   const std::string key = Sha256Hex(token);
-  std::lock_guard<std::mutex> lock(mu_);
-  by_token_hash_.erase(key);
+  Forget(key);
+  KIRA_ASSIGN_OR_RETURN(auto tx, store_->Begin());
+  KIRA_RETURN_IF_ERROR(tx->DeleteAuthSession(key));
+  return tx->Commit();
 }
 
-std::size_t SessionTable::size() const {
+void SessionTable::ForgetUser(std::string_view clinic_id, std::string_view user_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  return by_token_hash_.size();
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    const bool match = it->second.principal.clinic_id == clinic_id && it->second.principal.user_id == user_id;
+    it = match ? cache_.erase(it) : std::next(it);
+  }
 }
 
-int LoginLimiter::Check(std::map<std::string, Window, std::less<>>& m, std::string_view key, int limit,
-                        Clock::time_point now) {
+StatusOr<int> SessionTable::RemoveAllOf(std::string_view clinic_id, std::string_view user_id) {
+  ForgetUser(clinic_id, user_id);
+  KIRA_ASSIGN_OR_RETURN(auto tx, store_->Begin());
+  KIRA_ASSIGN_OR_RETURN(int n, tx->DeleteUserAuthSessions(clinic_id, user_id));
+  KIRA_RETURN_IF_ERROR(tx->Commit());
+  return n;
+}
+
+StatusOr<int> SessionTable::Purge() {
+  const domain::Instant now = clock_->Now();
+  KIRA_ASSIGN_OR_RETURN(auto tx, store_->Begin());
+  KIRA_ASSIGN_OR_RETURN(int n, tx->PurgeAuthSessions(
+                                   now - std::chrono::duration_cast<std::chrono::microseconds>(options_.idle_timeout),
+                                   now));
+  KIRA_RETURN_IF_ERROR(tx->Commit());
+  return n;
+}
+
+std::int64_t SessionTable::ActiveCount() {
+  auto tx = store_->Begin();
+  if (!tx.ok()) return -1;
+  StatusOr<std::int64_t> n = (*tx)->CountAuthSessions();
+  return n.ok() ? *n : -1;
+}
+
+// ---- Throttling ----
+
+int LoginLimiter::Wait(const std::map<std::string, Counter, std::less<>>& m, const std::string& key,
+                       const Rule& rule, Clock::time_point now) const {
   auto it = m.find(key);
-  if (it == m.end()) return 0;
-  const auto end = it->second.start + options_.window;
-  if (now >= end) {
-    m.erase(it);
-    return 0;
-  }
-  if (it->second.failures < limit) return 0;
-  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(end - now).count();
-  return static_cast<int>(secs) + 1;
+  if (it == m.end() || it->second.failures <= rule.free_failures) return 0;
+  const int over = std::min(it->second.failures - rule.free_failures - 1, 20);
+  auto wait = options_.first_wait * (1LL << over);
+  if (wait > rule.cap) wait = rule.cap;
+  const auto until = it->second.last + wait;
+  if (now >= until) return 0;
+  return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(until - now).count()) + 1;
 }
 
 int LoginLimiter::RetryAfterSeconds(std::string_view login, std::string_view address, Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mu_);
-  const int a = Check(by_login_, login, options_.max_failures_per_login, now);
-  const int b = Check(by_address_, address, options_.max_failures_per_address, now);
-  return a > b ? a : b;
+  const std::string l(login), a(address);
+  return std::max({Wait(counters_, "p|" + l + "|" + a, options_.pair, now),
+                   Wait(counters_, "a|" + a, options_.address, now), Wait(counters_, "l|" + l, options_.login, now)});
 }
 
 void LoginLimiter::RecordFailure(std::string_view login, std::string_view address, Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto* m : {&by_login_, &by_address_}) {
-    const std::string key(m == &by_login_ ? login : address);
-    auto [it, inserted] = m->try_emplace(key, Window{now, 0});
-    if (!inserted && now - it->second.start >= options_.window) it->second = Window{now, 0};
-    ++it->second.failures;
+  const std::string l(login), a(address);
+  for (const std::string& key : {"p|" + l + "|" + a, "a|" + a, "l|" + l}) {
+    Counter& c = counters_[key];
+    if (c.failures > 0 && now - c.last > options_.forget_after) c.failures = 0;
+    ++c.failures;
+    c.last = now;
+  }
+  // Bound the table: forget counters idle for longer than forget_after.
+  if (counters_.size() > 100000) {
+    for (auto it = counters_.begin(); it != counters_.end();) {
+      it = now - it->second.last > options_.forget_after ? counters_.erase(it) : std::next(it);
+    }
   }
 }
 
-void LoginLimiter::RecordSuccess(std::string_view login) {
+void LoginLimiter::RecordSuccess(std::string_view login, std::string_view address) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_login_.find(login);
-  if (it != by_login_.end()) by_login_.erase(it);
+  counters_.erase("p|" + std::string(login) + "|" + std::string(address));
+  counters_.erase("l|" + std::string(login));
 }
 
 }  // namespace kira::server

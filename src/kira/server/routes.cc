@@ -12,17 +12,21 @@
 #include "kira/advisor/monitor.h"
 #include "kira/advisor/plan.h"
 #include "kira/api/advisor_json.h"
+#include "kira/api/auth_json.h"
 #include "kira/api/decision_json.h"
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
 #include "kira/api/server_advisor_json.h"
 #include "kira/api/server_json.h"
+#include "kira/registry/audit.h"
 #include "kira/registry/clinical.h"
 #include "kira/registry/clinical_record.h"
 #include "kira/registry/dashboard.h"
 #include "kira/registry/unit_of_work.h"
 #include "kira/advisor/dose.h"
 #include "kira/advisor/screen.h"
+#include "kira/server/accounts.h"
+#include "kira/server/server.h"
 
 namespace kira::server::internal {
 
@@ -36,6 +40,18 @@ StatusOr<Reply> Logout(Services& s, const Call& c);
 StatusOr<Reply> Me(Services& s, const Call& c);
 StatusOr<Reply> GuidelineSummary(Services& s, const Call& c);
 StatusOr<Reply> CreateUser(Services& s, const Call& c);
+StatusOr<Reply> ChangePassword(Services& s, const Call& c);
+StatusOr<Reply> BeginTotp(Services& s, const Call& c);
+StatusOr<Reply> ConfirmTotp(Services& s, const Call& c);
+StatusOr<Reply> EndMySessions(Services& s, const Call& c);
+StatusOr<Reply> ListUsers(Services& s, const Call& c);
+StatusOr<Reply> DisableUser(Services& s, const Call& c);
+StatusOr<Reply> EnableUser(Services& s, const Call& c);
+StatusOr<Reply> ResetPassword(Services& s, const Call& c);
+StatusOr<Reply> EndUserSessions(Services& s, const Call& c);
+StatusOr<Reply> ChangeRole(Services& s, const Call& c);
+StatusOr<Reply> ReadAudit(Services& s, const Call& c);
+StatusOr<Reply> VerifyAuditChain(Services& s, const Call& c);
 StatusOr<Reply> ListPatients(Services& s, const Call& c);
 StatusOr<Reply> CreatePatient(Services& s, const Call& c);
 StatusOr<Reply> GetPatient(Services& s, const Call& c);
@@ -63,13 +79,25 @@ StatusOr<Reply> FinishSession(Services& s, const Call& c);
 constexpr Route kRoutes[] = {
   // method  path                                      roles                  handler              summary
   {"GET",  "/healthz",                                 kPublic,               Health,              "Liveness and database reachability"},
-  {"GET",  "/metrics",                                 kPublic,               PrometheusMetrics,   "Prometheus metrics"},
+  {"GET",  "/metrics",                                 kAdmin,                PrometheusMetrics,   "Prometheus metrics (or without a log-in on the loopback metrics listener)"},
   {"GET",  "/api/openapi.json",                        kPublic,               OpenApi,             "This API's OpenAPI 3 document"},
   {"POST", "/api/v1/login",                            kPublic,               Login,               "Log in; returns a session token and sets the session cookie"},
-  {"POST", "/api/v1/logout",                           kAnyRole,              Logout,              "End the session"},
-  {"GET",  "/api/v1/me",                               kAnyRole,              Me,                  "The logged-in user and the CSRF token"},
+  {"POST", "/api/v1/logout",                           kAnyRole | kSetup,     Logout,              "End the session"},
+  {"GET",  "/api/v1/me",                               kAnyRole | kSetup,     Me,                  "The logged-in user and the CSRF token"},
+  {"POST", "/api/v1/me/password",                      kAnyRole | kSetup,     ChangePassword,      "Change the caller's password"},
+  {"POST", "/api/v1/me/totp",                          kAnyRole | kSetup,     BeginTotp,           "Start enrolling a TOTP second factor: a fresh secret"},
+  {"POST", "/api/v1/me/totp/confirm",                  kAnyRole | kSetup,     ConfirmTotp,         "Turn the second factor on with a code from the new secret"},
+  {"POST", "/api/v1/me/sessions/end",                  kAnyRole | kSetup,     EndMySessions,       "End every session of the caller (log out everywhere)"},
   {"GET",  "/api/v1/guideline",                        kAnyRole,              GuidelineSummary,    "The guideline library: indications, protocols, rules"},
+  {"GET",  "/api/v1/users",                            kAdmin,                ListUsers,           "The clinic's users and their log-in state"},
   {"POST", "/api/v1/users",                            kAdmin,                CreateUser,          "Add a user to the caller's clinic"},
+  {"POST", "/api/v1/users/{id}/disable",               kAdmin,                DisableUser,         "Disable a user's log-in and end their sessions"},
+  {"POST", "/api/v1/users/{id}/enable",                kAdmin,                EnableUser,          "Enable a user's log-in again"},
+  {"POST", "/api/v1/users/{id}/reset-password",        kAdmin,                ResetPassword,       "Set a temporary password, to be changed at the next log-in"},
+  {"POST", "/api/v1/users/{id}/end-sessions",          kAdmin,                EndUserSessions,     "End every session of a user"},
+  {"POST", "/api/v1/users/{id}/role",                  kAdmin,                ChangeRole,          "Change a user's role (ends their sessions)"},
+  {"GET",  "/api/v1/audit",                            kAdmin | kAuditor,     ReadAudit,           "The clinic's audit log, oldest first, read-only"},
+  {"GET",  "/api/v1/audit/verify",                     kAdmin | kAuditor,     VerifyAuditChain,    "Check the clinic's keyed audit chain and its signed checkpoints"},
   {"GET",  "/api/v1/patients",                         kCare,                 ListPatients,        "List or search the clinic's patients"},
   {"POST", "/api/v1/patients",                         kAdmin | kClinician,   CreatePatient,       "Enrol a patient"},
   {"GET",  "/api/v1/patients/{id}",                    kCare,                 GetPatient,          "One patient, with identifiers (audited)"},
@@ -131,7 +159,7 @@ StatusOr<Reply> Health(Services& s, const Call&) {
 StatusOr<Reply> PrometheusMetrics(Services& s, const Call&) {
   Reply r;
   r.content_type = "text/plain; version=0.0.4";
-  r.body = s.metrics->Render({{"kira_sessions_active", static_cast<double>(s.sessions->size())},
+  r.body = s.metrics->Render({{"kira_sessions_active", static_cast<double>(s.sessions->ActiveCount())},
                               {"kira_access_audit_rows_written_total", static_cast<double>(s.audit->written())},
                               {"kira_access_audit_failed_flushes_total",
                                static_cast<double>(s.audit->failed_flushes())}});
@@ -147,66 +175,206 @@ std::string SessionCookie(std::string_view token, bool tls, int max_age_s) {
   return c;
 }
 
+AccountContext AccountCtx(Services& s, const Call& c) {
+  AccountContext a{s.store, s.clock, c.who ? c.who->user_id : "system:server"};
+  a.min_password_length = s.options->min_password_length;
+  return a;
+}
+
+void AuditAuth(Services& s, const std::string& clinic, const std::string& user, std::string_view action,
+               std::string what) {
+  s.audit->Record(AccessEvent{clinic, user, "user", user, std::move(what), std::string(action)});
+}
+
+Reply RateLimited(const Call& c, int wait) {
+  // Rate limiting is the HTTP layer's own refusal, not a use-case status.
+  Reply r = Json(api::ErrorJson("rate_limited", "too many failed log-ins; try again later", "", c.request_id), 429);
+  r.headers.emplace_back("Retry-After", std::to_string(wait));
+  return r;
+}
+
 StatusOr<Reply> Login(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(api::LoginRequest req, api::ParseLoginRequest(c.body));
+  KIRA_ASSIGN_OR_RETURN(api::LoginAttempt req, api::ParseLoginAttempt(c.body));
   const auto now = std::chrono::steady_clock::now();
+  std::optional<domain::Credential> cred;
+  {
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    StatusOr<domain::Credential> got = tx->GetCredential(req.login);
+    if (got.ok()) {
+      cred = std::move(*got);
+    } else if (!got.status().IsNotFound()) {
+      return got.status();
+    }
+  }
+  const std::string from = "from " + c.remote_addr;
   if (int wait = s.limiter->RetryAfterSeconds(req.login, c.remote_addr, now); wait > 0) {
-    // Rate limiting is the HTTP layer's own refusal, not a use-case status.
-    Reply r = Json(api::ErrorJson("rate_limited", "too many failed log-ins; try again later", "", c.request_id),
-                   429);
-    r.headers.emplace_back("Retry-After", std::to_string(wait));
-    return r;
+    if (cred) AuditAuth(s, cred->clinic_id, cred->user_id, "throttled", "log-in refused (backoff) " + from);
+    return RateLimited(c, wait);
   }
   const Status bad = UnauthenticatedError("login or password is wrong");
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
-  StatusOr<domain::Credential> cred = tx->GetCredential(req.login);
-  if (!cred.ok()) {
-    if (!cred.status().IsNotFound()) return cred.status();
+  if (!cred) {
     VerifyDummy(req.password);
     s.limiter->RecordFailure(req.login, c.remote_addr, now);
+    // No clinic to file an unknown login under: the log keeps it.
+    std::fprintf(stderr, "kira serve: log-in failed for an unknown login %s (%s)\n", from.c_str(),
+                 c.request_id.c_str());
     return bad;
   }
-  if (!VerifyPassword(cred->password_hash, req.password)) {
+  if (!VerifyPassword(cred->password_hash, req.password) || cred->disabled) {
     s.limiter->RecordFailure(req.login, c.remote_addr, now);
+    AuditAuth(s, cred->clinic_id, cred->user_id, "login_failed",
+              std::string(cred->disabled ? "disabled account " : "wrong password ") + from);
     return bad;
   }
-  KIRA_ASSIGN_OR_RETURN(domain::User user, tx->GetUser(cred->clinic_id, cred->user_id));
-  s.limiter->RecordSuccess(req.login);
+  if (!cred->totp_secret.empty()) {
+    const std::int64_t unix_now =
+        std::chrono::duration_cast<std::chrono::seconds>(s.clock->Now().time_since_epoch()).count();
+    if (req.totp.empty()) {
+      return UnauthenticatedError("totp: this account needs the 6-digit code from its authenticator app");
+    }
+    if (!VerifyTotp(cred->totp_secret, req.totp, unix_now)) {
+      s.limiter->RecordFailure(req.login, c.remote_addr, now);
+      AuditAuth(s, cred->clinic_id, cred->user_id, "login_failed", "wrong second-factor code " + from);
+      return UnauthenticatedError("totp: the code is wrong or expired");
+    }
+  }
+  domain::User user;
+  {
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(user, tx->GetUser(cred->clinic_id, cred->user_id));
+  }
+  s.limiter->RecordSuccess(req.login, c.remote_addr);
   Principal p{user.clinic_id, user.id, cred->login, user.display_name, user.role, ""};
-  const std::string token = s.sessions->Create(p, now);
-  std::optional<Principal> created = s.sessions->Find(token, now);
+  KIRA_ASSIGN_OR_RETURN(const std::string token, s.sessions->Create(p));
+  KIRA_ASSIGN_OR_RETURN(std::optional<Principal> created, s.sessions->Find(token));
   if (!created) return InternalError("session vanished after creation");
-  Reply r = Json("{\"token\":\"" + token + "\",\"csrf_token\":\"" + created->csrf_token +
-                 "\",\"user\":" + api::UserJson(user, cred->login) + "}");
-  r.headers.emplace_back("Set-Cookie", SessionCookie(token, c.tls, 12 * 3600));
+  AuditAuth(s, user.clinic_id, user.id, "login", "log-in " + from);
+  Reply r = Json(api::LoginJson(token, created->csrf_token, user, cred->login,
+                                {created->must_change_password, created->must_enrol_mfa}));
+  const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(s.options->session_absolute_timeout).count();
+  r.headers.emplace_back("Set-Cookie", SessionCookie(token, c.tls, static_cast<int>(max_age)));
   return r;
 }
 
 StatusOr<Reply> Logout(Services& s, const Call& c) {
-  s.sessions->Remove(c.token);
-  Reply r = Json("{\"logged_out\":true}");
+  KIRA_RETURN_IF_ERROR(s.sessions->Remove(c.token));
+  AuditAuth(s, c.who->clinic_id, c.who->user_id, "logout", "log-out from " + c.remote_addr);
+  Reply r = Json(api::FlagJson("logged_out"));
   r.headers.emplace_back("Set-Cookie", SessionCookie("", c.tls, 0));
   return r;
 }
 
 StatusOr<Reply> Me(Services&, const Call& c) {
   domain::User u{c.who->clinic_id, c.who->user_id, c.who->display_name, c.who->role};
-  return Json("{\"user\":" + api::UserJson(u, c.who->login) + ",\"csrf_token\":\"" + c.who->csrf_token + "\"}");
+  return Json(api::MeJson(u, c.who->login, c.who->csrf_token, {c.who->must_change_password, c.who->must_enrol_mfa}));
 }
 
 StatusOr<Reply> GuidelineSummary(Services& s, const Call&) { return Json(api::GuidelineSummaryJson(*s.library)); }
 
+StatusOr<Reply> ChangePassword(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(api::PasswordChange req, api::ParsePasswordChange(c.body));
+  KIRA_RETURN_IF_ERROR(
+      ChangeOwnPassword(AccountCtx(s, c), c.who->clinic_id, c.who->user_id, req.current_password, req.new_password));
+  s.sessions->ForgetUser(c.who->clinic_id, c.who->user_id);
+  return Json(api::FlagJson("password_changed"));
+}
+
+StatusOr<Reply> BeginTotp(Services&, const Call& c) {
+  const std::string secret = NewTotpSecret();
+  return Json(api::TotpEnrolmentJson(secret, TotpUri(secret, c.who->login)));
+}
+
+StatusOr<Reply> ConfirmTotp(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(api::TotpConfirm req, api::ParseTotpConfirm(c.body));
+  KIRA_RETURN_IF_ERROR(EnrolTotp(AccountCtx(s, c), c.who->clinic_id, c.who->user_id, req.secret, req.code));
+  s.sessions->ForgetUser(c.who->clinic_id, c.who->user_id);
+  return Json(api::FlagJson("mfa_enrolled"));
+}
+
+StatusOr<Reply> EndMySessions(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(int n, EndAccountSessions(AccountCtx(s, c), c.who->clinic_id, c.who->user_id));
+  s.sessions->ForgetUser(c.who->clinic_id, c.who->user_id);
+  Reply r = Json(api::CountJson("sessions_ended", n));
+  r.headers.emplace_back("Set-Cookie", SessionCookie("", c.tls, 0));
+  return r;
+}
+
+StatusOr<Reply> ListUsers(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(Accounts a, ListAccounts(AccountCtx(s, c), c.who->clinic_id));
+  return Json(api::AccountListJson(a.users, a.credentials));
+}
+
+StatusOr<Reply> AccountReply(Services& s, const Call& c) {
+  s.sessions->ForgetUser(c.who->clinic_id, c.params.at(0));
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(domain::User u, tx->GetUser(c.who->clinic_id, c.params.at(0)));
+  StatusOr<domain::Credential> cred = tx->GetCredentialOfUser(c.who->clinic_id, u.id);
+  return Json(api::AccountJson(u, cred.ok() ? &*cred : nullptr));
+}
+
+StatusOr<Reply> DisableUser(Services& s, const Call& c) {
+  KIRA_RETURN_IF_ERROR(SetAccountDisabled(AccountCtx(s, c), c.who->clinic_id, c.params.at(0), true));
+  return AccountReply(s, c);
+}
+
+StatusOr<Reply> EnableUser(Services& s, const Call& c) {
+  KIRA_RETURN_IF_ERROR(SetAccountDisabled(AccountCtx(s, c), c.who->clinic_id, c.params.at(0), false));
+  return AccountReply(s, c);
+}
+
+StatusOr<Reply> ResetPassword(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(std::string pw, api::ParseNewPassword(c.body));
+  KIRA_RETURN_IF_ERROR(ResetAccountPassword(AccountCtx(s, c), c.who->clinic_id, c.params.at(0), pw));
+  return AccountReply(s, c);
+}
+
+StatusOr<Reply> EndUserSessions(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(int n, EndAccountSessions(AccountCtx(s, c), c.who->clinic_id, c.params.at(0)));
+  s.sessions->ForgetUser(c.who->clinic_id, c.params.at(0));
+  return Json(api::CountJson("sessions_ended", n));
+}
+
+StatusOr<Reply> ChangeRole(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(domain::Role role, api::ParseRoleChange(c.body));
+  KIRA_RETURN_IF_ERROR(ChangeAccountRole(AccountCtx(s, c), c.who->clinic_id, c.params.at(0), role));
+  return AccountReply(s, c);
+}
+
+StatusOr<Reply> ReadAudit(Services& s, const Call& c) {
+  auto number = [&](const char* key, long long lo, long long hi, long long fallback) -> StatusOr<long long> {
+    const std::string v = Q(c, key);
+    if (v.empty()) return fallback;
+    char* end = nullptr;
+    const long long x = std::strtoll(v.c_str(), &end, 10);
+    if (*end != '\0' || x < lo || x > hi) {
+      return InvalidArgumentError(std::string(key) + ": must be a whole number in " + std::to_string(lo) + ".." +
+                                  std::to_string(hi));
+    }
+    return x;
+  };
+  KIRA_ASSIGN_OR_RETURN(const long long after, number("after", 0, 1LL << 53, 0));
+  KIRA_ASSIGN_OR_RETURN(const long long limit_ll, number("limit", 1, 1000, 100));
+  const int limit = static_cast<int>(limit_ll);
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto rows, tx->ListAudit(c.who->clinic_id, after, limit + 1));
+  std::optional<std::int64_t> next;
+  if (static_cast<int>(rows.size()) > limit) {
+    rows.resize(static_cast<std::size_t>(limit));
+    next = rows.back().seq;
+  }
+  AuditRead(s, c, "audit_log", c.who->clinic_id, "GET /api/v1/audit");
+  return Json(api::AuditPageJson(rows, next));
+}
+
+StatusOr<Reply> VerifyAuditChain(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(registry::AuditVerification v, registry::VerifyAudit(*s.store, c.who->clinic_id));
+  return Json(api::AuditVerificationJson(v.ok, v.rows_checked, v.head_seq, v.head_hash, v.bad_seq, v.problem));
+}
+
 StatusOr<Reply> CreateUser(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(api::NewUserRequest req, api::ParseNewUserRequest(c.body));
   req.user.clinic_id = c.who->clinic_id;
-  KIRA_ASSIGN_OR_RETURN(std::string hash, HashPassword(req.password));
-  KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(
-      *s.store, *s.clock, c.who->user_id, [&](registry::UnitOfWork& uow) -> Status {
-        KIRA_RETURN_IF_ERROR(registry::AddUser(uow, req.user));
-        KIRA_RETURN_IF_ERROR(uow.tx().InsertCredential({req.login, req.user.clinic_id, req.user.id, hash}));
-        // The audit row names the login, never the hash.
-        return uow.Audit(req.user.clinic_id, "insert", "credential", req.user.id, "", "login=" + req.login);
-      }));
+  KIRA_RETURN_IF_ERROR(CreateAccount(AccountCtx(s, c), req.user, req.login, req.password));
   return Json(api::UserJson(req.user, req.login), 201);
 }
 
@@ -236,6 +404,8 @@ StatusOr<Reply> ListPatients(Services& s, const Call& c) {
     if (!next.empty() || static_cast<int>(batch.size()) < page.limit) break;
     page.after_id = batch.back().id;
   }
+  AuditRead(s, c, "patient_list", c.who->clinic_id,
+            "GET /api/v1/patients (" + std::to_string(out.size()) + " rows" + (q.empty() ? "" : ", search") + ")");
   return Json(api::PatientListJson(out, next));
 }
 
@@ -525,27 +695,45 @@ StatusOr<Reply> RegistrySummary(Services& s, const Call& c) {
   if (!phq9 || !phq9->response || !phq9->response->min_percent_fall || !phq9->remission)
     return FailedPreconditionError("the instruments library (PHQ-9 rules) is not loaded in this server");
   KIRA_ASSIGN_OR_RETURN(registry::Dashboard d, registry::BuildDashboard(*s.store, c.who->clinic_id, *phq9));
-  auto map_json = [](const std::map<std::string, int>& m) {
+  // A researcher sees small cells suppressed (below the min_cell_count
+  // setting; null in the document) and adverse events only by coded type:
+  // a type outside the advisor library's symptom vocabulary is free text a
+  // nurse typed and is counted under "other (uncoded)".
+  const bool researcher = c.who->role == domain::Role::kResearcher;
+  const int k = s.options ? s.options->min_cell_count : 5;
+  auto count = [&](int v) { return researcher && v > 0 && v < k ? std::string("null") : std::to_string(v); };
+  if (researcher) {
+    std::map<std::string, int> coded;
+    for (const auto& [type, n] : d.adverse_events_by_type) {
+      const bool known = s.advisor && std::find(s.advisor->rescue.symptoms.begin(), s.advisor->rescue.symptoms.end(),
+                                                type) != s.advisor->rescue.symptoms.end();
+      coded[known ? type : "other (uncoded)"] += n;
+    }
+    d.adverse_events_by_type = std::move(coded);
+  }
+  auto map_json = [&](const std::map<std::string, int>& m) {
     std::string out = "{";
-    for (const auto& [k, v] : m) {
+    for (const auto& [key, v] : m) {
       if (out.size() > 1) out += ",";
-      out += api::Escape(k) + ":" + std::to_string(v);
+      out += api::Escape(key) + ":" + count(v);
     }
     return out + "}";
   };
   std::string body = "{\"clinic_id\":" + api::Escape(c.who->clinic_id) +
-                     ",\"patients\":" + std::to_string(d.patients) +
+                     ",\"patients\":" + count(d.patients) +
                      ",\"patients_by_indication\":" + map_json(d.patients_by_indication) +
-                     ",\"sessions\":" + std::to_string(d.sessions) +
+                     ",\"sessions\":" + count(d.sessions) +
                      ",\"sessions_by_outcome\":" + map_json(d.sessions_by_outcome) +
-                     ",\"adverse_events\":" + std::to_string(d.adverse_events) +
+                     ",\"adverse_events\":" + count(d.adverse_events) +
                      ",\"adverse_events_by_type\":" + map_json(d.adverse_events_by_type) +
-                     ",\"overrides\":" + std::to_string(d.overrides) +
-                     ",\"phq9\":{\"evaluable\":" + std::to_string(d.phq9_evaluable) +
-                     ",\"responders\":" + std::to_string(d.phq9_responders) +
-                     ",\"remitters\":" + std::to_string(d.phq9_remitters) +
+                     ",\"overrides\":" + count(d.overrides) +
+                     ",\"phq9\":{\"evaluable\":" + count(d.phq9_evaluable) +
+                     ",\"responders\":" + count(d.phq9_responders) +
+                     ",\"remitters\":" + count(d.phq9_remitters) +
                      ",\"response_fraction\":" + std::to_string(*phq9->response->min_percent_fall / 100.0) +
-                     ",\"remission_below\":" + std::to_string(phq9->remission->value) + "}}";
+                     ",\"remission_below\":" + std::to_string(phq9->remission->value) + "}" +
+                     ",\"suppressed_below\":" + (researcher ? std::to_string(k) : std::string("null")) + "}";
+  AuditRead(s, c, "registry_summary", c.who->clinic_id, "GET /api/v1/registry/summary");
   return Json(std::move(body));
 }
 
@@ -663,20 +851,20 @@ unsigned RoleBitOf(domain::Role r) {
     case domain::Role::kClinician: return kClinician;
     case domain::Role::kNurse: return kNurse;
     case domain::Role::kResearcher: return kResearcher;
-    // Registry roles with no server access yet: they may log in and see
-    // nothing but themselves.
-    case domain::Role::kPharmacist:
-    case domain::Role::kAuditor: break;
+    case domain::Role::kPharmacist: return kPharmacist;
+    case domain::Role::kAuditor: return kAuditor;
   }
   return 0;
 }
 
 std::string RolesText(unsigned roles) {
   if (roles == kPublic) return "public";
+  roles &= ~kSetup;
   if (roles == kAnyRole) return "any";
   std::string out;
   for (auto [bit, name] : {std::pair{kAdmin, "admin"}, std::pair{kClinician, "clinician"},
-                           std::pair{kNurse, "nurse"}, std::pair{kResearcher, "researcher"}}) {
+                           std::pair{kNurse, "nurse"}, std::pair{kResearcher, "researcher"},
+                           std::pair{kPharmacist, "pharmacist"}, std::pair{kAuditor, "auditor"}}) {
     if (roles & bit) out += (out.empty() ? "" : ",") + std::string(name);
   }
   return out;

@@ -1,14 +1,28 @@
-// HTTP plumbing of `kira serve` over cpp-httplib: the only file that names an
-// HTTP library type. The pipeline is described in server.h.
+// HTTP plumbing of `kira serve` over Boost.Beast/Asio: the only file that
+// names an HTTP library type. The pipeline and the limits are described in
+// server.h.
 #include "kira/server/server.h"
 
-#include <httplib.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
-#include <regex>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "kira/api/server_json.h"
 #include "kira/registry/advisor.h"
@@ -16,6 +30,12 @@
 #include "kira/server/internal/routes.h"
 
 namespace kira::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
 
 using internal::Call;
 using internal::Reply;
@@ -29,28 +49,12 @@ constexpr char kCsp[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-std::string PathRegex(std::string_view path) {
-  std::string out;
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    const char ch = path[i];
-    if (ch == '{') {
-      i = path.find('}', i);
-      out += "([^/]+)";
-    } else if (ch == '.') {
-      out += "\\.";
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
-std::string CookieValue(const std::string& header, std::string_view name) {
+std::string CookieValue(std::string_view header, std::string_view name) {
   std::size_t pos = 0;
   while (pos < header.size()) {
     std::size_t end = header.find(';', pos);
-    if (end == std::string::npos) end = header.size();
-    std::string_view item(header.data() + pos, end - pos);
+    if (end == std::string_view::npos) end = header.size();
+    std::string_view item = header.substr(pos, end - pos);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     if (item.size() > name.size() && item.substr(0, name.size()) == name && item[name.size()] == '=') {
       return std::string(item.substr(name.size() + 1));
@@ -72,87 +76,337 @@ const char* MimeOf(std::string_view name) {
   return "application/octet-stream";
 }
 
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding; `plus_is_space` for query strings. nullopt when malformed.
+std::optional<std::string> PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = HexValue(s[i + 1]);
+      const int lo = HexValue(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Depth of the deepest array/object nesting in `body`, scanning iteratively
+// (strings and escapes skipped) and stopping as soon as `limit` is passed,
+// so a hostile body costs one pass and no recursion.
+bool JsonDeeperThan(std::string_view body, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  std::size_t pos = 1;  // path starts with '/'
+  while (pos <= path.size()) {
+    std::size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    out.push_back(path.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
+}
+
+// The request as the pipeline sees it, independent of the HTTP library.
+struct Incoming {
+  std::string method;
+  std::string path;   // decoded later, per segment
+  std::string query;  // raw
+  std::string authorization, cookie, csrf, origin, host, content_type;
+  std::string body;
+  std::string remote_addr;
+};
+
+struct Outgoing {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;
+};
+
 }  // namespace
+
+bool IsLoopbackHost(std::string_view host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  boost::system::error_code ec;
+  const auto a = asio::ip::make_address(std::string(host), ec);
+  return !ec && a.is_loopback();
+}
 
 struct Server::Impl {
   ServerOptions options;
-  storage::Store* store;
-  const guideline::Library* library;
-  const registry::Clock* clock;
-  std::unique_ptr<httplib::Server> http;
-  SessionTable sessions;
+  storage::Store* store = nullptr;
+  const guideline::Library* library = nullptr;
+  const registry::Clock* clock = nullptr;
+  std::unique_ptr<SessionTable> sessions;
   LoginLimiter limiter;
   Metrics metrics;
   std::unique_ptr<AccessAuditor> audit;
   std::unique_ptr<registry::SessionRecorder> recorder;
   internal::Services services;
-  int port = 0;
   std::string request_prefix = RandomToken().substr(0, 8);
   std::atomic<std::uint64_t> request_seq{0};
+
+  // Route table split into path segments once.
+  struct CompiledRoute {
+    const Route* route;
+    std::vector<std::string> segments;  // "{}" for a parameter
+  };
+  std::vector<CompiledRoute> routes;
+
+  // Transport.
+  std::unique_ptr<asio::io_context> ioc = std::make_unique<asio::io_context>();
+  std::optional<asio::thread_pool> workers;
+  std::optional<ssl::context> tls_ctx;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<tcp::acceptor> metrics_acceptor;
+  int port = 0;
+  int metrics_port = 0;
+  std::atomic<bool> stopping{false};
+  std::mutex conn_mu;
+  std::map<std::string, int> conns_by_addr;  // GUARDED_BY(conn_mu)
+  int conns_total = 0;                        // GUARDED_BY(conn_mu)
+  std::atomic<std::uint64_t> refused_connections{0};
 
   bool tls() const { return !options.tls_cert_file.empty(); }
   std::string NextRequestId() { return request_prefix + "-" + std::to_string(++request_seq); }
 
-  void WriteError(httplib::Response& res, const Status& s, const std::string& request_id) {
-    const HttpError e = HttpErrorFor(s.code());
-    res.status = e.http_status;
-    if (!e.expose_message) {
-      // The details (SQL, file names, driver text) go to the log with the
-      // request id, never to the client.
-      std::fprintf(stderr, "kira serve: request %s: %s\n", request_id.c_str(), s.ToString().c_str());
-      res.set_content(api::ErrorJson(e.code, e.http_status == 503 ? "service unavailable" : "internal error", "",
-                                     request_id),
-                      "application/json");
-      return;
+  void CompileRoutes() {
+    for (const Route& r : internal::RouteTable()) {
+      CompiledRoute c{&r, {}};
+      for (std::string_view seg : Segments(r.path)) {
+        c.segments.push_back(!seg.empty() && seg.front() == '{' ? "{}" : std::string(seg));
+      }
+      routes.push_back(std::move(c));
     }
-    const std::string message(s.message());
-    res.set_content(api::ErrorJson(e.code, message, api::FieldOfMessage(message), request_id), "application/json");
   }
 
-  // Steps 4-6 of the pipeline. Returns the principal, or the error to send.
-  StatusOr<Principal> Authenticate(const httplib::Request& req, const Route& route, std::string* token) {
-    const std::string auth = req.get_header_value("Authorization");
+  // ---- Connection accounting ----
+  bool Admit(const std::string& addr) {
+    std::lock_guard<std::mutex> lock(conn_mu);
+    int& n = conns_by_addr[addr];
+    if (n >= options.max_connections_per_address || conns_total >= options.max_connections) {
+      if (n == 0) conns_by_addr.erase(addr);
+      ++refused_connections;
+      return false;
+    }
+    ++n;
+    ++conns_total;
+    return true;
+  }
+  void Release(const std::string& addr) {
+    std::lock_guard<std::mutex> lock(conn_mu);
+    auto it = conns_by_addr.find(addr);
+    if (it != conns_by_addr.end() && --it->second <= 0) conns_by_addr.erase(it);
+    --conns_total;
+  }
+  int OpenConnections() {
+    std::lock_guard<std::mutex> lock(conn_mu);
+    return conns_total;
+  }
+
+  // ---- Errors ----
+  Outgoing ErrorReply(const Status& s, const std::string& request_id) {
+    const HttpError e = HttpErrorFor(s.code());
+    Outgoing out;
+    out.status = e.http_status;
+    std::string message(s.message());
+    // Storage errors carry driver text (SQL, table and constraint names):
+    // logged with the request id, replaced by a fixed sentence per code.
+    const bool from_storage = message.rfind("sqlite", 0) == 0 || message.rfind("postgres", 0) == 0;
+    if (!e.expose_message || from_storage) {
+      std::fprintf(stderr, "kira serve: request %s: %s\n", request_id.c_str(), s.ToString().c_str());
+      std::string_view generic = "internal error";
+      switch (e.http_status) {
+        case 400: generic = "the request breaks a rule of the registry"; break;
+        case 409: generic = "the record conflicts with an existing one"; break;
+        case 422: generic = "a record it refers to does not exist or may not change"; break;
+        case 503: generic = "service unavailable"; break;
+        default: break;
+      }
+      out.body = api::ErrorJson(e.code, std::string(generic), "", request_id);
+      return out;
+    }
+    out.body = api::ErrorJson(e.code, message, api::FieldOfMessage(message), request_id);
+    return out;
+  }
+
+  Outgoing PlainError(int status, std::string_view code, const std::string& message) {
+    Outgoing out;
+    out.status = status;
+    out.body = api::ErrorJson(code, message, "", NextRequestId());
+    out.close = true;
+    return out;
+  }
+
+  // Steps 6-8 of the pipeline. Returns the principal, or the error to send.
+  StatusOr<Principal> Authenticate(const Incoming& req, const Route& route, std::string* token) {
     bool via_cookie = false;
-    if (auth.rfind("Bearer ", 0) == 0) {
-      *token = auth.substr(7);
+    if (req.authorization.rfind("Bearer ", 0) == 0) {
+      *token = req.authorization.substr(7);
     } else {
-      *token = CookieValue(req.get_header_value("Cookie"), "kira_session");
+      *token = CookieValue(req.cookie, "kira_session");
       via_cookie = true;
     }
     if (token->empty()) return UnauthenticatedError("log in first (session cookie or bearer token)");
-    std::optional<Principal> p = sessions.Find(*token, std::chrono::steady_clock::now());
+    KIRA_ASSIGN_OR_RETURN(std::optional<Principal> p, sessions->Find(*token));
     if (!p) return UnauthenticatedError("the session has expired or was ended; log in again");
     if (via_cookie && req.method != "GET" && req.method != "HEAD") {
       // Double-submit: a cross-site page can make the browser send the
       // cookie but cannot read the CSRF token to put it in a header.
-      if (req.get_header_value("X-CSRF-Token") != p->csrf_token) {
-        return PermissionDeniedError("csrf: missing or wrong X-CSRF-Token header");
+      if (req.csrf != p->csrf_token) return PermissionDeniedError("csrf: missing or wrong X-CSRF-Token header");
+      const std::string expected = std::string(tls() ? "https://" : "http://") + req.host;
+      if (!req.origin.empty() && req.origin != expected) {
+        return PermissionDeniedError("csrf: cross-origin request refused");
       }
-      const std::string origin = req.get_header_value("Origin");
-      const std::string expected = std::string(tls() ? "https://" : "http://") + req.get_header_value("Host");
-      if (!origin.empty() && origin != expected) return PermissionDeniedError("csrf: cross-origin request refused");
+    }
+    if (p->must_change_password && !(route.roles & internal::kSetup)) {
+      return PermissionDeniedError("password: must be changed before anything else (POST /api/v1/me/password)");
+    }
+    if (p->must_enrol_mfa && !(route.roles & internal::kSetup)) {
+      return PermissionDeniedError("totp: an admin must enrol a second factor first (POST /api/v1/me/totp)");
     }
     if (!(internal::RoleBitOf(p->role) & route.roles)) {
-      return PermissionDeniedError("role '" + std::string(domain::RoleName(p->role)) + "' may not " +
-                                   route.summary);
+      return PermissionDeniedError("role '" + std::string(domain::RoleName(p->role)) + "' may not " + route.summary);
     }
-    return *p;
+    return std::move(*p);
   }
 
-  void Dispatch(const Route& route, const httplib::Request& req, httplib::Response& res) {
+  const CompiledRoute* Match(const std::vector<std::string_view>& segs, const std::string& method,
+                             bool* path_known) {
+    for (const CompiledRoute& r : routes) {
+      if (r.segments.size() != segs.size()) continue;
+      bool ok = true;
+      for (std::size_t i = 0; i < segs.size() && ok; ++i) {
+        ok = r.segments[i] == "{}" ? !segs[i].empty() : r.segments[i] == segs[i];
+      }
+      if (!ok) continue;
+      *path_known = true;
+      if (method == r.route->method) return &r;
+    }
+    return nullptr;
+  }
+
+  // Runs on a worker thread: everything from route match to the reply.
+  Outgoing Process(Incoming& req, bool metrics_listener) {
     const auto start = std::chrono::steady_clock::now();
     const std::string request_id = NextRequestId();
-    res.set_header("X-Request-Id", request_id);
+    Outgoing out;
+    const std::vector<std::string_view> segs = Segments(req.path);
+    bool path_known = false;
+    const CompiledRoute* cr = Match(segs, req.method, &path_known);
+    std::string route_label = "unmatched";
+    if (metrics_listener) {
+      if (req.path == "/metrics" && req.method == "GET") {
+        out.body = RenderMetrics();
+        out.content_type = "text/plain; version=0.0.4";
+      } else {
+        out = ErrorReply(NotFoundError("this listener serves only GET /metrics"), request_id);
+      }
+    } else if (cr) {
+      route_label = cr->route->path;
+      out = Dispatch(*cr, segs, req, request_id);
+    } else if (req.method == "GET" && (req.path == "/" || req.path.rfind("/assets/", 0) == 0)) {
+      const std::string name = req.path == "/" ? "index.html" : req.path.substr(8);
+      const std::string_view body = name.find('/') == std::string::npos ? internal::FindAsset(name) : "";
+      if (body.empty()) {
+        out = ErrorReply(NotFoundError("no such file"), request_id);
+      } else {
+        out.body = std::string(body);
+        out.content_type = MimeOf(name);
+        route_label = "asset";
+      }
+    } else if (path_known) {
+      out = ErrorReply(NotFoundError("method " + req.method + " not allowed on this path"), request_id);
+      out.status = 405;
+      out.body = api::ErrorJson("method_not_allowed", "method " + req.method + " not allowed on this path", "",
+                                request_id);
+    } else {
+      out = ErrorReply(NotFoundError("no such route"), request_id);
+    }
+    out.headers.emplace_back("X-Request-Id", request_id);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics.Observe(route_label, req.method, out.status, secs);
+    if (options.log_requests) {
+      std::fprintf(stderr, "%s %s %s %d %.3fms %s\n", request_id.c_str(), req.method.c_str(), req.path.c_str(),
+                   out.status, secs * 1e3, req.remote_addr.c_str());
+    }
+    return out;
+  }
+
+  Outgoing Dispatch(const CompiledRoute& cr, const std::vector<std::string_view>& segs, Incoming& req,
+                    const std::string& request_id) {
+    const Route& route = *cr.route;
     Call call;
     call.body = req.body;
     call.request_id = request_id;
     call.remote_addr = req.remote_addr;
     call.tls = tls();
-    for (std::size_t i = 1; i < req.matches.size(); ++i) call.params.push_back(req.matches[i].str());
-    for (const auto& [k, v] : req.params) call.query.emplace(k, v);
-    std::optional<Principal> who;
     Status error;
-    if (route.roles != internal::kPublic) {
+    for (std::size_t i = 0; i < segs.size() && error.ok(); ++i) {
+      if (cr.segments[i] != "{}") continue;
+      std::optional<std::string> v = PercentDecode(segs[i], false);
+      if (!v) {
+        error = InvalidArgumentError("path: malformed percent-encoding");
+      } else {
+        call.params.push_back(std::move(*v));
+      }
+    }
+    std::string_view q = req.query;
+    while (!q.empty() && error.ok()) {
+      const std::size_t amp = q.find('&');
+      std::string_view item = q.substr(0, amp);
+      q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+      if (item.empty()) continue;
+      const std::size_t eq = item.find('=');
+      auto k = PercentDecode(item.substr(0, eq), true);
+      auto v = PercentDecode(eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1), true);
+      if (!k || !v) {
+        error = InvalidArgumentError("query: malformed percent-encoding");
+      } else {
+        call.query.emplace(std::move(*k), std::move(*v));
+      }
+    }
+    std::optional<Principal> who;
+    if (error.ok() && route.roles != internal::kPublic) {
       StatusOr<Principal> p = Authenticate(req, route, &call.token);
       if (p.ok()) {
         who = std::move(*p);
@@ -161,12 +415,15 @@ struct Server::Impl {
         error = p.status();
       }
     }
-    if (error.ok()) {
-      if (req.method == "POST" && !req.body.empty() &&
-          req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+    if (error.ok() && req.method == "POST" && !req.body.empty()) {
+      if (req.content_type.rfind("application/json", 0) != 0) {
         error = InvalidArgumentError("Content-Type: must be application/json");
+      } else if (JsonDeeperThan(req.body, options.max_json_depth)) {
+        error = InvalidArgumentError("body: JSON nested deeper than " + std::to_string(options.max_json_depth) +
+                                     " levels");
       }
     }
+    Outgoing out;
     if (error.ok()) {
       StatusOr<Reply> reply = InvalidArgumentError("unreachable");
       try {
@@ -175,96 +432,264 @@ struct Server::Impl {
         reply = InternalError(std::string("uncaught exception: ") + e.what());
       }
       if (reply.ok()) {
-        res.status = reply->status;
-        for (const auto& [k, v] : reply->headers) res.set_header(k.c_str(), v);
-        res.set_content(std::move(reply->body), reply->content_type.c_str());
+        out.status = reply->status;
+        out.headers = std::move(reply->headers);
+        out.body = std::move(reply->body);
+        out.content_type = std::move(reply->content_type);
       } else {
         error = reply.status();
       }
     }
-    if (!error.ok()) WriteError(res, error, request_id);
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    metrics.Observe(route.path, route.method, res.status, secs);
-    if (options.log_requests) {
-      std::fprintf(stderr, "%s %s %s %d %.3fms %s\n", request_id.c_str(), req.method.c_str(), req.path.c_str(),
-                   res.status, secs * 1e3, who ? who->user_id.c_str() : "-");
+    if (!error.ok()) {
+      out = ErrorReply(error, request_id);
+      // Refused accesses of a logged-in user are audited in their clinic;
+      // a refusal without a session has no clinic and goes to the log.
+      if (out.status == 401 || out.status == 403 || out.status == 404) {
+        const std::string what = std::to_string(out.status) + " " + req.method + " " + route.path;
+        if (who) {
+          audit->Record(AccessEvent{who->clinic_id, who->user_id, "route", call.params.empty() ? "" : call.params[0],
+                                    what, "refused"});
+        } else {
+          std::fprintf(stderr, "kira serve: refused %s %s from %s (%s)\n", what.c_str(), req.path.c_str(),
+                       req.remote_addr.c_str(), request_id.c_str());
+        }
+      }
+    }
+    return out;
+  }
+
+  std::string RenderMetrics() {
+    return metrics.Render({{"kira_sessions_active", static_cast<double>(sessions->ActiveCount())},
+                           {"kira_http_connections_open", static_cast<double>(OpenConnections())},
+                           {"kira_http_connections_refused_total", static_cast<double>(refused_connections.load())},
+                           {"kira_access_audit_rows_written_total", static_cast<double>(audit->written())},
+                           {"kira_access_audit_failed_flushes_total", static_cast<double>(audit->failed_flushes())}});
+  }
+
+  void Decorate(http::response<http::string_body>& res) {
+    res.set("Content-Security-Policy", kCsp);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("X-Frame-Options", "DENY");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("Cross-Origin-Opener-Policy", "same-origin");
+    res.set("Cross-Origin-Resource-Policy", "same-origin");
+    res.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+    res.set("Cache-Control", "no-store");
+    if (tls()) res.set("Strict-Transport-Security", "max-age=31536000");
+  }
+
+  void Accept(tcp::acceptor& acc, bool metrics_listener);
+};
+
+namespace {
+
+// One HTTP/1.1 connection. Every operation runs on the connection's strand;
+// handlers run on the worker pool and post their reply back.
+template <class Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  Connection(Server::Impl& server, Stream stream, std::string addr, bool metrics_listener)
+      : server_(server), stream_(std::move(stream)), addr_(std::move(addr)), metrics_listener_(metrics_listener) {}
+  ~Connection() { server_.Release(addr_); }
+
+  void Start() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      ReadHeader();
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (!ec) self->ReadHeader();
+                              });
     }
   }
 
-  void Serve(const std::string& name, httplib::Response& res) {
-    const std::string_view body = internal::FindAsset(name);
-    if (body.empty()) {
-      res.status = 404;
+ private:
+  void ReadHeader() {
+    const ServerOptions& o = server_.options;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(o.max_header_bytes));
+    parser_->body_limit(static_cast<std::uint64_t>(o.max_body_bytes));
+    // Between requests the connection holds no buffer memory.
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
+    beast::get_lowest_layer(stream_).expires_after(first_ ? o.header_timeout : o.idle_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    first_ = false;
+    if (ec) return Fail(ec);
+    const ServerOptions& o = server_.options;
+    const auto& req = parser_->get();
+    if (static_cast<std::size_t>(std::distance(req.begin(), req.end())) > o.max_header_fields) {
+      return Send(server_.PlainError(431, "headers_too_large",
+                                     "more than " + std::to_string(o.max_header_fields) + " header fields"));
+    }
+    // The whole header is in; from now the body has its own deadline (a
+    // keep-alive wait reset above would otherwise apply).
+    beast::get_lowest_layer(stream_).expires_after(o.body_timeout);
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      continue_ = std::make_shared<std::string>("HTTP/1.1 100 Continue\r\n\r\n");
+      asio::async_write(stream_, asio::buffer(*continue_),
+                        [self = this->shared_from_this()](beast::error_code ec2, std::size_t) {
+                          if (ec2) return self->Fail(ec2);
+                          self->ReadBody();
+                        });
       return;
     }
-    res.set_content(std::string(body), MimeOf(name));
+    ReadBody();
   }
 
-  void Setup() {
-    if (tls()) {
-      http = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(), options.tls_key_file.c_str());
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->OnBody(ec); });
+  }
+
+  // Parse errors that deserve an answer get one, then the connection closes.
+  void Fail(beast::error_code ec) {
+    const ServerOptions& o = server_.options;
+    if (ec == http::error::body_limit) {
+      return Send(server_.PlainError(413, "payload_too_large",
+                                     "body larger than " + std::to_string(o.max_body_bytes) + " bytes"));
+    }
+    if (ec == http::error::header_limit) {
+      return Send(server_.PlainError(431, "headers_too_large",
+                                     "request header larger than " + std::to_string(o.max_header_bytes) + " bytes"));
+    }
+    if (ec == http::error::buffer_overflow) {
+      return Send(server_.PlainError(431, "headers_too_large", "request larger than the read buffer"));
+    }
+    if (ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+        ec != http::error::end_of_stream &&
+        ec != http::error::partial_message) {
+      return Send(server_.PlainError(400, "bad_request", "malformed HTTP request: " + ec.message()));
+    }
+    // Timeouts, resets, end of stream: just close.
+    Close();
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec) return Fail(ec);
+    Incoming in;
+    auto req = parser_->release();
+    parser_.reset();
+    in.method = std::string(req.method_string());
+    const std::string_view target(req.target().data(), req.target().size());
+    const std::size_t qpos = target.find('?');
+    in.path = std::string(target.substr(0, qpos));
+    if (qpos != std::string_view::npos) in.query = std::string(target.substr(qpos + 1));
+    in.authorization = std::string(req[http::field::authorization]);
+    in.cookie = std::string(req[http::field::cookie]);
+    in.csrf = std::string(req["X-CSRF-Token"]);
+    in.origin = std::string(req[http::field::origin]);
+    in.host = std::string(req[http::field::host]);
+    in.content_type = std::string(req[http::field::content_type]);
+    in.body = std::move(req.body());
+    in.remote_addr = addr_;
+    keep_alive_ = req.keep_alive();
+    if (in.path.empty() || in.path.front() != '/') {
+      return Send(server_.PlainError(400, "bad_request", "request target must be an absolute path"));
+    }
+    // No read while the handler runs; the write deadline starts when the
+    // reply is sent.
+    beast::get_lowest_layer(stream_).expires_never();
+    asio::post(*server_.workers, [self = this->shared_from_this(), in = std::move(in)]() mutable {
+      AccessAuditor::TakeThreadTicket();
+      Outgoing out = self->server_.Process(in, self->metrics_listener_);
+      const std::uint64_t ticket = AccessAuditor::TakeThreadTicket();
+      if (ticket == 0) {
+        return asio::post(self->stream_.get_executor(),
+                          [self, out = std::move(out)]() mutable { self->Send(std::move(out)); });
+      }
+      auto shared = std::make_shared<Outgoing>(std::move(out));
+      self->server_.audit->WhenDurable(ticket, [self, shared](const Status& s) {
+        if (!s.ok()) {
+          std::string id;
+          for (const auto& [k, v] : shared->headers) {
+            if (k == "X-Request-Id") id = v;
+          }
+          *shared = self->server_.ErrorReply(s, id);
+          shared->headers.emplace_back("X-Request-Id", id);
+        }
+        asio::post(self->stream_.get_executor(), [self, shared] { self->Send(std::move(*shared)); });
+      });
+    });
+  }
+
+  void Send(Outgoing out) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(out.status));
+    server_.Decorate(*res);
+    for (auto& [k, v] : out.headers) res->insert(k, v);
+    if (!out.body.empty() || out.status != 204) res->set(http::field::content_type, out.content_type);
+    res->body() = std::move(out.body);
+    const bool keep = keep_alive_ && !out.close && !server_.stopping.load();
+    res->keep_alive(keep);
+    res->prepare_payload();
+    beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      if (!keep) return self->Close();
+      self->ReadHeader();
+    });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     } else {
-      http = std::make_unique<httplib::Server>();
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
     }
-    const int threads = options.threads;
-    http->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<std::size_t>(threads)); };
-    http->set_payload_max_length(options.max_body_bytes);
-    http->set_keep_alive_max_count(10000);
-    // Headers and body go out in separate writes; with Nagle's algorithm the
-    // second waits for the client's delayed ACK (~40 ms on Linux).
-    http->set_tcp_nodelay(true);
-    http->set_read_timeout(10, 0);
-    httplib::Headers headers = {
-        {"Content-Security-Policy", kCsp},
-        {"X-Content-Type-Options", "nosniff"},
-        {"X-Frame-Options", "DENY"},
-        {"Referrer-Policy", "no-referrer"},
-        {"Cross-Origin-Opener-Policy", "same-origin"},
-        {"Cross-Origin-Resource-Policy", "same-origin"},
-        {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
-        {"Cache-Control", "no-store"},
-    };
-    if (tls()) headers.emplace("Strict-Transport-Security", "max-age=31536000");
-    http->set_default_headers(headers);
-
-    for (const Route& route : internal::RouteTable()) {
-      const std::string pattern = PathRegex(route.path);
-      auto handler = [this, &route](const httplib::Request& req, httplib::Response& res) {
-        Dispatch(route, req, res);
-      };
-      if (std::string_view(route.method) == "GET") {
-        http->Get(pattern, handler);
-      } else {
-        http->Post(pattern, handler);
-      }
-    }
-    http->Get("/", [this](const httplib::Request&, httplib::Response& res) { Serve("index.html", res); });
-    http->Get(R"(/assets/([A-Za-z0-9_.-]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      Serve(req.matches[1].str(), res);
-    });
-    // 404 (no route), 413 (body too large), 400 (unparsable request) from the
-    // library itself get the same JSON error shape as ours.
-    http->set_error_handler(httplib::Server::HandlerWithResponse(
-        [this](const httplib::Request&, httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      const std::string id = NextRequestId();
-      std::string_view code = "not_found";
-      std::string message = "no such route";
-      if (res.status == 413) {
-        code = "payload_too_large";
-        message = "body larger than " + std::to_string(options.max_body_bytes) + " bytes";
-      } else if (res.status != 404) {
-        code = "bad_request";
-        message = "malformed HTTP request";
-      }
-      res.set_content(api::ErrorJson(code, message, "", id), "application/json");
-      return httplib::Server::HandlerResponse::Handled;
-    }));
-    http->set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      WriteError(res, InternalError("uncaught exception"), NextRequestId());
-    });
   }
+
+  Server::Impl& server_;
+  Stream stream_;
+  std::string addr_;
+  bool metrics_listener_;
+  bool first_ = true;
+  bool keep_alive_ = false;
+  beast::flat_buffer buffer_{64 * 1024};  // upper bound; grows only as needed
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<std::string> continue_;
 };
+
+}  // namespace
+
+void Server::Impl::Accept(tcp::acceptor& acc, bool metrics_listener) {
+  acc.async_accept(asio::make_strand(*ioc), [this, &acc, metrics_listener](beast::error_code ec, tcp::socket sock) {
+    if (ec == asio::error::operation_aborted || stopping.load()) return;
+    if (!ec) {
+      beast::error_code ec2;
+      const auto ep = sock.remote_endpoint(ec2);
+      const std::string addr = ec2 ? std::string("?") : ep.address().to_string();
+      if (!Admit(addr)) {
+        sock.close(ec2);
+      } else {
+        sock.set_option(tcp::no_delay(true), ec2);
+        if (tls() && !metrics_listener) {
+          std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
+              *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(sock)), *tls_ctx), addr,
+              false)
+              ->Start();
+        } else {
+          std::make_shared<Connection<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(sock)), addr,
+                                                          metrics_listener)
+              ->Start();
+        }
+      }
+    } else if (ec == asio::error::no_descriptors) {
+      // Out of file descriptors: back off briefly rather than spin.
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    Accept(acc, metrics_listener);
+  });
+}
 
 Server::Server(storage::Store* store, const guideline::Library* library, const registry::Clock* clock,
                ServerOptions options, const advisor::AdvisorLibrary* advisor,
@@ -275,46 +700,113 @@ Server::Server(storage::Store* store, const guideline::Library* library, const r
   i.store = store;
   i.library = library;
   i.clock = clock;
+  SessionTable::Options so;
+  so.idle_timeout = i.options.session_idle_timeout;
+  so.absolute_timeout = i.options.session_absolute_timeout;
+  so.require_admin_mfa = i.options.require_admin_mfa;
+  i.sessions = std::make_unique<SessionTable>(store, clock, so);
   i.audit = std::make_unique<AccessAuditor>(store, clock);
   // With the advisor library, recording also enforces the rolling annual cap.
   i.recorder = std::make_unique<registry::SessionRecorder>(
       store, clock, registry::AdvisorDoseCheck(*library, advisor ? &advisor->annual_cap : nullptr), library);
-  i.services = internal::Services{store, library, clock, i.recorder.get(), i.audit.get(), &i.sessions, &i.limiter,
-                                  &i.metrics, advisor, instruments};
+  i.services = internal::Services{store,      library,   clock,   i.recorder.get(), i.audit.get(), i.sessions.get(),
+                                  &i.limiter, &i.metrics, advisor, instruments,      &i.options};
+  i.CompileRoutes();
 }
 
-Server::~Server() = default;
+Server::~Server() {
+  Impl& i = *impl_;
+  Stop();
+  // Order matters: no handler may run once the audit is gone, and every
+  // connection (owned by handlers queued in the io_context) must be
+  // destroyed while the accounting it updates still exists.
+  if (i.workers) i.workers->join();
+  i.audit.reset();
+  i.acceptor.reset();
+  i.metrics_acceptor.reset();
+  i.ioc.reset();
+}
+
+namespace {
+
+Status BindAcceptor(asio::io_context& ioc, std::optional<tcp::acceptor>& acc, const std::string& host, int port,
+                    int* bound) {
+  boost::system::error_code ec;
+  std::string h = host == "localhost" ? "127.0.0.1" : host;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const auto addr = asio::ip::make_address(h, ec);
+  if (ec) return InvalidArgumentError("--listen: '" + host + "' is not an IP address");
+  const tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  acc.emplace(ioc);
+  acc->open(ep.protocol(), ec);
+  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc->bind(ep, ec);
+  if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return UnavailableError("cannot bind " + host + ":" + std::to_string(port) + ": " + ec.message());
+  *bound = acc->local_endpoint().port();
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status Server::Bind() {
   Impl& i = *impl_;
-  if (i.options.tls_cert_file.empty() != i.options.tls_key_file.empty()) {
+  const ServerOptions& o = i.options;
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
     return InvalidArgumentError("--tls-cert and --tls-key: give both or neither");
   }
-  i.Setup();
-  if (!i.http->is_valid()) return InvalidArgumentError("--tls-cert/--tls-key: cannot load the certificate or key");
-  if (i.options.port == 0) {
-    i.port = i.http->bind_to_any_port(i.options.host);
-    if (i.port < 0) return UnavailableError("cannot bind " + i.options.host);
-  } else {
-    if (!i.http->bind_to_port(i.options.host, i.options.port)) {
-      return UnavailableError("cannot bind " + i.options.host + ":" + std::to_string(i.options.port));
+  if (o.threads < 1 || o.io_threads < 1) return InvalidArgumentError("--threads: must be at least 1");
+  if (i.tls()) {
+    i.tls_ctx.emplace(ssl::context::tls_server);
+    i.tls_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    SSL_CTX_set_min_proto_version(i.tls_ctx->native_handle(), TLS1_2_VERSION);
+    boost::system::error_code ec;
+    i.tls_ctx->use_certificate_chain_file(o.tls_cert_file, ec);
+    if (!ec) i.tls_ctx->use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+    if (ec) return InvalidArgumentError("--tls-cert/--tls-key: cannot load the certificate or key");
+  }
+  KIRA_RETURN_IF_ERROR(BindAcceptor(*i.ioc, i.acceptor, o.host, o.port, &i.port));
+  if (!o.metrics_listen.empty()) {
+    const std::size_t colon = o.metrics_listen.rfind(':');
+    const std::string host = colon == std::string::npos ? "" : o.metrics_listen.substr(0, colon);
+    if (!IsLoopbackHost(host)) {
+      return InvalidArgumentError("--metrics-listen: must be a loopback address (127.0.0.1:PORT)");
     }
-    i.port = i.options.port;
+    char* end = nullptr;
+    const long port = std::strtol(o.metrics_listen.c_str() + colon + 1, &end, 10);
+    if (*end != '\0' || port < 0 || port > 65535) return InvalidArgumentError("--metrics-listen: bad port");
+    KIRA_RETURN_IF_ERROR(BindAcceptor(*i.ioc, i.metrics_acceptor, host, static_cast<int>(port), &i.metrics_port));
   }
   return Status::Ok();
 }
 
 int Server::port() const { return impl_->port; }
+int Server::metrics_port() const { return impl_->metrics_port; }
 
 Status Server::Run() {
-  const bool ok = impl_->http->listen_after_bind();
-  Status flushed = impl_->audit->Flush();
-  if (!ok) return UnavailableError("the listening socket failed");
-  return flushed;
+  Impl& i = *impl_;
+  if (!i.acceptor) return FailedPreconditionError("Bind() first");
+  i.workers.emplace(static_cast<std::size_t>(i.options.threads));
+  i.Accept(*i.acceptor, false);
+  if (i.metrics_acceptor) i.Accept(*i.metrics_acceptor, true);
+  std::vector<std::thread> io;
+  for (int n = 1; n < i.options.io_threads; ++n) io.emplace_back([&i] { i.ioc->run(); });
+  i.ioc->run();
+  for (auto& t : io) t.join();
+  i.workers->join();
+  return i.audit->Flush();
 }
 
 void Server::Stop() {
-  if (impl_->http) impl_->http->stop();
+  Impl& i = *impl_;
+  if (i.stopping.exchange(true)) return;
+  asio::post(*i.ioc, [&i] {
+    boost::system::error_code ec;
+    if (i.acceptor) i.acceptor->close(ec);
+    if (i.metrics_acceptor) i.metrics_acceptor->close(ec);
+    i.ioc->stop();
+  });
 }
 
 Status Server::FlushAccessAudit() { return impl_->audit->Flush(); }

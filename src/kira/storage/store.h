@@ -81,6 +81,35 @@ class Transaction {
   virtual Status InsertCredential(const domain::Credential& credential) = 0;
   // NotFound if there is no such login.
   virtual StatusOr<domain::Credential> GetCredential(std::string_view login) = 0;
+  // NotFound if the user has no credential.
+  virtual StatusOr<domain::Credential> GetCredentialOfUser(std::string_view clinic_id, std::string_view user_id) = 0;
+  // The clinic's credentials, by login.
+  virtual StatusOr<std::vector<domain::Credential>> ListCredentials(std::string_view clinic_id) = 0;
+  // Replaces the hash, disabled, must_change_password and totp_secret of
+  // the credential with this login. NotFound if there is none.
+  virtual Status UpdateCredential(const domain::Credential& credential) = 0;
+  // The clinic's users, by id.
+  virtual StatusOr<std::vector<domain::User>> ListUsers(std::string_view clinic_id) = 0;
+  // Replaces display_name and role. NotFound if there is no such user.
+  virtual Status UpdateUser(const domain::User& user) = 0;
+
+  // ---- Log-in sessions (server/auth.h; only token hashes are stored) ----
+  // AlreadyExists for a repeated token hash; FailedPrecondition if the user
+  // does not exist.
+  virtual Status InsertAuthSession(const domain::AuthSession& session) = 0;
+  // NotFound if there is no such session.
+  virtual StatusOr<domain::AuthSession> GetAuthSession(std::string_view token_hash) = 0;
+  // Sets last_used_at; NotFound if the session is gone.
+  virtual Status TouchAuthSession(std::string_view token_hash, domain::Instant last_used_at) = 0;
+  // Deletes one session (no error if it is gone).
+  virtual Status DeleteAuthSession(std::string_view token_hash) = 0;
+  // Deletes every session of a user; returns how many there were.
+  virtual StatusOr<int> DeleteUserAuthSessions(std::string_view clinic_id, std::string_view user_id) = 0;
+  // Deletes sessions idle since before `idle_before` or past their absolute
+  // expiry at `now`; returns how many.
+  virtual StatusOr<int> PurgeAuthSessions(domain::Instant idle_before, domain::Instant now) = 0;
+  // Sessions not yet purged.
+  virtual StatusOr<std::int64_t> CountAuthSessions() = 0;
 
   // ---- Patients ----
   // FailedPrecondition if the clinic does not exist.

@@ -61,6 +61,7 @@ TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key) 
   server::ServerOptions o;
   o.port = 0;
   o.threads = 4;
+  o.require_admin_mfa = false;  // the MFA tests start their own server
   o.tls_cert_file = tls_cert;
   o.tls_key_file = tls_key;
   server_ = std::make_unique<server::Server>(store_.get(), library_.get(), &clock_, o, advisor_.get(),

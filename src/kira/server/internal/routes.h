@@ -21,6 +21,10 @@
 #include "kira/server/metrics.h"
 #include "kira/storage/store.h"
 
+namespace kira::server {
+struct ServerOptions;
+}  // namespace kira::server
+
 namespace kira::server::internal {
 
 struct Call {
@@ -52,15 +56,26 @@ struct Services {
   Metrics* metrics = nullptr;
   const advisor::AdvisorLibrary* advisor = nullptr;            // null: advisor routes answer 422
   const instruments::InstrumentLibrary* instruments = nullptr;
+  const ServerOptions* options = nullptr;  // limits and log-in settings
 };
 
 using Handler = StatusOr<Reply> (*)(Services&, const Call&);
 
 // Role sets of the route table.
-enum RoleBit : unsigned { kAdmin = 1, kClinician = 2, kNurse = 4, kResearcher = 8 };
+enum RoleBit : unsigned {
+  kAdmin = 1,
+  kClinician = 2,
+  kNurse = 4,
+  kResearcher = 8,
+  kPharmacist = 16,  // the controlled-substance ledger
+  kAuditor = 32,     // the audit log, read-only
+};
 inline constexpr unsigned kPublic = 0;
-inline constexpr unsigned kAnyRole = kAdmin | kClinician | kNurse | kResearcher;
+inline constexpr unsigned kAnyRole = kAdmin | kClinician | kNurse | kResearcher | kPharmacist | kAuditor;
 inline constexpr unsigned kCare = kAdmin | kClinician | kNurse;  // may read patient records
+// Not a role: marks the routes a restricted session (a password to change,
+// a second factor to enrol) may still call.
+inline constexpr unsigned kSetup = 1u << 16;
 unsigned RoleBitOf(domain::Role r);
 std::string RolesText(unsigned roles);
 

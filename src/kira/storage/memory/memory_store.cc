@@ -17,6 +17,7 @@ struct MemoryStore::State {
   std::map<std::string, domain::Clinic> clinics;
   std::map<Key, domain::User> users;
   std::map<std::string, domain::Credential, std::less<>> credentials;  // by login
+  std::map<std::string, domain::AuthSession, std::less<>> auth_sessions;  // by token hash
   std::map<Key, domain::PatientRecord> patients;
   std::map<Key, domain::PatientIdentity> identities;
   std::map<Key, domain::SessionRecord> sessions;
@@ -113,6 +114,85 @@ class MemoryStore::Tx : public Transaction {
     auto it = R().credentials.find(login);
     if (it == R().credentials.end()) return NotFoundError("login '" + std::string(login) + "'");
     return it->second;
+  }
+
+  StatusOr<domain::Credential> GetCredentialOfUser(std::string_view clinic, std::string_view user) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    for (const auto& [login, c] : R().credentials) {
+      if (c.clinic_id == clinic && c.user_id == user) return c;
+    }
+    return NotFoundError("no log-in for user '" + std::string(user) + "'");
+  }
+  StatusOr<std::vector<domain::Credential>> ListCredentials(std::string_view clinic) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    std::vector<domain::Credential> out;
+    for (const auto& [login, c] : R().credentials) {
+      if (c.clinic_id == clinic) out.push_back(c);
+    }
+    return out;
+  }
+  Status UpdateCredential(const domain::Credential& c) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateCredential(c)));
+    if (!R().credentials.count(c.login)) return NotFoundError("login '" + c.login + "'");
+    domain::Credential& stored = W().credentials[c.login];
+    stored.password_hash = c.password_hash;
+    stored.disabled = c.disabled;
+    stored.must_change_password = c.must_change_password;
+    stored.totp_secret = c.totp_secret;
+    return Status::Ok();
+  }
+  StatusOr<std::vector<domain::User>> ListUsers(std::string_view clinic) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return Filter(R().users, clinic, [](const domain::User&) { return true; });
+  }
+  Status UpdateUser(const domain::User& u) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidateUser(u)));
+    if (!R().users.count(K(u.clinic_id, u.id))) return NotFoundError("user '" + u.id + "'");
+    W().users[K(u.clinic_id, u.id)] = u;
+    return Status::Ok();
+  }
+
+  Status InsertAuthSession(const domain::AuthSession& a) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (a.token_hash.empty() || a.clinic_id.empty() || a.user_id.empty()) {
+      return Fail(InvalidArgumentError("auth session: token_hash, clinic_id and user_id are required"));
+    }
+    if (!R().users.count(K(a.clinic_id, a.user_id))) {
+      return Fail(FailedPreconditionError("auth session: no user '" + a.user_id + "'"));
+    }
+    if (R().auth_sessions.count(a.token_hash)) return Fail(AlreadyExistsError("auth session exists"));
+    W().auth_sessions[a.token_hash] = a;
+    return Status::Ok();
+  }
+  StatusOr<domain::AuthSession> GetAuthSession(std::string_view token_hash) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto it = R().auth_sessions.find(token_hash);
+    if (it == R().auth_sessions.end()) return NotFoundError("session");
+    return it->second;
+  }
+  Status TouchAuthSession(std::string_view token_hash, domain::Instant at) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (!R().auth_sessions.count(token_hash)) return NotFoundError("session");
+    W().auth_sessions[std::string(token_hash)].last_used_at = at;
+    return Status::Ok();
+  }
+  Status DeleteAuthSession(std::string_view token_hash) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (R().auth_sessions.count(token_hash)) W().auth_sessions.erase(std::string(token_hash));
+    return Status::Ok();
+  }
+  StatusOr<int> DeleteUserAuthSessions(std::string_view clinic, std::string_view user) override {
+    return EraseSessionsIf([&](const domain::AuthSession& a) { return a.clinic_id == clinic && a.user_id == user; });
+  }
+  StatusOr<int> PurgeAuthSessions(domain::Instant idle_before, domain::Instant now) override {
+    return EraseSessionsIf(
+        [&](const domain::AuthSession& a) { return a.last_used_at < idle_before || a.expires_at <= now; });
+  }
+  StatusOr<std::int64_t> CountAuthSessions() override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    return static_cast<std::int64_t>(R().auth_sessions.size());
   }
 
   Status InsertPatient(const domain::PatientRecord& p) override {
@@ -363,6 +443,16 @@ class MemoryStore::Tx : public Transaction {
   }
 
  private:
+  template <class Pred>
+  StatusOr<int> EraseSessionsIf(Pred pred) {
+    KIRA_RETURN_IF_ERROR(Writable());
+    int n = 0;
+    for (const auto& [h, a] : R().auth_sessions) n += pred(a) ? 1 : 0;
+    if (n == 0) return 0;
+    auto& m = W().auth_sessions;
+    for (auto it = m.begin(); it != m.end();) it = pred(it->second) ? m.erase(it) : std::next(it);
+    return n;
+  }
   const State& R() const { return pending_ ? *pending_ : *store_->state_; }
   State& W() {
     if (!pending_) pending_ = std::make_unique<State>(*store_->state_);

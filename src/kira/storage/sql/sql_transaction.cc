@@ -166,6 +166,21 @@ domain::LedgerEntry LedgerFromRow(const SqlRow& r) {
   return e;
 }
 
+constexpr char kCredentialCols[] =
+    "login, clinic_id, user_id, password_hash, CASE WHEN disabled THEN 1 ELSE 0 END, "
+    "CASE WHEN must_change_password THEN 1 ELSE 0 END, totp_secret";
+
+domain::Credential CredentialFromRow(const SqlRow& r) {
+  domain::Credential c{r.Text(0), r.Text(1), r.Text(2), r.Text(3)};
+  c.disabled = r.Int(4) != 0;
+  c.must_change_password = r.Int(5) != 0;
+  c.totp_secret = r.Text(6);
+  return c;
+}
+
+// A boolean literal both SQLite (integers 0/1) and PostgreSQL (BOOLEAN) accept.
+const char* Bool(bool b) { return b ? "(1 = 1)" : "(1 = 0)"; }
+
 constexpr char kAuditCols[] =
     "clinic_id, seq, at_us, actor, action, entity, entity_id, before_text, after_text, prev_hash, "
     "hash";
@@ -340,11 +355,90 @@ class SqlTransaction : public Transaction {
   }
   StatusOr<domain::Credential> GetCredential(std::string_view login) override {
     KIRA_ASSIGN_OR_RETURN(
-        auto rows, Q("SELECT login, clinic_id, user_id, password_hash FROM credentials WHERE login = $1",
-                     {S(login)}));
+        auto rows, Q(std::string("SELECT ") + kCredentialCols + " FROM credentials WHERE login = $1", {S(login)}));
     if (rows.empty()) return NotFoundError("login '" + std::string(login) + "'");
     const auto& r = rows[0];
-    return domain::Credential{r.Text(0), r.Text(1), r.Text(2), r.Text(3)};
+    return CredentialFromRow(r);
+  }
+  StatusOr<domain::Credential> GetCredentialOfUser(std::string_view clinic, std::string_view user) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kCredentialCols +
+                                           " FROM credentials WHERE clinic_id = $1 AND user_id = $2",
+                                       {S(clinic), S(user)}));
+    if (rows.empty()) return NotFoundError("no log-in for user '" + std::string(user) + "'");
+    return CredentialFromRow(rows[0]);
+  }
+  StatusOr<std::vector<domain::Credential>> ListCredentials(std::string_view clinic) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kCredentialCols +
+                                           " FROM credentials WHERE clinic_id = $1 ORDER BY login",
+                                       {S(clinic)}));
+    return Map(rows, CredentialFromRow);
+  }
+  Status UpdateCredential(const domain::Credential& c) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateCredential(c)));
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT login FROM credentials WHERE login = $1", {S(c.login)}));
+    if (rows.empty()) return NotFoundError("login '" + c.login + "'");
+    return W(std::string("UPDATE credentials SET password_hash = $2, disabled = ") + Bool(c.disabled) +
+                 ", must_change_password = " + Bool(c.must_change_password) +
+                 ", totp_secret = $3 WHERE login = $1",
+             {S(c.login), S(c.password_hash), S(c.totp_secret)});
+  }
+  StatusOr<std::vector<domain::User>> ListUsers(std::string_view clinic) override {
+    KIRA_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT clinic_id, id, display_name, role FROM users WHERE clinic_id = $1 ORDER BY id",
+                     {S(clinic)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::User{r.Text(0), r.Text(1), r.Text(2), ParseEnum(r.Text(3), &domain::ParseRole)};
+    });
+  }
+  Status UpdateUser(const domain::User& u) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidateUser(u)));
+    KIRA_RETURN_IF_ERROR(GetUser(u.clinic_id, u.id).status());
+    return W("UPDATE users SET display_name = $3, role = $4 WHERE clinic_id = $1 AND id = $2",
+             {S(u.clinic_id), S(u.id), S(u.display_name), S(domain::RoleName(u.role))});
+  }
+
+  Status InsertAuthSession(const domain::AuthSession& a) override {
+    if (a.token_hash.empty() || a.clinic_id.empty() || a.user_id.empty()) {
+      return Check(InvalidArgumentError("auth session: token_hash, clinic_id and user_id are required"));
+    }
+    return W("INSERT INTO auth_sessions (token_hash, clinic_id, user_id, login, csrf_token, created_us, "
+             "last_used_us, expires_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             {S(a.token_hash), S(a.clinic_id), S(a.user_id), S(a.login), S(a.csrf_token),
+              I(ToUnixMicros(a.created_at)), I(ToUnixMicros(a.last_used_at)), I(ToUnixMicros(a.expires_at))});
+  }
+  StatusOr<domain::AuthSession> GetAuthSession(std::string_view token_hash) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT token_hash, clinic_id, user_id, login, csrf_token, created_us, "
+                                       "last_used_us, expires_us FROM auth_sessions WHERE token_hash = $1",
+                                       {S(token_hash)}));
+    if (rows.empty()) return NotFoundError("session");
+    const auto& r = rows[0];
+    return domain::AuthSession{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
+                               FromUnixMicros(r.Int(5)), FromUnixMicros(r.Int(6)), FromUnixMicros(r.Int(7))};
+  }
+  Status TouchAuthSession(std::string_view token_hash, domain::Instant at) override {
+    KIRA_RETURN_IF_ERROR(GetAuthSession(token_hash).status());
+    return W("UPDATE auth_sessions SET last_used_us = $2 WHERE token_hash = $1",
+             {S(token_hash), I(ToUnixMicros(at))});
+  }
+  Status DeleteAuthSession(std::string_view token_hash) override {
+    return W("DELETE FROM auth_sessions WHERE token_hash = $1", {S(token_hash)});
+  }
+  StatusOr<int> DeleteUserAuthSessions(std::string_view clinic, std::string_view user) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT COUNT(*) FROM auth_sessions WHERE clinic_id = $1 AND user_id = $2",
+                                       {S(clinic), S(user)}));
+    KIRA_RETURN_IF_ERROR(W("DELETE FROM auth_sessions WHERE clinic_id = $1 AND user_id = $2", {S(clinic), S(user)}));
+    return static_cast<int>(rows.at(0).Int(0));
+  }
+  StatusOr<int> PurgeAuthSessions(domain::Instant idle_before, domain::Instant now) override {
+    const std::vector<SqlValue> p = {I(ToUnixMicros(idle_before)), I(ToUnixMicros(now))};
+    KIRA_ASSIGN_OR_RETURN(auto rows,
+                          Q("SELECT COUNT(*) FROM auth_sessions WHERE last_used_us < $1 OR expires_us <= $2", p));
+    KIRA_RETURN_IF_ERROR(W("DELETE FROM auth_sessions WHERE last_used_us < $1 OR expires_us <= $2", p));
+    return static_cast<int>(rows.at(0).Int(0));
+  }
+  StatusOr<std::int64_t> CountAuthSessions() override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT COUNT(*) FROM auth_sessions", {}));
+    return rows.at(0).Int(0);
   }
 
   Status InsertPatient(const domain::PatientRecord& p) override {

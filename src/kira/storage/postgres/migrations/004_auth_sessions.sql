@@ -1,0 +1,22 @@
+-- kira registry schema, version 4 (PostgreSQL): durable log-ins and account
+-- state for `kira serve`.
+-- auth_sessions: one row per live log-in session. Only the SHA-256 of the
+-- session token is stored, so a copy of this table cannot be replayed.
+CREATE TABLE auth_sessions (
+  token_hash   TEXT COLLATE "C" PRIMARY KEY,
+  clinic_id    TEXT COLLATE "C" NOT NULL,
+  user_id      TEXT COLLATE "C" NOT NULL,
+  login        TEXT COLLATE "C" NOT NULL,
+  csrf_token   TEXT NOT NULL,
+  created_us   BIGINT NOT NULL,
+  last_used_us BIGINT NOT NULL,
+  expires_us   BIGINT NOT NULL,
+  FOREIGN KEY (clinic_id, user_id) REFERENCES users (clinic_id, id)
+);
+CREATE INDEX auth_sessions_by_user ON auth_sessions (clinic_id, user_id);
+
+-- Account state: a disabled credential cannot log in; a reset password must
+-- be changed at the next log-in; totp_secret (base32) enables the second factor.
+ALTER TABLE credentials ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE credentials ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE credentials ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
