@@ -26,8 +26,11 @@ export async function showOpenAlerts(patientId) {
   for (const a of r.data.alerts.filter((x) => x.open !== false && !x.acknowledged_at)) await alertDialog(a);
 }
 
+const openDialogs = new Map();  // alert id -> promise, so one alert never shows twice
+
 export function alertDialog(alert) {
-  return new Promise((resolve) => {
+  if (openDialogs.has(alert.id)) return openDialogs.get(alert.id);
+  const shown = new Promise((resolve) => {
     const clinician = state.me.role === 'clinician';
     const reason = el('textarea', { id: 'ack-reason', rows: 3, 'aria-describedby': 'ack-err' });
     const err = el('p', { id: 'ack-err', class: 'form-error', role: 'alert' });
@@ -44,7 +47,7 @@ export function alertDialog(alert) {
                   : el('button', { type: 'button', id: 'told-btn' }, 'I have told the clinician')));
     // Escape must not hide it.
     dlg.addEventListener('cancel', (ev) => ev.preventDefault());
-    const done = () => { dlg.close(); dlg.remove(); refreshAlertBanner(); resolve(); };
+    const done = () => { dlg.close(); dlg.remove(); openDialogs.delete(alert.id); refreshAlertBanner(); resolve(); };
     if (clinician) {
       dlg.querySelector('#ack-btn').addEventListener('click', async () => {
         err.textContent = '';
@@ -60,4 +63,6 @@ export function alertDialog(alert) {
     dlg.showModal();
     (clinician ? reason : dlg.querySelector('#told-btn')).focus();
   });
+  openDialogs.set(alert.id, shown);
+  return shown;
 }

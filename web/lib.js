@@ -22,7 +22,7 @@ export function el(tag, attrs = {}, ...children) {
 export const main = () => document.getElementById('main');
 export const setMain = (...nodes) => main().replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
 export const announce = (msg) => { document.getElementById('status').textContent = msg; };
-export const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(Number(x))) ? '—' : Number(x).toFixed(d).replace(/\.0+$/, '');
+export const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(Number(x))) ? '—' : Number(x).toFixed(d).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 export const num = (v) => (v === '' || v === undefined || v === null ? undefined : Number(v));
 export const errText = (r) => r?.data?.error?.message || `request failed (${r.status})`;
 

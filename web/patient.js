@@ -91,8 +91,9 @@ export async function patientPage(id) {
     el('h1', {}, displayName(p)),
     identityBlock(p),
     careTeam() ? el('div', { class: 'grid' },
-      el('div', {}, factsForm(p, facts, screenOut), screenOut),
-      el('div', {}, doseForm(p, doseOut), doseOut)) : null,
+      el('div', {}, factsForm(p, facts, screenOut)),
+      el('div', {}, doseForm(p, doseOut))) : null,
+    careTeam() ? el('div', {}, screenOut, doseOut) : null,
     careTeam() || canEdit() ? consentSection(p) : null,
     el('h2', {}, 'Plan, next step and booking'),
     careTeam() ? planForm(p) : el('p', {}, `${sessions.length} session(s) recorded.`),
@@ -190,8 +191,8 @@ function factsForm(p, f, screenOut) {
   const v0 = (x) => (x === null || x === undefined ? '' : String(x));
   const form = el('form', { class: 'card', novalidate: true, 'aria-labelledby': 'facts-h', id: 'facts' },
     el('h2', { id: 'facts-h' }, 'Clinical facts'),
-    f ? el('p', { class: 'muted' }, `Version ${f.version}, recorded ${localTime(f.recorded_at)} by ${f.recorded_by}.`)
-      : el('p', { class: 'note' }, 'No clinical facts recorded yet. Screening and dosing need them.'),
+    f ? el('p', { class: 'muted', id: 'facts-version' }, `Version ${f.version}, recorded ${localTime(f.recorded_at)} by ${f.recorded_by}.`)
+      : el('p', { class: 'note', id: 'facts-version' }, 'No clinical facts recorded yet. Screening and dosing need them.'),
     el('div', { class: 'fields' },
       field('f', 'weight.value', 'Weight (kg)', input({ inputmode: 'decimal', value: v0(f?.weight?.value) })),
       field('f', 'weight.method', 'Weight was', select([['measured', 'measured today'], ['stated', 'stated by the patient'], ['estimated', 'estimated']])),
@@ -238,7 +239,11 @@ function factsForm(p, f, screenOut) {
     if (v('reason')) doc.reason = v('reason');
     const r = await api('POST', `/api/v1/patients/${enc(p.id)}/facts`, doc);
     if (!r.ok) return showError(form, r.data);
-    announce(r.status === 201 ? `Facts saved as version ${r.data.facts.version}` : 'Facts unchanged');
+    const fv = r.data.facts;
+    const line = form.querySelector('#facts-version');
+    line.className = 'muted';
+    line.textContent = `Version ${fv.version}, recorded ${localTime(fv.recorded_at)} by ${fv.recorded_by}${r.status === 201 ? '' : ' (unchanged)'}.`;
+    announce(r.status === 201 ? `Facts saved as version ${fv.version}` : 'Facts unchanged');
     await showScreening(p, screenOut, v('route'));
   });
   return form;

@@ -9,6 +9,7 @@
 #include "kira/cli/common.h"
 #include "kira/cli/pk_command.h"
 #include "kira/cli/evidence_command.h"
+#include "kira/cli/ledger_entry_command.h"
 #include "kira/cli/registry_commands.h"
 #include "kira/cli/report_command.h"
 #include "kira/cli/server_commands.h"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   kira::cli::AddExportCommand(app, ctx);
   kira::cli::AddAuditCommand(app, ctx);
   kira::cli::AddLedgerCommand(app, ctx);
+  kira::cli::AddLedgerEntryCommand(app, ctx);
   kira::cli::AddReportCommand(app, ctx);
   kira::cli::AddServeCommand(app, ctx);
   kira::cli::AddUserCommand(app, ctx);
