@@ -1,7 +1,7 @@
 // Administration: users (create, disable/enable, reset password, change
 // role, end sessions — the server's account routes), the audit viewer with
 // filters and CSV export, and this clinic's public directory listing.
-import { state, el, setMain, announce, api, errText, field, input, select, clearErrors, showError, formError, val,
+import { put, state, el, setMain, announce, api, errText, field, input, select, clearErrors, showError, formError, val,
          localTime, table, download, csvCell, todayLocal } from './lib.js';
 
 const enc = encodeURIComponent;
@@ -14,7 +14,7 @@ export async function usersPage() {
   const out = el('div', { id: 'user-result', 'aria-live': 'polite' });
   const act = async (u, path, body, msg) => {
     const x = await api('POST', `/api/v1/users/${enc(u.id)}/${path}`, body);
-    if (!x.ok) { out.replaceChildren(el('p', { class: 'form-error' }, errText(x))); announce(errText(x)); return; }
+    if (!x.ok) { put(out, el('p', { class: 'form-error' }, errText(x))); announce(errText(x)); return; }
     announce(msg); await state.route(); document.getElementById('status').textContent = msg;
   };
   const rows = r.data.users.map((u) => {
@@ -85,7 +85,7 @@ export async function auditPage() {
   const show = () => {
     const f = filtered();
     const shown = f.slice(-500).reverse();
-    out.replaceChildren(el('p', {}, `${f.length} of ${rows.length} entries match${f.length > 500 ? '; the newest 500 are shown (export has all)' : ''}.`),
+    put(out, el('p', {}, `${f.length} of ${rows.length} entries match${f.length > 500 ? '; the newest 500 are shown (export has all)' : ''}.`),
       table('Audit entries', ['#', 'When', 'Who', 'Action', 'Record', 'Change'],
         shown.map((x) => [x.seq, localTime(x.at), x.actor, x.action, `${x.entity.replaceAll('_', ' ')} ${x.entity_id}`,
           el('pre', { style: 'white-space: pre-wrap; margin: 0' }, x.before ? `${x.before}→\n${x.after}` : x.after)])));

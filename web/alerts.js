@@ -3,7 +3,7 @@
 // with Escape, and a banner on every page while any alert is open. Only a
 // clinician can acknowledge (the API refuses anyone else); the reason is
 // audited by the server.
-import { api, el, state, announce, localTime, errText } from './lib.js';
+import { put, api, el, state, announce, localTime, errText } from './lib.js';
 
 const CARE = ['admin', 'clinician', 'nurse'];
 
@@ -13,7 +13,7 @@ export async function refreshAlertBanner() {
   const r = await api('GET', '/api/v1/alerts');
   const open = r.ok ? r.data.alerts : [];
   if (!open.length) { banner.hidden = true; banner.replaceChildren(); return; }
-  banner.replaceChildren(`${open.length} open suicidality alert${open.length > 1 ? 's' : ''}: `,
+  put(banner, `${open.length} open suicidality alert${open.length > 1 ? 's' : ''}: `,
     ...open.slice(0, 5).map((a, i) => [i ? ', ' : '', el('a', { href: `#/patient/${encodeURIComponent(a.patient_id)}` }, `patient ${a.patient_id}`)]).flat(),
     '. A clinician must acknowledge each one.');
   banner.hidden = false;

@@ -1,7 +1,7 @@
 // kira web UI: plain ES modules, no build step. Talks only to /api/v1 and
 // shows what the API decided; it never computes a dose, a limit, an
 // outcome threshold, a discharge readiness or a rescue choice itself.
-import { state, el, setMain, announce, api, errText, main } from './lib.js';
+import { put, state, el, setMain, announce, api, errText, main } from './lib.js';
 import { refreshAlertBanner } from './alerts.js';
 import { loginPage, passwordChangePage, totpEnrolPage } from './login.js';
 import { patientsPage, patientPage } from './patient.js';
@@ -39,7 +39,7 @@ const allowed = (hash) => {
 function renderNav() {
   const nav = document.getElementById('nav');
   const links = document.getElementById('nav-links');
-  links.replaceChildren(...LINKS.filter(([, , roles]) => roles.includes(state.me.role))
+  put(links, ...LINKS.filter(([, , roles]) => roles.includes(state.me.role))
     .map(([href, text]) => el('a', { href }, text)));
   document.getElementById('who').textContent = `${state.me.display_name} · ${state.me.role} · ${state.me.clinic_id}`;
   nav.hidden = false;

@@ -2,7 +2,7 @@
 // language from the project's clinical reference (each with its sources),
 // the discharge sheet, the consent form, and the public clinic directory
 // (no log-in, no patient data). Print stylesheets hide the application.
-import { state, el, setMain, announce, api, errText, field, input, localTime, localDate, fmt, toUtcIso } from './lib.js';
+import { put, state, el, setMain, announce, api, errText, field, input, localTime, localDate, fmt, toUtcIso } from './lib.js';
 
 const enc = encodeURIComponent;
 const printBtn = () => el('div', { class: 'actions no-print' }, el('button', { type: 'button', onclick: () => window.print() }, 'Print'));
@@ -157,9 +157,9 @@ export async function directoryPage() {
   const region = input({ type: 'search', placeholder: 'e.g. Bavaria' });
   const load = async () => {
     const r = await api('GET', `/api/v1/directory${region.value.trim() ? `?region=${enc(region.value.trim())}` : ''}`);
-    if (!r.ok) { box.replaceChildren(el('p', { class: 'form-error' }, errText(r))); return; }
+    if (!r.ok) { put(box, el('p', { class: 'form-error' }, errText(r))); return; }
     const words = { iv: 'IV ketamine', intranasal: 'esketamine nasal spray' };
-    box.replaceChildren(r.data.clinics.length ? el('ul', {}, r.data.clinics.map((c) => el('li', { class: 'card' },
+    put(box, r.data.clinics.length ? el('ul', {}, r.data.clinics.map((c) => el('li', { class: 'card' },
       el('h2', {}, c.name), el('p', {}, [c.city, c.region].filter(Boolean).join(', ')),
       el('p', {}, 'Offers: ', c.routes.map((x) => words[x] || x).join(', ') || '—'),
       el('p', {}, 'Contact: ', c.contact))))

@@ -20,7 +20,8 @@ export function el(tag, attrs = {}, ...children) {
   return e;
 }
 export const main = () => document.getElementById('main');
-export const setMain = (...nodes) => main().replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
+export const put = (node, ...kids) => node.replaceChildren(...kids.flat().filter((n) => n !== null && n !== undefined && n !== false));
+export const setMain = (...nodes) => put(main(), ...nodes);
 export const announce = (msg) => { document.getElementById('status').textContent = msg; };
 export const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(Number(x))) ? '—' : Number(x).toFixed(d).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 export const num = (v) => (v === '' || v === undefined || v === null ? undefined : Number(v));

@@ -3,7 +3,7 @@
 // (pregnancy, failed trials, baseline vitals), screening, consent, dose
 // check and recording, plan and booking, sessions and outcome charts.
 import uPlot from '/assets/uPlot.esm.js';
-import { state, el, setMain, announce, api, errText, field, input, select, clearErrors, showError, formError, val, num,
+import { put, state, el, setMain, announce, api, errText, field, input, select, clearErrors, showError, formError, val, num,
          fmt, outcomeBadge, decisionView, localTime, timeInput, localInputValue, fromLocalInput, zoneName, todayLocal,
          table } from './lib.js';
 import { showOpenAlerts, alertDialog, refreshAlertBanner } from './alerts.js';
@@ -25,10 +25,10 @@ export async function patientsPage() {
   async function load(after = '') {
     const q = search.value.trim();
     const r = await api('GET', `/api/v1/search/patients?limit=20${q ? `&q=${enc(q)}` : ''}${after ? `&after=${enc(after)}` : ''}`);
-    if (!r.ok) { list.replaceChildren(el('p', { class: 'form-error' }, errText(r))); return; }
+    if (!r.ok) { put(list, el('p', { class: 'form-error' }, errText(r))); return; }
     const rows = r.data.patients;
     const pageNo = pages.length;
-    list.replaceChildren(
+    put(list, 
       rows.length ? table('Patients', ['Name', 'MRN', 'Patient id', 'Indication', 'Birth year'], rows.map((p) => [
         el('a', { href: `#/patient/${enc(p.id)}` }, displayName(p)), p.identity?.mrn || '—', p.id, p.indication, p.birth_year]))
         : el('p', {}, 'No patient matches.'),
@@ -157,9 +157,9 @@ function historySection(p) {
   const btn = el('button', { type: 'button', class: 'secondary' }, 'Show history of changes');
   btn.addEventListener('click', async () => {
     const r = await api('GET', `/api/v1/patients/${enc(p.id)}/history`);
-    if (!r.ok) { out.replaceChildren(el('p', { class: 'form-error' }, errText(r))); return; }
+    if (!r.ok) { put(out, el('p', { class: 'form-error' }, errText(r))); return; }
     const lines = (t) => el('pre', { class: 'muted', style: 'white-space: pre-wrap; margin: 0' }, t || '—');
-    out.replaceChildren(table('History of changes', ['When', 'Who', 'What', 'Before', 'After (and why)'],
+    put(out, table('History of changes', ['When', 'Who', 'What', 'Before', 'After (and why)'],
       r.data.changes.map((c) => [localTime(c.at), c.by, `${c.action} ${c.what.replaceAll('_', ' ')}`, lines(c.before), lines(c.after)])));
   });
   return el('section', { 'aria-labelledby': 'hist-h' }, el('h2', { id: 'hist-h' }, 'History of the record'), btn, out);
@@ -173,10 +173,10 @@ function routeOf(protocolId) {
 
 async function showScreening(p, out, route) {
   const r = await api('POST', `/api/v1/patients/${enc(p.id)}/screen?route=${enc(route)}`);
-  if (!r.ok) { out.replaceChildren(el('p', { class: 'form-error' }, errText(r))); return null; }
+  if (!r.ok) { put(out, el('p', { class: 'form-error' }, errText(r))); return null; }
   const d = r.data;
   const rp = d.rescue_plan || {};
-  out.replaceChildren(el('h3', {}, `Screening result (${route === 'intranasal' ? 'esketamine nasal spray' : 'IV ketamine'})`), decisionView(d),
+  put(out, el('h3', {}, `Screening result (${route === 'intranasal' ? 'esketamine nasal spray' : 'IV ketamine'})`), decisionView(d),
     el('p', { id: 'rescue-plan' }, el('strong', {}, 'Rescue plan from this screening: '), rp.preferred || '—',
       (rp.avoid || []).length ? `; avoid ${rp.avoid.map((a) => a.agent || a).join(', ')}` : ''));
   announce(`Screening: ${d.outcome}`);
@@ -281,7 +281,7 @@ function doseForm(p, out) {
     last = r.data;
     const d = r.data.dose;
     const hard = r.data.outcome === 'hard_stop';
-    out.replaceChildren(el('h3', {}, 'Dose check'),
+    put(out, el('h3', {}, 'Dose check'),
       hard ? el('p', { class: 'form-error', id: 'pump' }, 'Hard stop: no dose and no pump settings. Resolve the findings below.')
         : el('dl', { class: 'kv' },
           el('dt', {}, 'Dosing weight'), el('dd', {}, `${fmt(d.dosing_weight_kg)} kg (${String(d.weight_basis || '').replaceAll('_', ' ')}); actual ${fmt(d.actual_weight_kg)} kg; BMI ${fmt(d.bmi)}`),
@@ -303,9 +303,9 @@ function doseForm(p, out) {
     if (d.pump) { body.concentration_mg_per_ml = d.pump.concentration_mg_per_ml; body.rate_ml_per_h = d.pump.rate_ml_per_h; }
     if (val(form, 'override_reason')) body.override_reason = val(form, 'override_reason');
     const r = await api('POST', `/api/v1/patients/${enc(p.id)}/sessions`, body);
-    if (!r.ok) { recordOut.replaceChildren(el('p', { class: 'form-error' }, `Not recorded: ${errText(r)}`)); return; }
+    if (!r.ok) { put(recordOut, el('p', { class: 'form-error' }, `Not recorded: ${errText(r)}`)); return; }
     if (!r.data.stored) {
-      recordOut.replaceChildren(el('p', { class: 'form-error' }, `Not recorded: ${r.data.refusal}`), decisionView(r.data.decision));
+      put(recordOut, el('p', { class: 'form-error' }, `Not recorded: ${r.data.refusal}`), decisionView(r.data.decision));
       return;
     }
     location.hash = `#/session/${enc(r.data.session.id)}`;
@@ -320,7 +320,7 @@ function consentSection(p) {
   async function load() {
     const r = await api('GET', `/api/v1/patients/${enc(p.id)}/consents`);
     const cs = r.ok ? r.data.consents : [];
-    list.replaceChildren(cs.length ? table('Consent records', ['Protocol', 'Form version', 'Signed on', 'Witness', 'Recorded', 'Print'],
+    put(list, cs.length ? table('Consent records', ['Protocol', 'Form version', 'Signed on', 'Witness', 'Recorded', 'Print'],
       cs.map((c) => [protocolName(c.protocol_id), c.form_version, c.signed_on, c.witness, `${localTime(c.recorded_at)} by ${c.recorded_by}`,
         el('a', { href: `#/print/consent/${enc(p.id)}/${enc(c.id)}` }, 'Printable form')]))
       : el('p', { class: 'note' }, 'No consent recorded.'));
@@ -364,7 +364,7 @@ function planForm(p) {
     const r = await api('POST', `/api/v1/patients/${enc(p.id)}/plan`, body);
     if (!r.ok) return showError(form, r.data);
     const d = r.data;
-    out.replaceChildren(
+    put(out, 
       el('p', {}, 'Next step: ', outcomeBadge(d.next_step), ` — ${d.annual_cap.used_in_window_today} of ${d.annual_cap.cap} sessions used in the last 12 months`),
       (d.schedule || []).length ? table('Planned schedule', ['#', 'Date', 'Phase', 'Within yearly limit'],
         d.schedule.map((x) => [x.number, x.date, x.phase, x.exceeds_cap ? 'no — over the limit' : 'yes'])) : null,
@@ -430,7 +430,7 @@ function drawOutcomes(chart, legend, ar) {
   for (const a of all) counts[a.instrument] = (counts[a.instrument] || 0) + 1;
   const inst = Object.keys(counts).sort((a, b) => counts[b] - counts[a])[0];
   const names = { phq9: 'PHQ-9', madrs: 'MADRS' };
-  if (!inst) { chart.replaceChildren(el('p', { class: 'muted' }, 'No outcome scores yet.')); legend.textContent = ''; return; }
+  if (!inst) { put(chart, el('p', { class: 'muted' }, 'No outcome scores yet.')); legend.textContent = ''; return; }
   const items = all.filter((a) => a.instrument === inst);
   const ref = ar.data.reference && ar.data.reference.instrument === inst ? ar.data.reference : (ar.data.reference && inst === 'phq9' ? ar.data.reference : null);
   const xs = items.map((a) => Date.parse(a.at) / 1000);

@@ -4,7 +4,7 @@
 // stored screening, ending the dose, the monitor, and discharge recorded
 // only when the Advisor says ready.
 import uPlot from '/assets/uPlot.esm.js';
-import { state, el, setMain, announce, api, errText, field, input, select, clearErrors, showError, formError, val, num,
+import { put, state, el, setMain, announce, api, errText, field, input, select, clearErrors, showError, formError, val, num,
          fmt, outcomeBadge, decisionView, findingsTable, localTime, timeInput, localInputValue, fromLocalInput, zoneName,
          vitalWords, unitWords, table, toUtcIso } from './lib.js';
 import { showOpenAlerts } from './alerts.js';
@@ -36,7 +36,7 @@ export async function sessionPage(id) {
   function fill(sx, amendments) {
     const byVital = Object.fromEntries(amendments.map((a) => [a.vital_id, a]));
     const replacedBy = Object.fromEntries(amendments.filter((a) => a.replacement_id).map((a) => [a.replacement_id, a]));
-    vitalsBody.replaceChildren(sx.vitals.length ? el('table', { class: 'stack' },
+    put(vitalsBody, sx.vitals.length ? el('table', { class: 'stack' },
       el('caption', { class: 'visually-hidden' }, 'Readings'),
       el('thead', {}, el('tr', {}, ['Time', 'Reading', 'Value', 'Status', ''].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', {}, sx.vitals.map((v) => {
@@ -50,7 +50,7 @@ export async function sessionPage(id) {
           el('td', { 'data-label': 'Status', class: 'note-cell' }, status),
           el('td', { 'data-label': 'Change' }, !a && careTeam() ? amendControls(id, v, refresh) : ''));
       }))) : el('p', { class: 'muted' }, 'No readings yet.'));
-    aeBody.replaceChildren(sx.adverse_events.length ? table('Adverse events', ['Time', 'Event', 'Severity', 'Rescue given'],
+    put(aeBody, sx.adverse_events.length ? table('Adverse events', ['Time', 'Event', 'Severity', 'Rescue given'],
       sx.adverse_events.map((e) => [localTime(e.at, false), e.type, e.severity.replaceAll('_', '-'), e.rescue_given || '—'])) : el('p', { class: 'muted' }, 'None recorded.'));
     const counting = sx.vitals.filter((v) => !byVital[v.id]);
     drawVitals(chart, counting);
@@ -111,11 +111,11 @@ async function appointmentOf(s) {
 // ---- Minimum observation countdown (the setting and its end come from the API) ----
 async function startCountdown(box, s) {
   const r = await api('GET', `/api/v1/sessions/${enc(s.id)}/observation`);
-  if (!r.ok) { box.replaceChildren(el('p', { class: 'form-error' }, errText(r))); return; }
+  if (!r.ok) { put(box, el('p', { class: 'form-error' }, errText(r))); return; }
   const o = r.data;
   const head = el('h2', { id: 'obs-h' }, 'Minimum observation');
-  if (o.minimum_min === null) { box.replaceChildren(head, el('p', { class: 'form-error' }, 'The clinic has not set a minimum observation time; discharge will be refused until it does.')); return; }
-  if (!o.ends_at) { box.replaceChildren(head, el('p', {}, `${fmt(o.minimum_min, 0)} minutes from the ${o.counts_from}; the countdown starts when the dose ends.`)); return; }
+  if (o.minimum_min === null) { put(box, head, el('p', { class: 'form-error' }, 'The clinic has not set a minimum observation time; discharge will be refused until it does.')); return; }
+  if (!o.ends_at) { put(box, head, el('p', {}, `${fmt(o.minimum_min, 0)} minutes from the ${o.counts_from}; the countdown starts when the dose ends.`)); return; }
   const end = Date.parse(o.ends_at);
   const line = el('p', { class: 'countdown', id: 'countdown' });
   const tick = () => {
@@ -123,7 +123,7 @@ async function startCountdown(box, s) {
     line.textContent = left > 0 ? `${left} min left — ends ${localTime(o.ends_at, false)}` : `Minimum observation complete (ended ${localTime(o.ends_at, false)})`;
   };
   tick();
-  box.replaceChildren(head, line, el('p', { class: 'muted' }, `${fmt(o.minimum_min, 0)} minutes from the ${o.counts_from}. Source: ${o.source}${o.confirm_locally ? ' (clinic setting — confirm locally)' : ''}.`));
+  put(box, head, line, el('p', { class: 'muted' }, `${fmt(o.minimum_min, 0)} minutes from the ${o.counts_from}. Source: ${o.source}${o.confirm_locally ? ' (clinic setting — confirm locally)' : ''}.`));
   state.timers.push(setInterval(tick, 15000));
 }
 
@@ -164,7 +164,7 @@ function amendControls(sessionId, v, refresh) {
       field(`c-${v.id}`, 'reason', 'Reason', input()),
       formError(),
       el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'small' }, kind === 'void' ? 'Void reading' : 'Save correction'),
-        el('button', { type: 'button', class: 'small secondary', onclick: () => box.replaceChildren(...buttons()) }, 'Cancel')));
+        el('button', { type: 'button', class: 'small secondary', onclick: () => put(box, ...buttons()) }, 'Cancel')));
     f.addEventListener('submit', async (ev) => {
       ev.preventDefault(); clearErrors(f);
       const body = { reason: val(f, 'reason') };
@@ -174,7 +174,7 @@ function amendControls(sessionId, v, refresh) {
       announce(kind === 'void' ? 'Reading voided' : 'Reading corrected');
       await refresh();
     });
-    box.replaceChildren(f);
+    put(box, f);
     f.querySelector('input').focus();
   };
   const buttons = () => [el('button', { type: 'button', class: 'small secondary', onclick: () => open('correct') }, 'Correct'),
@@ -187,7 +187,7 @@ function drawVitals(chart, vitals) {
   const kinds = ['sbp', 'dbp', 'hr', 'spo2'];
   const colors = { sbp: '#b3141f', dbp: '#a9440a', hr: '#0b5cad', spo2: '#1a7f37' };
   const times = [...new Set(vitals.map((v) => Date.parse(v.at) / 1000))].sort((a, b) => a - b);
-  if (!times.length) { chart.replaceChildren(el('p', { class: 'muted' }, 'No readings yet.')); return; }
+  if (!times.length) { put(chart, el('p', { class: 'muted' }, 'No readings yet.')); return; }
   const series = kinds.map((k) => ({ label: vitalWords(k), color: colors[k],
     values: times.map((t) => { const v = vitals.find((x) => x.kind === k && Date.parse(x.at) / 1000 === t); return v ? v.value : null; }) }));
   chart.replaceChildren();
@@ -239,7 +239,7 @@ function finishForm(s) {
     if (val(form, 'override_reason')) body.override_reason = val(form, 'override_reason');
     const r = await api('POST', `/api/v1/sessions/${enc(s.id)}/finish`, body);
     if (!r.ok) return showError(form, r.data);
-    if (!r.data.stored) { out.replaceChildren(el('p', { class: 'form-error' }, `Not recorded: ${r.data.refusal}`), decisionView(r.data.decision)); return; }
+    if (!r.data.stored) { put(out, el('p', { class: 'form-error' }, `Not recorded: ${r.data.refusal}`), decisionView(r.data.decision)); return; }
     announce(`Session ${r.data.session.state}`);
     await state.route();
   });
@@ -292,7 +292,7 @@ function monitorForms(s, appt, screening) {
     const r = await api('POST', `/api/v1/sessions/${sid}/monitor`, body(false));
     if (!r.ok) return showError(form, r.data);
     const d = r.data;
-    mout.replaceChildren(
+    put(mout, 
       el('h3', {}, 'Before the session'), decisionView(d.gate),
       el('h3', {}, 'During the session'), el('p', {}, 'Most severe action: ', outcomeBadge(d.decision.outcome), ` · state ${d.final_state}`),
       table('Action per reading', ['Minute', 'Action', 'Value', 'Threshold', 'Citation'],
@@ -308,7 +308,7 @@ function monitorForms(s, appt, screening) {
     const r = await api('POST', path, body(true));
     if (!r.ok) return showError(form, r.data);
     const decision = appt ? r.data.decision : r.data;
-    dout.replaceChildren(el('h3', {}, 'Discharge'), decisionView(decision),
+    put(dout, el('h3', {}, 'Discharge'), decisionView(decision),
       appt && r.data.recorded ? el('p', { class: 'note', id: 'discharged' }, `Discharge recorded ${localTime(r.data.appointment.discharged_at)}. `,
         el('a', { href: `#/print/discharge/${sid}` }, 'Print the discharge sheet')) : null,
       !appt && decision.outcome === 'ready' ? el('p', {}, el('a', { href: `#/print/discharge/${sid}` }, 'Print the discharge sheet')) : null);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "kira/registry/canonical.h"
@@ -14,6 +15,12 @@
 namespace kira::registry {
 
 namespace {
+
+// An instant to the second, "2026-03-01T09:00:00Z" (what a person reads; no microseconds).
+std::string Seconds(domain::Instant t) {
+  const std::string s = domain::FormatInstant(t);
+  return s.size() > 19 ? s.substr(0, 19) + "Z" : s;
+}
 
 // key=value lines, the audit log's canonical style, for the records of this file.
 class Text {
@@ -32,7 +39,7 @@ class Text {
   Text& N(std::string_view k, const std::optional<double>& v) {
     return F(k, v ? std::string_view(Num(*v)) : std::string_view(""));
   }
-  Text& T(std::string_view k, domain::Instant t) { return F(k, domain::FormatInstant(t)); }
+  Text& T(std::string_view k, domain::Instant t) { return F(k, Seconds(t)); }
   std::string str() { return std::move(out_); }
 
  private:
@@ -242,8 +249,20 @@ Status EditPatient(UnitOfWork& uow, const domain::PatientRecord& patient,
   const std::string before_text = old.ok() ? Canonical(*old) : "";
   if (before_text == Canonical(id)) return Status::Ok();
   KIRA_RETURN_IF_ERROR(uow.tx().PutPatientIdentity(id));
+  // Identifiers stay out of the append-only audit log (as at enrolment):
+  // the row names the fields that changed, who, when and why.
+  std::string changed;
+  const domain::PatientIdentity blank{};
+  const domain::PatientIdentity& o = old.ok() ? *old : blank;
+  for (auto [name, a, b] : {std::tuple{"given_name", &o.given_name, &id.given_name},
+                            std::tuple{"family_name", &o.family_name, &id.family_name},
+                            std::tuple{"birth_date", &o.birth_date, &id.birth_date},
+                            std::tuple{"mrn", &o.mrn, &id.mrn}, std::tuple{"zip", &o.zip, &id.zip},
+                            std::tuple{"phone", &o.phone, &id.phone}, std::tuple{"email", &o.email, &id.email}}) {
+    if (*a != *b) changed += (changed.empty() ? "" : ",") + std::string(name);
+  }
   return uow.Audit(patient.clinic_id, old.ok() ? "update" : "insert", "patient_identity", patient.id, before_text,
-                   Canonical(id) + why);
+                   Canonical(id) + "changed=" + changed + "\n" + why);
 }
 
 StatusOr<std::vector<PatientChange>> PatientHistory(storage::Transaction& tx, std::string_view clinic_id,
@@ -586,11 +605,11 @@ std::string RemsCsv(const std::vector<domain::RemsForm>& forms) {
     std::string classes;
     for (const auto& c : f.concomitant_classes) classes += (classes.empty() ? "" : "; ") + c;
     const std::vector<std::string> cells = {
-        f.session_id, f.patient_id, domain::FormatInstant(f.session_at), f.lot, classes,
+        f.session_id, f.patient_id, Seconds(f.session_at), f.lot, classes,
         CsvNum(f.bp_pre_sbp), CsvNum(f.bp_pre_dbp), CsvNum(f.bp_40_sbp), CsvNum(f.bp_40_dbp), CsvNum(f.bp_end_sbp),
         CsvNum(f.bp_end_dbp), f.monitoring_minutes ? std::to_string(*f.monitoring_minutes) : "", f.sedation,
         f.dissociation, f.respiratory_depression, f.notes, f.signed_by,
-        f.signed_at ? domain::FormatInstant(*f.signed_at) : ""};
+        f.signed_at ? Seconds(*f.signed_at) : ""};
     for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + CsvCell(cells[i]);
     out += "\r\n";
   }
