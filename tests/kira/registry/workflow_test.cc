@@ -10,11 +10,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
+#include <unistd.h>
 #include <memory>
 
 #include "kira/guideline/library.h"
 #include "kira/storage/memory/memory_store.h"
+#include "kira/storage/postgres/postgres_store.h"
 #include "kira/storage/sqlite/sqlite_store.h"
 #include "registry_test_util.h"
 #include "testing/status_matchers.h"
@@ -27,13 +31,31 @@ using ::kira::testing::StatusIs;
 using ::testing::HasSubstr;
 using test::At;
 
-enum class Backend { kMemory, kSqlite };
+enum class Backend { kMemory, kSqlite, kPostgres };
+
+// A schema name of letters, digits and '_' unique to this process and test.
+std::string UniqueName(const char* prefix) {
+  std::string name = std::string(prefix) + std::to_string(::getpid()) + "_" +
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
 
 class WorkflowTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     if (GetParam() == Backend::kMemory) {
       store_ = std::make_unique<storage::MemoryStore>();
+    } else if (GetParam() == Backend::kPostgres) {
+      // scripts/pg-test-cluster sets KIRA_PG_DSN; skipped without a server.
+      const char* dsn = std::getenv("KIRA_PG_DSN");
+      if (dsn == nullptr || *dsn == '\0') GTEST_SKIP() << "KIRA_PG_DSN not set";
+      auto s = storage::PostgresStore::Open({.dsn = dsn, .schema = UniqueName("wf_"), .pool_size = 2});
+      ASSERT_THAT(s.status(), IsOk());
+      store_ = std::move(s).value();
     } else {
       dir_ = std::filesystem::temp_directory_path() /
              ("kira-workflow-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
@@ -360,8 +382,13 @@ TEST_P(WorkflowTest, TheDirectoryListsOnlyPublishedClinicsByRegion) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("contact")));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, WorkflowTest, ::testing::Values(Backend::kMemory, Backend::kSqlite),
-                         [](const auto& p) { return p.param == Backend::kMemory ? "Memory" : "Sqlite"; });
+INSTANTIATE_TEST_SUITE_P(Backends, WorkflowTest,
+                         ::testing::Values(Backend::kMemory, Backend::kSqlite, Backend::kPostgres),
+                         [](const auto& p) {
+                           return p.param == Backend::kMemory ? "Memory"
+                                  : p.param == Backend::kSqlite ? "Sqlite"
+                                                                : "Postgres";
+                         });
 
 }  // namespace
 }  // namespace kira::registry
