@@ -81,6 +81,10 @@ class FailingTransaction : public storage::Transaction {
   KIRA_FAILING_WRITE_(InsertConsent, domain::ConsentRecord)
   KIRA_FAILING_WRITE_(PutRemsForm, domain::RemsForm)
   KIRA_FAILING_WRITE_(PutClinicListing, domain::ClinicListing)
+  KIRA_FAILING_WRITE_(InsertPatientFacts, domain::PatientFacts)
+  KIRA_FAILING_WRITE_(InsertScreening, domain::ScreeningRecord)
+  KIRA_FAILING_WRITE_(InsertAlert, domain::AlertRecord)
+  KIRA_FAILING_WRITE_(UpdateAlert, domain::AlertRecord)
 #undef KIRA_FAILING_WRITE_
 
   StatusOr<domain::Clinic> GetClinic(std::string_view id) override { return base_->GetClinic(id); }
@@ -166,6 +170,23 @@ class FailingTransaction : public storage::Transaction {
   }
   StatusOr<std::vector<domain::LedgerEntry>> ListLedger(std::string_view c, std::string_view lot) override {
     return base_->ListLedger(c, lot);
+  }
+  StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view c, std::string_view p) override {
+    return base_->GetCurrentPatientFacts(c, p);
+  }
+  StatusOr<std::vector<domain::PatientFacts>> ListPatientFacts(std::string_view c, std::string_view p) override {
+    return base_->ListPatientFacts(c, p);
+  }
+  StatusOr<domain::ScreeningRecord> GetScreening(std::string_view c, std::string_view p, int v,
+                                                 std::string_view route) override {
+    return base_->GetScreening(c, p, v, route);
+  }
+  StatusOr<domain::AlertRecord> GetAlert(std::string_view c, std::string_view id) override {
+    return base_->GetAlert(c, id);
+  }
+  StatusOr<std::vector<domain::AlertRecord>> ListAlerts(std::string_view c, std::string_view p,
+                                                        bool open_only) override {
+    return base_->ListAlerts(c, p, open_only);
   }
   StatusOr<std::optional<domain::AuditEntry>> LastAuditEntry(std::string_view c) override {
     return base_->LastAuditEntry(c);

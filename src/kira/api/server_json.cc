@@ -70,7 +70,9 @@ Json SessionObj(const domain::SessionRecord& s) {
          {"rate_ml_per_h", units::ToMlPerH(s.rate)},
          {"started_at", Iso(s.started_at)},
          {"recorded_by", s.recorded_by},
-         {"decision_outcome", s.decision_outcome}};
+         {"decision_outcome", s.decision_outcome},
+         {"facts_version", s.facts_version},
+         {"screening_outcome", s.screening_outcome}};
   j["given_dose_mg"] = s.given_dose ? Json(units::ToMg(*s.given_dose)) : Json(nullptr);
   j["stopped_at"] = s.stopped_at ? Json(Iso(*s.stopped_at)) : Json(nullptr);
   return j;

@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   kira::cli::AddAuditCommand(app, ctx);
   kira::cli::AddLedgerCommand(app, ctx);
   kira::cli::AddLedgerEntryCommand(app, ctx);
+  kira::cli::AddFactsCommand(app, ctx);
+  kira::cli::AddAssessmentCommand(app, ctx);
+  kira::cli::AddAlertCommand(app, ctx);
   kira::cli::AddReportCommand(app, ctx);
   kira::cli::AddServeCommand(app, ctx);
   kira::cli::AddUserCommand(app, ctx);

@@ -2,17 +2,21 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
 #include "kira/api/advisor_json.h"
 #include "kira/api/instruments_json.h"
+#include "kira/api/server_json.h"
 #include "kira/cli/common.h"
+#include "kira/cli/text.h"
 #include "kira/interop/deidentify.h"
 #include "kira/interop/fhir_export.h"
 #include "kira/interop/redcap.h"
@@ -23,6 +27,7 @@
 #include "kira/registry/clock.h"
 #include "kira/registry/demo.h"
 #include "kira/registry/ledger.h"
+#include "kira/registry/unit_of_work.h"
 #include "kira/storage/open_store.h"
 
 namespace kira::cli {
@@ -307,6 +312,253 @@ void AddLedgerCommand(CLI::App& app, Context& ctx) {
       *ctx.out << fmt::format("  {}: {}\n", registry::DiscrepancyKindName(d.kind), d.message);
     }
     ctx.exit_code = r->discrepancies.empty() ? kExitOk : kExitDecision;
+  });
+}
+
+namespace {
+
+// --db, --clinic and --by shared by the clinical-record commands.
+struct RecordArgs {
+  std::string db = storage::kDefaultDatabase;
+  std::string clinic = "demo-clinic";
+  std::string by;  // user id recorded on the audit rows
+};
+
+void AddRecordOptions(CLI::App* cmd, RecordArgs& a, bool needs_by) {
+  AddDbOption(cmd, a.db);
+  cmd->add_option("--clinic", a.clinic, "Clinic id")->capture_default_str();
+  if (needs_by) {
+    const char* user = std::getenv("USER");
+    a.by = user ? user : "";
+    cmd->add_option("--by", a.by, "User id recorded on the audit rows (default: $USER)");
+  }
+}
+
+// Runs `body` in one audited unit of work; false (after reporting) on error.
+bool Write(Context& ctx, storage::Store& store, const std::string& actor,
+           const std::function<Status(registry::UnitOfWork&)>& body) {
+  registry::SystemClock clock;
+  Status s = registry::RunInUnitOfWork(store, clock, actor, body);
+  if (s.ok()) return true;
+  ctx.BadInput(s);
+  return false;
+}
+
+void PrintFacts(std::ostream& os, const domain::PatientFacts& f) {
+  auto opt = [](const std::optional<double>& v, const char* unit) {
+    return v ? fmt::format("{:g} {}", *v, unit) : std::string("not recorded");
+  };
+  os << fmt::format("facts version {} (recorded {} by {}{})\n", f.version, domain::FormatInstant(f.recorded_at),
+                    f.recorded_by, f.reason.empty() ? "" : "; reason: " + f.reason);
+  os << fmt::format("  weight      {}{}\n", opt(f.weight_kg, "kg"),
+                    f.weight_kg ? fmt::format(" ({}{})", f.weight_method,
+                                              f.weight_date.empty() ? "" : ", " + f.weight_date)
+                                : "");
+  os << fmt::format("  height      {}\n", opt(f.height_cm, "cm"));
+  os << fmt::format("  pregnancy   {}{}\n", domain::PregnancyStatusName(f.pregnancy),
+                    f.pregnancy_date.empty() ? "" : " (" + f.pregnancy_date + ")");
+  os << fmt::format("  history     {}\n", f.conditions.empty() ? "none recorded" : fmt::format("{}", fmt::join(f.conditions, ", ")));
+  os << fmt::format("  medications {}\n", f.medications.empty() ? "none recorded" : fmt::format("{}", fmt::join(f.medications, ", ")));
+  os << fmt::format("  failed adequate antidepressant trials {}\n",
+                    f.failed_antidepressant_trials ? std::to_string(*f.failed_antidepressant_trials) : "not recorded");
+  os << fmt::format("  baseline    SBP {}, DBP {}, HR {}, SpO2 {}, RR {}\n", opt(f.baseline_sbp_mmhg, "mmHg"),
+                    opt(f.baseline_dbp_mmhg, "mmHg"), opt(f.baseline_hr_bpm, "/min"), opt(f.baseline_spo2_pct, "%"),
+                    opt(f.baseline_rr_per_min, "/min"));
+}
+
+}  // namespace
+
+void AddFactsCommand(CLI::App& app, Context& ctx) {
+  auto* facts = app.add_subcommand("facts", "A patient's stored clinical record: versioned, audited facts");
+  facts->require_subcommand(1);
+
+  auto* set = facts->add_subcommand(
+      "set", "Record the patient's facts from a JSON file (a new version when anything changed; re-screens)");
+  auto sa = std::make_shared<RecordArgs>();
+  auto spatient = std::make_shared<std::string>();
+  auto sfile = std::make_shared<std::string>();
+  set->add_option("--patient", *spatient, "Patient id")->required();
+  set->add_option("file", *sfile, "Facts JSON (as POST /api/v1/patients/{id}/facts), or - for standard input")
+      ->required();
+  AddRecordOptions(set, *sa, true);
+  set->callback([&ctx, sa, spatient, sfile] {
+    if (sa->by.empty()) return ctx.BadInput(InvalidArgumentError("--by: who records the facts is required"));
+    auto libs = RegistryLibraries(ctx);
+    if (!libs.ok()) return ctx.BadInput(libs.status());
+    auto text = ReadInput(*sfile);
+    if (!text.ok()) return ctx.BadInput(text.status());
+    auto parsed = api::ParseFactsRequest(*text, *libs->guideline);
+    if (!parsed.ok()) return ctx.BadInput(parsed.status().WithContext(*sfile));
+    auto store = Open(ctx, sa->db);
+    if (!store) return;
+    domain::PatientFacts f = std::move(parsed).value();
+    f.clinic_id = sa->clinic;
+    f.patient_id = *spatient;
+    registry::RecordFactsResult r;
+    if (!Write(ctx, *store, sa->by, [&](registry::UnitOfWork& uow) -> Status {
+          KIRA_ASSIGN_OR_RETURN(r, registry::RecordFacts(uow, *libs, f));
+          return Status::Ok();
+        })) {
+      return;
+    }
+    *ctx.out << (r.new_version ? "recorded " : "unchanged: ");
+    PrintFacts(*ctx.out, r.facts);
+    for (const auto& sc : r.screenings) {
+      *ctx.out << fmt::format("  screening ({}): {}; rescue: {}{}\n", sc.route, sc.outcome, sc.rescue_preferred,
+                              sc.rescue_avoid.empty() ? "" : fmt::format("; avoid {}", fmt::join(sc.rescue_avoid, ", ")));
+    }
+  });
+
+  auto* show = facts->add_subcommand("show", "Show the patient's current facts and the screening stored for them");
+  auto wa = std::make_shared<RecordArgs>();
+  auto wpatient = std::make_shared<std::string>();
+  auto wroute = std::make_shared<std::string>("iv");
+  auto wjson = std::make_shared<bool>(false);
+  show->add_option("--patient", *wpatient, "Patient id")->required();
+  show->add_option("--route", *wroute, "Route of the screening to show")->capture_default_str();
+  show->add_flag("--json", *wjson, "Machine-readable output");
+  AddRecordOptions(show, *wa, false);
+  show->callback([&ctx, wa, wpatient, wroute, wjson] {
+    auto libs = RegistryLibraries(ctx);
+    if (!libs.ok()) return ctx.BadInput(libs.status());
+    auto store = Open(ctx, wa->db);
+    if (!store) return;
+    auto tx = store->Begin();
+    if (!tx.ok()) return ctx.BadInput(tx.status());
+    auto versions = (*tx)->ListPatientFacts(wa->clinic, *wpatient);
+    if (!versions.ok()) return ctx.BadInput(versions.status());
+    if (versions->empty()) {
+      return ctx.BadInput(FailedPreconditionError("--patient: '" + *wpatient + "' has no recorded clinical facts in clinic '" +
+                                                  wa->clinic + "'"));
+    }
+    auto screening = registry::CurrentScreening(**tx, *libs, wa->clinic, *wpatient, *wroute);
+    if (!screening.ok()) return ctx.BadInput(screening.status());
+    if (*wjson) {
+      *ctx.out << api::FactsRecordJson(versions->back(), static_cast<int>(versions->size()), *screening) << "\n";
+      return;
+    }
+    PrintFacts(*ctx.out, versions->back());
+    if (*screening) {
+      const auto& sc = **screening;
+      *ctx.out << fmt::format("screening ({}), facts version {}: {}\n  rescue plan: {}{}\n", sc.route,
+                              sc.facts_version, sc.outcome, sc.rescue_preferred,
+                              sc.rescue_avoid.empty() ? "" : fmt::format("; avoid {}", fmt::join(sc.rescue_avoid, ", ")));
+      for (const auto& f : sc.findings) *ctx.out << fmt::format("    {:<10} {}\n", f.severity, f.rule_id);
+    }
+  });
+}
+
+void AddAssessmentCommand(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "assessment", "Store an outcome score for a patient (a positive suicidality item raises an alert)");
+  cmd->require_subcommand(1);
+  auto* add = cmd->add_subcommand("add", "Score and store an assessment");
+  struct Args {
+    RecordArgs rec;
+    std::string patient, instrument, items, at, session;
+  };
+  auto a = std::make_shared<Args>();
+  add->add_option("--patient", a->patient, "Patient id")->required();
+  add->add_option("--instrument", a->instrument, "Instrument id (phq9, madrs, cssrs_screen, ...)")->required();
+  add->add_option("--items", a->items, "Item scores in order, comma-separated")->required();
+  add->add_option("--at", a->at, "When (ISO 8601 UTC; default now)");
+  add->add_option("--session", a->session, "Session the score belongs to");
+  AddRecordOptions(add, a->rec, true);
+  add->callback([&ctx, a] {
+    if (a->rec.by.empty()) return ctx.BadInput(InvalidArgumentError("--by: who records the score is required"));
+    auto libs = RegistryLibraries(ctx);
+    if (!libs.ok()) return ctx.BadInput(libs.status());
+    domain::Assessment as;
+    as.clinic_id = a->rec.clinic;
+    as.patient_id = a->patient;
+    as.session_id = a->session;
+    as.instrument = a->instrument;
+    std::size_t pos = 0;
+    for (int i = 0; pos <= a->items.size(); ++i) {
+      const std::size_t comma = std::min(a->items.find(',', pos), a->items.size());
+      const std::string tok = a->items.substr(pos, comma - pos);
+      int v = 0;
+      if (!interop::internal::ParseInt(tok, &v)) {
+        return ctx.BadInput(InvalidArgumentError("--items[" + std::to_string(i) + "]: '" + tok + "' is not a whole number"));
+      }
+      as.item_scores.push_back(v);
+      pos = comma + 1;
+    }
+    registry::SystemClock clock;
+    as.at = clock.Now();
+    if (!a->at.empty() && !domain::ParseInstant(a->at, &as.at)) {
+      return ctx.BadInput(InvalidArgumentError("--at: not an ISO 8601 UTC instant: '" + a->at + "'"));
+    }
+    as.id = "as-" + a->patient + "-" + domain::FormatInstant(as.at);
+    auto store = Open(ctx, a->rec.db);
+    if (!store) return;
+    registry::RecordAssessmentResult r;
+    if (!Write(ctx, *store, a->rec.by, [&](registry::UnitOfWork& uow) -> Status {
+          KIRA_ASSIGN_OR_RETURN(r, registry::RecordAssessment(uow, *libs, as));
+          return Status::Ok();
+        })) {
+      return;
+    }
+    *ctx.out << fmt::format("stored {} total {} for patient {}\n", r.assessment.instrument, r.assessment.total,
+                            r.assessment.patient_id);
+    PrintDecision(*ctx.out, r.score);
+    for (const auto& al : r.alerts) {
+      *ctx.out << fmt::format("ALERT {}: {} -- a clinician must acknowledge it: kira alert ack {} --by NAME --reason TEXT\n",
+                              al.id, al.message, al.id);
+    }
+    ctx.exit_code = r.alerts.empty() ? kExitOk : kExitDecision;
+  });
+}
+
+void AddAlertCommand(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("alert", "Suicidality alerts: list the open ones, acknowledge one (audited)");
+  cmd->require_subcommand(1);
+  auto* list = cmd->add_subcommand("list", "List alerts (open ones unless --all)");
+  auto la = std::make_shared<RecordArgs>();
+  auto lpatient = std::make_shared<std::string>();
+  auto lall = std::make_shared<bool>(false);
+  list->add_option("--patient", *lpatient, "Only this patient");
+  list->add_flag("--all", *lall, "Include acknowledged alerts");
+  AddRecordOptions(list, *la, false);
+  list->callback([&ctx, la, lpatient, lall] {
+    auto store = Open(ctx, la->db);
+    if (!store) return;
+    auto tx = store->Begin();
+    if (!tx.ok()) return ctx.BadInput(tx.status());
+    auto alerts = (*tx)->ListAlerts(la->clinic, *lpatient, !*lall);
+    if (!alerts.ok()) return ctx.BadInput(alerts.status());
+    int open = 0;
+    for (const auto& al : *alerts) {
+      open += al.open() ? 1 : 0;
+      *ctx.out << fmt::format("{}  patient {}  raised {}  {}\n    {}\n", al.id, al.patient_id,
+                              domain::FormatInstant(al.raised_at),
+                              al.open() ? "OPEN" : "acknowledged by " + al.acknowledged_by + " at " +
+                                                       domain::FormatInstant(*al.acknowledged_at) + ": " + al.ack_reason,
+                              al.message);
+    }
+    *ctx.out << fmt::format("{} open alert(s)\n", open);
+    ctx.exit_code = open ? kExitDecision : kExitOk;
+  });
+  auto* ack = cmd->add_subcommand("ack", "Acknowledge an alert: who and why are stored and audited");
+  auto aa = std::make_shared<RecordArgs>();
+  auto aid = std::make_shared<std::string>();
+  auto reason = std::make_shared<std::string>();
+  ack->add_option("alert", *aid, "Alert id (from kira alert list)")->required();
+  ack->add_option("--reason", *reason, "Why it is acknowledged, e.g. the safety assessment made")->required();
+  AddRecordOptions(ack, *aa, true);
+  ack->callback([&ctx, aa, aid, reason] {
+    if (aa->by.empty()) return ctx.BadInput(InvalidArgumentError("--by: who acknowledges the alert is required"));
+    auto store = Open(ctx, aa->db);
+    if (!store) return;
+    domain::AlertRecord al;
+    if (!Write(ctx, *store, aa->by, [&](registry::UnitOfWork& uow) -> Status {
+          KIRA_ASSIGN_OR_RETURN(al, registry::AcknowledgeAlert(uow, aa->clinic, *aid, aa->by, *reason));
+          return Status::Ok();
+        })) {
+      return;
+    }
+    *ctx.out << fmt::format("acknowledged {} (patient {}) by {} at {}\n", al.id, al.patient_id, al.acknowledged_by,
+                            domain::FormatInstant(*al.acknowledged_at));
   });
 }
 

@@ -17,6 +17,11 @@ void AddImportCommand(CLI::App& app, Context& ctx);
 void AddExportCommand(CLI::App& app, Context& ctx);
 void AddAuditCommand(CLI::App& app, Context& ctx);
 void AddLedgerCommand(CLI::App& app, Context& ctx);
+// `kira facts set|show`, `kira assessment add`, `kira alert list|ack`: the
+// stored clinical record through the same registry use cases as the API.
+void AddFactsCommand(CLI::App& app, Context& ctx);
+void AddAssessmentCommand(CLI::App& app, Context& ctx);
+void AddAlertCommand(CLI::App& app, Context& ctx);
 
 }  // namespace kira::cli
 

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "kira/instruments/scoring.h"
+#include "kira/registry/audit.h"
 #include "kira/registry/canonical.h"
 
 namespace kira::registry {
@@ -255,7 +256,9 @@ StatusOr<RecordAssessmentResult> RecordAssessment(UnitOfWork& uow, const Librari
       if (f.severity != domain::Severity::kSoftStop) continue;
       domain::AlertRecord alert;
       alert.clinic_id = a.clinic_id;
-      alert.id = a.id + "/alert-" + std::to_string(++n);
+      // Ids go into URLs (/api/v1/alerts/{id}/ack): derived from the
+      // assessment id, but free of '/' and other path characters.
+      alert.id = "al-" + Sha256Hex(a.clinic_id + "\n" + a.id).substr(0, 20) + "-" + std::to_string(++n);
       alert.patient_id = a.patient_id;
       alert.assessment_id = a.id;
       alert.rule_id = f.rule_id;

@@ -22,6 +22,7 @@
 #include "kira/registry/demo.h"
 #include "kira/storage/memory/memory_store.h"
 #include "testing/failing_store.h"
+#include "testing/libraries.h"
 #include "testing/status_matchers.h"
 
 namespace kira::interop {
@@ -182,7 +183,7 @@ class ExportTest : public ::testing::Test {
     registry::DemoOptions o;
     o.patients = 12;
     o.clinic_id = "c1";
-    auto sum = registry::GenerateDemo(store_, clock_, AcceptAll(), o);
+    auto sum = registry::GenerateDemo(store_, clock_, AcceptAll(), kira::testing::ShippedLibraries(), o);
     ASSERT_THAT(sum, IsOk());
     summary_ = *sum;
   }

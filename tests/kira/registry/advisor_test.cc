@@ -29,7 +29,8 @@ class AdvisorTest : public ::testing::Test {
     ASSERT_THAT(lib, IsOk());
     library_ = std::make_unique<guideline::Library>(std::move(lib).value());
     ASSERT_THAT(test::SeedClinic(store_, clock_), IsOk());
-    recorder_ = std::make_unique<SessionRecorder>(&store_, &clock_, AdvisorDoseCheck(*library_));
+    ASSERT_THAT(test::SeedFacts(store_, clock_, Libraries{library_.get(), nullptr, nullptr}), IsOk());
+    recorder_ = std::make_unique<SessionRecorder>(&store_, &clock_, AdvisorDoseCheck(*library_), library_.get());
   }
   // 70 kg patient, iv-0.5-40min at 1 mg/mL over 40 min.
   static domain::SessionRecord Session(std::string id, double mg, const char* start = "2026-03-01T09:00:00Z") {

@@ -8,6 +8,7 @@
 #include "kira/domain/decision.h"
 #include "kira/domain/records.h"
 #include "kira/registry/clinical.h"
+#include "kira/registry/clinical_record.h"
 #include "kira/registry/record_session.h"
 #include "kira/registry/unit_of_work.h"
 
@@ -45,6 +46,26 @@ inline Status SeedClinic(storage::Store& store, const Clock& clock) {
     return AddPatient(uow, {"c1", "p1", "female", 1980, "trd"},
                       domain::PatientIdentity{"c1", "p1", "Jane", "Doe", "1980-04-02", "MRN1",
                                               "02139", "555-0100", "jane@example.org"});
+  });
+}
+
+// The stored clinical record of p1: 70 kg measured, 168 cm, not pregnant,
+// baseline vitals; screened with `libs`.
+inline Status SeedFacts(storage::Store& store, const Clock& clock, const Libraries& libs, double weight_kg = 70.0) {
+  return RunInUnitOfWork(store, clock, "u1", [&](UnitOfWork& uow) -> Status {
+    domain::PatientFacts f;
+    f.clinic_id = "c1";
+    f.patient_id = "p1";
+    f.weight_kg = weight_kg;
+    f.weight_method = "measured";
+    f.height_cm = 168.0;
+    f.pregnancy = domain::PregnancyStatus::kNotPregnant;
+    f.baseline_sbp_mmhg = 124;
+    f.baseline_dbp_mmhg = 78;
+    f.baseline_hr_bpm = 72;
+    f.baseline_spo2_pct = 98;
+    f.baseline_rr_per_min = 14;
+    return RecordFacts(uow, libs, f).status();
   });
 }
 

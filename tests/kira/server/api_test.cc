@@ -24,7 +24,15 @@ class Api : public ::testing::Test {
                   R"({"sex":"female","birth_year":1984,"indication":"trd","identity":{"given_name":"Ada","family_name":"Example","mrn":"M-1"}})");
     EXPECT_TRUE(r);
     EXPECT_EQ(r->status, 201) << r->body;
-    return Json::parse(r->body)["id"];
+    const std::string id = Json::parse(r->body)["id"];
+    // The stored clinical record every decision reads (baseline vitals are
+    // left out, so the monitor calls below bring their own).
+    auto f = Post("/api/v1/patients/" + id + "/facts",
+                  R"({"weight":{"value":70,"unit":"kg","method":"measured"},"height":{"value":168,"unit":"cm"},
+                      "pregnancy":{"status":"not_pregnant"}})");
+    EXPECT_TRUE(f);
+    EXPECT_EQ(f->status, 201) << f->body;
+    return id;
   }
   // One session a day (day 10-28 of November), so the cumulative daily limit
   // does not mix the cases.
@@ -225,7 +233,7 @@ TEST_F(Api, BadInputIsA4xxNamingTheField) {
   ExpectFieldError(Post("/api/v1/patients", R"({"birth_year":1984,"indication":"trd"})"), 400, "sex");
   ExpectFieldError(Post("/api/v1/patients", R"([1,2,3])"), 400, "");  // the whole body: no field
   ExpectFieldError(Post("/api/v1/patients/" + id + "/sessions", R"({"protocol_id":"iv-0.5-40min"})"), 400,
-                   "dosing_weight_kg");
+                   "planned_dose_mg");
   Json doc = Json::parse(TestServer::PatientDoc());
   doc["weight"]["value"] = -70;
   ExpectFieldError(Post("/api/v1/patients/" + id + "/screen", doc.dump()), 400, "weight.value");

@@ -38,6 +38,11 @@ const std::vector<Expect>& Expectations() {
       {"GET", "/api/v1/patients", {"admin", "clinician", "nurse"}},
       {"POST", "/api/v1/patients", {"admin", "clinician"}},
       {"GET", "/api/v1/patients/{id}", {"admin", "clinician", "nurse"}},
+      {"GET", "/api/v1/patients/{id}/facts", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/facts", {"clinician", "nurse"}},
+      {"GET", "/api/v1/patients/{id}/alerts", {"admin", "clinician", "nurse"}},
+      {"GET", "/api/v1/alerts", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/alerts/{id}/ack", {"clinician"}},
       {"POST", "/api/v1/patients/{id}/screen", {"clinician", "nurse"}},
       {"POST", "/api/v1/patients/{id}/dose-check", {"clinician", "nurse"}},
       {"POST", "/api/v1/patients/{id}/plan", {"clinician", "nurse"}},
@@ -68,6 +73,20 @@ class AuthMatrix : public ::testing::Test {
       ASSERT_TRUE(p);
       ASSERT_EQ(p->status, 201) << p->body;
       patient_[c] = Json::parse(p->body)["id"];
+      auto f = cli.Post("/api/v1/patients/" + patient_[c] + "/facts", h, FactsBody(), "application/json");
+      ASSERT_TRUE(f);
+      ASSERT_EQ(f->status, 201) << f->body;
+      // A second patient with a suicidality alert (PHQ-9 item 9 = 1) to acknowledge.
+      auto p2 = cli.Post("/api/v1/patients", h, R"({"sex":"male","birth_year":1970,"indication":"trd"})",
+                         "application/json");
+      ASSERT_TRUE(p2);
+      const std::string p2id = Json::parse(p2->body)["id"];
+      auto as = cli.Post("/api/v1/patients/" + p2id + "/assessments", h,
+                         R"({"at":"2026-11-21T09:00:00Z","instrument":"phq9","item_scores":[2,2,2,2,2,2,2,2,1]})",
+                         "application/json");
+      ASSERT_TRUE(as);
+      ASSERT_EQ(as->status, 201) << as->body;
+      alert_[c] = Json::parse(as->body)["alerts"].at(0)["id"];
       auto s = cli.Post("/api/v1/patients/" + patient_[c] + "/sessions", h, SessionBody(), "application/json");
       ASSERT_TRUE(s);
       ASSERT_EQ(s->status, 201) << s->body;
@@ -82,6 +101,11 @@ class AuthMatrix : public ::testing::Test {
            R"("state":"running"})";
   }
 
+  static std::string FactsBody() {
+    return R"({"weight":{"value":70,"unit":"kg","method":"measured"},"height":{"value":168,"unit":"cm"},
+               "pregnancy":{"status":"not_pregnant"},
+               "baseline_vitals":{"sbp_mmhg":124,"dbp_mmhg":78,"hr_bpm":72,"spo2_pct":98,"rr_per_min":14}})";
+  }
   std::string Body(const std::string& path) {
     static int n = 0;
     ++n;
@@ -96,6 +120,8 @@ class AuthMatrix : public ::testing::Test {
       return Json{{"patient", Json::parse(TestServer::PatientDoc())}, {"protocol_id", "iv-0.5-40min"}}.dump();
     }
     if (path.ends_with("/sessions")) return SessionBody();
+    if (path.ends_with("/facts")) return FactsBody();
+    if (path.ends_with("/ack")) return R"({"reason":"seen at the visit; safety plan made"})";
     if (path.ends_with("/assessments")) return R"({"at":"2026-11-21T09:00:00Z","instrument":"phq9","item_scores":[2,2,2,2,2,2,2,2,1]})";
     if (path.ends_with("/vitals")) return R"({"at":"2026-11-20T09:10:00Z","kind":"sbp","value":132})";
     if (path.ends_with("/adverse-events")) return R"({"at":"2026-11-20T09:20:00Z","type":"nausea","severity":"mild","rescue_given":"ondansetron 4 mg IV"})";
@@ -105,8 +131,7 @@ class AuthMatrix : public ::testing::Test {
     if (path.ends_with("/plan")) return R"({"start":"2026-12-01"})";
     if (path.ends_with("/monitor") || path.ends_with("/discharge")) {
       Json j = Json::parse(R"({"precheck":{"resuscitation_staff_present":true,"resuscitation_equipment_present":true,
-        "pulse_oximeter_present":true,"rescue_plan":"clonidine"},
-        "baseline":{"sbp_mmhg":124,"dbp_mmhg":78,"hr_bpm":72,"spo2_pct":98,"rr_per_min":14}})");
+        "pulse_oximeter_present":true,"rescue_plan":"clonidine"}})");
       if (path.ends_with("/discharge")) {
         j["discharge"] = Json::parse(R"({"t_min":150,"by":"rn","attestations":{"vitals_near_baseline":true,
           "dissociation_resolved":true,"oriented":true,"responsible_adult":true,"no_driving_advised":true,
@@ -123,7 +148,9 @@ class AuthMatrix : public ::testing::Test {
     std::string p = templ;
     const auto pos = p.find("{id}");
     if (pos != std::string::npos) {
-      const std::string id = templ.starts_with("/api/v1/sessions") ? session_[target] : patient_[target];
+      const std::string id = templ.starts_with("/api/v1/sessions") ? session_[target]
+                             : templ.starts_with("/api/v1/alerts") ? alert_[target]
+                                                                    : patient_[target];
       p.replace(pos, 4, id);
     }
     return p;
@@ -132,6 +159,7 @@ class AuthMatrix : public ::testing::Test {
   TestServer srv_;
   std::map<std::string, std::string> patient_;
   std::map<std::string, std::string> session_;
+  std::map<std::string, std::string> alert_;
 };
 
 TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
@@ -200,7 +228,7 @@ TEST_F(AuthMatrix, ListsShowOnlyTheCallersClinic) {
   ASSERT_EQ(res->status, 200);
   const Json j = Json::parse(res->body);
   for (const auto& p : j["patients"]) EXPECT_NE(p["id"], patient_["b"]);
-  EXPECT_EQ(j["patients"].size(), 1u);
+  EXPECT_EQ(j["patients"].size(), 2u);  // the clinic's own two (one with an alert)
 }
 
 TEST_F(AuthMatrix, ResearcherSeesAggregatesWithoutIdentifiers) {
@@ -209,7 +237,7 @@ TEST_F(AuthMatrix, ResearcherSeesAggregatesWithoutIdentifiers) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   EXPECT_EQ(res->body.find(patient_["a"]), std::string::npos);
-  EXPECT_EQ(Json::parse(res->body)["patients"], 1);
+  EXPECT_EQ(Json::parse(res->body)["patients"], 2);
 }
 
 }  // namespace

@@ -336,11 +336,13 @@ class MemoryStore::Tx : public Transaction {
     KIRA_RETURN_IF_ERROR(Fail(ValidateAuditEntry(e)));
     if (!HasClinic(e.clinic_id)) return Fail(FailedPreconditionError("clinic '" + e.clinic_id + "' does not exist"));
     auto& chain = W().audit[e.clinic_id];
-    for (const auto& x : chain) {
-      if (x.seq == e.seq) return Fail(AlreadyExistsError("audit seq " + std::to_string(e.seq)));
+    // The chain stays in seq order; appends at the end are the common case.
+    auto at = std::lower_bound(chain.begin(), chain.end(), e.seq,
+                               [](const domain::AuditEntry& x, std::int64_t seq) { return x.seq < seq; });
+    if (at != chain.end() && at->seq == e.seq) {
+      return Fail(AlreadyExistsError("audit seq " + std::to_string(e.seq)));
     }
-    chain.push_back(e);
-    std::sort(chain.begin(), chain.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+    chain.insert(at, e);
     return Status::Ok();
   }
   StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic, std::int64_t after_seq,
