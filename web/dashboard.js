@@ -11,7 +11,7 @@ export async function dashboardPage() {
   const pct = (a, b) => (b ? `${(100 * a / b).toFixed(1)} %` : 'n/a');
   let ledger = null;
   if (['admin', 'clinician', 'nurse', 'pharmacist'].includes(state.me.role)) {
-    const lr = await api('GET', '/api/v1/ledger');
+    const lr = await api('GET', '/api/v1/ledger/entries');
     if (lr.ok) {
       ledger = el('section', { 'aria-labelledby': 'cs-h' }, el('h2', { id: 'cs-h' }, 'Controlled-substance discrepancies'),
         lr.data.discrepancies.length

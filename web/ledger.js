@@ -5,7 +5,7 @@ import { state, el, setMain, announce, api, errText, field, input, select, clear
          fmt, localTime, table, download, csvCell } from './lib.js';
 
 export async function ledgerPage() {
-  const r = await api('GET', '/api/v1/ledger');
+  const r = await api('GET', '/api/v1/ledger/entries');
   if (!r.ok) { setMain(el('h1', {}, 'Controlled substances'), el('p', { class: 'form-error' }, errText(r))); return; }
   const d = r.data;
   const canWrite = ['pharmacist', 'clinician', 'nurse'].includes(state.me.role);

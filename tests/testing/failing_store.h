@@ -81,6 +81,7 @@ class FailingTransaction : public storage::Transaction {
   KIRA_FAILING_WRITE_(InsertConsent, domain::ConsentRecord)
   KIRA_FAILING_WRITE_(PutRemsForm, domain::RemsForm)
   KIRA_FAILING_WRITE_(PutClinicListing, domain::ClinicListing)
+  KIRA_FAILING_WRITE_(InsertAuditCheckpoint, domain::AuditCheckpoint)
   KIRA_FAILING_WRITE_(InsertPatientFacts, domain::PatientFacts)
   KIRA_FAILING_WRITE_(InsertScreening, domain::ScreeningRecord)
   KIRA_FAILING_WRITE_(InsertAlert, domain::AlertRecord)
@@ -120,6 +121,9 @@ class FailingTransaction : public storage::Transaction {
     return base_->PurgeAuthSessions(idle_before, now);
   }
   StatusOr<std::int64_t> CountAuthSessions() override { return base_->CountAuthSessions(); }
+  StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view c) override {
+    return base_->ListAuditCheckpoints(c);
+  }
   StatusOr<domain::PatientRecord> GetPatient(std::string_view c, std::string_view id) override {
     return base_->GetPatient(c, id);
   }

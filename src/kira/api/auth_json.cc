@@ -163,6 +163,22 @@ std::string AuditVerificationJson(bool ok, std::int64_t rows_checked, std::int64
       .dump();
 }
 
+std::string LedgerJson(const std::vector<LedgerLotRow>& lots, const std::vector<LedgerDiscrepancyRow>& discrepancies) {
+  Json l = Json::array(), d = Json::array();
+  for (const auto& x : lots) {
+    l.push_back(Json{{"lot", x.lot},
+                     {"received_mg", x.received_mg},
+                     {"administered_mg", x.administered_mg},
+                     {"wasted_mg", x.wasted_mg},
+                     {"returned_mg", x.returned_mg},
+                     {"balance_mg", x.balance_mg}});
+  }
+  for (const auto& x : discrepancies) {
+    d.push_back(Json{{"kind", x.kind}, {"lot", x.lot}, {"session_id", x.session_id}, {"message", x.message}});
+  }
+  return Json{{"lots", l}, {"discrepancies", d}}.dump();
+}
+
 std::string CountJson(std::string_view key, std::int64_t value) { return Json{{std::string(key), value}}.dump(); }
 std::string FlagJson(std::string_view key) { return Json{{std::string(key), true}}.dump(); }
 

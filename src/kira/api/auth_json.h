@@ -64,6 +64,16 @@ std::string AuditPageJson(const std::vector<domain::AuditEntry>& entries, std::o
 // {"ok", "rows_checked", "head_seq", "head_hash", "bad_seq", "problem"}
 std::string AuditVerificationJson(bool ok, std::int64_t rows_checked, std::int64_t head_seq,
                                   std::string_view head_hash, std::int64_t bad_seq, std::string_view problem);
+// GET /api/v1/ledger: {"lots": [{"lot", "received_mg", "administered_mg", "wasted_mg", "returned_mg",
+// "balance_mg"}], "discrepancies": [{"kind", "lot", "session_id", "message"}]}
+struct LedgerLotRow {
+  std::string lot;
+  double received_mg, administered_mg, wasted_mg, returned_mg, balance_mg;
+};
+struct LedgerDiscrepancyRow {
+  std::string kind, lot, session_id, message;
+};
+std::string LedgerJson(const std::vector<LedgerLotRow>& lots, const std::vector<LedgerDiscrepancyRow>& discrepancies);
 // {"<key>": value} with an integer value, e.g. {"sessions_ended": 3}
 std::string CountJson(std::string_view key, std::int64_t value);
 // {"<key>": true}

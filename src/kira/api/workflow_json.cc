@@ -391,7 +391,7 @@ Json LedgerObj(const domain::LedgerEntry& e) {
 
 std::string LedgerEntryJson(const domain::LedgerEntry& e) { return LedgerObj(e).dump(); }
 
-std::string LedgerJson(const std::vector<domain::LedgerEntry>& entries, const registry::LedgerReconciliation& rec) {
+std::string LedgerEntriesJson(const std::vector<domain::LedgerEntry>& entries, const registry::LedgerReconciliation& rec) {
   Json es = Json::array();
   for (const auto& e : entries) es.push_back(LedgerObj(e));
   Json lots = Json::array();

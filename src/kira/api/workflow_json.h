@@ -67,7 +67,7 @@ std::string RemsFormJson(const domain::RemsForm& f, bool started);
 std::string RemsDueJson(const std::vector<registry::RemsDue>& due, domain::Instant now);
 
 StatusOr<domain::LedgerEntry> ParseLedgerRequest(std::string_view body, std::string* witness_login);
-std::string LedgerJson(const std::vector<domain::LedgerEntry>& entries, const registry::LedgerReconciliation& rec);
+std::string LedgerEntriesJson(const std::vector<domain::LedgerEntry>& entries, const registry::LedgerReconciliation& rec);
 std::string LedgerEntryJson(const domain::LedgerEntry& e);
 
 StatusOr<domain::ClinicListing> ParseListingRequest(std::string_view body);

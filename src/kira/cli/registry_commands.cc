@@ -46,6 +46,11 @@ std::unique_ptr<storage::Store> Open(Context& ctx, const std::string& db) {
     ctx.BadInput(store.status().WithContext("--db " + db));
     return nullptr;
   }
+  // The keyed audit chain needs the registry's audit key (registry/audit.h).
+  if (Status k = registry::UseAuditKeyFor(db); !k.ok()) {
+    ctx.BadInput(k);
+    return nullptr;
+  }
   return std::move(store).value();
 }
 
@@ -247,45 +252,6 @@ void AddExportCommand(CLI::App& app, Context& ctx) {
       *ctx.out << fmt::format("De-identified CSV {}: {} patients, {} sessions\n", a->deidentified, n->patients,
                               n->sessions);
     }
-  });
-}
-
-void AddAuditCommand(CLI::App& app, Context& ctx) {
-  auto* audit = app.add_subcommand("audit", "Audit trail");
-  audit->require_subcommand(1);
-  auto* verify = audit->add_subcommand("verify", "Check every clinic's hash-chained audit log; name the first bad row");
-  auto db = std::make_shared<std::string>(storage::kDefaultDatabase);
-  auto clinic = std::make_shared<std::string>();
-  AddDbOption(verify, *db);
-  verify->add_option("--clinic", *clinic, "Only this clinic (default: all)");
-  verify->callback([&ctx, db, clinic] {
-    auto store = Open(ctx, *db);
-    if (!store) return;
-    std::vector<std::string> clinics;
-    if (!clinic->empty()) {
-      clinics.push_back(*clinic);
-    } else {
-      auto tx = store->Begin();
-      if (!tx.ok()) return ctx.BadInput(tx.status());
-      auto all = (*tx)->ListClinics();
-      if (!all.ok()) return ctx.BadInput(all.status());
-      for (const auto& c : *all) clinics.push_back(c.id);
-    }
-    bool broken = false;
-    for (const auto& c : clinics) {
-      auto v = registry::VerifyAudit(*store, c);
-      if (!v.ok()) return ctx.BadInput(v.status().WithContext("clinic " + c));
-      if (v->ok) {
-        *ctx.out << fmt::format("clinic {}: OK, {} rows verified; head seq {} hash {}\n", c, v->rows_checked,
-                                v->head_seq, v->head_hash);
-      } else {
-        broken = true;
-        *ctx.out << fmt::format("clinic {}: BROKEN at row seq {}: {} ({} rows before it verified)\n", c, v->bad_seq,
-                                v->problem, v->rows_checked);
-      }
-    }
-    if (clinics.empty()) *ctx.out << "no clinics in " << *db << "\n";
-    ctx.exit_code = broken ? kExitDecision : kExitOk;
   });
 }
 

@@ -18,6 +18,8 @@
 #include "kira/api/advisor_json.h"
 #include "kira/api/instruments_json.h"
 #include "kira/cli/common.h"
+#include "kira/cli/registry_commands.h"
+#include "kira/registry/audit.h"
 #include "kira/registry/clinical.h"
 #include "kira/registry/clock.h"
 #include "kira/registry/unit_of_work.h"
@@ -174,6 +176,7 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
     }
     auto store = storage::OpenStore(a->db);
     if (!store.ok()) return ctx.BadInput(store.status().WithContext("--db " + a->db));
+    if (Status k = registry::UseAuditKeyFor(a->db); !k.ok()) return ctx.BadInput(k);
     registry::SystemClock clock;
     server::Server srv(store->get(), *lib, &clock, o, &*advisor_lib, &*instruments_lib);
     if (Status s = srv.Bind(); !s.ok()) return ctx.BadInput(s);
@@ -248,6 +251,7 @@ void AddUserCommand(CLI::App& app, Context& ctx) {
     if (!pw.ok()) return ctx.BadInput(pw.status());
     auto store = storage::OpenStore(a->db);
     if (!store.ok()) return ctx.BadInput(store.status().WithContext("--db " + a->db));
+    if (Status k = registry::UseAuditKeyFor(a->db); !k.ok()) return ctx.BadInput(k);
     registry::SystemClock clock;
     server::AccountContext actx{store->get(), &clock, "system:cli"};
     actx.min_password_length = a->min_password_length;
@@ -290,6 +294,7 @@ void AddUserCommand(CLI::App& app, Context& ctx) {
     c->callback([&ctx, t, run] {
       auto store = storage::OpenStore(t->db);
       if (!store.ok()) return ctx.BadInput(store.status().WithContext("--db " + t->db));
+      if (Status k = registry::UseAuditKeyFor(t->db); !k.ok()) return ctx.BadInput(k);
       registry::SystemClock clock;
       server::AccountContext actx{store->get(), &clock, "system:cli"};
       actx.min_password_length = t->min_password_length;
@@ -349,6 +354,111 @@ void AddUserCommand(CLI::App& app, Context& ctx) {
         *cx.out << "'" << t.id << "' is now " << domain::RoleName(role) << "\n";
         return Status::Ok();
       });
+}
+
+void AddAuditCommand(CLI::App& app, Context& ctx) {
+  auto* audit = app.add_subcommand("audit", "Audit trail: verify the keyed hash chain, signed checkpoints");
+  audit->require_subcommand(1);
+  auto* verify = audit->add_subcommand(
+      "verify", "Check every clinic's keyed audit chain and signed checkpoints; name the first bad row");
+  struct Args {
+    std::string db = storage::kDefaultDatabase;
+    std::string clinic;
+    std::string checkpoints;
+    std::string out;
+  };
+  auto a = std::make_shared<Args>();
+  verify->add_option("--db", a->db, "Registry database: a SQLite file path, or postgres://...")->capture_default_str();
+  verify->add_option("--clinic", a->clinic, "Only this clinic (default: all)");
+  verify->add_option("--checkpoints", a->checkpoints,
+                     "Also check against the signed checkpoints in this file (from `kira audit checkpoint export`)");
+  auto open = [&ctx](const std::string& db) -> std::unique_ptr<storage::Store> {
+    auto store = storage::OpenStore(db);
+    if (!store.ok()) {
+      ctx.BadInput(store.status().WithContext("--db " + db));
+      return nullptr;
+    }
+    if (Status k = registry::UseAuditKeyFor(db); !k.ok()) {
+      ctx.BadInput(k);
+      return nullptr;
+    }
+    return std::move(store).value();
+  };
+  verify->callback([&ctx, a, open] {
+    auto store = open(a->db);
+    if (!store) return;
+    std::vector<domain::AuditCheckpoint> extra;
+    if (!a->checkpoints.empty()) {
+      std::ifstream in(a->checkpoints);
+      if (!in) return ctx.BadInput(InvalidArgumentError("--checkpoints: cannot read '" + a->checkpoints + "'"));
+      std::stringstream ss;
+      ss << in.rdbuf();
+      auto parsed = registry::ParseCheckpointLines(ss.str());
+      if (!parsed.ok()) return ctx.BadInput(parsed.status().WithContext("--checkpoints " + a->checkpoints));
+      extra = std::move(parsed).value();
+    }
+    std::vector<std::string> clinics;
+    if (!a->clinic.empty()) {
+      clinics.push_back(a->clinic);
+    } else {
+      auto tx = store->Begin();
+      if (!tx.ok()) return ctx.BadInput(tx.status());
+      auto all = (*tx)->ListClinics();
+      if (!all.ok()) return ctx.BadInput(all.status());
+      for (const auto& c : *all) clinics.push_back(c.id);
+    }
+    bool broken = false;
+    for (const auto& c : clinics) {
+      auto v = registry::VerifyAudit(*store, c, extra);
+      if (!v.ok()) return ctx.BadInput(v.status().WithContext("clinic " + c));
+      if (v->ok) {
+        *ctx.out << fmt::format("clinic {}: OK, {} rows verified ({} keyed), {} signed checkpoints matched; head seq {} hash {}\n",
+                                c, v->rows_checked, v->keyed_rows, v->checkpoints_checked, v->head_seq, v->head_hash);
+      } else {
+        broken = true;
+        *ctx.out << fmt::format("clinic {}: BROKEN at row seq {}: {} ({} rows before it verified)\n", c, v->bad_seq,
+                                v->problem, v->rows_checked);
+      }
+    }
+    if (clinics.empty()) *ctx.out << "no clinics in " << a->db << "\n";
+    ctx.exit_code = broken ? kExitDecision : kExitOk;
+  });
+
+  auto* cp = audit->add_subcommand("checkpoint", "Signed checkpoints of the audit chain heads");
+  cp->require_subcommand(1);
+  auto* create = cp->add_subcommand("create", "Sign and store a checkpoint of every clinic's chain head now");
+  create->add_option("--db", a->db, "Registry database")->capture_default_str();
+  create->callback([&ctx, a, open] {
+    auto store = open(a->db);
+    if (!store) return;
+    registry::SystemClock clock;
+    auto n = registry::WriteAuditCheckpoints(*store, clock.Now());
+    if (!n.ok()) return ctx.BadInput(n.status());
+    *ctx.out << fmt::format("{} checkpoint(s) written; public key {}\n", *n, registry::AuditPublicKeyHex());
+  });
+  auto* exp = cp->add_subcommand("export", "Write every signed checkpoint (with its public key) to a file to keep elsewhere");
+  exp->add_option("--db", a->db, "Registry database")->capture_default_str();
+  exp->add_option("--out", a->out, "Output file (default: standard output)");
+  exp->callback([&ctx, a, open] {
+    auto store = open(a->db);
+    if (!store) return;
+    // A checkpoint of the current heads first, so the export covers them.
+    registry::SystemClock clock;
+    if (auto n = registry::WriteAuditCheckpoints(*store, clock.Now()); !n.ok()) return ctx.BadInput(n.status());
+    auto tx = store->Begin();
+    if (!tx.ok()) return ctx.BadInput(tx.status());
+    auto all = (*tx)->ListAuditCheckpoints("");
+    if (!all.ok()) return ctx.BadInput(all.status());
+    std::string text = "# kira signed audit checkpoints; public key " + registry::AuditPublicKeyHex() + "\n";
+    for (const auto& c : *all) text += registry::CheckpointLine(c);
+    if (a->out.empty()) {
+      *ctx.out << text;
+    } else {
+      std::ofstream out(a->out, std::ios::trunc);
+      if (!(out << text)) return ctx.BadInput(InvalidArgumentError("--out: cannot write '" + a->out + "'"));
+      *ctx.out << fmt::format("{} checkpoint(s) written to {}\n", all->size(), a->out);
+    }
+  });
 }
 
 }  // namespace kira::cli

@@ -232,6 +232,15 @@ struct AuditEntry {
   std::string hash;       // hex
 };
 
+// A signed statement that clinic_id's audit chain had row `seq` with
+// `hash` at `at` (registry/audit.h). Ed25519 over CheckpointMessage.
+struct AuditCheckpoint {
+  std::string clinic_id;
+  std::int64_t seq = 0;
+  std::string hash;
+  Instant at{};
+  std::string public_key;  // hex, 32 bytes raw Ed25519
+  std::string signature;   // hex, 64 bytes
 
 // ---- The stored clinical record ----
 

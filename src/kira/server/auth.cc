@@ -11,6 +11,7 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
+#include <semaphore>
 #include <set>
 
 namespace kira::server {
@@ -57,6 +58,20 @@ const std::set<std::string, std::less<>>& CommonPasswords() {
   }();
   return *kSet;
 }
+
+// argon2id takes PasswordCost::memory_kib (19 MiB) per hash; at most two run
+// at once, so a burst of log-ins cannot push the server's memory past its
+// bound (docs/server.md, "Limits").
+std::counting_semaphore<2>& HashSlots() {
+  static std::counting_semaphore<2> slots(2);
+  return slots;
+}
+struct HashSlot {
+  HashSlot() { HashSlots().acquire(); }
+  ~HashSlot() { HashSlots().release(); }
+  HashSlot(const HashSlot&) = delete;
+  HashSlot& operator=(const HashSlot&) = delete;
+};
 
 // A fixed hash of a random password, made once, for VerifyDummy.
 const std::string& DummyHash() {
@@ -133,6 +148,7 @@ StatusOr<std::string> HashPassword(std::string_view password, const PasswordCost
   const std::size_t len = argon2_encodedlen(cost.time_cost, cost.memory_kib, cost.parallelism,
                                             kSaltBytes, kHashBytes, Argon2_id);
   std::string encoded(len, '\0');
+  HashSlot slot;
   const int rc = argon2id_hash_encoded(cost.time_cost, cost.memory_kib, cost.parallelism, password.data(),
                                        password.size(), salt.data(), salt.size(), kHashBytes, encoded.data(),
                                        encoded.size());
@@ -144,6 +160,7 @@ StatusOr<std::string> HashPassword(std::string_view password, const PasswordCost
 bool VerifyPassword(std::string_view phc, std::string_view password) {
   if (password.size() > kMaxPassword) return false;
   const std::string encoded(phc);  // argon2 wants a NUL-terminated string
+  HashSlot slot;
   return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
 }
 

@@ -22,6 +22,7 @@
 #include "kira/registry/clinical.h"
 #include "kira/registry/clinical_record.h"
 #include "kira/registry/dashboard.h"
+#include "kira/registry/ledger.h"
 #include "kira/registry/unit_of_work.h"
 #include "kira/registry/workflow.h"
 #include "kira/advisor/dose.h"
@@ -53,6 +54,7 @@ StatusOr<Reply> EndUserSessions(Services& s, const Call& c);
 StatusOr<Reply> ChangeRole(Services& s, const Call& c);
 StatusOr<Reply> ReadAudit(Services& s, const Call& c);
 StatusOr<Reply> VerifyAuditChain(Services& s, const Call& c);
+StatusOr<Reply> Ledger(Services& s, const Call& c);
 StatusOr<Reply> ListPatients(Services& s, const Call& c);
 StatusOr<Reply> CreatePatient(Services& s, const Call& c);
 StatusOr<Reply> GetPatient(Services& s, const Call& c);
@@ -99,6 +101,7 @@ constexpr Route kRoutes[] = {
   {"POST", "/api/v1/users/{id}/role",                  kAdmin,                ChangeRole,          "Change a user's role (ends their sessions)"},
   {"GET",  "/api/v1/audit",                            kAdmin | kAuditor,     ReadAudit,           "The clinic's audit log, oldest first, read-only"},
   {"GET",  "/api/v1/audit/verify",                     kAdmin | kAuditor,     VerifyAuditChain,    "Check the clinic's keyed audit chain and its signed checkpoints"},
+  {"GET",  "/api/v1/ledger",                           kAdmin | kPharmacist,  Ledger,              "Controlled-substance ledger: balance per lot and discrepancies"},
   {"GET",  "/api/v1/patients",                         kCare,                 ListPatients,        "List or search the clinic's patients"},
   {"POST", "/api/v1/patients",                         kAdmin | kClinician,   CreatePatient,       "Enrol a patient"},
   {"GET",  "/api/v1/patients/{id}",                    kCare,                 GetPatient,          "One patient, with identifiers (audited)"},
@@ -370,6 +373,21 @@ StatusOr<Reply> ReadAudit(Services& s, const Call& c) {
 StatusOr<Reply> VerifyAuditChain(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(registry::AuditVerification v, registry::VerifyAudit(*s.store, c.who->clinic_id));
   return Json(api::AuditVerificationJson(v.ok, v.rows_checked, v.head_seq, v.head_hash, v.bad_seq, v.problem));
+}
+
+StatusOr<Reply> Ledger(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(registry::LedgerReconciliation r, registry::ReconcileLedger(*s.store, c.who->clinic_id));
+  std::vector<api::LedgerLotRow> lots;
+  for (const auto& l : r.lots) {
+    lots.push_back({l.lot, units::ToMg(l.received), units::ToMg(l.administered), units::ToMg(l.wasted),
+                    units::ToMg(l.returned), units::ToMg(l.balance)});
+  }
+  std::vector<api::LedgerDiscrepancyRow> discrepancies;
+  for (const auto& d : r.discrepancies) {
+    discrepancies.push_back({std::string(registry::DiscrepancyKindName(d.kind)), d.lot, d.session_id, d.message});
+  }
+  AuditRead(s, c, "ledger", c.who->clinic_id, "GET /api/v1/ledger");
+  return Json(api::LedgerJson(lots, discrepancies));
 }
 
 StatusOr<Reply> CreateUser(Services& s, const Call& c) {

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <exception>
 #include <map>
@@ -26,6 +27,7 @@
 
 #include "kira/api/server_json.h"
 #include "kira/registry/advisor.h"
+#include "kira/registry/audit.h"
 #include "kira/server/http_status.h"
 #include "kira/server/internal/routes.h"
 
@@ -205,6 +207,23 @@ struct Server::Impl {
   std::map<std::string, int> conns_by_addr;  // GUARDED_BY(conn_mu)
   int conns_total = 0;                        // GUARDED_BY(conn_mu)
   std::atomic<std::uint64_t> refused_connections{0};
+  std::mutex checkpoint_mu;
+  std::condition_variable checkpoint_cv;
+  bool checkpoint_stop = false;  // GUARDED_BY(checkpoint_mu)
+
+  void WriteCheckpoints() {
+    if (registry::AuditPublicKeyHex().empty()) return;
+    StatusOr<int> n = registry::WriteAuditCheckpoints(*store, clock->Now());
+    if (!n.ok()) std::fprintf(stderr, "kira serve: audit checkpoint not written: %s\n", n.status().ToString().c_str());
+  }
+  void CheckpointLoop() {
+    std::unique_lock<std::mutex> lock(checkpoint_mu);
+    while (!checkpoint_cv.wait_for(lock, options.checkpoint_interval, [this] { return checkpoint_stop; })) {
+      lock.unlock();
+      WriteCheckpoints();
+      lock.lock();
+    }
+  }
 
   bool tls() const { return !options.tls_cert_file.empty(); }
   std::string NextRequestId() { return request_prefix + "-" + std::to_string(++request_seq); }
@@ -449,7 +468,7 @@ struct Server::Impl {
         if (who) {
           audit->Record(AccessEvent{who->clinic_id, who->user_id, "route", call.params.empty() ? "" : call.params[0],
                                     what, "refused"});
-        } else {
+        } else if (route.roles != internal::kPublic) {
           std::fprintf(stderr, "kira serve: refused %s %s from %s (%s)\n", what.c_str(), req.path.c_str(),
                        req.remote_addr.c_str(), request_id.c_str());
         }
@@ -790,12 +809,21 @@ Status Server::Run() {
   i.workers.emplace(static_cast<std::size_t>(i.options.threads));
   i.Accept(*i.acceptor, false);
   if (i.metrics_acceptor) i.Accept(*i.metrics_acceptor, true);
+  std::thread checkpointer([&i] { i.CheckpointLoop(); });
   std::vector<std::thread> io;
   for (int n = 1; n < i.options.io_threads; ++n) io.emplace_back([&i] { i.ioc->run(); });
   i.ioc->run();
   for (auto& t : io) t.join();
   i.workers->join();
-  return i.audit->Flush();
+  {
+    std::lock_guard<std::mutex> lock(i.checkpoint_mu);
+    i.checkpoint_stop = true;
+  }
+  i.checkpoint_cv.notify_all();
+  checkpointer.join();
+  Status flushed = i.audit->Flush();
+  i.WriteCheckpoints();
+  return flushed;
 }
 
 void Server::Stop() {

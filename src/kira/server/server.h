@@ -77,6 +77,10 @@ struct ServerOptions {
   std::chrono::hours session_absolute_timeout{12};
   // Researcher views show counts below this as suppressed (null).
   int min_cell_count = 5;
+  // Signed audit checkpoints of every clinic's chain head (registry/audit.h)
+  // are written this often while serving, and at shutdown, when the
+  // registry's audit key is loaded.
+  std::chrono::seconds checkpoint_interval{60};
 };
 
 // One row of the route table, as the OpenAPI test and `kira serve --routes` see it.

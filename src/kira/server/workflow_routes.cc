@@ -303,7 +303,7 @@ StatusOr<Reply> GetLedger(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(registry::LedgerReconciliation rec, registry::ReconcileLedger(*s.store, c.who->clinic_id));
   KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
   KIRA_ASSIGN_OR_RETURN(auto entries, tx->ListLedger(c.who->clinic_id, Query(c, "lot")));
-  return Out(api::LedgerJson(entries, rec));
+  return Out(api::LedgerEntriesJson(entries, rec));
 }
 
 StatusOr<Reply> AddLedger(Services& s, const Call& c) {
@@ -388,7 +388,7 @@ constexpr Route kWorkflowRoutes[] = {
   {"POST", "/api/v1/sessions/{id}/rems",                     kCareTeam,           SaveRems,         "Save or sign the REMS form (signing needs every required field)"},
   {"GET",  "/api/v1/rems/due",                               kCare,               RemsDue,          "Unsigned REMS forms and when each is due"},
   {"GET",  "/api/v1/rems/export.csv",                        kCare,               RemsExport,       "REMS forms as CSV"},
-  {"GET",  "/api/v1/ledger",                                 kStock | kAdmin,     GetLedger,        "Controlled-substance ledger: entries, balance per lot, discrepancies"},
+  {"GET",  "/api/v1/ledger/entries",                         kStock | kAdmin,     GetLedger,        "Controlled-substance ledger: every entry, balance per lot, discrepancies"},
   {"POST", "/api/v1/ledger",                                 kStock,              AddLedger,        "Record vials received, drawn, administered, wasted (witnessed) or returned"},
   {"GET",  "/api/v1/directory",                              kPublic,             PublicDirectory,  "Public clinic directory (opt-in; no patient data)"},
   {"GET",  "/api/v1/directory/mine",                         kAdmin,              MyListing,        "This clinic's directory listing"},

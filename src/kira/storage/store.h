@@ -112,6 +112,11 @@ class Transaction {
   // Sessions not yet purged.
   virtual StatusOr<std::int64_t> CountAuthSessions() = 0;
 
+  // ---- Signed audit checkpoints (registry/audit.h) ----
+  virtual Status InsertAuditCheckpoint(const domain::AuditCheckpoint& checkpoint) = 0;
+  // The clinic's checkpoints by seq; all clinics' when clinic_id is empty.
+  virtual StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view clinic_id) = 0;
+
   // ---- Patients ----
   // FailedPrecondition if the clinic does not exist.
   virtual Status InsertPatient(const domain::PatientRecord& patient) = 0;

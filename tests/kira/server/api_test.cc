@@ -67,7 +67,10 @@ TEST_F(Api, HealthzReportsTheBackend) {
 TEST_F(Api, MetricsCountRequestsByRouteTemplate) {
   (void)Get("/api/v1/me");
   auto c = srv_.Client();
-  auto r = c.Get("/metrics");
+  auto anonymous = c.Get("/metrics");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);  // /metrics needs an admin on the main listener
+  auto r = c.Get("/metrics", srv_.Headers(srv_.Token("a-admin")));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find(R"(kira_http_requests_total{route="/api/v1/me",method="GET",code="200"} 1)"), std::string::npos)

@@ -19,22 +19,39 @@ struct Expect {
   std::string method;
   std::string path;  // template
   std::set<std::string> allowed;  // roles; empty: public
+  int allowed_status = 0;         // 0: any 2xx; else this exact status (the body is refused on its merits)
 };
+
+const std::set<std::string> kAll = {"admin", "clinician", "nurse", "researcher", "pharmacist", "auditor"};
 
 // Who may do what (issue 5): admin manages users and enrolment and reads
 // records; clinician plans, doses, records sessions and may override;
 // nurse records vitals, events and scores, may check doses but not override
-// and may not record a session; researcher sees de-identified aggregates only.
+// and may not record a session; researcher sees de-identified aggregates only;
+// auditor reads the audit log; every role manages its own log-in.
 const std::vector<Expect>& Expectations() {
   static const std::vector<Expect> kExpect = {
       {"GET", "/healthz", {}},
-      {"GET", "/metrics", {}},
+      {"GET", "/metrics", {"admin"}},
       {"GET", "/api/openapi.json", {}},
       {"POST", "/api/v1/login", {}},
-      {"POST", "/api/v1/logout", {"admin", "clinician", "nurse", "researcher"}},
-      {"GET", "/api/v1/me", {"admin", "clinician", "nurse", "researcher"}},
-      {"GET", "/api/v1/guideline", {"admin", "clinician", "nurse", "researcher"}},
+      {"POST", "/api/v1/logout", kAll},
+      {"GET", "/api/v1/me", kAll},
+      {"POST", "/api/v1/me/password", kAll, 400},       // the body's current password is wrong
+      {"POST", "/api/v1/me/totp", kAll},
+      {"POST", "/api/v1/me/totp/confirm", kAll, 400},   // the body's code does not match
+      {"POST", "/api/v1/me/sessions/end", kAll},
+      {"GET", "/api/v1/guideline", kAll},
+      {"GET", "/api/v1/users", {"admin"}},
       {"POST", "/api/v1/users", {"admin"}},
+      {"POST", "/api/v1/users/{id}/disable", {"admin"}},
+      {"POST", "/api/v1/users/{id}/enable", {"admin"}},
+      {"POST", "/api/v1/users/{id}/reset-password", {"admin"}},
+      {"POST", "/api/v1/users/{id}/end-sessions", {"admin"}},
+      {"POST", "/api/v1/users/{id}/role", {"admin"}},
+      {"GET", "/api/v1/audit", {"admin", "auditor"}},
+      {"GET", "/api/v1/audit/verify", {"admin", "auditor"}},
+      {"GET", "/api/v1/ledger", {"admin", "pharmacist"}},
       {"GET", "/api/v1/patients", {"admin", "clinician", "nurse"}},
       {"POST", "/api/v1/patients", {"admin", "clinician"}},
       {"GET", "/api/v1/patients/{id}", {"admin", "clinician", "nurse"}},
@@ -56,7 +73,7 @@ const std::vector<Expect>& Expectations() {
       {"POST", "/api/v1/sessions/{id}/adverse-events", {"clinician", "nurse"}},
       {"POST", "/api/v1/sessions/{id}/monitor", {"clinician", "nurse"}},
       {"POST", "/api/v1/sessions/{id}/discharge", {"clinician", "nurse"}},
-      {"GET", "/api/v1/registry/summary", {"admin", "clinician", "nurse", "researcher"}},
+      {"GET", "/api/v1/registry/summary", kAll},
   };
   return kExpect;
 }
@@ -140,6 +157,12 @@ class AuthMatrix : public ::testing::Test {
       return j.dump();
     }
     if (path == "/api/v1/login") return Json{{"login", "a-nurse"}, {"password", kPassword}}.dump();
+    if (path == "/api/v1/me/password") {
+      return Json{{"current_password", "not the password"}, {"new_password", "a brand new passphrase"}}.dump();
+    }
+    if (path == "/api/v1/me/totp/confirm") return R"({"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP","code":"000000"})";
+    if (path.ends_with("/reset-password")) return R"({"new_password":"temporary passphrase 42"})";
+    if (path.ends_with("/role")) return R"({"role":"nurse"})";
     return "";
   }
 
@@ -149,8 +172,9 @@ class AuthMatrix : public ::testing::Test {
     const auto pos = p.find("{id}");
     if (pos != std::string::npos) {
       const std::string id = templ.starts_with("/api/v1/sessions") ? session_[target]
+                             : templ.starts_with("/api/v1/users")  ? target + "-spare"
                              : templ.starts_with("/api/v1/alerts") ? alert_[target]
-                                                                    : patient_[target];
+                                                                   : patient_[target];
       p.replace(pos, 4, id);
     }
     return p;
@@ -179,7 +203,8 @@ TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
         if (!has_id && target == "b") continue;  // nothing to aim at another clinic
         const std::string login = std::string("a-") + role;
         // Logging out ends the session, so it gets a session of its own.
-        const std::string token = e.path == "/api/v1/logout" ? [&] {
+        const bool ends_sessions = e.path == "/api/v1/logout" || e.path == "/api/v1/me/sessions/end";
+        const std::string token = ends_sessions ? [&] {
           auto c = srv_.Client();
           auto r = c.Post("/api/v1/login", Json{{"login", login}, {"password", kPassword}}.dump(), "application/json");
           return r ? Json::parse(r->body).value("token", "") : std::string();
@@ -189,6 +214,7 @@ TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
         httplib::Result res = e.method == "GET" ? cli.Get(path.c_str(), srv_.Headers(token))
                                                 : cli.Post(path.c_str(), srv_.Headers(token), Body(e.path), "application/json");
         ASSERT_TRUE(res) << path;
+        if (e.path == "/api/v1/me/sessions/end") srv_.Forget(login);
         const int got = res->status;
         std::string want;
         bool ok = false;
@@ -201,6 +227,9 @@ TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
         } else if (target == "b") {
           want = "404";
           ok = got == 404;
+        } else if (e.allowed_status != 0) {
+          want = std::to_string(e.allowed_status);
+          ok = got == e.allowed_status;
         } else {
           want = "2xx";
           ok = got >= 200 && got < 300;
@@ -237,7 +266,32 @@ TEST_F(AuthMatrix, ResearcherSeesAggregatesWithoutIdentifiers) {
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
   EXPECT_EQ(res->body.find(patient_["a"]), std::string::npos);
-  EXPECT_EQ(Json::parse(res->body)["patients"], 2);
+  // One patient is below the smallest count a researcher may see (5).
+  const Json j = Json::parse(res->body);
+  EXPECT_TRUE(j["patients"].is_null()) << res->body;
+  EXPECT_EQ(j["suppressed_below"], 5);
+}
+
+TEST_F(AuthMatrix, ResearcherSeesAdverseEventsOnlyByCodedType) {
+  auto cli = srv_.Client();
+  const auto h = srv_.Headers(srv_.Token("a-nurse"));
+  // Free text typed as the event type (a name and an MRN), six times so the
+  // count is not suppressed.
+  for (int i = 0; i < 6; ++i) {
+    auto r = cli.Post("/api/v1/sessions/" + session_["a"] + "/adverse-events", h,
+                      R"({"at":"2026-11-20T09:20:00Z","type":"Jane Roe MRN 4471","severity":"mild"})",
+                      "application/json");
+    ASSERT_TRUE(r);
+  }
+  auto res = cli.Get("/api/v1/registry/summary", srv_.Headers(srv_.Token("a-researcher")));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->body.find("Jane Roe"), std::string::npos) << res->body;
+  EXPECT_EQ(res->body.find("4471"), std::string::npos) << res->body;
+  // A clinician of the clinic still sees the clinic's own words.
+  auto own = cli.Get("/api/v1/registry/summary", srv_.Headers(srv_.Token("a-clinician")));
+  ASSERT_TRUE(own);
+  EXPECT_NE(own->body.find("Jane Roe"), std::string::npos);
 }
 
 }  // namespace

@@ -54,5 +54,40 @@ TEST(OpenApi, EveryRequestBodySchemaRefResolves) {
   EXPECT_GT(refs, 10);
 }
 
+TEST(OpenApi, EverySuccessResponseHasATypedSchemaAndLimitsAreDocumented) {
+  TestServer srv;
+  auto cli = srv.Client();
+  auto res = cli.Get("/api/openapi.json");
+  ASSERT_TRUE(res);
+  const Json doc = Json::parse(res->body);
+  for (const auto& [path, item] : doc["paths"].items()) {
+    for (const auto& [method, op] : item.items()) {
+      bool has_success = false;
+      for (const auto& [code, r] : op["responses"].items()) {
+        if (code[0] != '2') continue;
+        has_success = true;
+        ASSERT_TRUE(r.contains("content")) << method << " " << path;
+        for (const auto& [type, media] : r["content"].items()) {
+          Json schema = media["schema"];
+          if (schema.contains("$ref")) {
+            const std::string ref = schema["$ref"];
+            schema = doc.at(Json::json_pointer(ref.substr(1)));
+          }
+          if (type == "application/json") {
+            EXPECT_TRUE(schema.contains("properties") && !schema["properties"].empty())
+                << method << " " << path << ": the success response has no typed properties";
+          }
+        }
+      }
+      EXPECT_TRUE(has_success) << method << " " << path;
+    }
+  }
+  for (const char* limit : {"max_body_bytes", "max_header_bytes", "max_header_fields", "max_json_depth",
+                            "header_timeout_ms", "body_timeout_ms", "idle_timeout_ms", "max_connections_per_address",
+                            "login_throttle", "sessions", "password_policy", "min_cell_count"}) {
+    EXPECT_TRUE(doc["info"]["x-limits"].contains(limit)) << limit;
+  }
+}
+
 }  // namespace
 }  // namespace kira::testing

@@ -10,6 +10,7 @@
 #include "kira/api/guideline_json.h"
 #include "kira/api/instruments_json.h"
 #include "kira/data/embedded.h"
+#include "kira/registry/audit.h"
 #include "kira/registry/clinical.h"
 #include "kira/registry/unit_of_work.h"
 #include "kira/server/auth.h"
@@ -22,7 +23,8 @@ namespace {
 constexpr server::PasswordCost kTestCost{1, 1024, 1};
 }  // namespace
 
-TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key) {
+TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key,
+                       std::function<void(server::ServerOptions&)> tweak) {
   std::random_device rd;
   dir_ = std::filesystem::temp_directory_path() / ("kira-server-test-" + std::to_string(rd()));
   std::filesystem::create_directories(dir_);
@@ -39,6 +41,9 @@ TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key) 
   auto store = storage::OpenStore((dir_ / "kira.db").string());
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   store_ = std::move(store).value();
+  // The keyed audit chain, as `kira serve` runs it.
+  Status key = registry::UseAuditKeyFor((dir_ / "kira.db").string());
+  EXPECT_TRUE(key.ok()) << key.ToString();
   const auto hash = server::HashPassword(kPassword, kTestCost);
   EXPECT_TRUE(hash.ok());
   Status s = registry::RunInUnitOfWork(*store_, clock_, "system:test", [&](registry::UnitOfWork& uow) -> Status {
@@ -54,6 +59,9 @@ TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key) 
         KIRA_RETURN_IF_ERROR(registry::AddUser(uow, u));
         KIRA_RETURN_IF_ERROR(uow.tx().InsertCredential({u.id, clinic, u.id, *hash}));
       }
+      domain::User spare{clinic, std::string(c) + "-spare", "spare nurse of " + clinic, domain::Role::kNurse};
+      KIRA_RETURN_IF_ERROR(registry::AddUser(uow, spare));
+      KIRA_RETURN_IF_ERROR(uow.tx().InsertCredential({spare.id, clinic, spare.id, *hash}));
     }
     return Status::Ok();
   });
@@ -61,14 +69,31 @@ TestServer::TestServer(const std::string& tls_cert, const std::string& tls_key) 
   server::ServerOptions o;
   o.port = 0;
   o.threads = 4;
-  o.require_admin_mfa = false;  // the MFA tests start their own server
+  o.require_admin_mfa = false;  // the MFA tests ask for it
   o.tls_cert_file = tls_cert;
   o.tls_key_file = tls_key;
-  server_ = std::make_unique<server::Server>(store_.get(), library_.get(), &clock_, o, advisor_.get(),
+  if (tweak) tweak(o);
+  options_ = o;
+  Start();
+}
+
+void TestServer::Start() {
+  server_ = std::make_unique<server::Server>(store_.get(), library_.get(), &clock_, options_, advisor_.get(),
                                              instruments_.get());
   Status b = server_->Bind();
   EXPECT_TRUE(b.ok()) << b.ToString();
   thread_ = std::thread([this] { (void)server_->Run(); });
+}
+
+void TestServer::Restart() {
+  server_->Stop();
+  thread_.join();
+  server_.reset();
+  store_.reset();
+  auto store = storage::OpenStore((dir_ / "kira.db").string());
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  store_ = std::move(store).value();
+  Start();
 }
 
 TestServer::~TestServer() {

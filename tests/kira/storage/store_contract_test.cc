@@ -167,6 +167,107 @@ TEST_P(StoreContractTest, CredentialNeedsAUserAndAFreeLogin) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("password_hash")));
 }
 
+TEST_P(StoreContractTest, CredentialStateUpdatesAndListsByClinic) {
+  Seed();
+  const std::string hash = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertUser({"c1", "u1", "Dr One", domain::Role::kClinician}), IsOk());
+    ASSERT_THAT(tx->InsertUser({"c1", "u2", "Nurse Two", domain::Role::kNurse}), IsOk());
+    ASSERT_THAT(tx->InsertCredential({"one", "c1", "u1", hash}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  domain::Credential c{"one", "c1", "u1", hash};
+  c.disabled = true;
+  c.must_change_password = true;
+  c.totp_secret = "JBSWY3DPEHPK3PXP";
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->UpdateCredential(c), IsOk());
+    ASSERT_THAT(tx->UpdateUser({"c1", "u2", "Nurse Two", domain::Role::kAuditor}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  auto got = tx->GetCredentialOfUser("c1", "u1");
+  ASSERT_THAT(got, IsOk());
+  EXPECT_TRUE(got->disabled);
+  EXPECT_TRUE(got->must_change_password);
+  EXPECT_EQ(got->totp_secret, "JBSWY3DPEHPK3PXP");
+  auto all = tx->ListCredentials("c1");
+  ASSERT_THAT(all, IsOk());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].login, "one");
+  auto users = tx->ListUsers("c1");
+  ASSERT_THAT(users, IsOk());
+  ASSERT_EQ(users->size(), 2u);
+  EXPECT_EQ((*users)[1].role, domain::Role::kAuditor);
+  EXPECT_THAT(tx->GetCredentialOfUser("c1", "u2"), StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(tx->UpdateCredential({"ghost", "c1", "u1", hash}), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_P(StoreContractTest, AuthSessionsRoundTripTouchExpireAndRevoke) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertUser({"c1", "u1", "Dr One", domain::Role::kClinician}), IsOk());
+    ASSERT_THAT(tx->InsertUser({"c1", "u2", "Nurse Two", domain::Role::kNurse}), IsOk());
+    ASSERT_THAT(tx->InsertAuthSession({"h1", "c1", "u1", "one", "csrf1", T(0), T(0), T(600)}), IsOk());
+    ASSERT_THAT(tx->InsertAuthSession({"h2", "c1", "u1", "one", "csrf2", T(0), T(0), T(600)}), IsOk());
+    ASSERT_THAT(tx->InsertAuthSession({"h3", "c1", "u2", "two", "csrf3", T(0), T(0), T(5)}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  EXPECT_THAT(Tx()->InsertAuthSession({"h1", "c1", "u1", "one", "x", T(0), T(0), T(1)}),
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  EXPECT_THAT(Tx()->InsertAuthSession({"h9", "c1", "ghost", "g", "x", T(0), T(0), T(1)}),
+              StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  {
+    auto tx = Tx();
+    auto a = tx->GetAuthSession("h1");
+    ASSERT_THAT(a, IsOk());
+    EXPECT_EQ(a->user_id, "u1");
+    EXPECT_EQ(a->csrf_token, "csrf1");
+    EXPECT_EQ(a->expires_at, T(600));
+    ASSERT_THAT(tx->TouchAuthSession("h1", T(30)), IsOk());
+    EXPECT_THAT(tx->TouchAuthSession("nope", T(30)), StatusIs(StatusCode::kNotFound, ::testing::_));
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  {
+    // Idle before T(10) (h2) or past the absolute expiry at T(20) (h3).
+    auto tx = Tx();
+    auto purged = tx->PurgeAuthSessions(T(10), T(20));
+    ASSERT_THAT(purged, IsOk());
+    EXPECT_EQ(*purged, 2);
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  EXPECT_EQ(tx->GetAuthSession("h1")->last_used_at, T(30));
+  EXPECT_THAT(tx->GetAuthSession("h2"), StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_EQ(*tx->CountAuthSessions(), 1);
+  auto ended = tx->DeleteUserAuthSessions("c1", "u1");
+  ASSERT_THAT(ended, IsOk());
+  EXPECT_EQ(*ended, 1);
+  EXPECT_THAT(tx->DeleteAuthSession("h1"), IsOk());  // already gone: no error
+  EXPECT_EQ(*tx->CountAuthSessions(), 0);
+}
+
+TEST_P(StoreContractTest, AuditCheckpointsListByClinicInSeqOrder) {
+  Seed();
+  EXPECT_THAT(Tx()->InsertAuditCheckpoint({"c1", 0, "h", T(1), "pub", "sig"}),
+              StatusIs(StatusCode::kInvalidArgument, ::testing::_));
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertAuditCheckpoint({"c1", 7, "h7", T(2), "pub", "sig7"}), IsOk());
+    ASSERT_THAT(tx->InsertAuditCheckpoint({"c1", 3, "h3", T(1), "pub", "sig3"}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto list = Tx()->ListAuditCheckpoints("c1");
+  ASSERT_THAT(list, IsOk());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].seq, 3);
+  EXPECT_EQ((*list)[1].signature, "sig7");
+  EXPECT_TRUE(Tx()->ListAuditCheckpoints("c2")->empty());
+}
+
 TEST_P(StoreContractTest, DuplicateIdIsAlreadyExists) {
   Seed();
   auto tx = Tx();

@@ -18,6 +18,7 @@ struct MemoryStore::State {
   std::map<Key, domain::User> users;
   std::map<std::string, domain::Credential, std::less<>> credentials;  // by login
   std::map<std::string, domain::AuthSession, std::less<>> auth_sessions;  // by token hash
+  std::vector<domain::AuditCheckpoint> checkpoints;
   std::map<Key, domain::PatientRecord> patients;
   std::map<Key, domain::PatientIdentity> identities;
   std::map<Key, domain::SessionRecord> sessions;
@@ -195,6 +196,25 @@ class MemoryStore::Tx : public Transaction {
   StatusOr<int> PurgeAuthSessions(domain::Instant idle_before, domain::Instant now) override {
     return EraseSessionsIf(
         [&](const domain::AuthSession& a) { return a.last_used_at < idle_before || a.expires_at <= now; });
+  }
+  Status InsertAuditCheckpoint(const domain::AuditCheckpoint& c) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (c.clinic_id.empty() || c.seq < 1 || c.signature.empty()) {
+      return Fail(InvalidArgumentError("audit checkpoint: clinic_id, seq and signature are required"));
+    }
+    W().checkpoints.push_back(c);
+    return Status::Ok();
+  }
+  StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view clinic) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    std::vector<domain::AuditCheckpoint> out;
+    for (const auto& c : R().checkpoints) {
+      if (clinic.empty() || c.clinic_id == clinic) out.push_back(c);
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.clinic_id, a.seq, a.at) < std::tie(b.clinic_id, b.seq, b.at);
+    });
+    return out;
   }
   StatusOr<std::int64_t> CountAuthSessions() override {
     KIRA_RETURN_IF_ERROR(Usable());

@@ -523,6 +523,23 @@ class SqlTransaction : public Transaction {
     KIRA_RETURN_IF_ERROR(W("DELETE FROM auth_sessions WHERE last_used_us < $1 OR expires_us <= $2", p));
     return static_cast<int>(rows.at(0).Int(0));
   }
+  Status InsertAuditCheckpoint(const domain::AuditCheckpoint& c) override {
+    if (c.clinic_id.empty() || c.seq < 1 || c.signature.empty()) {
+      return Check(InvalidArgumentError("audit checkpoint: clinic_id, seq and signature are required"));
+    }
+    return W("INSERT INTO audit_checkpoints (clinic_id, seq, hash, at_us, public_key, signature) "
+             "VALUES ($1, $2, $3, $4, $5, $6)",
+             {S(c.clinic_id), I(c.seq), S(c.hash), I(ToUnixMicros(c.at)), S(c.public_key), S(c.signature)});
+  }
+  StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view clinic) override {
+    KIRA_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT clinic_id, seq, hash, at_us, public_key, signature FROM audit_checkpoints "
+                     "WHERE $1 = '' OR clinic_id = $1 ORDER BY clinic_id, seq, at_us",
+                     {S(clinic)}));
+    return Map(rows, [](const SqlRow& r) {
+      return domain::AuditCheckpoint{r.Text(0), r.Int(1), r.Text(2), FromUnixMicros(r.Int(3)), r.Text(4), r.Text(5)};
+    });
+  }
   StatusOr<std::int64_t> CountAuthSessions() override {
     KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT COUNT(*) FROM auth_sessions", {}));
     return rows.at(0).Int(0);

@@ -20,3 +20,17 @@ CREATE INDEX auth_sessions_by_user ON auth_sessions (clinic_id, user_id);
 ALTER TABLE credentials ADD COLUMN disabled BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE credentials ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE credentials ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+
+-- Signed audit checkpoints (registry/audit.h): an Ed25519 signature over
+-- (clinic, seq, hash, time) of an audit chain head, written periodically by
+-- `kira serve` and on demand; exported copies let `kira audit verify` detect
+-- a deleted or truncated tail.
+CREATE TABLE audit_checkpoints (
+  clinic_id  TEXT COLLATE "C" NOT NULL REFERENCES clinics (clinic_id),
+  seq        BIGINT NOT NULL CHECK (seq >= 1),
+  hash       TEXT NOT NULL,
+  at_us      BIGINT NOT NULL,
+  public_key TEXT NOT NULL,
+  signature  TEXT NOT NULL
+);
+CREATE INDEX audit_checkpoints_by_clinic ON audit_checkpoints (clinic_id, seq);

@@ -21,3 +21,17 @@ ALTER TABLE credentials ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0 CHECK (di
 ALTER TABLE credentials ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0
   CHECK (must_change_password IN (0, 1));
 ALTER TABLE credentials ADD COLUMN totp_secret TEXT NOT NULL DEFAULT '';
+
+-- Signed audit checkpoints (registry/audit.h): an Ed25519 signature over
+-- (clinic, seq, hash, time) of an audit chain head, written periodically by
+-- `kira serve` and on demand; exported copies let `kira audit verify` detect
+-- a deleted or truncated tail.
+CREATE TABLE audit_checkpoints (
+  clinic_id  TEXT NOT NULL REFERENCES clinics (clinic_id),
+  seq        INTEGER NOT NULL CHECK (seq >= 1),
+  hash       TEXT NOT NULL,
+  at_us      INTEGER NOT NULL,
+  public_key TEXT NOT NULL,
+  signature  TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_checkpoints_by_clinic ON audit_checkpoints (clinic_id, seq);
