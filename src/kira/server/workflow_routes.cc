@@ -252,9 +252,19 @@ StatusOr<Reply> AddConsent(Services& s, const Call& c) {
 
 // ---- REMS ----
 
+// The REMS form belongs to esketamine (intranasal) sessions only.
+Status NeedEsketamine(const Services& s, const domain::SessionRecord& ss) {
+  const guideline::Protocol* p = s.library->FindProtocol(ss.protocol_id);
+  if (!p || p->route != "intranasal") {
+    return FailedPreconditionError("session: the REMS Patient Monitoring Form is for esketamine nasal spray sessions");
+  }
+  return Status::Ok();
+}
+
 StatusOr<Reply> GetRems(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
   KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(c.who->clinic_id, c.params.at(0)));
+  KIRA_RETURN_IF_ERROR(NeedEsketamine(s, ss));
   StatusOr<domain::RemsForm> f = tx->GetRemsForm(c.who->clinic_id, "rems-" + ss.id);
   if (f.ok()) return Out(api::RemsFormJson(*f, true));
   if (!f.status().IsNotFound()) return f.status();
@@ -271,6 +281,11 @@ StatusOr<Reply> SaveRems(Services& s, const Call& c) {
   req.form.clinic_id = c.who->clinic_id;
   req.form.session_id = c.params.at(0);
   req.form.id = "rems-" + req.form.session_id;
+  {
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(c.who->clinic_id, req.form.session_id));
+    KIRA_RETURN_IF_ERROR(NeedEsketamine(s, ss));
+  }
   domain::RemsForm saved;
   KIRA_RETURN_IF_ERROR(InUow(s, c, [&](registry::UnitOfWork& uow) -> Status {
     KIRA_ASSIGN_OR_RETURN(saved, registry::SaveRemsForm(uow, req.form, req.sign, c.who->user_id));
