@@ -90,12 +90,15 @@ export async function dischargeSheetPage(sessionId) {
   const sr = await api('GET', `/api/v1/sessions/${enc(sessionId)}`);
   if (!sr.ok) { setMain(el('h1', {}, 'Discharge sheet'), el('p', { class: 'form-error' }, errText(sr))); return; }
   const s = sr.data;
-  const [pr, lr] = await Promise.all([api('GET', `/api/v1/patients/${enc(s.patient_id)}`),
-    state.me.role === 'admin' ? api('GET', '/api/v1/directory/mine') : Promise.resolve({ ok: false })]);
+  // The clinic's phone from its directory listing (public once published; the admin sees it unpublished too).
+  const [pr, lr, dr] = await Promise.all([api('GET', `/api/v1/patients/${enc(s.patient_id)}`),
+    state.me.role === 'admin' ? api('GET', '/api/v1/directory/mine') : Promise.resolve({ ok: false }),
+    api('GET', '/api/v1/directory')]);
+  const listed = dr.ok ? dr.data.clinics.find((c) => c.clinic_id === state.me.clinic_id) : null;
   const p = pr.ok ? pr.data : { id: s.patient_id };
   const next = await nextAppointment(s.patient_id, s.started_at);
   const proto = state.guideline.protocols.find((x) => x.id === s.protocol_id) || { name: s.protocol_id, route: 'iv' };
-  const contact = input({ value: lr.ok && lr.data.contact ? lr.data.contact : '', placeholder: 'clinic phone number' });
+  const contact = input({ value: (lr.ok && lr.data.contact) || (listed && listed.contact) || '', placeholder: 'clinic phone number' });
   const contactOut = el('span', { id: 'sheet-contact' }, contact.value || '________________');
   contact.addEventListener('input', () => { contactOut.textContent = contact.value || '________________'; });
   const name = p.identity ? `${p.identity.given_name} ${p.identity.family_name}` : `Patient ${p.id}`;

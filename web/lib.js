@@ -127,8 +127,8 @@ const SOURCE_WORDS = {
 export const sourceWords = (e) => SOURCE_WORDS[e] || (e ? String(e) : '—');
 const SEVERITY_WORDS = { info: 'Information', caution: 'Caution', soft_stop: 'Soft limit', hard_stop: 'Hard stop' };
 export const severityWords = (s) => SEVERITY_WORDS[s] || s;
-const GRADE_WORDS = { A: 'A — strong recommendation', B: 'B — moderate recommendation', C: 'C — weak recommendation' };
-export const gradeWords = (g) => (g ? GRADE_WORDS[g] || g : '—');
+// The guideline's own letter grade; its definition table was not retrieved, so no gloss is invented.
+export const gradeWords = (g) => (g ? `Grade ${g}` : '—');
 export const certaintyWords = (c) => (c ? `${String(c).replaceAll('_', ' ')} certainty`.replace('certainty certainty', 'certainty') : '—');
 const UNIT_WORDS = { 'mm[Hg]': 'mmHg', '/min': '/min', '%': '%', 'kg': 'kg', 'cm': 'cm' };
 export const unitWords = (u) => UNIT_WORDS[u] ?? u ?? '';
@@ -146,12 +146,12 @@ export function findingsTable(findings) {
   if (!findings || !findings.length) return el('p', { class: 'muted' }, 'No findings.');
   return el('table', { class: 'stack' },
     el('caption', { class: 'visually-hidden' }, 'Findings'),
-    el('thead', {}, el('tr', {}, ['Severity', 'Finding', 'Strength', 'Certainty', 'Source', 'Citation']
+    el('thead', {}, el('tr', {}, ['Severity', 'Finding', 'Grade', 'Certainty', 'Source', 'Citation']
       .map((h) => el('th', { scope: 'col' }, h)))),
     el('tbody', {}, findings.map((f) => el('tr', { 'data-rule': f.rule_id },
       el('td', { 'data-label': 'Severity' }, el('span', { class: `badge sev-${f.severity}` }, severityWords(f.severity))),
       el('td', { 'data-label': 'Finding' }, f.message),
-      el('td', { 'data-label': 'Strength' }, gradeWords(f.grade)),
+      el('td', { 'data-label': 'Grade' }, gradeWords(f.grade)),
       el('td', { 'data-label': 'Certainty' }, certaintyWords(f.certainty)),
       el('td', { 'data-label': 'Source' }, sourceWords(f.evidence)),
       el('td', { 'data-label': 'Citation' }, f.citation || '—')))));

@@ -388,7 +388,8 @@ try {
   if (dischargeOutcome !== 'READY') throw new Error(`discharge was ${dischargeOutcome}: ${await page.locator('#discharge-result').textContent()}`);
   await page.getByRole('link', { name: 'Print the discharge sheet' }).click();
   await page.getByRole('heading', { name: 'Going home after your treatment' }).waitFor();
-  await page.getByLabel('Clinic phone to print on the sheet').fill('+49 89 555 0100');
+  // The clinic's phone comes from its published directory listing.
+  await page.locator('#sheet-contact').getByText('+49 89 555 0100').waitFor();
   await checkPage(page, '12-discharge-sheet');
   await page.emulateMedia({ media: 'print' });
   await page.pdf({ path: path.join(outDir, 'discharge-sheet.pdf'), format: 'A4' });
