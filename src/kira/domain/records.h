@@ -241,6 +241,7 @@ struct AuditCheckpoint {
   Instant at{};
   std::string public_key;  // hex, 32 bytes raw Ed25519
   std::string signature;   // hex, 64 bytes
+};
 
 // ---- The stored clinical record ----
 
