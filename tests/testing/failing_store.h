@@ -72,6 +72,15 @@ class FailingTransaction : public storage::Transaction {
   KIRA_FAILING_WRITE_(UpdateCredential, domain::Credential)
   KIRA_FAILING_WRITE_(UpdateUser, domain::User)
   KIRA_FAILING_WRITE_(InsertAuthSession, domain::AuthSession)
+  // The clinic day (W13).
+  KIRA_FAILING_WRITE_(UpdatePatient, domain::PatientRecord)
+  KIRA_FAILING_WRITE_(PutPatientIdentity, domain::PatientIdentity)
+  KIRA_FAILING_WRITE_(InsertVitalAmendment, domain::VitalAmendment)
+  KIRA_FAILING_WRITE_(InsertAppointment, domain::Appointment)
+  KIRA_FAILING_WRITE_(UpdateAppointment, domain::Appointment)
+  KIRA_FAILING_WRITE_(InsertConsent, domain::ConsentRecord)
+  KIRA_FAILING_WRITE_(PutRemsForm, domain::RemsForm)
+  KIRA_FAILING_WRITE_(PutClinicListing, domain::ClinicListing)
   KIRA_FAILING_WRITE_(InsertAuditCheckpoint, domain::AuditCheckpoint)
   KIRA_FAILING_WRITE_(InsertPatientFacts, domain::PatientFacts)
   KIRA_FAILING_WRITE_(InsertScreening, domain::ScreeningRecord)
@@ -207,6 +216,25 @@ class FailingTransaction : public storage::Transaction {
     KIRA_RETURN_IF_ERROR(store_->BeforeWrite("PurgeIdempotencyKeys"));
     return base_->PurgeIdempotencyKeys(c, before);
   }
+  StatusOr<std::vector<domain::VitalAmendment>> ListVitalAmendments(std::string_view c, std::string_view s) override {
+    return base_->ListVitalAmendments(c, s);
+  }
+  StatusOr<domain::Appointment> GetAppointment(std::string_view c, std::string_view id) override {
+    return base_->GetAppointment(c, id);
+  }
+  StatusOr<std::vector<domain::Appointment>> ListAppointments(std::string_view c, domain::Instant from,
+                                                              domain::Instant to) override {
+    return base_->ListAppointments(c, from, to);
+  }
+  StatusOr<std::vector<domain::ConsentRecord>> ListConsents(std::string_view c, std::string_view p) override {
+    return base_->ListConsents(c, p);
+  }
+  StatusOr<domain::RemsForm> GetRemsForm(std::string_view c, std::string_view id) override {
+    return base_->GetRemsForm(c, id);
+  }
+  StatusOr<std::vector<domain::RemsForm>> ListRemsForms(std::string_view c) override { return base_->ListRemsForms(c); }
+  StatusOr<std::vector<domain::ClinicListing>> ListClinicListings() override { return base_->ListClinicListings(); }
+
   Status Commit() override {
     KIRA_RETURN_IF_ERROR(store_->BeforeWrite("Commit"));
     return base_->Commit();

@@ -10,6 +10,7 @@
 #include "kira/cli/pk_command.h"
 #include "kira/cli/evidence_command.h"
 #include "kira/cli/meta_data_command.h"
+#include "kira/cli/ledger_entry_command.h"
 #include "kira/cli/registry_commands.h"
 #include "kira/cli/report_command.h"
 #include "kira/cli/server_commands.h"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   kira::cli::AddExportCommand(app, ctx);
   kira::cli::AddAuditCommand(app, ctx);
   kira::cli::AddLedgerCommand(app, ctx);
+  kira::cli::AddLedgerEntryCommand(app, ctx);
   kira::cli::AddFactsCommand(app, ctx);
   kira::cli::AddAssessmentCommand(app, ctx);
   kira::cli::AddAlertCommand(app, ctx);

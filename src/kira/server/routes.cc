@@ -24,6 +24,7 @@
 #include "kira/registry/dashboard.h"
 #include "kira/registry/ledger.h"
 #include "kira/registry/unit_of_work.h"
+#include "kira/registry/workflow.h"
 #include "kira/advisor/dose.h"
 #include "kira/advisor/screen.h"
 #include "kira/server/accounts.h"
@@ -760,7 +761,10 @@ Status NeedAdvisor(const Services& s) {
   return Status::Ok();
 }
 
-// The timeline of a stored session of the caller's clinic plus the body.
+}  // namespace
+
+// The timeline of a stored session of the caller's clinic plus the body
+// (also used by workflow_routes.cc to record a discharge).
 StatusOr<advisor::SessionTimeline> SessionTimelineOf(Services& s, const Call& c) {
   domain::SessionRecord ss;
   domain::PatientRecord p;
@@ -772,7 +776,8 @@ StatusOr<advisor::SessionTimeline> SessionTimelineOf(Services& s, const Call& c)
     KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
     KIRA_ASSIGN_OR_RETURN(ss, tx->GetSession(c.who->clinic_id, c.params.at(0)));
     KIRA_ASSIGN_OR_RETURN(p, tx->GetPatient(c.who->clinic_id, ss.patient_id));
-    KIRA_ASSIGN_OR_RETURN(vitals, tx->ListVitals(c.who->clinic_id, ss.id));
+    // Voided and corrected-away readings do not count (registry/workflow.h).
+    KIRA_ASSIGN_OR_RETURN(vitals, registry::EffectiveVitals(*tx, c.who->clinic_id, ss.id));
     KIRA_ASSIGN_OR_RETURN(events, tx->ListAdverseEvents(c.who->clinic_id, ss.id));
     // The patient's own baseline and the stored screening, never a form default.
     auto f = tx->GetCurrentPatientFacts(c.who->clinic_id, p.id);
@@ -789,6 +794,8 @@ StatusOr<advisor::SessionTimeline> SessionTimelineOf(Services& s, const Call& c)
   AuditRead(s, c, "session", ss.id, "POST /api/v1/sessions/{id}/monitor|discharge");
   return api::ParseSessionCheckRequest(c.body, ss, p.indication, vitals, events, symptoms, facts, screening);
 }
+
+namespace {
 
 StatusOr<Reply> MonitorSession(Services& s, const Call& c) {
   KIRA_RETURN_IF_ERROR(NeedAdvisor(s));
@@ -891,6 +898,15 @@ std::string RolesText(unsigned roles) {
   return out;
 }
 
-std::span<const Route> RouteTable() { return kRoutes; }
+std::span<const Route> RouteTable() {
+  // The clinic-day routes (workflow_routes.cc) follow this file's table.
+  static const std::vector<Route> all = [] {
+    std::vector<Route> v(std::begin(kRoutes), std::end(kRoutes));
+    const std::span<const Route> w = WorkflowRoutes();
+    v.insert(v.end(), w.begin(), w.end());
+    return v;
+  }();
+  return all;
+}
 
 }  // namespace kira::server::internal

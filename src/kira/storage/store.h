@@ -45,6 +45,7 @@
 #include "kira/base/status.h"
 #include "kira/base/statusor.h"
 #include "kira/domain/records.h"
+#include "kira/domain/workflow.h"
 
 namespace kira::storage {
 
@@ -220,6 +221,43 @@ class Transaction {
   // Entries of one lot, or of every lot when lot is empty; ordered by at, then id.
   virtual StatusOr<std::vector<domain::LedgerEntry>> ListLedger(std::string_view clinic_id,
                                                                 std::string_view lot) = 0;
+
+  // ---- The clinic day (domain/workflow.h; migration 008) ----
+  // Patient edits: replace sex, birth_year and indication. NotFound if absent.
+  virtual Status UpdatePatient(const domain::PatientRecord& patient) = 0;
+  // Inserts the identity or replaces every field of the existing one.
+  // FailedPrecondition if the patient does not exist.
+  virtual Status PutPatientIdentity(const domain::PatientIdentity& identity) = 0;
+  // FailedPrecondition if the session or the vital (or a non-empty
+  // replacement) does not exist.
+  virtual Status InsertVitalAmendment(const domain::VitalAmendment& amendment) = 0;
+  // Ordered by at, then id.
+  virtual StatusOr<std::vector<domain::VitalAmendment>> ListVitalAmendments(std::string_view clinic_id,
+                                                                            std::string_view session_id) = 0;
+  // FailedPrecondition if the patient does not exist.
+  virtual Status InsertAppointment(const domain::Appointment& appointment) = 0;
+  // Replaces every field but (clinic_id, id, patient_id). NotFound if absent.
+  virtual Status UpdateAppointment(const domain::Appointment& appointment) = 0;
+  virtual StatusOr<domain::Appointment> GetAppointment(std::string_view clinic_id, std::string_view id) = 0;
+  // Appointments with from <= scheduled_at < to, ordered by scheduled_at, then id.
+  virtual StatusOr<std::vector<domain::Appointment>> ListAppointments(std::string_view clinic_id,
+                                                                      domain::Instant from,
+                                                                      domain::Instant to) = 0;
+  // FailedPrecondition if the patient does not exist.
+  virtual Status InsertConsent(const domain::ConsentRecord& consent) = 0;
+  // Ordered by recorded_at, then id.
+  virtual StatusOr<std::vector<domain::ConsentRecord>> ListConsents(std::string_view clinic_id,
+                                                                    std::string_view patient_id) = 0;
+  // Inserts the form or replaces every field of the stored one with this id.
+  // FailedPrecondition if the session does not exist.
+  virtual Status PutRemsForm(const domain::RemsForm& form) = 0;
+  virtual StatusOr<domain::RemsForm> GetRemsForm(std::string_view clinic_id, std::string_view id) = 0;
+  // Every form of the clinic, ordered by session_at, then id.
+  virtual StatusOr<std::vector<domain::RemsForm>> ListRemsForms(std::string_view clinic_id) = 0;
+  // Inserts or replaces the clinic's listing. FailedPrecondition if the clinic does not exist.
+  virtual Status PutClinicListing(const domain::ClinicListing& listing) = 0;
+  // Every listing (published or not), in clinic id order.
+  virtual StatusOr<std::vector<domain::ClinicListing>> ListClinicListings() = 0;
 
   // ---- Audit log (append-only, hash-chained by registry/audit.h) ----
   // The newest entry of the clinic's chain, or nullopt for an empty chain.

@@ -74,6 +74,31 @@ const std::vector<Expect>& Expectations() {
       {"POST", "/api/v1/sessions/{id}/monitor", {"clinician", "nurse"}},
       {"POST", "/api/v1/sessions/{id}/discharge", {"clinician", "nurse"}},
       {"GET", "/api/v1/registry/summary", kAll},
+      // The clinic day (workflow_routes.cc).
+      {"GET", "/api/v1/today", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/appointments", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/appointments/{id}/reschedule", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/appointments/{id}/state", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/discharge-record", {"clinician", "nurse"}},  // 200, not ready: not recorded
+      {"GET", "/api/v1/sessions/{id}/observation", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/vital-set", {"clinician", "nurse"}},
+      {"GET", "/api/v1/sessions/{id}/vital-amendments", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/vitals/{vital}/void", {"clinician", "nurse"}},
+      {"POST", "/api/v1/sessions/{id}/vitals/{vital}/correct", {"clinician", "nurse"}},
+      {"GET", "/api/v1/search/patients", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/edit", {"admin", "clinician"}},
+      {"GET", "/api/v1/patients/{id}/history", {"admin", "clinician", "nurse"}},
+      {"GET", "/api/v1/patients/{id}/consents", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/patients/{id}/consents", {"clinician", "nurse"}},
+      {"GET", "/api/v1/sessions/{id}/rems", {"admin", "clinician", "nurse"}, 422},    // an IV session has no REMS form
+      {"POST", "/api/v1/sessions/{id}/rems", {"clinician", "nurse"}, 422},
+      {"GET", "/api/v1/rems/due", {"admin", "clinician", "nurse"}},
+      {"GET", "/api/v1/rems/export.csv", {"admin", "clinician", "nurse"}},
+      {"GET", "/api/v1/ledger/entries", {"admin", "clinician", "nurse", "pharmacist"}},
+      {"POST", "/api/v1/ledger", {"clinician", "nurse", "pharmacist"}},
+      {"GET", "/api/v1/directory", {}},
+      {"GET", "/api/v1/directory/mine", {"admin"}},
+      {"POST", "/api/v1/directory/mine", {"admin"}},
   };
   return kExpect;
 }
@@ -108,7 +133,22 @@ class AuthMatrix : public ::testing::Test {
       ASSERT_TRUE(s);
       ASSERT_EQ(s->status, 201) << s->body;
       session_[c] = Json::parse(s->body)["session"]["id"];
+      auto ap = cli.Post("/api/v1/appointments", h,
+                         Json{{"patient_id", patient_[c]}, {"protocol_id", "iv-0.5-40min"}, {"chair", "1"},
+                              {"scheduled_at", "2026-11-20T09:00:00Z"}}.dump(),
+                         "application/json");
+      ASSERT_TRUE(ap);
+      ASSERT_EQ(ap->status, 201) << ap->body;
+      appointment_[c] = Json::parse(ap->body)["id"];
     }
+  }
+  // A fresh reading in clinic `target`'s session (each void/correct needs its own).
+  std::string NewVital(const std::string& target) {
+    auto cli = srv_.Client();
+    auto r = cli.Post("/api/v1/sessions/" + session_[target] + "/vital-set", srv_.Headers(srv_.Token(target + "-clinician")),
+                      R"({"at":"2026-11-20T09:05:00Z","hr":80})", "application/json");
+    if (!r || r->status != 201) return "missing";
+    return Json::parse(r->body)["vitals"].at(0)["id"];
   }
 
   // A running session (so that finishing it is allowed once).
@@ -163,6 +203,25 @@ class AuthMatrix : public ::testing::Test {
     if (path == "/api/v1/me/totp/confirm") return R"({"secret":"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP","code":"000000"})";
     if (path.ends_with("/reset-password")) return R"({"new_password":"temporary passphrase 42"})";
     if (path.ends_with("/role")) return R"({"role":"nurse"})";
+    if (path == "/api/v1/appointments") {
+      return Json{{"patient_id", patient_["a"]}, {"protocol_id", "iv-0.5-40min"}, {"chair", "2"},
+                  {"scheduled_at", "2026-11-21T09:00:00Z"}}.dump();
+    }
+    if (path.ends_with("/reschedule")) return R"({"scheduled_at":"2026-11-22T09:00:00Z","reason":"patient asked"})";
+    if (path.ends_with("/state")) return R"({"state":"checked_in"})";
+    if (path.ends_with("/discharge-record")) return Body("/discharge");
+    if (path.ends_with("/vital-set")) return R"({"at":"2026-11-20T09:15:00Z","sbp":128,"dbp":80})";
+    if (path.ends_with("/void")) return R"({"reason":"wrong patient"})";
+    if (path.ends_with("/correct")) return R"({"value":82,"reason":"typo"})";
+    if (path.ends_with("/edit")) return R"({"sex":"female","birth_year":1984,"indication":"trd","reason":"checked"})";
+    if (path.ends_with("/consents")) {
+      return R"({"protocol_id":"iv-0.5-40min","form_version":"2026-1","signed_on":"2026-11-20","witness":"N. Nurse"})";
+    }
+    if (path.ends_with("/rems")) return R"({"lot":"L1"})";
+    if (path == "/api/v1/ledger") return R"({"kind":"received","lot":"L1","amount_mg":500,"expiry":"2027-06-30"})";
+    if (path == "/api/v1/directory/mine") {
+      return R"({"name":"A clinic","region":"Bavaria","contact":"+49 89 555","routes":["iv"],"published":true})";
+    }
     return "";
   }
 
@@ -171,12 +230,15 @@ class AuthMatrix : public ::testing::Test {
     std::string p = templ;
     const auto pos = p.find("{id}");
     if (pos != std::string::npos) {
-      const std::string id = templ.starts_with("/api/v1/sessions") ? session_[target]
-                             : templ.starts_with("/api/v1/users")  ? target + "-spare"
-                             : templ.starts_with("/api/v1/alerts") ? alert_[target]
-                                                                   : patient_[target];
+      const std::string id = templ.starts_with("/api/v1/sessions")       ? session_[target]
+                             : templ.starts_with("/api/v1/users")        ? target + "-spare"
+                             : templ.starts_with("/api/v1/alerts")       ? alert_[target]
+                             : templ.starts_with("/api/v1/appointments") ? appointment_[target]
+                                                                         : patient_[target];
       p.replace(pos, 4, id);
     }
+    if (const auto v = p.find("{vital}"); v != std::string::npos) p.replace(v, 7, NewVital(target));
+    if (p.ends_with("/discharge-record")) p += "?appointment=" + appointment_[target];
     return p;
   }
 
@@ -184,6 +246,7 @@ class AuthMatrix : public ::testing::Test {
   std::map<std::string, std::string> patient_;
   std::map<std::string, std::string> session_;
   std::map<std::string, std::string> alert_;
+  std::map<std::string, std::string> appointment_;
 };
 
 TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {

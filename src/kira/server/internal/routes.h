@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kira/advisor/library.h"
+#include "kira/advisor/monitor.h"
 #include "kira/base/statusor.h"
 #include "kira/instruments/instrument.h"
 #include "kira/guideline/library.h"
@@ -88,6 +89,12 @@ struct Route {
 };
 
 std::span<const Route> RouteTable();
+// The clinic-day routes (workflow_routes.cc); RouteTable() includes them.
+std::span<const Route> WorkflowRoutes();
+// The stored session {params[0]} of the caller's clinic as the Advisor's
+// timeline, with the body's pre-checks and discharge attestations
+// (routes.cc; the monitor, discharge and discharge-record routes share it).
+StatusOr<advisor::SessionTimeline> SessionTimelineOf(Services& s, const Call& c);
 
 // Embedded files (web UI, openapi.json); empty view when absent.
 std::string_view FindAsset(std::string_view name);

@@ -33,6 +33,12 @@ struct MemoryStore::State {
   std::map<Key, std::vector<domain::PatientFacts>> facts;
   std::map<std::tuple<std::string, std::string, int, std::string>, domain::ScreeningRecord> screenings;
   std::map<Key, domain::AlertRecord> alerts;
+  // The clinic day (domain/workflow.h).
+  std::map<Key, domain::VitalAmendment> vital_amendments;
+  std::map<Key, domain::Appointment> appointments;
+  std::map<Key, domain::ConsentRecord> consents;
+  std::map<Key, domain::RemsForm> rems_forms;
+  std::map<std::string, domain::ClinicListing> listings;
 };
 
 namespace {
@@ -498,6 +504,118 @@ class MemoryStore::Tx : public Transaction {
       return std::tie(a.raised_at, a.id) < std::tie(b.raised_at, b.id);
     });
     return v;
+  }
+
+  // ---- The clinic day ----
+  Status UpdatePatient(const domain::PatientRecord& p) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidatePatient(p)));
+    auto& m = W().patients;
+    auto it = m.find(K(p.clinic_id, p.id));
+    if (it == m.end()) return Fail(NotFoundError("patient '" + p.id + "'"));
+    it->second = p;
+    return Status::Ok();
+  }
+  Status PutPatientIdentity(const domain::PatientIdentity& p) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    KIRA_RETURN_IF_ERROR(Fail(ValidatePatientIdentity(p)));
+    if (!R().patients.count(K(p.clinic_id, p.patient_id))) {
+      return Fail(FailedPreconditionError("patient identity '" + p.patient_id + "': referenced record does not exist"));
+    }
+    W().identities[K(p.clinic_id, p.patient_id)] = p;
+    return Status::Ok();
+  }
+  Status InsertVitalAmendment(const domain::VitalAmendment& a) override {
+    const bool parents = HasSession(a.clinic_id, a.session_id) && R().vitals.count(K(a.clinic_id, a.vital_id)) &&
+                         (a.replacement_id.empty() || R().vitals.count(K(a.clinic_id, a.replacement_id)));
+    return Put(&State::vital_amendments, a,
+               a.reason.empty() ? InvalidArgumentError("reason: required") : Status::Ok(), K(a.clinic_id, a.id),
+               "vital amendment", parents);
+  }
+  StatusOr<std::vector<domain::VitalAmendment>> ListVitalAmendments(std::string_view clinic,
+                                                                    std::string_view session) override {
+    return BySession(&State::vital_amendments, clinic, session);
+  }
+  Status InsertAppointment(const domain::Appointment& a) override {
+    return Put(&State::appointments, a, Status::Ok(), K(a.clinic_id, a.id), "appointment",
+               R().patients.count(K(a.clinic_id, a.patient_id)) > 0);
+  }
+  Status UpdateAppointment(const domain::Appointment& a) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    auto& m = W().appointments;
+    auto it = m.find(K(a.clinic_id, a.id));
+    if (it == m.end() || it->second.patient_id != a.patient_id) {
+      return Fail(NotFoundError("appointment '" + a.id + "'"));
+    }
+    it->second = a;
+    return Status::Ok();
+  }
+  StatusOr<domain::Appointment> GetAppointment(std::string_view clinic, std::string_view id) override {
+    return Get(&State::appointments, K(clinic, id), "appointment");
+  }
+  StatusOr<std::vector<domain::Appointment>> ListAppointments(std::string_view clinic, domain::Instant from,
+                                                              domain::Instant to) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto v = Filter(R().appointments, clinic,
+                    [&](const domain::Appointment& a) { return a.scheduled_at >= from && a.scheduled_at < to; });
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.scheduled_at, a.id) < std::tie(b.scheduled_at, b.id);
+    });
+    return v;
+  }
+  Status InsertConsent(const domain::ConsentRecord& c) override {
+    return Put(&State::consents, c,
+               c.witness.empty() || c.form_version.empty()
+                   ? InvalidArgumentError("consent: form version and witness are required")
+                   : Status::Ok(),
+               K(c.clinic_id, c.id), "consent", R().patients.count(K(c.clinic_id, c.patient_id)) > 0);
+  }
+  StatusOr<std::vector<domain::ConsentRecord>> ListConsents(std::string_view clinic,
+                                                            std::string_view patient) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto v = Filter(R().consents, clinic, [&](const domain::ConsentRecord& c) { return c.patient_id == patient; });
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.recorded_at, a.id) < std::tie(b.recorded_at, b.id);
+    });
+    return v;
+  }
+  Status PutRemsForm(const domain::RemsForm& f) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (!HasSession(f.clinic_id, f.session_id)) {
+      return Fail(FailedPreconditionError("REMS form '" + f.id + "': referenced record does not exist"));
+    }
+    for (const auto& [k, x] : R().rems_forms) {
+      if (k.first == f.clinic_id && x.session_id == f.session_id && x.id != f.id) {
+        return Fail(AlreadyExistsError("REMS form for session '" + f.session_id + "' exists"));
+      }
+    }
+    W().rems_forms[K(f.clinic_id, f.id)] = f;
+    return Status::Ok();
+  }
+  StatusOr<domain::RemsForm> GetRemsForm(std::string_view clinic, std::string_view id) override {
+    return Get(&State::rems_forms, K(clinic, id), "REMS form");
+  }
+  StatusOr<std::vector<domain::RemsForm>> ListRemsForms(std::string_view clinic) override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    auto v = Filter(R().rems_forms, clinic, [](const domain::RemsForm&) { return true; });
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.session_at, a.id) < std::tie(b.session_at, b.id);
+    });
+    return v;
+  }
+  Status PutClinicListing(const domain::ClinicListing& l) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (!HasClinic(l.clinic_id)) {
+      return Fail(FailedPreconditionError("clinic listing '" + l.clinic_id + "': referenced record does not exist"));
+    }
+    W().listings[l.clinic_id] = l;
+    return Status::Ok();
+  }
+  StatusOr<std::vector<domain::ClinicListing>> ListClinicListings() override {
+    KIRA_RETURN_IF_ERROR(Usable());
+    std::vector<domain::ClinicListing> out;
+    for (const auto& [k, l] : R().listings) out.push_back(l);
+    return out;
   }
 
   Status Commit() override {

@@ -301,6 +301,93 @@ domain::AlertRecord AlertFromRow(const SqlRow& r) {
   return a;
 }
 
+// ---- The clinic day (domain/workflow.h) ----
+constexpr char kAmendmentCols[] = "clinic_id, id, session_id, vital_id, kind, replacement_id, reason, actor, at_us";
+domain::VitalAmendment AmendmentFromRow(const SqlRow& r) {
+  domain::VitalAmendment a;
+  a.clinic_id = r.Text(0);
+  a.id = r.Text(1);
+  a.session_id = r.Text(2);
+  a.vital_id = r.Text(3);
+  a.kind = ParseEnum(r.Text(4), &domain::ParseVitalAmendmentKind);
+  a.replacement_id = r.Text(5);
+  a.reason = r.Text(6);
+  a.actor = r.Text(7);
+  a.at = FromUnixMicros(r.Int(8));
+  return a;
+}
+constexpr char kAppointmentCols[] =
+    "clinic_id, id, patient_id, protocol_id, chair, scheduled_at_us, state, session_id, created_by, updated_at_us, "
+    "discharged_at_us, discharged_by";
+domain::Appointment AppointmentFromRow(const SqlRow& r) {
+  domain::Appointment a;
+  a.clinic_id = r.Text(0);
+  a.id = r.Text(1);
+  a.patient_id = r.Text(2);
+  a.protocol_id = r.Text(3);
+  a.chair = r.Text(4);
+  a.scheduled_at = FromUnixMicros(r.Int(5));
+  a.state = ParseEnum(r.Text(6), &domain::ParseAppointmentState);
+  a.session_id = r.Text(7);
+  a.created_by = r.Text(8);
+  a.updated_at = FromUnixMicros(r.Int(9));
+  if (!r.IsNull(10)) a.discharged_at = FromUnixMicros(r.Int(10));
+  a.discharged_by = r.Text(11);
+  return a;
+}
+constexpr char kConsentCols[] =
+    "clinic_id, id, patient_id, protocol_id, form_version, signed_on, witness, recorded_by, recorded_at_us";
+domain::ConsentRecord ConsentFromRow(const SqlRow& r) {
+  return domain::ConsentRecord{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4),
+                               r.Text(5), r.Text(6), r.Text(7), FromUnixMicros(r.Int(8))};
+}
+constexpr char kRemsCols[] =
+    "clinic_id, id, session_id, patient_id, session_at_us, lot, concomitant_classes, bp_pre_sbp, bp_pre_dbp, "
+    "bp_40_sbp, bp_40_dbp, bp_end_sbp, bp_end_dbp, monitoring_minutes, sedation, dissociation, "
+    "respiratory_depression, notes, created_by, updated_at_us, signed_by, signed_at_us";
+std::optional<double> OptReal(const SqlRow& r, std::size_t i) {
+  return r.IsNull(i) ? std::nullopt : std::optional<double>(r.Real(i));
+}
+domain::RemsForm RemsFromRow(const SqlRow& r) {
+  domain::RemsForm f;
+  f.clinic_id = r.Text(0);
+  f.id = r.Text(1);
+  f.session_id = r.Text(2);
+  f.patient_id = r.Text(3);
+  f.session_at = FromUnixMicros(r.Int(4));
+  f.lot = r.Text(5);
+  f.concomitant_classes = SplitLines(r.Text(6));
+  f.bp_pre_sbp = OptReal(r, 7);
+  f.bp_pre_dbp = OptReal(r, 8);
+  f.bp_40_sbp = OptReal(r, 9);
+  f.bp_40_dbp = OptReal(r, 10);
+  f.bp_end_sbp = OptReal(r, 11);
+  f.bp_end_dbp = OptReal(r, 12);
+  if (!r.IsNull(13)) f.monitoring_minutes = static_cast<int>(r.Int(13));
+  f.sedation = r.Text(14);
+  f.dissociation = r.Text(15);
+  f.respiratory_depression = r.Text(16);
+  f.notes = r.Text(17);
+  f.created_by = r.Text(18);
+  f.updated_at = FromUnixMicros(r.Int(19));
+  f.signed_by = r.Text(20);
+  if (!r.IsNull(21)) f.signed_at = FromUnixMicros(r.Int(21));
+  return f;
+}
+constexpr char kListingCols[] = "clinic_id, name, city, region, routes, contact, published, updated_at_us";
+domain::ClinicListing ListingFromRow(const SqlRow& r) {
+  domain::ClinicListing l;
+  l.clinic_id = r.Text(0);
+  l.name = r.Text(1);
+  l.city = r.Text(2);
+  l.region = r.Text(3);
+  l.routes = SplitLines(r.Text(4));
+  l.contact = r.Text(5);
+  l.published = r.Int(6) != 0;
+  l.updated_at = FromUnixMicros(r.Int(7));
+  return l;
+}
+
 class SqlTransaction : public Transaction {
  public:
   SqlTransaction(SqlConnection* conn, const SqlDialect* dialect, std::function<void(bool)> release)
@@ -830,6 +917,134 @@ class SqlTransaction : public Transaction {
                                            "AND ($3 = 0 OR acknowledged_at_us IS NULL) ORDER BY raised_at_us, id",
                                        {S(clinic), S(patient), I(open_only ? 1 : 0)}));
     return Map(rows, AlertFromRow);
+  }
+
+  // ---- The clinic day ----
+  Status UpdatePatient(const domain::PatientRecord& p) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidatePatient(p)));
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT 1 FROM patients WHERE clinic_id = $1 AND id = $2",
+                                       {S(p.clinic_id), S(p.id)}));
+    if (rows.empty()) return Check(NotFoundError("patient '" + p.id + "'"));
+    return W("UPDATE patients SET sex = $3, birth_year = $4, indication = $5 WHERE clinic_id = $1 AND id = $2",
+             {S(p.clinic_id), S(p.id), S(p.sex), I(p.birth_year), S(p.indication)});
+  }
+  Status PutPatientIdentity(const domain::PatientIdentity& p) override {
+    KIRA_RETURN_IF_ERROR(Check(ValidatePatientIdentity(p)));
+    return W("INSERT INTO patient_identities (clinic_id, patient_id, given_name, family_name, "
+             "birth_date, mrn, zip, phone, email) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+             "ON CONFLICT (clinic_id, patient_id) DO UPDATE SET given_name = excluded.given_name, "
+             "family_name = excluded.family_name, birth_date = excluded.birth_date, mrn = excluded.mrn, "
+             "zip = excluded.zip, phone = excluded.phone, email = excluded.email",
+             {S(p.clinic_id), S(p.patient_id), S(p.given_name), S(p.family_name), S(p.birth_date),
+              S(p.mrn), S(p.zip), S(p.phone), S(p.email)});
+  }
+  Status InsertVitalAmendment(const domain::VitalAmendment& a) override {
+    if (a.reason.empty()) return Check(InvalidArgumentError("reason: required"));
+    return W(std::string("INSERT INTO vital_amendments (") + kAmendmentCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             {S(a.clinic_id), S(a.id), S(a.session_id), S(a.vital_id),
+              S(domain::VitalAmendmentKindName(a.kind)), OptS(a.replacement_id), S(a.reason), S(a.actor),
+              I(ToUnixMicros(a.at))});
+  }
+  StatusOr<std::vector<domain::VitalAmendment>> ListVitalAmendments(std::string_view clinic,
+                                                                    std::string_view session) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAmendmentCols +
+                                           " FROM vital_amendments WHERE clinic_id = $1 AND session_id = $2 "
+                                           "ORDER BY at_us, id",
+                                       {S(clinic), S(session)}));
+    return Map(rows, AmendmentFromRow);
+  }
+  static std::vector<SqlValue> AppointmentParams(const domain::Appointment& a) {
+    return {S(a.clinic_id), S(a.id), S(a.patient_id), S(a.protocol_id), S(a.chair),
+            I(ToUnixMicros(a.scheduled_at)), S(domain::AppointmentStateName(a.state)), S(a.session_id),
+            S(a.created_by), I(ToUnixMicros(a.updated_at)),
+            a.discharged_at ? I(ToUnixMicros(*a.discharged_at)) : SqlValue(), S(a.discharged_by)};
+  }
+  Status InsertAppointment(const domain::Appointment& a) override {
+    return W(std::string("INSERT INTO appointments (") + kAppointmentCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             AppointmentParams(a));
+  }
+  Status UpdateAppointment(const domain::Appointment& a) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT 1 FROM appointments WHERE clinic_id = $1 AND id = $2",
+                                       {S(a.clinic_id), S(a.id)}));
+    if (rows.empty()) return Check(NotFoundError("appointment '" + a.id + "'"));
+    return W("UPDATE appointments SET protocol_id = $4, chair = $5, scheduled_at_us = $6, state = $7, "
+             "session_id = $8, created_by = $9, updated_at_us = $10, discharged_at_us = $11, discharged_by = $12 WHERE clinic_id = $1 AND id = $2 "
+             "AND patient_id = $3",
+             AppointmentParams(a));
+  }
+  StatusOr<domain::Appointment> GetAppointment(std::string_view clinic, std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAppointmentCols +
+                                           " FROM appointments WHERE clinic_id = $1 AND id = $2",
+                                       {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("appointment '" + std::string(id) + "'");
+    return AppointmentFromRow(rows[0]);
+  }
+  StatusOr<std::vector<domain::Appointment>> ListAppointments(std::string_view clinic, domain::Instant from,
+                                                              domain::Instant to) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAppointmentCols +
+                                           " FROM appointments WHERE clinic_id = $1 AND scheduled_at_us >= $2 "
+                                           "AND scheduled_at_us < $3 ORDER BY scheduled_at_us, id",
+                                       {S(clinic), I(ToUnixMicros(from)), I(ToUnixMicros(to))}));
+    return Map(rows, AppointmentFromRow);
+  }
+  Status InsertConsent(const domain::ConsentRecord& c) override {
+    return W(std::string("INSERT INTO consents (") + kConsentCols + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             {S(c.clinic_id), S(c.id), S(c.patient_id), S(c.protocol_id), S(c.form_version), S(c.signed_on),
+              S(c.witness), S(c.recorded_by), I(ToUnixMicros(c.recorded_at))});
+  }
+  StatusOr<std::vector<domain::ConsentRecord>> ListConsents(std::string_view clinic,
+                                                            std::string_view patient) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kConsentCols +
+                                           " FROM consents WHERE clinic_id = $1 AND patient_id = $2 "
+                                           "ORDER BY recorded_at_us, id",
+                                       {S(clinic), S(patient)}));
+    return Map(rows, ConsentFromRow);
+  }
+  Status PutRemsForm(const domain::RemsForm& f) override {
+    return W(std::string("INSERT INTO rems_forms (") + kRemsCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, "
+                 "$20, $21, $22) ON CONFLICT (clinic_id, id) DO UPDATE SET lot = excluded.lot, "
+                 "concomitant_classes = excluded.concomitant_classes, bp_pre_sbp = excluded.bp_pre_sbp, "
+                 "bp_pre_dbp = excluded.bp_pre_dbp, bp_40_sbp = excluded.bp_40_sbp, bp_40_dbp = excluded.bp_40_dbp, "
+                 "bp_end_sbp = excluded.bp_end_sbp, bp_end_dbp = excluded.bp_end_dbp, "
+                 "monitoring_minutes = excluded.monitoring_minutes, sedation = excluded.sedation, "
+                 "dissociation = excluded.dissociation, respiratory_depression = excluded.respiratory_depression, "
+                 "notes = excluded.notes, updated_at_us = excluded.updated_at_us, signed_by = excluded.signed_by, "
+                 "signed_at_us = excluded.signed_at_us",
+             {S(f.clinic_id), S(f.id), S(f.session_id), S(f.patient_id), I(ToUnixMicros(f.session_at)), S(f.lot),
+              S(JoinLines(f.concomitant_classes)), OptD(f.bp_pre_sbp), OptD(f.bp_pre_dbp), OptD(f.bp_40_sbp),
+              OptD(f.bp_40_dbp), OptD(f.bp_end_sbp), OptD(f.bp_end_dbp),
+              f.monitoring_minutes ? I(*f.monitoring_minutes) : SqlValue(), S(f.sedation), S(f.dissociation),
+              S(f.respiratory_depression), S(f.notes), S(f.created_by), I(ToUnixMicros(f.updated_at)),
+              S(f.signed_by), f.signed_at ? I(ToUnixMicros(*f.signed_at)) : SqlValue()});
+  }
+  StatusOr<domain::RemsForm> GetRemsForm(std::string_view clinic, std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kRemsCols +
+                                           " FROM rems_forms WHERE clinic_id = $1 AND id = $2",
+                                       {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("REMS form '" + std::string(id) + "'");
+    return RemsFromRow(rows[0]);
+  }
+  StatusOr<std::vector<domain::RemsForm>> ListRemsForms(std::string_view clinic) override {
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kRemsCols +
+                                           " FROM rems_forms WHERE clinic_id = $1 ORDER BY session_at_us, id",
+                                       {S(clinic)}));
+    return Map(rows, RemsFromRow);
+  }
+  Status PutClinicListing(const domain::ClinicListing& l) override {
+    return W(std::string("INSERT INTO clinic_listings (") + kListingCols +
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (clinic_id) DO UPDATE SET "
+                 "name = excluded.name, city = excluded.city, region = excluded.region, routes = excluded.routes, "
+                 "contact = excluded.contact, published = excluded.published, updated_at_us = excluded.updated_at_us",
+             {S(l.clinic_id), S(l.name), S(l.city), S(l.region), S(JoinLines(l.routes)), S(l.contact),
+              I(l.published ? 1 : 0), I(ToUnixMicros(l.updated_at))});
+  }
+  StatusOr<std::vector<domain::ClinicListing>> ListClinicListings() override {
+    KIRA_ASSIGN_OR_RETURN(auto rows,
+                          Q(std::string("SELECT ") + kListingCols + " FROM clinic_listings ORDER BY clinic_id", {}));
+    return Map(rows, ListingFromRow);
   }
 
   Status Commit() override {
