@@ -118,6 +118,15 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
       }
       return;
     }
+    // SIGINT/SIGTERM end the server cleanly (in-flight requests answered,
+    // the access audit committed, exit 0): the signals are blocked before
+    // any thread starts (every thread inherits the mask) and taken by one
+    // thread with sigwait, so no work happens in a signal handler.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
     server::ServerOptions o = a->o;
     if (Status s = ParseListen(a->listen, &o.host, &o.port); !s.ok()) return ctx.BadInput(s);
     if (o.threads < 1 || o.threads > 256) return ctx.BadInput(InvalidArgumentError("--threads: must be in 1..256"));
@@ -180,14 +189,6 @@ void AddServeCommand(CLI::App& app, Context& ctx) {
     registry::SystemClock clock;
     server::Server srv(store->get(), *lib, &clock, o, &*advisor_lib, &*instruments_lib);
     if (Status s = srv.Bind(); !s.ok()) return ctx.BadInput(s);
-    // SIGINT/SIGTERM end the server cleanly (the access audit is flushed):
-    // the signals are blocked here and taken by a thread with sigwait, so no
-    // work happens in a signal handler.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::thread waiter([&srv, set] {
       int sig = 0;
       sigwait(&set, &sig);

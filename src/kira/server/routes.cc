@@ -533,6 +533,8 @@ StatusOr<Reply> ListPatientAlerts(Services& s, const Call& c) {
 StatusOr<Reply> ListOpenAlerts(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
   KIRA_ASSIGN_OR_RETURN(auto alerts, tx->ListAlerts(c.who->clinic_id, "", true));
+  AuditRead(s, c, "alert_list", c.who->clinic_id,
+            "GET /api/v1/alerts (" + std::to_string(alerts.size()) + " open)");
   return Json(api::AlertListJson(alerts));
 }
 
