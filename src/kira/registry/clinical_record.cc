@@ -150,8 +150,9 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   facts.recorded_at = uow.now();
   facts.recorded_by = uow.actor();
   KIRA_RETURN_IF_ERROR(tx.InsertPatientFacts(facts));
-  KIRA_RETURN_IF_ERROR(uow.Audit(facts.clinic_id, before.empty() ? "insert" : "update", "patient_facts",
-                                 facts.patient_id, std::move(before), Canonical(facts)));
+  const char* action = before.empty() ? "insert" : "update";  // before std::move(before) below
+  KIRA_RETURN_IF_ERROR(
+      uow.Audit(facts.clinic_id, action, "patient_facts", facts.patient_id, std::move(before), Canonical(facts)));
   // A change re-screens: every route, so that whatever is given next reads
   // a screening made on these facts.
   const domain::PatientFacts* previous = current.ok() ? &*current : nullptr;
