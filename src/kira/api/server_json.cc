@@ -406,6 +406,20 @@ StatusOr<domain::PatientFacts> ParseFactsRequest(std::string_view text, const gu
       return FieldError("weight.method", "must be measured, stated or estimated, got '" + f.weight_method + "'");
     }
     KIRA_ASSIGN_OR_RETURN(f.weight_date, date(wr, "date"));
+    // An implausible weight confirmed as measured: the value typed again and who confirms it.
+    if (const Json* c = wr.Get("confirm_implausible")) {
+      KIRA_ASSIGN_OR_RETURN(ObjectReader cr, ObjectReader::Make(*c, "weight.confirm_implausible"));
+      KIRA_ASSIGN_OR_RETURN(double again, cr.Number("value"));
+      if (unit == "lb") again = units::ToKg(units::Pounds(again));
+      if (std::fabs(again - v) > 1e-9) {
+        return FieldError("weight.confirm_implausible.value", "must repeat the weight exactly as entered");
+      }
+      if (f.weight_method != "measured") {
+        return FieldError("weight.confirm_implausible", "only a weight measured on a scale can be confirmed");
+      }
+      KIRA_ASSIGN_OR_RETURN(f.weight_confirmed_by, Text(cr, "by", true));
+      KIRA_RETURN_IF_ERROR(cr.NoUnknownKeys());
+    }
     KIRA_RETURN_IF_ERROR(wr.NoUnknownKeys());
   }
   if (const Json* h = r.Get("height")) {
@@ -473,6 +487,7 @@ domain::PatientFacts FactsFromPatientDocument(const domain::Patient& p) {
   f.weight_method = std::string(domain::WeightMethodName(p.weight.method));
   if (p.weight.measured_at.size() >= 10) f.weight_date = p.weight.measured_at.substr(0, 10);
   if (p.height) f.height_cm = units::ToCm(*p.height);
+  if (p.weight.implausible_confirmed_value && f.weight_kg) f.weight_confirmed_by = p.weight.implausible_confirmed_by;
   f.pregnancy = p.pregnant ? domain::PregnancyStatus::kPregnant : domain::PregnancyStatus::kUnknown;
   for (const auto& [id, present] : p.history) {
     if (present) f.conditions.push_back(id);
@@ -499,6 +514,9 @@ Json FactsObj(const domain::PatientFacts& f) {
   j["weight"] = f.weight_kg ? Json{{"value", *f.weight_kg}, {"unit", "kg"}, {"method", f.weight_method},
                                    {"date", f.weight_date}}
                             : Json(nullptr);
+  if (f.weight_kg && !f.weight_confirmed_by.empty()) {
+    j["weight"]["confirm_implausible"] = Json{{"value", *f.weight_kg}, {"by", f.weight_confirmed_by}};
+  }
   j["height"] = f.height_cm ? Json{{"value", *f.height_cm}, {"unit", "cm"}} : Json(nullptr);
   j["pregnancy"] = Json{{"status", domain::PregnancyStatusName(f.pregnancy)}, {"date", f.pregnancy_date}};
   Json history = Json::object();

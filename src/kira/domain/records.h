@@ -262,6 +262,9 @@ struct PatientFacts {
   std::optional<double> weight_kg;
   std::string weight_method = "measured";  // domain::WeightMethodName: measured, stated, estimated
   std::string weight_date;                 // civil date "YYYY-MM-DD" of the weighing; may be empty
+  // Who confirmed an implausible weight as measured on a scale (re-entered
+  // value equal to weight_kg); empty when not confirmed.
+  std::string weight_confirmed_by;
   std::optional<double> height_cm;
   PregnancyStatus pregnancy = PregnancyStatus::kUnknown;
   std::string pregnancy_date;              // civil date the status was established; may be empty

@@ -26,7 +26,7 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::Ann
                                      "' has no recorded weight; record it before a session");
     }
     // The dose is judged on the stored facts, not on what the caller says.
-    const domain::Patient p = AdvisorPatient(in.patient, *in.facts, s.started_at);
+    const domain::Patient p = AdvisorPatient(in.patient, *in.facts, s.started_at, in.previous_facts);
 
     // What was actually given, as recorded: the Advisor's recorded-session
     // check judges the dose, the pump rate that ran and the duration, and

@@ -216,6 +216,7 @@ std::string Canonical(const domain::PatientFacts& x) {
       .F("baseline_hr_bpm", Opt(x.baseline_hr_bpm))
       .F("baseline_spo2_pct", Opt(x.baseline_spo2_pct))
       .F("baseline_rr_per_min", Opt(x.baseline_rr_per_min))
+      .F("weight_confirmed_by", x.weight_confirmed_by)
       .str();
 }
 

@@ -29,7 +29,7 @@ domain::WeightMethod MethodOf(std::string_view s) {
 // The facts themselves, without the version metadata: what decides whether
 // a RecordFacts call is a change.
 auto Clinical(const domain::PatientFacts& f) {
-  return std::tie(f.weight_kg, f.weight_method, f.weight_date, f.height_cm, f.pregnancy, f.pregnancy_date,
+  return std::tie(f.weight_kg, f.weight_method, f.weight_date, f.weight_confirmed_by, f.height_cm, f.pregnancy, f.pregnancy_date,
                   f.conditions, f.medications, f.failed_antidepressant_trials, f.baseline_sbp_mmhg,
                   f.baseline_dbp_mmhg, f.baseline_hr_bpm, f.baseline_spo2_pct, f.baseline_rr_per_min);
 }
@@ -73,7 +73,7 @@ Status StoreScreening(UnitOfWork& uow, const domain::ScreeningRecord& s) {
 }  // namespace
 
 domain::Patient AdvisorPatient(const domain::PatientRecord& record, const domain::PatientFacts& facts,
-                               domain::Instant at) {
+                               domain::Instant at, const domain::PatientFacts* previous) {
   domain::Patient p;
   p.id = record.id;
   const std::chrono::year_month_day ymd(std::chrono::floor<std::chrono::days>(at));
@@ -87,6 +87,13 @@ domain::Patient AdvisorPatient(const domain::PatientRecord& record, const domain
   p.weight.method = MethodOf(facts.weight_method);
   p.weight.entered_unit = "kg";
   p.weight.measured_at = facts.weight_date;
+  if (facts.weight_kg && !facts.weight_confirmed_by.empty()) {
+    p.weight.implausible_confirmed_value = *facts.weight_kg;
+    p.weight.implausible_confirmed_by = facts.weight_confirmed_by;
+  }
+  if (previous && previous->weight_kg) {
+    p.previous_weight = domain::PreviousWeight{units::Kg(*previous->weight_kg), previous->weight_date};
+  }
   if (facts.height_cm) p.height = units::Cm(*facts.height_cm);
   p.diagnoses = {record.indication};
   for (const auto& c : facts.conditions) p.history[c] = true;
@@ -143,11 +150,13 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   facts.recorded_at = uow.now();
   facts.recorded_by = uow.actor();
   KIRA_RETURN_IF_ERROR(tx.InsertPatientFacts(facts));
-  KIRA_RETURN_IF_ERROR(uow.Audit(facts.clinic_id, before.empty() ? "insert" : "update", "patient_facts",
-                                 facts.patient_id, std::move(before), Canonical(facts)));
+  const char* action = before.empty() ? "insert" : "update";  // before std::move(before) below
+  KIRA_RETURN_IF_ERROR(
+      uow.Audit(facts.clinic_id, action, "patient_facts", facts.patient_id, std::move(before), Canonical(facts)));
   // A change re-screens: every route, so that whatever is given next reads
   // a screening made on these facts.
-  const domain::Patient p = AdvisorPatient(*patient, facts, facts.recorded_at);
+  const domain::PatientFacts* previous = current.ok() ? &*current : nullptr;
+  const domain::Patient p = AdvisorPatient(*patient, facts, facts.recorded_at, previous);
   for (const auto& route : libs.guideline->routes) {
     domain::ScreeningRecord s = ToStored(facts, route.id, facts.recorded_at,
                                          advisor::Screen(*libs.guideline, *libs.advisor, p, route.id), *libs.guideline);
@@ -170,7 +179,13 @@ StatusOr<ScreenPatientResult> ScreenPatient(UnitOfWork& uow, const Libraries& li
   ScreenPatientResult out;
   KIRA_ASSIGN_OR_RETURN(out.facts, CurrentFacts(tx, clinic_id, patient_id));
   const domain::Instant now = uow.now();
-  out.screen = advisor::Screen(*libs.guideline, *libs.advisor, AdvisorPatient(record, out.facts, now), route);
+  std::optional<domain::PatientFacts> previous;
+  if (out.facts.version > 1) {
+    KIRA_ASSIGN_OR_RETURN(auto versions, tx.ListPatientFacts(clinic_id, patient_id));
+    if (versions.size() >= 2) previous = versions[versions.size() - 2];
+  }
+  out.screen = advisor::Screen(*libs.guideline, *libs.advisor,
+                               AdvisorPatient(record, out.facts, now, previous ? &*previous : nullptr), route);
   auto stored = tx.GetScreening(clinic_id, patient_id, out.facts.version, route);
   if (stored.ok()) {
     out.stored = std::move(*stored);

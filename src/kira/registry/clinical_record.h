@@ -50,8 +50,10 @@ struct Libraries {
 
 // The Advisor's view of a patient on the day `at`: the pseudonymous record
 // (sex, indication, birth year -> age) plus the stored facts.
+// `previous`: the facts version before `facts` (its weight is the weight at
+// the previous visit, for the change-since-last-visit check), or null.
 domain::Patient AdvisorPatient(const domain::PatientRecord& record, const domain::PatientFacts& facts,
-                               domain::Instant at);
+                               domain::Instant at, const domain::PatientFacts* previous = nullptr);
 
 struct RecordFactsResult {
   domain::PatientFacts facts;  // the current version after the call

@@ -51,7 +51,8 @@ StatusOr<RecordSessionResult> SessionRecorder::Gate(UnitOfWork& uow, const domai
   RecordSessionResult result;
   const domain::PatientFacts* facts = record.facts ? &*record.facts : nullptr;
   const domain::ScreeningRecord* screening = record.screening ? &*record.screening : nullptr;
-  auto decision = check_(DoseCheckInput{patient, facts, screening, proposed, history, override_});
+  const domain::PatientFacts* previous = record.previous_facts ? &*record.previous_facts : nullptr;
+  auto decision = check_(DoseCheckInput{patient, facts, screening, previous, proposed, history, override_});
   if (!decision.ok()) return decision.status().WithContext("dose check for session '" + proposed.id + "'");
   result.decision = std::move(decision).value();
   const domain::Severity worst = result.decision.MaxSeverity();
@@ -136,6 +137,10 @@ StatusOr<SessionRecorder::Loaded> SessionRecorder::LoadRecord(storage::Transacti
     return facts.status();
   }
   out.facts = std::move(*facts);
+  if (out.facts->version > 1) {
+    KIRA_ASSIGN_OR_RETURN(auto versions, tx.ListPatientFacts(session.clinic_id, session.patient_id));
+    if (versions.size() >= 2) out.previous_facts = versions[versions.size() - 2];
+  }
   const guideline::Library* lib = protocols_;
   const guideline::Protocol* protocol = lib ? lib->FindProtocol(session.protocol_id) : nullptr;
   const std::string route = protocol ? protocol->route : "iv";

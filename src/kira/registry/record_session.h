@@ -50,6 +50,7 @@ struct DoseCheckInput {
   // the patient has none yet (the Advisor's check then refuses).
   const domain::PatientFacts* facts;
   const domain::ScreeningRecord* screening;
+  const domain::PatientFacts* previous_facts;  // the version before `facts`, or null
   const domain::SessionRecord& session;               // as proposed
   const std::vector<domain::SessionRecord>& history;  // the patient's stored sessions
   const std::optional<domain::Override>& override_;   // as requested
@@ -136,6 +137,7 @@ class SessionRecorder {
   // The patient's current facts and the screening stored for them.
   struct Loaded {
     std::optional<domain::PatientFacts> facts;
+    std::optional<domain::PatientFacts> previous_facts;
     std::optional<domain::ScreeningRecord> screening;
   };
   StatusOr<Loaded> LoadRecord(storage::Transaction& tx, const domain::SessionRecord& session) const;

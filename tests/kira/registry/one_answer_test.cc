@@ -190,7 +190,7 @@ class OneAnswer : public ::testing::Test {
       for (const auto& g : p.sessions) {
         std::optional<domain::Override> ov;
         if (!g.override_reason.empty()) ov = domain::Override{"u1", "", g.override_reason, {}};
-        auto d = check(DoseCheckInput{p.record, &facts, &screening, g.record, history, ov});
+        auto d = check(DoseCheckInput{p.record, &facts, &screening, nullptr, g.record, history, ov});
         EXPECT_THAT(d, IsOk()) << g.record.id;
         if (!d.ok()) continue;
         const auto worst = d->MaxSeverity();

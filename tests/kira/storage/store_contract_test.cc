@@ -789,6 +789,7 @@ domain::PatientFacts Facts(int version, std::string patient = "p1") {
   f.weight_kg = 70.0 + version;
   f.weight_method = "measured";
   f.weight_date = "2026-03-01";
+  f.weight_confirmed_by = "rn1";
   f.height_cm = 168.0;
   f.pregnancy = domain::PregnancyStatus::kNotPregnant;
   f.pregnancy_date = "2026-02-28";
@@ -838,6 +839,7 @@ TEST_P(StoreContractTest, PatientFactsRoundTripEveryFieldAndTheNewestVersionIsCu
   EXPECT_EQ(v1.weight_kg, std::optional<double>(71.0));
   EXPECT_EQ(v1.weight_method, "measured");
   EXPECT_EQ(v1.weight_date, "2026-03-01");
+  EXPECT_EQ(v1.weight_confirmed_by, "rn1");
   EXPECT_EQ(v1.height_cm, std::optional<double>(168.0));
   EXPECT_EQ(v1.pregnancy, domain::PregnancyStatus::kNotPregnant);
   EXPECT_EQ(v1.pregnancy_date, "2026-02-28");

@@ -214,7 +214,7 @@ constexpr char kFactsCols[] =
     "clinic_id, patient_id, version, recorded_at_us, recorded_by, reason, weight_kg, weight_method, "
     "weight_date, height_cm, pregnancy, pregnancy_date, conditions, medications, "
     "failed_antidepressant_trials, baseline_sbp_mmhg, baseline_dbp_mmhg, baseline_hr_bpm, "
-    "baseline_spo2_pct, baseline_rr_per_min";
+    "baseline_spo2_pct, baseline_rr_per_min, weight_confirmed_by";
 
 SqlValue OptD(const std::optional<double>& v) { return v ? D(*v) : SqlValue(); }
 std::optional<double> RealOrNull(const SqlRow& r, std::size_t i) {
@@ -243,6 +243,7 @@ domain::PatientFacts FactsFromRow(const SqlRow& r) {
   f.baseline_hr_bpm = RealOrNull(r, 17);
   f.baseline_spo2_pct = RealOrNull(r, 18);
   f.baseline_rr_per_min = RealOrNull(r, 19);
+  f.weight_confirmed_by = r.Text(20);
   return f;
 }
 
@@ -841,14 +842,14 @@ class SqlTransaction : public Transaction {
     }
     return W(std::string("INSERT INTO patient_facts (") + kFactsCols +
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-                 "$19, $20)",
+                 "$19, $20, $21)",
              {S(f.clinic_id), S(f.patient_id), I(f.version), I(ToUnixMicros(f.recorded_at)), S(f.recorded_by),
               S(f.reason), OptD(f.weight_kg), S(f.weight_method), S(f.weight_date), OptD(f.height_cm),
               S(domain::PregnancyStatusName(f.pregnancy)), S(f.pregnancy_date), S(JoinLines(f.conditions)),
               S(JoinLines(f.medications)),
               f.failed_antidepressant_trials ? I(*f.failed_antidepressant_trials) : SqlValue(),
               OptD(f.baseline_sbp_mmhg), OptD(f.baseline_dbp_mmhg), OptD(f.baseline_hr_bpm),
-              OptD(f.baseline_spo2_pct), OptD(f.baseline_rr_per_min)});
+              OptD(f.baseline_spo2_pct), OptD(f.baseline_rr_per_min), S(f.weight_confirmed_by)});
   }
   StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view clinic,
                                                         std::string_view patient) override {

@@ -56,6 +56,7 @@ CREATE TABLE patient_facts (
   weight_kg                   REAL CHECK (weight_kg > 0),
   weight_method               TEXT NOT NULL CHECK (weight_method IN ('measured', 'stated', 'estimated')),
   weight_date                 TEXT NOT NULL,
+  weight_confirmed_by         TEXT NOT NULL,
   height_cm                   REAL CHECK (height_cm > 0),
   pregnancy                   TEXT NOT NULL CHECK (pregnancy IN ('unknown', 'not_pregnant', 'pregnant')),
   pregnancy_date              TEXT NOT NULL,
