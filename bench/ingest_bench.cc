@@ -52,7 +52,7 @@ std::string ReadSource(const std::string& rel) {
 }
 
 // `rows` sessions of rows/10 patients, one a week, in a realistic file: a
-// 0.5 mg/kg 40-minute IV infusion at 1 mg/mL for weights 50..99 kg.
+// 0.5 mg/kg 40-minute IV infusion at 1 mg/mL for weights 50..79 kg.
 std::string MakeCsv(int rows) {
   std::vector<std::string> cols = interop::SessionCsvColumns();
   cols.resize(16);  // no state column: derived from the given dose
@@ -61,14 +61,14 @@ std::string MakeCsv(int rows) {
   char buf[512];
   for (int i = 0; i < rows; ++i) {
     const int patient = i / kSessionsPerPatient, k = i % kSessionsPerPatient;
-    const int weight = 50 + patient % 50;
+    const int weight = 50 + patient % 30;  // with height 165..194 cm: BMI below 30
     const double dose = 0.5 * weight;
     const double rate = dose * 1.5;  // mL/h at 1 mg/mL over 40 min
     std::snprintf(buf, sizeof buf,
                   "c1,P%07d,%s,%d,trd,P%07d-S%02d,iv-0.5-40min,2026-%02d-%02dT09:00:00Z,2026-%02d-%02dT09:40:00Z,"
                   "%d,%.1f,%.1f,1,%.2f,rn-%d,,%d\n",
                   patient, patient % 2 ? "female" : "male", 1950 + patient % 50, patient, k, 1 + k, 1 + patient % 28,
-                  1 + k, 1 + patient % 28, weight, dose, dose, rate, patient % 7, 150 + patient % 40);
+                  1 + k, 1 + patient % 28, weight, dose, dose, rate, patient % 7, 165 + patient % 30);
     out += buf;
   }
   return out;
