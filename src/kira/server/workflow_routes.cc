@@ -141,7 +141,7 @@ StatusOr<Reply> Observation(Services& s, const Call& c) {
   } else {
     body += "null";
   }
-  body += ",\"source\":" + api::Escape(m.source.citation.empty() ? m.source.note : m.source.citation) +
+  body += ",\"source\":" + api::Escape(m.source.citation.empty() ? m.source.rationale : m.source.citation) +
           ",\"confirm_locally\":" + (m.source.evidence == domain::Evidence::kUnverified ? "true" : "false") + "}";
   return Out(std::move(body));
 }
