@@ -159,7 +159,12 @@ std::string AuditHash(const domain::AuditEntry& e) {
 
 std::string AuditKeyFileFor(std::string_view db_url) {
   if (const char* env = std::getenv("KIRA_AUDIT_KEY_FILE"); env && *env) return env;
-  if (db_url.rfind("postgres://", 0) == 0 || db_url.rfind("postgresql://", 0) == 0) return "./var/kira-audit.key";
+  // A PostgreSQL registry (URL or key=value DSN, as storage/open_store.cc
+  // tells them apart) has no file of its own to sit beside.
+  if (db_url.rfind("postgres://", 0) == 0 || db_url.rfind("postgresql://", 0) == 0 ||
+      db_url.find("dbname=") != std::string_view::npos || db_url.rfind("host=", 0) == 0) {
+    return "./var/kira-audit.key";
+  }
   return std::string(db_url) + ".audit-key";
 }
 

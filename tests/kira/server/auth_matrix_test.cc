@@ -218,7 +218,7 @@ class AuthMatrix : public ::testing::Test {
       return R"({"protocol_id":"iv-0.5-40min","form_version":"2026-1","signed_on":"2026-11-20","witness":"N. Nurse"})";
     }
     if (path.ends_with("/rems")) return R"({"lot":"L1"})";
-    if (path == "/api/v1/ledger") return R"({"kind":"received","lot":"L1","amount_mg":500,"expiry":"2027-06-30"})";
+    if (path == "/api/v1/ledger") return R"({"kind":"received","lot":"L1","amount_mg":500,"concentration_mg_per_ml":10,"expiry":"2027-06-30"})";
     if (path == "/api/v1/directory/mine") {
       return R"({"name":"A clinic","region":"Bavaria","contact":"+49 89 555","routes":["iv"],"published":true})";
     }
