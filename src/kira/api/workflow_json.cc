@@ -356,8 +356,10 @@ StatusOr<domain::LedgerEntry> ParseLedgerRequest(std::string_view body, std::str
   KIRA_ASSIGN_OR_RETURN(double mg, r.Number("amount_mg", 0.0, 100000.0));
   if (!(mg > 0)) return FieldError("amount_mg", "must be > 0");
   e.amount = units::Mg(mg);
-  KIRA_ASSIGN_OR_RETURN(std::optional<double> conc, r.OptNumber("concentration_mg_per_ml", 0.0, 1000.0));
-  if (conc) e.concentration = units::MgPerMl(*conc);
+  // Every vial in the ledger has a strength (storage refuses one without).
+  KIRA_ASSIGN_OR_RETURN(double conc, r.Number("concentration_mg_per_ml", 0.0, 1000.0));
+  if (!(conc > 0)) return FieldError("concentration_mg_per_ml", "must be > 0");
+  e.concentration = units::MgPerMl(conc);
   KIRA_ASSIGN_OR_RETURN(e.expiry, Str(r, "expiry", false));
   if (e.kind == domain::LedgerKind::kReceived && e.expiry.empty()) {
     return FieldError("expiry", "is required when vials are received");
