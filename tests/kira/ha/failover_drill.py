@@ -185,14 +185,51 @@ def max_gap(times, start, end):
     return max(b - a for a, b in zip(pts, pts[1:]))
 
 
+def psql_binary():
+    for v in (17, 16, 15, 14, 13):
+        p = f"/usr/lib/postgresql/{v}/bin/psql"
+        if os.path.exists(p):
+            return p
+    return shutil.which("psql")
+
+
+def replication_sample(cluster):
+    """pg_stat_replication on the primary (through HAProxy's primary port): per standby,
+    replay_lag (time until a commit is replayed there) and the replay backlog in bytes."""
+    sql = ("SELECT application_name, sync_state, COALESCE(EXTRACT(EPOCH FROM replay_lag), 0), "
+           "COALESCE(EXTRACT(EPOCH FROM write_lag), 0), pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) "
+           "FROM pg_stat_replication")
+    r = subprocess.run([psql_binary(), "-X", "-qAt", "-F", "|", "-h", "127.0.0.1", "-p", cluster.env["HA_HAPROXY_RW"],
+                        "-U", "postgres", "-d", "kira", "-c", sql], capture_output=True, text=True, timeout=10)
+    out = {}
+    for line in r.stdout.splitlines():
+        name, sync_state, replay, write, backlog = line.split("|")
+        out[name] = (sync_state, float(replay), float(write), int(float(backlog or 0)))
+    return out
+
+
+def quantiles(v):
+    v = sorted(v)
+    return {"median": v[len(v) // 2], "p95": v[min(len(v) - 1, int(len(v) * 0.95))], "max": v[-1]} if v else None
+
+
 def measure_lag(cluster, seconds, stats):
-    """Samples `kira report --read-db <async standby> --json` under the write load."""
+    """Samples `kira report --read-db <async standby> --json` under the write load,
+    and pg_stat_replication on the primary."""
     ports = cluster.env["HA_PG_PORTS"].split(",")
     standby = (f"host=127.0.0.1 port={ports[2]} user=postgres dbname=kira connect_timeout=2")
     ages, backlogs, runs = [], [], []
+    repl = {}  # standby name -> {"sync_state", "replay_lag_s": [...], "backlog_bytes": [...]}
     end = time.time() + seconds
     time.sleep(3)
+    with stats.lock:
+        acks_before = len(stats.acks)
+    t_start = time.time()
     while time.time() < end:
+        for name, (sync_state, replay, _write, backlog) in replication_sample(cluster).items():
+            d = repl.setdefault(name, {"sync_state": sync_state, "replay_lag_s": [], "backlog_bytes": []})
+            d["replay_lag_s"].append(replay)
+            d["backlog_bytes"].append(backlog)
         t0 = time.time()
         r = cluster.kira_cli("report", "--read-db", standby, "--json")
         runs.append(time.time() - t0)
@@ -205,9 +242,16 @@ def measure_lag(cluster, seconds, stats):
             log("report failed: " + r.stdout + r.stderr)
         time.sleep(1)
     with stats.lock:
-        n_acks = len(stats.acks)
+        n_acks = len(stats.acks) - acks_before
+    elapsed = time.time() - t_start
     ages.sort()
     result = {
+        "seconds_sampled": round(elapsed, 1),
+        "acknowledged_writes_per_s": round(n_acks / elapsed, 1) if elapsed > 0 else None,
+        "pg_stat_replication": {name: {"sync_state": d["sync_state"], "samples": len(d["replay_lag_s"]),
+                                       "replay_lag_s": quantiles(d["replay_lag_s"]),
+                                       "replay_backlog_bytes": quantiles(d["backlog_bytes"])}
+                                for name, d in repl.items()},
         "samples": len(ages),
         "seconds_since_last_replayed_commit_median": ages[len(ages) // 2] if ages else None,
         "seconds_since_last_replayed_commit_max": max(ages) if ages else None,
