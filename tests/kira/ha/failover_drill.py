@@ -361,6 +361,14 @@ def main():
             f"kira instance killed at {t_kill_kira - t_kill_pg:.2f} s")
 
         # ---- Verification, through the surviving instance ----
+        # Users are still logged in: every writer's token (issued before both kills) still works.
+        still_logged_in = 0
+        for c in clients:
+            try:
+                st, _, _ = c.raw("GET", "/api/v1/me", timeout=10)
+                still_logged_in += st == 200
+            except (OSError, http.client.HTTPException):
+                pass
         checker = Client(http_port, "drill", password, stats)
         checker.log_in(time.time() + 30)
         lost, duplicated = [], []
@@ -399,6 +407,7 @@ def main():
             "audit_verify": audit_ok,
             "sessions_shared": shared,
             "relogins": relogins,
+            "users_still_logged_in": f"{still_logged_in} of {len(clients)}",
             "counts": stats.counts,
         }
         failures = []
@@ -412,6 +421,8 @@ def main():
             failures.append(f"only {result['acknowledged_writes']} writes acknowledged: the load did not run")
         if t_pg_back is None:
             failures.append("writes never resumed after the database failover")
+        if shared and still_logged_in != len(clients):
+            failures.append(f"only {still_logged_in} of {len(clients)} users still logged in after recovery")
         if shared and relogins:
             failures.append(f"{relogins} re-logins needed although sessions are shared: users were logged out")
         if not shared:
