@@ -44,6 +44,13 @@ class Cluster:
         extra = ["--analytics"] if analytics else []
         r = self.script("up", "--kira", "2", "--kira-bin", self.kira, *extra, check=False)
         if r.returncode != 0:
+            # Starting eight servers on ports picked beforehand can lose a port to another
+            # program on a busy machine: that is the test bed, not the failover under test,
+            # so start it once more (on fresh ports) before giving up.
+            log("ha-cluster up failed, starting the cluster once more:\n" + r.stdout + r.stderr)
+            self.down()
+            r = self.script("up", "--kira", "2", "--kira-bin", self.kira, *extra, check=False)
+        if r.returncode != 0:
             raise RuntimeError("ha-cluster up failed:\n" + r.stdout + r.stderr)
         with open(os.path.join(self.dir, "env")) as f:
             for line in f:
