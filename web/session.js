@@ -63,7 +63,7 @@ export async function sessionPage(id) {
       esketamine ? [' · ', el('a', { href: `#/rems/${enc(s.id)}` }, 'REMS Patient Monitoring Form')] : null),
     el('dl', { class: 'kv' },
       el('dt', {}, 'Protocol'), el('dd', {}, proto.name || s.protocol_id),
-      el('dt', {}, 'Dose'), el('dd', {}, `${fmt(s.given_dose_mg ?? s.planned_dose_mg)} mg` + (s.rate_ml_per_h ? ` at ${fmt(s.concentration_mg_per_ml)} mg/mL, ${fmt(s.rate_ml_per_h)} mL/h` : '')),
+      el('dt', {}, 'Dose'), el('dd', {}, `${fmt(s.given_dose_mg ?? s.planned_dose_mg)} mg` + (s.rate_ml_per_h ? ` at ${fmt(s.concentration_mg_per_ml)} mg/mL, ${fmt(s.rate_ml_per_h)} mL/h` : esketamine ? ' by nasal spray' : '')),
       el('dt', {}, 'Started'), el('dd', {}, localTime(s.started_at)),
       el('dt', {}, 'Dose ended'), el('dd', {}, s.stopped_at ? localTime(s.stopped_at) : 'not yet'),
       el('dt', {}, 'State'), el('dd', { id: 'session-state' }, s.state),
