@@ -266,6 +266,16 @@ function doseForm(p, out) {
       el('button', { type: 'submit' }, 'Check dose'),
       clinician ? el('button', { type: 'button', class: 'secondary', id: 'record-btn', disabled: true }, 'Record this session') : null));
   const recordOut = el('div', { 'aria-live': 'polite', id: 'record-result' });
+  // A nasal spray (a protocol given by device) has no pump: no concentration to type.
+  const protoSel = form.querySelector('[data-field="protocol_id"]');
+  const concField = form.querySelector('[data-field="concentration_mg_per_ml"]').closest('.field');
+  const syncRoute = () => {
+    const proto = state.guideline.protocols.find((x) => x.id === protoSel.value) || {};
+    concField.hidden = !!proto.mg_per_device;
+    if (concField.hidden) concField.querySelector('input').value = '';
+  };
+  protoSel.addEventListener('change', syncRoute);
+  syncRoute();
   let last = null;
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(form);

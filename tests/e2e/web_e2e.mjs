@@ -12,12 +12,15 @@
 // session; the nurse records paired blood pressure and SpO2, corrects a
 // mistyped reading, records a PHQ-9 whose item 9 raises the suicidality alert
 // (a modal that Escape cannot close), the clinician acknowledges it; the
-// dose ends, the nurse records the rescue the screening advises and
-// discharges with a printed sheet; the pharmacist logs vials, the dose and
-// witnessed waste; an esketamine session's REMS form cannot be signed until
-// complete, is signed and exported. Every page is checked with axe-core (no
+// dose ends, the nurse records the rescue the screening advises (the patient
+// on cobicistat: never midazolam) and discharges with a printed sheet; an
+// esketamine nasal-spray session is recorded as whole devices (no pump), its
+// REMS form is due on the tracker, cannot be signed until complete, is
+// signed, exported as CSV and leaves the tracker; the pharmacist logs vials,
+// the dose and witnessed waste. Every page is checked with axe-core (no
 // serious or critical violation) and for horizontal scroll, at 1280 px and
-// at 390 px. Screenshots (and the discharge sheet as PDF) go to OUT_DIR.
+// at 390 px. Screenshots, the discharge sheet as PDF and the REMS CSV go to
+// OUT_DIR.
 // Exit 0 pass, 1 fail, 77 skipped (chromium absent).
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -417,12 +420,14 @@ try {
   await page.getByRole('button', { name: 'Record consent' }).click();
   await page.locator('#consents').getByText('2026-1', { exact: true }).waitFor();
   await page.getByLabel('Protocol', { exact: true }).selectOption('in-esketamine-trd');
+  if (await page.getByLabel('Concentration (mg/mL)').isVisible()) throw new Error('a nasal spray dose asks for a concentration');
   await page.getByRole('button', { name: 'Check dose' }).click();
   await page.locator('#dose-result .outcome').first().waitFor();
   await page.getByLabel(/^Session start/).fill(berlin(now - 130 * 60000));
   // A nasal spray is not infused: the dose is whole devices (28 mg each, per the label), no pump.
   await page.locator('#pump').getByText('2 nasal spray devices').waitFor();
   if (await page.locator('#dose-result').getByText('mL/h').count()) throw new Error('a nasal spray dose shows a pump rate');
+  await checkPage(page, '13b-esketamine-dose-devices');
   await page.getByRole('button', { name: 'Record this session' }).click();
   await page.getByRole('heading', { name: /^Session / }).waitFor();
   const cleoSession = decodeURIComponent(page.url().split('#/session/')[1]);
