@@ -432,6 +432,10 @@ try {
   await page.getByRole('heading', { name: /^Session / }).waitFor();
   const cleoSession = decodeURIComponent(page.url().split('#/session/')[1]);
   await page.getByText('56 mg by nasal spray').waitFor();
+  // The dose ends with the last device (the Advisor checks the dose given again; no pump).
+  await page.getByLabel(/^Last device given at/).fill(berlin(now - 120 * 60000));
+  await page.getByRole('button', { name: 'End dose' }).click();
+  await page.locator('#session-state').filter({ hasNotText: 'running' }).waitFor();
   // The tracker lists the new session's form as due within 7 days, not started.
   await page.getByRole('link', { name: 'REMS forms' }).click();
   await page.getByRole('heading', { name: /REMS Patient Monitoring Forms/ }).waitFor();
