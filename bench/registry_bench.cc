@@ -164,8 +164,8 @@ void RawSqliteBatch(SqliteFixture& f, int batch) {
       sqlite3_bind_double(st, 6, units::ToKg(s.dosing_weight));
       sqlite3_bind_double(st, 7, units::ToMg(s.planned_dose));
       sqlite3_bind_double(st, 8, units::ToMg(*s.given_dose));
-      sqlite3_bind_double(st, 9, units::ToMgPerMl(s.concentration));
-      sqlite3_bind_double(st, 10, units::ToMlPerH(s.rate));
+      sqlite3_bind_double(st, 9, units::ToMgPerMl(*s.concentration));
+      sqlite3_bind_double(st, 10, units::ToMlPerH(*s.rate));
       sqlite3_bind_int64(st, 11, domain::ToUnixMicros(s.started_at));
       sqlite3_bind_int64(st, 12, domain::ToUnixMicros(*s.stopped_at));
       sqlite3_bind_text(st, 13, s.recorded_by.c_str(), -1, SQLITE_TRANSIENT);
@@ -329,8 +329,8 @@ void RawPostgresBatch(PgFixture* f, int batch) {
       std::snprintf(buf[0], 32, "%.17g", units::ToKg(s.dosing_weight));
       std::snprintf(buf[1], 32, "%.17g", units::ToMg(s.planned_dose));
       std::snprintf(buf[2], 32, "%.17g", units::ToMg(*s.given_dose));
-      std::snprintf(buf[3], 32, "%.17g", units::ToMgPerMl(s.concentration));
-      std::snprintf(buf[4], 32, "%.17g", units::ToMlPerH(s.rate));
+      std::snprintf(buf[3], 32, "%.17g", units::ToMgPerMl(*s.concentration));
+      std::snprintf(buf[4], 32, "%.17g", units::ToMlPerH(*s.rate));
       const std::string start = std::to_string(domain::ToUnixMicros(s.started_at));
       const std::string stop = std::to_string(domain::ToUnixMicros(*s.stopped_at));
       const char* values[14] = {s.clinic_id.c_str(), s.id.c_str(), s.patient_id.c_str(), s.protocol_id.c_str(),

@@ -28,8 +28,10 @@ export async function ledgerPage() {
     if (val(form, 'concentration_mg_per_ml')) body.concentration_mg_per_ml = num(val(form, 'concentration_mg_per_ml'));
     const rr = await api('POST', '/api/v1/ledger', body);
     if (!rr.ok) return showError(form, rr.data);
-    announce(`Recorded ${rr.data.kind} ${rr.data.amount_mg} mg, lot ${rr.data.lot}`);
+    // Re-render first: the confirmation then comes with a fresh form, so a
+    // movement typed right after it is never reset by a late re-render.
     await state.route();
+    announce(`Recorded ${rr.data.kind} ${rr.data.amount_mg} mg, lot ${rr.data.lot}`);
   });
   const exportCsv = () => {
     const head = ['at', 'lot', 'movement', 'amount_mg', 'concentration_mg_per_ml', 'expiry', 'session_id', 'by', 'witness'];

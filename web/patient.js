@@ -266,6 +266,16 @@ function doseForm(p, out) {
       el('button', { type: 'submit' }, 'Check dose'),
       clinician ? el('button', { type: 'button', class: 'secondary', id: 'record-btn', disabled: true }, 'Record this session') : null));
   const recordOut = el('div', { 'aria-live': 'polite', id: 'record-result' });
+  // A nasal spray (a protocol given by device) has no pump: no concentration to type.
+  const protoSel = form.querySelector('[data-field="protocol_id"]');
+  const concField = form.querySelector('[data-field="concentration_mg_per_ml"]').closest('.field');
+  const syncRoute = () => {
+    const proto = state.guideline.protocols.find((x) => x.id === protoSel.value) || {};
+    concField.hidden = !!proto.mg_per_device;
+    if (concField.hidden) concField.querySelector('input').value = '';
+  };
+  protoSel.addEventListener('change', syncRoute);
+  syncRoute();
   let last = null;
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearErrors(form);
@@ -287,7 +297,10 @@ function doseForm(p, out) {
           el('dt', {}, 'Dosing weight'), el('dd', {}, `${fmt(d.dosing_weight_kg)} kg (${String(d.weight_basis || '').replaceAll('_', ' ')}); actual ${fmt(d.actual_weight_kg)} kg; BMI ${fmt(d.bmi)}`),
           el('dt', {}, 'Dose'), el('dd', {}, `${fmt(d.dose_mg)} mg = ${fmt(d.dose_mg_per_kg, 3)} mg/kg (protocol dose ${fmt(d.computed_dose_mg)} mg)`),
           el('dt', {}, 'Rate'), el('dd', {}, d.rate_mg_per_h === null || d.rate_mg_per_h === undefined ? '—' : `${fmt(d.rate_mg_per_h, 2)} mg/h = ${fmt(d.rate_mg_per_kg_per_h, 3)} mg/kg/h`),
-          el('dt', {}, 'Pump'), el('dd', { id: 'pump' }, d.pump ? `${fmt(d.pump.volume_ml)} mL of ${fmt(d.pump.concentration_mg_per_ml)} mg/mL at ${fmt(d.pump.rate_ml_per_h)} mL/h over ${fmt(d.pump.duration_min, 0)} min` : 'Not an infusion (no pump)')),
+          el('dt', {}, d.pump ? 'Pump' : 'Given as'), el('dd', { id: 'pump' }, d.pump
+            ? `${fmt(d.pump.volume_ml)} mL of ${fmt(d.pump.concentration_mg_per_ml)} mg/mL at ${fmt(d.pump.rate_ml_per_h)} mL/h over ${fmt(d.pump.duration_min, 0)} min`
+            : d.devices ? `${d.devices} nasal spray ${d.devices === 1 ? 'device' : 'devices'} (${fmt(d.dose_mg)} mg); not an infusion, no pump`
+              : 'Not an infusion (no pump)')),
       decisionView(r.data));
     if (rb) rb.disabled = hard || r.data.outcome === 'soft_limit';
     announce(`Dose check: ${r.data.outcome}`);
@@ -300,7 +313,9 @@ function doseForm(p, out) {
     const started = fromLocalInput(val(form, 'started_at')) || new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const body = { protocol_id: d.protocol, dosing_weight_kg: d.dosing_weight_kg, planned_dose_mg: d.dose_mg,
                    given_dose_mg: d.dose_mg, state: 'running', started_at: started };
+    // An infusion records its concentration and pump rate; a nasal spray the devices used.
     if (d.pump) { body.concentration_mg_per_ml = d.pump.concentration_mg_per_ml; body.rate_ml_per_h = d.pump.rate_ml_per_h; }
+    if (d.devices) body.devices = d.devices;
     if (val(form, 'override_reason')) body.override_reason = val(form, 'override_reason');
     const r = await api('POST', `/api/v1/patients/${enc(p.id)}/sessions`, body);
     if (!r.ok) { put(recordOut, el('p', { class: 'form-error' }, `Not recorded: ${errText(r)}`)); return; }

@@ -63,7 +63,7 @@ export async function sessionPage(id) {
       esketamine ? [' · ', el('a', { href: `#/rems/${enc(s.id)}` }, 'REMS Patient Monitoring Form')] : null),
     el('dl', { class: 'kv' },
       el('dt', {}, 'Protocol'), el('dd', {}, proto.name || s.protocol_id),
-      el('dt', {}, 'Dose'), el('dd', {}, `${fmt(s.given_dose_mg ?? s.planned_dose_mg)} mg` + (s.rate_ml_per_h ? ` at ${fmt(s.concentration_mg_per_ml)} mg/mL, ${fmt(s.rate_ml_per_h)} mL/h` : '')),
+      el('dt', {}, 'Dose'), el('dd', {}, `${fmt(s.given_dose_mg ?? s.planned_dose_mg)} mg` + (s.rate_ml_per_h ? ` at ${fmt(s.concentration_mg_per_ml)} mg/mL, ${fmt(s.rate_ml_per_h)} mL/h` : esketamine ? ' by nasal spray' : '')),
       el('dt', {}, 'Started'), el('dd', {}, localTime(s.started_at)),
       el('dt', {}, 'Dose ended'), el('dd', {}, s.stopped_at ? localTime(s.stopped_at) : 'not yet'),
       el('dt', {}, 'State'), el('dd', { id: 'session-state' }, s.state),
@@ -81,7 +81,7 @@ export async function sessionPage(id) {
       : 'No stored screening: screen the patient on the patient page to see the rescue plan.'),
     careTeam() ? aeForm(id, refresh) : null,
     aeBody,
-    state.me.role === 'clinician' && ['running', 'planned', 'paused', 'pre_checked'].includes(s.state) ? finishForm(s) : null,
+    state.me.role === 'clinician' && ['running', 'planned', 'paused', 'pre_checked'].includes(s.state) ? finishForm(s, esketamine) : null,
     el('h2', {}, 'Monitoring and discharge'),
     careTeam() ? monitorForms(s, appt, screening) : null);
   await refresh();
@@ -222,13 +222,15 @@ function aeForm(id, refresh) {
 }
 
 // ---- End of the dose ----
-function finishForm(s) {
+// A nasal spray is given as devices (28 mg each, per the label): its dose
+// ends with the last device, not when a pump stops.
+function finishForm(s, nasal) {
   const out = el('div', { id: 'finish-result', 'aria-live': 'polite' });
   const form = el('form', { class: 'card', novalidate: true, 'aria-labelledby': 'fin-h' },
     el('h2', { id: 'fin-h' }, 'End the dose'),
     el('div', { class: 'fields' },
-      field('fin', 'given_dose_mg', 'Dose given (mg)', input({ inputmode: 'decimal', value: String(s.given_dose_mg ?? s.planned_dose_mg) })),
-      field('fin', 'stopped_at', `Dose ended at (${zoneName()})`, timeInput({ value: localInputValue() })),
+      field('fin', 'given_dose_mg', nasal ? 'Dose given (mg, all devices)' : 'Dose given (mg)', input({ inputmode: 'decimal', value: String(s.given_dose_mg ?? s.planned_dose_mg) })),
+      field('fin', 'stopped_at', `${nasal ? 'Last device given at' : 'Dose ended at'} (${zoneName()})`, timeInput({ value: localInputValue() })),
       field('fin', 'state', 'Outcome', select([['completed', 'completed'], ['stopped', 'stopped early']])),
       field('fin', 'override_reason', 'Reason to override a soft limit (if the dose given passes one)', input())),
     formError(), el('div', { class: 'actions' }, el('button', { type: 'submit' }, 'End dose')), out);

@@ -12,12 +12,15 @@
 // session; the nurse records paired blood pressure and SpO2, corrects a
 // mistyped reading, records a PHQ-9 whose item 9 raises the suicidality alert
 // (a modal that Escape cannot close), the clinician acknowledges it; the
-// dose ends, the nurse records the rescue the screening advises and
-// discharges with a printed sheet; the pharmacist logs vials, the dose and
-// witnessed waste; an esketamine session's REMS form cannot be signed until
-// complete, is signed and exported. Every page is checked with axe-core (no
+// dose ends, the nurse records the rescue the screening advises (the patient
+// on cobicistat: never midazolam) and discharges with a printed sheet; an
+// esketamine nasal-spray session is recorded as whole devices (no pump), its
+// REMS form is due on the tracker, cannot be signed until complete, is
+// signed, exported as CSV and leaves the tracker; the pharmacist logs vials,
+// the dose and witnessed waste. Every page is checked with axe-core (no
 // serious or critical violation) and for horizontal scroll, at 1280 px and
-// at 390 px. Screenshots (and the discharge sheet as PDF) go to OUT_DIR.
+// at 390 px. Screenshots, the discharge sheet as PDF and the REMS CSV go to
+// OUT_DIR.
 // Exit 0 pass, 1 fail, 77 skipped (chromium absent).
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -254,6 +257,7 @@ try {
   await page.locator('#consents').getByText('2026-1', { exact: true }).waitFor();
   await page.locator('#consents').getByRole('link', { name: 'Printable form' }).click();
   await page.locator('#consent-dose').getByText('0.5 mg per kg').waitFor();
+  const consentUrl = page.url();
   await checkPage(page, '06-consent-form');
   await logout(page);
 
@@ -365,6 +369,10 @@ try {
   const advice = await page.locator('#rescue-advice').textContent();
   const agent = (advice.match(/screening \([^)]*\): ([a-z]+)/) || [])[1] || 'lorazepam';
   if (!rescueText.toLowerCase().includes(agent)) throw new Error(`rescue advice (${agent}) disagrees with screening (${rescueText})`);
+  // Ben takes cobicistat: the screening said to avoid midazolam, and the monitor's advice agrees.
+  if (agent === 'midazolam' || !/avoid[^.]*midazolam/i.test(advice) || !/avoid[^.]*midazolam/i.test(rescueText)) {
+    throw new Error(`cobicistat: the rescue advice must avoid midazolam (screening: ${rescueText}; monitor: ${advice})`);
+  }
   await page.getByLabel('Event', { exact: true }).selectOption('agitation');
   await page.getByLabel('Severity', { exact: true }).selectOption('moderate');
   await page.getByLabel('Rescue given').fill(`${agent} 1 mg`);
@@ -412,22 +420,29 @@ try {
   await page.getByRole('button', { name: 'Record consent' }).click();
   await page.locator('#consents').getByText('2026-1', { exact: true }).waitFor();
   await page.getByLabel('Protocol', { exact: true }).selectOption('in-esketamine-trd');
+  if (await page.getByLabel('Concentration (mg/mL)').isVisible()) throw new Error('a nasal spray dose asks for a concentration');
   await page.getByRole('button', { name: 'Check dose' }).click();
   await page.locator('#dose-result .outcome').first().waitFor();
   await page.getByLabel(/^Session start/).fill(berlin(now - 130 * 60000));
+  // A nasal spray is not infused: the dose is whole devices (28 mg each, per the label), no pump.
+  await page.locator('#pump').getByText('2 nasal spray devices').waitFor();
+  if (await page.locator('#dose-result').getByText('mL/h').count()) throw new Error('a nasal spray dose shows a pump rate');
+  await checkPage(page, '13b-esketamine-dose-devices');
   await page.getByRole('button', { name: 'Record this session' }).click();
-  // KNOWN GAP (reported to the registry owner): the stored session needs an infusion concentration
-  // and pump rate (sessions table CHECK > 0), so a nasal-spray session cannot be recorded yet and the
-  // REMS walk below cannot run. The test says so instead of inventing an infusion for a nasal spray.
-  const recorded = await Promise.race([
-    page.getByRole('heading', { name: /^Session / }).waitFor().then(() => true),
-    page.locator('#record-result').getByText('concentration_mg_per_ml').waitFor().then(() => false)]);
-  if (!recorded) {
-    console.log('KNOWN GAP: esketamine session not recordable (concentration/rate required); REMS walk skipped');
-  }
-  const cleoSession = recorded ? decodeURIComponent(page.url().split('#/session/')[1]) : null;
-  if (recorded) {
-  await page.getByRole('link', { name: 'REMS Patient Monitoring Form' }).click();
+  await page.getByRole('heading', { name: /^Session / }).waitFor();
+  const cleoSession = decodeURIComponent(page.url().split('#/session/')[1]);
+  await page.getByText('56 mg by nasal spray').waitFor();
+  // The dose ends with the last device (the Advisor checks the dose given again; no pump).
+  await page.getByLabel(/^Last device given at/).fill(berlin(now - 120 * 60000));
+  await page.getByRole('button', { name: 'End dose' }).click();
+  await page.locator('#session-state').filter({ hasNotText: 'running' }).waitFor();
+  // The tracker lists the new session's form as due within 7 days, not started.
+  await page.getByRole('link', { name: 'REMS forms' }).click();
+  await page.getByRole('heading', { name: /REMS Patient Monitoring Forms/ }).waitFor();
+  const dueRow = page.locator('#rems-due tr').filter({ hasText: cleoSession });
+  await dueRow.getByText('not started').waitFor();
+  await checkPage(page, '14-rems-tracker-due');
+  await dueRow.getByRole('link', { name: cleoSession }).click();
   await page.getByRole('heading', { name: 'SPRAVATO REMS Patient Monitoring Form' }).waitFor();
   if (!(await page.locator('#rems-sign').isDisabled())) throw new Error('an empty REMS form can be signed');
   await page.getByLabel('Benzodiazepines').check();
@@ -435,9 +450,9 @@ try {
   await page.getByLabel('Before the dose — diastolic').fill('82');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await status(page, 'REMS form saved');
-  await page.locator('#rems-missing').getByText('lot number').waitFor();
+  await page.locator('#rems-missing').getByText(/lot number/i).waitFor();
   if (!(await page.locator('#rems-sign').isDisabled())) throw new Error('an incomplete REMS form can be signed');
-  await checkPage(page, '14-rems-incomplete');
+  await checkPage(page, '15-rems-incomplete');
   await page.getByLabel('About 40 min after — systolic').fill('142');
   await page.getByLabel('About 40 min after — diastolic').fill('88');
   await page.getByLabel('Before the end of monitoring — systolic').fill('126');
@@ -449,17 +464,25 @@ try {
   await page.getByLabel('Lot number of the devices').fill('ESK-2026-07');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
   await status(page, 'REMS form saved');
+  await page.locator('#rems-missing').getByText('the form can be signed').waitFor();
   await page.getByRole('button', { name: 'Sign form' }).click();
   await page.locator('#rems-signed').waitFor();
-  const csvResp = await page.request.get(`${base}/api/v1/rems/export.csv?session=${encodeURIComponent(cleoSession)}`);
-  const csv = await csvResp.text();
-  if (!csvResp.ok() || !csv.includes(cleoSession) || !csv.includes('ESK-2026-07')) throw new Error(`REMS CSV export: ${csv.slice(0, 300)}`);
+  await status(page, 'REMS form signed');
+  if (await page.getByRole('button', { name: 'Save', exact: true }).count()) throw new Error('a signed REMS form can still be changed');
+  // Export from the form's own link: the CSV row has the session, its lot, the monitoring time and the signature time.
+  const remsDownload = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Export CSV' }).click();
+  const csv = fs.readFileSync(await (await remsDownload).path(), 'utf8');
+  const row = (csv.split('\r\n').find((l) => l.startsWith(cleoSession)) || '').split(',');
+  if (!row.includes('ESK-2026-07') || !row.at(-1) || !row.includes('125')) throw new Error(`REMS CSV export: ${csv.slice(0, 400)}`);
   fs.writeFileSync(path.join(outDir, 'rems-export.csv'), csv);
-  await checkPage(page, '15-rems-signed');
-  }
+  await checkPage(page, '16-rems-signed');
+  // Signed: no longer due on the tracker.
   await page.getByRole('link', { name: 'REMS forms' }).click();
   await page.getByRole('heading', { name: /REMS Patient Monitoring Forms/ }).waitFor();
-  await checkPage(page, '16-rems-tracker');
+  await page.locator('#rems-due').waitFor();
+  if (await page.locator('#rems-due').getByText(cleoSession).count()) throw new Error('a signed REMS form is still listed as due');
+  await checkPage(page, '16b-rems-tracker-after');
   await logout(page);
 
   // ---- 9. Pharmacist: vials received, the dose drawn and given, waste witnessed ----
@@ -506,20 +529,41 @@ try {
   await page.getByRole('heading', { name: /^Session / }).waitFor();
   await page.locator('#vitals-chart canvas').waitFor();
   await checkPage(page, '22-session');
-  if (cleoSession) {
-    await page.goto(`${base}/#/rems/${encodeURIComponent(cleoSession)}`);
-    await page.locator('#rems-signed').waitFor();
-    await checkPage(page, '23-rems');
-  }
+  await page.goto(`${base}/#/rems/${encodeURIComponent(cleoSession)}`);
+  await page.locator('#rems-signed').waitFor();
+  await checkPage(page, '23-rems');
+  await page.goto(`${base}/#/rems`);
+  await page.getByRole('heading', { name: /REMS Patient Monitoring Forms/ }).waitFor();
+  await checkPage(page, '23b-rems-tracker');
+  await page.goto(`${base}/#/patients`);
+  await page.getByLabel('Search by name, MRN or id').fill('MRN-100');
+  await page.locator('#patient-list').getByText('Cleo Gamma').waitFor();
+  await checkPage(page, '23c-patients-search');
+  await page.goto(consentUrl);
+  await page.locator('#consent-dose').getByText('0.5 mg per kg').waitFor();
+  await checkPage(page, '23d-consent-form');
   await page.goto(`${base}/#/ledger`);
   await page.getByRole('heading', { name: 'Controlled substances' }).waitFor();
   await checkPage(page, '24-ledger');
+  await page.goto(`${base}/#/dashboard`);
+  await page.locator('#dash-discrepancies').waitFor();
+  await checkPage(page, '24b-dashboard');
   await page.goto(`${base}/#/handouts`);
   await page.getByRole('heading', { name: 'Patient hand-outs' }).waitFor();
   await checkPage(page, '25-handouts');
   await page.goto(`${base}/#/print/discharge/${encodeURIComponent(benSession)}`);
   await page.getByRole('heading', { name: 'Going home after your treatment' }).waitFor();
   await checkPage(page, '26-discharge-sheet');
+  await logout(page);
+  // The admin pages at phone width.
+  await login(page, 'admin.e2e', PW, totp(secret));
+  for (const [link, heading, name] of [['Users', 'Users', '26b-admin-users'], ['Audit log', 'Audit log', '26c-admin-audit'],
+                                        ['Directory listing', null, '26d-admin-listing']]) {
+    await page.goto(`${base}/#/${{ 'Users': 'users', 'Audit log': 'audit', 'Directory listing': 'listing' }[link]}`);
+    if (heading) await page.getByRole('heading', { name: heading }).waitFor();
+    else await page.getByRole('button', { name: 'Save listing' }).waitFor();
+    await checkPage(page, name);
+  }
   await logout(page);
   await checkPage(page, '27-login');
   await page.goto(base + '/#/directory');

@@ -58,6 +58,15 @@ void CheckRange(const Range<Q>& range, Q value, const std::string& protocol_id, 
   else if (range.soft_min && below(*range.soft_min)) add("soft_min", Severity::kSoftStop, *range.soft_min, "is below");
 }
 
+// Whole devices a fixed dose takes (Protocol::mg_per_device); absent when the
+// protocol is not given by device or the dose is not a whole number of them.
+std::optional<int> DevicesFor(const Protocol& proto, u::Milligrams dose) {
+  if (!proto.mg_per_device) return std::nullopt;
+  const double n = u::ToMg(dose) / *proto.mg_per_device;
+  if (!(n >= 1) || std::fabs(n - std::round(n)) > 1e-9) return std::nullopt;
+  return static_cast<int>(std::lround(n));
+}
+
 }  // namespace
 
 u::Kilograms IdealBodyWeight(const Library& lib, const domain::Patient& p) {
@@ -236,6 +245,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
                                Num(u::ToMg(r.dose), 1) + " mg is not a dose this protocol can give (allowed: " + list +
                                    " mg).", proto->meta));
     }
+    r.devices = DevicesFor(*proto, r.dose);
   }
 
   // Estimated weight: the mg/kg this dose means if the true weight differs.
@@ -361,6 +371,7 @@ StatusOr<DoseResult> CheckRecordedSession(const Library& lib, const domain::Pati
   if (!proto) return NotFoundError("protocol: unknown protocol '" + given.protocol_id + "'");
   if (!(u::ToMg(given.given_dose) > 0 && std::isfinite(u::ToMg(given.given_dose))))
     return InvalidArgumentError("given_dose_mg: must be a finite number > 0");
+  if (given.devices && *given.devices < 1) return InvalidArgumentError("devices: must be a whole number >= 1");
   DoseRequest req;
   req.protocol_id = given.protocol_id;
   req.ordered_dose = given.given_dose;
@@ -376,34 +387,70 @@ StatusOr<DoseResult> CheckRecordedSession(const Library& lib, const domain::Pati
     req.pump_rate = given.rate;
   }
   KIRA_ASSIGN_OR_RETURN(DoseResult r, CheckDose(lib, patient, req));
-  if (!infusion) return r;
 
   std::vector<Finding> extra;
-  const guideline::NumberSetting& tol = lib.config.record_consistency_tolerance_pct;
-  if (given.rate && given.duration && r.pump) {
-    const u::Milligrams delivered = *given.rate * r.pump->concentration * *given.duration;
-    const double off = 100.0 * std::fabs(u::ToMg(delivered) - u::ToMg(given.given_dose)) / u::ToMg(given.given_dose);
-    if (off > tol.value) {
-      extra.push_back(MakeFinding(
-          "record.inconsistent", Severity::kHardStop,
-          Num(u::ToMlPerH(*given.rate), 1) + " mL/h of " + Num(u::ToMgPerMl(r.pump->concentration), 2) +
-              " mg/mL for " + Num(u::ToMinutes(*given.duration), 0) + " min delivers " + Num(u::ToMg(delivered), 1) +
-              " mg, not the recorded " + Num(u::ToMg(given.given_dose), 1) + " mg (" + Num(off, 0) +
-              " % apart; clinic tolerance " + Num(tol.value, 0) +
-              " %): dose, rate, concentration and duration disagree. Correct the record.",
-          tol.meta));
+  const guideline::Route* route = lib.FindRoute(proto->route);
+  const std::string route_name = route ? route->name : proto->route;
+  if (!infusion) {
+    // A device route (esketamine nasal spray): no pump, the dose is whole devices.
+    if (given.concentration || given.rate)
+      extra.push_back(MakeFinding("record.not_infused", Severity::kHardStop,
+                                  route_name + " is not infused: a concentration or pump rate does not belong in "
+                                  "its record. Correct the record.",
+                                  proto->meta));
+    if (given.devices) {
+      r.decision.inputs_used.push_back({"devices", std::to_string(*given.devices) + " (recorded)"});
+      if (proto->mg_per_device) {
+        const double delivered = *given.devices * *proto->mg_per_device;
+        if (std::fabs(delivered - u::ToMg(given.given_dose)) > 1e-9) {
+          extra.push_back(MakeFinding(
+              "record.inconsistent", Severity::kHardStop,
+              std::to_string(*given.devices) + (*given.devices == 1 ? " device" : " devices") + " of " +
+                  Num(*proto->mg_per_device, 0) + " mg deliver " + Num(delivered, 0) + " mg, not the recorded " +
+                  Num(u::ToMg(given.given_dose), 0) + " mg: devices and dose disagree. Correct the record.",
+              proto->meta));
+        } else {
+          r.devices = given.devices;
+        }
+      }
     }
+  } else {
+    if (given.devices)
+      extra.push_back(MakeFinding("record.not_a_device_route", Severity::kHardStop,
+                                  route_name + " is an infusion: devices do not belong in its record; record the "
+                                  "concentration and pump rate. Correct the record.",
+                                  proto->meta));
+    guideline::RuleMeta m{"", "", domain::Evidence::kVerified, "ISMP smart-pump guidelines [R53]",
+                          "A smart-pump limit can be checked only on the rate that was run."};
+    if (!given.concentration)
+      extra.push_back(MakeFinding("record.concentration_missing", Severity::kHardStop,
+                                  "No concentration recorded for an infusion: the pump rate cannot be read as a dose "
+                                  "per hour. Record the concentration that ran.",
+                                  m));
+    const guideline::NumberSetting& tol = lib.config.record_consistency_tolerance_pct;
+    if (given.rate && given.duration && given.concentration && r.pump) {
+      const u::Milligrams delivered = *given.rate * r.pump->concentration * *given.duration;
+      const double off = 100.0 * std::fabs(u::ToMg(delivered) - u::ToMg(given.given_dose)) / u::ToMg(given.given_dose);
+      if (off > tol.value) {
+        extra.push_back(MakeFinding(
+            "record.inconsistent", Severity::kHardStop,
+            Num(u::ToMlPerH(*given.rate), 1) + " mL/h of " + Num(u::ToMgPerMl(r.pump->concentration), 2) +
+                " mg/mL for " + Num(u::ToMinutes(*given.duration), 0) + " min delivers " + Num(u::ToMg(delivered), 1) +
+                " mg, not the recorded " + Num(u::ToMg(given.given_dose), 1) + " mg (" + Num(off, 0) +
+                " % apart; clinic tolerance " + Num(tol.value, 0) +
+                " %): dose, rate, concentration and duration disagree. Correct the record.",
+            tol.meta));
+      }
+    }
+    if (!given.rate)
+      extra.push_back(MakeFinding("record.rate_missing", Severity::kCaution,
+                                  "No pump rate recorded: rate limits were judged on dose and duration only.", m));
+    if (!given.duration)
+      extra.push_back(MakeFinding("record.duration_missing", Severity::kCaution,
+                                  "No infusion duration recorded: the protocol's " +
+                                      Num(u::ToMinutes(*proto->duration), 0) + " min was assumed.",
+                                  m));
   }
-  guideline::RuleMeta m{"", "", domain::Evidence::kVerified, "ISMP smart-pump guidelines [R53]",
-                        "A smart-pump limit can be checked only on the rate that was run."};
-  if (!given.rate)
-    extra.push_back(MakeFinding("record.rate_missing", Severity::kCaution,
-                                "No pump rate recorded: rate limits were judged on dose and duration only.", m));
-  if (!given.duration)
-    extra.push_back(MakeFinding("record.duration_missing", Severity::kCaution,
-                                "No infusion duration recorded: the protocol's " +
-                                    Num(u::ToMinutes(*proto->duration), 0) + " min was assumed.",
-                                m));
   if (!extra.empty()) {
     domain::Decision& d = r.decision;
     for (Finding& f : extra) d.findings.push_back(std::move(f));

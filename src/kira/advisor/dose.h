@@ -86,6 +86,7 @@ struct DoseResult {
   std::optional<units::MilligramsPerHour> rate_mg_per_h;
   std::optional<units::MilligramsPerKilogramPerHour> rate_mg_per_kg_per_h;
   std::optional<PumpSettings> pump;         // infusions only
+  std::optional<int> devices;               // device protocols (nasal spray): devices the dose takes
   std::vector<ImpliedDose> at_plausible_weights;  // when the weight was estimated
   units::Milligrams day_total;              // given today + this dose
 };
@@ -108,6 +109,7 @@ struct RecordedAdministration {
   std::optional<units::MilligramsPerMillilitre> concentration;  // infusions
   std::optional<units::MillilitresPerHour> rate;                 // infusions: the pump rate run
   std::optional<units::Duration> duration;                       // infusions: start to end of dose
+  std::optional<int> devices;                                    // device routes (nasal spray): devices used
   units::Milligrams given_today = units::Mg(0.0);                // other sessions of the same day
   std::optional<int> session_number;                             // 1-based in the series
   std::string session_date;                                      // ISO date
@@ -116,16 +118,28 @@ struct RecordedAdministration {
 };
 
 // The recorded-session check: the same dose-limit rules as CheckDose, run on
-// what was given (dose, the pump rate actually run, concentration, duration),
-// plus their mutual consistency:
-//   record.inconsistent       hard_stop  rate x concentration x duration does not
-//                                        deliver the recorded dose (beyond the
-//                                        clinic's record.consistency_tolerance_pct, U)
+// what was given, plus what the protocol's route needs recorded and the
+// mutual consistency of what was recorded. Infusions (IV, IM by pump) are
+// judged on the dose, the pump rate actually run, the concentration and the
+// duration; a device route (esketamine nasal spray) on the dose in mg and the
+// devices used (Protocol::mg_per_device, from the label):
+//   record.inconsistent       hard_stop  rate x concentration x duration, or
+//                                        devices x mg per device, does not
+//                                        deliver the recorded dose (infusions:
+//                                        beyond the clinic's
+//                                        record.consistency_tolerance_pct, U)
+//   record.concentration_missing  hard_stop  an infusion recorded without the
+//                                        concentration that ran (its pump rate
+//                                        cannot be read as mg/h)
+//   record.not_infused        hard_stop  a concentration or pump rate recorded
+//                                        for a route that is not infused
+//   record.not_a_device_route hard_stop  devices recorded for an infusion
 //   record.rate_missing / record.duration_missing  caution  an infusion recorded
 //                                        without its pump rate or duration (the
 //                                        protocol's duration is assumed)
 // A rate or dose that is a hard stop at order time is a hard stop here.
-// Errors as CheckDose (kNotFound protocol; kInvalidArgument named fields).
+// Errors as CheckDose (kNotFound protocol; kInvalidArgument named fields,
+// and "devices" below 1).
 StatusOr<DoseResult> CheckRecordedSession(const guideline::Library& lib, const domain::Patient& patient,
                                           const RecordedAdministration& given);
 

@@ -90,6 +90,7 @@ std::string DoseResultToJson(const advisor::DoseResult& r, int indent) {
   } else {
     dose["pump"] = nullptr;
   }
+  dose["devices"] = r.devices ? Json(*r.devices) : Json(nullptr);
   Json implied = Json::array();
   for (const auto& i : r.at_plausible_weights)
     implied.push_back(Json{{"weight_kg", Round(ToKg(i.weight), 1)}, {"dose_mg_per_kg", Round(ToMgPerKg(i.dose_per_kg), 3)}});

@@ -192,6 +192,8 @@ Status ReadProtocol(ObjectReader& r, Protocol* p) {
   p->sessions_in_series = static_cast<int>(n);
   KIRA_ASSIGN_OR_RETURN(p->schedule, r.String("schedule", false));
   KIRA_ASSIGN_OR_RETURN(p->allowed_fixed_mg, r.NumberList("allowed_fixed_mg"));
+  KIRA_ASSIGN_OR_RETURN(p->mg_per_device, r.OptNumber("mg_per_device", 0.0));
+  if (p->mg_per_device && *p->mg_per_device <= 0) return FieldError(r.PathOf("mg_per_device"), "must be > 0");
   KIRA_ASSIGN_OR_RETURN(p->standard_concentrations_mg_per_ml, r.NumberList("standard_concentrations_mg_per_ml"));
   for (size_t i = 0; i < p->standard_concentrations_mg_per_ml.size(); ++i)
     if (p->standard_concentrations_mg_per_ml[i] <= 0)
@@ -360,6 +362,15 @@ Status ResolveAndValidate(Library& lib) {
         return FieldError(Index(path + ".indications", k), "unknown indication '" + p.indications[k] + "'");
     if (p.mode == guideline::DoseMode::kFixedMg && p.allowed_fixed_mg.empty())
       return FieldError(path + ".allowed_fixed_mg", "is required for a fixed_mg protocol");
+    if (p.mg_per_device && p.mode != guideline::DoseMode::kFixedMg)
+      return FieldError(path + ".mg_per_device", "is for a fixed_mg (device) protocol only");
+    if (p.mg_per_device) {
+      for (size_t k = 0; k < p.allowed_fixed_mg.size(); ++k) {
+        const double n = p.allowed_fixed_mg[k] / *p.mg_per_device;
+        if (std::fabs(n - std::round(n)) > 1e-9 || n < 1)
+          return FieldError(Index(path + ".allowed_fixed_mg", k), "is not a whole number of devices of mg_per_device");
+      }
+    }
     KIRA_RETURN_IF_ERROR(CheckLimitSet(p.session, path + ".session"));
     KIRA_RETURN_IF_ERROR(CheckLimitSet(p.day, path + ".day"));
     // The template's own dose must sit inside its own soft band.

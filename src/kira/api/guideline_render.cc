@@ -49,6 +49,7 @@ Json ProtocolJson(const guideline::Protocol& p) {
          {"standard_concentrations_mg_per_ml", p.standard_concentrations_mg_per_ml},
          {"session_limits", LimitsJson(p.session)}, {"day_limits", LimitsJson(p.day)}};
   if (!p.allowed_fixed_mg.empty()) j["allowed_fixed_mg"] = p.allowed_fixed_mg;
+  if (p.mg_per_device) j["mg_per_device"] = *p.mg_per_device;
   if (p.intended_band_low_ng_per_ml)
     j["intended_band_ng_per_ml"] = {*p.intended_band_low_ng_per_ml, *p.intended_band_high_ng_per_ml};
   j.update(MetaJson(p.meta));

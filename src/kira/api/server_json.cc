@@ -66,14 +66,15 @@ Json SessionObj(const domain::SessionRecord& s) {
          {"state", domain::SessionStateName(s.state)},
          {"dosing_weight_kg", units::ToKg(s.dosing_weight)},
          {"planned_dose_mg", units::ToMg(s.planned_dose)},
-         {"concentration_mg_per_ml", units::ToMgPerMl(s.concentration)},
-         {"rate_ml_per_h", units::ToMlPerH(s.rate)},
          {"started_at", Iso(s.started_at)},
          {"recorded_by", s.recorded_by},
          {"decision_outcome", s.decision_outcome},
          {"facts_version", s.facts_version},
          {"screening_outcome", s.screening_outcome}};
   j["given_dose_mg"] = s.given_dose ? Json(units::ToMg(*s.given_dose)) : Json(nullptr);
+  // Infusions only; null for a route that is not infused (nasal spray).
+  j["concentration_mg_per_ml"] = s.concentration ? Json(units::ToMgPerMl(*s.concentration)) : Json(nullptr);
+  j["rate_ml_per_h"] = s.rate ? Json(units::ToMlPerH(*s.rate)) : Json(nullptr);
   j["stopped_at"] = s.stopped_at ? Json(Iso(*s.stopped_at)) : Json(nullptr);
   return j;
 }
@@ -188,10 +189,17 @@ StatusOr<NewSessionRequest> ParseNewSessionRequest(std::string_view text) {
   s.planned_dose = units::Mg(planned);
   KIRA_ASSIGN_OR_RETURN(std::optional<double> given, r.OptNumber("given_dose_mg", 0.0));
   if (given) s.given_dose = units::Mg(*given);
-  KIRA_ASSIGN_OR_RETURN(double conc, Positive(r, "concentration_mg_per_ml"));
-  s.concentration = units::MgPerMl(conc);
-  KIRA_ASSIGN_OR_RETURN(double rate, Positive(r, "rate_ml_per_h"));
-  s.rate = units::MlPerH(rate);
+  // Infusions: the concentration and pump rate that ran; a device route
+  // (nasal spray): the devices used. The Advisor decides what the route needs.
+  KIRA_ASSIGN_OR_RETURN(std::optional<double> conc, OptPositive(r, "concentration_mg_per_ml"));
+  if (conc) s.concentration = units::MgPerMl(*conc);
+  KIRA_ASSIGN_OR_RETURN(std::optional<double> rate, OptPositive(r, "rate_ml_per_h"));
+  if (rate) s.rate = units::MlPerH(*rate);
+  KIRA_ASSIGN_OR_RETURN(std::optional<double> devices, r.OptNumber("devices", 1, 100));
+  if (devices) {
+    if (*devices != std::floor(*devices)) return FieldError(r.PathOf("devices"), "must be a whole number");
+    out.devices = static_cast<int>(*devices);
+  }
   KIRA_ASSIGN_OR_RETURN(s.started_at, InstantField(r, "started_at"));
   if (r.Has("stopped_at")) {
     KIRA_ASSIGN_OR_RETURN(domain::Instant stop, InstantField(r, "stopped_at"));

@@ -49,8 +49,12 @@ StatusOr<DoseCheckRequest> ParseDoseCheckRequest(std::string_view text, const gu
 
 // POST /api/v1/patients/{id}/sessions. Ids, clinic, patient and recorded_by
 // come from the server.
+// concentration_mg_per_ml and rate_ml_per_h are for infusions, devices for
+// a device route (esketamine nasal spray); each is optional here and the
+// Advisor's recorded-session check judges what the protocol's route needs.
 struct NewSessionRequest {
   domain::SessionRecord session;
+  std::optional<int> devices;   // device routes: devices used
   std::string override_reason;  // empty: no override requested
 };
 StatusOr<NewSessionRequest> ParseNewSessionRequest(std::string_view text);

@@ -58,6 +58,9 @@ void PrintDoseText(std::ostream& os, const advisor::DoseResult& r, const guideli
     os << fmt::format("  Pump         {} mL of {} mg/mL at {} mL/h over {} min\n", Fixed(ToMl(r.pump->volume), 1),
                       Fixed(ToMgPerMl(r.pump->concentration), 1), Fixed(ToMlPerH(r.pump->rate), 1),
                       Fixed(ToMinutes(r.pump->duration), 0));
+  if (r.devices)
+    os << fmt::format("  Devices      {} nasal spray {} (not infused, no pump)\n", *r.devices,
+                      *r.devices == 1 ? "device" : "devices");
   os << fmt::format("  Today        {} mg including this dose\n", Fixed(ToMg(r.day_total), 1));
   for (const auto& i : r.at_plausible_weights)
     os << fmt::format("  If weight {} kg: {} mg/kg\n", Fixed(ToKg(i.weight), 1), Fixed(ToMgPerKg(i.dose_per_kg), 3));

@@ -123,8 +123,12 @@ struct SessionRecord {
   units::Kilograms dosing_weight;
   units::Milligrams planned_dose;
   std::optional<units::Milligrams> given_dose;  // absent until administered
-  units::MilligramsPerMillilitre concentration;
-  units::MillilitresPerHour rate;
+  // Infusions only: the concentration and the pump rate that ran. Absent for
+  // a route that is not infused (esketamine nasal spray); the Advisor's
+  // recorded-session check decides whether their presence or absence fits
+  // the protocol's route.
+  std::optional<units::MilligramsPerMillilitre> concentration;
+  std::optional<units::MillilitresPerHour> rate;
   Instant started_at{};
   std::optional<Instant> stopped_at;
   std::string recorded_by;  // user id

@@ -93,6 +93,9 @@ struct Protocol {
   int sessions_in_series = 1;
   std::string schedule;    // human description, e.g. "5 consecutive days"
   std::vector<double> allowed_fixed_mg;  // fixed_mg only: device multiples
+  // fixed_mg only: the dose one device delivers (esketamine nasal spray:
+  // 28 mg per device, SPRAVATO label); the protocol's meta cites it.
+  std::optional<double> mg_per_device;
   std::vector<double> standard_concentrations_mg_per_ml;  // pump library concentrations
   std::optional<double> hard_max_concentration_mg_per_ml;  // e.g. undiluted vials refused for IV
   RuleMeta hard_max_concentration_meta;

@@ -221,14 +221,17 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
         ++n.encounters;
 
         // The order: what was planned, for whom and how it is given.
-        json dose_and_rate{{"doseQuantity", Qty(units::ToMg(s.planned_dose), "mg", "mg")},
-                           {"rateQuantity", Qty(units::ToMlPerH(s.rate), "mL/h", "mL/h")}};
+        json dose_and_rate{{"doseQuantity", Qty(units::ToMg(s.planned_dose), "mg", "mg")}};
+        // Infusions only: a nasal spray has no pump rate or concentration.
+        if (s.rate) dose_and_rate["rateQuantity"] = Qty(units::ToMlPerH(*s.rate), "mL/h", "mL/h");
         json instruction{{"doseAndRate", json::array({dose_and_rate})}};
         if (drug) instruction["route"] = RouteConcept(drug);
         json extensions = json::array(
-            {{{"url", Ext("dosing-weight")}, {"valueQuantity", Qty(units::ToKg(s.dosing_weight), "kg", "kg")}},
-             {{"url", Ext("concentration")},
-              {"valueQuantity", Qty(units::ToMgPerMl(s.concentration), "mg/mL", "mg/mL")}}});
+            {{{"url", Ext("dosing-weight")}, {"valueQuantity", Qty(units::ToKg(s.dosing_weight), "kg", "kg")}}});
+        if (s.concentration) {
+          extensions.push_back({{"url", Ext("concentration")},
+                                {"valueQuantity", Qty(units::ToMgPerMl(*s.concentration), "mg/mL", "mg/mL")}});
+        }
         KIRA_ASSIGN_OR_RETURN(auto overrides, tx->ListOverrides(clinic_id, s.id));
         for (const auto& o : overrides) {
           json rules = json::array();
@@ -258,7 +261,9 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
         if (s.given_dose) {
           json dosage{{"dose", Qty(units::ToMg(*s.given_dose), "mg", "mg")}};
           if (drug) dosage["route"] = RouteConcept(drug);
-          if (!drug || drug->route_id == "iv") dosage["rateQuantity"] = Qty(units::ToMlPerH(s.rate), "mL/h", "mL/h");
+          if (s.rate && (!drug || drug->route_id == "iv")) {
+            dosage["rateQuantity"] = Qty(units::ToMlPerH(*s.rate), "mL/h", "mL/h");
+          }
           json ma{{"resourceType", "MedicationAdministration"},
                   {"id", eid},
                   {"identifier", json::array({Ident("session", s.id)})},

@@ -252,21 +252,29 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
     Reader m(*req->second, &out.errors);
     const double planned = m.Number({"dosageInstruction", "doseAndRate", "doseQuantity", "value"},
                                     "dosageInstruction.doseAndRate.doseQuantity");
-    const double rate = m.Number({"dosageInstruction", "doseAndRate", "rateQuantity", "value"},
-                                 "dosageInstruction.doseAndRate.rateQuantity");
+    // Infusions carry a pump rate and a concentration; a nasal spray has
+    // neither. The Advisor's recorded-session check decides what the route needs.
+    std::optional<double> rate;
+    if (m.Path({"dosageInstruction", "doseAndRate", "rateQuantity"})) {
+      rate = m.Number({"dosageInstruction", "doseAndRate", "rateQuantity", "value"},
+                      "dosageInstruction.doseAndRate.rateQuantity");
+    }
     const std::string recorded_by = m.Identifier("user", false).empty()
                                         ? m.Text({"requester", "identifier", "value"}, "requester.identifier")
                                         : m.Identifier("user", false);
-    double weight = 0, concentration = 0;
+    double weight = 0;
+    std::optional<double> concentration;
     if (const json* w = m.Extension("dosing-weight"); w && m.At(*w, "valueQuantity")) {
       weight = m.At(*w, "valueQuantity")->value("value", 0.0);
     } else {
       m.Bad("extension(dosing-weight)", "required");
     }
-    if (const json* c = m.Extension("concentration"); c && m.At(*c, "valueQuantity")) {
-      concentration = m.At(*c, "valueQuantity")->value("value", 0.0);
-    } else {
-      m.Bad("extension(concentration)", "required");
+    if (const json* c = m.Extension("concentration")) {
+      if (m.At(*c, "valueQuantity")) {
+        concentration = m.At(*c, "valueQuantity")->value("value", 0.0);
+      } else {
+        m.Bad("extension(concentration)", "needs a valueQuantity");
+      }
     }
     // The override given when the session was recorded.
     if (const json* exts = m.At(m.body(), "extension"); exts && exts->is_array()) {
@@ -322,10 +330,13 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
       continue;
     }
     char nums[160];
-    std::snprintf(nums, sizeof nums, "%.17g|%.17g|%.17g|%.17g", weight, planned, concentration, rate);
+    std::snprintf(nums, sizeof nums, "%.17g|%.17g|%.17g|%.17g", weight, planned, concentration.value_or(0),
+                  rate.value_or(0));
     std::vector<std::string> n;
     std::stringstream ss(nums);
     for (std::string part; std::getline(ss, part, '|');) n.push_back(part);
+    if (!concentration) n[2].clear();  // absent, not 0
+    if (!rate) n[3].clear();
     sessions[fid] = sid;
     kira_csv += CsvLine({cid, patient->second.id, patient->second.sex, std::to_string(patient->second.birth_year),
                          patient->second.indication, sid, protocol, start, end, n[0], n[1], given, n[2], n[3],

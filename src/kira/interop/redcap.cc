@@ -72,8 +72,8 @@ constexpr Field kFields[] = {
     {"dosing_weight_kg", "session", "text", "Dosing weight", "", "number", "1", "400", "y", "kg"},
     {"planned_dose_mg", "session", "text", "Planned dose", "", "number", "0", "2000", "y", "mg"},
     {"given_dose_mg", "session", "text", "Dose given", "", "number", "0", "2000", "", "mg"},
-    {"concentration_mg_per_ml", "session", "text", "Concentration", "", "number", "0", "100", "y", "mg/mL"},
-    {"rate_ml_per_h", "session", "text", "Pump rate", "", "number", "0", "2000", "y", "mL/h"},
+    {"concentration_mg_per_ml", "session", "text", "Concentration (infusions)", "", "number", "0", "100", "", "mg/mL"},
+    {"rate_ml_per_h", "session", "text", "Pump rate (infusions)", "", "number", "0", "2000", "", "mL/h"},
     {"recorded_by", "session", "text", "Recorded by (user id)", "", "", "", "", "y", ""},
     {"state", "session", "dropdown", "Session state",
      "planned, Planned | pre_checked, Pre-checked | running, Running | paused, Paused | observation, Observation | "
@@ -260,8 +260,8 @@ StatusOr<RedcapExportCounts> ExportRedcap(storage::Store& store, std::string_vie
         x[col["dosing_weight_kg"]] = Num(units::ToKg(s.dosing_weight));
         x[col["planned_dose_mg"]] = Num(units::ToMg(s.planned_dose));
         if (s.given_dose) x[col["given_dose_mg"]] = Num(units::ToMg(*s.given_dose));
-        x[col["concentration_mg_per_ml"]] = Num(units::ToMgPerMl(s.concentration));
-        x[col["rate_ml_per_h"]] = Num(units::ToMlPerH(s.rate));
+        if (s.concentration) x[col["concentration_mg_per_ml"]] = Num(units::ToMgPerMl(*s.concentration));
+        if (s.rate) x[col["rate_ml_per_h"]] = Num(units::ToMlPerH(*s.rate));
         x[col["recorded_by"]] = s.recorded_by;
         x[col["state"]] = std::string(domain::SessionStateName(s.state));
         *out << CsvLine(x);

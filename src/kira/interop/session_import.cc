@@ -184,8 +184,10 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
     if (auto v = num("dosing_weight_kg", true, true)) s.dosing_weight = units::Kg(*v);
     if (auto v = num("planned_dose_mg", true, false)) s.planned_dose = units::Mg(*v);
     if (auto v = num("given_dose_mg", false, false)) s.given_dose = units::Mg(*v);
-    if (auto v = num("concentration_mg_per_ml", true, true)) s.concentration = units::MgPerMl(*v);
-    if (auto v = num("rate_ml_per_h", true, true)) s.rate = units::MlPerH(*v);
+    // Infusions only (empty for esketamine nasal spray): the Advisor's
+    // recorded-session check decides what the protocol's route needs.
+    if (auto v = num("concentration_mg_per_ml", false, true)) s.concentration = units::MgPerMl(*v);
+    if (auto v = num("rate_ml_per_h", false, true)) s.rate = units::MlPerH(*v);
     s.recorded_by = get("recorded_by");
     row.override_reason = get("override_reason");
     if (auto v = num("height_cm", false, true)) row.height_cm = *v;
@@ -243,12 +245,14 @@ std::optional<Difference> DiffSession(const domain::SessionRecord& a, const doma
     return Difference{"given_dose_mg", a.given_dose ? Num(units::ToMg(*a.given_dose)) : "(empty)",
                       b.given_dose ? Num(units::ToMg(*b.given_dose)) : "(empty)"};
   }
-  if (!Near(units::ToMgPerMl(a.concentration), units::ToMgPerMl(b.concentration))) {
-    return Difference{"concentration_mg_per_ml", Num(units::ToMgPerMl(a.concentration)),
-                      Num(units::ToMgPerMl(b.concentration))};
+  if (a.concentration.has_value() != b.concentration.has_value() ||
+      (a.concentration && !Near(units::ToMgPerMl(*a.concentration), units::ToMgPerMl(*b.concentration)))) {
+    return Difference{"concentration_mg_per_ml", a.concentration ? Num(units::ToMgPerMl(*a.concentration)) : "(empty)",
+                      b.concentration ? Num(units::ToMgPerMl(*b.concentration)) : "(empty)"};
   }
-  if (!Near(units::ToMlPerH(a.rate), units::ToMlPerH(b.rate))) {
-    return Difference{"rate_ml_per_h", Num(units::ToMlPerH(a.rate)), Num(units::ToMlPerH(b.rate))};
+  if (a.rate.has_value() != b.rate.has_value() || (a.rate && !Near(units::ToMlPerH(*a.rate), units::ToMlPerH(*b.rate)))) {
+    return Difference{"rate_ml_per_h", a.rate ? Num(units::ToMlPerH(*a.rate)) : "(empty)",
+                      b.rate ? Num(units::ToMlPerH(*b.rate)) : "(empty)"};
   }
   if (a.state != b.state) {
     return Difference{"state", std::string(domain::SessionStateName(a.state)),

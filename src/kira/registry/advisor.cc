@@ -37,6 +37,7 @@ DoseCheck AdvisorDoseCheck(const guideline::Library& library, const advisor::Ann
     given.given_dose = s.given_dose ? *s.given_dose : s.planned_dose;
     given.concentration = s.concentration;
     given.rate = s.rate;
+    given.devices = in.devices;
     if (s.stopped_at && *s.stopped_at > s.started_at) {
       given.duration = units::Minutes(
           std::chrono::duration<double, std::ratio<60>>(*s.stopped_at - s.started_at).count());

@@ -42,7 +42,8 @@ StatusOr<RecordSessionResult> SessionRecorder::Gate(UnitOfWork& uow, const domai
                                                     const domain::SessionRecord& proposed,
                                                     const std::optional<domain::Override>& override_,
                                                     const std::string& actor, const std::string& before,
-                                                    std::string_view override_suffix, const Loaded& record) {
+                                                    std::string_view override_suffix, const Loaded& record,
+                                                    std::optional<int> devices) {
   storage::Transaction& tx = uow.tx();
   KIRA_ASSIGN_OR_RETURN(auto history, tx.ListPatientSessions(proposed.clinic_id, proposed.patient_id));
   // A session being finished or corrected is judged against the others,
@@ -52,7 +53,7 @@ StatusOr<RecordSessionResult> SessionRecorder::Gate(UnitOfWork& uow, const domai
   const domain::PatientFacts* facts = record.facts ? &*record.facts : nullptr;
   const domain::ScreeningRecord* screening = record.screening ? &*record.screening : nullptr;
   const domain::PatientFacts* previous = record.previous_facts ? &*record.previous_facts : nullptr;
-  auto decision = check_(DoseCheckInput{patient, facts, screening, previous, proposed, history, override_});
+  auto decision = check_(DoseCheckInput{patient, facts, screening, previous, proposed, history, override_, devices});
   if (!decision.ok()) return decision.status().WithContext("dose check for session '" + proposed.id + "'");
   result.decision = std::move(decision).value();
   const domain::Severity worst = result.decision.MaxSeverity();
@@ -113,7 +114,8 @@ StatusOr<RecordSessionResult> SessionRecorder::RecordIn(UnitOfWork& uow,
   KIRA_RETURN_IF_ERROR(RequireNoOpenAlert(tx, session.clinic_id, session.patient_id));
   KIRA_ASSIGN_OR_RETURN(Loaded record, LoadRecord(tx, session));
   KIRA_ASSIGN_OR_RETURN(RecordSessionResult result,
-                        Gate(uow, *patient, session, request.override_, request.actor, "", "/override", record));
+                        Gate(uow, *patient, session, request.override_, request.actor, "", "/override", record,
+                             request.devices));
   if (!result.stored) return result;
   domain::SessionRecord stored = session;
   stored.decision_outcome = result.decision.outcome;

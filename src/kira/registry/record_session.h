@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kira/base/statusor.h"
@@ -54,6 +55,9 @@ struct DoseCheckInput {
   const domain::SessionRecord& session;               // as proposed
   const std::vector<domain::SessionRecord>& history;  // the patient's stored sessions
   const std::optional<domain::Override>& override_;   // as requested
+  // Device routes (esketamine nasal spray): the devices used, as recorded
+  // (not stored: the stored dose in mg is their sum). Absent: not said.
+  std::optional<int> devices = std::nullopt;
 };
 
 // The Advisor's dose check (rules/; see registry/advisor.h for the adapter
@@ -63,11 +67,23 @@ struct DoseCheckInput {
 using DoseCheck = std::function<StatusOr<domain::Decision>(const DoseCheckInput&)>;
 
 struct RecordSessionRequest {
+  RecordSessionRequest() = default;
+  RecordSessionRequest(domain::SessionRecord session_in, std::string actor_in,
+                       std::optional<domain::Override> override_in = std::nullopt,
+                       std::optional<int> devices_in = std::nullopt)
+      : session(std::move(session_in)),
+        actor(std::move(actor_in)),
+        override_(std::move(override_in)),
+        devices(devices_in) {}
+
   domain::SessionRecord session;
   std::string actor;  // user id of whoever records it
   // Needed only when the dose check returns a soft stop. who/when default to
   // actor/now when empty; reason must not be empty.
   std::optional<domain::Override> override_;
+  // Device routes (esketamine nasal spray): the devices used; the Advisor
+  // checks them against the dose.
+  std::optional<int> devices;
 };
 
 struct RecordSessionResult {
@@ -147,7 +163,8 @@ class SessionRecorder {
                                      const domain::SessionRecord& proposed,
                                      const std::optional<domain::Override>& override_,
                                      const std::string& actor, const std::string& before,
-                                     std::string_view override_suffix, const Loaded& record);
+                                     std::string_view override_suffix, const Loaded& record,
+                                     std::optional<int> devices = std::nullopt);
 
   storage::Store* store_;
   const Clock* clock_;

@@ -601,6 +601,7 @@ StatusOr<Reply> RecordSession(Services& s, const Call& c) {
   rr.session.patient_id = p.id;
   rr.session.recorded_by = c.who->user_id;
   rr.actor = c.who->user_id;
+  rr.devices = req.devices;
   if (units::ToKg(rr.session.dosing_weight) <= 0) {
     // Not given: the stored weight (the dose check reads the stored facts either way).
     KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());

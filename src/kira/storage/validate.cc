@@ -74,8 +74,11 @@ Status ValidateSession(const domain::SessionRecord& s) {
       return InvalidArgumentError("given_dose_mg: must be a finite number >= 0");
     }
   }
-  KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMgPerMl(s.concentration), "concentration_mg_per_ml"));
-  KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMlPerH(s.rate), "rate_ml_per_h"));
+  // Absent for a route that is not infused (esketamine nasal spray).
+  if (s.concentration) {
+    KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMgPerMl(*s.concentration), "concentration_mg_per_ml"));
+  }
+  if (s.rate) KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMlPerH(*s.rate), "rate_ml_per_h"));
   if (s.stopped_at && *s.stopped_at < s.started_at) {
     return InvalidArgumentError("stopped_at: must not be before started_at");
   }

@@ -224,6 +224,7 @@ TEST_P(RuleCase, MatchesExpectedDecision) {
     if (args.count("rate_ml_per_h")) rec.rate = units::MlPerH(std::stod(args["rate_ml_per_h"]));
     if (args.count("duration_min")) rec.duration = units::Minutes(std::stod(args["duration_min"]));
     if (args.count("session_number")) rec.session_number = std::stoi(args["session_number"]);
+    if (args.count("devices")) rec.devices = std::stoi(args["devices"]);
     if (args.count("override")) rec.override_ = domain::Override{"test clinician", "2026-11-26T10:00:00Z", args["override"], {}};
     auto r = advisor::CheckRecordedSession(Lib(), *p, rec);
     if (r.ok()) result = Json::parse(api::DoseResultToJson(*r));

@@ -101,6 +101,34 @@ TEST_F(RegistryCli, ImportReportsBadRowsByLineAndField) {
   EXPECT_THAT(r.out, HasSubstr("in.csv: line 3, column 12 (given_dose_mg): not a number: 'x'"));
 }
 
+// `kira import` records sessions through the same route-aware Advisor check as
+// the HTTP route: an esketamine nasal-spray row has no concentration or pump
+// rate and is accepted; an infusion row without its concentration is refused
+// by the Advisor (exit 1), not treated as a malformed file.
+TEST_F(RegistryCli, ImportIsRouteAwareForNasalSprayAndInfusionRows) {
+  const std::string header =
+      "clinic_id,patient_id,sex,birth_year,indication,session_id,protocol_id,started_at,"
+      "stopped_at,dosing_weight_kg,planned_dose_mg,given_dose_mg,concentration_mg_per_ml,"
+      "rate_ml_per_h,recorded_by,override_reason,height_cm\n";
+  const std::string nasal = (dir_ / "nasal.csv").string();
+  std::ofstream(nasal) << header
+                       << "c1,p1,female,1980,trd,s1,in-esketamine-trd,2026-03-01T09:00:00Z,2026-03-01T11:05:00Z,"
+                          "64,56,56,,,u1,,166\n";
+  const std::string iv = (dir_ / "iv.csv").string();
+  std::ofstream(iv) << header
+                    << "c1,p2,female,1980,trd,s2,iv-0.5-40min,2026-03-01T09:00:00Z,2026-03-01T09:40:00Z,"
+                       "70,35,35,,52.5,u1,,170\n";
+
+  CliRun accepted = Kira("import " + nasal + " --db " + db_);
+  CliRun refused = Kira("import " + iv + " --db " + db_);
+
+  EXPECT_EQ(accepted.code, 0) << accepted.out;
+  EXPECT_THAT(accepted.out, HasSubstr("1 accepted"));
+  EXPECT_EQ(refused.code, 1) << refused.out;
+  EXPECT_THAT(refused.out, HasSubstr("refused by the Advisor"));
+  EXPECT_THAT(refused.out, HasSubstr("record.concentration_missing"));
+}
+
 TEST_F(RegistryCli, BadInputNamesTheOptionAndExits2) {
   CliRun patients = Kira("demo --patients 0 --db " + db_);
   CliRun secret = Kira("export --deidentified " + (dir_ / "d.csv").string() + " --db " + db_ + " < /dev/null");

@@ -369,10 +369,11 @@ Status AddEveryKindOfRecord(storage::Store& store, const registry::Clock& clock,
       s.dosing_weight = units::Kg(61.5);
       s.planned_dose = units::Mg(given.value_or(56));
       if (given) s.given_dose = units::Mg(*given);
-      // The stored session requires a rate > 0 even for a nasal dose; 1 mL/h
-      // stands in for "not infused" until the record says so.
-      s.concentration = units::MgPerMl(rate > 1 ? 1 : 140);
-      s.rate = units::MlPerH(rate);
+      // A nasal spray (rate 0 here) is not infused: no concentration or pump rate.
+      if (rate > 0) {
+        s.concentration = units::MgPerMl(1);
+        s.rate = units::MlPerH(rate);
+      }
       s.started_at = t + std::chrono::hours(24 * day);
       if (state == domain::SessionState::kDischarged || state == domain::SessionState::kStopped) {
         s.stopped_at = s.started_at + std::chrono::minutes(40);
@@ -381,8 +382,8 @@ Status AddEveryKindOfRecord(storage::Store& store, const registry::Clock& clock,
       return s;
     };
     const std::vector<domain::SessionRecord> sessions = {
-        session("E1-S1", "E1", "in-esketamine-trd", domain::SessionState::kDischarged, 56, 1, 0),
-        session("E1-S2", "E1", "in-esketamine-trd", domain::SessionState::kDischarged, 84, 1, 3),
+        session("E1-S1", "E1", "in-esketamine-trd", domain::SessionState::kDischarged, 56, 0, 0),
+        session("E1-S2", "E1", "in-esketamine-trd", domain::SessionState::kDischarged, 84, 0, 3),
         session("C/1", "E1", "iv-0.5-40min", domain::SessionState::kStopped, 20, 46, 7),
         session("C-1", "E1", "iv-0.5-40min", domain::SessionState::kRunning, std::nullopt, 46, 9),
         session(std::string(100, 'L'), "E1", "iv-0.5-40min", domain::SessionState::kPlanned, std::nullopt, 46, 12),

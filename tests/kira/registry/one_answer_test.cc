@@ -190,7 +190,7 @@ class OneAnswer : public ::testing::Test {
       for (const auto& g : p.sessions) {
         std::optional<domain::Override> ov;
         if (!g.override_reason.empty()) ov = domain::Override{"u1", "", g.override_reason, {}};
-        auto d = check(DoseCheckInput{p.record, &facts, &screening, nullptr, g.record, history, ov});
+        auto d = check(DoseCheckInput{p.record, &facts, &screening, nullptr, g.record, history, ov, std::nullopt});
         EXPECT_THAT(d, IsOk()) << g.record.id;
         if (!d.ok()) continue;
         const auto worst = d->MaxSeverity();
@@ -253,8 +253,8 @@ class OneAnswer : public ::testing::Test {
            << p.record.indication << ',' << s.id << ',' << s.protocol_id << ','
            << domain::FormatInstant(s.started_at) << ',' << domain::FormatInstant(*s.stopped_at) << ','
            << Json(units::ToKg(s.dosing_weight)).dump() << ',' << Json(units::ToMg(s.planned_dose)).dump() << ','
-           << Json(units::ToMg(*s.given_dose)).dump() << ',' << Json(units::ToMgPerMl(s.concentration)).dump()
-           << ',' << Json(units::ToMlPerH(s.rate)).dump() << ',' << s.recorded_by << ',' << g.override_reason;
+           << Json(units::ToMg(*s.given_dose)).dump() << ',' << Json(units::ToMgPerMl(*s.concentration)).dump()
+           << ',' << Json(units::ToMlPerH(*s.rate)).dump() << ',' << s.recorded_by << ',' << g.override_reason;
         rows.push_back(os.str());
       }
     }
@@ -402,8 +402,8 @@ Outcomes ThroughHandlers(const std::vector<GenPatient>& patients, const Librarie
       Json body{{"protocol_id", s.protocol_id},
                 {"planned_dose_mg", units::ToMg(s.planned_dose)},
                 {"given_dose_mg", units::ToMg(*s.given_dose)},
-                {"concentration_mg_per_ml", units::ToMgPerMl(s.concentration)},
-                {"rate_ml_per_h", units::ToMlPerH(s.rate)},
+                {"concentration_mg_per_ml", units::ToMgPerMl(*s.concentration)},
+                {"rate_ml_per_h", units::ToMlPerH(*s.rate)},
                 {"started_at", domain::FormatInstant(s.started_at)}};
       if (web) {
         // "Record this session": running, with the dosing weight the dose check showed.

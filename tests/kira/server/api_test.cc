@@ -191,6 +191,54 @@ TEST_F(Api, RecordSessionGatedByTheAdvisor) {
   EXPECT_EQ(Json::parse(list->body)["sessions"].size(), 2u);
 }
 
+// Recording is route-aware, and the Advisor decides what each route needs:
+// an esketamine nasal-spray session is whole devices of 28 mg with no pump
+// (SPRAVATO label); an infusion needs the concentration its pump rate ran at.
+TEST_F(Api, NasalSpraySessionIsRecordedAsDevicesWithoutAPump) {
+  const std::string id = NewPatient();
+  const std::string path = "/api/v1/patients/" + id + "/sessions";
+  auto nasal = [](int day, double mg, const std::string& extra) {
+    return R"({"protocol_id":"in-esketamine-trd","state":"running","started_at":"2026-11-)" + std::to_string(day) +
+           R"(T09:00:00Z","planned_dose_mg":)" + std::to_string(mg) + R"(,"given_dose_mg":)" + std::to_string(mg) +
+           extra + "}";
+  };
+  auto ok = Post(path, nasal(10, 56, R"(,"devices":2)"));
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 201) << ok->body;
+  const Json oj = Json::parse(ok->body);
+  EXPECT_TRUE(oj["stored"].get<bool>());
+  EXPECT_TRUE(oj["session"]["concentration_mg_per_ml"].is_null()) << ok->body;
+  EXPECT_TRUE(oj["session"]["rate_ml_per_h"].is_null()) << ok->body;
+  const std::string sid = oj["session"]["id"];
+  auto rems = Get("/api/v1/sessions/" + sid + "/rems");
+  ASSERT_TRUE(rems);
+  EXPECT_EQ(rems->status, 200) << rems->body;
+
+  auto disagree = Post(path, nasal(13, 84, R"(,"devices":2)"));
+  ASSERT_TRUE(disagree);
+  EXPECT_EQ(disagree->status, 200) << disagree->body;
+  EXPECT_FALSE(Json::parse(disagree->body)["stored"].get<bool>());
+  EXPECT_NE(disagree->body.find("record.inconsistent"), std::string::npos) << disagree->body;
+
+  auto pumped = Post(path, nasal(16, 56, R"(,"concentration_mg_per_ml":1,"rate_ml_per_h":84)"));
+  ASSERT_TRUE(pumped);
+  EXPECT_FALSE(Json::parse(pumped->body)["stored"].get<bool>());
+  EXPECT_NE(pumped->body.find("record.not_infused"), std::string::npos) << pumped->body;
+
+  ExpectFieldError(Post(path, nasal(19, 56, R"(,"devices":1.5)")), 400, "devices");
+
+  Json iv = Json::parse(Session(35, "", 25));
+  iv.erase("concentration_mg_per_ml");
+  auto no_conc = Post(path, iv.dump());
+  ASSERT_TRUE(no_conc);
+  EXPECT_FALSE(Json::parse(no_conc->body)["stored"].get<bool>());
+  EXPECT_NE(no_conc->body.find("record.concentration_missing"), std::string::npos) << no_conc->body;
+
+  auto list = Get(path);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(Json::parse(list->body)["sessions"].size(), 1u);
+}
+
 TEST_F(Api, VitalsEventsAndAssessments) {
   const std::string id = NewPatient();
   auto s = Post("/api/v1/patients/" + id + "/sessions", Session(35));

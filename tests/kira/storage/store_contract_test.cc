@@ -377,8 +377,8 @@ TEST_P(StoreContractTest, SessionRoundTripsEveryField) {
   EXPECT_EQ(s1->planned_dose, Mg(35.0));
   ASSERT_TRUE(s1->given_dose.has_value());
   EXPECT_EQ(*s1->given_dose, Mg(34.5));
-  EXPECT_EQ(s1->concentration, MgPerMl(1.0));
-  EXPECT_EQ(s1->rate, MlPerH(52.5));
+  EXPECT_EQ(s1->concentration, std::optional(MgPerMl(1.0)));
+  EXPECT_EQ(s1->rate, std::optional(MlPerH(52.5)));
   EXPECT_EQ(s1->started_at, T(0));
   EXPECT_EQ(s1->stopped_at, std::optional<domain::Instant>(T(40)));
   EXPECT_EQ(s1->recorded_by, "u1");
@@ -388,6 +388,50 @@ TEST_P(StoreContractTest, SessionRoundTripsEveryField) {
   EXPECT_FALSE(s2->given_dose.has_value());
   EXPECT_FALSE(s2->stopped_at.has_value());
   EXPECT_EQ(s2->state, domain::SessionState::kRunning);
+}
+
+// A session of a route that is not infused (esketamine nasal spray) has no
+// concentration or pump rate: both are stored as absent, not as 0, and a
+// later update can leave them absent too.
+TEST_P(StoreContractTest, NasalSessionStoresNoConcentrationOrRate) {
+  Seed();
+  auto nasal = Session("s1");
+  nasal.protocol_id = "in-esketamine-trd";
+  nasal.planned_dose = Mg(56.0);
+  nasal.given_dose = Mg(56.0);
+  nasal.concentration.reset();
+  nasal.rate.reset();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertSession(nasal), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  nasal.given_dose = Mg(84.0);
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->UpdateSession(nasal), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+
+  auto tx = Tx();
+  auto s = tx->GetSession("c1", "s1");
+  ASSERT_THAT(s, IsOk());
+  EXPECT_FALSE(s->concentration.has_value());
+  EXPECT_FALSE(s->rate.has_value());
+  EXPECT_EQ(s->given_dose, std::optional(Mg(84.0)));
+  auto listed = tx->ListPatientSessions("c1", "p1");
+  ASSERT_THAT(listed, IsOk());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_FALSE((*listed)[0].concentration.has_value());
+}
+
+TEST_P(StoreContractTest, NonPositiveRateIsInvalidArgumentNamingTheField) {
+  Seed();
+  auto tx = Tx();
+  auto s = Session("s1");
+  s.rate = MlPerH(0.0);
+
+  EXPECT_THAT(tx->InsertSession(s), StatusIs(StatusCode::kInvalidArgument, HasSubstr("rate_ml_per_h")));
 }
 
 TEST_P(StoreContractTest, UpdateSessionReplacesFieldsButNotThePatient) {

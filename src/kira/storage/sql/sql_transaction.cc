@@ -117,8 +117,8 @@ domain::SessionRecord SessionFromRow(const SqlRow& r) {
   s.dosing_weight = units::Kg(r.Real(5));
   s.planned_dose = units::Mg(r.Real(6));
   if (!r.IsNull(7)) s.given_dose = units::Mg(r.Real(7));
-  s.concentration = units::MgPerMl(r.Real(8));
-  s.rate = units::MlPerH(r.Real(9));
+  if (!r.IsNull(8)) s.concentration = units::MgPerMl(r.Real(8));
+  if (!r.IsNull(9)) s.rate = units::MlPerH(r.Real(9));
   s.started_at = FromUnixMicros(r.Int(10));
   if (!r.IsNull(11)) s.stopped_at = FromUnixMicros(r.Int(11));
   s.recorded_by = r.Text(12);
@@ -137,8 +137,8 @@ std::vector<SqlValue> SessionParams(const domain::SessionRecord& s) {
           D(units::ToKg(s.dosing_weight)),
           D(units::ToMg(s.planned_dose)),
           s.given_dose ? D(units::ToMg(*s.given_dose)) : SqlValue(),
-          D(units::ToMgPerMl(s.concentration)),
-          D(units::ToMlPerH(s.rate)),
+          s.concentration ? D(units::ToMgPerMl(*s.concentration)) : SqlValue(),
+          s.rate ? D(units::ToMlPerH(*s.rate)) : SqlValue(),
           I(ToUnixMicros(s.started_at)),
           s.stopped_at ? I(ToUnixMicros(*s.stopped_at)) : SqlValue(),
           S(s.recorded_by),
