@@ -114,10 +114,10 @@ class SqliteConnection : public internal::SqlConnection {
   // set of SQL texts, and re-preparing each call would dominate the cost of
   // a small INSERT.
   StatusOr<sqlite3_stmt*> Prepare(std::string_view sql, std::span<const SqlValue> params) {
-    std::string key(sql);
-    auto it = cache_.find(key);
+    auto it = cache_.find(sql);  // no key string is built for a statement already prepared
     sqlite3_stmt* stmt = nullptr;
     if (it == cache_.end()) {
+      std::string key(sql);
       int rc = sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()),
                                   SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
       if (rc != SQLITE_OK) return MapError(db_, rc, "sqlite prepare");
@@ -127,8 +127,7 @@ class SqliteConnection : public internal::SqlConnection {
     }
     sqlite3_clear_bindings(stmt);
     for (std::size_t i = 0; i < params.size(); ++i) {
-      const std::string name = "$" + std::to_string(i + 1);
-      const int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
+      const int idx = sqlite3_bind_parameter_index(stmt, ParamName(i + 1));
       if (idx == 0) continue;  // parameter not used by this statement
       const SqlValue& v = params[i];
       int rc = SQLITE_OK;
@@ -147,8 +146,24 @@ class SqliteConnection : public internal::SqlConnection {
     return stmt;
   }
 
+  // "$n" for the n-th parameter, made once.
+  static const char* ParamName(std::size_t n) {
+    static const std::vector<std::string> kNames = [] {
+      std::vector<std::string> v;
+      for (int i = 0; i <= 128; ++i) v.push_back("$" + std::to_string(i));
+      return v;
+    }();
+    if (n < kNames.size()) return kNames[n].c_str();
+    thread_local std::string other;
+    other = "$" + std::to_string(n);
+    return other.c_str();
+  }
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> cache_;
 };
 
 }  // namespace
