@@ -333,12 +333,18 @@ def main():
     check(st == 403, "restricted admin session cannot list users (%s)" % st)
     st, _, body = request(port, "POST", "/api/v1/me/totp", "", bearer(adm))
     secret = json.loads(body)["secret"]
+    enrol_code = totp_now(secret)
     st, _, body = request(port, "POST", "/api/v1/me/totp/confirm",
-                          json.dumps({"secret": secret, "code": totp_now(secret)}), bearer(adm))
+                          json.dumps({"secret": secret, "code": enrol_code}), bearer(adm))
     check(st == 200, "TOTP enrolment confirmed (%s)" % st)
     st, _, body = login(port, "boss", pw)
     check(st == 401 and b"totp" in body, "password alone no longer logs the admin in (%s)" % st)
-    adm = token_of(port, "boss", pw, totp_now(secret))
+    st, _, body = login(port, "boss", pw, enrol_code)
+    check(st == 401 and b"used already" in body, "the enrolment code cannot be replayed to log in (%s)" % st)
+    next_code = totp_now(secret, time.time() + 30)
+    adm = token_of(port, "boss", pw, next_code)
+    st, _, body = login(port, "boss", pw, next_code)
+    check(st == 401 and b"used already" in body, "a TOTP code is refused the second time in its window (%s)" % st)
     st, _, _ = request(port, "GET", "/api/v1/users", headers=bearer(adm))
     check(st == 200, "admin with password + TOTP lists users (%s)" % st)
 
@@ -370,7 +376,12 @@ def main():
     check(request(port, "GET", "/api/v1/me", headers=bearer(shared))[0] == 401, "a log-out on B ends it on A")
     other.stop()
 
-    # --- every acknowledged read is audited, even after kill -9 ---
+    # --- every acknowledged request is audited, even after kill -9 under mixed load ---
+    # Readers (audited reads, and refused reads of a missing patient, audited as
+    # refusals) and writers (new patients, each written with its audit row) run
+    # together; after kill -9 every acknowledged request has its row.
+    writer_tok = token_of(port, "doc", pw)
+
     def audited_reads(actor):
         con = sqlite3.connect(DB)
         n = con.execute("SELECT COUNT(*) FROM audit_log WHERE actor = ? AND action = 'read' AND entity = 'patient'",
@@ -389,7 +400,39 @@ def main():
                     acked[0] += 1
             except OSError:
                 return
-    threads = [threading.Thread(target=reader) for _ in range(8)]
+    written = []
+    refused = [0]
+
+    def writer():
+        while not stop_load[0]:
+            try:
+                st, _, body = request(port, "POST", "/api/v1/patients",
+                                      '{"sex":"female","birth_year":1980,"indication":"trd"}',
+                                      bearer(writer_tok), timeout=3)
+                if st == 201:
+                    written.append(json.loads(body)["id"])
+            except (OSError, ValueError):
+                return
+
+    def prober():
+        while not stop_load[0]:
+            try:
+                st, _, _ = request(port, "GET", "/api/v1/patients/no-such-patient", headers=bearer(writer_tok),
+                                   timeout=3)
+                if st == 404:
+                    refused[0] += 1
+            except OSError:
+                return
+
+    def refusals(actor):
+        con = sqlite3.connect(DB)
+        n = con.execute("SELECT COUNT(*) FROM audit_log WHERE actor = ? AND action = 'refused'", (actor,)).fetchone()[0]
+        con.close()
+        return n
+    refused_before = refusals("doc")
+    threads = [threading.Thread(target=reader) for _ in range(6)]
+    threads += [threading.Thread(target=writer) for _ in range(3)]
+    threads += [threading.Thread(target=prober) for _ in range(2)]
     for t in threads:
         t.start()
     time.sleep(1.5)
@@ -400,6 +443,17 @@ def main():
     after = audited_reads("nurse1")
     check(acked[0] > 0 and after - before >= acked[0],
           "after kill -9: %d acknowledged reads, %d audit rows" % (acked[0], after - before))
+    con = sqlite3.connect(DB)
+    missing = [pid for pid in written
+               if con.execute("SELECT COUNT(*) FROM patients WHERE clinic_id = 'c1' AND id = ?", (pid,)).fetchone()[0] != 1
+               or con.execute("SELECT COUNT(*) FROM audit_log WHERE clinic_id = 'c1' AND action = 'insert' "
+                              "AND entity = 'patient' AND entity_id = ?", (pid,)).fetchone()[0] != 1]
+    con.close()
+    check(len(written) > 0 and not missing,
+          "after kill -9: %d acknowledged writes, %d without their record or audit row" % (len(written), len(missing)))
+    refused_after = refusals("doc")
+    check(refused[0] > 0 and refused_after - refused_before >= refused[0],
+          "after kill -9: %d acknowledged refusals, %d audit rows" % (refused[0], refused_after - refused_before))
 
     # --- a restart (after kill -9, then after SIGTERM) keeps sessions ---
     srv = Server()

@@ -102,6 +102,10 @@ class FailingTransaction : public storage::Transaction {
   StatusOr<std::vector<domain::Credential>> ListCredentials(std::string_view c) override {
     return base_->ListCredentials(c);
   }
+  StatusOr<bool> ClaimTotpStep(std::string_view login, std::int64_t step) override {
+    KIRA_RETURN_IF_ERROR(store_->BeforeWrite("ClaimTotpStep"));
+    return base_->ClaimTotpStep(login, step);
+  }
   StatusOr<std::vector<domain::User>> ListUsers(std::string_view c) override { return base_->ListUsers(c); }
   StatusOr<domain::AuthSession> GetAuthSession(std::string_view h) override { return base_->GetAuthSession(h); }
   Status TouchAuthSession(std::string_view h, domain::Instant at) override {

@@ -350,6 +350,11 @@ std::string SessionListJson(const std::vector<domain::SessionRecord>& sessions) 
 }
 
 std::string VitalJson(const domain::VitalSign& v) { return VitalObj(v).dump(); }
+std::string VitalSetJson(const std::vector<domain::VitalSign>& set) {
+  Json arr = Json::array();
+  for (const auto& v : set) arr.push_back(VitalObj(v));
+  return Json{{"vitals", arr}}.dump();
+}
 std::string AdverseEventJson(const domain::AdverseEvent& e) { return AdverseEventObj(e).dump(); }
 std::string AssessmentJson(const domain::Assessment& a) { return AssessmentObj(a).dump(); }
 

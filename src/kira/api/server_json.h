@@ -122,6 +122,8 @@ std::string SessionDetailJson(const domain::SessionRecord& s, const std::vector<
                               const std::vector<domain::OverrideRecord>& overrides);
 std::string SessionListJson(const std::vector<domain::SessionRecord>& sessions);
 std::string VitalJson(const domain::VitalSign& v);
+// {"vitals": [<VitalJson>...]}: readings recorded together (POST .../vital-set).
+std::string VitalSetJson(const std::vector<domain::VitalSign>& set);
 std::string AdverseEventJson(const domain::AdverseEvent& e);
 // `reference` adds {"reference": {"instrument", "baseline", "response_at_or_below",
 // "remission_below", "source"}} for the outcome chart's lines, as the registry decided them.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kira/api/internal/json_reader.h"
+#include "kira/api/internal/render.h"
 
 namespace kira::api {
 
@@ -106,18 +107,35 @@ StatusOr<VitalAmendRequest> ParseVitalAmendRequest(std::string_view body, bool c
   return out;
 }
 
-std::string VitalAmendmentJson(const domain::VitalAmendment& a, const domain::VitalSign* replacement) {
+namespace {
+Json VitalAmendmentObj(const domain::VitalAmendment& a, const domain::VitalSign* replacement) {
   Json j{{"id", a.id},         {"session_id", a.session_id}, {"vital_id", a.vital_id},
          {"kind", std::string(domain::VitalAmendmentKindName(a.kind))}, {"replacement_id", a.replacement_id},
          {"reason", a.reason}, {"by", a.actor},                 {"at", Iso(a.at)}};
   if (replacement) j["replacement"] = VitalObj(*replacement);
-  return j.dump();
+  return j;
+}
+}  // namespace
+
+std::string VitalAmendmentJson(const domain::VitalAmendment& a, const domain::VitalSign* replacement) {
+  return VitalAmendmentObj(a, replacement).dump();
 }
 
 std::string VitalAmendmentsJson(const std::vector<domain::VitalAmendment>& amendments) {
   Json arr = Json::array();
-  for (const auto& a : amendments) arr.push_back(Json::parse(VitalAmendmentJson(a, nullptr)));
+  for (const auto& a : amendments) arr.push_back(VitalAmendmentObj(a, nullptr));
   return Json{{"amendments", arr}}.dump();
+}
+
+std::string ObservationJson(const ObservationWindow& w) {
+  return Json{{"session_id", w.session_id},
+              {"counts_from", w.counts_from},
+              {"minimum_min", OptNum(w.minimum_min)},
+              {"from", OptIso(w.from)},
+              {"ends_at", OptIso(w.ends_at)},
+              {"source", w.source},
+              {"confirm_locally", w.confirm_locally}}
+      .dump();
 }
 
 // ---- Patients ----
@@ -149,6 +167,10 @@ StatusOr<PatientEditRequest> ParsePatientEditRequest(std::string_view body) {
   return out;
 }
 
+std::string PatientEditedJson(std::string_view patient_id) {
+  return Json{{"edited", true}, {"patient_id", std::string(patient_id)}}.dump();
+}
+
 std::string PatientHistoryJson(const std::vector<registry::PatientChange>& changes) {
   Json arr = Json::array();
   for (const auto& c : changes) {
@@ -178,16 +200,19 @@ StatusOr<domain::ConsentRecord> ParseConsentRequest(std::string_view body) {
   return c;
 }
 
-std::string ConsentJson(const domain::ConsentRecord& c) {
+namespace {
+Json ConsentObj(const domain::ConsentRecord& c) {
   return Json{{"id", c.id},           {"patient_id", c.patient_id}, {"protocol_id", c.protocol_id},
               {"form_version", c.form_version}, {"signed_on", c.signed_on}, {"witness", c.witness},
-              {"recorded_by", c.recorded_by},   {"recorded_at", Iso(c.recorded_at)}}
-      .dump();
+              {"recorded_by", c.recorded_by},   {"recorded_at", Iso(c.recorded_at)}};
 }
+}  // namespace
+
+std::string ConsentJson(const domain::ConsentRecord& c) { return ConsentObj(c).dump(); }
 
 std::string ConsentsJson(const std::vector<domain::ConsentRecord>& consents) {
   Json arr = Json::array();
-  for (const auto& c : consents) arr.push_back(Json::parse(ConsentJson(c)));
+  for (const auto& c : consents) arr.push_back(ConsentObj(c));
   return Json{{"consents", arr}}.dump();
 }
 
@@ -244,6 +269,13 @@ Json AppointmentObj(const domain::Appointment& a) {
 }  // namespace
 
 std::string AppointmentJson(const domain::Appointment& a) { return AppointmentObj(a).dump(); }
+
+std::string DischargeRecordJson(const domain::Decision& decision, const std::optional<domain::Appointment>& recorded) {
+  return Json{{"recorded", recorded.has_value()},
+              {"decision", internal::DecisionJson(decision)},
+              {"appointment", recorded ? AppointmentObj(*recorded) : Json(nullptr)}}
+      .dump();
+}
 
 std::string DayListJson(const std::vector<registry::DayRow>& rows) {
   Json arr = Json::array();
@@ -432,16 +464,20 @@ StatusOr<domain::ClinicListing> ParseListingRequest(std::string_view body) {
   return l;
 }
 
-std::string ListingJson(const domain::ClinicListing& l, bool with_state) {
+namespace {
+Json ListingObj(const domain::ClinicListing& l, bool with_state) {
   Json j{{"clinic_id", l.clinic_id}, {"name", l.name},   {"city", l.city},
          {"region", l.region},       {"routes", l.routes}, {"contact", l.contact}};
   if (with_state) j["published"] = l.published;
-  return j.dump();
+  return j;
 }
+}  // namespace
+
+std::string ListingJson(const domain::ClinicListing& l, bool with_state) { return ListingObj(l, with_state).dump(); }
 
 std::string DirectoryJson(const std::vector<domain::ClinicListing>& listings) {
   Json arr = Json::array();
-  for (const auto& l : listings) arr.push_back(Json::parse(ListingJson(l, false)));
+  for (const auto& l : listings) arr.push_back(ListingObj(l, false));
   return Json{{"clinics", arr}}.dump();
 }
 

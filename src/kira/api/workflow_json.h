@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kira/base/statusor.h"
+#include "kira/domain/decision.h"
 #include "kira/domain/records.h"
 #include "kira/domain/workflow.h"
 #include "kira/registry/ledger.h"
@@ -29,6 +30,24 @@ struct VitalAmendRequest {
 StatusOr<VitalAmendRequest> ParseVitalAmendRequest(std::string_view body, bool correct);
 std::string VitalAmendmentsJson(const std::vector<domain::VitalAmendment>& amendments);
 std::string VitalAmendmentJson(const domain::VitalAmendment& a, const domain::VitalSign* replacement);
+// POST /api/v1/sessions/{id}/vital-set replies with api::VitalSetJson (server_json.h).
+
+// GET /api/v1/sessions/{id}/observation: the minimum observation the
+// clinic's settings give and when it ends (null when unset or not started).
+struct ObservationWindow {
+  std::string session_id;
+  std::string counts_from;             // "first device" | "end of the dose"
+  std::optional<double> minimum_min;   // null: the clinic has not set it
+  std::optional<domain::Instant> from;
+  std::optional<domain::Instant> ends_at;
+  std::string source;                  // citation, or the setting's rationale
+  bool confirm_locally = false;        // the setting is unverified (U): confirm locally
+};
+std::string ObservationJson(const ObservationWindow& w);
+
+// POST /api/v1/sessions/{id}/discharge-record: {"recorded", "decision",
+// "appointment": <appointment>|null}.
+std::string DischargeRecordJson(const domain::Decision& decision, const std::optional<domain::Appointment>& recorded);
 
 struct PatientEditRequest {
   domain::PatientRecord patient;  // clinic_id/id set by the route
@@ -36,6 +55,8 @@ struct PatientEditRequest {
   std::string reason;
 };
 StatusOr<PatientEditRequest> ParsePatientEditRequest(std::string_view body);
+// POST /api/v1/patients/{id}/edit: {"edited": true, "patient_id"}.
+std::string PatientEditedJson(std::string_view patient_id);
 std::string PatientHistoryJson(const std::vector<registry::PatientChange>& changes);
 std::string PatientSearchJson(const registry::PatientPage& page);
 

@@ -40,10 +40,19 @@ Status UpdateCredential(const AccountContext& ctx, std::string_view clinic_id, s
   });
 }
 
+// Marks TOTP time step `step` of `login` used; false when it (or a later
+// one) was used already.
+StatusOr<bool> ClaimStep(const AccountContext& ctx, std::string_view login, std::int64_t step) {
+  KIRA_ASSIGN_OR_RETURN(auto tx, ctx.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(bool fresh, tx->ClaimTotpStep(login, step));
+  if (fresh) KIRA_RETURN_IF_ERROR(tx->Commit());
+  return fresh;
+}
+
 }  // namespace
 
 StatusOr<Accounts> ListAccounts(const AccountContext& ctx, std::string_view clinic_id) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, ctx.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, ctx.store->BeginRead());
   Accounts out;
   KIRA_ASSIGN_OR_RETURN(out.users, tx->ListUsers(clinic_id));
   KIRA_ASSIGN_OR_RETURN(out.credentials, tx->ListCredentials(clinic_id));
@@ -151,11 +160,26 @@ Status EnrolTotp(const AccountContext& ctx, std::string_view clinic_id, std::str
                                ctx.clock->Now().time_since_epoch()).count();
   if (!TotpCode(secret, now)) return InvalidArgumentError("secret: must be the base32 secret from POST /api/v1/me/totp");
   if (secret.size() < 32) return InvalidArgumentError("secret: must be at least 160 bits (32 base32 characters)");
-  if (!VerifyTotp(secret, code, now)) return InvalidArgumentError("code: does not match the secret at this time");
-  return UpdateCredential(ctx, clinic_id, user_id, "mfa enrolled", false, [&](domain::Credential& c) {
+  const std::optional<std::int64_t> step = MatchTotpStep(secret, code, now);
+  if (!step) return InvalidArgumentError("code: does not match the secret at this time");
+  std::string login;
+  KIRA_RETURN_IF_ERROR(UpdateCredential(ctx, clinic_id, user_id, "mfa enrolled", false, [&](domain::Credential& c) {
     c.totp_secret = std::string(secret);
+    login = c.login;
     return Status::Ok();
-  });
+  }));
+  // The enrolment code cannot then log in a second time.
+  return ClaimStep(ctx, login, *step).status();
+}
+
+Status AcceptTotpCode(const AccountContext& ctx, const domain::Credential& credential, std::string_view code) {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               ctx.clock->Now().time_since_epoch()).count();
+  const std::optional<std::int64_t> step = MatchTotpStep(credential.totp_secret, code, now);
+  if (!step) return UnauthenticatedError("totp: the code is wrong or expired");
+  KIRA_ASSIGN_OR_RETURN(bool fresh, ClaimStep(ctx, credential.login, *step));
+  if (!fresh) return UnauthenticatedError("totp: this code was used already; wait for the next one");
+  return Status::Ok();
 }
 
 }  // namespace kira::server

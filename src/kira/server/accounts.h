@@ -55,7 +55,13 @@ Status ChangeAccountRole(const AccountContext& ctx, std::string_view clinic_id, 
 // must_change_password.
 Status ChangeOwnPassword(const AccountContext& ctx, std::string_view clinic_id, std::string_view user_id,
                          std::string_view current_password, std::string_view new_password);
-// Turns on the second factor with `secret` once `code` matches it.
+// Accepts a log-in's TOTP `code` at most once: Unauthenticated naming
+// "totp" when it does not match the credential's secret now, or when its
+// time step (or a later one) was used before (a replay, within the code's
+// window, through this process or another on the registry).
+Status AcceptTotpCode(const AccountContext& ctx, const domain::Credential& credential, std::string_view code);
+// Turns on the second factor with `secret` once `code` matches it (the
+// code's step counts as used).
 Status EnrolTotp(const AccountContext& ctx, std::string_view clinic_id, std::string_view user_id,
                  std::string_view secret, std::string_view code);
 

@@ -218,16 +218,23 @@ std::optional<std::string> TotpCode(std::string_view secret_base32, std::int64_t
   return TotpCodeForKey(*key, unix_seconds, digits, step_seconds);
 }
 
-bool VerifyTotp(std::string_view secret_base32, std::string_view code, std::int64_t unix_seconds) {
-  if (code.size() != 6) return false;
+std::optional<std::int64_t> MatchTotpStep(std::string_view secret_base32, std::string_view code,
+                                          std::int64_t unix_seconds) {
+  if (code.size() != 6) return std::nullopt;
   std::optional<std::string> key = Base32Decode(secret_base32);
-  if (!key) return false;
-  bool ok = false;
+  if (!key) return std::nullopt;
+  std::optional<std::int64_t> matched;
+  // Every candidate is computed and compared (no early exit on a match).
   for (int drift = -1; drift <= 1; ++drift) {
-    const std::string want = TotpCodeForKey(*key, unix_seconds + drift * 30, 6);
-    ok |= CRYPTO_memcmp(want.data(), code.data(), 6) == 0;
+    const std::int64_t at = unix_seconds + drift * 30;
+    const std::string want = TotpCodeForKey(*key, at, 6);
+    if (CRYPTO_memcmp(want.data(), code.data(), 6) == 0 && !matched) matched = at / 30;
   }
-  return ok;
+  return matched;
+}
+
+bool VerifyTotp(std::string_view secret_base32, std::string_view code, std::int64_t unix_seconds) {
+  return MatchTotpStep(secret_base32, code, unix_seconds).has_value();
 }
 
 std::string TotpUri(std::string_view secret_base32, std::string_view login) {
@@ -292,7 +299,7 @@ StatusOr<std::optional<Principal>> SessionTable::Find(std::string_view token) {
   std::optional<Principal> out;
   bool touch = false;
   {
-    KIRA_ASSIGN_OR_RETURN(auto tx, store_->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
     StatusOr<domain::AuthSession> a = tx->GetAuthSession(key);
     if (!a.ok()) {
       if (a.status().IsNotFound()) {
@@ -363,7 +370,7 @@ StatusOr<int> SessionTable::Purge() {
 }
 
 std::int64_t SessionTable::ActiveCount() {
-  auto tx = store_->Begin();
+  auto tx = store_->BeginRead();
   if (!tx.ok()) return -1;
   StatusOr<std::int64_t> n = (*tx)->CountAuthSessions();
   return n.ok() ? *n : -1;

@@ -73,6 +73,11 @@ std::optional<std::string> TotpCode(std::string_view secret_base32, std::int64_t
 std::string TotpCodeForKey(std::string_view key, std::int64_t unix_seconds, int digits, int step_seconds = 30);
 // True when `code` matches the current step or one step either side.
 bool VerifyTotp(std::string_view secret_base32, std::string_view code, std::int64_t unix_seconds);
+// The time step (unix time / 30) whose code `code` is, among the current
+// step and one either side; nullopt when none matches. A caller accepting
+// the code records the step (storage ClaimTotpStep) so it is not replayed.
+std::optional<std::int64_t> MatchTotpStep(std::string_view secret_base32, std::string_view code,
+                                          std::int64_t unix_seconds);
 // The otpauth:// URI authenticator apps read (Key Uri Format).
 std::string TotpUri(std::string_view secret_base32, std::string_view login);
 

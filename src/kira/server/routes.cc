@@ -150,12 +150,12 @@ void AuditRead(Services& s, const Call& c, std::string_view entity, std::string_
 // is NotFound, exactly like a patient that does not exist, so ids cannot be
 // probed across clinics.
 StatusOr<domain::PatientRecord> OwnPatient(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   return tx->GetPatient(c.who->clinic_id, c.params.at(0));
 }
 
 StatusOr<Reply> Health(Services& s, const Call&) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_RETURN_IF_ERROR(tx->ListClinics().status());
   return Json("{\"status\":\"ok\",\"backend\":" + api::Escape(s.store->backend()) + "}");
 }
@@ -202,7 +202,7 @@ StatusOr<Reply> Login(Services& s, const Call& c) {
   const auto now = std::chrono::steady_clock::now();
   std::optional<domain::Credential> cred;
   {
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     StatusOr<domain::Credential> got = tx->GetCredential(req.login);
     if (got.ok()) {
       cred = std::move(*got);
@@ -231,20 +231,21 @@ StatusOr<Reply> Login(Services& s, const Call& c) {
     return bad;
   }
   if (!cred->totp_secret.empty()) {
-    const std::int64_t unix_now =
-        std::chrono::duration_cast<std::chrono::seconds>(s.clock->Now().time_since_epoch()).count();
     if (req.totp.empty()) {
       return UnauthenticatedError("totp: this account needs the 6-digit code from its authenticator app");
     }
-    if (!VerifyTotp(cred->totp_secret, req.totp, unix_now)) {
+    if (Status t = AcceptTotpCode(AccountCtx(s, c), *cred, req.totp); !t.ok()) {
+      if (t.code() != StatusCode::kUnauthenticated) return t;
       s.limiter->RecordFailure(req.login, c.remote_addr, now);
-      AuditAuth(s, cred->clinic_id, cred->user_id, "login_failed", "wrong second-factor code " + from);
-      return UnauthenticatedError("totp: the code is wrong or expired");
+      const bool replay = t.message().find("used already") != std::string_view::npos;
+      AuditAuth(s, cred->clinic_id, cred->user_id, "login_failed",
+                std::string(replay ? "second-factor code replayed " : "wrong second-factor code ") + from);
+      return t;
     }
   }
   domain::User user;
   {
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     KIRA_ASSIGN_OR_RETURN(user, tx->GetUser(cred->clinic_id, cred->user_id));
   }
   s.limiter->RecordSuccess(req.login, c.remote_addr);
@@ -310,7 +311,7 @@ StatusOr<Reply> ListUsers(Services& s, const Call& c) {
 
 StatusOr<Reply> AccountReply(Services& s, const Call& c) {
   s.sessions->ForgetUser(c.who->clinic_id, c.params.at(0));
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::User u, tx->GetUser(c.who->clinic_id, c.params.at(0)));
   StatusOr<domain::Credential> cred = tx->GetCredentialOfUser(c.who->clinic_id, u.id);
   return Json(api::AccountJson(u, cred.ok() ? &*cred : nullptr));
@@ -359,7 +360,7 @@ StatusOr<Reply> ReadAudit(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(const long long after, number("after", 0, 1LL << 53, 0));
   KIRA_ASSIGN_OR_RETURN(const long long limit_ll, number("limit", 1, 1000, 100));
   const int limit = static_cast<int>(limit_ll);
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(auto rows, tx->ListAudit(c.who->clinic_id, after, limit + 1));
   std::optional<std::int64_t> next;
   if (static_cast<int>(rows.size()) > limit) {
@@ -406,7 +407,7 @@ StatusOr<Reply> ListPatients(Services& s, const Call& c) {
     if (*end != '\0' || v < 1 || v > 500) return InvalidArgumentError("limit: must be a whole number in 1..500");
     limit = static_cast<int>(v);
   }
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   std::vector<domain::PatientRecord> out;
   storage::Page page{Q(c, "after"), 500};
   std::string next;
@@ -447,7 +448,7 @@ StatusOr<Reply> CreatePatient(Services& s, const Call& c) {
 }
 
 StatusOr<Reply> GetPatient(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
   std::optional<domain::PatientIdentity> identity;
   StatusOr<domain::PatientIdentity> pi = tx->GetPatientIdentity(c.who->clinic_id, p.id);
@@ -481,7 +482,7 @@ StatusOr<registry::RecordFactsResult> RecordFactsFor(Services& s, const Call& c,
 bool HasBody(const Call& c) { return c.body.find_first_not_of(" \t\r\n") != std::string::npos; }
 
 StatusOr<Reply> GetFacts(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
   KIRA_ASSIGN_OR_RETURN(auto versions, tx->ListPatientFacts(c.who->clinic_id, p.id));
   std::optional<domain::PatientFacts> current;
@@ -523,7 +524,7 @@ StatusOr<Reply> ScreenPatient(Services& s, const Call& c) {
 }
 
 StatusOr<Reply> ListPatientAlerts(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
   KIRA_ASSIGN_OR_RETURN(auto alerts, tx->ListAlerts(c.who->clinic_id, p.id, Q(c, "open") == "true"));
   AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}/alerts");
@@ -531,7 +532,7 @@ StatusOr<Reply> ListPatientAlerts(Services& s, const Call& c) {
 }
 
 StatusOr<Reply> ListOpenAlerts(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(auto alerts, tx->ListAlerts(c.who->clinic_id, "", true));
   AuditRead(s, c, "alert_list", c.who->clinic_id,
             "GET /api/v1/alerts (" + std::to_string(alerts.size()) + " open)");
@@ -573,7 +574,7 @@ StatusOr<Reply> DoseCheck(Services& s, const Call& c) {
   // The dose is decided on the stored clinical record, never on the form.
   domain::Patient patient;
   {
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     KIRA_ASSIGN_OR_RETURN(domain::PatientFacts facts, registry::CurrentFacts(*tx, rec.clinic_id, rec.id));
     if (!facts.weight_kg) return FailedPreconditionError("weight: the patient's recorded facts have no weight");
     patient = registry::AdvisorPatient(rec, facts, s.clock->Now());
@@ -584,7 +585,7 @@ StatusOr<Reply> DoseCheck(Services& s, const Call& c) {
 }
 
 StatusOr<Reply> ListPatientSessions(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
   KIRA_ASSIGN_OR_RETURN(auto sessions, tx->ListPatientSessions(c.who->clinic_id, p.id));
   AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}/sessions");
@@ -604,7 +605,7 @@ StatusOr<Reply> RecordSession(Services& s, const Call& c) {
   rr.devices = req.devices;
   if (units::ToKg(rr.session.dosing_weight) <= 0) {
     // Not given: the stored weight (the dose check reads the stored facts either way).
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     KIRA_ASSIGN_OR_RETURN(domain::PatientFacts facts, registry::CurrentFacts(*tx, p.clinic_id, p.id));
     if (!facts.weight_kg) return FailedPreconditionError("weight: the patient's recorded facts have no weight");
     rr.session.dosing_weight = units::Kg(*facts.weight_kg);
@@ -612,7 +613,7 @@ StatusOr<Reply> RecordSession(Services& s, const Call& c) {
   if (!req.override_reason.empty()) rr.override_ = MakeOverride(s, c, req.override_reason);
   KIRA_ASSIGN_OR_RETURN(registry::RecordSessionResult result, s.recorder->Record(rr));
   if (result.stored) {
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     KIRA_ASSIGN_OR_RETURN(rr.session, tx->GetSession(c.who->clinic_id, rr.session.id));
   }
   // A refusal is a clinical result (200 with stored=false), not an error.
@@ -622,7 +623,7 @@ StatusOr<Reply> RecordSession(Services& s, const Call& c) {
 }
 
 StatusOr<Reply> ListAssessments(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
   KIRA_ASSIGN_OR_RETURN(auto items, tx->ListAssessments(c.who->clinic_id, p.id));
   AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}/assessments");
@@ -657,7 +658,7 @@ StatusOr<Reply> AddAssessment(Services& s, const Call& c) {
 }
 
 StatusOr<Reply> GetSession(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   const std::string& clinic = c.who->clinic_id;
   KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(clinic, c.params.at(0)));
   KIRA_ASSIGN_OR_RETURN(auto vitals, tx->ListVitals(clinic, ss.id));
@@ -678,7 +679,7 @@ StatusOr<Reply> FinishSession(Services& s, const Call& c) {
   fr.actor = c.who->user_id;
   if (!req.override_reason.empty()) fr.override_ = MakeOverride(s, c, req.override_reason);
   KIRA_ASSIGN_OR_RETURN(registry::RecordSessionResult result, s.recorder->Finish(fr));
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(fr.clinic_id, fr.session_id));
   return Json(api::RecordSessionResultJson(result.stored, ss, api::DecisionToJson(result.decision, -1),
                                            result.refusal));
@@ -776,7 +777,7 @@ StatusOr<advisor::SessionTimeline> SessionTimelineOf(Services& s, const Call& c)
   std::optional<domain::PatientFacts> facts;
   std::optional<domain::ScreeningRecord> screening;
   {
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     KIRA_ASSIGN_OR_RETURN(ss, tx->GetSession(c.who->clinic_id, c.params.at(0)));
     KIRA_ASSIGN_OR_RETURN(p, tx->GetPatient(c.who->clinic_id, ss.patient_id));
     // Voided and corrected-away readings do not count (registry/workflow.h).
@@ -847,7 +848,7 @@ StatusOr<Reply> PlanPatient(Services& s, const Call& c) {
   std::vector<domain::SessionRecord> sessions;
   std::vector<domain::Assessment> scores;
   {
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     KIRA_ASSIGN_OR_RETURN(p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
     KIRA_ASSIGN_OR_RETURN(sessions, tx->ListPatientSessions(c.who->clinic_id, p.id));
     KIRA_ASSIGN_OR_RETURN(scores, tx->ListAssessments(c.who->clinic_id, p.id));

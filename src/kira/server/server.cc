@@ -495,16 +495,53 @@ struct Server::Impl {
                            {"kira_access_audit_failed_flushes_total", static_cast<double>(audit->failed_flushes())}});
   }
 
-  void Decorate(http::response<http::string_body>& res) {
-    res.set("Content-Security-Policy", kCsp);
-    res.set("X-Content-Type-Options", "nosniff");
-    res.set("X-Frame-Options", "DENY");
-    res.set("Referrer-Policy", "no-referrer");
-    res.set("Cross-Origin-Opener-Policy", "same-origin");
-    res.set("Cross-Origin-Resource-Policy", "same-origin");
-    res.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
-    res.set("Cache-Control", "no-store");
-    if (tls()) res.set("Strict-Transport-Security", "max-age=31536000");
+  // The header lines every reply carries, rendered once.
+  std::string fixed_headers;
+  void RenderFixedHeaders() {
+    fixed_headers = std::string("Content-Security-Policy: ") + kCsp + "\r\n" +
+                    "X-Content-Type-Options: nosniff\r\n"
+                    "X-Frame-Options: DENY\r\n"
+                    "Referrer-Policy: no-referrer\r\n"
+                    "Cross-Origin-Opener-Policy: same-origin\r\n"
+                    "Cross-Origin-Resource-Policy: same-origin\r\n"
+                    "Permissions-Policy: camera=(), microphone=(), geolocation=()\r\n"
+                    "Cache-Control: no-store\r\n";
+    if (tls()) fixed_headers += "Strict-Transport-Security: max-age=31536000\r\n";
+  }
+
+  // The whole reply (status line, headers, body) as one buffer: one
+  // allocation and one write, instead of a header container per reply.
+  std::string Render(Outgoing& out, bool keep) {
+    const auto r = http::obsolete_reason(static_cast<http::status>(out.status));
+    const std::string_view reason(r.data(), r.size());
+    std::string wire;
+    wire.reserve(fixed_headers.size() + 160 + out.body.size());
+    wire += "HTTP/1.1 ";
+    wire += std::to_string(out.status);
+    wire += ' ';
+    wire += reason;
+    wire += "\r\n";
+    wire += fixed_headers;
+    auto line = [&wire](std::string_view k, std::string_view v) {
+      // Values are the server's own, but a CR or LF must never split a header.
+      if (k.find_first_of("\r\n:") != std::string_view::npos || v.find_first_of("\r\n") != std::string_view::npos) {
+        return;
+      }
+      wire += k;
+      wire += ": ";
+      wire += v;
+      wire += "\r\n";
+    };
+    for (const auto& [k, v] : out.headers) line(k, v);
+    const bool no_body = out.status == 204 || out.status == 304 || (out.status >= 100 && out.status < 200);
+    if (!no_body) {
+      line("Content-Type", out.content_type);
+      line("Content-Length", std::to_string(out.body.size()));
+    }
+    if (!keep) wire += "Connection: close\r\n";
+    wire += "\r\n";
+    if (!no_body) wire += out.body;
+    return wire;
   }
 
   void Accept(tcp::acceptor& acc, bool metrics_listener);
@@ -628,14 +665,20 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     beast::get_lowest_layer(stream_).expires_never();
     ++server_.inflight;
     answering_ = true;
-    asio::post(*server_.workers, [self = this->shared_from_this(), in = std::move(in)]() mutable {
-      AccessAuditor::TakeThreadTicket();
-      Outgoing out = self->server_.Process(in, self->metrics_listener_);
-      const std::uint64_t ticket = AccessAuditor::TakeThreadTicket();
-      if (ticket == 0) {
-        return asio::post(self->stream_.get_executor(),
-                          [self, out = std::move(out)]() mutable { self->Send(std::move(out)); });
-      }
+    asio::post(*server_.workers, [self = this->shared_from_this(), in = std::move(in)]() mutable { self->Handle(in); });
+  }
+
+  // On a worker: runs the request and sends its reply (on the connection's
+  // strand) once its audit row is durable.
+  void Handle(Incoming& in) {
+    auto self = this->shared_from_this();
+    AccessAuditor::TakeThreadTicket();
+    Outgoing out = server_.Process(in, metrics_listener_);
+    const std::uint64_t ticket = AccessAuditor::TakeThreadTicket();
+    if (ticket == 0) {
+      return asio::post(stream_.get_executor(), [self, out = std::move(out)]() mutable { self->Send(std::move(out)); });
+    }
+    {
       auto shared = std::make_shared<Outgoing>(std::move(out));
       self->server_.audit->WhenDurable(ticket, [self, shared](const Status& s) {
         if (!s.ok()) {
@@ -648,22 +691,14 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
         }
         asio::post(self->stream_.get_executor(), [self, shared] { self->Send(std::move(*shared)); });
       });
-    });
+    }
   }
 
   void Send(Outgoing out) {
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(11);
-    res->result(static_cast<unsigned>(out.status));
-    server_.Decorate(*res);
-    for (auto& [k, v] : out.headers) res->insert(k, v);
-    if (!out.body.empty() || out.status != 204) res->set(http::field::content_type, out.content_type);
-    res->body() = std::move(out.body);
     const bool keep = keep_alive_ && !out.close && !server_.stopping.load();
-    res->keep_alive(keep);
-    res->prepare_payload();
+    auto wire = std::make_shared<std::string>(server_.Render(out, keep));
     beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
-    http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
+    asio::async_write(stream_, asio::buffer(*wire), [self = this->shared_from_this(), wire, keep](beast::error_code ec, std::size_t) {
       if (self->answering_) {
         self->answering_ = false;
         --self->server_.inflight;
@@ -749,6 +784,7 @@ Server::Server(storage::Store* store, const guideline::Library* library, const r
   i.services = internal::Services{store,      library,   clock,   i.recorder.get(), i.audit.get(), i.sessions.get(),
                                   &i.limiter, &i.metrics, advisor, instruments,      &i.options};
   i.CompileRoutes();
+  i.RenderFixedHeaders();
 }
 
 Server::~Server() {

@@ -8,7 +8,6 @@
 #include <string>
 
 #include "kira/advisor/discharge.h"
-#include "kira/api/decision_json.h"
 #include "kira/api/server_json.h"
 #include "kira/api/workflow_json.h"
 #include "kira/registry/ledger.h"
@@ -61,7 +60,7 @@ StatusOr<Reply> Today(Services& s, const Call& c) {
   if (to <= from || to - from > std::chrono::days(31)) {
     return InvalidArgumentError("to: must be after from and at most 31 days later");
   }
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(auto rows, registry::DayList(*tx, Libs(s), c.who->clinic_id, from, to));
   AuditRead(s, c, "clinic", c.who->clinic_id, "GET /api/v1/today");
   return Out(api::DayListJson(rows));
@@ -114,36 +113,32 @@ StatusOr<Reply> RecordDischarge(Services& s, const Call& c) {
       return Status::Ok();
     }));
   }
-  return Out("{\"recorded\":" + std::string(recorded ? "true" : "false") +
-             ",\"decision\":" + api::DecisionToJson(d, -1) +
-             ",\"appointment\":" + (recorded ? api::AppointmentJson(*recorded) : std::string("null")) + "}");
+  return Out(api::DischargeRecordJson(d, recorded));
 }
 
 // The minimum observation the clinic's settings give for this session and
 // when it ends (the discharge check still decides; this feeds the countdown).
 StatusOr<Reply> Observation(Services& s, const Call& c) {
   if (!s.advisor) return FailedPreconditionError("the advisor library is not loaded in this server");
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(c.who->clinic_id, c.params.at(0)));
   const guideline::Protocol* proto = s.library->FindProtocol(ss.protocol_id);
   const bool esketamine = proto && proto->route == "intranasal";
   const advisor::NumericSetting& m = esketamine ? s.advisor->monitoring.min_observation_esketamine_min
                                                 : s.advisor->monitoring.min_observation_iv_min;
   // Esketamine counts from the first device (the start); IV from the end of the dose.
-  std::optional<domain::Instant> from = esketamine ? std::optional<domain::Instant>(ss.started_at) : ss.stopped_at;
-  std::string body = "{\"session_id\":" + api::Escape(ss.id) + ",\"counts_from\":" +
-                     api::Escape(esketamine ? "first device" : "end of the dose") + ",\"minimum_min\":" +
-                     (m.value ? std::to_string(*m.value) : std::string("null")) + ",\"from\":" +
-                     (from ? api::Escape(domain::FormatInstant(*from)) : std::string("null")) + ",\"ends_at\":";
-  if (from && m.value) {
-    const auto end = *from + std::chrono::microseconds(static_cast<std::int64_t>(*m.value * 60e6));
-    body += api::Escape(domain::FormatInstant(end));
-  } else {
-    body += "null";
+  api::ObservationWindow w;
+  w.session_id = ss.id;
+  w.counts_from = esketamine ? "first device" : "end of the dose";
+  w.minimum_min = m.value;
+  w.from = esketamine ? std::optional<domain::Instant>(ss.started_at) : ss.stopped_at;
+  if (w.from && m.value) {
+    w.ends_at = *w.from + std::chrono::microseconds(static_cast<std::int64_t>(*m.value * 60e6));
   }
-  body += ",\"source\":" + api::Escape(m.source.citation.empty() ? m.source.rationale : m.source.citation) +
-          ",\"confirm_locally\":" + (m.source.evidence == domain::Evidence::kUnverified ? "true" : "false") + "}";
-  return Out(std::move(body));
+  w.source = m.source.citation.empty() ? m.source.rationale : m.source.citation;
+  w.confirm_locally = m.source.evidence == domain::Evidence::kUnverified;
+  AuditRead(s, c, "session", ss.id, "GET /api/v1/sessions/{id}/observation");
+  return Out(api::ObservationJson(w));
 }
 
 // ---- Vitals ----
@@ -159,15 +154,14 @@ StatusOr<Reply> AddVitalSet(Services& s, const Call& c) {
     KIRA_RETURN_IF_ERROR(uow.tx().GetSession(c.who->clinic_id, c.params.at(0)).status());
     return registry::AddVitalSet(uow, set);
   }));
-  std::string out = "{\"vitals\":[";
-  for (std::size_t i = 0; i < set.size(); ++i) out += (i ? "," : "") + api::VitalJson(set[i]);
-  return Out(out + "]}", 201);
+  return Out(api::VitalSetJson(set), 201);
 }
 
 StatusOr<Reply> ListAmendments(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_RETURN_IF_ERROR(tx->GetSession(c.who->clinic_id, c.params.at(0)).status());
   KIRA_ASSIGN_OR_RETURN(auto list, tx->ListVitalAmendments(c.who->clinic_id, c.params.at(0)));
+  AuditRead(s, c, "session", c.params.at(0), "GET /api/v1/sessions/{id}/vital-amendments");
   return Out(api::VitalAmendmentsJson(list));
 }
 
@@ -203,7 +197,7 @@ StatusOr<Reply> SearchPatients(Services& s, const Call& c) {
     if (*end != '\0' || v < 1 || v > 200) return InvalidArgumentError("limit: must be a whole number in 1..200");
     limit = static_cast<int>(v);
   }
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(registry::PatientPage page,
                         registry::SearchPatients(*tx, c.who->clinic_id, Query(c, "q"), Query(c, "after"), limit));
   AuditRead(s, c, "clinic", c.who->clinic_id, "GET /api/v1/search/patients");
@@ -220,11 +214,11 @@ StatusOr<Reply> EditPatient(Services& s, const Call& c) {
   KIRA_RETURN_IF_ERROR(InUow(s, c, [&](registry::UnitOfWork& uow) {
     return registry::EditPatient(uow, req.patient, req.identity, req.reason);
   }));
-  return Out("{\"edited\":true}");
+  return Out(api::PatientEditedJson(req.patient.id));
 }
 
 StatusOr<Reply> PatientHistory(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_RETURN_IF_ERROR(tx->GetPatient(c.who->clinic_id, c.params.at(0)).status());
   KIRA_ASSIGN_OR_RETURN(auto changes, registry::PatientHistory(*tx, c.who->clinic_id, c.params.at(0)));
   AuditRead(s, c, "patient", c.params.at(0), "GET /api/v1/patients/{id}/history");
@@ -232,7 +226,7 @@ StatusOr<Reply> PatientHistory(Services& s, const Call& c) {
 }
 
 StatusOr<Reply> ListConsents(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_RETURN_IF_ERROR(tx->GetPatient(c.who->clinic_id, c.params.at(0)).status());
   KIRA_ASSIGN_OR_RETURN(auto list, tx->ListConsents(c.who->clinic_id, c.params.at(0)));
   AuditRead(s, c, "patient", c.params.at(0), "GET /api/v1/patients/{id}/consents");
@@ -262,10 +256,11 @@ Status NeedEsketamine(const Services& s, const domain::SessionRecord& ss) {
 }
 
 StatusOr<Reply> GetRems(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(c.who->clinic_id, c.params.at(0)));
   KIRA_RETURN_IF_ERROR(NeedEsketamine(s, ss));
   StatusOr<domain::RemsForm> f = tx->GetRemsForm(c.who->clinic_id, "rems-" + ss.id);
+  if (f.ok() || f.status().IsNotFound()) AuditRead(s, c, "session", ss.id, "GET /api/v1/sessions/{id}/rems");
   if (f.ok()) return Out(api::RemsFormJson(*f, true));
   if (!f.status().IsNotFound()) return f.status();
   domain::RemsForm blank;
@@ -282,7 +277,7 @@ StatusOr<Reply> SaveRems(Services& s, const Call& c) {
   req.form.session_id = c.params.at(0);
   req.form.id = "rems-" + req.form.session_id;
   {
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(c.who->clinic_id, req.form.session_id));
     KIRA_RETURN_IF_ERROR(NeedEsketamine(s, ss));
   }
@@ -295,13 +290,14 @@ StatusOr<Reply> SaveRems(Services& s, const Call& c) {
 }
 
 StatusOr<Reply> RemsDue(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(auto due, registry::RemsFormsDue(*tx, Libs(s), c.who->clinic_id));
+  AuditRead(s, c, "rems_list", c.who->clinic_id, "GET /api/v1/rems/due");
   return Out(api::RemsDueJson(due, s.clock->Now()));
 }
 
 StatusOr<Reply> RemsExport(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(auto forms, tx->ListRemsForms(c.who->clinic_id));
   const std::string session = Query(c, "session");
   if (!session.empty()) std::erase_if(forms, [&](const domain::RemsForm& f) { return f.session_id != session; });
@@ -316,8 +312,9 @@ StatusOr<Reply> RemsExport(Services& s, const Call& c) {
 
 StatusOr<Reply> GetLedger(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(registry::LedgerReconciliation rec, registry::ReconcileLedger(*s.store, c.who->clinic_id));
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(auto entries, tx->ListLedger(c.who->clinic_id, Query(c, "lot")));
+  AuditRead(s, c, "ledger", c.who->clinic_id, "GET /api/v1/ledger/entries");
   return Out(api::LedgerEntriesJson(entries, rec));
 }
 
@@ -330,7 +327,7 @@ StatusOr<Reply> AddLedger(Services& s, const Call& c) {
   e.actor = c.who->user_id;
   if (!witness_login.empty()) {
     // The witness is a user of this clinic, named by log-in; never the person recording.
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     StatusOr<domain::Credential> w = tx->GetCredential(witness_login);
     if (!w.ok() || w->clinic_id != c.who->clinic_id) {
       return InvalidArgumentError("witness_login: no user '" + witness_login + "' in this clinic");
@@ -339,7 +336,7 @@ StatusOr<Reply> AddLedger(Services& s, const Call& c) {
     e.witness = w->user_id;
   }
   if (!e.session_id.empty()) {
-    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+    KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
     KIRA_RETURN_IF_ERROR(tx->GetSession(c.who->clinic_id, e.session_id).status());
   }
   KIRA_RETURN_IF_ERROR(InUow(s, c, [&](registry::UnitOfWork& uow) { return registry::AddLedgerEntry(uow, e); }));
@@ -349,13 +346,13 @@ StatusOr<Reply> AddLedger(Services& s, const Call& c) {
 // ---- Directory ----
 
 StatusOr<Reply> PublicDirectory(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(auto list, registry::PublicDirectory(*tx, Query(c, "region")));
   return Out(api::DirectoryJson(list));
 }
 
 StatusOr<Reply> MyListing(Services& s, const Call& c) {
-  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->Begin());
+  KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(auto all, tx->ListClinicListings());
   for (const auto& l : all) {
     if (l.clinic_id == c.who->clinic_id) return Out(api::ListingJson(l, true));

@@ -102,6 +102,12 @@ class Transaction {
   // Replaces the hash, disabled, must_change_password and totp_secret of
   // the credential with this login. NotFound if there is none.
   virtual Status UpdateCredential(const domain::Credential& credential) = 0;
+  // Records that `login` used the TOTP code of time step `step` (RFC 6238
+  // T = unix time / 30): true when `step` is later than every step it used
+  // before, so the code may be accepted; false when that step or a later
+  // one was used already (a replayed code). Atomic: two transactions
+  // claiming one step cannot both get true. NotFound for an unknown login.
+  virtual StatusOr<bool> ClaimTotpStep(std::string_view login, std::int64_t step) = 0;
   // The clinic's users, by id.
   virtual StatusOr<std::vector<domain::User>> ListUsers(std::string_view clinic_id) = 0;
   // Replaces display_name and role. NotFound if there is no such user.
@@ -305,6 +311,13 @@ class Store {
   // another writer holds the database (SQLite) or the pool is exhausted
   // (PostgreSQL). Unavailable if the database cannot be reached.
   virtual StatusOr<std::unique_ptr<Transaction>> Begin() = 0;
+
+  // Starts a transaction for reading only: a consistent snapshot of what
+  // was committed when it started, which is never committed itself. A
+  // backend may serve it without the write lock (SQLite: a pool of
+  // read-only connections in WAL mode, so reads do not queue behind a
+  // writer's fsync); writing through it fails. Default: Begin().
+  virtual StatusOr<std::unique_ptr<Transaction>> BeginRead() { return Begin(); }
 
   // "memory", "sqlite" or "postgres", for messages and benchmarks.
   virtual std::string_view backend() const = 0;

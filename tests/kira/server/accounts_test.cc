@@ -178,8 +178,8 @@ TEST(Mfa, AdminMustEnrolThenLogsInWithACode) {
   ASSERT_EQ(begin->status, 200);
   const std::string secret = Json::parse(begin->body)["secret"];
   EXPECT_NE(Json::parse(begin->body)["otpauth_uri"].get<std::string>().find("otpauth://totp/"), std::string::npos);
-  auto confirm = cli.Post("/api/v1/me/totp/confirm", h,
-                          Json{{"secret", secret}, {"code", *server::TotpCode(secret, UnixNow())}}.dump(),
+  const std::string enrolment_code = *server::TotpCode(secret, UnixNow());
+  auto confirm = cli.Post("/api/v1/me/totp/confirm", h, Json{{"secret", secret}, {"code", enrolment_code}}.dump(),
                           "application/json");
   ASSERT_EQ(confirm->status, 200) << confirm->body;
   EXPECT_EQ(cli.Get("/api/v1/users", h)->status, 200);
@@ -191,11 +191,20 @@ TEST(Mfa, AdminMustEnrolThenLogsInWithACode) {
   auto wrong = cli.Post("/api/v1/login", Json{{"login", "a-admin"}, {"password", kPassword}, {"totp", "000000"}}.dump(),
                         "application/json");
   EXPECT_EQ(wrong->status, 401);
-  auto right = cli.Post("/api/v1/login",
-                        Json{{"login", "a-admin"}, {"password", kPassword}, {"totp", *server::TotpCode(secret, UnixNow())}}
-                            .dump(),
+  // The enrolment code was used: it cannot log in (a replay within its window).
+  auto replay = cli.Post("/api/v1/login",
+                         Json{{"login", "a-admin"}, {"password", kPassword}, {"totp", enrolment_code}}.dump(),
+                         "application/json");
+  EXPECT_EQ(replay->status, 401) << replay->body;
+  // The next step's code (one step of drift is allowed) logs in once.
+  const std::string next = *server::TotpCode(secret, UnixNow() + 30);
+  auto right = cli.Post("/api/v1/login", Json{{"login", "a-admin"}, {"password", kPassword}, {"totp", next}}.dump(),
                         "application/json");
   EXPECT_EQ(right->status, 200) << right->body;
+  auto again = cli.Post("/api/v1/login", Json{{"login", "a-admin"}, {"password", kPassword}, {"totp", next}}.dump(),
+                        "application/json");
+  EXPECT_EQ(again->status, 401) << again->body;
+  EXPECT_NE(again->body.find("used already"), std::string::npos) << again->body;
 }
 
 }  // namespace

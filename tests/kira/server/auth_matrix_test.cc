@@ -10,6 +10,7 @@
 #include <set>
 
 #include "kira/server/server.h"
+#include "schema_check.h"
 #include "server_test_util.h"
 
 namespace kira::testing {
@@ -256,6 +257,15 @@ TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
   for (const auto& e : Expectations()) expected.insert(e.method + " " + e.path);
   ASSERT_EQ(table, expected);
 
+  // Every 2xx JSON reply is also held to the schema the OpenAPI document gives it.
+  Json doc;
+  {
+    auto c = srv_.Client();
+    auto d = c.Get("/api/openapi.json");
+    ASSERT_TRUE(d);
+    doc = Json::parse(d->body);
+  }
+  std::set<std::string> schema_checked;
   std::ostringstream report;
   report << "role        target  method path                                   expected  got\n";
   int checked = 0;
@@ -297,6 +307,23 @@ TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
           want = "2xx";
           ok = got >= 200 && got < 300;
         }
+        if (ok && got >= 200 && got < 300 && res->get_header_value("Content-Type").rfind("application/json", 0) == 0 &&
+            e.path != "/api/openapi.json") {
+          const Json schema = ReplySchema(doc, e.method, e.path, got);
+          const Json body = Json::parse(res->body, nullptr, false);
+          EXPECT_FALSE(schema.is_null()) << e.method << " " << e.path << ": reply " << got << " is not documented";
+          if (!schema.is_null()) {
+            const std::string mismatch = SchemaMismatch(doc, schema, body);
+            EXPECT_EQ(mismatch, "") << role << " " << e.method << " " << e.path << " (" << got << "): " << res->body;
+            if (!mismatch.empty()) {
+              // For fixing the document: every mismatching reply, one JSON object a line.
+              std::ofstream("schema_mismatches.jsonl", std::ios::app)
+                  << Json{{"method", e.method}, {"path", e.path}, {"status", got}, {"mismatch", mismatch}, {"body", body}}.dump()
+                  << "\n";
+            }
+            schema_checked.insert(e.method + " " + e.path);
+          }
+        }
         ++checked;
         char line[256];
         std::snprintf(line, sizeof line, "%-11s %-7s %-6s %-40s %-9s %d%s\n", role,
@@ -309,6 +336,16 @@ TEST_F(AuthMatrix, EveryRoleEveryRouteOwnAndOtherClinic) {
     }
   }
   report << checked << " cells\n";
+  // Every route whose allowed call succeeds had its JSON reply checked (all but the
+  // document itself, /metrics and the CSV export).
+  std::set<std::string> should_check;
+  for (const auto& e : Expectations()) {
+    if (e.allowed_status == 0 && e.path != "/api/openapi.json" && e.path != "/metrics" &&
+        e.path != "/api/v1/rems/export.csv") {
+      should_check.insert(e.method + " " + e.path);
+    }
+  }
+  EXPECT_EQ(schema_checked, should_check);
   std::cout << report.str();
   std::ofstream("auth_matrix.txt") << report.str();
 }

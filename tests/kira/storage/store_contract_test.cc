@@ -167,6 +167,53 @@ TEST_P(StoreContractTest, CredentialNeedsAUserAndAFreeLogin) {
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("password_hash")));
 }
 
+TEST_P(StoreContractTest, TotpStepIsClaimedOnceAndOnlyForward) {
+  Seed();
+  const std::string hash = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertUser({"c1", "u1", "Dr One", domain::Role::kClinician}), IsOk());
+    ASSERT_THAT(tx->InsertCredential({"one", "c1", "u1", hash}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto Expect = [](const StatusOr<bool>& got, bool want) {
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, want);
+  };
+  auto claim = [&](std::int64_t step) -> StatusOr<bool> {
+    auto tx = Tx();
+    StatusOr<bool> r = tx->ClaimTotpStep("one", step);
+    if (r.ok() && *r) {
+      Status c = tx->Commit();
+      if (!c.ok()) return c;
+    }
+    return r;
+  };
+  Expect(claim(59000000), true);
+  Expect(claim(59000000), false);  // the same code again: a replay
+  Expect(claim(58999999), false);  // an older code after a newer one
+  Expect(claim(59000001), true);
+  {
+    // A claim that is rolled back does not count.
+    auto tx = Tx();
+    Expect(tx->ClaimTotpStep("one", 59000005), true);
+  }
+  Expect(claim(59000005), true);
+  EXPECT_THAT(Tx()->ClaimTotpStep("nobody", 1), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
+TEST_P(StoreContractTest, ReadTransactionSeesCommittedRows) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertUser({"c1", "u9", "Dr Nine", domain::Role::kNurse}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto r = store_->BeginRead();
+  ASSERT_THAT(r.status(), IsOk());
+  EXPECT_THAT((*r)->GetUser("c1", "u9").status(), IsOk());
+}
+
 TEST_P(StoreContractTest, CredentialStateUpdatesAndListsByClinic) {
   Seed();
   const std::string hash = "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2g";

@@ -17,6 +17,7 @@ struct MemoryStore::State {
   std::map<std::string, domain::Clinic> clinics;
   std::map<Key, domain::User> users;
   std::map<std::string, domain::Credential, std::less<>> credentials;  // by login
+  std::map<std::string, std::int64_t, std::less<>> totp_last_step;     // by login
   std::map<std::string, domain::AuthSession, std::less<>> auth_sessions;  // by token hash
   std::vector<domain::AuditCheckpoint> checkpoints;
   std::map<Key, domain::PatientRecord> patients;
@@ -138,6 +139,14 @@ class MemoryStore::Tx : public Transaction {
       if (c.clinic_id == clinic) out.push_back(c);
     }
     return out;
+  }
+  StatusOr<bool> ClaimTotpStep(std::string_view login, std::int64_t step) override {
+    KIRA_RETURN_IF_ERROR(Writable());
+    if (!R().credentials.count(login)) return NotFoundError("login '" + std::string(login) + "'");
+    auto it = R().totp_last_step.find(login);
+    if (it != R().totp_last_step.end() && it->second >= step) return false;
+    W().totp_last_step[std::string(login)] = step;
+    return true;
   }
   Status UpdateCredential(const domain::Credential& c) override {
     KIRA_RETURN_IF_ERROR(Writable());

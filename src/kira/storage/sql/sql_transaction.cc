@@ -471,6 +471,17 @@ class SqlTransaction : public Transaction {
                  ", totp_secret = $3 WHERE login = $1",
              {S(c.login), S(c.password_hash), S(c.totp_secret)});
   }
+  StatusOr<bool> ClaimTotpStep(std::string_view login, std::int64_t step) override {
+    // One statement: a concurrent claim of the same step waits for the row
+    // lock and then finds the condition false.
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q("UPDATE credentials SET totp_last_step = $2 WHERE login = $1 AND "
+                                       "totp_last_step < $2 RETURNING login",
+                                       {S(login), I(step)}));
+    if (!rows.empty()) return true;
+    KIRA_ASSIGN_OR_RETURN(auto exists, Q("SELECT login FROM credentials WHERE login = $1", {S(login)}));
+    if (exists.empty()) return NotFoundError("login '" + std::string(login) + "'");
+    return false;
+  }
   StatusOr<std::vector<domain::User>> ListUsers(std::string_view clinic) override {
     KIRA_ASSIGN_OR_RETURN(
         auto rows, Q("SELECT clinic_id, id, display_name, role FROM users WHERE clinic_id = $1 ORDER BY id",

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -113,10 +114,10 @@ class SqliteConnection : public internal::SqlConnection {
   // set of SQL texts, and re-preparing each call would dominate the cost of
   // a small INSERT.
   StatusOr<sqlite3_stmt*> Prepare(std::string_view sql, std::span<const SqlValue> params) {
-    std::string key(sql);
-    auto it = cache_.find(key);
+    auto it = cache_.find(sql);  // no key string is built for a statement already prepared
     sqlite3_stmt* stmt = nullptr;
     if (it == cache_.end()) {
+      std::string key(sql);
       int rc = sqlite3_prepare_v3(db_, key.c_str(), static_cast<int>(key.size()),
                                   SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
       if (rc != SQLITE_OK) return MapError(db_, rc, "sqlite prepare");
@@ -126,8 +127,7 @@ class SqliteConnection : public internal::SqlConnection {
     }
     sqlite3_clear_bindings(stmt);
     for (std::size_t i = 0; i < params.size(); ++i) {
-      const std::string name = "$" + std::to_string(i + 1);
-      const int idx = sqlite3_bind_parameter_index(stmt, name.c_str());
+      const int idx = sqlite3_bind_parameter_index(stmt, ParamName(i + 1));
       if (idx == 0) continue;  // parameter not used by this statement
       const SqlValue& v = params[i];
       int rc = SQLITE_OK;
@@ -146,8 +146,24 @@ class SqliteConnection : public internal::SqlConnection {
     return stmt;
   }
 
+  // "$n" for the n-th parameter, made once.
+  static const char* ParamName(std::size_t n) {
+    static const std::vector<std::string> kNames = [] {
+      std::vector<std::string> v;
+      for (int i = 0; i <= 128; ++i) v.push_back("$" + std::to_string(i));
+      return v;
+    }();
+    if (n < kNames.size()) return kNames[n].c_str();
+    thread_local std::string other;
+    other = "$" + std::to_string(n);
+    return other.c_str();
+  }
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*, Hash, std::equal_to<>> cache_;
 };
 
 }  // namespace
@@ -157,6 +173,29 @@ class SqliteStore::Impl {
   std::mutex mu;  // held by the live transaction for its whole life
   std::unique_ptr<SqliteConnection> conn;
   internal::SqlDialect dialect{"BEGIN IMMEDIATE", false, ""};
+
+  // Read-only connections for BeginRead().
+  SqliteOptions options;
+  internal::SqlDialect read_dialect{"BEGIN", false, ""};
+  std::mutex read_mu;
+  std::condition_variable read_cv;
+  std::vector<std::unique_ptr<SqliteConnection>> readers;  // GUARDED_BY(read_mu)
+  std::vector<SqliteConnection*> idle_readers;            // GUARDED_BY(read_mu)
+  int opening = 0;                                         // GUARDED_BY(read_mu)
+
+  StatusOr<std::unique_ptr<SqliteConnection>> OpenReader() {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(options.path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string msg = "opening sqlite database '" + options.path + "' for reading: " +
+                        (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+      sqlite3_close_v2(db);
+      return UnavailableError(msg);
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    return std::make_unique<SqliteConnection>(db);
+  }
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -182,6 +221,7 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& op
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   auto impl = std::make_unique<Impl>();
+  impl->options = options;
   impl->conn = std::make_unique<SqliteConnection>(db);
   Status s = impl->conn->ExecScript(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
@@ -198,6 +238,50 @@ StatusOr<std::unique_ptr<Transaction>> SqliteStore::Begin() {
   auto held = std::make_shared<std::unique_lock<std::mutex>>(std::move(lock));
   return internal::MakeSqlTransaction(impl_->conn.get(), &impl_->dialect,
                                       [held](bool) { held->unlock(); });
+}
+
+StatusOr<std::unique_ptr<Transaction>> SqliteStore::BeginRead() {
+  Impl& i = *impl_;
+  // An in-memory database is private to its connection: no readers there.
+  if (i.options.max_readers <= 0 || i.options.path == ":memory:" || i.options.path.rfind("file:", 0) == 0) {
+    return Begin();
+  }
+  SqliteConnection* conn = nullptr;
+  {
+    std::unique_lock<std::mutex> lock(i.read_mu);
+    i.read_cv.wait(lock, [&i] {
+      return !i.idle_readers.empty() || static_cast<int>(i.readers.size()) + i.opening < i.options.max_readers;
+    });
+    if (!i.idle_readers.empty()) {
+      conn = i.idle_readers.back();
+      i.idle_readers.pop_back();
+    } else {
+      ++i.opening;  // the slot is ours while the file is opened without the lock
+      lock.unlock();
+      StatusOr<std::unique_ptr<SqliteConnection>> fresh = i.OpenReader();
+      lock.lock();
+      --i.opening;
+      if (!fresh.ok()) {
+        i.read_cv.notify_one();
+        return fresh.status();
+      }
+      conn = fresh->get();
+      i.readers.push_back(std::move(*fresh));
+    }
+  }
+  Status s = conn->Exec(i.read_dialect.begin_sql, {});
+  auto give_back = [&i, conn](bool) {
+    {
+      std::lock_guard<std::mutex> lock(i.read_mu);
+      i.idle_readers.push_back(conn);
+    }
+    i.read_cv.notify_one();
+  };
+  if (!s.ok()) {
+    give_back(false);
+    return s;
+  }
+  return internal::MakeSqlTransaction(conn, &i.read_dialect, give_back);
 }
 
 StatusOr<int> SqliteStore::SchemaVersion() {

@@ -12,7 +12,10 @@
 // Concurrency: one connection, one transaction at a time. Begin() blocks
 // until the previous transaction of this object ends, then takes SQLite's
 // write lock (BEGIN IMMEDIATE), waiting up to `busy_timeout_ms` for other
-// processes. Thread-safe.
+// processes. BeginRead() uses a separate pool of read-only connections
+// (at most `max_readers`, opened on first use) that start a deferred
+// transaction: in WAL mode they read the last committed snapshot while a
+// writer holds the write lock. Thread-safe.
 #ifndef KIRA_STORAGE_SQLITE_SQLITE_STORE_H_
 #define KIRA_STORAGE_SQLITE_SQLITE_STORE_H_
 
@@ -30,6 +33,9 @@ struct SqliteOptions {
   bool create_if_missing = true;
   // How long Begin() waits for another process's write lock. Default: 5000.
   int busy_timeout_ms = 5000;
+  // Read-only connections BeginRead() may keep open. 0: BeginRead() is
+  // Begin(). Default: 4.
+  int max_readers = 4;
 };
 
 class SqliteStore : public Store {
@@ -42,6 +48,7 @@ class SqliteStore : public Store {
   ~SqliteStore() override;
 
   StatusOr<std::unique_ptr<Transaction>> Begin() override;
+  StatusOr<std::unique_ptr<Transaction>> BeginRead() override;
   std::string_view backend() const override { return "sqlite"; }
 
   // The schema version of the open file.
