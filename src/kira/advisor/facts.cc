@@ -25,7 +25,11 @@ Facts::Facts(const guideline::Library& lib, const domain::Patient& patient) : pa
       continue;
     }
     for (const std::string& c : e->classes) {
-      med_classes_.push_back(c);
+      if (n_med_classes_ < kInline) {
+        med_classes_[n_med_classes_++] = c;
+      } else {
+        more_med_classes_.push_back(c);
+      }
       if (c == "benzodiazepine") {
         has_benzo_ = true;
         if (m.diazepam_equivalent_mg_per_day) {
@@ -38,7 +42,33 @@ Facts::Facts(const guideline::Library& lib, const domain::Patient& patient) : pa
     }
   }
   if (any_dze && all_known) benzo_dze_ = dze;
+  for (const auto& [id, present] : patient.history) {
+    if (!present) continue;
+    if (n_conditions_ < kInline) {
+      conditions_[n_conditions_++] = id;
+    } else {
+      more_conditions_ = true;
+    }
+  }
 }
+
+bool Facts::HasCondition(std::string_view id) const {
+  if (more_conditions_) return patient_.HasCondition(id);
+  for (std::size_t i = 0; i < n_conditions_; ++i) {
+    if (conditions_[i] == id) return true;
+  }
+  return false;
+}
+
+namespace {
+bool InSet(const std::string_view* first, std::size_t n, const std::vector<std::string_view>& more,
+           std::string_view key) {
+  for (std::size_t i = 0; i < n; ++i) {
+    if (first[i] == key) return true;
+  }
+  return std::find(more.begin(), more.end(), key) != more.end();
+}
+}  // namespace
 
 bool Facts::Flag(guideline::FactCode code, std::string_view key) const {
   using F = guideline::FactCode;
@@ -48,8 +78,8 @@ bool Facts::Flag(guideline::FactCode code, std::string_view key) const {
     case F::kTrialsKnown: return patient_.failed_antidepressant_trials.has_value();
     case F::kBenzoDoseKnown: return benzo_dze_.has_value() || !has_benzo_;
     case F::kWeightEstimated: return patient_.weight.method == domain::WeightMethod::kEstimated;
-    case F::kHistory: return patient_.HasCondition(key);
-    case F::kMedClass: return std::find(med_classes_.begin(), med_classes_.end(), key) != med_classes_.end();
+    case F::kHistory: return HasCondition(key);
+    case F::kMedClass: return InSet(med_classes_.data(), n_med_classes_, more_med_classes_, key);
     case F::kDiagnosis:
       return std::find(patient_.diagnoses.begin(), patient_.diagnoses.end(), key) != patient_.diagnoses.end();
     default: return false;
@@ -85,10 +115,9 @@ bool Facts::Flag(std::string_view name) const {
   if (name == "failed_antidepressant_trials.known") return patient_.failed_antidepressant_trials.has_value();
   if (name == "med.benzodiazepine_dze_mg_per_day.known") return benzo_dze_.has_value() || !has_benzo_;
   if (name == "weight.estimated") return patient_.weight.method == domain::WeightMethod::kEstimated;
-  if (name.substr(0, 8) == "history.") return patient_.HasCondition(name.substr(8));
+  if (name.substr(0, 8) == "history.") return HasCondition(name.substr(8));
   if (name.substr(0, 10) == "med.class.") {
-    std::string_view cls = name.substr(10);
-    return std::find(med_classes_.begin(), med_classes_.end(), cls) != med_classes_.end();
+    return InSet(med_classes_.data(), n_med_classes_, more_med_classes_, name.substr(10));
   }
   if (name.substr(0, 10) == "diagnosis.") {
     std::string_view d = name.substr(10);

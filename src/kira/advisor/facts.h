@@ -3,6 +3,8 @@
 #ifndef KIRA_ADVISOR_FACTS_H_
 #define KIRA_ADVISOR_FACTS_H_
 
+#include <array>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,8 +34,18 @@ class Facts {
   std::optional<double> bmi() const { return bmi_; }
 
  private:
+  bool HasCondition(std::string_view id) const;
+
   const domain::Patient& patient_;
-  std::vector<std::string_view> med_classes_;
+  // Small inline sets (no allocation for a typical patient): the catalogue
+  // classes of the patient's medications and the conditions present.
+  static constexpr std::size_t kInline = 16;
+  std::array<std::string_view, kInline> med_classes_{};
+  std::size_t n_med_classes_ = 0;
+  std::vector<std::string_view> more_med_classes_;  // beyond kInline
+  std::array<std::string_view, kInline> conditions_{};
+  std::size_t n_conditions_ = 0;
+  bool more_conditions_ = false;  // beyond kInline: ask the patient record
   std::vector<std::string> unknown_meds_;
   std::optional<double> bmi_;
   std::optional<double> benzo_dze_;

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "kira/advisor/facts.h"
+#include "kira/advisor/internal/finding.h"
 #include "kira/advisor/internal/format.h"
 #include "kira/advisor/plausibility.h"
 
@@ -13,8 +14,6 @@ using domain::Finding;
 using domain::Severity;
 
 namespace {
-
-using internal::Fixed;
 
 bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
   if (!r.routes.empty() && std::find(r.routes.begin(), r.routes.end(), route) == r.routes.end()) return false;
@@ -35,30 +34,34 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
   d.findings.reserve(8);
   Facts facts(lib, patient);
 
+  // The text of each finding is the library's (viewed, not copied) or
+  // rendered when read (domain/text.h).
   for (const std::string& dx : patient.diagnoses) {
     const guideline::Indication* ind = lib.FindIndication(dx);
     if (!ind) continue;  // the parser rejects unknown diagnoses
-    d.findings.push_back(MakeFinding("indication." + ind->id + ".evidence", ind->evidence_severity,
-                                     ind->name + ": " + ind->evidence_summary, ind->meta));
+    d.findings.push_back(domain::LibraryFinding("indication." + ind->id + ".evidence", ind->evidence_severity,
+                                                internal::JoinText(ind->name, ": ", ind->evidence_summary),
+                                                ind->meta));
   }
   for (const guideline::ScreeningRule& r : lib.rules) {
     if (!InScope(r, patient, route)) continue;
     if (!facts.Eval(r.when, lib)) continue;
-    std::string message = r.message;
     if (r.id == "med.unknown") {
+      std::string message = r.message;
       message += " Not in catalogue: ";
       for (size_t i = 0; i < facts.unknown_medications().size(); ++i) {
         if (i) message += ", ";
         message += facts.unknown_medications()[i];
       }
       message += ".";
+      d.findings.push_back(domain::LibraryFinding(r.id, r.severity, std::move(message), r.meta));
+    } else {
+      d.findings.push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
     }
-    d.findings.push_back(MakeFinding(r.id, r.severity, std::move(message), r.meta));
   }
   CheckPlausibility(lib, patient, PlausibilityContext{}, facts.bmi(), &d.findings);
   // Most severe first, stable within a severity so the library order is kept.
-  std::stable_sort(d.findings.begin(), d.findings.end(),
-                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+  internal::SortBySeverity(d.findings);
 
   Severity worst = d.MaxSeverity();
   d.outcome = std::string(worst == Severity::kHardStop ? kNotEligible
@@ -66,12 +69,15 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
                                                         : kEligible);
   out.rescue = PlanRescue(advisor, d);
 
-  d.inputs_used.push_back({"route", std::string(route)});
-  d.inputs_used.push_back({"age_years", Fixed(patient.age_years, 1)});
-  if (facts.bmi()) d.inputs_used.push_back({"bmi", Fixed(*facts.bmi(), 1)});
+  d.inputs_used.push_back({domain::Text::Borrow("route"), std::string(route)});
+  d.inputs_used.push_back({domain::Text::Borrow("age_years"), internal::NumberText(patient.age_years, 1)});
+  if (facts.bmi()) d.inputs_used.push_back({domain::Text::Borrow("bmi"), internal::NumberText(*facts.bmi(), 1)});
   std::string dx;
-  for (const std::string& s : patient.diagnoses) dx += (dx.empty() ? "" : ",") + s;
-  d.inputs_used.push_back({"diagnoses", dx});
+  for (const std::string& s : patient.diagnoses) {
+    if (!dx.empty()) dx += ',';
+    dx += s;
+  }
+  d.inputs_used.push_back({domain::Text::Borrow("diagnoses"), std::move(dx)});
   return out;
 }
 
@@ -87,7 +93,9 @@ std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Pati
     if (r.severity < min_severity && r.severity <= worst) continue;  // cannot change anything
     if (!InScope(r, patient, route) || !facts.Eval(r.when, lib)) continue;
     worst = std::max(worst, r.severity);
-    if (r.severity >= min_severity) out->push_back(MakeFinding(r.id, r.severity, r.message, r.meta));
+    if (r.severity >= min_severity) {
+      out->push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
+    }
   }
   return worst == Severity::kHardStop ? kNotEligible : worst >= Severity::kCaution ? kEligibleWithCautions : kEligible;
 }

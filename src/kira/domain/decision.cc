@@ -55,7 +55,7 @@ bool Decision::Has(std::string_view rule_id) const {
                      [&](const Finding& f) { return f.rule_id == rule_id; });
 }
 
-Finding MakeFinding(std::string rule_id, Severity severity, std::string message, const Provenance& source) {
+Finding MakeFinding(std::string rule_id, Severity severity, Text message, const Provenance& source) {
   Finding f;
   f.rule_id = std::move(rule_id);
   f.severity = severity;
@@ -66,6 +66,20 @@ Finding MakeFinding(std::string rule_id, Severity severity, std::string message,
   f.citation = source.citation;
   f.rationale = source.rationale;
   f.scope = source.scope;
+  return f;
+}
+
+Finding LibraryFinding(std::string rule_id, Severity severity, Text message, const Provenance& source) {
+  Finding f;
+  f.rule_id = std::move(rule_id);
+  f.severity = severity;
+  f.message = std::move(message);
+  f.grade = source.grade;
+  f.certainty = source.certainty;
+  f.evidence = source.evidence;
+  f.citation = Text::Borrow(source.citation);
+  f.rationale = Text::Borrow(source.rationale);
+  f.scope = Text::Borrow(source.scope);
   return f;
 }
 
