@@ -57,6 +57,17 @@ Text ActualWeightText(const domain::BodyWeight& w) {
   return t;
 }
 
+// 10^d: exact by multiplication for the small whole numbers a pump's
+// precision takes, std::pow otherwise.
+double Pow10(double d) {
+  if (d >= 0 && d <= 9 && d == std::floor(d)) {
+    double s = 1.0;
+    for (int i = 0; i < static_cast<int>(d); ++i) s *= 10.0;
+    return s;
+  }
+  return std::pow(10.0, d);
+}
+
 // "196 at 40.0 min", rendered when read.
 Text PeakText(double ng_per_ml, double minutes) {
   domain::TextArgs a;
@@ -310,7 +321,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
       r.rate_mg_per_h = *req.pump_rate * conc;
       d.inputs_used.push_back({Text::Borrow("pump_rate_ml_per_h"), NumberText(u::ToMlPerH(*req.pump_rate), 1, " (recorded)")});
     } else {
-      double scale = std::pow(10.0, lib.config.rate_decimals.value);
+      double scale = Pow10(lib.config.rate_decimals.value);
       pump.rate = u::MlPerH(std::round(u::ToMlPerH(pump.volume / *duration) * scale) / scale);
       r.rate_mg_per_h = r.dose / *duration;
     }

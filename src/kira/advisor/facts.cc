@@ -52,7 +52,8 @@ Facts::Facts(const guideline::Library& lib, const domain::Patient& patient) : pa
   }
 }
 
-bool Facts::HasCondition(std::string_view id) const {
+inline bool Facts::HasCondition(std::string_view id) const {
+  if (n_conditions_ == 0) return false;  // the usual case: no condition present
   if (more_conditions_) return patient_.HasCondition(id);
   for (std::size_t i = 0; i < n_conditions_; ++i) {
     if (conditions_[i] == id) return true;
@@ -61,12 +62,12 @@ bool Facts::HasCondition(std::string_view id) const {
 }
 
 namespace {
-bool InSet(const std::string_view* first, std::size_t n, const std::vector<std::string_view>& more,
-           std::string_view key) {
+inline bool InSet(const std::string_view* first, std::size_t n, const std::vector<std::string_view>& more,
+                  std::string_view key) {
   for (std::size_t i = 0; i < n; ++i) {
-    if (first[i] == key) return true;
+    if (first[i].size() == key.size() && first[i] == key) return true;
   }
-  return std::find(more.begin(), more.end(), key) != more.end();
+  return !more.empty() && std::find(more.begin(), more.end(), key) != more.end();
 }
 }  // namespace
 
@@ -149,6 +150,11 @@ bool Facts::Eval(const guideline::Condition& c, const guideline::Library& lib) c
   using K = guideline::Condition::Kind;
   switch (c.kind) {
     case K::kFact:
+      // The commonest facts first, without a call.
+      if (c.code == guideline::FactCode::kHistory) return HasCondition(c.key);
+      if (c.code == guideline::FactCode::kMedClass) {
+        return InSet(med_classes_.data(), n_med_classes_, more_med_classes_, c.key);
+      }
       return c.code == guideline::FactCode::kUnresolved ? Flag(c.fact) : Flag(c.code, c.key);
     case K::kCompare: {
       std::optional<double> x = c.code == guideline::FactCode::kUnresolved ? Number(c.fact) : Number(c.code);

@@ -15,7 +15,8 @@ using domain::Severity;
 
 namespace {
 
-bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
+inline bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
+  if (r.routes.empty() && r.indications.empty()) return true;  // most rules: every route and indication
   if (!r.routes.empty() && std::find(r.routes.begin(), r.routes.end(), route) == r.routes.end()) return false;
   if (r.indications.empty()) return true;
   for (const std::string& d : p.diagnoses)
@@ -89,12 +90,22 @@ std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Pati
     const guideline::Indication* ind = lib.FindIndication(dx);
     if (ind) worst = std::max(worst, ind->evidence_severity);
   }
+  // Every rule that can add a finding of at least `min_severity`, in library order.
   for (const guideline::ScreeningRule& r : lib.rules) {
-    if (r.severity < min_severity && r.severity <= worst) continue;  // cannot change anything
+    if (r.severity < min_severity) continue;
     if (!InScope(r, patient, route) || !facts.Eval(r.when, lib)) continue;
     worst = std::max(worst, r.severity);
-    if (r.severity >= min_severity) {
-      out->push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
+    out->push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
+  }
+  // The outcome depends only on whether the worst is a hard stop, at least a
+  // caution, or neither: while it is neither, the first caution or soft stop
+  // among the other rules settles it.
+  if (worst < Severity::kCaution) {
+    for (const guideline::ScreeningRule& r : lib.rules) {
+      if (r.severity >= min_severity || r.severity < Severity::kCaution) continue;
+      if (!InScope(r, patient, route) || !facts.Eval(r.when, lib)) continue;
+      worst = r.severity;
+      break;
     }
   }
   return worst == Severity::kHardStop ? kNotEligible : worst >= Severity::kCaution ? kEligibleWithCautions : kEligible;

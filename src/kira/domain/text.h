@@ -21,7 +21,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
+#include <memory>
+#include <new>
 
 namespace kira::domain {
 
@@ -36,66 +37,106 @@ class Text {
  public:
   using Render = void (*)(const TextArgs& args, std::string& out);
 
-  Text() = default;
-  Text(std::string s) : v_(std::move(s)) {}  // NOLINT: implicit by design
-  Text(const char* s) : v_(std::string(s)) {}  // NOLINT
+  Text() : kind_(Kind::kBorrowed) { new (&u_.lazy) Lazy{}; }
+  Text(std::string s) : kind_(Kind::kOwned) { new (&u_.owned) std::string(std::move(s)); }  // NOLINT: implicit
+  Text(const char* s) : Text(std::string(s)) {}                                               // NOLINT
   // REQUIRES: `v` outlives every copy of the Text (library text, literals).
   static Text Borrow(std::string_view v) {
     Text t;
-    t.v_ = v;
+    t.u_.lazy.view = v;
     return t;
   }
   // REQUIRES: every string in `args` outlives every copy of the Text.
   static Text Deferred(Render render, const TextArgs& args) {
     Text t;
-    t.v_ = Lazy{render, args};
+    t.kind_ = Kind::kDeferred;
+    t.u_.lazy.render = render;
+    t.u_.lazy.args = args;
     return t;
   }
 
+  Text(const Text& o) : kind_(o.kind_) {
+    if (o.kind_ == Kind::kOwned) {
+      new (&u_.owned) std::string(o.u_.owned);
+    } else {
+      new (&u_.lazy) Lazy(o.u_.lazy);
+    }
+  }
+  Text(Text&& o) noexcept : kind_(o.kind_) {
+    if (o.kind_ == Kind::kOwned) {
+      new (&u_.owned) std::string(std::move(o.u_.owned));
+    } else {
+      new (&u_.lazy) Lazy(o.u_.lazy);
+    }
+  }
+  Text& operator=(const Text& o) {
+    if (this != &o) {
+      Destroy();
+      kind_ = o.kind_;
+      if (o.kind_ == Kind::kOwned) {
+        new (&u_.owned) std::string(o.u_.owned);
+      } else {
+        new (&u_.lazy) Lazy(o.u_.lazy);
+      }
+    }
+    return *this;
+  }
+  Text& operator=(Text&& o) noexcept {
+    if (this != &o) {
+      Destroy();
+      kind_ = o.kind_;
+      if (o.kind_ == Kind::kOwned) {
+        new (&u_.owned) std::string(std::move(o.u_.owned));
+      } else {
+        new (&u_.lazy) Lazy(o.u_.lazy);
+      }
+    }
+    return *this;
+  }
+  ~Text() { Destroy(); }
+
   // The words. Renders a deferred text each time it is called.
   std::string str() const {
+    if (kind_ == Kind::kOwned) return u_.owned;
     std::string out;
     AppendTo(out);
     return out;
   }
   // Appends the words to `out`.
   void AppendTo(std::string& out) const {
-    if (const auto* o = std::get_if<std::string>(&v_)) {
-      out += *o;
-    } else if (const auto* b = std::get_if<std::string_view>(&v_)) {
-      out += *b;
-    } else {
-      const Lazy& l = std::get<Lazy>(v_);
-      l.render(l.args, out);
+    switch (kind_) {
+      case Kind::kOwned: out += u_.owned; return;
+      case Kind::kBorrowed: out += u_.lazy.view; return;
+      case Kind::kDeferred: u_.lazy.render(u_.lazy.args, out); return;
     }
   }
   operator std::string() const { return str(); }  // NOLINT: reads as the string it renders to
 
   bool empty() const {
-    if (const auto* o = std::get_if<std::string>(&v_)) return o->empty();
-    if (const auto* b = std::get_if<std::string_view>(&v_)) return b->empty();
-    return str().empty();
+    switch (kind_) {
+      case Kind::kOwned: return u_.owned.empty();
+      case Kind::kBorrowed: return u_.lazy.view.empty();
+      case Kind::kDeferred: return str().empty();
+    }
+    return true;
   }
 
-  Text& operator=(std::string s) {
-    v_ = std::move(s);
-    return *this;
-  }
-  Text& operator=(const char* s) { return *this = std::string(s); }
+  Text& operator=(std::string s) { return *this = Text(std::move(s)); }
+  Text& operator=(const char* s) { return *this = Text(std::string(s)); }
   Text& operator+=(std::string_view more) {
     std::string s = str();
     s += more;
-    return *this = std::move(s);
+    return *this = Text(std::move(s));
   }
 
   friend bool operator==(const Text& a, std::string_view b) {
-    if (const auto* o = std::get_if<std::string>(&a.v_)) return *o == b;
-    if (const auto* v = std::get_if<std::string_view>(&a.v_)) return *v == b;
+    if (a.kind_ == Kind::kOwned) return a.u_.owned == b;
+    if (a.kind_ == Kind::kBorrowed) return a.u_.lazy.view == b;
     return a.str() == b;
   }
   friend bool operator==(const Text& a, const Text& b) {
-    if (const auto* o = std::get_if<std::string>(&b.v_)) return a == std::string_view(*o);
-    if (const auto* v = std::get_if<std::string_view>(&b.v_)) return a == *v;
+    if (b.kind_ == Kind::kOwned) return a == std::string_view(b.u_.owned);
+    if (b.kind_ == Kind::kBorrowed) return a == b.u_.lazy.view;
     return a == std::string_view(b.str());
   }
   friend bool operator==(const Text& a, const char* b) { return a == std::string_view(b); }
@@ -117,11 +158,24 @@ class Text {
   friend std::ostream& operator<<(std::ostream& os, const Text& t) { return os << t.str(); }
 
  private:
+  enum class Kind : unsigned char { kOwned, kBorrowed, kDeferred };
+  // Borrowed and deferred texts are plain values (copied bit for bit).
   struct Lazy {
-    Render render;
-    TextArgs args;
+    std::string_view view;   // kBorrowed
+    Render render = nullptr;  // kDeferred
+    TextArgs args;            // kDeferred
   };
-  std::variant<std::string, std::string_view, Lazy> v_;
+  union U {
+    U() {}
+    ~U() {}
+    std::string owned;
+    Lazy lazy;
+  };
+  void Destroy() {
+    if (kind_ == Kind::kOwned) std::destroy_at(&u_.owned);
+  }
+  Kind kind_;
+  U u_;
 };
 
 }  // namespace kira::domain
