@@ -155,7 +155,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
 
   // 0. Screening hard stops carry over; the rest stay in `kira screen`.
   std::string_view screening = ScreenOutcome(lib, patient, proto->route, Severity::kHardStop, &fs);
-  d.inputs_used.push_back({Text::Borrow("screening_outcome"), Text::Borrow(screening)});
+  d.inputs_used.emplace_back(Text::Borrow("screening_outcome"), Text::Borrow(screening));
 
   // Route: never self-administered at home.
   const guideline::Route* route = lib.FindRoute(proto->route);
@@ -225,9 +225,9 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
                                  " kg (actual " + Num(u::ToKg(actual), 1) + " kg; ideal-weight formula is a clinic "
                                  "setting, U).", m));
   }
-  d.inputs_used.push_back({Text::Borrow("actual_weight_kg"), ActualWeightText(patient.weight)});
-  d.inputs_used.push_back({Text::Borrow("dosing_weight_kg"), NumberText(u::ToKg(r.dosing_weight), 2, basis_suffix)});
-  if (r.bmi) d.inputs_used.push_back({Text::Borrow("bmi"), NumberText(*r.bmi, 1)});
+  d.inputs_used.emplace_back(Text::Borrow("actual_weight_kg"), ActualWeightText(patient.weight));
+  d.inputs_used.emplace_back(Text::Borrow("dosing_weight_kg"), NumberText(u::ToKg(r.dosing_weight), 2, basis_suffix));
+  if (r.bmi) d.inputs_used.emplace_back(Text::Borrow("bmi"), NumberText(*r.bmi, 1));
 
   // 3. The protocol dose at the dosing weight, and the dose to check.
   std::optional<u::Duration> duration;
@@ -244,8 +244,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   const guideline::OlderAdultDose* older =
       proto->older_adult && patient.age_years >= proto->older_adult->from_age_years ? &*proto->older_adult : nullptr;
   if (older) {
-    d.inputs_used.push_back({Text::Borrow("session_number"),
-                             req.session_number ? std::to_string(*req.session_number) : "unknown"});
+    d.inputs_used.emplace_back(Text::Borrow("session_number"),
+                               req.session_number ? std::to_string(*req.session_number) : "unknown");
     if (req.session_number == 1) {
       r.computed_dose = u::Mg(older->first_dose_mg);
       if (req.ordered_dose && u::ToMg(*req.ordered_dose) > older->first_dose_mg + 1e-9)
@@ -266,11 +266,11 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   }
   r.dose = req.ordered_dose ? *req.ordered_dose : r.computed_dose;
   r.dose_per_kg = r.dose / r.dosing_weight;
-  d.inputs_used.push_back({Text::Borrow("protocol"), Text::Borrow(proto->id)});
-  d.inputs_used.push_back({Text::Borrow("computed_dose_mg"), NumberText(u::ToMg(r.computed_dose), 2)});
-  d.inputs_used.push_back(
-      {Text::Borrow("dose_mg"), NumberText(u::ToMg(r.dose), 2, req.ordered_dose ? " (ordered)" : " (computed)")});
-  d.inputs_used.push_back({Text::Borrow("dose_mg_per_kg"), NumberText(u::ToMgPerKg(r.dose_per_kg), 3)});
+  d.inputs_used.emplace_back(Text::Borrow("protocol"), Text::Borrow(proto->id));
+  d.inputs_used.emplace_back(Text::Borrow("computed_dose_mg"), NumberText(u::ToMg(r.computed_dose), 2));
+  d.inputs_used.emplace_back(Text::Borrow("dose_mg"),
+                             NumberText(u::ToMg(r.dose), 2, req.ordered_dose ? " (ordered)" : " (computed)"));
+  d.inputs_used.emplace_back(Text::Borrow("dose_mg_per_kg"), NumberText(u::ToMgPerKg(r.dose_per_kg), 3));
 
   if (req.ordered_dose) {
     double ratio = r.dose / r.computed_dose;
@@ -319,7 +319,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
       // What the pump actually ran: the rate limits judge it, not dose/duration.
       pump.rate = *req.pump_rate;
       r.rate_mg_per_h = *req.pump_rate * conc;
-      d.inputs_used.push_back({Text::Borrow("pump_rate_ml_per_h"), NumberText(u::ToMlPerH(*req.pump_rate), 1, " (recorded)")});
+      d.inputs_used.emplace_back(Text::Borrow("pump_rate_ml_per_h"),
+                                 NumberText(u::ToMlPerH(*req.pump_rate), 1, " (recorded)"));
     } else {
       double scale = Pow10(lib.config.rate_decimals.value);
       pump.rate = u::MlPerH(std::round(u::ToMlPerH(pump.volume / *duration) * scale) / scale);
@@ -343,8 +344,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
                                Num(u::ToMgPerMl(conc), 2) + " mg/mL is not a standard concentration of this protocol's "
                                "drug library entry.", m));
     }
-    d.inputs_used.push_back({Text::Borrow("concentration_mg_per_ml"), NumberText(u::ToMgPerMl(conc), 3)});
-    d.inputs_used.push_back({Text::Borrow("duration_min"), NumberText(u::ToMinutes(*duration), 1)});
+    d.inputs_used.emplace_back(Text::Borrow("concentration_mg_per_ml"), NumberText(u::ToMgPerMl(conc), 3));
+    d.inputs_used.emplace_back(Text::Borrow("duration_min"), NumberText(u::ToMinutes(*duration), 1));
   }
 
   // 5. Limits: session, then the cumulative day.
@@ -365,7 +366,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     CheckRange(s.duration, *duration, proto->id, "session", "duration", "min", show2, &fs);
   }
   r.day_total = req.given_today + r.dose;
-  d.inputs_used.push_back({Text::Borrow("given_today_mg"), NumberText(u::ToMg(req.given_today), 2)});
+  d.inputs_used.emplace_back(Text::Borrow("given_today_mg"), NumberText(u::ToMg(req.given_today), 2));
   CheckRange(proto->day.mg_per_kg, r.day_total / r.dosing_weight, proto->id, "day", "mg_per_kg", "mg/kg", show3, &fs);
   CheckRange(proto->day.total_mg, r.day_total, proto->id, "day", "total_mg", "mg", show2, &fs);
 
@@ -387,10 +388,10 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
                                "No plasma-concentration prediction: " + std::string(pk.status().message()), m));
     } else {
       fs.push_back(std::move(pk->finding));
-      d.inputs_used.push_back({Text::Borrow("pk_model"), Text::Borrow(pk->model.name)});
-      d.inputs_used.push_back({Text::Borrow("pk_predicted_peak_ng_per_ml"),
-                               PeakText(u::ToNgPerMl(pk->analysis.peak.concentration),
-                                        u::ToMinutes(pk->analysis.peak.time))});
+      d.inputs_used.emplace_back(Text::Borrow("pk_model"), Text::Borrow(pk->model.name));
+      d.inputs_used.emplace_back(Text::Borrow("pk_predicted_peak_ng_per_ml"),
+                                 PeakText(u::ToNgPerMl(pk->analysis.peak.concentration),
+                                          u::ToMinutes(pk->analysis.peak.time)));
     }
   }
 

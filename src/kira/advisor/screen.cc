@@ -70,15 +70,15 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
                                                         : kEligible);
   out.rescue = PlanRescue(advisor, d);
 
-  d.inputs_used.push_back({domain::Text::Borrow("route"), std::string(route)});
-  d.inputs_used.push_back({domain::Text::Borrow("age_years"), internal::NumberText(patient.age_years, 1)});
-  if (facts.bmi()) d.inputs_used.push_back({domain::Text::Borrow("bmi"), internal::NumberText(*facts.bmi(), 1)});
+  d.inputs_used.emplace_back(domain::Text::Borrow("route"), std::string(route));
+  d.inputs_used.emplace_back(domain::Text::Borrow("age_years"), internal::NumberText(patient.age_years, 1));
+  if (facts.bmi()) d.inputs_used.emplace_back(domain::Text::Borrow("bmi"), internal::NumberText(*facts.bmi(), 1));
   std::string dx;
   for (const std::string& s : patient.diagnoses) {
     if (!dx.empty()) dx += ',';
     dx += s;
   }
-  d.inputs_used.push_back({domain::Text::Borrow("diagnoses"), std::move(dx)});
+  d.inputs_used.emplace_back(domain::Text::Borrow("diagnoses"), std::move(dx));
   return out;
 }
 

@@ -70,17 +70,16 @@ Finding MakeFinding(std::string rule_id, Severity severity, Text message, const 
 }
 
 Finding LibraryFinding(std::string rule_id, Severity severity, Text message, const Provenance& source) {
-  Finding f;
-  f.rule_id = std::move(rule_id);
-  f.severity = severity;
-  f.message = std::move(message);
-  f.grade = source.grade;
-  f.certainty = source.certainty;
-  f.evidence = source.evidence;
-  f.citation = Text::Borrow(source.citation);
-  f.rationale = Text::Borrow(source.rationale);
-  f.scope = Text::Borrow(source.scope);
-  return f;
+  // Built in place: no default-constructed text to overwrite.
+  return Finding{std::move(rule_id),
+                 severity,
+                 std::move(message),
+                 source.grade,
+                 source.certainty,
+                 source.evidence,
+                 Text::Borrow(source.citation),
+                 Text::Borrow(source.rationale),
+                 Text::Borrow(source.scope)};
 }
 
 }  // namespace kira::domain

@@ -70,7 +70,10 @@ std::array<double, Model::kMaxModes> Eigenvalues(const ModelParameters& p, int n
 std::array<double, Model::kMaxModes> SortedEigenvalues(const ModelParameters& p, int n) {
   auto compute = [](const ModelParameters& q, int modes) {
     std::array<double, Model::kMaxModes> l = Eigenvalues(q, modes);
-    std::sort(l.begin(), l.begin() + modes, std::greater<>());
+    // Descending (at most three values).
+    for (std::size_t i = 1; i < static_cast<std::size_t>(modes) && i < l.size(); ++i) {
+      for (std::size_t j = i; j > 0 && l[j - 1] < l[j]; --j) std::swap(l[j - 1], l[j]);
+    }
     return l;
   };
   constexpr std::size_t kRows = kKetamineModels.size();

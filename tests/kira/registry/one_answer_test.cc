@@ -370,27 +370,42 @@ TEST_F(OneAnswer, TheGeneratedCasesCoverRefusalsOverridesAndTheCap) {
   EXPECT_GT(static_cast<int>(ref.size()), sessions / 5);
 }
 
-TEST_F(OneAnswer, UseCaseInDateOrderStoresTheAdvisorsDecision) {
-  FakeClock clock(kNow());
+// Every generated session entered through the use case in date order (one
+// registry per patient: decisions are per patient).
+Outcomes EnteredInDateOrder(const std::vector<GenPatient>& patients, const Libraries& libs, const DoseCheck& check,
+                            const domain::Instant now) {
+  FakeClock clock(now);
   Outcomes got;
-  for (const auto& p : *patients_) {
-    storage::MemoryStore store;  // one per patient: decisions are per patient
-    SessionRecorder rec(&store, &clock, Check(), Libs().guideline);
-    Seed(store, clock, false);
-    ASSERT_THAT(RunInUnitOfWork(store, clock, "u1",
+  for (const auto& p : patients) {
+    storage::MemoryStore store;
+    SessionRecorder rec(&store, &clock, check, libs.guideline);
+    EXPECT_THAT(RunInUnitOfWork(store, clock, "u1",
                                 [&](UnitOfWork& uow) -> Status {
+                                  KIRA_RETURN_IF_ERROR(AddClinic(uow, {kClinic, "Clinic", "UTC"}));
+                                  KIRA_RETURN_IF_ERROR(
+                                      AddUser(uow, {kClinic, "u1", "Dr One", domain::Role::kClinician}));
                                   KIRA_RETURN_IF_ERROR(AddPatient(uow, p.record, std::nullopt));
-                                  return RecordFacts(uow, Libs(), p.facts).status();
+                                  return RecordFacts(uow, libs, p.facts).status();
                                 }),
                 IsOk());
     for (const auto& g : p.sessions) {
       std::optional<domain::Override> ov;
       if (!g.override_reason.empty()) ov = domain::Override{"", "", g.override_reason, {}};
-      ASSERT_THAT(rec.Record({g.record, "u1", ov}), IsOk());
+      EXPECT_THAT(rec.Record({g.record, "u1", ov}), IsOk());
     }
-    for (auto& [id, s] : ReadBack(store)) got[id] = s;
+    auto tx = store.Begin();
+    EXPECT_THAT(tx, IsOk());
+    if (!tx.ok()) continue;
+    auto sessions = (*tx)->ListSessions(kClinic, storage::Page{"", 1000});
+    EXPECT_THAT(sessions, IsOk());
+    if (!sessions.ok()) continue;
+    for (const auto& x : *sessions) got[x.id] = {x.decision_outcome, x.facts_version, x.screening_outcome};
   }
-  ExpectSame(Reference(), got, "use case");
+  return got;
+}
+
+TEST_F(OneAnswer, UseCaseInDateOrderStoresTheAdvisorsDecision) {
+  ExpectSame(Reference(), EnteredInDateOrder(*patients_, Libs(), Check(), kNow()), "use case");
 }
 
 // POST .../facts and POST .../sessions through the route handlers, with the
@@ -584,10 +599,15 @@ TEST_F(OneAnswer, CliFhirImportOfAShuffledExportGivesTheDateOrderAnswers) {
   for (const auto& [name, text] : ShuffledFhir(19)) std::ofstream(dir / "bulk" / name) << text;
   const auto run = kira::testing::RunCommand(std::string(KIRA_BINARY) + " import --partial --db " + db + " --clinic " +
                                              kClinic + " --fhir " + (dir / "bulk").string() + " 2>/dev/null");
-  EXPECT_TRUE(run.code == 0 || run.code == 1) << run.out;  // 1: some sessions refused by the Advisor
+  // 1: some sessions refused by the Advisor; 2: besides, the export's override
+  // records (entered with placeholder rule ids) differ from the ones the
+  // Advisor's decisions stored, and are reported as conflicts, never applied.
+  EXPECT_TRUE(run.code == 0 || run.code == 1 || run.code == 2) << run.out;
+  const Outcomes reference = Reference();
+  EXPECT_THAT(run.out, ::testing::HasSubstr(" = " + std::to_string(reference.size()) + " accepted"));
   auto store = storage::SqliteStore::Open({.path = db});
   ASSERT_THAT(store, IsOk());
-  ExpectSame(Reference(), ReadBack(**store), "CLI FHIR import");
+  ExpectSame(reference, ReadBack(**store), "CLI FHIR import");
   store->reset();
   std::filesystem::remove_all(dir);
 }
@@ -596,38 +616,18 @@ TEST_F(OneAnswer, CliFhirImportOfAShuffledExportGivesTheDateOrderAnswers) {
 // (CSV and FHIR) holds the same accepted set with the same stored decisions
 // as a registry where the use case entered every session in date order.
 TEST_F(OneAnswer, ShuffledImportsEqualEntryInDateOrder) {
-  FakeClock clock(kNow());
-  storage::MemoryStore in_order;
-  Seed(in_order, clock, true);
-  {
-    std::vector<const GenSession*> all;
-    for (const auto& p : *patients_) {
-      for (const auto& g : p.sessions) all.push_back(&g);
-    }
-    std::stable_sort(all.begin(), all.end(), [](const GenSession* a, const GenSession* b) {
-      return std::tie(a->record.started_at, a->record.id) < std::tie(b->record.started_at, b->record.id);
-    });
-    SessionRecorder rec(&in_order, &clock, Check(), Libs().guideline);
-    for (const GenSession* g : all) {
-      std::optional<domain::Override> ov;
-      if (!g->override_reason.empty()) ov = domain::Override{"", "", g->override_reason, {}};
-      ASSERT_THAT(rec.Record({g->record, "u1", ov}), IsOk());
-    }
-  }
-  const Outcomes entered = ReadBack(in_order);
+  const Outcomes entered = EnteredInDateOrder(*patients_, Libs(), Check(), kNow());
   ASSERT_FALSE(entered.empty());
-
+  FakeClock clock(kNow());
   interop::ParseOptions po;
   for (const auto& p : Libs().guideline->protocols) po.protocols.insert(p.id);
   interop::ImportOptions o;
   o.libraries = Libs();
   o.mode = interop::ImportMode::kPartial;
-  for (std::uint32_t seed : {23u, 29u}) {
-    storage::MemoryStore csv;
-    Seed(csv, clock, true);
-    ASSERT_THAT(interop::ImportRows(csv, clock, Check(), interop::ParseSessionCsv(ShuffledCsv(seed)), o), IsOk());
-    EXPECT_EQ(ReadBack(csv), entered) << "shuffled CSV, seed " << seed;
-  }
+  storage::MemoryStore csv;
+  Seed(csv, clock, true);
+  ASSERT_THAT(interop::ImportRows(csv, clock, Check(), interop::ParseSessionCsv(ShuffledCsv(23)), o), IsOk());
+  EXPECT_EQ(ReadBack(csv), entered) << "shuffled CSV";
   storage::MemoryStore fhir;
   Seed(fhir, clock, true);
   ASSERT_THAT(interop::ImportRows(fhir, clock, Check(), interop::ParseFhirBulk(ShuffledFhir(31), kClinic, po), o), IsOk());
