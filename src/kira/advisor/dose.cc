@@ -9,6 +9,7 @@
 #include "kira/advisor/facts.h"
 #include "kira/advisor/internal/finding.h"
 #include "kira/advisor/internal/format.h"
+#include "kira/advisor/internal/pk_predict.h"
 #include "kira/advisor/pk_check.h"
 #include "kira/advisor/plausibility.h"
 
@@ -377,21 +378,22 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     pk_request.model = req.pk_model;
     pk_request.details = false;
     pk_request.render_text = false;  // the finding's text is rendered when read
-    StatusOr<PkPrediction> pk = PredictForDose(*proto, patient, r, pk_request);
-    if (!pk.ok() && pk.status().code() == StatusCode::kNotFound) return pk.status();  // unknown model name
-    if (!pk.ok()) {
+    PkPrediction pk;  // filled in place (PredictForDose without the move)
+    const Status pk_status = internal::PredictInto(*proto, patient, r, pk_request, pk);
+    if (pk_status.code() == StatusCode::kNotFound) return pk_status;  // unknown model name
+    if (!pk_status.ok()) {
       // The order itself is checked above; an unpredictable concentration is
       // said, not silently dropped, and never turns the order into bad input.
       RuleMeta m{"", "", domain::Evidence::kUnverified, "Pharmacokinetic prediction, Zanos 2018 [R30]",
                  "The predicted-peak check could not run for this order."};
       fs.push_back(MakeFinding("pk.prediction_unavailable", Severity::kCaution,
-                               "No plasma-concentration prediction: " + std::string(pk.status().message()), m));
+                               "No plasma-concentration prediction: " + std::string(pk_status.message()), m));
     } else {
-      fs.push_back(std::move(pk->finding));
-      d.inputs_used.emplace_back(Text::Borrow("pk_model"), Text::Borrow(pk->model.name));
+      fs.push_back(std::move(pk.finding));
+      d.inputs_used.emplace_back(Text::Borrow("pk_model"), Text::Borrow(pk.model.name));
       d.inputs_used.emplace_back(Text::Borrow("pk_predicted_peak_ng_per_ml"),
-                                 PeakText(u::ToNgPerMl(pk->analysis.peak.concentration),
-                                          u::ToMinutes(pk->analysis.peak.time)));
+                                 PeakText(u::ToNgPerMl(pk.analysis.peak.concentration),
+                                          u::ToMinutes(pk.analysis.peak.time)));
     }
   }
 

@@ -52,25 +52,6 @@ Facts::Facts(const guideline::Library& lib, const domain::Patient& patient) : pa
   }
 }
 
-inline bool Facts::HasCondition(std::string_view id) const {
-  if (n_conditions_ == 0) return false;  // the usual case: no condition present
-  if (more_conditions_) return patient_.HasCondition(id);
-  for (std::size_t i = 0; i < n_conditions_; ++i) {
-    if (conditions_[i] == id) return true;
-  }
-  return false;
-}
-
-namespace {
-inline bool InSet(const std::string_view* first, std::size_t n, const std::vector<std::string_view>& more,
-                  std::string_view key) {
-  for (std::size_t i = 0; i < n; ++i) {
-    if (first[i].size() == key.size() && first[i] == key) return true;
-  }
-  return !more.empty() && std::find(more.begin(), more.end(), key) != more.end();
-}
-}  // namespace
-
 bool Facts::Flag(guideline::FactCode code, std::string_view key) const {
   using F = guideline::FactCode;
   switch (code) {
@@ -80,7 +61,7 @@ bool Facts::Flag(guideline::FactCode code, std::string_view key) const {
     case F::kBenzoDoseKnown: return benzo_dze_.has_value() || !has_benzo_;
     case F::kWeightEstimated: return patient_.weight.method == domain::WeightMethod::kEstimated;
     case F::kHistory: return HasCondition(key);
-    case F::kMedClass: return InSet(med_classes_.data(), n_med_classes_, more_med_classes_, key);
+    case F::kMedClass: return HasMedClass(key);
     case F::kDiagnosis:
       return std::find(patient_.diagnoses.begin(), patient_.diagnoses.end(), key) != patient_.diagnoses.end();
     default: return false;
@@ -118,7 +99,7 @@ bool Facts::Flag(std::string_view name) const {
   if (name == "weight.estimated") return patient_.weight.method == domain::WeightMethod::kEstimated;
   if (name.substr(0, 8) == "history.") return HasCondition(name.substr(8));
   if (name.substr(0, 10) == "med.class.") {
-    return InSet(med_classes_.data(), n_med_classes_, more_med_classes_, name.substr(10));
+    return HasMedClass(name.substr(10));
   }
   if (name.substr(0, 10) == "diagnosis.") {
     std::string_view d = name.substr(10);
@@ -152,9 +133,7 @@ bool Facts::Eval(const guideline::Condition& c, const guideline::Library& lib) c
     case K::kFact:
       // The commonest facts first, without a call.
       if (c.code == guideline::FactCode::kHistory) return HasCondition(c.key);
-      if (c.code == guideline::FactCode::kMedClass) {
-        return InSet(med_classes_.data(), n_med_classes_, more_med_classes_, c.key);
-      }
+      if (c.code == guideline::FactCode::kMedClass) return HasMedClass(c.key);
       return c.code == guideline::FactCode::kUnresolved ? Flag(c.fact) : Flag(c.code, c.key);
     case K::kCompare: {
       std::optional<double> x = c.code == guideline::FactCode::kUnresolved ? Number(c.fact) : Number(c.code);

@@ -28,13 +28,38 @@ class Facts {
   std::optional<double> Number(guideline::FactCode code) const;
   std::optional<double> Number(std::string_view name) const;
   bool Eval(const guideline::Condition& c, const guideline::Library& lib) const;
+  // Eval, with the commonest conditions (a single history condition or
+  // medication class) answered inline.
+  bool Test(const guideline::Condition& c, const guideline::Library& lib) const {
+    if (c.kind == guideline::Condition::Kind::kFact) {
+      if (c.code == guideline::FactCode::kHistory) return HasCondition(c.key);
+      if (c.code == guideline::FactCode::kMedClass) return HasMedClass(c.key);
+    }
+    return Eval(c, lib);
+  }
 
   // Medications not found in the library's catalogue.
   const std::vector<std::string>& unknown_medications() const { return unknown_meds_; }
   std::optional<double> bmi() const { return bmi_; }
 
  private:
-  bool HasCondition(std::string_view id) const;
+  bool HasCondition(std::string_view id) const {
+    if (n_conditions_ == 0) return false;  // the usual case: no condition present
+    if (more_conditions_) return patient_.HasCondition(id);
+    for (std::size_t i = 0; i < n_conditions_; ++i) {
+      if (conditions_[i] == id) return true;
+    }
+    return false;
+  }
+  bool HasMedClass(std::string_view cls) const {
+    for (std::size_t i = 0; i < n_med_classes_; ++i) {
+      if (med_classes_[i].size() == cls.size() && med_classes_[i] == cls) return true;
+    }
+    for (std::string_view c : more_med_classes_) {
+      if (c == cls) return true;
+    }
+    return false;
+  }
 
   const domain::Patient& patient_;
   // Small inline sets (no allocation for a typical patient): the catalogue

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kira/advisor/internal/format.h"
+#include "kira/advisor/internal/pk_predict.h"
 
 namespace kira::advisor {
 
@@ -103,8 +104,10 @@ bool PkCheckApplies(const guideline::Protocol& protocol) {
   return protocol.intended_band_low_ng_per_ml && protocol.intended_band_high_ng_per_ml && !IsEsketamine(protocol);
 }
 
-StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const domain::Patient& patient,
-                                      const DoseResult& dose, const PkRequest& request) {
+namespace internal {
+
+Status PredictInto(const guideline::Protocol& protocol, const domain::Patient& patient, const DoseResult& dose,
+                   const PkRequest& request, PkPrediction& out) {
   if (!protocol.intended_band_low_ng_per_ml || !protocol.intended_band_high_ng_per_ml) {
     return FailedPreconditionError("protocol '" + protocol.id + "' declares no intended_band_ng_per_ml");
   }
@@ -112,7 +115,6 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
     return FailedPreconditionError("protocol '" + protocol.id +
                                    "' is esketamine; the published pharmacokinetic models are for racemic ketamine");
   }
-  PkPrediction out;
   out.route = request.route.empty() ? protocol.route : request.route;
   KIRA_ASSIGN_OR_RETURN(out.model,
                         pk::FindModel(request.model.empty() ? pk::kDefaultModelName : request.model));
@@ -212,6 +214,15 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
     out.finding.message = out.finding.message.str();
     out.finding.citation = out.finding.citation.str();
   }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const domain::Patient& patient,
+                                      const DoseResult& dose, const PkRequest& request) {
+  PkPrediction out;
+  KIRA_RETURN_IF_ERROR(internal::PredictInto(protocol, patient, dose, request, out));
   return out;
 }
 

@@ -15,13 +15,17 @@ using domain::Severity;
 
 namespace {
 
-inline bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
-  if (r.routes.empty() && r.indications.empty()) return true;  // most rules: every route and indication
+bool InScopeSlow(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
   if (!r.routes.empty() && std::find(r.routes.begin(), r.routes.end(), route) == r.routes.end()) return false;
   if (r.indications.empty()) return true;
   for (const std::string& d : p.diagnoses)
     if (std::find(r.indications.begin(), r.indications.end(), d) != r.indications.end()) return true;
   return false;
+}
+
+// Most rules apply to every route and indication: answered inline.
+inline bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
+  return (r.routes.empty() && r.indications.empty()) || InScopeSlow(r, p, route);
 }
 
 }  // namespace
@@ -46,7 +50,7 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
   }
   for (const guideline::ScreeningRule& r : lib.rules) {
     if (!InScope(r, patient, route)) continue;
-    if (!facts.Eval(r.when, lib)) continue;
+    if (!facts.Test(r.when, lib)) continue;
     if (r.id == "med.unknown") {
       std::string message = r.message;
       message += " Not in catalogue: ";
@@ -93,7 +97,7 @@ std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Pati
   // Every rule that can add a finding of at least `min_severity`, in library order.
   for (const guideline::ScreeningRule& r : lib.rules) {
     if (r.severity < min_severity) continue;
-    if (!InScope(r, patient, route) || !facts.Eval(r.when, lib)) continue;
+    if (!InScope(r, patient, route) || !facts.Test(r.when, lib)) continue;
     worst = std::max(worst, r.severity);
     out->push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
   }
@@ -103,7 +107,7 @@ std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Pati
   if (worst < Severity::kCaution) {
     for (const guideline::ScreeningRule& r : lib.rules) {
       if (r.severity >= min_severity || r.severity < Severity::kCaution) continue;
-      if (!InScope(r, patient, route) || !facts.Eval(r.when, lib)) continue;
+      if (!InScope(r, patient, route) || !facts.Test(r.when, lib)) continue;
       worst = r.severity;
       break;
     }
