@@ -148,7 +148,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   domain::Decision& d = r.decision;
   d.guideline = lib.Ref();
   d.inputs_used.reserve(20);  // one allocation for the dozen-odd inputs a dose decision lists
-  d.findings.reserve(8);
+  d.findings.reserve(4);  // a typical dose check has one or two
   r.protocol_id = proto->id;
   r.actual_weight = actual;
   r.bmi = BodyMassIndex(patient);

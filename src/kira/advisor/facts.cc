@@ -149,11 +149,11 @@ bool Facts::Eval(const guideline::Condition& c, const guideline::Library& lib) c
       return false;
     }
     case K::kAll:
-      return std::all_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Eval(ch, lib); });
+      return std::all_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Test(ch, lib); });
     case K::kAny:
-      return std::any_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Eval(ch, lib); });
+      return std::any_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Test(ch, lib); });
     case K::kNot:
-      return !Eval(c.children.front(), lib);
+      return !Test(c.children.front(), lib);
   }
   return false;
 }

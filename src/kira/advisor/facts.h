@@ -30,7 +30,7 @@ class Facts {
   bool Eval(const guideline::Condition& c, const guideline::Library& lib) const;
   // Eval, with the commonest conditions (a single history condition or
   // medication class) answered inline.
-  bool Test(const guideline::Condition& c, const guideline::Library& lib) const {
+  [[gnu::always_inline]] bool Test(const guideline::Condition& c, const guideline::Library& lib) const {
     if (c.kind == guideline::Condition::Kind::kFact) {
       if (c.code == guideline::FactCode::kHistory) return HasCondition(c.key);
       if (c.code == guideline::FactCode::kMedClass) return HasMedClass(c.key);
@@ -43,7 +43,7 @@ class Facts {
   std::optional<double> bmi() const { return bmi_; }
 
  private:
-  bool HasCondition(std::string_view id) const {
+  [[gnu::always_inline]] bool HasCondition(std::string_view id) const {
     if (n_conditions_ == 0) return false;  // the usual case: no condition present
     if (more_conditions_) return patient_.HasCondition(id);
     for (std::size_t i = 0; i < n_conditions_; ++i) {
@@ -51,7 +51,7 @@ class Facts {
     }
     return false;
   }
-  bool HasMedClass(std::string_view cls) const {
+  [[gnu::always_inline]] bool HasMedClass(std::string_view cls) const {
     for (std::size_t i = 0; i < n_med_classes_; ++i) {
       if (med_classes_[i].size() == cls.size() && med_classes_[i] == cls) return true;
     }

@@ -24,7 +24,7 @@ bool InScopeSlow(const guideline::ScreeningRule& r, const domain::Patient& p, st
 }
 
 // Most rules apply to every route and indication: answered inline.
-inline bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
+[[gnu::always_inline]] inline bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
   return (r.routes.empty() && r.indications.empty()) || InScopeSlow(r, p, route);
 }
 
@@ -36,7 +36,7 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
   domain::Decision& d = out.decision;
   d.guideline = lib.Ref();
   d.inputs_used.reserve(4);
-  d.findings.reserve(8);
+  d.findings.reserve(4);  // a typical screening has a few
   Facts facts(lib, patient);
 
   // The text of each finding is the library's (viewed, not copied) or
@@ -94,23 +94,16 @@ std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Pati
     const guideline::Indication* ind = lib.FindIndication(dx);
     if (ind) worst = std::max(worst, ind->evidence_severity);
   }
-  // Every rule that can add a finding of at least `min_severity`, in library order.
+  // One pass in library order: every rule that can add a finding of at least
+  // `min_severity` is evaluated; below it, a rule matters only while no
+  // caution is known (the outcome depends only on whether the worst is a hard
+  // stop, at least a caution, or neither).
   for (const guideline::ScreeningRule& r : lib.rules) {
-    if (r.severity < min_severity) continue;
+    const bool adds = r.severity >= min_severity;
+    if (!adds && (worst >= Severity::kCaution || r.severity < Severity::kCaution)) continue;
     if (!InScope(r, patient, route) || !facts.Test(r.when, lib)) continue;
     worst = std::max(worst, r.severity);
-    out->push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
-  }
-  // The outcome depends only on whether the worst is a hard stop, at least a
-  // caution, or neither: while it is neither, the first caution or soft stop
-  // among the other rules settles it.
-  if (worst < Severity::kCaution) {
-    for (const guideline::ScreeningRule& r : lib.rules) {
-      if (r.severity >= min_severity || r.severity < Severity::kCaution) continue;
-      if (!InScope(r, patient, route) || !facts.Test(r.when, lib)) continue;
-      worst = r.severity;
-      break;
-    }
+    if (adds) out->push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
   }
   return worst == Severity::kHardStop ? kNotEligible : worst >= Severity::kCaution ? kEligibleWithCautions : kEligible;
 }
