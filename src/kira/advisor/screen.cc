@@ -24,7 +24,8 @@ bool InScopeSlow(const guideline::ScreeningRule& r, const domain::Patient& p, st
 }
 
 // Most rules apply to every route and indication: answered inline.
-[[gnu::always_inline]] inline bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
+[[gnu::always_inline]] inline bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p,
+                                           std::string_view route) {
   return (r.routes.empty() && r.indications.empty()) || InScopeSlow(r, p, route);
 }
 

@@ -62,7 +62,9 @@ std::string DecisionToJson(const domain::Decision& d, int indent) { return inter
 std::string ScreenResultToJson(const advisor::ScreenResult& r, int indent) {
   Json j = internal::DecisionJson(r.decision);
   Json avoid = Json::array();
-  for (const auto& a : r.rescue.avoid) avoid.push_back(Json{{"agent", a.agent}, {"rule_id", a.rule_id}, {"reason", a.reason.str()}});
+  for (const auto& a : r.rescue.avoid) {
+    avoid.push_back(Json{{"agent", a.agent}, {"rule_id", a.rule_id}, {"reason", a.reason.str()}});
+  }
   j["rescue_plan"] = Json{{"preferred", r.rescue.preferred}, {"usable", r.rescue.usable}, {"avoid", avoid}};
   return j.dump(indent);
 }
