@@ -139,19 +139,13 @@ StatusOr<Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTim
       }
     }
     for (const ThresholdRule& r : lib.monitoring.thresholds) {
-      if (!r.value) continue;
-      const std::optional<double>& x = last.Get(r.measure);
-      if (!x) continue;
-      double compared = *x;
-      if (r.rise_from_baseline) {
-        const std::optional<double>& b = tl.baseline.Get(r.measure);
-        if (!b) continue;
-        compared = *x - *b;
-      }
-      if (r.action != Action::kContinue && Compare(r.op, compared, *r.value)) {
+      // The one threshold rule (monitor.h), on the last readings.
+      const std::optional<double> compared = ThresholdTriggered(r, tl.baseline, last);
+      if (r.action != Action::kContinue && compared) {
         d.findings.push_back(Make("discharge.last_vitals_outside_thresholds", Severity::kHardStop,
                                   "the last " + std::string(MeasureLabel(r.measure)) + " reading " +
-                                      (r.rise_from_baseline ? "(rise " + Num(compared) + ")" : Num(*x)) +
+                                      (r.rise_from_baseline ? "(rise " + Num(*compared) + ")"
+                                                            : Num(*last.Get(r.measure))) +
                                       " is outside the monitoring threshold (" +
                                       std::string(ComparisonText(r.op)) + " " + Num(*r.value) + " -> " +
                                       std::string(ActionName(r.action)) + "): not ready; re-assess and re-measure",

@@ -7,7 +7,9 @@
 #include <string_view>
 
 #include "kira/advisor/facts.h"
+#include "kira/advisor/internal/finding.h"
 #include "kira/advisor/internal/format.h"
+#include "kira/advisor/internal/pk_predict.h"
 #include "kira/advisor/pk_check.h"
 #include "kira/advisor/plausibility.h"
 
@@ -24,6 +26,63 @@ namespace u = units;
 namespace {
 
 std::string Num(double v, int decimals = 2) { return internal::Fixed(v, decimals); }
+
+using domain::Text;
+using internal::NumberText;
+
+// "70.00 (measured, entered as 70.00 kg)", rendered when read. A unit other
+// than kg or lb (not accepted by the parsers) is rendered at once.
+Text ActualWeightText(const domain::BodyWeight& w) {
+  const std::string_view unit = w.entered_unit == "kg" ? "kg" : w.entered_unit == "lb" ? "lb" : "";
+  domain::TextArgs a;
+  a.n[0] = u::ToKg(w.value);
+  a.n[1] = w.entered_value;
+  a.s = {domain::WeightMethodName(w.method), unit, {}};
+  Text t = Text::Deferred(
+      [](const domain::TextArgs& x, std::string& out) {
+        out += Num(x.n[0], 2);
+        out += " (";
+        out += x.s[0];
+        out += ", entered as ";
+        out += Num(x.n[1], 2);
+        out += " ";
+        out += x.s[1];
+        out += ")";
+      },
+      a);
+  if (unit.empty() && !w.entered_unit.empty()) {
+    std::string s = t.str();
+    s.insert(s.size() - 1, w.entered_unit);
+    return s;
+  }
+  return t;
+}
+
+// 10^d: exact by multiplication for the small whole numbers a pump's
+// precision takes, std::pow otherwise.
+double Pow10(double d) {
+  if (d >= 0 && d <= 9 && d == std::floor(d)) {
+    double s = 1.0;
+    for (int i = 0; i < static_cast<int>(d); ++i) s *= 10.0;
+    return s;
+  }
+  return std::pow(10.0, d);
+}
+
+// "196 at 40.0 min", rendered when read.
+Text PeakText(double ng_per_ml, double minutes) {
+  domain::TextArgs a;
+  a.n[0] = ng_per_ml;
+  a.n[1] = minutes;
+  return Text::Deferred(
+      [](const domain::TextArgs& x, std::string& out) {
+        out += Num(x.n[0], 0);
+        out += " at ";
+        out += Num(x.n[1], 1);
+        out += " min";
+      },
+      a);
+}
 
 // The words a clinician reads for a limit's quantity.
 const char* FieldLabel(std::string_view field) {
@@ -98,7 +157,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   domain::Decision& d = r.decision;
   d.guideline = lib.Ref();
   d.inputs_used.reserve(20);  // one allocation for the dozen-odd inputs a dose decision lists
-  d.findings.reserve(8);
+  d.findings.reserve(4);  // a typical dose check has one or two
   r.protocol_id = proto->id;
   r.actual_weight = actual;
   r.bmi = BodyMassIndex(patient);
@@ -106,7 +165,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
 
   // 0. Screening hard stops carry over; the rest stay in `kira screen`.
   std::string_view screening = ScreenOutcome(lib, patient, proto->route, Severity::kHardStop, &fs);
-  d.inputs_used.push_back({"screening_outcome", std::string(screening)});
+  d.inputs_used.emplace_back(Text::Borrow("screening_outcome"), Text::Borrow(screening));
 
   // Route: never self-administered at home.
   const guideline::Route* route = lib.FindRoute(proto->route);
@@ -145,6 +204,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   // 2. Dosing weight.
   r.dosing_weight = actual;
   r.weight_basis = "actual";
+  std::string_view basis_suffix = " (actual)";
   if (r.bmi && *r.bmi >= lib.config.obesity_bmi.value) {
     const std::string& basis = lib.config.obesity_weight_basis;
     u::Kilograms ibw = IdealBodyWeight(lib, patient);
@@ -162,9 +222,11 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     if (basis == "ideal" && ibw < actual) {
       r.dosing_weight = ibw;
       r.weight_basis = "ideal";
+      basis_suffix = " (ideal)";
     } else if (basis == "adjusted" && ibw < actual) {
       r.dosing_weight = ibw + (actual - ibw) * lib.config.adjusted_weight_factor.value;
       r.weight_basis = "adjusted";
+      basis_suffix = " (adjusted)";
     }
     RuleMeta m = lib.config.obesity_weight_basis_meta;
     fs.push_back(MakeFinding("dose.weight_basis.obesity", Severity::kInfo,
@@ -173,12 +235,9 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
                                  " kg (actual " + Num(u::ToKg(actual), 1) + " kg; ideal-weight formula is a clinic "
                                  "setting, U).", m));
   }
-  d.inputs_used.push_back({"actual_weight_kg", Num(u::ToKg(actual), 2) + " (" +
-                                                   std::string(domain::WeightMethodName(patient.weight.method)) +
-                                                   ", entered as " + Num(patient.weight.entered_value, 2) + " " +
-                                                   patient.weight.entered_unit + ")"});
-  d.inputs_used.push_back({"dosing_weight_kg", Num(u::ToKg(r.dosing_weight), 2) + " (" + r.weight_basis + ")"});
-  if (r.bmi) d.inputs_used.push_back({"bmi", Num(*r.bmi, 1)});
+  d.inputs_used.emplace_back(Text::Borrow("actual_weight_kg"), ActualWeightText(patient.weight));
+  d.inputs_used.emplace_back(Text::Borrow("dosing_weight_kg"), NumberText(u::ToKg(r.dosing_weight), 2, basis_suffix));
+  if (r.bmi) d.inputs_used.emplace_back(Text::Borrow("bmi"), NumberText(*r.bmi, 1));
 
   // 3. The protocol dose at the dosing weight, and the dose to check.
   std::optional<u::Duration> duration;
@@ -195,7 +254,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   const guideline::OlderAdultDose* older =
       proto->older_adult && patient.age_years >= proto->older_adult->from_age_years ? &*proto->older_adult : nullptr;
   if (older) {
-    d.inputs_used.push_back({"session_number", req.session_number ? std::to_string(*req.session_number) : "unknown"});
+    d.inputs_used.emplace_back(Text::Borrow("session_number"),
+                               req.session_number ? std::to_string(*req.session_number) : "unknown");
     if (req.session_number == 1) {
       r.computed_dose = u::Mg(older->first_dose_mg);
       if (req.ordered_dose && u::ToMg(*req.ordered_dose) > older->first_dose_mg + 1e-9)
@@ -216,10 +276,11 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   }
   r.dose = req.ordered_dose ? *req.ordered_dose : r.computed_dose;
   r.dose_per_kg = r.dose / r.dosing_weight;
-  d.inputs_used.push_back({"protocol", proto->id});
-  d.inputs_used.push_back({"computed_dose_mg", Num(u::ToMg(r.computed_dose), 2)});
-  d.inputs_used.push_back({"dose_mg", Num(u::ToMg(r.dose), 2) + (req.ordered_dose ? " (ordered)" : " (computed)")});
-  d.inputs_used.push_back({"dose_mg_per_kg", Num(u::ToMgPerKg(r.dose_per_kg), 3)});
+  d.inputs_used.emplace_back(Text::Borrow("protocol"), Text::Borrow(proto->id));
+  d.inputs_used.emplace_back(Text::Borrow("computed_dose_mg"), NumberText(u::ToMg(r.computed_dose), 2));
+  d.inputs_used.emplace_back(Text::Borrow("dose_mg"),
+                             NumberText(u::ToMg(r.dose), 2, req.ordered_dose ? " (ordered)" : " (computed)"));
+  d.inputs_used.emplace_back(Text::Borrow("dose_mg_per_kg"), NumberText(u::ToMgPerKg(r.dose_per_kg), 3));
 
   if (req.ordered_dose) {
     double ratio = r.dose / r.computed_dose;
@@ -269,9 +330,10 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
       // What the pump actually ran: the rate limits judge it, not dose/duration.
       pump.rate = *req.pump_rate;
       r.rate_mg_per_h = *req.pump_rate * conc;
-      d.inputs_used.push_back({"pump_rate_ml_per_h", Num(u::ToMlPerH(*req.pump_rate), 1) + " (recorded)"});
+      d.inputs_used.emplace_back(Text::Borrow("pump_rate_ml_per_h"),
+                                 NumberText(u::ToMlPerH(*req.pump_rate), 1, " (recorded)"));
     } else {
-      double scale = std::pow(10.0, lib.config.rate_decimals.value);
+      double scale = Pow10(lib.config.rate_decimals.value);
       pump.rate = u::MlPerH(std::round(u::ToMlPerH(pump.volume / *duration) * scale) / scale);
       r.rate_mg_per_h = r.dose / *duration;
     }
@@ -293,8 +355,8 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
                                Num(u::ToMgPerMl(conc), 2) + " mg/mL is not a standard concentration of this protocol's "
                                "drug library entry.", m));
     }
-    d.inputs_used.push_back({"concentration_mg_per_ml", Num(u::ToMgPerMl(conc), 3)});
-    d.inputs_used.push_back({"duration_min", Num(u::ToMinutes(*duration), 1)});
+    d.inputs_used.emplace_back(Text::Borrow("concentration_mg_per_ml"), NumberText(u::ToMgPerMl(conc), 3));
+    d.inputs_used.emplace_back(Text::Borrow("duration_min"), NumberText(u::ToMinutes(*duration), 1));
   }
 
   // 5. Limits: session, then the cumulative day.
@@ -315,7 +377,7 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     CheckRange(s.duration, *duration, proto->id, "session", "duration", "min", show2, &fs);
   }
   r.day_total = req.given_today + r.dose;
-  d.inputs_used.push_back({"given_today_mg", Num(u::ToMg(req.given_today), 2)});
+  d.inputs_used.emplace_back(Text::Borrow("given_today_mg"), NumberText(u::ToMg(req.given_today), 2));
   CheckRange(proto->day.mg_per_kg, r.day_total / r.dosing_weight, proto->id, "day", "mg_per_kg", "mg/kg", show3, &fs);
   CheckRange(proto->day.total_mg, r.day_total, proto->id, "day", "total_mg", "mg", show2, &fs);
 
@@ -325,26 +387,28 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     PkRequest pk_request;
     pk_request.model = req.pk_model;
     pk_request.details = false;
-    StatusOr<PkPrediction> pk = PredictForDose(*proto, patient, r, pk_request);
-    if (!pk.ok() && pk.status().code() == StatusCode::kNotFound) return pk.status();  // unknown model name
-    if (!pk.ok()) {
+    pk_request.render_text = false;  // the finding's text is rendered when read
+    PkPrediction pk;  // filled in place (PredictForDose without the move)
+    const Status pk_status = internal::PredictInto(*proto, patient, r, pk_request, pk);
+    if (pk_status.code() == StatusCode::kNotFound) return pk_status;  // unknown model name
+    if (!pk_status.ok()) {
       // The order itself is checked above; an unpredictable concentration is
       // said, not silently dropped, and never turns the order into bad input.
       RuleMeta m{"", "", domain::Evidence::kUnverified, "Pharmacokinetic prediction, Zanos 2018 [R30]",
                  "The predicted-peak check could not run for this order."};
       fs.push_back(MakeFinding("pk.prediction_unavailable", Severity::kCaution,
-                               "No plasma-concentration prediction: " + std::string(pk.status().message()), m));
+                               "No plasma-concentration prediction: " + std::string(pk_status.message()), m));
     } else {
-      fs.push_back(std::move(pk->finding));
-      d.inputs_used.push_back({"pk_model", std::string(pk->model.name)});
-    d.inputs_used.push_back({"pk_predicted_peak_ng_per_ml",
-                             Num(u::ToNgPerMl(pk->analysis.peak.concentration), 0) + " at " +
-                                 Num(u::ToMinutes(pk->analysis.peak.time), 1) + " min"});
+      fs.push_back(std::move(pk.finding));
+      d.inputs_used.emplace_back(Text::Borrow("pk_model"), Text::Borrow(pk.model.name));
+      d.inputs_used.emplace_back(Text::Borrow("pk_predicted_peak_ng_per_ml"),
+                                 PeakText(u::ToNgPerMl(pk.analysis.peak.concentration),
+                                          u::ToMinutes(pk.analysis.peak.time)));
     }
   }
 
   // 6. Outcome and override.
-  std::stable_sort(fs.begin(), fs.end(), [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+  internal::SortBySeverity(fs);
   Severity worst = d.MaxSeverity();
   if (worst == Severity::kHardStop) {
     d.outcome = std::string(kDoseHardStop);
@@ -454,8 +518,7 @@ StatusOr<DoseResult> CheckRecordedSession(const Library& lib, const domain::Pati
   if (!extra.empty()) {
     domain::Decision& d = r.decision;
     for (Finding& f : extra) d.findings.push_back(std::move(f));
-    std::stable_sort(d.findings.begin(), d.findings.end(),
-                     [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+    internal::SortBySeverity(d.findings);
     if (d.MaxSeverity() == Severity::kHardStop) {
       d.outcome = std::string(kDoseHardStop);
       d.override_.reset();

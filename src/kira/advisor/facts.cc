@@ -25,7 +25,11 @@ Facts::Facts(const guideline::Library& lib, const domain::Patient& patient) : pa
       continue;
     }
     for (const std::string& c : e->classes) {
-      med_classes_.push_back(c);
+      if (n_med_classes_ < kInline) {
+        med_classes_[n_med_classes_++] = c;
+      } else {
+        more_med_classes_.push_back(c);
+      }
       if (c == "benzodiazepine") {
         has_benzo_ = true;
         if (m.diazepam_equivalent_mg_per_day) {
@@ -38,6 +42,14 @@ Facts::Facts(const guideline::Library& lib, const domain::Patient& patient) : pa
     }
   }
   if (any_dze && all_known) benzo_dze_ = dze;
+  for (const auto& [id, present] : patient.history) {
+    if (!present) continue;
+    if (n_conditions_ < kInline) {
+      conditions_[n_conditions_++] = id;
+    } else {
+      more_conditions_ = true;
+    }
+  }
 }
 
 bool Facts::Flag(guideline::FactCode code, std::string_view key) const {
@@ -48,8 +60,8 @@ bool Facts::Flag(guideline::FactCode code, std::string_view key) const {
     case F::kTrialsKnown: return patient_.failed_antidepressant_trials.has_value();
     case F::kBenzoDoseKnown: return benzo_dze_.has_value() || !has_benzo_;
     case F::kWeightEstimated: return patient_.weight.method == domain::WeightMethod::kEstimated;
-    case F::kHistory: return patient_.HasCondition(key);
-    case F::kMedClass: return std::find(med_classes_.begin(), med_classes_.end(), key) != med_classes_.end();
+    case F::kHistory: return HasCondition(key);
+    case F::kMedClass: return HasMedClass(key);
     case F::kDiagnosis:
       return std::find(patient_.diagnoses.begin(), patient_.diagnoses.end(), key) != patient_.diagnoses.end();
     default: return false;
@@ -85,10 +97,9 @@ bool Facts::Flag(std::string_view name) const {
   if (name == "failed_antidepressant_trials.known") return patient_.failed_antidepressant_trials.has_value();
   if (name == "med.benzodiazepine_dze_mg_per_day.known") return benzo_dze_.has_value() || !has_benzo_;
   if (name == "weight.estimated") return patient_.weight.method == domain::WeightMethod::kEstimated;
-  if (name.substr(0, 8) == "history.") return patient_.HasCondition(name.substr(8));
+  if (name.substr(0, 8) == "history.") return HasCondition(name.substr(8));
   if (name.substr(0, 10) == "med.class.") {
-    std::string_view cls = name.substr(10);
-    return std::find(med_classes_.begin(), med_classes_.end(), cls) != med_classes_.end();
+    return HasMedClass(name.substr(10));
   }
   if (name.substr(0, 10) == "diagnosis.") {
     std::string_view d = name.substr(10);
@@ -120,6 +131,9 @@ bool Facts::Eval(const guideline::Condition& c, const guideline::Library& lib) c
   using K = guideline::Condition::Kind;
   switch (c.kind) {
     case K::kFact:
+      // The commonest facts first, without a call.
+      if (c.code == guideline::FactCode::kHistory) return HasCondition(c.key);
+      if (c.code == guideline::FactCode::kMedClass) return HasMedClass(c.key);
       return c.code == guideline::FactCode::kUnresolved ? Flag(c.fact) : Flag(c.code, c.key);
     case K::kCompare: {
       std::optional<double> x = c.code == guideline::FactCode::kUnresolved ? Number(c.fact) : Number(c.code);
@@ -135,11 +149,11 @@ bool Facts::Eval(const guideline::Condition& c, const guideline::Library& lib) c
       return false;
     }
     case K::kAll:
-      return std::all_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Eval(ch, lib); });
+      return std::all_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Test(ch, lib); });
     case K::kAny:
-      return std::any_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Eval(ch, lib); });
+      return std::any_of(c.children.begin(), c.children.end(), [&](const auto& ch) { return Test(ch, lib); });
     case K::kNot:
-      return !Eval(c.children.front(), lib);
+      return !Test(c.children.front(), lib);
   }
   return false;
 }

@@ -208,24 +208,30 @@ Decision PreSessionGate(const AdvisorLibrary& lib, const SessionTimeline& tl) {
   return d;
 }
 
+std::optional<double> ThresholdTriggered(const ThresholdRule& r, const Vitals& baseline, const Vitals& v) {
+  if (!r.value) return std::nullopt;
+  const auto& x = v.Get(r.measure);
+  if (!x) return std::nullopt;
+  double compared = *x;
+  if (r.rise_from_baseline) {
+    const auto& b = baseline.Get(r.measure);
+    if (!b) return std::nullopt;
+    compared = *x - *b;
+  }
+  if (!Compare(r.op, compared, *r.value)) return std::nullopt;
+  return compared;
+}
+
 ObservationAction EvaluateObservation(const MonitoringSettings& m, const Vitals& baseline, const Vitals& v,
                                       double t_min) {
   ObservationAction out;
   out.t_min = t_min;
   for (const ThresholdRule& r : m.thresholds) {
-    if (!r.value) continue;
-    const auto& x = v.Get(r.measure);
-    if (!x) continue;
-    double compared = *x;
-    if (r.rise_from_baseline) {
-      const auto& b = baseline.Get(r.measure);
-      if (!b) continue;
-      compared = *x - *b;
-    }
-    if (Compare(r.op, compared, *r.value) && r.action > out.action) {
+    const std::optional<double> compared = ThresholdTriggered(r, baseline, v);
+    if (compared && r.action > out.action) {
       out.action = r.action;
       out.rule = &r;
-      out.value = compared;
+      out.value = *compared;
     }
   }
   return out;

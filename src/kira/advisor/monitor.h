@@ -8,6 +8,8 @@
 
 #include <vector>
 
+#include <optional>
+
 #include "kira/advisor/library.h"
 #include "kira/advisor/session.h"
 #include "kira/advisor/timeline.h"
@@ -53,6 +55,13 @@ struct MonitorResult {
 // sequences (e.g. "resume" while running) become session.* findings.
 // REQUIRES: timeline.events sorted by t_min (the JSON adapter enforces it).
 MonitorResult Monitor(const AdvisorLibrary& lib, const SessionTimeline& timeline);
+
+// The one threshold rule: the value `r` compares (the reading, or its rise
+// from the baseline for a rise rule) when the rule triggers on `v`; nullopt
+// when it does not, is unset, or lacks the reading or the baseline it needs.
+// Monitoring (EvaluateObservation) and discharge (the last readings) both
+// judge vitals with it.
+std::optional<double> ThresholdTriggered(const ThresholdRule& r, const Vitals& baseline, const Vitals& v);
 
 // Evaluates one observation against the thresholds (exposed for tests and
 // benchmarks). Returns the most severe triggered rule's action.

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kira/advisor/internal/format.h"
+#include "kira/advisor/internal/pk_predict.h"
 
 namespace kira::advisor {
 
@@ -30,6 +31,68 @@ int Strength(pk::Evidence e) {
   return 0;
 }
 
+// The finding's text, rendered when read. Message args: n = {peak ng/mL,
+// time of peak min, band low, band high, position, severity}; s = {model
+// name, protocol name, route}. Citation args: s = {model name, protocol name,
+// protocol citation}. Every view is of the model table, the loaded library
+// or a literal.
+void RenderPkMessage(const domain::TextArgs& a, std::string& out) {
+  const StatusOr<pk::ModelParameters> model = pk::FindModel(a.s[0]);
+  if (!model.ok()) return;  // unreachable: the name came from the table
+  pk::PeakLevel level;
+  level.position = static_cast<pk::BandPosition>(static_cast<int>(a.n[4]));
+  level.severity = static_cast<pk::FindingSeverity>(static_cast<int>(a.n[5]));
+  const pk::ConcentrationBand intended{"intended", a.s[1], u::NgPerMl(a.n[2]), u::NgPerMl(a.n[3]),
+                                       domain::Evidence::kUnverified, ""};
+  pk::AppendPeakMessage(out, level, u::NgPerMl(a.n[0]), u::Minutes(a.n[1]), *model, intended);
+  out += " [route ";
+  out += a.s[2];
+  out += "]";
+}
+
+void RenderPkCitation(const domain::TextArgs& a, std::string& out) {
+  const StatusOr<pk::ModelParameters> model = pk::FindModel(a.s[0]);
+  if (model.ok()) out += model->citation;
+  out += "; band: intended band of ";
+  out += a.s[1];
+  out += ": ";
+  out += a.s[2];
+  out += "; anaesthetic range ";
+  out += pk::kGeneralAnaesthesiaBand.citation;
+}
+
+constexpr std::string_view kPkRationale =
+    "A mg/kg limit is a proxy: plasma concentration separates analgesia, dissociation and anaesthesia, and "
+    "depends on weight, route, rate and time.";
+
+// The one builder of the predicted-peak finding. `route` must outlive the
+// finding unless the caller renders its text at once.
+domain::Finding PeakFinding(const guideline::Protocol& protocol, const pk::ModelParameters& model,
+                            std::string_view route, const pk::PeakLevel& level, const pk::Peak& peak,
+                            pk::Evidence weakest, const std::string& unverified) {
+  domain::Finding f;
+  f.rule_id = std::string(level.rule_id);
+  switch (level.severity) {
+    case pk::FindingSeverity::kNone: f.severity = domain::Severity::kInfo; break;
+    case pk::FindingSeverity::kSoft: f.severity = domain::Severity::kSoftStop; break;
+    case pk::FindingSeverity::kHard: f.severity = domain::Severity::kHardStop; break;
+  }
+  domain::TextArgs m;
+  m.n = {u::ToNgPerMl(peak.concentration), u::ToMinutes(peak.time), *protocol.intended_band_low_ng_per_ml,
+         *protocol.intended_band_high_ng_per_ml, static_cast<double>(static_cast<int>(level.position)),
+         static_cast<double>(static_cast<int>(level.severity))};
+  m.s = {model.name, protocol.name, route};
+  f.message = domain::Text::Deferred(RenderPkMessage, m);
+  // The message names the protocol's band as "intended"; say whose it is.
+  if (!unverified.empty()) f.message = f.message + "; assumes " + unverified + " (U: not a published value)";
+  f.evidence = weakest;
+  domain::TextArgs c;
+  c.s = {model.name, protocol.name, protocol.meta.citation};
+  f.citation = domain::Text::Deferred(RenderPkCitation, c);
+  f.rationale = domain::Text::Borrow(kPkRationale);
+  return f;
+}
+
 bool IsEsketamine(const guideline::Protocol& p) {
   // Racemic intranasal ketamine is asked for explicitly with PkRequest::route.
   return p.drug == "esketamine";
@@ -41,8 +104,10 @@ bool PkCheckApplies(const guideline::Protocol& protocol) {
   return protocol.intended_band_low_ng_per_ml && protocol.intended_band_high_ng_per_ml && !IsEsketamine(protocol);
 }
 
-StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const domain::Patient& patient,
-                                      const DoseResult& dose, const PkRequest& request) {
+namespace internal {
+
+Status PredictInto(const guideline::Protocol& protocol, const domain::Patient& patient, const DoseResult& dose,
+                   const PkRequest& request, PkPrediction& out) {
   if (!protocol.intended_band_low_ng_per_ml || !protocol.intended_band_high_ng_per_ml) {
     return FailedPreconditionError("protocol '" + protocol.id + "' declares no intended_band_ng_per_ml");
   }
@@ -50,7 +115,6 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
     return FailedPreconditionError("protocol '" + protocol.id +
                                    "' is esketamine; the published pharmacokinetic models are for racemic ketamine");
   }
-  PkPrediction out;
   out.route = request.route.empty() ? protocol.route : request.route;
   KIRA_ASSIGN_OR_RETURN(out.model,
                         pk::FindModel(request.model.empty() ? pk::kDefaultModelName : request.model));
@@ -99,8 +163,8 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
   const pk::ConcentrationBand& anaesthetic = pk::kGeneralAnaesthesiaBand;
   std::optional<u::NanogramsPerMillilitre> threshold;
   if (request.details) threshold = anaesthetic.low;
-  KIRA_ASSIGN_OR_RETURN(out.analysis,
-                        pk::Analyse(model, out.regimen, {out.horizon, threshold, request.sessions > 1}));
+  KIRA_ASSIGN_OR_RETURN(out.analysis, pk::Analyse(model, out.regimen,
+                                                  {out.horizon, threshold, request.sessions > 1, request.render_text}));
   if (request.details) {
     KIRA_ASSIGN_OR_RETURN(pk::ThresholdCrossings awake,
                           pk::TimeAbove(model, out.regimen, pk::kAwakeningConcentration, out.horizon));
@@ -111,37 +175,54 @@ StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const
   }
 
   const double lo = *protocol.intended_band_low_ng_per_ml, hi = *protocol.intended_band_high_ng_per_ml;
-  out.intended_band_text = Num(lo, 0) + "-" + Num(hi, 0) + " ng/mL";
-  const std::string band_name = protocol.name;
-  const std::string band_citation = "intended band of " + protocol.name + ": " + protocol.meta.citation;
-  const pk::ConcentrationBand intended{"intended", band_name, u::NgPerMl(lo), u::NgPerMl(hi),
-                                       protocol.meta.evidence, band_citation};
   const pk::ProtocolIntent intent =
       u::NgPerMl(hi) < anaesthetic.low ? pk::ProtocolIntent::kSubAnaesthetic : pk::ProtocolIntent::kAnaesthetic;
-  out.check = pk::ClassifyPeak(out.analysis, model, intended, intent, anaesthetic);
+  pk::PeakLevel level;
+  if (request.render_text) {
+    out.intended_band_text = Num(lo, 0) + "-" + Num(hi, 0) + " ng/mL";
+    const std::string band_citation = "intended band of " + protocol.name + ": " + protocol.meta.citation;
+    const pk::ConcentrationBand intended{"intended", protocol.name, u::NgPerMl(lo), u::NgPerMl(hi),
+                                         protocol.meta.evidence, band_citation};
+    out.check = pk::ClassifyPeak(out.analysis, model, intended, intent, anaesthetic);
+    level = {out.check.rule_id, out.check.severity, out.check.position};
+  } else {
+    const pk::ConcentrationBand intended{"intended", protocol.name, u::NgPerMl(lo), u::NgPerMl(hi),
+                                         protocol.meta.evidence, ""};
+    level = pk::ClassifyPeakLevel(out.analysis.peak.concentration, intended, intent, anaesthetic);
+  }
 
-  domain::Finding& f = out.finding;
-  f.rule_id = out.check.rule_id;
-  switch (out.check.severity) {
-    case pk::FindingSeverity::kNone: f.severity = domain::Severity::kInfo; break;
-    case pk::FindingSeverity::kSoft: f.severity = domain::Severity::kSoftStop; break;
-    case pk::FindingSeverity::kHard: f.severity = domain::Severity::kHardStop; break;
+  // Evidence: the weakest of the parameter set and every assumption; the
+  // unverified ones are named (their text built only when there are some).
+  pk::Evidence tags[pk::kMaxAssumptions];
+  const int n_tags = pk::AssumptionEvidence(model, out.regimen, tags);
+  pk::Evidence weakest = out.model.evidence;
+  bool any_unverified = false;
+  for (int i = 0; i < n_tags; ++i) {
+    if (Strength(tags[i]) < Strength(weakest)) weakest = tags[i];
+    any_unverified |= tags[i] == pk::Evidence::kUnverified;
   }
-  // The message names the protocol's band as "intended"; say whose it is.
-  f.message = out.check.message + " [route " + out.route + "]";
-  pk::Evidence weakest = out.check.model_evidence;
   std::string unverified;
-  for (const pk::Assumption& a : out.analysis.assumptions) {
-    if (Strength(a.evidence) < Strength(weakest)) weakest = a.evidence;
-    if (a.evidence == pk::Evidence::kUnverified) unverified += (unverified.empty() ? "" : "; ") + a.what;
+  if (any_unverified) {
+    for (const pk::Assumption& a : pk::ListAssumptions(model, out.regimen)) {
+      if (a.evidence == pk::Evidence::kUnverified) unverified += (unverified.empty() ? "" : "; ") + a.what;
+    }
   }
-  if (!unverified.empty()) f.message += "; assumes " + unverified + " (U: not a published value)";
-  f.evidence = weakest;
-  f.citation = out.check.model_citation + "; band: " + band_citation + "; anaesthetic range " +
-               std::string(anaesthetic.citation);
-  f.rationale =
-      "A mg/kg limit is a proxy: plasma concentration separates analgesia, dissociation and anaesthesia, and "
-      "depends on weight, route, rate and time.";
+  const std::string_view route = request.route.empty() ? std::string_view(protocol.route) : std::string_view(out.route);
+  out.finding = PeakFinding(protocol, out.model, route, level, out.analysis.peak, weakest, unverified);
+  if (request.render_text) {
+    // The caller's route and this result may not outlive the finding.
+    out.finding.message = out.finding.message.str();
+    out.finding.citation = out.finding.citation.str();
+  }
+  return Status::Ok();
+}
+
+}  // namespace internal
+
+StatusOr<PkPrediction> PredictForDose(const guideline::Protocol& protocol, const domain::Patient& patient,
+                                      const DoseResult& dose, const PkRequest& request) {
+  PkPrediction out;
+  KIRA_RETURN_IF_ERROR(internal::PredictInto(protocol, patient, dose, request, out));
   return out;
 }
 

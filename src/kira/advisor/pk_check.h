@@ -50,6 +50,11 @@ struct PkRequest {
   // If false, compute only what the finding needs (the peak): no threshold
   // crossings, no awakening time. The dose check uses false to stay cheap.
   bool details = true;
+  // If false (the dose check), the finding's text is rendered when read
+  // (domain/text.h) and PkPrediction::check, intended_band_text and
+  // analysis.assumptions are left empty. REQUIRES: route empty (the text
+  // views the protocol's route in the loaded library).
+  bool render_text = true;
 };
 
 struct PkPrediction {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kira/advisor/internal/finding.h"
+#include "kira/advisor/internal/format.h"
 
 namespace kira::advisor {
 namespace {
@@ -34,6 +35,8 @@ const Finding* ExclusionFor(const RescueAgent& agent, const Decision& screening)
 
 RescuePlan PlanRescue(const AdvisorLibrary& lib, const Decision& screening) {
   RescuePlan plan;
+  plan.usable.reserve(lib.rescue.agents.size());
+  plan.avoid.reserve(lib.rescue.agents.size() + 1);
   for (const RescueAgent& a : lib.rescue.agents) {
     if (const Finding* ex = ExclusionFor(a, screening)) {
       plan.avoid.push_back({a.id, ex->rule_id, ex->message});
@@ -44,8 +47,9 @@ RescuePlan PlanRescue(const AdvisorLibrary& lib, const Decision& screening) {
   if (!plan.usable.empty()) plan.preferred = plan.usable.front();
   const SettingSource& src = lib.rescue.antipsychotic_source;
   plan.avoid.push_back({"antipsychotics", "rescue.antipsychotic.not_recommended",
-                        "Antipsychotics are not the treatment for ketamine-induced hallucinations or dissociation (" +
-                            src.citation + ")."});
+                        internal::JoinText("Antipsychotics are not the treatment for ketamine-induced hallucinations "
+                                           "or dissociation (",
+                                           src.citation, ").")});
   return plan;
 }
 

@@ -20,7 +20,7 @@ namespace kira::advisor {
 struct RescueAvoid {
   std::string agent;    // "midazolam", "lorazepam", "antipsychotics"
   std::string rule_id;  // the screening finding behind it
-  std::string reason;
+  domain::Text reason;  // rendered when read (domain/text.h)
 };
 
 // The rescue plan a screening implies, stored with it: the usable agents in

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "kira/advisor/facts.h"
+#include "kira/advisor/internal/finding.h"
 #include "kira/advisor/internal/format.h"
 #include "kira/advisor/plausibility.h"
 
@@ -14,14 +15,18 @@ using domain::Severity;
 
 namespace {
 
-using internal::Fixed;
-
-bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
+bool InScopeSlow(const guideline::ScreeningRule& r, const domain::Patient& p, std::string_view route) {
   if (!r.routes.empty() && std::find(r.routes.begin(), r.routes.end(), route) == r.routes.end()) return false;
   if (r.indications.empty()) return true;
   for (const std::string& d : p.diagnoses)
     if (std::find(r.indications.begin(), r.indications.end(), d) != r.indications.end()) return true;
   return false;
+}
+
+// Most rules apply to every route and indication: answered inline.
+[[gnu::always_inline]] inline bool InScope(const guideline::ScreeningRule& r, const domain::Patient& p,
+                                           std::string_view route) {
+  return (r.routes.empty() && r.indications.empty()) || InScopeSlow(r, p, route);
 }
 
 }  // namespace
@@ -32,33 +37,37 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
   domain::Decision& d = out.decision;
   d.guideline = lib.Ref();
   d.inputs_used.reserve(4);
-  d.findings.reserve(8);
+  d.findings.reserve(4);  // a typical screening has a few
   Facts facts(lib, patient);
 
+  // The text of each finding is the library's (viewed, not copied) or
+  // rendered when read (domain/text.h).
   for (const std::string& dx : patient.diagnoses) {
     const guideline::Indication* ind = lib.FindIndication(dx);
     if (!ind) continue;  // the parser rejects unknown diagnoses
-    d.findings.push_back(MakeFinding("indication." + ind->id + ".evidence", ind->evidence_severity,
-                                     ind->name + ": " + ind->evidence_summary, ind->meta));
+    d.findings.push_back(domain::LibraryFinding("indication." + ind->id + ".evidence", ind->evidence_severity,
+                                                internal::JoinText(ind->name, ": ", ind->evidence_summary),
+                                                ind->meta));
   }
   for (const guideline::ScreeningRule& r : lib.rules) {
     if (!InScope(r, patient, route)) continue;
-    if (!facts.Eval(r.when, lib)) continue;
-    std::string message = r.message;
+    if (!facts.Test(r.when, lib)) continue;
     if (r.id == "med.unknown") {
+      std::string message = r.message;
       message += " Not in catalogue: ";
       for (size_t i = 0; i < facts.unknown_medications().size(); ++i) {
         if (i) message += ", ";
         message += facts.unknown_medications()[i];
       }
       message += ".";
+      d.findings.push_back(domain::LibraryFinding(r.id, r.severity, std::move(message), r.meta));
+    } else {
+      d.findings.push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
     }
-    d.findings.push_back(MakeFinding(r.id, r.severity, std::move(message), r.meta));
   }
   CheckPlausibility(lib, patient, PlausibilityContext{}, facts.bmi(), &d.findings);
   // Most severe first, stable within a severity so the library order is kept.
-  std::stable_sort(d.findings.begin(), d.findings.end(),
-                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+  internal::SortBySeverity(d.findings);
 
   Severity worst = d.MaxSeverity();
   d.outcome = std::string(worst == Severity::kHardStop ? kNotEligible
@@ -66,12 +75,15 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
                                                         : kEligible);
   out.rescue = PlanRescue(advisor, d);
 
-  d.inputs_used.push_back({"route", std::string(route)});
-  d.inputs_used.push_back({"age_years", Fixed(patient.age_years, 1)});
-  if (facts.bmi()) d.inputs_used.push_back({"bmi", Fixed(*facts.bmi(), 1)});
+  d.inputs_used.emplace_back(domain::Text::Borrow("route"), std::string(route));
+  d.inputs_used.emplace_back(domain::Text::Borrow("age_years"), internal::NumberText(patient.age_years, 1));
+  if (facts.bmi()) d.inputs_used.emplace_back(domain::Text::Borrow("bmi"), internal::NumberText(*facts.bmi(), 1));
   std::string dx;
-  for (const std::string& s : patient.diagnoses) dx += (dx.empty() ? "" : ",") + s;
-  d.inputs_used.push_back({"diagnoses", dx});
+  for (const std::string& s : patient.diagnoses) {
+    if (!dx.empty()) dx += ',';
+    dx += s;
+  }
+  d.inputs_used.emplace_back(domain::Text::Borrow("diagnoses"), std::move(dx));
   return out;
 }
 
@@ -83,11 +95,16 @@ std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Pati
     const guideline::Indication* ind = lib.FindIndication(dx);
     if (ind) worst = std::max(worst, ind->evidence_severity);
   }
+  // One pass in library order: every rule that can add a finding of at least
+  // `min_severity` is evaluated; below it, a rule matters only while no
+  // caution is known (the outcome depends only on whether the worst is a hard
+  // stop, at least a caution, or neither).
   for (const guideline::ScreeningRule& r : lib.rules) {
-    if (r.severity < min_severity && r.severity <= worst) continue;  // cannot change anything
-    if (!InScope(r, patient, route) || !facts.Eval(r.when, lib)) continue;
+    const bool adds = r.severity >= min_severity;
+    if (!adds && (worst >= Severity::kCaution || r.severity < Severity::kCaution)) continue;
+    if (!InScope(r, patient, route) || !facts.Test(r.when, lib)) continue;
     worst = std::max(worst, r.severity);
-    if (r.severity >= min_severity) out->push_back(MakeFinding(r.id, r.severity, r.message, r.meta));
+    if (adds) out->push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
   }
   return worst == Severity::kHardStop ? kNotEligible : worst >= Severity::kCaution ? kEligibleWithCautions : kEligible;
 }

@@ -1,4 +1,5 @@
 #include "kira/analytics/cohort_report.h"
+#include "kira/instruments/outcome_rule.h"
 
 #include <algorithm>
 #include <cmath>
@@ -72,18 +73,13 @@ Rate MakeRate(std::int64_t num, std::int64_t den, double level) {
   return r;
 }
 
+// The instrument library's response and remission rule (instruments/outcome_rule.h).
 bool Responds(const OutcomeRule& rule, double baseline, double score) {
-  const double fall = baseline - score;
-  if (rule.response_min_point_fall && fall >= *rule.response_min_point_fall) return true;
-  if (rule.response_min_percent_fall && baseline > 0 &&
-      100.0 * fall / baseline >= *rule.response_min_percent_fall) {
-    return true;
-  }
-  return false;
+  return instruments::FallMeetsResponse(rule.response_min_percent_fall, rule.response_min_point_fall, baseline, score);
 }
 
 bool Remits(const OutcomeRule& rule, double score) {
-  return rule.remission_inclusive ? score <= rule.remission_value : score < rule.remission_value;
+  return instruments::ScoreMeetsRemission(rule.remission_inclusive, rule.remission_value, score);
 }
 
 // Index of the score nearest `target` (relative day) within +/- halfwidth,

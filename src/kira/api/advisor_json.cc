@@ -363,8 +363,11 @@ StatusOr<advisor::SessionTimeline> ParseSessionTimeline(std::string_view text) {
       } else if (f.is_object()) {
         const std::string p = Index("screening_findings", i);
         KIRA_RETURN_IF_ERROR(internal::ReadString(f, "rule_id", p, &finding.rule_id));
-        KIRA_RETURN_IF_ERROR(internal::ReadOptString(f, "message", p, &finding.message));
-        KIRA_RETURN_IF_ERROR(internal::ReadOptString(f, "citation", p, &finding.citation));
+        std::string message, citation;
+        KIRA_RETURN_IF_ERROR(internal::ReadOptString(f, "message", p, &message));
+        KIRA_RETURN_IF_ERROR(internal::ReadOptString(f, "citation", p, &citation));
+        finding.message = std::move(message);
+        finding.citation = std::move(citation);
         if (f.contains("evidence")) KIRA_RETURN_IF_ERROR(internal::ReadEvidence(f, "evidence", p, &finding.evidence));
       } else {
         return InvalidArgumentError(Index("screening_findings", i) + ": expected a rule id or an object");

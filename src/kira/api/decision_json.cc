@@ -22,13 +22,13 @@ Json MetaJson(const guideline::RuleMeta& m) {
 Json FindingJson(const domain::Finding& f) {
   return Json{{"rule_id", f.rule_id},
               {"severity", std::string(domain::SeverityName(f.severity))},
-              {"message", f.message},
+              {"message", f.message.str()},
               {"grade", f.grade.empty() ? Json(nullptr) : Json(f.grade)},
               {"certainty", f.certainty.empty() ? Json(nullptr) : Json(f.certainty)},
               {"evidence", std::string(domain::EvidenceName(f.evidence))},
-              {"citation", f.citation},
-              {"rationale", f.rationale},
-              {"scope", f.scope.empty() ? Json(nullptr) : Json(f.scope)}};
+              {"citation", f.citation.str()},
+              {"rationale", f.rationale.str()},
+              {"scope", f.scope.empty() ? Json(nullptr) : Json(f.scope.str())}};
 }
 
 Json DecisionJson(const domain::Decision& d) {
@@ -37,7 +37,7 @@ Json DecisionJson(const domain::Decision& d) {
   j["findings"] = Json::array();
   for (const auto& f : d.findings) j["findings"].push_back(FindingJson(f));
   j["inputs_used"] = Json::object();
-  for (const auto& in : d.inputs_used) j["inputs_used"][in.name] = in.value;
+  for (const auto& in : d.inputs_used) j["inputs_used"][in.name.str()] = in.value.str();
   j["guideline"] = Json{{"id", d.guideline.id}, {"version", d.guideline.version}};
   if (d.override_) {
     j["override"] = Json{{"who", d.override_->who}, {"when", d.override_->when},
@@ -62,7 +62,9 @@ std::string DecisionToJson(const domain::Decision& d, int indent) { return inter
 std::string ScreenResultToJson(const advisor::ScreenResult& r, int indent) {
   Json j = internal::DecisionJson(r.decision);
   Json avoid = Json::array();
-  for (const auto& a : r.rescue.avoid) avoid.push_back(Json{{"agent", a.agent}, {"rule_id", a.rule_id}, {"reason", a.reason}});
+  for (const auto& a : r.rescue.avoid) {
+    avoid.push_back(Json{{"agent", a.agent}, {"rule_id", a.rule_id}, {"reason", a.reason.str()}});
+  }
   j["rescue_plan"] = Json{{"preferred", r.rescue.preferred}, {"usable", r.rescue.usable}, {"avoid", avoid}};
   return j.dump(indent);
 }

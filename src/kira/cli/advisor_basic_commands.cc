@@ -94,7 +94,7 @@ void AddScreenCommand(CLI::App& app, Context& ctx) {
                << (r.rescue.usable.empty() ? std::string("no usable agent: seek senior review")
                                            : fmt::format("{}", fmt::join(r.rescue.usable, ", then ")))
                << "\n";
-      for (const auto& a : r.rescue.avoid) *ctx.out << fmt::format("  avoid {}: {}\n", a.agent, a.reason);
+      for (const auto& a : r.rescue.avoid) *ctx.out << fmt::format("  avoid {}: {}\n", a.agent, a.reason.str());
     }
     ctx.exit_code = r.decision.outcome == advisor::kNotEligible ? kExitDecision : kExitOk;
   });

@@ -79,7 +79,7 @@ void PrintRescue(std::ostream& os, const domain::Decision& d) {
   for (const auto& f : d.findings) {
     if (f.severity != domain::Severity::kInfo || f.rule_id == "rescue.dose.setting") {
       os << fmt::format("    {:<10} {:<38} [{}] {}\n", domain::SeverityName(f.severity), f.rule_id,
-                        domain::EvidenceName(f.evidence), f.message);
+                        domain::EvidenceName(f.evidence), f.message.str());
     }
   }
 }

@@ -47,8 +47,8 @@ void PrintDecision(std::ostream& os, const domain::Decision& d) {
       std::string ev(domain::EvidenceName(f.evidence));
       if (ev == "derived") ev = "D";
       os << fmt::format("  {:<10} {:<44} {:<12} {:<3} {}\n", domain::SeverityName(f.severity), f.rule_id, grade, ev,
-                        Wrap(f.message, 70, 75));
-      os << fmt::format("  {:<10} {:<44} {:<12} {:<3} source: {}\n", "", "", "", "", Wrap(f.citation, 62, 83));
+                        Wrap(f.message.str(), 70, 75));
+      os << fmt::format("  {:<10} {:<44} {:<12} {:<3} source: {}\n", "", "", "", "", Wrap(f.citation.str(), 62, 83));
     }
   }
   if (d.override_) {
@@ -58,7 +58,7 @@ void PrintDecision(std::ostream& os, const domain::Decision& d) {
                       d.override_->reason, ids);
   }
   os << "Inputs used:";
-  for (const auto& in : d.inputs_used) os << fmt::format("  {}={}", in.name, in.value);
+  for (const auto& in : d.inputs_used) os << fmt::format("  {}={}", in.name.str(), in.value.str());
   os << "\n";
 }
 

@@ -55,7 +55,7 @@ bool Decision::Has(std::string_view rule_id) const {
                      [&](const Finding& f) { return f.rule_id == rule_id; });
 }
 
-Finding MakeFinding(std::string rule_id, Severity severity, std::string message, const Provenance& source) {
+Finding MakeFinding(std::string rule_id, Severity severity, Text message, const Provenance& source) {
   Finding f;
   f.rule_id = std::move(rule_id);
   f.severity = severity;
@@ -67,6 +67,19 @@ Finding MakeFinding(std::string rule_id, Severity severity, std::string message,
   f.rationale = source.rationale;
   f.scope = source.scope;
   return f;
+}
+
+Finding LibraryFinding(std::string rule_id, Severity severity, Text message, const Provenance& source) {
+  // Built in place: no default-constructed text to overwrite.
+  return Finding{std::move(rule_id),
+                 severity,
+                 std::move(message),
+                 source.grade,
+                 source.certainty,
+                 source.evidence,
+                 Text::Borrow(source.citation),
+                 Text::Borrow(source.rationale),
+                 Text::Borrow(source.scope)};
 }
 
 }  // namespace kira::domain

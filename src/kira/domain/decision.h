@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kira/domain/text.h"
+
 namespace kira::domain {
 
 // How strongly a finding bears on the decision. Frozen: rendered as strings
@@ -48,23 +50,26 @@ struct Provenance {
   std::string scope = {};
 };
 
-// One reason behind a decision.
+// One reason behind a decision. Its text is rendered at the edge (text.h):
+// the Advisor fills `message` with the numbers that triggered the rule and a
+// render function, and citation/rationale/scope with views of the library's
+// provenance; callers that show or store a finding call str().
 struct Finding {
   std::string rule_id;   // stable id, e.g. "contra.psychosis.active"
   Severity severity = Severity::kInfo;
-  std::string message;   // what was found, with the numbers that triggered it
+  Text message;          // what was found, with the numbers that triggered it
   std::string grade;     // guideline letter grade ("A", "B", "C") or "" for none
   std::string certainty; // guideline level of certainty or "" for none
   Evidence evidence = Evidence::kUnverified;
-  std::string citation;  // e.g. "Cohen 2018 [R1]"
-  std::string rationale; // why the rule exists
-  std::string scope = {};  // drug, route, indications, population the rule comes from ("" = any)
+  Text citation;         // e.g. "Cohen 2018 [R1]"
+  Text rationale;        // why the rule exists
+  Text scope = {};       // drug, route, indications, population the rule comes from ("" = any)
 };
 
 // A fact a rule read, so a reviewer can replay the decision.
 struct InputUsed {
-  std::string name;   // e.g. "dosing_weight_kg"
-  std::string value;  // rendered value, e.g. "64.0 (actual, measured)"
+  Text name;   // e.g. "dosing_weight_kg"
+  Text value;  // rendered value, e.g. "64.0 (actual, measured)"
 };
 
 // Present only when a soft stop was passed with a reason.
@@ -80,8 +85,12 @@ struct GuidelineRef {
   std::string version;
 };
 
-// The one finding builder: a finding carrying its provenance.
-Finding MakeFinding(std::string rule_id, Severity severity, std::string message, const Provenance& source);
+// The one finding builder: a finding carrying (a copy of) its provenance.
+Finding MakeFinding(std::string rule_id, Severity severity, Text message, const Provenance& source);
+// The same, viewing the provenance instead of copying it. REQUIRES: `source`
+// outlives the decision: it belongs to a loaded library (immutable for the
+// life of the process) or is a static.
+Finding LibraryFinding(std::string rule_id, Severity severity, Text message, const Provenance& source);
 
 struct Decision {
   std::string outcome;  // decision-specific vocabulary, see each use case

@@ -17,8 +17,11 @@ const Route* Library::FindRoute(const std::string& i) const { return FindById(ro
 const Protocol* Library::FindProtocol(const std::string& i) const { return FindById(protocols, i); }
 
 const MedicationEntry* Library::FindMedication(const std::string& name) const {
-  auto it = std::find_if(medications.begin(), medications.end(),
-                         [&](const MedicationEntry& m) { return m.name == name; });
+  // Length and first letter first: the catalogue is scanned for every
+  // medication of every screening.
+  auto it = std::find_if(medications.begin(), medications.end(), [&](const MedicationEntry& m) {
+    return m.name.size() == name.size() && (name.empty() || m.name[0] == name[0]) && m.name == name;
+  });
   return it == medications.end() ? nullptr : &*it;
 }
 

@@ -1,5 +1,7 @@
 #include "kira/instruments/scoring.h"
 
+#include "kira/instruments/outcome_rule.h"
+
 #include "kira/base/format.h"
 
 #include <algorithm>
@@ -175,10 +177,7 @@ StatusOr<ScoreResult> Score(const InstrumentLibrary& lib, const Instrument& ins,
 
 bool MeetsResponse(const Instrument& ins, double baseline, double current) {
   const ResponseRule& rule = *ins.response;
-  const double fall = baseline - current;
-  if (rule.min_point_fall && fall >= *rule.min_point_fall) return true;
-  if (!rule.min_percent_fall || baseline <= 0) return false;  // a percentage of zero is undefined
-  return fall / baseline * 100.0 >= *rule.min_percent_fall;
+  return FallMeetsResponse(rule.min_percent_fall, rule.min_point_fall, baseline, current);
 }
 
 StatusOr<ResponseResult> AssessResponse(const Instrument& ins, double baseline, double current) {
@@ -196,8 +195,7 @@ StatusOr<ResponseResult> AssessResponse(const Instrument& ins, double baseline, 
   r.percent_fall = baseline > 0 ? r.point_fall / baseline * 100.0 : 0.0;
   r.response = MeetsResponse(ins, baseline, current);
   if (ins.remission) {
-    r.remission = ins.remission->op == RemissionOp::kBelow ? current < ins.remission->value
-                                                           : current <= ins.remission->value;
+    r.remission = ScoreMeetsRemission(ins.remission->op == RemissionOp::kAtMost, ins.remission->value, current);
   }
   return r;
 }

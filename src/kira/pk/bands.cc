@@ -37,6 +37,40 @@ std::string_view BandPositionName(BandPosition p) {
   return "within";
 }
 
+PeakLevel ClassifyPeakLevel(units::NanogramsPerMillilitre peak, const ConcentrationBand& intended,
+                            ProtocolIntent intent, const ConcentrationBand& anaesthetic) {
+  PeakLevel l;
+  if (peak < intended.low) {
+    l.position = BandPosition::kBelow;
+  } else if (peak > intended.high) {
+    l.position = BandPosition::kAbove;
+  }
+  if (intent == ProtocolIntent::kSubAnaesthetic && peak >= anaesthetic.low) {
+    l.rule_id = "pk.peak.anaesthetic";
+    l.severity = FindingSeverity::kHard;
+  } else if (l.position != BandPosition::kWithin) {
+    l.rule_id = "pk.peak.outside_band";
+    l.severity = FindingSeverity::kSoft;
+  }
+  return l;
+}
+
+void AppendPeakMessage(std::string& out, const PeakLevel& level, units::NanogramsPerMillilitre peak,
+                       units::Duration time_of_peak, const ModelParameters& model, const ConcentrationBand& intended,
+                       const ConcentrationBand& anaesthetic) {
+  out += "predicted peak " + Ng(peak) + " ng/mL at " + Min(time_of_peak) + " min (model " +
+         std::string(model.display_name) + ", parameters " + std::string(EvidenceTag(model.evidence)) + ")";
+  if (level.severity == FindingSeverity::kHard) {
+    out += " reaches the anaesthetic range (" + Describe(anaesthetic) +
+           ") for a sub-anaesthetic protocol (intended band " + Describe(intended) + ")";
+  } else if (level.position != BandPosition::kWithin) {
+    out += (level.position == BandPosition::kAbove ? " is above" : " is below");
+    out += " the intended band (" + Describe(intended) + ")";
+  } else {
+    out += " is within the intended band (" + Describe(intended) + ")";
+  }
+}
+
 PeakFinding ClassifyPeak(const Analysis& analysis, const Model& model, const ConcentrationBand& intended,
                          ProtocolIntent intent, const ConcentrationBand& anaesthetic) {
   PeakFinding f;
@@ -50,31 +84,15 @@ PeakFinding ClassifyPeak(const Analysis& analysis, const Model& model, const Con
   f.assumptions = analysis.assumptions;
   f.band_citation = std::string(intended.citation);
   f.band_evidence = intended.evidence;
-
-  if (f.peak < intended.low) {
-    f.position = BandPosition::kBelow;
-  } else if (f.peak > intended.high) {
-    f.position = BandPosition::kAbove;
-  }
-  const std::string predicted = "predicted peak " + Ng(f.peak) + " ng/mL at " + Min(f.time_of_peak) +
-                                " min (model " + f.model_name + ", parameters " +
-                                std::string(EvidenceTag(p.evidence)) + ")";
-  if (intent == ProtocolIntent::kSubAnaesthetic && f.peak >= anaesthetic.low) {
-    f.rule_id = "pk.peak.anaesthetic";
-    f.severity = FindingSeverity::kHard;
+  const PeakLevel level = ClassifyPeakLevel(f.peak, intended, intent, anaesthetic);
+  f.rule_id = std::string(level.rule_id);
+  f.severity = level.severity;
+  f.position = level.position;
+  if (level.severity == FindingSeverity::kHard) {
     f.band_citation = std::string(anaesthetic.citation);
     f.band_evidence = anaesthetic.evidence;
-    f.message = predicted + " reaches the anaesthetic range (" + Describe(anaesthetic) +
-                ") for a sub-anaesthetic protocol (intended band " + f.intended_band + ")";
-  } else if (f.position != BandPosition::kWithin) {
-    f.rule_id = "pk.peak.outside_band";
-    f.severity = FindingSeverity::kSoft;
-    f.message = predicted + (f.position == BandPosition::kAbove ? " is above" : " is below") +
-                " the intended band (" + f.intended_band + ")";
-  } else {
-    f.rule_id = "pk.peak.within_band";
-    f.message = predicted + " is within the intended band (" + f.intended_band + ")";
   }
+  AppendPeakMessage(f.message, level, f.peak, f.time_of_peak, p, intended, anaesthetic);
   return f;
 }
 

@@ -89,6 +89,23 @@ struct PeakFinding {
   std::vector<Assumption> assumptions;
 };
 
+// The classification of a peak without its text (ClassifyPeak's rule id,
+// severity and position).
+struct PeakLevel {
+  std::string_view rule_id = "pk.peak.within_band";
+  FindingSeverity severity = FindingSeverity::kNone;
+  BandPosition position = BandPosition::kWithin;
+};
+PeakLevel ClassifyPeakLevel(units::NanogramsPerMillilitre peak, const ConcentrationBand& intended,
+                            ProtocolIntent intent, const ConcentrationBand& anaesthetic = kGeneralAnaesthesiaBand);
+
+// Appends PeakFinding::message for a peak classified as `level` to `out`
+// ("predicted peak 196 ng/mL at 40.0 min (model ..., parameters S) is within
+// the intended band (...)").
+void AppendPeakMessage(std::string& out, const PeakLevel& level, units::NanogramsPerMillilitre peak,
+                       units::Duration time_of_peak, const ModelParameters& model, const ConcentrationBand& intended,
+                       const ConcentrationBand& anaesthetic = kGeneralAnaesthesiaBand);
+
 // Classifies `analysis.peak` against `intended`. Hard (rule
 // "pk.peak.anaesthetic") when the protocol is sub-anaesthetic and the peak is
 // at or above `anaesthetic.low`; otherwise soft ("pk.peak.outside_band") when

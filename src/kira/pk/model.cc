@@ -65,6 +65,33 @@ std::array<double, Model::kMaxModes> Eigenvalues(const ModelParameters& p, int n
   return l;
 }
 
+// Eigenvalues, fastest first. They depend only on the rate constants, so for
+// the published rows (kKetamineModels) they are computed once, at first use.
+std::array<double, Model::kMaxModes> SortedEigenvalues(const ModelParameters& p, int n) {
+  auto compute = [](const ModelParameters& q, int modes) {
+    std::array<double, Model::kMaxModes> l = Eigenvalues(q, modes);
+    // Descending (at most three values).
+    for (std::size_t i = 1; i < static_cast<std::size_t>(modes) && i < l.size(); ++i) {
+      for (std::size_t j = i; j > 0 && l[j - 1] < l[j]; --j) std::swap(l[j - 1], l[j]);
+    }
+    return l;
+  };
+  constexpr std::size_t kRows = kKetamineModels.size();
+  static const std::array<std::array<double, Model::kMaxModes>, kRows> published = [&] {
+    std::array<std::array<double, Model::kMaxModes>, kRows> t{};
+    for (std::size_t i = 0; i < kRows; ++i) t[i] = compute(kKetamineModels[i], kKetamineModels[i].compartments);
+    return t;
+  }();
+  for (std::size_t i = 0; i < kRows; ++i) {
+    const ModelParameters& r = kKetamineModels[i];
+    if (r.compartments == n && r.k10_per_min == p.k10_per_min && r.k12_per_min == p.k12_per_min &&
+        r.k21_per_min == p.k21_per_min && r.k13_per_min == p.k13_per_min && r.k31_per_min == p.k31_per_min) {
+      return published[i];
+    }
+  }
+  return compute(p, n);
+}
+
 Status CheckRate(std::string_view model, std::string_view field, double v, bool present) {
   // The field name is built only on failure: this runs in every dose check.
   if (present ? (std::isfinite(v) && v > 0.0) : v == 0.0) return Status::Ok();
@@ -105,8 +132,7 @@ StatusOr<Model> Model::Create(const ModelParameters& params, units::Kilograms we
   m.params_ = params;
   m.weight_ = weight;
   m.modes_ = params.compartments;
-  m.lambda_ = Eigenvalues(params, m.modes_);
-  std::sort(m.lambda_.begin(), m.lambda_.begin() + m.modes_, std::greater<>());
+  m.lambda_ = SortedEigenvalues(params, m.modes_);
   for (int i = 0; i + 1 < m.modes_; ++i) {
     if (!(m.lambda_[i] - m.lambda_[i + 1] > kMinEigenSeparation * m.lambda_[0])) {
       return InvalidArgumentError("model '" + std::string(id) +

@@ -100,26 +100,49 @@ StatusOr<Curve> SimulateCurve(const Model& model, const Regimen& regimen, units:
   return curve;
 }
 
-std::vector<Assumption> ListAssumptions(const Model& model, const Regimen& regimen) {
-  std::vector<Assumption> out;
+namespace {
+
+// Calls visit(evidence, what, source) for each assumption behind a prediction;
+// `what` and `source` are callables that build the text only when asked.
+template <class Visit>
+void VisitAssumptions(const Model& model, const Regimen& regimen, Visit visit) {
   const ModelParameters& p = model.parameters();
-  out.push_back({"pharmacokinetic parameter set: " + std::string(p.display_name), p.evidence,
-                 std::string(p.citation)});
+  visit(p.evidence, [&] { return "pharmacokinetic parameter set: " + std::string(p.display_name); },
+        [&] { return std::string(p.citation); });
   bool uses_im = false, uses_in = false;
   for (const Dose& d : regimen.doses) {
     uses_im |= d.route == Route::kIntramuscular;
     uses_in |= d.route == Route::kIntranasal;
   }
   auto add_route = [&](std::string_view route, const AbsorptionParameters& a) {
-    out.push_back({std::string(route) + " bioavailability F = " + internal::FormatNumber(a.bioavailability),
-                   a.bioavailability_evidence, std::string(a.bioavailability_source)});
-    out.push_back({std::string(route) + " absorption rate constant ka = " + internal::FormatNumber(a.ka_per_min) +
-                       " /min",
-                   a.ka_evidence, std::string(a.ka_source)});
+    visit(a.bioavailability_evidence,
+          [&] { return std::string(route) + " bioavailability F = " + internal::FormatNumber(a.bioavailability); },
+          [&] { return std::string(a.bioavailability_source); });
+    visit(a.ka_evidence,
+          [&] {
+            return std::string(route) + " absorption rate constant ka = " + internal::FormatNumber(a.ka_per_min) +
+                   " /min";
+          },
+          [&] { return std::string(a.ka_source); });
   };
   if (uses_im) add_route("intramuscular", regimen.intramuscular);
   if (uses_in) add_route("intranasal", regimen.intranasal);
+}
+
+}  // namespace
+
+std::vector<Assumption> ListAssumptions(const Model& model, const Regimen& regimen) {
+  std::vector<Assumption> out;
+  VisitAssumptions(model, regimen, [&](Evidence e, auto what, auto source) { out.push_back({what(), e, source()}); });
   return out;
+}
+
+int AssumptionEvidence(const Model& model, const Regimen& regimen, Evidence out[kMaxAssumptions]) {
+  int n = 0;
+  VisitAssumptions(model, regimen, [&](Evidence e, auto, auto) {
+    if (n < kMaxAssumptions) out[n++] = e;
+  });
+  return n;
 }
 
 StatusOr<Analysis> Analyse(const Model& model, const Regimen& regimen, const AnalysisOptions& options) {
@@ -134,7 +157,7 @@ StatusOr<Analysis> Analyse(const Model& model, const Regimen& regimen, const Ana
 
   Analysis out;
   out.model_name = std::string(model.parameters().name);
-  out.assumptions = ListAssumptions(model, regimen);
+  if (options.list_assumptions) out.assumptions = ListAssumptions(model, regimen);
   double best_c = 0.0, best_t = 0.0;
   double above = 0.0;
   std::optional<double> first_above, last_above;

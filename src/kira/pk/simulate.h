@@ -79,6 +79,9 @@ struct AnalysisOptions {
   std::optional<units::NanogramsPerMillilitre> threshold;
   // If true, fill Analysis::sessions.
   bool per_session = false;
+  // If false, leave Analysis::assumptions empty (the dose check reads their
+  // evidence tags with AssumptionEvidence instead of building their text).
+  bool list_assumptions = true;
 };
 
 struct Analysis {
@@ -103,6 +106,11 @@ StatusOr<ThresholdCrossings> TimeAbove(const Model& model, const Regimen& regime
 
 // The assumptions behind a prediction for this model and regimen.
 std::vector<Assumption> ListAssumptions(const Model& model, const Regimen& regimen);
+
+// The evidence tags of the assumptions ListAssumptions lists, in its order,
+// without their text. Returns how many were written to `out`.
+inline constexpr int kMaxAssumptions = 5;
+int AssumptionEvidence(const Model& model, const Regimen& regimen, Evidence out[kMaxAssumptions]);
 
 }  // namespace kira::pk
 

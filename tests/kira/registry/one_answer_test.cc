@@ -17,8 +17,12 @@
 //   REDCap    a REDCap records export (written by ExportRedcap), data rows
 //             shuffled, through ParseRedcapRecords + ImportRows
 //   CLI       `kira import` on a SQLite registry, rows shuffled
-// FHIR import does not exist yet (it arrives with the interop work); when it
-// does, it joins this list.
+//   FHIR      a FHIR R4 Bulk export (written by ExportFhir), the lines of
+//             every NDJSON file shuffled, through ParseFhirBulk + ImportRows,
+//             and `kira import --fhir DIR` on a SQLite registry
+// And directly: the registry a shuffled import leaves (CSV and FHIR) holds
+// the same accepted sessions with the same stored decisions as one where the
+// use case entered every session in date order.
 //
 // Patients: weights including 700 kg and 7 kg typos, missing heights,
 // pregnancies, cobicistat, random history; sessions: doses from 0.2 to
@@ -40,6 +44,8 @@
 #include <vector>
 
 #include "kira/advisor/screen.h"
+#include "kira/interop/fhir_export.h"
+#include "kira/interop/fhir_import.h"
 #include "kira/interop/redcap.h"
 #include "kira/interop/session_import.h"
 #include "kira/registry/advisor.h"
@@ -269,6 +275,58 @@ class OneAnswer : public ::testing::Test {
     return text;
   }
 
+  // A registry holding every generated session as entered (no Advisor
+  // involved), with the override each was entered with: the source the
+  // exporters write files from.
+  static void FillAsEntered(storage::Store& scratch, const Clock& clock) {
+    Seed(scratch, clock, true);
+    auto tx = scratch.Begin();
+    ASSERT_THAT(tx, IsOk());
+    for (const auto& p : *patients_) {
+      for (const auto& g : p.sessions) {
+        ASSERT_THAT((*tx)->InsertSession(g.record), IsOk());
+        if (!g.override_reason.empty()) {
+          // The id the registry gives the override a session is recorded with.
+          ASSERT_THAT((*tx)->InsertOverride({kClinic, g.record.id + "/override", g.record.id, "u1", g.record.started_at,
+                                             {"x"}, g.override_reason}),
+                      IsOk());
+        }
+      }
+    }
+    ASSERT_THAT((*tx)->Commit(), IsOk());
+  }
+
+  // A FHIR Bulk export of every generated session (as entered), the lines of
+  // each NDJSON file shuffled: file name -> text.
+  static std::map<std::string, std::string> ShuffledFhir(std::uint32_t seed) {
+    FakeClock clock(kNow());
+    storage::MemoryStore scratch;
+    FillAsEntered(scratch, clock);
+    const auto dir = std::filesystem::temp_directory_path() / ("kira_one_answer_fhir_" + std::to_string(::getpid()));
+    interop::FhirExportOptions fo;
+    for (const auto& p : Libs().guideline->protocols) fo.protocol_routes[p.id] = p.route;
+    fo.instruments = Libs().instruments;
+    EXPECT_THAT(interop::ExportFhir(scratch, kClinic, dir.string(), fo), IsOk());
+    std::map<std::string, std::string> files;
+    std::mt19937 rng(seed);
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      if (e.path().extension() != ".ndjson") continue;
+      std::ifstream in(e.path());
+      std::vector<std::string> lines;
+      for (std::string l; std::getline(in, l);) {
+        if (!l.empty()) lines.push_back(l);
+      }
+      std::shuffle(lines.begin(), lines.end(), rng);
+      std::string text;
+      for (const auto& l : lines) text += l + "\n";
+      files[e.path().filename().string()] = std::move(text);
+    }
+    std::filesystem::remove_all(dir);
+    EXPECT_TRUE(files.count("Encounter.ndjson") && files.count("MedicationRequest.ndjson") &&
+                files.count("MedicationAdministration.ndjson"));
+    return files;
+  }
+
   static std::vector<GenPatient>* patients_;
   static std::map<std::string, int>* refusals_;  // rule id -> refusals it caused, when counting
 };
@@ -312,27 +370,42 @@ TEST_F(OneAnswer, TheGeneratedCasesCoverRefusalsOverridesAndTheCap) {
   EXPECT_GT(static_cast<int>(ref.size()), sessions / 5);
 }
 
-TEST_F(OneAnswer, UseCaseInDateOrderStoresTheAdvisorsDecision) {
-  FakeClock clock(kNow());
+// Every generated session entered through the use case in date order (one
+// registry per patient: decisions are per patient).
+Outcomes EnteredInDateOrder(const std::vector<GenPatient>& patients, const Libraries& libs, const DoseCheck& check,
+                            const domain::Instant now) {
+  FakeClock clock(now);
   Outcomes got;
-  for (const auto& p : *patients_) {
-    storage::MemoryStore store;  // one per patient: decisions are per patient
-    SessionRecorder rec(&store, &clock, Check(), Libs().guideline);
-    Seed(store, clock, false);
-    ASSERT_THAT(RunInUnitOfWork(store, clock, "u1",
+  for (const auto& p : patients) {
+    storage::MemoryStore store;
+    SessionRecorder rec(&store, &clock, check, libs.guideline);
+    EXPECT_THAT(RunInUnitOfWork(store, clock, "u1",
                                 [&](UnitOfWork& uow) -> Status {
+                                  KIRA_RETURN_IF_ERROR(AddClinic(uow, {kClinic, "Clinic", "UTC"}));
+                                  KIRA_RETURN_IF_ERROR(
+                                      AddUser(uow, {kClinic, "u1", "Dr One", domain::Role::kClinician}));
                                   KIRA_RETURN_IF_ERROR(AddPatient(uow, p.record, std::nullopt));
-                                  return RecordFacts(uow, Libs(), p.facts).status();
+                                  return RecordFacts(uow, libs, p.facts).status();
                                 }),
                 IsOk());
     for (const auto& g : p.sessions) {
       std::optional<domain::Override> ov;
       if (!g.override_reason.empty()) ov = domain::Override{"", "", g.override_reason, {}};
-      ASSERT_THAT(rec.Record({g.record, "u1", ov}), IsOk());
+      EXPECT_THAT(rec.Record({g.record, "u1", ov}), IsOk());
     }
-    for (auto& [id, s] : ReadBack(store)) got[id] = s;
+    auto tx = store.Begin();
+    EXPECT_THAT(tx, IsOk());
+    if (!tx.ok()) continue;
+    auto sessions = (*tx)->ListSessions(kClinic, storage::Page{"", 1000});
+    EXPECT_THAT(sessions, IsOk());
+    if (!sessions.ok()) continue;
+    for (const auto& x : *sessions) got[x.id] = {x.decision_outcome, x.facts_version, x.screening_outcome};
   }
-  ExpectSame(Reference(), got, "use case");
+  return got;
+}
+
+TEST_F(OneAnswer, UseCaseInDateOrderStoresTheAdvisorsDecision) {
+  ExpectSame(Reference(), EnteredInDateOrder(*patients_, Libs(), Check(), kNow()), "use case");
 }
 
 // POST .../facts and POST .../sessions through the route handlers, with the
@@ -450,23 +523,7 @@ TEST_F(OneAnswer, ShuffledRedcapImportGivesTheDateOrderAnswers) {
   // The REDCap file: every generated session, written by the exporter from a
   // scratch registry that holds them as entered (no Advisor involved).
   storage::MemoryStore scratch;
-  Seed(scratch, clock, true);
-  {
-    auto tx = scratch.Begin();
-    ASSERT_THAT(tx, IsOk());
-    for (const auto& p : *patients_) {
-      for (const auto& g : p.sessions) {
-        ASSERT_THAT((*tx)->InsertSession(g.record), IsOk());
-        if (!g.override_reason.empty()) {
-          // The id the registry gives the override a session is recorded with.
-          ASSERT_THAT((*tx)->InsertOverride({kClinic, g.record.id + "/override", g.record.id, "u1", g.record.started_at,
-                                             {"x"}, g.override_reason}),
-                      IsOk());
-        }
-      }
-    }
-    ASSERT_THAT((*tx)->Commit(), IsOk());
-  }
+  FillAsEntered(scratch, clock);
   const auto dir = std::filesystem::temp_directory_path() / ("kira_one_answer_" + std::to_string(::getpid()));
   ASSERT_THAT(interop::ExportRedcap(scratch, kClinic, dir.string()), IsOk());
   std::ifstream in(dir / "kira_records.csv");
@@ -510,6 +567,71 @@ TEST_F(OneAnswer, CliImportOfAShuffledFileGivesTheDateOrderAnswers) {
   ExpectSame(Reference(), ReadBack(**store), "CLI import");
   store->reset();
   std::filesystem::remove_all(dir);
+}
+
+// FHIR: `kira export --fhir` of the sessions as entered, every NDJSON file's
+// lines shuffled, imported into a fresh registry holding the patients' facts.
+TEST_F(OneAnswer, ShuffledFhirImportGivesTheDateOrderAnswers) {
+  FakeClock clock(kNow());
+  storage::MemoryStore store;
+  Seed(store, clock, true);
+  interop::ParseOptions po;
+  for (const auto& p : Libs().guideline->protocols) po.protocols.insert(p.id);
+  interop::ParsedFile rows = interop::ParseFhirBulk(ShuffledFhir(17), kClinic, po);
+  ASSERT_TRUE(rows.errors.empty()) << interop::FormatRowError(rows.errors.front());
+  interop::ImportOptions o;
+  o.libraries = Libs();
+  o.mode = interop::ImportMode::kPartial;  // the refused sessions are left out, the others stored
+  ASSERT_THAT(interop::ImportRows(store, clock, Check(), rows, o), IsOk());
+  ExpectSame(Reference(), ReadBack(store), "FHIR");
+}
+
+TEST_F(OneAnswer, CliFhirImportOfAShuffledExportGivesTheDateOrderAnswers) {
+  const auto dir = std::filesystem::temp_directory_path() / ("kira_one_answer_cli_fhir_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "bulk");
+  const std::string db = (dir / "kira.db").string();
+  {
+    auto store = storage::SqliteStore::Open({.path = db});
+    ASSERT_THAT(store, IsOk());
+    FakeClock clock(kNow());
+    Seed(**store, clock, true);
+  }
+  for (const auto& [name, text] : ShuffledFhir(19)) std::ofstream(dir / "bulk" / name) << text;
+  const auto run = kira::testing::RunCommand(std::string(KIRA_BINARY) + " import --partial --db " + db + " --clinic " +
+                                             kClinic + " --fhir " + (dir / "bulk").string() + " 2>/dev/null");
+  // 1: some sessions refused by the Advisor; 2: besides, the export's override
+  // records (entered with placeholder rule ids) differ from the ones the
+  // Advisor's decisions stored, and are reported as conflicts, never applied.
+  EXPECT_TRUE(run.code == 0 || run.code == 1 || run.code == 2) << run.out;
+  const Outcomes reference = Reference();
+  EXPECT_THAT(run.out, ::testing::HasSubstr(" = " + std::to_string(reference.size()) + " accepted"));
+  auto store = storage::SqliteStore::Open({.path = db});
+  ASSERT_THAT(store, IsOk());
+  ExpectSame(reference, ReadBack(**store), "CLI FHIR import");
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// Order independence, stated directly: the registry left by a shuffled import
+// (CSV and FHIR) holds the same accepted set with the same stored decisions
+// as a registry where the use case entered every session in date order.
+TEST_F(OneAnswer, ShuffledImportsEqualEntryInDateOrder) {
+  const Outcomes entered = EnteredInDateOrder(*patients_, Libs(), Check(), kNow());
+  ASSERT_FALSE(entered.empty());
+  FakeClock clock(kNow());
+  interop::ParseOptions po;
+  for (const auto& p : Libs().guideline->protocols) po.protocols.insert(p.id);
+  interop::ImportOptions o;
+  o.libraries = Libs();
+  o.mode = interop::ImportMode::kPartial;
+  storage::MemoryStore csv;
+  Seed(csv, clock, true);
+  ASSERT_THAT(interop::ImportRows(csv, clock, Check(), interop::ParseSessionCsv(ShuffledCsv(23)), o), IsOk());
+  EXPECT_EQ(ReadBack(csv), entered) << "shuffled CSV";
+  storage::MemoryStore fhir;
+  Seed(fhir, clock, true);
+  ASSERT_THAT(interop::ImportRows(fhir, clock, Check(), interop::ParseFhirBulk(ShuffledFhir(31), kClinic, po), o), IsOk());
+  EXPECT_EQ(ReadBack(fhir), entered) << "shuffled FHIR";
 }
 
 }  // namespace

@@ -19,14 +19,6 @@ StatusOr<json> ParseJsonText(std::string_view text, std::string_view what) {
   }
 }
 
-std::string Child(const std::string& path, std::string_view key) {
-  if (path.empty()) return std::string(key);
-  return path + "." + std::string(key);
-}
-
-std::string Index(const std::string& path, size_t i) {
-  return path + "[" + std::to_string(i) + "]";
-}
 
 namespace {
 

@@ -1,5 +1,8 @@
 // Path-aware typed reads from nlohmann::json for the instruments and advisor
-// adapters. Every error names the JSON path of the bad field
+// adapters, on the path helpers of json_reader.h (one way to name a path).
+// Their messages ("<path>: missing", "expected a string") are pinned by the
+// loaders' tests and documented for clinic editors, so the reading style is
+// kept apart from ObjectReader's. Every error names the JSON path of the bad field
 // ("instruments[2].items[3].max: expected an integer"), so a clinician editing
 // a guideline file can find it. Never throws: types are checked before get<>.
 #ifndef KIRA_API_INTERNAL_ADVISOR_JSON_READER_H_
@@ -13,14 +16,16 @@
 
 #include "kira/base/statusor.h"
 #include "kira/domain/decision.h"
+#include "kira/api/internal/json_reader.h"
 
 namespace kira::api::internal {
 
 // Parses `text`; kInvalidArgument "<what>: JSON syntax error at byte N" on failure.
 StatusOr<nlohmann::json> ParseJsonText(std::string_view text, std::string_view what);
 
-std::string Child(const std::string& path, std::string_view key);
-std::string Index(const std::string& path, size_t i);
+// Paths are named by the one set of path helpers (json_reader.h): Child is
+// its Join, Index the same.
+inline std::string Child(const std::string& path, std::string_view key) { return Join(path, key); }
 
 // Each Read* looks up `key` in object `obj` (whose path is `path`).
 // Required fields: kInvalidArgument "<path>.<key>: missing" when absent.

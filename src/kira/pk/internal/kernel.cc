@@ -48,11 +48,18 @@ std::vector<Event> CompileEvents(const Regimen& regimen) {
         break;
     }
   }
-  std::vector<Event> events(infusion_events.size() + dose_events.size());
-  // std::merge is stable: at equal times an infusion's end precedes the next
-  // start (both come from the sorted infusion list) and rate changes precede doses.
-  std::merge(infusion_events.begin(), infusion_events.end(), dose_events.begin(), dose_events.end(),
-             events.begin(), [](const Event& a, const Event& b) { return a.t_min < b.t_min; });
+  std::vector<Event> events;
+  if (dose_events.empty()) {
+    events = std::move(infusion_events);  // nothing to merge (an infusion-only regimen)
+  } else if (infusion_events.empty()) {
+    events = std::move(dose_events);
+  } else {
+    events.resize(infusion_events.size() + dose_events.size());
+    // std::merge is stable: at equal times an infusion's end precedes the next
+    // start (both come from the sorted infusion list) and rate changes precede doses.
+    std::merge(infusion_events.begin(), infusion_events.end(), dose_events.begin(), dose_events.end(),
+               events.begin(), [](const Event& a, const Event& b) { return a.t_min < b.t_min; });
+  }
   bool in_infusion = false;
   double last_end = -std::numeric_limits<double>::infinity();
   for (Event& e : events) {
