@@ -269,6 +269,18 @@ std::optional<Difference> DiffPatient(const domain::PatientRecord& a, const doma
 
 enum class Outcome { kPending, kAccepted, kAmended, kRefused, kInvalid, kUnchanged };
 
+// The Advisor's recorded-session check found the row's own values in
+// contradiction (rate x concentration x duration does not deliver the
+// recorded dose): the row is bad input, not a clinical refusal. The
+// finding is the Advisor's (rule record.inconsistent); the importer only
+// maps it to a report naming the row's pump-rate column.
+const domain::Finding* InconsistentRecord(const domain::Decision& d) {
+  for (const auto& f : d.findings) {
+    if (f.rule_id == "record.inconsistent") return &f;
+  }
+  return nullptr;
+}
+
 using Key = std::pair<std::string, std::string>;
 
 // The first field whose canonical text (the audit log's form of a record)
@@ -452,6 +464,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
   // invalid and the pass is run again without it (*retry = true).
   std::vector<RowError> pass_problems;
   std::set<std::size_t> failed_in_storage;
+  bool use_batch = true;  // false after a batch write the store refused
   auto run_pass = [&](std::vector<Outcome>& out, bool only_accepted,
                       bool* retry) -> StatusOr<std::unique_ptr<registry::UnitOfWork>> {
     *retry = false;
@@ -597,7 +610,62 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       o = Outcome::kAccepted;
     }
 
-    // 2. Sessions, in session-time order.
+    // 2. Sessions, in session-time order. New sessions go through the
+    //    registry's batch form of the record-session use case (the same
+    //    Advisor check and decision as one by one), recorded when the loop
+    //    ends or before an amendment; everything before the dose check
+    //    (patients, their first facts) is written as the loop meets it.
+    std::vector<std::size_t> batch_rows;
+    std::vector<registry::RecordSessionRequest> batch;
+    // The outcome of rows[i] from its RecordIn/RecordBatchIn result; true:
+    // stop the pass (a row failed and the pass is run again without it).
+    auto settle = [&](std::size_t i, const StatusOr<registry::RecordSessionResult>& result) -> StatusOr<bool> {
+      const ImportRow& row = rows[i];
+      Outcome& o = out[i];
+      if (!result.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));
+        return true;
+      }
+      auto row_problem = [&](std::string_view canonical, std::string reason) {
+        const ColumnRef c = file.Where(canonical);
+        pass_problems.push_back({row.line, c.column, c.name, std::move(reason)});
+      };
+      if (result->stored) {
+        o = Outcome::kAccepted;
+        sessions_written.insert({row.session.clinic_id, row.session.id});
+      } else if (const domain::Finding* f = InconsistentRecord(result->decision)) {
+        o = Outcome::kInvalid;
+        row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);
+      } else {
+        o = Outcome::kRefused;
+        row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
+                    "refused by the Advisor: " + result->refusal);
+      }
+      return false;
+    };
+    auto flush = [&]() -> StatusOr<bool> {
+      if (batch.empty()) return false;
+      auto results = recorder.RecordBatchIn(*uow, batch);
+      if (!results.ok()) {
+        const StatusCode code = results.status().code();
+        if (code == StatusCode::kUnavailable || code == StatusCode::kInternal || code == StatusCode::kAborted) {
+          return results.status();
+        }
+        // A write the store refused, for a row the batch cannot name: run
+        // the pass again one session at a time, which finds the row.
+        use_batch = false;
+        *retry = true;
+        return true;
+      }
+      bool stop = false;
+      for (std::size_t k = 0; k < batch_rows.size(); ++k) {
+        KIRA_ASSIGN_OR_RETURN(const bool s, settle(batch_rows[k], (*results)[k]));
+        stop = stop || s;
+      }
+      batch_rows.clear();
+      batch.clear();
+      return stop;
+    };
     for (std::size_t i : order) {
       Outcome& o = out[i];
       if (!selected(o)) continue;
@@ -627,6 +695,10 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           o = Outcome::kInvalid;
           continue;
         }
+        // An amendment changes what later sessions are judged against:
+        // the sessions before it are recorded first.
+        KIRA_ASSIGN_OR_RETURN(const bool stop, flush());
+        if (stop) return uow;
         registry::AmendSessionRequest amend{row.session, options.actor, options.reason, std::nullopt};
         if (!row.override_reason.empty()) amend.override_ = domain::Override{"", "", row.override_reason, {}};
         auto result = recorder.AmendIn(*uow, amend);
@@ -636,6 +708,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         }
         if (result->stored) {
           o = Outcome::kAmended;
+        } else if (const domain::Finding* f = InconsistentRecord(result->decision)) {
+          o = Outcome::kInvalid;
+          row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);
         } else {
           o = Outcome::kRefused;
           row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
@@ -693,20 +768,17 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       } else if (!row.override_reason.empty()) {
         ov = domain::Override{"", "", row.override_reason, {}};
       }
+      if (use_batch) {
+        batch_rows.push_back(i);
+        batch.push_back({row.session, options.actor, std::move(ov)});
+        continue;
+      }
       auto result = recorder.RecordIn(*uow, {row.session, options.actor, ov});
-      if (!result.ok()) {
-        KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));
-        return uow;
-      }
-      if (result->stored) {
-        o = Outcome::kAccepted;
-        sessions_written.insert({row.session.clinic_id, row.session.id});
-      } else {
-        o = Outcome::kRefused;
-        row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
-                    "refused by the Advisor: " + result->refusal);
-      }
+      KIRA_ASSIGN_OR_RETURN(const bool stop, settle(i, result));
+      if (stop) return uow;
     }
+    KIRA_ASSIGN_OR_RETURN(const bool stop, flush());
+    if (stop) return uow;
 
     // 3. What hangs off sessions and patients, and the ledger: stored as
     //    they are when new, compared when stored.

@@ -48,6 +48,15 @@ StatusOr<RecordSessionResult> SessionRecorder::Gate(UnitOfWork& uow, const domai
   // A session being finished or corrected is judged against the others,
   // not against its own stored version.
   std::erase_if(history, [&](const domain::SessionRecord& h) { return h.id == proposed.id; });
+  return GateOn(uow, patient, proposed, override_, actor, before, override_suffix, record, history);
+}
+
+StatusOr<RecordSessionResult> SessionRecorder::GateOn(UnitOfWork& uow, const domain::PatientRecord& patient,
+                                                      const domain::SessionRecord& proposed,
+                                                      const std::optional<domain::Override>& override_,
+                                                      const std::string& actor, const std::string& before,
+                                                      std::string_view override_suffix, const Loaded& record,
+                                                      const std::vector<domain::SessionRecord>& history) {
   RecordSessionResult result;
   const domain::PatientFacts* facts = record.facts ? &*record.facts : nullptr;
   const domain::ScreeningRecord* screening = record.screening ? &*record.screening : nullptr;
