@@ -470,6 +470,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     *retry = false;
     pass_problems.clear();
     KIRA_ASSIGN_OR_RETURN(auto uow, registry::UnitOfWork::Begin(store, clock, options.actor));
+    // The pass's audit rows are chained as they happen and written in
+    // multi-row batches at the commit (nothing in the pass reads them back).
+    uow->DeferAuditWrites();
     storage::Transaction& tx = uow->tx();
     std::set<std::string, std::less<>> clinics;
     std::map<Key, domain::PatientRecord> patients;

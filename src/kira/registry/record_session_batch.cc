@@ -45,6 +45,12 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
   // (clinic, patient, route) -> the facts and screening LoadRecord reads.
   std::map<std::tuple<std::string, std::string, std::string>, Loaded> records;
   std::vector<domain::SessionRecord> without_self;
+  // What the batch stores, written after the decisions (sessions in
+  // multi-row statements, then the overrides that reference them); audit
+  // rows are chained and hashed in request order and written in batches.
+  std::vector<domain::SessionRecord> to_insert;
+  std::vector<domain::OverrideRecord> overrides;
+  const bool deferring = uow.DeferAuditWrites(true);
 
   for (const RecordSessionRequest& request : requests) {
     const domain::SessionRecord& session = request.session;
@@ -109,17 +115,28 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
       domain::SessionRecord stored = session;
       stored.decision_outcome = result.decision.outcome;
       StampRecord(stored, record);
-      KIRA_RETURN_IF_ERROR(tx.InsertSession(stored));
       KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "session", stored.id, "", Canonical(stored)));
       if (result.pending_override_) {
-        KIRA_RETURN_IF_ERROR(tx.InsertOverride(*result.pending_override_));
         KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "override", result.pending_override_->id, "",
                                        Canonical(*result.pending_override_)));
+        overrides.push_back(*result.pending_override_);
       }
-      ps.history.insert(std::upper_bound(ps.history.begin(), ps.history.end(), stored, HistoryOrder),
-                        std::move(stored));
+      ps.history.insert(std::upper_bound(ps.history.begin(), ps.history.end(), stored, HistoryOrder), stored);
+      to_insert.push_back(std::move(stored));
     }
     results.emplace_back(std::move(result));
+  }
+  // In key order: inserting a B-tree's keys in order touches each page once,
+  // in time order they land all over the table (the rows and their audit
+  // rows are the same either way; the transaction commits them together).
+  std::sort(to_insert.begin(), to_insert.end(), [](const domain::SessionRecord& a, const domain::SessionRecord& b) {
+    return std::tie(a.clinic_id, a.id) < std::tie(b.clinic_id, b.id);
+  });
+  KIRA_RETURN_IF_ERROR(tx.InsertSessions(to_insert));
+  for (const auto& o : overrides) KIRA_RETURN_IF_ERROR(tx.InsertOverride(o));
+  if (!deferring) {
+    uow.DeferAuditWrites(false);
+    KIRA_RETURN_IF_ERROR(uow.FlushAudit());
   }
   return results;
 }
