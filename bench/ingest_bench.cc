@@ -189,8 +189,8 @@ void BM_RawInsert(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * rows);
 }
 
-BENCHMARK(BM_Ingest)->Name("Ingest")->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_RawInsert)->Name("RawInsert")->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Ingest)->Name("Ingest")->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_RawInsert)->Name("RawInsert")->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
 }  // namespace
 

@@ -162,6 +162,15 @@ class SessionRecorder {
                                      const std::optional<domain::Override>& override_,
                                      const std::string& actor, const std::string& before,
                                      std::string_view override_suffix, const Loaded& record);
+  // The decision of Gate without its writes: the dose check on the given
+  // record and history, and what it means (stored, refused with the reason,
+  // the override to record, dated `now` unless the request dates it).
+  // Writes nothing and reads nothing but its arguments: the batch runs it
+  // on several threads.
+  StatusOr<RecordSessionResult> Decide(const domain::PatientRecord& patient, const domain::SessionRecord& proposed,
+                                       const std::optional<domain::Override>& override_, const std::string& actor,
+                                       std::string_view override_suffix, const Loaded& record,
+                                       const std::vector<domain::SessionRecord>& history, domain::Instant now) const;
   // Gate on a history the caller has read (without `proposed` itself).
   StatusOr<RecordSessionResult> GateOn(UnitOfWork& uow, const domain::PatientRecord& patient,
                                        const domain::SessionRecord& proposed,

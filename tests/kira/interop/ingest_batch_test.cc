@@ -83,7 +83,7 @@ std::vector<RecordSessionRequest> RandomRequests(std::uint32_t seed) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   std::vector<RecordSessionRequest> out;
   const domain::Instant start = At("2026-01-05T09:00:00Z");
-  for (int k = 0; k < 400; ++k) {
+  for (int k = 0; k < 1200; ++k) {  // more than the batch decides on one thread
     // Two patients get many sessions (the annual cap); kPatients is not registered.
     const int p = pick(5) < 2 ? 6 + pick(2) : pick(kPatients + 1);
     domain::SessionRecord s;
