@@ -66,52 +66,84 @@ ColumnRef ParsedFile::Where(std::string_view canonical) const {
   return it == columns.end() ? ColumnRef{0, std::string(canonical)} : it->second;
 }
 
+namespace {
+using Columns = std::map<std::string, std::size_t, std::less<>>;
+void ParseSessionRow(const CsvRowView& rec, const CsvRecord& header, const Columns& cols,
+                     const ParseOptions& options, std::vector<RowError>* errors, ParsedFile* file);
+}  // namespace
+
 ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
   ParsedFile out;
   out.format = "kira session CSV";
   RowError structural;
-  auto records = ParseCsv(text, &structural);
-  if (!records.ok()) {
+  // Record by record, fields as views of the text (csv.h): no copy of the
+  // file's fields beyond what a row stores.
+  std::optional<CsvRecord> header;
+  Columns cols;
+  std::vector<RowError> row_errors;
+  bool header_bad = false;
+  out.rows.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
+  Status read = ForEachCsvRecord(
+      text,
+      [&](const CsvRowView& rec) -> bool {
+        if (!header) {
+          header = CsvRecord{rec.line, std::vector<std::string>(rec.fields.begin(), rec.fields.end())};
+          std::vector<std::string> required(kColumns.begin(), kColumns.begin() + kRequiredColumns);
+          for (auto& [name, index] : CheckHeader(*header, kColumns, required, &out.errors)) cols.emplace(name, index);
+          if (!out.errors.empty()) {
+            header_bad = true;
+            return false;
+          }
+          for (const auto& [name, index] : cols) out.columns[name] = {static_cast<int>(index) + 1, name};
+          return true;
+        }
+        ParseSessionRow(rec, *header, cols, options, &row_errors, &out);
+        return true;
+      },
+      &structural);
+  if (!read.ok()) {
+    out.errors.clear();
+    out.rows.clear();
+    out.invalid_rows = 0;
     out.errors.push_back(structural);
     out.fatal = true;
     return out;
   }
-  if (records->empty()) {
+  if (!header) {
     out.errors.push_back({1, 0, "", "empty file (expected a header row)"});
     out.fatal = true;
     return out;
   }
-  const CsvRecord& header = (*records)[0];
-  std::vector<std::string> required(kColumns.begin(), kColumns.begin() + kRequiredColumns);
-  const auto cols = CheckHeader(header, kColumns, required, &out.errors);
-  if (!out.errors.empty()) {
-    out.fatal = true;
-    return out;
-  }
-  for (const auto& [name, index] : cols) out.columns[name] = {static_cast<int>(index) + 1, name};
+  if (header_bad) out.fatal = true;
+  return out;
+}
 
-  out.rows.reserve(records->size() - 1);
-  std::vector<RowError> row_errors;
-  for (std::size_t r = 1; r < records->size(); ++r) {
-    const CsvRecord& rec = (*records)[r];
+namespace {
+std::string Str(std::string_view v) { return std::string(v); }
+
+void ParseSessionRow(const CsvRowView& rec, const CsvRecord& header, const Columns& cols,
+                     const ParseOptions& options, std::vector<RowError>* errors, ParsedFile* file) {
+  ParsedFile& out = *file;
+  std::vector<RowError>& row_errors = *errors;
+  {
     row_errors.clear();
-    if (!CheckWidth(rec, header, &row_errors)) {
+    if (!CheckWidth(rec.line, rec.fields.size(), header, &row_errors)) {
       out.errors.insert(out.errors.end(), row_errors.begin(), row_errors.end());
       ++out.invalid_rows;
-      continue;
+      return;
     }
-    auto get = [&](const std::string& name) -> const std::string& {
-      static const std::string kEmpty;
+    auto get = [&](std::string_view name) -> std::string_view {
       auto it = cols.find(name);
-      return it != cols.end() ? rec.fields[it->second] : kEmpty;
+      return it != cols.end() ? rec.fields[it->second] : std::string_view();
     };
-    auto bad = [&](const std::string& name, std::string reason) {
+    auto bad = [&](std::string_view name, std::string reason) {
       auto it = cols.find(name);
-      row_errors.push_back({rec.line, it != cols.end() ? static_cast<int>(it->second) + 1 : 0, name, std::move(reason)});
+      row_errors.push_back(
+          {rec.line, it != cols.end() ? static_cast<int>(it->second) + 1 : 0, std::string(name), std::move(reason)});
     };
     // A quantity: `min_exclusive` true means > 0, false means >= 0.
-    auto num = [&](const std::string& field, bool required_field, bool positive) -> std::optional<double> {
-      const std::string& v = get(field);
+    auto num = [&](std::string_view field, bool required_field, bool positive) -> std::optional<double> {
+      const std::string_view v = get(field);
       if (v.empty()) {
         if (required_field) bad(field, "required");
         return std::nullopt;
@@ -119,25 +151,25 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
       double d = 0;
       if (!ParseDouble(v, &d)) {
         const std::string_view unit = UnitOf(field);
-        bad(field, "not a number: '" + v + "'" +
+        bad(field, "not a number: '" + Str(v) + "'" +
                        (unit.empty() ? "" : " (give the number only; the unit is " + std::string(unit) + ")"));
         return std::nullopt;
       }
       if (positive ? d <= 0 : d < 0) {
-        bad(field, "must be " + std::string(positive ? "greater than 0" : "0 or more") + ", got " + v);
+        bad(field, "must be " + std::string(positive ? "greater than 0" : "0 or more") + ", got " + Str(v));
         return std::nullopt;
       }
       return d;
     };
-    auto instant = [&](const std::string& field, bool required_field) -> std::optional<domain::Instant> {
-      const std::string& v = get(field);
+    auto instant = [&](std::string_view field, bool required_field) -> std::optional<domain::Instant> {
+      const std::string_view v = get(field);
       if (v.empty()) {
         if (required_field) bad(field, "required");
         return std::nullopt;
       }
       domain::Instant t{};
       if (!domain::ParseInstant(v, &t)) {
-        bad(field, "not a valid ISO 8601 UTC date-time (YYYY-MM-DDTHH:MM:SSZ, a real calendar date): '" + v + "'");
+        bad(field, "not a valid ISO 8601 UTC date-time (YYYY-MM-DDTHH:MM:SSZ, a real calendar date): '" + Str(v) + "'");
         return std::nullopt;
       }
       return t;
@@ -171,14 +203,14 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
     s.stopped_at = instant("stopped_at", false);
     if (started && s.stopped_at && *s.stopped_at < *started) bad("stopped_at", "is before started_at");
     if (!ParseInt(get("birth_year"), &row.patient.birth_year)) {
-      bad("birth_year", get("birth_year").empty() ? "required" : "not a whole year: '" + get("birth_year") + "'");
+      bad("birth_year", get("birth_year").empty() ? "required" : "not a whole year: '" + Str(get("birth_year")) + "'");
     } else if (row.patient.birth_year < 1900) {
-      bad("birth_year", "before 1900: " + get("birth_year"));
+      bad("birth_year", "before 1900: " + Str(get("birth_year")));
     } else if (started) {
       const int session_year = int(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(*started)).year());
       if (row.patient.birth_year > session_year) {
-        bad("birth_year", "birth year " + get("birth_year") + " is after the session (started_at " +
-                              get("started_at") + ")");
+        bad("birth_year", "birth year " + Str(get("birth_year")) + " is after the session (started_at " +
+                              Str(get("started_at")) + ")");
       }
     }
     if (auto v = num("dosing_weight_kg", true, true)) s.dosing_weight = units::Kg(*v);
@@ -189,16 +221,16 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
     s.recorded_by = get("recorded_by");
     row.override_reason = get("override_reason");
     if (auto v = num("height_cm", false, true)) row.height_cm = *v;
-    const std::string& state = get("state");
+    const std::string_view state = get("state");
     if (state.empty()) {
       s.state = s.given_dose ? domain::SessionState::kDischarged : domain::SessionState::kPlanned;
     } else if (!domain::ParseSessionState(state, &s.state)) {
       bad("state", "must be planned, pre_checked, running, paused, observation, discharged (or completed) or stopped, "
-                   "got '" + state + "'");
+                   "got '" + Str(state) + "'");
     } else if (s.given_dose && (s.state == domain::SessionState::kPlanned)) {
-      bad("state", "a planned session has no given dose (given_dose_mg is " + get("given_dose_mg") + ")");
+      bad("state", "a planned session has no given dose (given_dose_mg is " + Str(get("given_dose_mg")) + ")");
     } else if (!s.given_dose && domain::IsTerminal(s.state)) {
-      bad("given_dose_mg", "required for a " + state + " session");
+      bad("given_dose_mg", "required for a " + Str(state) + " session");
     }
     if (row_errors.empty()) {
       out.rows.push_back(std::move(row));
@@ -207,8 +239,9 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
       ++out.invalid_rows;
     }
   }
-  return out;
 }
+
+}  // namespace
 
 namespace {
 
