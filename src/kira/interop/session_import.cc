@@ -302,6 +302,9 @@ std::optional<Difference> DiffPatient(const domain::PatientRecord& a, const doma
 
 enum class Outcome { kPending, kAccepted, kAmended, kRefused, kInvalid, kUnchanged };
 
+// Sessions recorded per call of the registry's batch use case.
+constexpr std::size_t kBatchChunk = 50000;
+
 // The Advisor's recorded-session check found the row's own values in
 // contradiction (rate x concentration x duration does not deliver the
 // recorded dose): the row is bad input, not a clinical refusal. The
@@ -807,6 +810,13 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       if (use_batch) {
         batch_rows.push_back(i);
         batch.push_back({row.session, options.actor, std::move(ov)});
+        // Chunks bound the memory a large file needs (each chunk's decisions
+        // and rows are released once written); the decisions are the same
+        // for any split, since a chunk reads what the ones before it stored.
+        if (batch.size() >= kBatchChunk) {
+          KIRA_ASSIGN_OR_RETURN(const bool stop, flush());
+          if (stop) return uow;
+        }
         continue;
       }
       auto result = recorder.RecordIn(*uow, {row.session, options.actor, ov});
