@@ -69,7 +69,8 @@ std::string SanitizeUtf8(std::string_view text) {
   return out;
 }
 
-StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text, RowError* error) {
+Status ForEachCsvRecord(std::string_view text, const std::function<bool(const CsvRowView&)>& on_record,
+                        RowError* error) {
   auto refuse = [&](int line, int column, std::string reason) -> Status {
     RowError e{line, column, "", std::move(reason)};
     if (error) *error = e;
@@ -86,54 +87,81 @@ StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text, RowError* error
   Utf8Problem bad;
   const std::size_t bad_at = FindUtf8Problem(text, &bad) ? bad.offset - 1 : std::string_view::npos;
 
-  std::vector<CsvRecord> out;
-  CsvRecord rec;
-  std::string field;
-  bool in_quotes = false, after_quote = false, field_started = false, any = false;
-  int line = 1;
-  rec.line = 1;
+  // The current record: its fields as views (the vector keeps its capacity
+  // from record to record), and the unescaped text of quoted fields that
+  // had doubled quotes (the only fields that cannot be views of the text).
+  std::vector<std::string_view> fields;
+  std::deque<std::string> scratch;
+  int line = 1, record_line = 1;
+  // The current field: [start, end) of the text while unquoted; for a
+  // quoted field the inside of the quotes, unescaped into `escaped` once a
+  // doubled quote is met.
+  std::size_t start = 0;
+  bool in_quotes = false, after_quote = false, field_started = false, any = false, quoted = false;
+  bool has_escape = false;
+  std::string escaped;
+  std::size_t quoted_start = 0, quoted_end = 0;
   int quote_line = 0, quote_column = 0;
-  auto column = [&] { return static_cast<int>(rec.fields.size()) + 1; };
-  auto end_field = [&] {
-    rec.fields.push_back(std::move(field));
-    field.clear();
-    field_started = false;
-    after_quote = false;
+  auto column = [&] { return static_cast<int>(fields.size()) + 1; };
+  auto end_field = [&](std::size_t end) {
+    if (quoted) {
+      if (has_escape) {
+        scratch.push_back(std::move(escaped));
+        escaped.clear();
+        fields.push_back(scratch.back());
+      } else {
+        fields.push_back(text.substr(quoted_start, quoted_end - quoted_start));
+      }
+    } else {
+      fields.push_back(text.substr(start, end - start));
+    }
+    field_started = after_quote = quoted = has_escape = false;
   };
-  auto end_record = [&] {
-    end_field();
-    const bool blank = rec.fields.size() == 1 && rec.fields[0].empty() && !any;
-    if (!blank) out.push_back(std::move(rec));
-    rec = CsvRecord{};
-    rec.line = line;
+  bool stop = false;
+  auto end_record = [&](std::size_t end) {
+    end_field(end);
+    const bool blank = fields.size() == 1 && fields[0].empty() && !any;
+    if (!blank) stop = !on_record(CsvRowView{record_line, fields});
+    fields.clear();
+    scratch.clear();
+    record_line = line;
     any = false;
   };
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  for (std::size_t i = 0; i < text.size() && !stop; ++i) {
     if (i == bad_at) return refuse(line, column(), bad.reason);
     const char c = text[i];
     if (in_quotes) {
       if (c == '"') {
         if (i + 1 < text.size() && text[i + 1] == '"') {
-          field += '"';
+          if (!has_escape) {
+            has_escape = true;
+            escaped.assign(text.substr(quoted_start, i - quoted_start));
+          }
+          escaped += '"';
           ++i;
         } else {
           in_quotes = false;
           after_quote = true;
+          quoted_end = i;
         }
       } else {
         if (c == '\n') ++line;
-        field += c;
+        if (has_escape) escaped += c;
       }
       continue;
     }
     if (c == ',') {
-      end_field();
+      end_field(i);
+      start = i + 1;
       any = true;
     } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      continue;
+      continue;  // CRLF: the \r is not part of the field (the field ends at the \n)
     } else if (c == '\n') {
       ++line;
-      end_record();
+      // A \r right before (CRLF) was skipped: not part of the field.
+      const std::size_t end = (i > start && text[i - 1] == '\r') ? i - 1 : i;
+      end_record(end);
+      start = i + 1;
     } else if (after_quote) {
       return refuse(line, column(), "text after the closing quote of a quoted field (a quote inside a field must be doubled)");
     } else if (c == '"') {
@@ -141,20 +169,37 @@ StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text, RowError* error
         return refuse(line, column(), "quote inside an unquoted field (quote the whole field and double the quote)");
       }
       in_quotes = true;
+      quoted = true;
       field_started = true;
       any = true;
+      quoted_start = i + 1;
       quote_line = line;
       quote_column = column();
     } else {
-      field += c;
       field_started = true;
       any = true;
     }
   }
+  if (stop) return Status::Ok();
   if (in_quotes) {
     return refuse(quote_line, quote_column, "quoted field is never closed (is the file truncated?)");
   }
-  if (any || !field.empty()) end_record();
+  if (any) end_record(text.size());
+  return Status::Ok();
+}
+
+StatusOr<std::vector<CsvRecord>> ParseCsv(std::string_view text, RowError* error) {
+  std::vector<CsvRecord> out;
+  KIRA_RETURN_IF_ERROR(ForEachCsvRecord(
+      text,
+      [&](const CsvRowView& row) {
+        CsvRecord rec;
+        rec.line = row.line;
+        rec.fields.assign(row.fields.begin(), row.fields.end());
+        out.push_back(std::move(rec));
+        return true;
+      },
+      error));
   return out;
 }
 
@@ -233,14 +278,18 @@ std::map<std::string, std::size_t> CheckHeader(const CsvRecord& header, const st
 }
 
 bool CheckWidth(const CsvRecord& rec, const CsvRecord& header, std::vector<RowError>* errors) {
-  const std::size_t want = header.fields.size(), got = rec.fields.size();
+  return CheckWidth(rec.line, rec.fields.size(), header, errors);
+}
+
+bool CheckWidth(int line, std::size_t width, const CsvRecord& header, std::vector<RowError>* errors) {
+  const std::size_t want = header.fields.size(), got = width;
   if (got == want) return true;
   if (got < want) {
-    errors->push_back({rec.line, static_cast<int>(got) + 1, header.fields[got],
+    errors->push_back({line, static_cast<int>(got) + 1, header.fields[got],
                        "row has " + std::to_string(got) + " fields, the header " + std::to_string(want) +
                            " (short or truncated row)"});
   } else {
-    errors->push_back({rec.line, static_cast<int>(want) + 1, "",
+    errors->push_back({line, static_cast<int>(want) + 1, "",
                        "row has " + std::to_string(got) + " fields, the header " + std::to_string(want) +
                            " (an unquoted comma?)"});
   }

@@ -10,7 +10,10 @@
 #ifndef KIRA_INTEROP_CSV_H_
 #define KIRA_INTEROP_CSV_H_
 
+#include <deque>
+#include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +40,21 @@ struct CsvRecord {
   int line = 0;  // 1-based line of the file where the record starts
   std::vector<std::string> fields;
 };
+
+// One record as views, for ForEachCsvRecord: a field is a view into the
+// text (an unquoted field, or the inside of a quoted one without doubled
+// quotes) or into the reader's scratch space (a quoted field with doubled
+// quotes); valid only during the callback.
+struct CsvRowView {
+  int line = 0;
+  std::span<const std::string_view> fields;
+};
+
+// The reader behind ParseCsv, record by record and without a per-field
+// allocation (what a large import reads with). `on_record` returns false
+// to stop early. Same rules, same errors as ParseCsv.
+Status ForEachCsvRecord(std::string_view text, const std::function<bool(const CsvRowView&)>& on_record,
+                        RowError* error = nullptr);
 
 // Parses the whole text. Quoted fields may contain commas, quotes ("") and
 // newlines; CRLF and LF both end a record; blank lines are skipped. On a
@@ -75,6 +93,8 @@ std::map<std::string, std::size_t> CheckHeader(const CsvRecord& header, const st
 // the first missing or the first extra column) to `errors` and returns
 // false otherwise.
 bool CheckWidth(const CsvRecord& rec, const CsvRecord& header, std::vector<RowError>* errors);
+// The same for a record of `width` fields on `line`.
+bool CheckWidth(int line, std::size_t width, const CsvRecord& header, std::vector<RowError>* errors);
 
 }  // namespace kira::interop
 

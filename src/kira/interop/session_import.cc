@@ -66,52 +66,84 @@ ColumnRef ParsedFile::Where(std::string_view canonical) const {
   return it == columns.end() ? ColumnRef{0, std::string(canonical)} : it->second;
 }
 
+namespace {
+using Columns = std::map<std::string, std::size_t, std::less<>>;
+void ParseSessionRow(const CsvRowView& rec, const CsvRecord& header, const Columns& cols,
+                     const ParseOptions& options, std::vector<RowError>* errors, ParsedFile* file);
+}  // namespace
+
 ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
   ParsedFile out;
   out.format = "kira session CSV";
   RowError structural;
-  auto records = ParseCsv(text, &structural);
-  if (!records.ok()) {
+  // Record by record, fields as views of the text (csv.h): no copy of the
+  // file's fields beyond what a row stores.
+  std::optional<CsvRecord> header;
+  Columns cols;
+  std::vector<RowError> row_errors;
+  bool header_bad = false;
+  out.rows.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
+  Status read = ForEachCsvRecord(
+      text,
+      [&](const CsvRowView& rec) -> bool {
+        if (!header) {
+          header = CsvRecord{rec.line, std::vector<std::string>(rec.fields.begin(), rec.fields.end())};
+          std::vector<std::string> required(kColumns.begin(), kColumns.begin() + kRequiredColumns);
+          for (auto& [name, index] : CheckHeader(*header, kColumns, required, &out.errors)) cols.emplace(name, index);
+          if (!out.errors.empty()) {
+            header_bad = true;
+            return false;
+          }
+          for (const auto& [name, index] : cols) out.columns[name] = {static_cast<int>(index) + 1, name};
+          return true;
+        }
+        ParseSessionRow(rec, *header, cols, options, &row_errors, &out);
+        return true;
+      },
+      &structural);
+  if (!read.ok()) {
+    out.errors.clear();
+    out.rows.clear();
+    out.invalid_rows = 0;
     out.errors.push_back(structural);
     out.fatal = true;
     return out;
   }
-  if (records->empty()) {
+  if (!header) {
     out.errors.push_back({1, 0, "", "empty file (expected a header row)"});
     out.fatal = true;
     return out;
   }
-  const CsvRecord& header = (*records)[0];
-  std::vector<std::string> required(kColumns.begin(), kColumns.begin() + kRequiredColumns);
-  const auto cols = CheckHeader(header, kColumns, required, &out.errors);
-  if (!out.errors.empty()) {
-    out.fatal = true;
-    return out;
-  }
-  for (const auto& [name, index] : cols) out.columns[name] = {static_cast<int>(index) + 1, name};
+  if (header_bad) out.fatal = true;
+  return out;
+}
 
-  out.rows.reserve(records->size() - 1);
-  std::vector<RowError> row_errors;
-  for (std::size_t r = 1; r < records->size(); ++r) {
-    const CsvRecord& rec = (*records)[r];
+namespace {
+std::string Str(std::string_view v) { return std::string(v); }
+
+void ParseSessionRow(const CsvRowView& rec, const CsvRecord& header, const Columns& cols,
+                     const ParseOptions& options, std::vector<RowError>* errors, ParsedFile* file) {
+  ParsedFile& out = *file;
+  std::vector<RowError>& row_errors = *errors;
+  {
     row_errors.clear();
-    if (!CheckWidth(rec, header, &row_errors)) {
+    if (!CheckWidth(rec.line, rec.fields.size(), header, &row_errors)) {
       out.errors.insert(out.errors.end(), row_errors.begin(), row_errors.end());
       ++out.invalid_rows;
-      continue;
+      return;
     }
-    auto get = [&](const std::string& name) -> const std::string& {
-      static const std::string kEmpty;
+    auto get = [&](std::string_view name) -> std::string_view {
       auto it = cols.find(name);
-      return it != cols.end() ? rec.fields[it->second] : kEmpty;
+      return it != cols.end() ? rec.fields[it->second] : std::string_view();
     };
-    auto bad = [&](const std::string& name, std::string reason) {
+    auto bad = [&](std::string_view name, std::string reason) {
       auto it = cols.find(name);
-      row_errors.push_back({rec.line, it != cols.end() ? static_cast<int>(it->second) + 1 : 0, name, std::move(reason)});
+      row_errors.push_back(
+          {rec.line, it != cols.end() ? static_cast<int>(it->second) + 1 : 0, std::string(name), std::move(reason)});
     };
     // A quantity: `min_exclusive` true means > 0, false means >= 0.
-    auto num = [&](const std::string& field, bool required_field, bool positive) -> std::optional<double> {
-      const std::string& v = get(field);
+    auto num = [&](std::string_view field, bool required_field, bool positive) -> std::optional<double> {
+      const std::string_view v = get(field);
       if (v.empty()) {
         if (required_field) bad(field, "required");
         return std::nullopt;
@@ -119,25 +151,25 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
       double d = 0;
       if (!ParseDouble(v, &d)) {
         const std::string_view unit = UnitOf(field);
-        bad(field, "not a number: '" + v + "'" +
+        bad(field, "not a number: '" + Str(v) + "'" +
                        (unit.empty() ? "" : " (give the number only; the unit is " + std::string(unit) + ")"));
         return std::nullopt;
       }
       if (positive ? d <= 0 : d < 0) {
-        bad(field, "must be " + std::string(positive ? "greater than 0" : "0 or more") + ", got " + v);
+        bad(field, "must be " + std::string(positive ? "greater than 0" : "0 or more") + ", got " + Str(v));
         return std::nullopt;
       }
       return d;
     };
-    auto instant = [&](const std::string& field, bool required_field) -> std::optional<domain::Instant> {
-      const std::string& v = get(field);
+    auto instant = [&](std::string_view field, bool required_field) -> std::optional<domain::Instant> {
+      const std::string_view v = get(field);
       if (v.empty()) {
         if (required_field) bad(field, "required");
         return std::nullopt;
       }
       domain::Instant t{};
       if (!domain::ParseInstant(v, &t)) {
-        bad(field, "not a valid ISO 8601 UTC date-time (YYYY-MM-DDTHH:MM:SSZ, a real calendar date): '" + v + "'");
+        bad(field, "not a valid ISO 8601 UTC date-time (YYYY-MM-DDTHH:MM:SSZ, a real calendar date): '" + Str(v) + "'");
         return std::nullopt;
       }
       return t;
@@ -171,14 +203,14 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
     s.stopped_at = instant("stopped_at", false);
     if (started && s.stopped_at && *s.stopped_at < *started) bad("stopped_at", "is before started_at");
     if (!ParseInt(get("birth_year"), &row.patient.birth_year)) {
-      bad("birth_year", get("birth_year").empty() ? "required" : "not a whole year: '" + get("birth_year") + "'");
+      bad("birth_year", get("birth_year").empty() ? "required" : "not a whole year: '" + Str(get("birth_year")) + "'");
     } else if (row.patient.birth_year < 1900) {
-      bad("birth_year", "before 1900: " + get("birth_year"));
+      bad("birth_year", "before 1900: " + Str(get("birth_year")));
     } else if (started) {
       const int session_year = int(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(*started)).year());
       if (row.patient.birth_year > session_year) {
-        bad("birth_year", "birth year " + get("birth_year") + " is after the session (started_at " +
-                              get("started_at") + ")");
+        bad("birth_year", "birth year " + Str(get("birth_year")) + " is after the session (started_at " +
+                              Str(get("started_at")) + ")");
       }
     }
     if (auto v = num("dosing_weight_kg", true, true)) s.dosing_weight = units::Kg(*v);
@@ -191,16 +223,16 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
     s.recorded_by = get("recorded_by");
     row.override_reason = get("override_reason");
     if (auto v = num("height_cm", false, true)) row.height_cm = *v;
-    const std::string& state = get("state");
+    const std::string_view state = get("state");
     if (state.empty()) {
       s.state = s.given_dose ? domain::SessionState::kDischarged : domain::SessionState::kPlanned;
     } else if (!domain::ParseSessionState(state, &s.state)) {
       bad("state", "must be planned, pre_checked, running, paused, observation, discharged (or completed) or stopped, "
-                   "got '" + state + "'");
+                   "got '" + Str(state) + "'");
     } else if (s.given_dose && (s.state == domain::SessionState::kPlanned)) {
-      bad("state", "a planned session has no given dose (given_dose_mg is " + get("given_dose_mg") + ")");
+      bad("state", "a planned session has no given dose (given_dose_mg is " + Str(get("given_dose_mg")) + ")");
     } else if (!s.given_dose && domain::IsTerminal(s.state)) {
-      bad("given_dose_mg", "required for a " + state + " session");
+      bad("given_dose_mg", "required for a " + Str(state) + " session");
     }
     if (row_errors.empty()) {
       out.rows.push_back(std::move(row));
@@ -209,8 +241,9 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
       ++out.invalid_rows;
     }
   }
-  return out;
 }
+
+}  // namespace
 
 namespace {
 
@@ -272,6 +305,21 @@ std::optional<Difference> DiffPatient(const domain::PatientRecord& a, const doma
 }
 
 enum class Outcome { kPending, kAccepted, kAmended, kRefused, kInvalid, kUnchanged };
+
+// Sessions recorded per call of the registry's batch use case.
+constexpr std::size_t kBatchChunk = 50000;
+
+// The Advisor's recorded-session check found the row's own values in
+// contradiction (rate x concentration x duration does not deliver the
+// recorded dose): the row is bad input, not a clinical refusal. The
+// finding is the Advisor's (rule record.inconsistent); the importer only
+// maps it to a report naming the row's pump-rate column.
+const domain::Finding* InconsistentRecord(const domain::Decision& d) {
+  for (const auto& f : d.findings) {
+    if (f.rule_id == "record.inconsistent") return &f;
+  }
+  return nullptr;
+}
 
 using Key = std::pair<std::string, std::string>;
 
@@ -456,11 +504,15 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
   // invalid and the pass is run again without it (*retry = true).
   std::vector<RowError> pass_problems;
   std::set<std::size_t> failed_in_storage;
+  bool use_batch = true;  // false after a batch write the store refused
   auto run_pass = [&](std::vector<Outcome>& out, bool only_accepted,
                       bool* retry) -> StatusOr<std::unique_ptr<registry::UnitOfWork>> {
     *retry = false;
     pass_problems.clear();
     KIRA_ASSIGN_OR_RETURN(auto uow, registry::UnitOfWork::Begin(store, clock, options.actor));
+    // The pass's audit rows are chained as they happen and written in
+    // multi-row batches at the commit (nothing in the pass reads them back).
+    uow->DeferAuditWrites();
     storage::Transaction& tx = uow->tx();
     std::set<std::string, std::less<>> clinics;
     std::map<Key, domain::PatientRecord> patients;
@@ -601,7 +653,62 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       o = Outcome::kAccepted;
     }
 
-    // 2. Sessions, in session-time order.
+    // 2. Sessions, in session-time order. New sessions go through the
+    //    registry's batch form of the record-session use case (the same
+    //    Advisor check and decision as one by one), recorded when the loop
+    //    ends or before an amendment; everything before the dose check
+    //    (patients, their first facts) is written as the loop meets it.
+    std::vector<std::size_t> batch_rows;
+    std::vector<registry::RecordSessionRequest> batch;
+    // The outcome of rows[i] from its RecordIn/RecordBatchIn result; true:
+    // stop the pass (a row failed and the pass is run again without it).
+    auto settle = [&](std::size_t i, const StatusOr<registry::RecordSessionResult>& result) -> StatusOr<bool> {
+      const ImportRow& row = rows[i];
+      Outcome& o = out[i];
+      if (!result.ok()) {
+        KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));
+        return true;
+      }
+      auto row_problem = [&](std::string_view canonical, std::string reason) {
+        const ColumnRef c = file.Where(canonical);
+        pass_problems.push_back({row.line, c.column, c.name, std::move(reason)});
+      };
+      if (result->stored) {
+        o = Outcome::kAccepted;
+        sessions_written.insert({row.session.clinic_id, row.session.id});
+      } else if (const domain::Finding* f = InconsistentRecord(result->decision)) {
+        o = Outcome::kInvalid;
+        row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);
+      } else {
+        o = Outcome::kRefused;
+        row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
+                    "refused by the Advisor: " + result->refusal);
+      }
+      return false;
+    };
+    auto flush = [&]() -> StatusOr<bool> {
+      if (batch.empty()) return false;
+      auto results = recorder.RecordBatchIn(*uow, batch);
+      if (!results.ok()) {
+        const StatusCode code = results.status().code();
+        if (code == StatusCode::kUnavailable || code == StatusCode::kInternal || code == StatusCode::kAborted) {
+          return results.status();
+        }
+        // A write the store refused, for a row the batch cannot name: run
+        // the pass again one session at a time, which finds the row.
+        use_batch = false;
+        *retry = true;
+        return true;
+      }
+      bool stop = false;
+      for (std::size_t k = 0; k < batch_rows.size(); ++k) {
+        KIRA_ASSIGN_OR_RETURN(const bool s, settle(batch_rows[k], (*results)[k]));
+        stop = stop || s;
+      }
+      batch_rows.clear();
+      batch.clear();
+      return stop;
+    };
     for (std::size_t i : order) {
       Outcome& o = out[i];
       if (!selected(o)) continue;
@@ -631,6 +738,10 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           o = Outcome::kInvalid;
           continue;
         }
+        // An amendment changes what later sessions are judged against:
+        // the sessions before it are recorded first.
+        KIRA_ASSIGN_OR_RETURN(const bool stop, flush());
+        if (stop) return uow;
         registry::AmendSessionRequest amend{row.session, options.actor, options.reason, std::nullopt};
         if (!row.override_reason.empty()) amend.override_ = domain::Override{"", "", row.override_reason, {}};
         auto result = recorder.AmendIn(*uow, amend);
@@ -640,6 +751,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         }
         if (result->stored) {
           o = Outcome::kAmended;
+        } else if (const domain::Finding* f = InconsistentRecord(result->decision)) {
+          o = Outcome::kInvalid;
+          row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);
         } else {
           o = Outcome::kRefused;
           row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
@@ -697,20 +811,24 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       } else if (!row.override_reason.empty()) {
         ov = domain::Override{"", "", row.override_reason, {}};
       }
+      if (use_batch) {
+        batch_rows.push_back(i);
+        batch.push_back({row.session, options.actor, std::move(ov)});
+        // Chunks bound the memory a large file needs (each chunk's decisions
+        // and rows are released once written); the decisions are the same
+        // for any split, since a chunk reads what the ones before it stored.
+        if (batch.size() >= kBatchChunk) {
+          KIRA_ASSIGN_OR_RETURN(const bool stop, flush());
+          if (stop) return uow;
+        }
+        continue;
+      }
       auto result = recorder.RecordIn(*uow, {row.session, options.actor, ov});
-      if (!result.ok()) {
-        KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));
-        return uow;
-      }
-      if (result->stored) {
-        o = Outcome::kAccepted;
-        sessions_written.insert({row.session.clinic_id, row.session.id});
-      } else {
-        o = Outcome::kRefused;
-        row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
-                    "refused by the Advisor: " + result->refusal);
-      }
+      KIRA_ASSIGN_OR_RETURN(const bool stop, settle(i, result));
+      if (stop) return uow;
     }
+    KIRA_ASSIGN_OR_RETURN(const bool stop, flush());
+    if (stop) return uow;
 
     // 3. What hangs off sessions and patients, and the ledger: stored as
     //    they are when new, compared when stored.

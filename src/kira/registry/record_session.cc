@@ -49,6 +49,34 @@ StatusOr<RecordSessionResult> SessionRecorder::Gate(UnitOfWork& uow, const domai
   // A session being finished or corrected is judged against the others,
   // not against its own stored version.
   std::erase_if(history, [&](const domain::SessionRecord& h) { return h.id == proposed.id; });
+  return GateOn(uow, patient, proposed, override_, actor, before, override_suffix, record, history, devices);
+}
+
+StatusOr<RecordSessionResult> SessionRecorder::GateOn(UnitOfWork& uow, const domain::PatientRecord& patient,
+                                                      const domain::SessionRecord& proposed,
+                                                      const std::optional<domain::Override>& override_,
+                                                      const std::string& actor, const std::string& before,
+                                                      std::string_view override_suffix, const Loaded& record,
+                                                      const std::vector<domain::SessionRecord>& history,
+                                                      std::optional<int> devices) {
+  KIRA_ASSIGN_OR_RETURN(RecordSessionResult result, Decide(patient, proposed, override_, actor, override_suffix, record,
+                                                           history, uow.now(), devices));
+  if (!result.stored) {
+    // Nothing clinical is stored, but the attempt is: the audit trail must
+    // show that someone tried to record a dose the Advisor refused.
+    KIRA_RETURN_IF_ERROR(uow.Audit(proposed.clinic_id, "refused", "session", proposed.id, before,
+                                   Canonical(proposed) + "refusal=" + result.refusal + "\n"));
+  }
+  return result;
+}
+
+StatusOr<RecordSessionResult> SessionRecorder::Decide(const domain::PatientRecord& patient,
+                                                      const domain::SessionRecord& proposed,
+                                                      const std::optional<domain::Override>& override_,
+                                                      const std::string& actor, std::string_view override_suffix,
+                                                      const Loaded& record,
+                                                      const std::vector<domain::SessionRecord>& history,
+                                                      domain::Instant now, std::optional<int> devices) const {
   RecordSessionResult result;
   const domain::PatientFacts* facts = record.facts ? &*record.facts : nullptr;
   const domain::ScreeningRecord* screening = record.screening ? &*record.screening : nullptr;
@@ -66,17 +94,13 @@ StatusOr<RecordSessionResult> SessionRecorder::Gate(UnitOfWork& uow, const domai
               Join(RuleIdsAt(result.decision, domain::Severity::kSoftStop));
   }
   if (!refusal.empty()) {
-    // Nothing clinical is stored, but the attempt is: the audit trail must
-    // show that someone tried to record a dose the Advisor refused.
-    KIRA_RETURN_IF_ERROR(uow.Audit(proposed.clinic_id, "refused", "session", proposed.id, before,
-                                   Canonical(proposed) + "refusal=" + refusal + "\n"));
     result.refusal = std::move(refusal);
     return result;
   }
   if (worst == domain::Severity::kSoftStop) {
     domain::Override ov = *override_;
     if (ov.who.empty()) ov.who = actor;
-    domain::Instant when = uow.now();
+    domain::Instant when = now;
     if (ov.when.empty()) {
       ov.when = domain::FormatInstant(when);
     } else if (!domain::ParseInstant(ov.when, &when)) {

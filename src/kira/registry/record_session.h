@@ -134,6 +134,20 @@ class SessionRecorder {
   // The same inside a caller's UnitOfWork (batches: import, demo data).
   StatusOr<RecordSessionResult> RecordIn(UnitOfWork& uow, const RecordSessionRequest& request);
 
+  // The batch form of RecordIn (record_session_batch.cc; imports): records
+  // `requests` in their order inside `uow` through the same dose check, with
+  // the same decision, refusal, override and audit rows as calling RecordIn
+  // for each in turn. Only the work around the check is shared: each
+  // patient's record, open alerts, facts, screening and session history are
+  // read once and the history kept up to date in memory as sessions are
+  // stored; the writes go to the store in multi-row batches. results[i] is
+  // the result of requests[i], or the error RecordIn would have returned for
+  // it (nothing written for that request). An error of the batch itself (a
+  // write the store refused) leaves `uow` spoiled: roll it back; which
+  // request caused it is not known (run them through RecordIn to find out).
+  StatusOr<std::vector<StatusOr<RecordSessionResult>>> RecordBatchIn(
+      UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests);
+
   // NotFound for an unknown session; FailedPrecondition when it is already
   // discharged or stopped; InvalidArgument for a state other than discharged
   // or stopped, or a stop before the start. A refused dose leaves the
@@ -165,6 +179,24 @@ class SessionRecorder {
                                      const std::string& actor, const std::string& before,
                                      std::string_view override_suffix, const Loaded& record,
                                      std::optional<int> devices = std::nullopt);
+  // The decision of Gate without its writes: the dose check on the given
+  // record and history, and what it means (stored, refused with the reason,
+  // the override to record, dated `now` unless the request dates it).
+  // Writes nothing and reads nothing but its arguments: the batch runs it
+  // on several threads.
+  StatusOr<RecordSessionResult> Decide(const domain::PatientRecord& patient, const domain::SessionRecord& proposed,
+                                       const std::optional<domain::Override>& override_, const std::string& actor,
+                                       std::string_view override_suffix, const Loaded& record,
+                                       const std::vector<domain::SessionRecord>& history, domain::Instant now,
+                                       std::optional<int> devices = std::nullopt) const;
+  // Gate on a history the caller has read (without `proposed` itself).
+  StatusOr<RecordSessionResult> GateOn(UnitOfWork& uow, const domain::PatientRecord& patient,
+                                       const domain::SessionRecord& proposed,
+                                       const std::optional<domain::Override>& override_,
+                                       const std::string& actor, const std::string& before,
+                                       std::string_view override_suffix, const Loaded& record,
+                                       const std::vector<domain::SessionRecord>& history,
+                                       std::optional<int> devices = std::nullopt);
 
   storage::Store* store_;
   const Clock* clock_;

@@ -43,17 +43,31 @@ Status UnitOfWork::Audit(std::string_view clinic_id, std::string_view action,
   e.after = std::move(after);
   e.prev_hash = it->second.hash;
   e.hash = AuditHash(e);
-  KIRA_RETURN_IF_ERROR(tx_->AppendAudit(e));
+  if (defer_audit_) {
+    it->second.seq = e.seq;
+    it->second.hash = e.hash;
+    pending_audit_.push_back(std::move(e));
+  } else {
+    KIRA_RETURN_IF_ERROR(tx_->AppendAudit(e));
+    it->second.seq = e.seq;
+    it->second.hash = e.hash;
+  }
   if (action != "read") wrote_records_ = true;  // [H15 idempotency] see Commit()
-  it->second.seq = e.seq;
-  it->second.hash = e.hash;
   return Status::Ok();
+}
+
+Status UnitOfWork::FlushAudit() {
+  if (pending_audit_.empty()) return Status::Ok();
+  std::vector<domain::AuditEntry> rows = std::move(pending_audit_);
+  pending_audit_.clear();
+  return tx_->AppendAudits(rows);
 }
 
 Status UnitOfWork::Commit() {
   // [H15 idempotency] The Idempotency-Key of the HTTP write being served
   // on this thread, if any, commits in the same transaction as the records
   // it wrote (registry/idempotency.h). Keep when merging.
+  KIRA_RETURN_IF_ERROR(FlushAudit());
   const bool claims = wrote_records_;
   if (claims) KIRA_RETURN_IF_ERROR(ClaimPendingIdempotencyKey(*tx_, clock_->Now()));
   KIRA_RETURN_IF_ERROR(tx_->Commit());

@@ -15,6 +15,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "kira/base/status.h"
 #include "kira/base/statusor.h"
@@ -49,6 +51,14 @@ class UnitOfWork {
   // the read and the write (no write skew under READ COMMITTED).
   Status LockClinic(std::string_view clinic_id);
 
+  // Batches (imports): from now on Audit() chains and hashes each row as
+  // before but keeps it, and FlushAudit() (or Commit()) writes the kept rows
+  // in multi-row statements. Nothing in the transaction may read the audit
+  // log in between (no use case does).
+  // Returns the previous setting; turning it off does not flush.
+  bool DeferAuditWrites(bool on = true) { return std::exchange(defer_audit_, on); }
+  Status FlushAudit();
+
   Status Commit();
 
  private:
@@ -64,6 +74,8 @@ class UnitOfWork {
   std::string actor_;
   std::map<std::string, Head, std::less<>> heads_;
   bool wrote_records_ = false;  // [H15 idempotency] an Audit() other than a read
+  bool defer_audit_ = false;
+  std::vector<domain::AuditEntry> pending_audit_;  // chained and hashed, not yet written
 };
 
 // Runs `body` in a fresh UnitOfWork and commits it, retrying the whole thing

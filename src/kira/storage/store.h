@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -275,6 +276,23 @@ class Transaction {
       std::string_view clinic_id) = 0;
   // AlreadyExists if (clinic_id, seq) is taken.
   virtual Status AppendAudit(const domain::AuditEntry& entry) = 0;
+  // Batch forms for imports (registry's RecordBatchIn and deferred audit
+  // rows): the same checks and the same rows as InsertSession / AppendAudit
+  // called for each element in order, written in fewer statements where the
+  // backend can. On an error it is unspecified which rows were written: roll
+  // the transaction back.
+  virtual Status InsertSessions(std::span<const domain::SessionRecord> sessions) {
+    for (const auto& s : sessions) {
+      if (Status st = InsertSession(s); !st.ok()) return st;
+    }
+    return Status::Ok();
+  }
+  virtual Status AppendAudits(std::span<const domain::AuditEntry> entries) {
+    for (const auto& e : entries) {
+      if (Status st = AppendAudit(e); !st.ok()) return st;
+    }
+    return Status::Ok();
+  }
   // Entries with seq > after_seq in seq order, at most `limit`.
   virtual StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic_id,
                                                               std::int64_t after_seq,

@@ -59,7 +59,7 @@ TEST_F(ImportCorpus, EveryBadFileExits2NamingLineAndColumnAndWritesNothing) {
     EXPECT_THAT(r.out, HasSubstr("nothing was written")) << r.out;
     EXPECT_EQ(AuditHead(), audit_) << "the registry changed";
   }
-  EXPECT_GE(files, 12);
+  EXPECT_GE(files, 13);
 }
 
 TEST_F(ImportCorpus, MessagesNameTheColumnAsWrittenOnceWithoutRepeatedPrefixes) {
@@ -102,14 +102,27 @@ TEST_F(ImportCorpus, AConflictingReImportIsAppliedOnlyAsAnAmendmentWithAReason) 
   EXPECT_THAT(again.out, HasSubstr("1 unchanged"));
 }
 
-// 999 mL/h for 27 mg over 40 minutes at 1 mg/mL (about 25 times the rate
-// the dose needs) is a clinical refusal by the Advisor's recorded-session
-// check (exit 1), not a malformed file: the importer does not re-check it.
-TEST_F(ImportCorpus, ARateThatDisagreesWithDoseAndDurationIsRefusedByTheAdvisorAndWritesNothing) {
-  CommandRun r = Kira("import " + (kHere / "refusal/rate_999_for_27mg_40min.csv").string() + " --db " + db_);
+// 999 mL/h for 27 mg over 40 minutes at 1 mg/mL delivers about 25 times the
+// recorded dose: the row contradicts itself. The Advisor's recorded-session
+// check finds it (record.inconsistent) and the importer reports it as bad
+// input naming the rate column (it is in the corpus above); a consistent
+// row with a dose the Advisor refuses (3 mg/kg, a hard stop of the
+// protocol's session limit) stays a clinical refusal: exit 1.
+TEST_F(ImportCorpus, ARateThatDisagreesWithDoseAndDurationIsBadInputNamingTheRateColumn) {
+  CommandRun r = Kira("import " + (kHere / "bad_input/rate_999_for_27mg_40min.csv").string() + " --db " + db_);
+
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("line 2, column 14 (rate_ml_per_h): the row contradicts itself: 999 mL/h of 1 mg/mL for 40 min delivers 666 mg, not the recorded 27 mg"));
+  EXPECT_THAT(r.out, HasSubstr("0 refused by the Advisor + 1 invalid"));
+  EXPECT_EQ(AuditHead(), audit_);
+}
+
+TEST_F(ImportCorpus, AConsistentRowWithADoseTheAdvisorRefusesExits1AndWritesNothing) {
+  CommandRun r = Kira("import " + (kHere / "refusal/dose_3mg_per_kg_40min.csv").string() + " --db " + db_);
 
   EXPECT_EQ(r.code, 1) << r.out;
-  EXPECT_THAT(r.out, HasSubstr("refused by the Advisor"));
+  EXPECT_THAT(r.out, HasSubstr("refused by the Advisor: hard stop"));
+  EXPECT_THAT(r.out, HasSubstr("1 refused by the Advisor + 0 invalid"));
   EXPECT_EQ(AuditHead(), audit_);
 }
 

@@ -561,7 +561,10 @@ TEST_F(OneAnswer, CliImportOfAShuffledFileGivesTheDateOrderAnswers) {
   std::ofstream(dir / "sessions.csv") << ShuffledCsv(13);
   const auto run = kira::testing::RunCommand(std::string(KIRA_BINARY) + " import --partial --db " + db + " --clinic " + kClinic +
                                              " " + (dir / "sessions.csv").string() + " 2>/dev/null");
-  EXPECT_TRUE(run.code == 0 || run.code == 1) << run.out;  // 1: some rows refused by the Advisor (--partial keeps the rest)
+  // 1: some rows refused by the Advisor; 2: some rows contradict themselves
+  // (a ten-fold rate: the Advisor's record.inconsistent finding, reported as
+  // bad input). --partial keeps the rest either way.
+  EXPECT_TRUE(run.code == 0 || run.code == 1 || run.code == 2) << run.out;
   auto store = storage::SqliteStore::Open({.path = db});
   ASSERT_THAT(store, IsOk());
   ExpectSame(Reference(), ReadBack(**store), "CLI import");

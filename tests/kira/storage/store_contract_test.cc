@@ -733,6 +733,70 @@ TEST_P(StoreContractTest, AuditRowsAppendAndListInSeqOrder) {
               StatusIs(StatusCode::kAlreadyExists, ::testing::_));
 }
 
+// The batch forms (imports) store exactly what the one-row forms store:
+// 150 rows cross the SQL backends' 64-row statements and their remainder.
+TEST_P(StoreContractTest, BatchInsertsStoreWhatOneByOneStores) {
+  Seed();
+  std::vector<domain::SessionRecord> sessions;
+  std::vector<domain::AuditEntry> audit;
+  for (int i = 0; i < 150; ++i) {
+    auto s = Session("b" + std::to_string(1000 + i), "p1", i);
+    if (i % 3 == 0) {
+      s.given_dose.reset();
+      s.stopped_at.reset();
+      s.state = domain::SessionState::kPlanned;
+    }
+    s.facts_version = i % 4;
+    s.screening_outcome = i % 2 ? "eligible" : "";
+    sessions.push_back(s);
+    audit.push_back({"c1", i + 1, T(i), "u1", "insert", "session", s.id, "", "after " + std::to_string(i) + "\n",
+                     "prev" + std::to_string(i), "hash" + std::to_string(i + 1)});
+  }
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertSessions(sessions), IsOk());
+    ASSERT_THAT(tx->AppendAudits(audit), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  auto stored = tx->ListPatientSessions("c1", "p1");
+  auto rows = tx->ListAudit("c1", 0, 1000);
+  tx.reset();
+  ASSERT_THAT(stored, IsOk());
+  ASSERT_EQ(stored->size(), sessions.size());
+  for (std::size_t i = 0; i < sessions.size(); ++i) {
+    const auto& a = sessions[i];
+    const auto& b = (*stored)[i];
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.state, b.state);
+    EXPECT_EQ(a.given_dose, b.given_dose);
+    EXPECT_EQ(a.stopped_at, b.stopped_at);
+    EXPECT_EQ(a.started_at, b.started_at);
+    EXPECT_EQ(a.rate, b.rate);
+    EXPECT_EQ(a.facts_version, b.facts_version);
+    EXPECT_EQ(a.screening_outcome, b.screening_outcome);
+  }
+  ASSERT_THAT(rows, IsOk());
+  ASSERT_EQ(rows->size(), audit.size());
+  for (std::size_t i = 0; i < audit.size(); ++i) {
+    EXPECT_EQ((*rows)[i].seq, audit[i].seq);
+    EXPECT_EQ((*rows)[i].after, audit[i].after);
+    EXPECT_EQ((*rows)[i].hash, audit[i].hash);
+    EXPECT_EQ((*rows)[i].at, audit[i].at);
+  }
+  // A duplicate anywhere in a batch is refused like a single duplicate.
+  {
+    auto tx2 = Tx();
+    std::vector<domain::SessionRecord> again(sessions.begin() + 10, sessions.begin() + 80);
+    EXPECT_THAT(tx2->InsertSessions(again), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  }
+  auto tx3 = Tx();
+  std::vector<domain::SessionRecord> bad(sessions.begin(), sessions.begin() + 70);
+  for (auto& s : bad) s.id += "-new";
+  bad[65].dosing_weight = Kg(-1.0);
+  EXPECT_THAT(tx3->InsertSessions(bad), StatusIs(StatusCode::kInvalidArgument, ::testing::_));
+}
+
 TEST_P(StoreContractTest, TransactionWithoutCommitLeavesNoTrace) {
   Seed();
   {

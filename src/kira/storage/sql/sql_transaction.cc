@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -145,6 +146,11 @@ std::vector<SqlValue> SessionParams(const domain::SessionRecord& s) {
           S(s.decision_outcome),
           I(s.facts_version),
           S(s.screening_outcome)};
+}
+
+std::vector<SqlValue> AuditParams(const domain::AuditEntry& e) {
+  return {S(e.clinic_id), I(e.seq), I(ToUnixMicros(e.at)), S(e.actor), S(e.action), S(e.entity),
+          S(e.entity_id), S(e.before), S(e.after), S(e.prev_hash), S(e.hash)};
 }
 
 constexpr char kLedgerCols[] =
@@ -605,6 +611,51 @@ class SqlTransaction : public Transaction {
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
              params);
   }
+  // Multi-row INSERTs of kBatchRows rows (the per-statement work -- the
+  // statement journal, the CHECK constraints' IN lists -- is then paid once
+  // per chunk); the rest one row at a time, so only two statement texts per
+  // table are ever prepared.
+  static constexpr std::size_t kBatchRows = 64;
+  template <typename T, typename Params>
+  Status InsertMany(std::span<const T> rows, std::string_view head, std::size_t width, Status (*validate)(const T&),
+                    Params params_of) {
+    for (const T& r : rows) KIRA_RETURN_IF_ERROR(Check(validate(r)));
+    std::size_t i = 0;
+    if (rows.size() >= kBatchRows) {
+      std::string sql(head);
+      for (std::size_t r = 0; r < kBatchRows; ++r) {
+        sql += r ? ", (" : " (";
+        for (std::size_t c = 0; c < width; ++c) {
+          if (c) sql += ", ";
+          sql += "$" + std::to_string(r * width + c + 1);
+        }
+        sql += ")";
+      }
+      std::vector<SqlValue> params;
+      for (; i + kBatchRows <= rows.size(); i += kBatchRows) {
+        params.clear();
+        params.reserve(kBatchRows * width);
+        for (std::size_t r = 0; r < kBatchRows; ++r) {
+          for (auto& v : params_of(rows[i + r])) params.push_back(std::move(v));
+        }
+        KIRA_RETURN_IF_ERROR(W(sql, std::move(params)));
+      }
+    }
+    std::string one(head);
+    one += " (";
+    for (std::size_t c = 0; c < width; ++c) one += (c ? ", $" : "$") + std::to_string(c + 1);
+    one += ")";
+    for (; i < rows.size(); ++i) KIRA_RETURN_IF_ERROR(W(one, params_of(rows[i])));
+    return Status::Ok();
+  }
+  Status InsertSessions(std::span<const domain::SessionRecord> sessions) override {
+    return InsertMany<domain::SessionRecord>(sessions, std::string("INSERT INTO sessions (") + kSessionCols + ") VALUES",
+                                             16, &ValidateSession, SessionParams);
+  }
+  Status AppendAudits(std::span<const domain::AuditEntry> entries) override {
+    return InsertMany<domain::AuditEntry>(entries, std::string("INSERT INTO audit_log (") + kAuditCols + ") VALUES", 11,
+                                          &ValidateAuditEntry, AuditParams);
+  }
   Status UpdateSession(const domain::SessionRecord& s) override {
     KIRA_RETURN_IF_ERROR(Check(ValidateSession(s)));
     auto params = SessionParams(s);
@@ -794,8 +845,7 @@ class SqlTransaction : public Transaction {
     KIRA_RETURN_IF_ERROR(Check(ValidateAuditEntry(e)));
     return W(std::string("INSERT INTO audit_log (") + kAuditCols +
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-             {S(e.clinic_id), I(e.seq), I(ToUnixMicros(e.at)), S(e.actor), S(e.action), S(e.entity),
-              S(e.entity_id), S(e.before), S(e.after), S(e.prev_hash), S(e.hash)});
+             AuditParams(e));
   }
   StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic, std::int64_t after_seq,
                                                       int limit) override {

@@ -1,0 +1,192 @@
+// SessionRecorder::RecordBatchIn: the batch form of RecordIn (see
+// record_session.h). The decision for each request is made exactly as in
+// RecordIn -- the same DoseCheck on the same inputs, then the same Decide
+// (the part of Gate that judges) -- so an import and a session typed by hand
+// cannot be judged differently (tests/kira/interop/ingest_batch_test.cc).
+//
+// What the batch saves is everything around the decision:
+//  1. Reads (in request order, on the caller's thread): RecordIn reads the
+//     patient, its open alerts, its current facts, their screening and its
+//     whole session history for every session; here once per patient (the
+//     screening once per patient and route).
+//  2. Decisions: a decision depends only on the patient's own record and
+//     history (the sessions stored before it in the batch included), so the
+//     patients are judged in parallel, each patient's requests in order,
+//     on up to hardware_concurrency threads (the Advisor is pure).
+//  3. Writes (in request order, on the caller's thread): the audit rows are
+//     chained and hashed in request order -- the same rows RecordIn writes --
+//     and written in multi-row batches; the sessions after them in key order,
+//     then the overrides that reference them.
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+#include "kira/registry/canonical.h"
+#include "kira/registry/clinical_record.h"
+#include "kira/registry/record_session.h"
+
+namespace kira::registry {
+
+namespace {
+
+// What RecordIn reads for a patient before its dose check, read once.
+struct PatientState {
+  Status error;  // not registered, an open alert: each of its requests fails so
+  std::optional<domain::PatientRecord> patient;
+  std::vector<domain::SessionRecord> history;  // ListPatientSessions order: started_at, id
+  std::vector<std::size_t> requests;           // indexes into the batch, in order
+};
+
+bool HistoryOrder(const domain::SessionRecord& a, const domain::SessionRecord& b) {
+  return std::tie(a.started_at, a.id) < std::tie(b.started_at, b.id);
+}
+
+// Below this many requests the threads cost more than they save.
+constexpr std::size_t kParallelFrom = 512;
+
+}  // namespace
+
+StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatchIn(
+    UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests) {
+  const std::size_t n = requests.size();
+  std::vector<StatusOr<RecordSessionResult>> results(n, StatusOr<RecordSessionResult>(InternalError("not decided")));
+  storage::Transaction& tx = uow.tx();
+
+  // 1. Reads.
+  std::vector<PatientState> patients;
+  std::map<std::pair<std::string, std::string>, std::size_t> patient_index;
+  std::map<std::tuple<std::string, std::string, std::string>, Loaded> records;  // clinic, patient, route
+  std::vector<const Loaded*> record_of(n, nullptr);
+  std::vector<std::size_t> patient_of(n, 0);
+  std::vector<bool> pending(n, false);  // to be decided in step 2
+  for (std::size_t i = 0; i < n; ++i) {
+    const domain::SessionRecord& session = requests[i].session;
+    if (session.recorded_by.empty()) {
+      results[i] = InvalidArgumentError("recorded_by: must not be empty");
+      continue;
+    }
+    KIRA_RETURN_IF_ERROR(uow.LockClinic(session.clinic_id));
+    auto [it, fresh] = patient_index.emplace(std::pair{session.clinic_id, session.patient_id}, patients.size());
+    if (fresh) {
+      PatientState ps;
+      auto patient = tx.GetPatient(session.clinic_id, session.patient_id);
+      if (!patient.ok()) {
+        if (!patient.status().IsNotFound()) return patient.status();
+      } else {
+        ps.patient = std::move(*patient);
+        ps.error = RequireNoOpenAlert(tx, session.clinic_id, session.patient_id);
+        if (!ps.error.ok() && ps.error.code() != StatusCode::kFailedPrecondition) return ps.error;
+        KIRA_ASSIGN_OR_RETURN(ps.history, tx.ListPatientSessions(session.clinic_id, session.patient_id));
+      }
+      patients.push_back(std::move(ps));
+    }
+    PatientState& ps = patients[it->second];
+    if (!ps.patient) {
+      results[i] = FailedPreconditionError("session '" + session.id + "': patient '" + session.patient_id +
+                                           "' is not registered in clinic '" + session.clinic_id + "'");
+      continue;
+    }
+    if (!ps.error.ok()) {
+      results[i] = ps.error;
+      continue;
+    }
+    const guideline::Protocol* protocol = protocols_ ? protocols_->FindProtocol(session.protocol_id) : nullptr;
+    auto key = std::make_tuple(session.clinic_id, session.patient_id, protocol ? protocol->route : std::string("iv"));
+    auto rec = records.find(key);
+    if (rec == records.end()) {
+      KIRA_ASSIGN_OR_RETURN(Loaded loaded, LoadRecord(tx, session));
+      rec = records.emplace(std::move(key), std::move(loaded)).first;
+    }
+    record_of[i] = &rec->second;
+    patient_of[i] = it->second;
+    ps.requests.push_back(i);
+    pending[i] = true;
+  }
+
+  // 2. Decisions, patient by patient (each in request order), in parallel.
+  //    A storage-free error of the dose check (no facts, unknown protocol,
+  //    a malformed request) is that request's result, as in RecordIn.
+  auto decide_patient = [&](PatientState& ps) {
+    std::vector<domain::SessionRecord> without_self;
+    for (std::size_t i : ps.requests) {
+      const RecordSessionRequest& request = requests[i];
+      const domain::SessionRecord& session = request.session;
+      // Gate judges a session against the patient's other sessions.
+      const bool has_self = std::any_of(ps.history.begin(), ps.history.end(),
+                                        [&](const domain::SessionRecord& h) { return h.id == session.id; });
+      if (has_self) {
+        without_self = ps.history;
+        std::erase_if(without_self, [&](const domain::SessionRecord& h) { return h.id == session.id; });
+      }
+      results[i] = Decide(*ps.patient, session, request.override_, request.actor, "/override", *record_of[i],
+                          has_self ? without_self : ps.history, uow.now(), request.devices);
+      if (results[i].ok() && results[i]->stored) {
+        domain::SessionRecord stored = session;
+        stored.decision_outcome = results[i]->decision.outcome;
+        StampRecord(stored, *record_of[i]);
+        ps.history.insert(std::upper_bound(ps.history.begin(), ps.history.end(), stored, HistoryOrder),
+                          std::move(stored));
+      }
+    }
+  };
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = n >= kParallelFrom ? std::min<unsigned>(cores, 8) : 1;
+  if (threads <= 1) {
+    for (auto& ps : patients) decide_patient(ps);
+  } else {
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t p; (p = next.fetch_add(1, std::memory_order_relaxed)) < patients.size();) {
+        decide_patient(patients[p]);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+  }
+
+  // 3. Writes, in request order: what GateOn and RecordIn write.
+  std::vector<domain::SessionRecord> to_insert;
+  std::vector<domain::OverrideRecord> overrides;
+  const bool deferring = uow.DeferAuditWrites(true);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!pending[i]) continue;
+    StatusOr<RecordSessionResult>& r = results[i];
+    if (!r.ok()) continue;
+    const domain::SessionRecord& session = requests[i].session;
+    if (!r->stored) {
+      KIRA_RETURN_IF_ERROR(uow.Audit(session.clinic_id, "refused", "session", session.id, "",
+                                     Canonical(session) + "refusal=" + r->refusal + "\n"));
+      continue;
+    }
+    domain::SessionRecord stored = session;
+    stored.decision_outcome = r->decision.outcome;
+    StampRecord(stored, *record_of[i]);
+    KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "session", stored.id, "", Canonical(stored)));
+    if (r->pending_override_) {
+      KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "override", r->pending_override_->id, "",
+                                     Canonical(*r->pending_override_)));
+      overrides.push_back(*r->pending_override_);
+    }
+    to_insert.push_back(std::move(stored));
+  }
+  // In key order: inserting a B-tree's keys in order touches each page once,
+  // in time order they land all over the table (the rows and their audit
+  // rows are the same either way; the transaction commits them together).
+  std::sort(to_insert.begin(), to_insert.end(), [](const domain::SessionRecord& a, const domain::SessionRecord& b) {
+    return std::tie(a.clinic_id, a.id) < std::tie(b.clinic_id, b.id);
+  });
+  KIRA_RETURN_IF_ERROR(tx.InsertSessions(to_insert));
+  for (const auto& o : overrides) KIRA_RETURN_IF_ERROR(tx.InsertOverride(o));
+  if (!deferring) {
+    uow.DeferAuditWrites(false);
+    KIRA_RETURN_IF_ERROR(uow.FlushAudit());
+  }
+  return results;
+}
+
+}  // namespace kira::registry
