@@ -148,6 +148,51 @@ StatusOr<analytics::Cohort> LoadCohort(storage::Store& store, const guideline::L
     return a.first != b.first ? a.first < b.first : a.second.day < b.second.day;
   });
 
+  // Filters: decided on the patient's indication and first session, then the
+  // kept patients are renumbered in order (sessions and scores stay sorted).
+  const bool session_filter = !q.protocol.empty() || !q.route.empty() || q.from_day || q.to_day;
+  if (session_filter || !q.indication.empty()) {
+    const std::size_t all = patient_indication.size();
+    std::vector<const PendingSession*> first(all, nullptr);
+    for (const PendingSession& ps : sessions) {
+      if (first[ps.patient] == nullptr) first[ps.patient] = &ps;
+    }
+    constexpr std::uint32_t kDropped = ~std::uint32_t{0};
+    std::vector<std::uint32_t> renumber(all, kDropped);
+    std::uint32_t kept = 0;
+    for (std::size_t i = 0; i < all; ++i) {
+      bool keep = q.indication.empty() || patient_indication[i] == q.indication;
+      if (keep && session_filter) {
+        const PendingSession* f = first[i];
+        if (f == nullptr) {
+          keep = false;
+        } else {
+          const guideline::Protocol* proto = library.FindProtocol(f->protocol_id);
+          const std::string route = proto != nullptr ? proto->route : "unknown";
+          keep = (q.protocol.empty() || f->protocol_id == q.protocol) && (q.route.empty() || route == q.route) &&
+                 (!q.from_day || f->s.start_day >= *q.from_day) && (!q.to_day || f->s.start_day < *q.to_day);
+        }
+      }
+      if (!keep) continue;
+      renumber[i] = kept;
+      if (kept != i) {
+        patient_indication[kept] = std::move(patient_indication[i]);
+        patient_clinic[kept] = std::move(patient_clinic[i]);
+      }
+      ++kept;
+    }
+    patient_indication.resize(kept);
+    patient_clinic.resize(kept);
+    std::erase_if(sessions, [&](PendingSession& ps) {
+      ps.patient = renumber[ps.patient];
+      return ps.patient == kDropped;
+    });
+    std::erase_if(scores, [&](auto& sc) {
+      sc.first = renumber[sc.first];
+      return sc.first == kDropped;
+    });
+  }
+
   const std::size_t n = patient_indication.size();
   cohort.patients.resize(n);
   std::vector<std::string> group_of(n);

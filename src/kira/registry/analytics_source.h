@@ -6,6 +6,7 @@
 #ifndef KIRA_REGISTRY_ANALYTICS_SOURCE_H_
 #define KIRA_REGISTRY_ANALYTICS_SOURCE_H_
 
+#include <optional>
 #include <string>
 
 #include "kira/advisor/library.h"
@@ -25,6 +26,16 @@ struct CohortQuery {
   std::string cap_rule_id = "plan.cap.annual";  // override rule id counted as an annual-cap exception
   std::string clinic_id;                        // empty: every clinic in the store
   int page_size = 5000;                         // REQUIRES > 0
+  // Filters (empty / absent: no filter). A patient is in the cohort when the
+  // patient's indication, and the protocol, route and start of the patient's
+  // first session, match; with a protocol, route or period filter a patient
+  // without sessions is left out. The period is half-open: first session
+  // start in [from_day, to_day), days since the Unix epoch (UTC).
+  std::string indication;
+  std::string protocol;
+  std::string route;
+  std::optional<double> from_day;
+  std::optional<double> to_day;
   // Series length: the induction sessions of the advisor plan template for
   // the patient's indication and first route, when `plans` is given and has
   // one; otherwise the protocol's sessions_in_series; otherwise 1.
