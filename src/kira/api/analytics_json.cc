@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 namespace kira::api {
 
 namespace {
@@ -100,6 +102,14 @@ json Group(const analytics::GroupReport& g, const std::vector<std::string>& clas
       x["slope_profile_low"] = d.fit->slope_profile_low ? json(*d.fit->slope_profile_low) : json(nullptr);
       x["slope_profile_high"] = d.fit->slope_profile_high ? json(*d.fit->slope_profile_high) : json(nullptr);
       x["deviance"] = d.fit->deviance;
+      // The odds ratio per +0.1 mg/kg (exp(0.1 * slope)), the unit the report reads in.
+      const auto or01 = [](double b) { return std::exp(0.1 * b); };
+      x["odds_ratio_per_0_1_mg_per_kg"] = {
+          {"estimate", or01(d.fit->slope.estimate)},
+          {"wald_low", or01(d.fit->slope.wald_low)},
+          {"wald_high", or01(d.fit->slope.wald_high)},
+          {"profile_low", d.fit->slope_profile_low ? json(or01(*d.fit->slope_profile_low)) : json(nullptr)},
+          {"profile_high", d.fit->slope_profile_high ? json(or01(*d.fit->slope_profile_high)) : json(nullptr)}};
     } else {
       x["fit"] = nullptr;
       x["not_estimable"] = d.not_estimable_reason;

@@ -127,6 +127,49 @@ TEST_F(LoadCohortTest, GroupsByRouteAndClinic) {
   EXPECT_EQ(one_clinic->patients.size(), 1u);
 }
 
+TEST_F(LoadCohortTest, FiltersOnIndicationAndFirstSession) {
+  // Indication: c1/p1 and c2/p1 are trd.
+  CohortQuery trd = Query("clinic", 1);
+  trd.indication = "trd";
+  auto a = LoadCohort(store_, library_, trd);
+  ASSERT_THAT(a, IsOk());
+  EXPECT_THAT(a->group_names, ElementsAre("c1", "c2"));
+  ASSERT_EQ(a->patients.size(), 2u);
+  EXPECT_EQ(a->sessions.size(), 3u);
+  EXPECT_EQ(a->scores.size(), 2u);  // c1/p1's phq9 scores, still contiguous
+  EXPECT_EQ(a->patients[0].score_count, 2u);
+  EXPECT_EQ(a->patients[1].first_session, 2u);
+
+  // Route of the first session: c1/p2's protocol is unknown to the library.
+  CohortQuery unknown = Query("indication");
+  unknown.route = "unknown";
+  auto b = LoadCohort(store_, library_, unknown);
+  ASSERT_THAT(b, IsOk());
+  EXPECT_THAT(b->group_names, ElementsAre("crps"));
+  ASSERT_EQ(b->patients.size(), 1u);
+  EXPECT_EQ(b->scores.size(), 0u);
+
+  // Protocol and period [day 6, day 11): only c1/p1 (first session day 10);
+  // c2/p1 starts on day 5 and c1/p2 on day 11.
+  CohortQuery period = Query("protocol", 2);
+  period.protocol = "iv-series";
+  period.from_day = 6;
+  period.to_day = 11;
+  auto c = LoadCohort(store_, library_, period);
+  ASSERT_THAT(c, IsOk());
+  ASSERT_EQ(c->patients.size(), 1u);
+  EXPECT_EQ(c->patients[0].session_count, 2u);  // later sessions of a kept patient stay
+  EXPECT_EQ(c->sessions.size(), 2u);
+
+  // Nobody: an empty cohort, not an error.
+  CohortQuery none = Query("indication");
+  none.from_day = 1000;
+  auto d = LoadCohort(store_, library_, none);
+  ASSERT_THAT(d, IsOk());
+  EXPECT_TRUE(d->patients.empty());
+  EXPECT_TRUE(d->sessions.empty());
+}
+
 TEST_F(LoadCohortTest, UnknownDimensionIsInvalidArgument) {
   EXPECT_THAT(LoadCohort(store_, library_, Query("colour")),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("dimension")));
