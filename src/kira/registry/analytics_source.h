@@ -1,8 +1,10 @@
 // Adapts registry rows to the columnar analytics::Cohort (design.md
-// "Evidence": the registry layer turns rows into numbers). Reads the Store in
-// pages of `page_size` rows per call -- ListPatients, ListSessions and the
-// Scan* bulk reads -- never one query per patient or session, so a
-// PostgreSQL registry costs O(rows / page_size) round trips.
+// "Evidence": the registry layer turns rows into numbers). Reads each clinic
+// through Transaction::ScanCohortColumns: only the columns the report needs,
+// with no record object per row (SQLite: one streaming statement per table;
+// other backends: the paged List*/Scan* reads, O(rows / page_size) round
+// trips). Patient and protocol ids are interned; sessions and scores are
+// grouped per patient by a counting sort.
 #ifndef KIRA_REGISTRY_ANALYTICS_SOURCE_H_
 #define KIRA_REGISTRY_ANALYTICS_SOURCE_H_
 
