@@ -43,6 +43,7 @@ class Collector : public storage::CohortColumnsSink {
     dense_.clear();
     sorted_.clear();
     lookup_built_ = false;
+    last_patient_ = kNone;
   }
 
   void Patient(std::string_view id, std::string_view indication) override {
@@ -54,10 +55,10 @@ class Collector : public storage::CohortColumnsSink {
 
   void Session(std::int64_t key, std::string_view patient_id, std::string_view protocol_id, std::int64_t started_at_us,
                std::optional<double> given_dose_mg, double dosing_weight_kg, domain::SessionState state) override {
-    auto it = patient_of_.find(patient_id);
-    if (it == patient_of_.end()) return;  // unreachable with foreign keys
+    const std::uint32_t patient = PatientIndex(patient_id);
+    if (patient == kNone) return;  // unreachable with foreign keys
     PendingSession ps;
-    ps.patient = it->second;
+    ps.patient = patient;
     ps.protocol = Protocol(protocol_id);
     ps.s.start_day = static_cast<double>(started_at_us) / kMicrosPerDay;
     ps.s.administered = given_dose_mg.has_value();
@@ -85,9 +86,9 @@ class Collector : public storage::CohortColumnsSink {
   }
 
   void Assessment(std::string_view patient_id, std::int64_t at_us, double total) override {
-    auto it = patient_of_.find(patient_id);
-    if (it == patient_of_.end()) return;
-    scores.push_back({it->second, {static_cast<double>(at_us) / kMicrosPerDay, total}});
+    const std::uint32_t patient = PatientIndex(patient_id);
+    if (patient == kNone) return;
+    scores.push_back({patient, {static_cast<double>(at_us) / kMicrosPerDay, total}});
   }
 
   std::vector<std::string> patient_indication;
@@ -99,6 +100,16 @@ class Collector : public storage::CohortColumnsSink {
   bool too_many_classes = false;
 
  private:
+  // Rows of one patient often come together (rowid order follows entry
+  // order): the last lookup is checked before the hash table.
+  std::uint32_t PatientIndex(std::string_view id) {
+    if (last_patient_ != kNone && id == last_patient_id_) return last_patient_;
+    auto it = patient_of_.find(id);
+    if (it == patient_of_.end()) return kNone;
+    last_patient_id_ = it->first;
+    return last_patient_ = it->second;
+  }
+
   std::uint32_t Protocol(std::string_view id) {
     if (last_protocol_ != kNone && protocol_names[last_protocol_] == id) return last_protocol_;
     auto it = protocol_index_.find(id);
@@ -143,6 +154,8 @@ class Collector : public storage::CohortColumnsSink {
   std::string clinic_;
   std::deque<std::string> clinic_ids_;  // stable storage for the views in patient_of_
   std::unordered_map<std::string_view, std::uint32_t> patient_of_;
+  std::string_view last_patient_id_;  // a key of patient_of_ (stable storage)
+  std::uint32_t last_patient_ = kNone;
   std::map<std::string, std::uint32_t, std::less<>> protocol_index_;
   std::uint32_t last_protocol_ = kNone;
   std::size_t clinic_sessions_begin_ = 0;
