@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <bit>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,8 +35,11 @@ class Collector : public storage::CohortColumnsSink {
  public:
   void BeginClinic(std::string clinic) {
     clinic_ = std::move(clinic);
-    patient_of_.clear();
-    clinic_ids_.clear();
+    ids_.clear();
+    id_end_.clear();
+    id_hash_.clear();
+    slots_.assign(1024, 0);
+    clinic_patients_begin_ = static_cast<std::uint32_t>(patient_indication.size());
     clinic_sessions_begin_ = sessions.size();
     keys_.clear();
     dense_.clear();
@@ -47,8 +49,14 @@ class Collector : public storage::CohortColumnsSink {
   }
 
   void Patient(std::string_view id, std::string_view indication) override {
-    clinic_ids_.emplace_back(id);
-    patient_of_.emplace(clinic_ids_.back(), static_cast<std::uint32_t>(patient_indication.size()));
+    if (PatientIndex(id) != kNone) return;  // unreachable: ids are unique per clinic
+    const auto local = static_cast<std::uint32_t>(id_end_.size());
+    ids_.append(id);
+    id_end_.push_back(static_cast<std::uint32_t>(ids_.size()));
+    const std::uint64_t h = std::hash<std::string_view>{}(id);
+    id_hash_.push_back(h);
+    if (2 * (id_end_.size() + 1) > slots_.size()) Rehash(2 * slots_.size());
+    Place(h, local);
     patient_indication.emplace_back(indication);
     patient_clinic.push_back(clinic_);
   }
@@ -103,11 +111,35 @@ class Collector : public storage::CohortColumnsSink {
   // Rows of one patient often come together (rowid order follows entry
   // order): the last lookup is checked before the hash table.
   std::uint32_t PatientIndex(std::string_view id) {
-    if (last_patient_ != kNone && id == last_patient_id_) return last_patient_;
-    auto it = patient_of_.find(id);
-    if (it == patient_of_.end()) return kNone;
-    last_patient_id_ = it->first;
-    return last_patient_ = it->second;
+    if (last_patient_ != kNone && id == IdOf(last_patient_ - clinic_patients_begin_)) return last_patient_;
+    const std::uint64_t h = std::hash<std::string_view>{}(id);
+    const std::uint64_t tag = h >> 32;
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(h) & mask;; i = (i + 1) & mask) {
+      const std::uint64_t slot = slots_[i];
+      if (slot == 0) return kNone;
+      if ((slot >> 32) == tag) {
+        const auto local = static_cast<std::uint32_t>(slot) - 1;
+        if (IdOf(local) == id) return last_patient_ = clinic_patients_begin_ + local;
+      }
+    }
+  }
+
+  // Patient ids of the clinic: one arena, and an open-addressing table of
+  // (hash tag, index + 1) slots: one probe and one key compare per lookup.
+  std::string_view IdOf(std::uint32_t local) const {
+    const std::uint32_t begin = local == 0 ? 0 : id_end_[local - 1];
+    return std::string_view(ids_).substr(begin, id_end_[local] - begin);
+  }
+  void Place(std::uint64_t h, std::uint32_t local) {
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t i = static_cast<std::size_t>(h) & mask;
+    while (slots_[i] != 0) i = (i + 1) & mask;
+    slots_[i] = ((h >> 32) << 32) | (local + 1);
+  }
+  void Rehash(std::size_t size) {
+    slots_.assign(size, 0);
+    for (std::uint32_t j = 0; j + 1 < id_end_.size(); ++j) Place(id_hash_[j], j);  // the newest is placed by the caller
   }
 
   std::uint32_t Protocol(std::string_view id) {
@@ -152,9 +184,11 @@ class Collector : public storage::CohortColumnsSink {
   }
 
   std::string clinic_;
-  std::deque<std::string> clinic_ids_;  // stable storage for the views in patient_of_
-  std::unordered_map<std::string_view, std::uint32_t> patient_of_;
-  std::string_view last_patient_id_;  // a key of patient_of_ (stable storage)
+  std::string ids_;                    // this clinic's patient ids, back to back
+  std::vector<std::uint32_t> id_end_;  // end of each id in ids_
+  std::vector<std::uint64_t> id_hash_;
+  std::vector<std::uint64_t> slots_ = std::vector<std::uint64_t>(1024, 0);  // size: a power of two
+  std::uint32_t clinic_patients_begin_ = 0;
   std::uint32_t last_patient_ = kNone;
   std::map<std::string, std::uint32_t, std::less<>> protocol_index_;
   std::uint32_t last_protocol_ = kNone;
