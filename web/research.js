@@ -49,7 +49,9 @@ function figureView(f, describedBy) {
       el('h3', {}, f.title), el('p', { class: 'muted' }, `Not shown: ${f.reason}.`));
   }
   return el('figure', { class: 'research-figure', id, 'data-figure': f.name, 'data-group': f.group || '' },
-    el('img', { src: figureUrl(f), alt: `${f.title}. The numbers are in the table of this section.`,
+    // The SVG came with the report (one registry read per view); the link
+    // downloads the same figure from the server.
+    el('img', { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(f.svg)}`, alt: `${f.title}. The numbers are in the table of this section.`,
                 'aria-describedby': describedBy || null, width: 760 }),
     el('figcaption', {}, f.title, ' · ',
       el('a', { href: figureUrl(f, true), download: figureFile(f), class: 'svg-download' }, `Download ${f.title} (SVG)`)));

@@ -153,8 +153,10 @@ try {
   await km.scrollIntoViewIfNeeded();
   const kmImgs = km.locator('figure img');
   expect(await kmImgs.count() >= 1, 'no Kaplan-Meier curve shown');
-  const kmSrc = await kmImgs.first().getAttribute('src');
-  expect(kmSrc.includes('/api/v1/research/figures/relapse-km'), `the curve is not the server's figure: ${kmSrc}`);
+  const kmSrc = decodeURIComponent(await kmImgs.first().getAttribute('src'));
+  expect(kmSrc.startsWith('data:image/svg+xml') && kmSrc.includes('km-curve'), `the curve is not the server's KM figure: ${kmSrc.slice(0, 120)}`);
+  const kmHref = await km.locator('a.svg-download').first().getAttribute('href');
+  expect(kmHref.startsWith('/api/v1/research/figures/relapse-km'), `the KM download is not the server's figure route: ${kmHref}`);
   const kmSvg = await download(page, km.locator('a.svg-download').first());
   expect(kmSvg.name.endsWith('.svg'), `KM download named ${kmSvg.name}`);
   expect(/<svg[\s>]/.test(kmSvg.text) && kmSvg.text.includes('km-curve'), 'the KM download is not an SVG with a curve');

@@ -142,7 +142,8 @@ std::string ResearchReportToJson(const research::ResearchReport& r) {
                        {"group", f.group.empty() ? json(nullptr) : json(f.group)},
                        {"title", f.title},
                        {"available", f.available},
-                       {"reason", f.available ? json(nullptr) : json(f.reason)}});
+                       {"reason", f.available ? json(nullptr) : json(f.reason)},
+                       {"svg", f.available ? json(f.svg) : json(nullptr)}});
   }
   j["figures"] = figures;
   return j.dump();

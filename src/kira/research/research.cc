@@ -253,10 +253,14 @@ StatusOr<ResearchReport> BuildResearchReport(storage::Store& store, const regist
 std::vector<FigureInfo> Figures(const ResearchReport& r) {
   std::vector<FigureInfo> out;
   auto add = [&](std::string name, std::string group, std::string title) {
-    FigureInfo f{std::move(name), std::move(group), std::move(title), false, ""};
+    FigureInfo f{std::move(name), std::move(group), std::move(title), false, "", ""};
     auto svg = FigureSvg(r, f.name, f.group.empty() ? "all" : f.group);
     f.available = svg.ok();
-    if (!svg.ok()) f.reason = std::string(svg.status().message());
+    if (svg.ok()) {
+      f.svg = std::move(svg).value();
+    } else {
+      f.reason = std::string(svg.status().message());
+    }
     out.push_back(std::move(f));
   };
   add("relapse-km", "all", "Kaplan-Meier time to relapse, all patients");

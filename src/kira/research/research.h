@@ -89,6 +89,7 @@ struct FigureInfo {
   std::string title;
   bool available = false;
   std::string reason;  // why not, when not available
+  std::string svg;     // the figure (FigureSvg), when available
 };
 
 // Every figure the report has, available or not, in display order.
