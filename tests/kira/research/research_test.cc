@@ -233,5 +233,38 @@ TEST(ResearchQueryParams, RefusedNamingTheParameter) {
   EXPECT_EQ(std::chrono::year_month_day{*q->from}, std::chrono::year_month_day{std::chrono::year{2026} / 1 / 31});
 }
 
+// Random parameter maps (known and unknown keys, dates near and far from
+// valid): the parser answers a query or kInvalidArgument whose message starts
+// with the offending parameter's name, never anything else.
+TEST(ResearchQueryParams, RandomInputIsAnsweredOrRefusedNamingTheParameter) {
+  const std::vector<std::string> keys = {"clinics", "by", "instrument", "indication", "protocol", "route",
+                                         "from",    "to", "group",      "x",          ""};
+  const std::vector<std::string> values = {"", "all", "mine", "clinic", "route", "2026-01-31", "2026-02-29",
+                                           "2024-02-29", "0000-00-00", "2026-1-1", "9999-12-31", "1900-01-01",
+                                           "2026-01-31x", std::string(201, 'a'), "\x01\xff", "iv"};
+  std::uint64_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::size_t>(seed >> 33);
+  };
+  for (int n = 0; n < 20000; ++n) {
+    std::map<std::string, std::string> params;
+    const std::size_t count = next() % 4;
+    for (std::size_t i = 0; i < count; ++i) params[keys[next() % keys.size()]] = values[next() % values.size()];
+    auto q = api::ParseResearchQuery(params);
+    if (q.ok()) {
+      if (q->from && q->to) {
+        EXPECT_LE(*q->from, *q->to);
+      }
+      continue;
+    }
+    ASSERT_EQ(q.status().code(), StatusCode::kInvalidArgument);
+    const std::string message(q.status().message());
+    bool named = false;
+    for (const auto& [k, v] : params) named = named || message.rfind(k + ":", 0) == 0;
+    EXPECT_TRUE(named) << message;
+  }
+}
+
 }  // namespace
 }  // namespace kira::research
