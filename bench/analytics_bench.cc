@@ -29,13 +29,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <functional>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
 #include "kira/analytics/cohort_report.h"
+#include "kira/api/analytics_json.h"
 #include "kira/registry/analytics_source.h"
 #include "kira/storage/sqlite/sqlite_store.h"
 
@@ -104,7 +108,9 @@ Generated Generate(std::int64_t target_sessions, sqlite3* db) {
         db, "clinic");
   sqlite3_stmt* ins_p = prep("INSERT INTO patients VALUES ('bench', ?1, 'female', 1980, ?2)");
   sqlite3_stmt* ins_s = prep(
-      "INSERT INTO sessions VALUES ('bench', ?1, ?2, 'iv-0.5-40min', ?3, ?4, ?5, ?6, 1.0, 50.0, ?7, ?8, 'u', 'ok')");
+      "INSERT INTO sessions (clinic_id, id, patient_id, protocol_id, state, dosing_weight_kg, planned_dose_mg, "
+      "given_dose_mg, concentration_mg_per_ml, rate_ml_per_h, started_at_us, stopped_at_us, recorded_by, "
+      "decision_outcome) VALUES ('bench', ?1, ?2, 'iv-0.5-40min', ?3, ?4, ?5, ?6, 1.0, 50.0, ?7, ?8, 'u', 'ok')");
   sqlite3_stmt* ins_a = prep("INSERT INTO assessments VALUES ('bench', ?1, ?2, NULL, ?3, 'phq9', '', ?4, 'phq9-v1')");
   sqlite3_stmt* ins_e = prep("INSERT INTO adverse_events VALUES ('bench', ?1, ?2, ?3, ?4, 'mild', '')");
   sqlite3_stmt* ins_o = prep("INSERT INTO overrides VALUES ('bench', ?1, ?2, 'u', ?3, ?4, 'exceptional')");
@@ -156,7 +162,7 @@ Generated Generate(std::int64_t target_sessions, sqlite3* db) {
       const auto at_us = static_cast<std::int64_t>(days[k] * kUsPerDay);
       text(ins_s, 1, s);
       text(ins_s, 2, p);
-      sqlite3_bind_text(ins_s, 3, cs.completed ? "completed" : "stopped", -1, SQLITE_STATIC);
+      sqlite3_bind_text(ins_s, 3, cs.completed ? "discharged" : "stopped", -1, SQLITE_STATIC);
       sqlite3_bind_double(ins_s, 4, weight);
       sqlite3_bind_double(ins_s, 5, given);
       sqlite3_bind_double(ins_s, 6, given);
@@ -261,7 +267,7 @@ SqlReport RunSqlReport(sqlite3* db) {
        "  SELECT s.patient_id AS pid, s.started_at_us / 86400e6 AS d, rp.L AS L,"
        "    ROW_NUMBER() OVER (PARTITION BY s.patient_id ORDER BY s.started_at_us) AS rn"
        "  FROM sessions s JOIN rp ON rp.pid = s.patient_id"
-       "  WHERE s.state = 'completed' AND s.started_at_us / 86400e6 - rp.first_day <= 28) WHERE rn = L;"
+       "  WHERE s.state = 'discharged' AND s.started_at_us / 86400e6 - rp.first_day <= 28) WHERE rn = L;"
        "CREATE UNIQUE INDEX temp.ends_pid ON ends (pid);"
        // PHQ-9 scores relative to the first session, and the baseline.
        "CREATE TEMP TABLE sc AS SELECT a.patient_id AS pid, a.at_us / 86400e6 AS d,"
@@ -431,7 +437,7 @@ int CrossCheck(const kira::analytics::CohortReport& rep, const SqlReport& sql) {
 int main(int argc, char** argv) {
   std::int64_t sessions = 1'000'000;
   int reps = 5, sql_reps = 3;
-  bool load = false;
+  bool load = false, keep = false;
   std::filesystem::path dir = std::filesystem::temp_directory_path();
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -440,8 +446,9 @@ int main(int argc, char** argv) {
     else if (a == "--sql-reps" && i + 1 < argc) sql_reps = std::atoi(argv[++i]);
     else if (a == "--dir" && i + 1 < argc) dir = argv[++i];
     else if (a == "--load") load = true;
+    else if (a == "--keep") keep = true;
     else {
-      std::fprintf(stderr, "usage: %s [--sessions N] [--reps R] [--sql-reps S] [--dir D] [--load]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--sessions N] [--reps R] [--sql-reps S] [--dir D] [--load] [--keep]\n", argv[0]);
       return 2;
     }
   }
@@ -484,36 +491,150 @@ int main(int argc, char** argv) {
   std::printf("kira analytics report (in memory, %zu sessions): median %.3f s over %d runs\n", g.cohort.sessions.size(),
               kira_s, reps);
 
-  std::vector<double> sql_times;
-  SqlReport sql;
-  double sink = 0;
-  for (int i = 0; i < sql_reps; ++i) {
-    auto a = Clock::now();
-    sql = RunSqlReport(db);
-    sink += FinishSqlReport(sql);
-    auto b = Clock::now();
-    sql_times.push_back(Seconds(a, b));
+  int bad = 0;
+  if (sql_reps > 0) {  // --sql-reps 0 skips the SQL baseline
+    std::vector<double> sql_times;
+    SqlReport sql;
+    double sink = 0;
+    for (int i = 0; i < sql_reps; ++i) {
+      auto a = Clock::now();
+      sql = RunSqlReport(db);
+      sink += FinishSqlReport(sql);
+      auto b = Clock::now();
+      sql_times.push_back(Seconds(a, b));
+    }
+    const double sql_s = Median(sql_times);
+    std::printf("same report as SQL in SQLite %s: median %.3f s over %d runs (sink %.3g)\n", sqlite3_libversion(), sql_s,
+                sql_reps, sink);
+    std::printf("ratio SQL / kira: %.1fx\n", sql_s / kira_s);
+    bad = CrossCheck(report, sql);
+    std::printf("cross-check of every count, and the dose-response slopes, against the SQL: %s\n",
+                bad == 0 ? "all equal" : "MISMATCHES (above)");
   }
-  const double sql_s = Median(sql_times);
-  std::printf("same report as SQL in SQLite %s: median %.3f s over %d runs (sink %.3g)\n", sqlite3_libversion(), sql_s,
-              sql_reps, sink);
-  std::printf("ratio SQL / kira: %.1fx\n", sql_s / kira_s);
-  const int bad = CrossCheck(report, sql);
-  std::printf("cross-check of every count, and the dose-response slopes, against the SQL: %s\n",
-              bad == 0 ? "all equal" : "MISMATCHES (above)");
   sqlite3_close(db);
 
   if (load) {
+    // End to end from the database, interleaved (the order rotates each
+    // round so drift on this shared machine hits every variant alike):
+    //  * report: Begin, LoadCohort (the columnar read: ScanCohortColumns),
+    //    ComputeCohortReport and the JSON text, as `kira report --json` does;
+    //  * columnar read only: ScanCohortColumns into a sink that sums the values;
+    //  * paged read only: the portable default (ListPatients / ListSessions /
+    //    Scan* in pages of 5000, one record object per row), same sink;
+    //  * raw scan: the same five SELECTs with sqlite3_step, summing the
+    //    columns (the floor for reading these columns from this file).
     auto store = kira::storage::SqliteStore::Open({.path = path.string()});
+    if (!store.ok()) {
+      std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+      return 1;
+    }
     kira::guideline::Library lib;
-    auto a = Clock::now();
-    kira::registry::CohortQuery q;
-    auto cohort = kira::registry::LoadCohort(**store, lib, q);
-    auto b = Clock::now();
-    std::printf("LoadCohort through the Store (SQLite, pages of %d): %.1f s, %zu sessions%s\n", q.page_size,
-                Seconds(a, b), cohort.ok() ? cohort->sessions.size() : 0,
-                cohort.ok() ? "" : (" ERROR " + cohort.status().ToString()).c_str());
+    struct SumSink : kira::storage::CohortColumnsSink {
+      double sum = 0;
+      std::int64_t rows = 0;
+      void Patient(std::string_view id, std::string_view ind) override { sum += static_cast<double>(id.size() + ind.size()); ++rows; }
+      void Session(std::int64_t key, std::string_view pid, std::string_view proto, std::int64_t at,
+                   std::optional<double> mg, double kg, kira::domain::SessionState st) override {
+        sum += static_cast<double>(key) + static_cast<double>(pid.size() + proto.size()) + static_cast<double>(at) * 1e-12 +
+               mg.value_or(0) + kg + static_cast<double>(st);
+        ++rows;
+      }
+      void AdverseEvent(std::int64_t key, std::string_view type) override { sum += static_cast<double>(key) + static_cast<double>(type.size()); ++rows; }
+      void Override(std::int64_t key) override { sum += static_cast<double>(key); ++rows; }
+      void Assessment(std::string_view pid, std::int64_t at, double total) override {
+        sum += static_cast<double>(pid.size()) + static_cast<double>(at) * 1e-12 + total;
+        ++rows;
+      }
+    };
+    auto report_once = [&]() -> double {
+      kira::registry::CohortQuery q;
+      q.clinic_id = "bench";
+      auto cohort = kira::registry::LoadCohort(**store, lib, q);
+      if (!cohort.ok()) {
+        std::fprintf(stderr, "%s\n", cohort.status().ToString().c_str());
+        std::exit(1);
+      }
+      auto rep = kira::analytics::ComputeCohortReport(*cohort, rule);
+      if (!rep.ok()) std::exit(1);
+      return static_cast<double>(kira::api::CohortReportToJson(*rep).size());
+    };
+    auto columnar_once = [&](bool paged) -> double {
+      auto tx = (*store)->Begin();
+      if (!tx.ok()) std::exit(1);
+      SumSink sink;
+      kira::Status st = paged ? (*tx)->kira::storage::Transaction::ScanCohortColumns("bench", "phq9", "plan.cap.annual", sink, 5000)
+                              : (*tx)->ScanCohortColumns("bench", "phq9", "plan.cap.annual", sink, 5000);
+      if (!st.ok()) {
+        std::fprintf(stderr, "%s\n", st.ToString().c_str());
+        std::exit(1);
+      }
+      return sink.sum + static_cast<double>(sink.rows);
+    };
+    sqlite3* raw = nullptr;
+    Check(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), raw, "open raw");
+    auto raw_once = [&]() -> double {
+      const char* sqls[] = {
+          "SELECT id, indication FROM patients WHERE clinic_id = 'bench'",
+          "SELECT rowid, patient_id, protocol_id, started_at_us, given_dose_mg, dosing_weight_kg, state FROM sessions WHERE clinic_id = 'bench'",
+          "SELECT s.rowid, a.type FROM adverse_events a JOIN sessions s ON s.clinic_id = a.clinic_id AND s.id = a.session_id WHERE a.clinic_id = 'bench'",
+          "SELECT s.rowid, o.rule_ids FROM overrides o JOIN sessions s ON s.clinic_id = o.clinic_id AND s.id = o.session_id WHERE o.clinic_id = 'bench'",
+          "SELECT patient_id, at_us, total FROM assessments WHERE clinic_id = 'bench' AND instrument = 'phq9'"};
+      double sum = 0;
+      Exec(raw, "BEGIN");
+      for (const char* sql : sqls) {
+        sqlite3_stmt* st = nullptr;
+        Check(sqlite3_prepare_v2(raw, sql, -1, &st, nullptr), raw, sql);
+        const int n = sqlite3_column_count(st);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+          for (int i = 0; i < n; ++i) {
+            if (sqlite3_column_type(st, i) == SQLITE_TEXT) sum += sqlite3_column_bytes(st, i);
+            else sum += sqlite3_column_double(st, i);
+          }
+        }
+        sqlite3_finalize(st);
+      }
+      Exec(raw, "COMMIT");
+      return sum;
+    };
+    // Wall time, and this process's CPU time (user + system; the program is
+    // single-threaded), which waits less on the other processes of a shared machine.
+    auto cpu_now = [] {
+      rusage u{};
+      getrusage(RUSAGE_SELF, &u);
+      return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+             1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+    };
+    std::vector<double> wall[4], cpu[4];
+    double sink_all = 0;
+    for (int r = 0; r < reps; ++r) {
+      for (int k = 0; k < 4; ++k) {
+        const int which = (k + r) % 4;
+        const auto a = Clock::now();
+        const double c0 = cpu_now();
+        if (which == 0) sink_all += report_once();
+        if (which == 1) sink_all += columnar_once(false);
+        if (which == 2) sink_all += columnar_once(true);
+        if (which == 3) sink_all += raw_once();
+        cpu[which].push_back(cpu_now() - c0);
+        wall[which].push_back(Seconds(a, Clock::now()));
+      }
+    }
+    sqlite3_close(raw);
+    std::printf("end to end from SQLite, %zu sessions, medians of %d interleaved rounds (sink %.3g):\n",
+                g.cohort.sessions.size(), reps, sink_all);
+    const char* names[4] = {"report (LoadCohort columnar + ComputeCohortReport + JSON)",
+                            "columnar read only (ScanCohortColumns, SQLite)",
+                            "paged read only (portable default, record objects)",
+                            "raw columnar scan (sqlite3_step, same SELECTs)"};
+    for (int w = 0; w < 4; ++w) {
+      std::printf("  %-58s wall %.3f s   cpu %.3f s\n", names[w], Median(wall[w]), Median(cpu[w]));
+    }
+    std::printf("  ratios (wall | cpu): report / raw scan %.2f | %.2f; columnar read / raw scan %.2f | %.2f; "
+                "paged / columnar read %.1fx | %.1fx\n",
+                Median(wall[0]) / Median(wall[3]), Median(cpu[0]) / Median(cpu[3]), Median(wall[1]) / Median(wall[3]),
+                Median(cpu[1]) / Median(cpu[3]), Median(wall[2]) / Median(wall[1]), Median(cpu[2]) / Median(cpu[1]));
   }
-  std::filesystem::remove(path);
+  if (keep) std::printf("kept %s\n", path.c_str());
+  else std::filesystem::remove(path);
   return bad == 0 ? 0 : 1;
 }

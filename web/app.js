@@ -12,6 +12,7 @@ import { remsTrackerPage, remsFormPage } from './rems.js';
 import { usersPage, auditPage, listingPage } from './admin.js';
 import { directoryPage, handoutsPage, dischargeSheetPage, consentPrintPage } from './docs.js';
 import { dashboardPage } from './dashboard.js';
+import { researchPage } from './research.js';
 
 // Which pages each role may open (the API enforces the same; links a role
 // may not use are never shown).
@@ -22,11 +23,12 @@ const LINKS = [
   ['#/ledger', 'Controlled substances', ['admin', 'clinician', 'nurse', 'pharmacist']],
   ['#/handouts', 'Patient hand-outs', ['admin', 'clinician', 'nurse']],
   ['#/dashboard', 'Registry dashboard', ['admin', 'clinician', 'nurse', 'researcher', 'pharmacist']],
+  ['#/research', 'Research dashboard', ['admin', 'researcher']],
   ['#/users', 'Users', ['admin']],
   ['#/audit', 'Audit log', ['admin', 'auditor']],
   ['#/listing', 'Directory listing', ['admin']],
 ];
-const HOME = { admin: '#/today', clinician: '#/today', nurse: '#/today', pharmacist: '#/ledger', auditor: '#/audit', researcher: '#/dashboard' };
+const HOME = { admin: '#/today', clinician: '#/today', nurse: '#/today', pharmacist: '#/ledger', auditor: '#/audit', researcher: '#/research' };
 const allowed = (hash) => {
   const base = hash.split('/').slice(0, 2).join('/');
   const entry = LINKS.find(([h]) => h === base);
@@ -96,6 +98,7 @@ async function route() {
     else if (h === '#/audit') await auditPage();
     else if (h === '#/listing') await listingPage();
     else if (h === '#/dashboard') await dashboardPage();
+    else if (h === '#/research') await researchPage();
     else if (h === '#/patients') await patientsPage();
     else location.hash = HOME[state.me.role] || '#/dashboard';
   } catch (e) {

@@ -101,7 +101,8 @@ std::int64_t Nearest(const CohortScore* s, std::uint32_t n, double first_day, do
   return best;
 }
 
-GroupReport Finish(std::string name, const Accumulator& a, const Cohort& cohort, double level) {
+GroupReport Finish(std::string name, const Accumulator& a, const Cohort& cohort, const AnalysisOptions& options) {
+  const double level = options.level;
   const std::size_t classes = cohort.ae_classes.size();
   GroupReport g;
   g.group = std::move(name);
@@ -160,6 +161,21 @@ GroupReport Finish(std::string name, const Accumulator& a, const Cohort& cohort,
     }
     g.dose_response.push_back(std::move(d));
   }
+  // Dose bands from the fine bins (bin b holds mg/kg = b * resolution).
+  for (std::size_t b = 0; b < a.bin_trials.size(); ++b) {
+    if (a.bin_trials[b] == 0) continue;
+    const double x = static_cast<double>(b) * kMgPerKgResolution;
+    // Band edges rounded to the bin resolution (0.7, not 0.7000000000000001).
+    const double low = std::round(std::floor(x / options.dose_band_mg_per_kg + 1e-9) * options.dose_band_mg_per_kg /
+                                  kMgPerKgResolution) *
+                       kMgPerKgResolution;
+    if (g.ae_by_dose.empty() || g.ae_by_dose.back().low_mg_per_kg < low - 1e-12) {
+      g.ae_by_dose.push_back({low, std::round((low + options.dose_band_mg_per_kg) / kMgPerKgResolution) * kMgPerKgResolution, 0, std::vector<std::int64_t>(classes, 0)});
+    }
+    DoseBand& band = g.ae_by_dose.back();
+    band.sessions += a.bin_trials[b];
+    for (std::size_t c = 0; c < classes; ++c) band.events[c] += a.bin_events[b * classes + c];
+  }
   g.cap_exceptions = MakeRate(a.cap, a.administered, level);
   return g;
 }
@@ -186,6 +202,9 @@ StatusOr<CohortReport> ComputeCohortReport(const Cohort& cohort, const OutcomeRu
     return InvalidArgumentError("rule: instrument '" + rule.instrument + "' has no response criterion");
   }
   if (!(options.level > 0 && options.level < 1)) return InvalidArgumentError("options.level: must be in (0, 1)");
+  if (!(options.dose_band_mg_per_kg >= kMgPerKgResolution && options.dose_band_mg_per_kg <= kMaxMgPerKg)) {
+    return InvalidArgumentError("options.dose_band_mg_per_kg: must be in [0.001, 100]");
+  }
   if (cohort.ae_classes.size() > static_cast<std::size_t>(kMaxAeClasses)) {
     return InvalidArgumentError("cohort.ae_classes: at most " + std::to_string(kMaxAeClasses) + " classes");
   }
@@ -307,9 +326,9 @@ StatusOr<CohortReport> ComputeCohortReport(const Cohort& cohort, const OutcomeRu
   Accumulator all(classes);
   for (std::size_t g = 0; g < acc.size(); ++g) {
     all.Merge(acc[g], classes);
-    report.groups.push_back(Finish(cohort.group_names[g], acc[g], cohort, options.level));
+    report.groups.push_back(Finish(cohort.group_names[g], acc[g], cohort, options));
   }
-  report.overall = Finish("all", all, cohort, options.level);
+  report.overall = Finish("all", all, cohort, options);
   return report;
 }
 

@@ -34,6 +34,11 @@
 //    kMgPerKgResolution.
 //  * annual-cap exceptions: administered sessions carrying an override of the
 //    cap rule / administered sessions.
+//  * AE by dose: administered sessions in bands of dose_band_mg_per_kg
+//    ([low, high), by the session's mg/kg) and, per class, how many of them
+//    had >= 1 event of the class.
+//  * small cells: SmallCellRule says which counts a de-identified view hides
+//    (a count from 1 to min_cell - 1, and every figure derived from it).
 #ifndef KIRA_ANALYTICS_COHORT_REPORT_H_
 #define KIRA_ANALYTICS_COHORT_REPORT_H_
 
@@ -76,6 +81,8 @@ struct AnalysisOptions {
   double month3_day = 91, month3_halfwidth_days = 21;
   double month6_day = 182, month6_halfwidth_days = 30;
   double level = 0.95;
+  // Width of the dose bands of GroupReport::ae_by_dose; REQUIRES >= kMgPerKgResolution.
+  double dose_band_mg_per_kg = 0.1;
 };
 
 struct CohortPatient {
@@ -151,6 +158,13 @@ struct RelapseSurvival {
   std::optional<stats::KaplanMeierResult> km;  // absent when there are no responders
 };
 
+struct DoseBand {
+  double low_mg_per_kg = 0;   // the band is [low, high)
+  double high_mg_per_kg = 0;
+  std::int64_t sessions = 0;  // administered sessions with a dose in the band (>= 1)
+  std::vector<std::int64_t> events;  // per Cohort::ae_classes: sessions with >= 1 event of the class
+};
+
 struct GroupReport {
   std::string group;  // "all" for the overall row
   std::int64_t patients_started = 0;
@@ -164,6 +178,7 @@ struct GroupReport {
   RelapseSurvival relapse;
   std::vector<AeIncidence> adverse_events;  // one per Cohort::ae_classes
   std::vector<DoseResponse> dose_response;  // one per Cohort::ae_classes
+  std::vector<DoseBand> ae_by_dose;          // bands with >= 1 session, ascending
   Rate cap_exceptions;  // sessions with an annual-cap override / administered
 };
 
@@ -173,6 +188,19 @@ struct CohortReport {
   AnalysisOptions options;
   std::vector<GroupReport> groups;  // in Cohort::group_names order
   GroupReport overall;
+};
+
+// Small-cell suppression of a de-identified view (statistical disclosure
+// control): a count from 1 to min_cell - 1 is hidden, and so is anything
+// that would reveal it. min_cell = 1 hides nothing.
+struct SmallCellRule {
+  int min_cell = 1;
+  bool Hidden(std::int64_t count) const { return count > 0 && count < min_cell; }
+  // A rate is shown only when its numerator, its complement and its
+  // denominator are all shown (a rate of 19/20 reveals a cell of 1).
+  bool Hidden(const Rate& r) const {
+    return Hidden(r.denominator) || Hidden(r.numerator) || Hidden(r.denominator - r.numerator);
+  }
 };
 
 // Errors: kInvalidArgument naming the field when the cohort breaks its

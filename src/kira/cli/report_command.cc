@@ -20,8 +20,8 @@
 #include "kira/api/instruments_json.h"
 #include "kira/cli/common.h"
 #include "kira/cli/evidence_command.h"
-#include "kira/plot/svg_plots.h"
 #include "kira/registry/analytics_source.h"
+#include "kira/research/research.h"
 #include "kira/storage/open_store.h"
 
 namespace kira::cli {
@@ -78,19 +78,9 @@ StatusOr<analytics::OutcomeRule> RuleFor(const std::string& id) {
   KIRA_ASSIGN_OR_RETURN(std::string text, ReadDataFile("", "instruments.json"));
   auto lib = api::ParseInstrumentLibrary(text);
   if (!lib.ok()) return lib.status().WithContext("embedded instruments.json");
-  const instruments::Instrument* ins = lib->Find(id);
-  if (ins == nullptr) return InvalidArgumentError("--instrument: no instrument '" + id + "' in instruments.json");
-  if (!ins->response || !ins->remission) {
-    return InvalidArgumentError("--instrument: '" + id + "' has no response/remission rule in instruments.json");
-  }
-  analytics::OutcomeRule r;
-  r.instrument = ins->id;
-  r.version = lib->id + " " + lib->version;
-  r.response_min_percent_fall = ins->response->min_percent_fall;
-  r.response_min_point_fall = ins->response->min_point_fall;
-  r.remission_value = ins->remission->value;
-  r.remission_inclusive = ins->remission->op == instruments::RemissionOp::kAtMost;
-  return r;
+  auto rule = research::OutcomeRuleFor(*lib, id);
+  if (!rule.ok()) return InvalidArgumentError("--" + std::string(rule.status().message()));
+  return rule;
 }
 
 std::string RuleText(const analytics::OutcomeRule& r) {
@@ -163,53 +153,23 @@ Status WriteSvg(const std::filesystem::path& path, const std::string& svg) {
 
 // relapse_km.svg (overall) and trajectories.svg (mean score per group at
 // baseline and each time point, with the remission cut-off and the response
-// threshold for the overall baseline as reference lines).
+// threshold for the overall baseline as reference lines): the research
+// dashboard's figures, with no cell suppressed.
 StatusOr<std::vector<std::string>> WritePlots(const std::string& dir, const analytics::CohortReport& r) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return InvalidArgumentError("--svg-dir: cannot create '" + dir + "': " + ec.message());
+  research::ResearchReport rr;
+  rr.report = r;
   std::vector<std::string> written;
-  if (r.overall.relapse.km) {
-    plot::KaplanMeierSpec km;
-    km.title = fmt::format("Time to relapse after response ({} responders)", r.overall.relapse.responders);
-    km.time_label = "Days since the post-induction response";
-    km.points.push_back({0, 1, 1.0, 1.0, static_cast<int>(r.overall.relapse.responders)});
-    for (const auto& s : r.overall.relapse.km->steps) {
-      km.points.push_back({s.time, s.survival, s.ci_low, s.ci_high, s.at_risk});
+  for (const auto& [figure, file] : {std::pair{"relapse-km", "relapse_km.svg"}, std::pair{"trajectories", "trajectories.svg"}}) {
+    auto svg = research::FigureSvg(rr, figure);
+    if (!svg.ok()) {
+      if (svg.status().code() == StatusCode::kNotFound) continue;  // nothing to draw
+      return svg.status();
     }
-    KIRA_ASSIGN_OR_RETURN(std::string svg, plot::KaplanMeierSvg(km));
-    const auto path = std::filesystem::path(dir) / "relapse_km.svg";
-    KIRA_RETURN_IF_ERROR(WriteSvg(path, svg));
-    written.push_back(path.string());
-  }
-  plot::TrajectoryPlotSpec tp;
-  tp.title = fmt::format("Mean {} total by {}", r.rule.instrument, r.dimension);
-  tp.time_label = "Days since the first session";
-  tp.value_label = r.rule.instrument + " total";
-  for (const auto& g : r.groups) {
-    if (g.patients_with_baseline == 0) continue;
-    plot::TrajectorySeries series;
-    series.label = fmt::format("{} (n = {})", g.group, g.patients_with_baseline);
-    series.points.push_back({0, g.baseline_mean_total});
-    for (const auto& o : g.outcomes) {
-      if (o.response.denominator > 0) series.points.push_back({o.mean_day, o.mean_total});
-    }
-    std::stable_sort(series.points.begin(), series.points.end(),
-                     [](const auto& a, const auto& b) { return a.time < b.time; });
-    tp.series.push_back(series);
-  }
-  if (!tp.series.empty()) {
-    tp.references.push_back({fmt::format("remission ({} {:g})", r.rule.remission_inclusive ? "<=" : "<",
-                                         r.rule.remission_value),
-                             r.rule.remission_value});
-    if (r.rule.response_min_percent_fall) {
-      tp.references.push_back(
-          {fmt::format("response: {:g} % below the mean baseline", *r.rule.response_min_percent_fall),
-           r.overall.baseline_mean_total * (1 - *r.rule.response_min_percent_fall / 100)});
-    }
-    KIRA_ASSIGN_OR_RETURN(std::string svg, plot::TrajectoryPlotSvg(tp));
-    const auto path = std::filesystem::path(dir) / "trajectories.svg";
-    KIRA_RETURN_IF_ERROR(WriteSvg(path, svg));
+    const auto path = std::filesystem::path(dir) / file;
+    KIRA_RETURN_IF_ERROR(WriteSvg(path, *svg));
     written.push_back(path.string());
   }
   return written;

@@ -1,11 +1,14 @@
 // Adapts registry rows to the columnar analytics::Cohort (design.md
-// "Evidence": the registry layer turns rows into numbers). Reads the Store in
-// pages of `page_size` rows per call -- ListPatients, ListSessions and the
-// Scan* bulk reads -- never one query per patient or session, so a
-// PostgreSQL registry costs O(rows / page_size) round trips.
+// "Evidence": the registry layer turns rows into numbers). Reads each clinic
+// through Transaction::ScanCohortColumns: only the columns the report needs,
+// with no record object per row (SQLite: one streaming statement per table;
+// other backends: the paged List*/Scan* reads, O(rows / page_size) round
+// trips). Patient and protocol ids are interned; sessions and scores are
+// grouped per patient by a counting sort.
 #ifndef KIRA_REGISTRY_ANALYTICS_SOURCE_H_
 #define KIRA_REGISTRY_ANALYTICS_SOURCE_H_
 
+#include <optional>
 #include <string>
 
 #include "kira/advisor/library.h"
@@ -25,6 +28,16 @@ struct CohortQuery {
   std::string cap_rule_id = "plan.cap.annual";  // override rule id counted as an annual-cap exception
   std::string clinic_id;                        // empty: every clinic in the store
   int page_size = 5000;                         // REQUIRES > 0
+  // Filters (empty / absent: no filter). A patient is in the cohort when the
+  // patient's indication, and the protocol, route and start of the patient's
+  // first session, match; with a protocol, route or period filter a patient
+  // without sessions is left out. The period is half-open: first session
+  // start in [from_day, to_day), days since the Unix epoch (UTC).
+  std::string indication;
+  std::string protocol;
+  std::string route;
+  std::optional<double> from_day;
+  std::optional<double> to_day;
   // Series length: the induction sessions of the advisor plan template for
   // the patient's indication and first route, when `plans` is given and has
   // one; otherwise the protocol's sessions_in_series; otherwise 1.

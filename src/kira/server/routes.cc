@@ -908,6 +908,8 @@ std::span<const Route> RouteTable() {
     std::vector<Route> v(std::begin(kRoutes), std::end(kRoutes));
     const std::span<const Route> w = WorkflowRoutes();
     v.insert(v.end(), w.begin(), w.end());
+    const std::span<const Route> research = ResearchRoutes();
+    v.insert(v.end(), research.begin(), research.end());
     return v;
   }();
   return all;

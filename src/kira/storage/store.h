@@ -70,6 +70,26 @@ struct IdempotencyRecord {
   std::string response_body;
 };
 
+// The columns registry analytics reads (registry/analytics_source.h), handed
+// over row by row without building record objects: string views are valid
+// only during the call. Calls come table by table: every Patient, then every
+// Session, then AdverseEvent, then Override, then Assessment rows, each table
+// in no particular order.
+class CohortColumnsSink {
+ public:
+  virtual ~CohortColumnsSink() = default;
+  virtual void Patient(std::string_view id, std::string_view indication) = 0;
+  // `key` names the session within this scan (AdverseEvent and Override refer to it).
+  virtual void Session(std::int64_t key, std::string_view patient_id, std::string_view protocol_id,
+                       std::int64_t started_at_us, std::optional<double> given_dose_mg, double dosing_weight_kg,
+                       domain::SessionState state) = 0;
+  virtual void AdverseEvent(std::int64_t session_key, std::string_view type) = 0;
+  // An override of the session that names the scan's rule id.
+  virtual void Override(std::int64_t session_key) = 0;
+  // An assessment with the scan's instrument.
+  virtual void Assessment(std::string_view patient_id, std::int64_t at_us, double total) = 0;
+};
+
 class Transaction {
  public:
   Transaction() = default;
@@ -194,6 +214,13 @@ class Transaction {
                                                                       const Page& page) = 0;
   virtual StatusOr<std::vector<domain::Assessment>> ScanAssessments(std::string_view clinic_id,
                                                                     const Page& page) = 0;
+  // The columnar read of one clinic for registry analytics: patients,
+  // sessions, their adverse events and the overrides naming
+  // `override_rule_id`, and the assessments of `instrument`. The default
+  // reads the paged methods above (page_size rows per call); a backend may
+  // answer with one streaming query per table (SQLite does).
+  virtual Status ScanCohortColumns(std::string_view clinic_id, std::string_view instrument,
+                                   std::string_view override_rule_id, CohortColumnsSink& sink, int page_size);
 
   // ---- The clinical record: facts versions, screenings, alerts ----
   // FailedPrecondition if the patient does not exist; AlreadyExists if the

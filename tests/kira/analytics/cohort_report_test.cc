@@ -169,6 +169,56 @@ TEST(CohortReport, DoseResponseEqualsTheUngroupedPerSessionFit) {
   EXPECT_THAT(dissociation.not_estimable_reason, HasSubstr("separation"));
 }
 
+TEST(CohortReport, AdverseEventsByDoseBandCountSessionsAndEvents) {
+  // Doses 0.5 x4 (P0), 0.6 x3 (P1), 1.0 x1 (P2); 0.1 mg/kg bands.
+  auto report = ComputeCohortReport(MakeCohort(), Phq9());
+
+  ASSERT_TRUE(report.ok());
+  const auto& bands = report->overall.ae_by_dose;
+  ASSERT_EQ(bands.size(), 3u);
+  EXPECT_DOUBLE_EQ(bands[0].low_mg_per_kg, 0.5);
+  EXPECT_DOUBLE_EQ(bands[0].high_mg_per_kg, 0.6);
+  EXPECT_EQ(bands[0].sessions, 4);
+  EXPECT_EQ(bands[0].events[0], 2);  // dissociation on days 100 and 104
+  EXPECT_EQ(bands[0].events[1], 1);  // nausea on day 104
+  EXPECT_DOUBLE_EQ(bands[1].low_mg_per_kg, 0.6);
+  EXPECT_EQ(bands[1].sessions, 3);
+  EXPECT_EQ(bands[1].events[1], 1);
+  EXPECT_DOUBLE_EQ(bands[2].low_mg_per_kg, 1.0);
+  EXPECT_EQ(bands[2].sessions, 1);
+  // Group "b" holds only P2's session.
+  ASSERT_EQ(report->groups[1].ae_by_dose.size(), 1u);
+  EXPECT_EQ(report->groups[1].ae_by_dose[0].sessions, 1);
+
+  // Half-mg/kg bands: [0.5, 1.0) holds 7 sessions, [1.0, 1.5) one.
+  AnalysisOptions wide;
+  wide.dose_band_mg_per_kg = 0.5;
+  auto coarse = ComputeCohortReport(MakeCohort(), Phq9(), wide);
+  ASSERT_TRUE(coarse.ok());
+  ASSERT_EQ(coarse->overall.ae_by_dose.size(), 2u);
+  EXPECT_EQ(coarse->overall.ae_by_dose[0].sessions, 7);
+  EXPECT_EQ(coarse->overall.ae_by_dose[0].events[1], 2);
+
+  AnalysisOptions bad;
+  bad.dose_band_mg_per_kg = 0;
+  EXPECT_THAT(ComputeCohortReport(MakeCohort(), Phq9(), bad),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("dose_band_mg_per_kg")));
+}
+
+TEST(SmallCellRule, HidesCountsBelowTheMinimumAndRatesThatRevealThem) {
+  const SmallCellRule k5{5};
+  EXPECT_FALSE(k5.Hidden(std::int64_t{0}));
+  EXPECT_TRUE(k5.Hidden(std::int64_t{1}));
+  EXPECT_TRUE(k5.Hidden(std::int64_t{4}));
+  EXPECT_FALSE(k5.Hidden(std::int64_t{5}));
+  EXPECT_FALSE(k5.Hidden(Rate{10, 20, std::nullopt}));
+  EXPECT_TRUE(k5.Hidden(Rate{3, 20, std::nullopt}));   // the numerator
+  EXPECT_TRUE(k5.Hidden(Rate{18, 20, std::nullopt}));  // the complement (2 without)
+  EXPECT_TRUE(k5.Hidden(Rate{0, 4, std::nullopt}));    // the denominator
+  EXPECT_FALSE(k5.Hidden(Rate{0, 0, std::nullopt}));
+  EXPECT_FALSE(SmallCellRule{}.Hidden(Rate{1, 2, std::nullopt}));  // min_cell 1 hides nothing
+}
+
 TEST(CohortReport, SeriesCompletedOutsideTheInductionWindowDoesNotCount) {
   Cohort c = MakeCohort();
   c.sessions[2].start_day = 100 + 29;  // third session after the 28-day window

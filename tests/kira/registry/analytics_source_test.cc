@@ -5,7 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <unistd.h>
+
 #include "kira/storage/memory/memory_store.h"
+#include "kira/storage/sqlite/sqlite_store.h"
 #include "testing/status_matchers.h"
 
 namespace kira::registry {
@@ -56,7 +60,11 @@ class LoadCohortTest : public ::testing::Test {
     iv.sessions_in_series = 2;
     library_.protocols.push_back(iv);
 
-    auto tx = store_.Begin();
+    Fill(store_);
+  }
+
+  static void Fill(storage::Store& store) {
+    auto tx = store.Begin();
     ASSERT_THAT(tx, IsOk());
     auto& t = **tx;
     ASSERT_THAT(t.InsertClinic({"c1", "One", "UTC"}), IsOk());
@@ -125,6 +133,98 @@ TEST_F(LoadCohortTest, GroupsByRouteAndClinic) {
   ASSERT_THAT(one_clinic, IsOk());
   EXPECT_THAT(one_clinic->group_names, ElementsAre("iv-series"));
   EXPECT_EQ(one_clinic->patients.size(), 1u);
+}
+
+TEST_F(LoadCohortTest, FiltersOnIndicationAndFirstSession) {
+  // Indication: c1/p1 and c2/p1 are trd.
+  CohortQuery trd = Query("clinic", 1);
+  trd.indication = "trd";
+  auto a = LoadCohort(store_, library_, trd);
+  ASSERT_THAT(a, IsOk());
+  EXPECT_THAT(a->group_names, ElementsAre("c1", "c2"));
+  ASSERT_EQ(a->patients.size(), 2u);
+  EXPECT_EQ(a->sessions.size(), 3u);
+  EXPECT_EQ(a->scores.size(), 2u);  // c1/p1's phq9 scores, still contiguous
+  EXPECT_EQ(a->patients[0].score_count, 2u);
+  EXPECT_EQ(a->patients[1].first_session, 2u);
+
+  // Route of the first session: c1/p2's protocol is unknown to the library.
+  CohortQuery unknown = Query("indication");
+  unknown.route = "unknown";
+  auto b = LoadCohort(store_, library_, unknown);
+  ASSERT_THAT(b, IsOk());
+  EXPECT_THAT(b->group_names, ElementsAre("crps"));
+  ASSERT_EQ(b->patients.size(), 1u);
+  EXPECT_EQ(b->scores.size(), 0u);
+
+  // Protocol and period [day 6, day 11): only c1/p1 (first session day 10);
+  // c2/p1 starts on day 5 and c1/p2 on day 11.
+  CohortQuery period = Query("protocol", 2);
+  period.protocol = "iv-series";
+  period.from_day = 6;
+  period.to_day = 11;
+  auto c = LoadCohort(store_, library_, period);
+  ASSERT_THAT(c, IsOk());
+  ASSERT_EQ(c->patients.size(), 1u);
+  EXPECT_EQ(c->patients[0].session_count, 2u);  // later sessions of a kept patient stay
+  EXPECT_EQ(c->sessions.size(), 2u);
+
+  // Nobody: an empty cohort, not an error.
+  CohortQuery none = Query("indication");
+  none.from_day = 1000;
+  auto d = LoadCohort(store_, library_, none);
+  ASSERT_THAT(d, IsOk());
+  EXPECT_TRUE(d->patients.empty());
+  EXPECT_TRUE(d->sessions.empty());
+}
+
+// SQLite answers ScanCohortColumns with its own streaming statements (row
+// keys instead of session ids); the cohort must equal the paged default's.
+TEST_F(LoadCohortTest, SqliteColumnarReadEqualsThePagedRead) {
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("kira_analytics_source_" + std::to_string(::getpid()) + ".db");
+  std::filesystem::remove(path);
+  {
+    auto sqlite = storage::SqliteStore::Open({.path = path.string()});
+    ASSERT_THAT(sqlite, IsOk());
+    Fill(**sqlite);
+    for (const char* dim : {"indication", "protocol", "route", "clinic"}) {
+      CohortQuery q = Query(dim, 1);
+      q.route = std::string(dim) == "route" ? "iv" : "";
+      auto a = LoadCohort(store_, library_, q);
+      auto b = LoadCohort(**sqlite, library_, q);
+      ASSERT_THAT(a, IsOk());
+      ASSERT_THAT(b, IsOk());
+      EXPECT_EQ(a->group_names, b->group_names) << dim;
+      EXPECT_EQ(a->ae_classes, b->ae_classes) << dim;
+      ASSERT_EQ(a->patients.size(), b->patients.size()) << dim;
+      for (std::size_t i = 0; i < a->patients.size(); ++i) {
+        const auto &x = a->patients[i], &y = b->patients[i];
+        EXPECT_EQ(x.group, y.group);
+        EXPECT_EQ(x.first_session, y.first_session);
+        EXPECT_EQ(x.session_count, y.session_count);
+        EXPECT_EQ(x.first_score, y.first_score);
+        EXPECT_EQ(x.score_count, y.score_count);
+        EXPECT_EQ(x.series_length, y.series_length);
+      }
+      ASSERT_EQ(a->sessions.size(), b->sessions.size()) << dim;
+      for (std::size_t i = 0; i < a->sessions.size(); ++i) {
+        const auto &x = a->sessions[i], &y = b->sessions[i];
+        EXPECT_DOUBLE_EQ(x.start_day, y.start_day);
+        EXPECT_DOUBLE_EQ(x.mg_per_kg, y.mg_per_kg);
+        EXPECT_EQ(x.administered, y.administered);
+        EXPECT_EQ(x.completed, y.completed);
+        EXPECT_EQ(x.cap_override, y.cap_override);
+        EXPECT_EQ(x.ae_mask, y.ae_mask);
+      }
+      ASSERT_EQ(a->scores.size(), b->scores.size()) << dim;
+      for (std::size_t i = 0; i < a->scores.size(); ++i) {
+        EXPECT_DOUBLE_EQ(a->scores[i].day, b->scores[i].day);
+        EXPECT_DOUBLE_EQ(a->scores[i].total, b->scores[i].total);
+      }
+    }
+  }
+  std::filesystem::remove(path);
 }
 
 TEST_F(LoadCohortTest, UnknownDimensionIsInvalidArgument) {

@@ -100,6 +100,10 @@ const std::vector<Expect>& Expectations() {
       {"GET", "/api/v1/directory", {}},
       {"GET", "/api/v1/directory/mine", {"admin"}},
       {"POST", "/api/v1/directory/mine", {"admin"}},
+      // The research dashboard (research_routes.cc): de-identified, researcher and admin.
+      {"GET", "/api/v1/research/report", {"admin", "researcher"}},
+      {"GET", "/api/v1/research/figures/{figure}", {"admin", "researcher"}},
+      {"GET", "/api/v1/research/export", {"admin", "researcher"}},
   };
   return kExpect;
 }
@@ -239,6 +243,7 @@ class AuthMatrix : public ::testing::Test {
       p.replace(pos, 4, id);
     }
     if (const auto v = p.find("{vital}"); v != std::string::npos) p.replace(v, 7, NewVital(target));
+    if (const auto f = p.find("{figure}"); f != std::string::npos) p.replace(f, 8, "trials-response-24h");
     if (p.ends_with("/discharge-record")) p += "?appointment=" + appointment_[target];
     return p;
   }

@@ -91,6 +91,8 @@ struct Route {
 std::span<const Route> RouteTable();
 // The clinic-day routes (workflow_routes.cc); RouteTable() includes them.
 std::span<const Route> WorkflowRoutes();
+// The research dashboard's routes (research_routes.cc); RouteTable() includes them.
+std::span<const Route> ResearchRoutes();
 // The stored session {params[0]} of the caller's clinic as the Advisor's
 // timeline, with the body's pre-checks and discharge attestations
 // (routes.cc; the monitor, discharge and discharge-record routes share it).

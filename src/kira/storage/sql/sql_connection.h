@@ -41,6 +41,17 @@ class SqlRow {
   std::vector<SqlValue> cells_;
 };
 
+// One row of a streamed result (SqlConnection::QueryEach), valid only during
+// the callback: no per-row allocation. Accessors on a NULL return 0 / "".
+class SqlCursor {
+ public:
+  virtual ~SqlCursor() = default;
+  virtual bool IsNull(int i) const = 0;
+  virtual std::int64_t Int(int i) const = 0;
+  virtual double Real(int i) const = 0;
+  virtual std::string_view Text(int i) const = 0;
+};
+
 // A single database connection. Not thread-safe; owned by one transaction
 // at a time. Errors are already mapped to the Store vocabulary (store.h):
 // unique violation -> AlreadyExists, foreign-key violation ->
@@ -54,6 +65,14 @@ class SqlConnection {
                                               std::span<const SqlValue> params) = 0;
   // Several ;-separated statements without parameters (migrations).
   virtual Status ExecScript(std::string_view sql) = 0;
+  // Streams the result row by row. The default runs Query() and hands over
+  // its rows; a driver that can step through a result overrides it.
+  virtual Status QueryEach(std::string_view sql, std::span<const SqlValue> params,
+                           const std::function<void(const SqlCursor&)>& each);
+  // A column naming a row of any table within one statement and
+  // transaction as an integer (SQLite: "rowid"), or nullptr when the backend
+  // has none; the columnar analytics read uses it as the session key.
+  virtual const char* RowKeyColumn() const { return nullptr; }
 };
 
 struct SqlDialect {

@@ -44,6 +44,33 @@ std::string SqlRow::Text(std::size_t i) const {
 
 namespace {
 
+class RowCursor : public SqlCursor {
+ public:
+  explicit RowCursor(const SqlRow* row) : row_(row) {}
+  bool IsNull(int i) const override { return row_->IsNull(static_cast<std::size_t>(i)); }
+  std::int64_t Int(int i) const override { return row_->Int(static_cast<std::size_t>(i)); }
+  double Real(int i) const override { return row_->Real(static_cast<std::size_t>(i)); }
+  std::string_view Text(int i) const override {
+    text_ = row_->Text(static_cast<std::size_t>(i));
+    return text_;
+  }
+
+ private:
+  const SqlRow* row_;
+  mutable std::string text_;
+};
+
+}  // namespace
+
+Status SqlConnection::QueryEach(std::string_view sql, std::span<const SqlValue> params,
+                                const std::function<void(const SqlCursor&)>& each) {
+  KIRA_ASSIGN_OR_RETURN(std::vector<SqlRow> rows, Query(sql, params));
+  for (const SqlRow& r : rows) each(RowCursor(&r));
+  return Status::Ok();
+}
+
+namespace {
+
 using domain::FromUnixMicros;
 using domain::ToUnixMicros;
 
@@ -803,6 +830,55 @@ class SqlTransaction : public Transaction {
                                 FromUnixMicros(r.Int(4)), r.Text(5), SplitInts(r.Text(6)),
                                 static_cast<int>(r.Int(7)), r.Text(8)};
     });
+  }
+
+  // The columnar read (store.h): one streaming statement per table, only
+  // the columns the cohort report needs, the session key the backend's row
+  // key (adverse events and overrides reach it through the sessions' primary
+  // key index). Without a row key, the paged default.
+  Status ScanCohortColumns(std::string_view clinic, std::string_view instrument, std::string_view rule_id,
+                           CohortColumnsSink& sink, int page_size) override {
+    const char* key = conn_->RowKeyColumn();
+    if (key == nullptr) return Transaction::ScanCohortColumns(clinic, instrument, rule_id, sink, page_size);
+    KIRA_RETURN_IF_ERROR(Usable());
+    const std::string k(key);
+    auto each = [&](std::string_view sql, std::vector<SqlValue> params, auto&& f) -> Status {
+      Status s = conn_->QueryEach(sql, params, f);
+      if (!s.ok()) failed_ = true;
+      return s;
+    };
+    KIRA_RETURN_IF_ERROR(each("SELECT id, indication FROM patients WHERE clinic_id = $1", {S(clinic)},
+                              [&](const SqlCursor& c) { sink.Patient(c.Text(0), c.Text(1)); }));
+    KIRA_RETURN_IF_ERROR(each(
+        "SELECT " + k + ", patient_id, protocol_id, started_at_us, given_dose_mg, dosing_weight_kg, state "
+        "FROM sessions WHERE clinic_id = $1",
+        {S(clinic)}, [&](const SqlCursor& c) {
+          domain::SessionState state = domain::SessionState::kPlanned;
+          domain::ParseSessionState(c.Text(6), &state);
+          sink.Session(c.Int(0), c.Text(1), c.Text(2), c.Int(3),
+                       c.IsNull(4) ? std::nullopt : std::optional<double>(c.Real(4)), c.Real(5), state);
+        }));
+    KIRA_RETURN_IF_ERROR(each("SELECT s." + k + ", a.type FROM adverse_events a JOIN sessions s "
+                              "ON s.clinic_id = a.clinic_id AND s.id = a.session_id WHERE a.clinic_id = $1",
+                              {S(clinic)}, [&](const SqlCursor& c) { sink.AdverseEvent(c.Int(0), c.Text(1)); }));
+    KIRA_RETURN_IF_ERROR(each("SELECT s." + k + ", o.rule_ids FROM overrides o JOIN sessions s "
+                              "ON s.clinic_id = o.clinic_id AND s.id = o.session_id WHERE o.clinic_id = $1",
+                              {S(clinic)}, [&](const SqlCursor& c) {
+                                // Newline-separated rule ids (JoinLines).
+                                std::string_view ids = c.Text(1);
+                                while (!ids.empty()) {
+                                  const std::size_t nl = ids.find('\n');
+                                  if (ids.substr(0, nl) == rule_id) {
+                                    sink.Override(c.Int(0));
+                                    break;
+                                  }
+                                  if (nl == std::string_view::npos) break;
+                                  ids.remove_prefix(nl + 1);
+                                }
+                              }));
+    return each("SELECT patient_id, at_us, total FROM assessments WHERE clinic_id = $1 AND instrument = $2",
+                {S(clinic), S(instrument)},
+                [&](const SqlCursor& c) { sink.Assessment(c.Text(0), c.Int(1), static_cast<double>(c.Int(2))); });
   }
 
   Status InsertLedgerEntry(const domain::LedgerEntry& e) override {

@@ -56,6 +56,22 @@ Status MapError(sqlite3* db, int rc, std::string_view what) {
 }
 
 
+// The current row of a stepping statement, read in place.
+class Cursor : public internal::SqlCursor {
+ public:
+  explicit Cursor(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  bool IsNull(int i) const override { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
+  std::int64_t Int(int i) const override { return sqlite3_column_int64(stmt_, i); }
+  double Real(int i) const override { return sqlite3_column_double(stmt_, i); }
+  std::string_view Text(int i) const override {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+    return p == nullptr ? std::string_view() : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)));
+  }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
 class SqliteConnection : public internal::SqlConnection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
@@ -100,6 +116,19 @@ class SqliteConnection : public internal::SqlConnection {
     if (!s.ok()) return s;
     return rows;
   }
+
+  Status QueryEach(std::string_view sql, std::span<const SqlValue> params,
+                   const std::function<void(const internal::SqlCursor&)>& each) override {
+    KIRA_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    const Cursor cursor(stmt);
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) each(cursor);
+    Status s = rc == SQLITE_DONE ? Status::Ok() : MapError(db_, rc, "sqlite");
+    sqlite3_reset(stmt);
+    return s;
+  }
+
+  const char* RowKeyColumn() const override { return "rowid"; }
 
   Status ExecScript(std::string_view sql) override {
     char* err = nullptr;
