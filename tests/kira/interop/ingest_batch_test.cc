@@ -100,8 +100,7 @@ std::vector<RecordSessionRequest> RandomRequests(std::uint32_t seed) {
       const double dose = 28.0 * (1 + pick(4));
       s.planned_dose = units::Mg(dose);
       s.given_dose = units::Mg(dose);
-      s.concentration = units::MgPerMl(140);
-      s.rate = units::MlPerH(1);
+      // A nasal spray: no pump fields (the Advisor refuses them on this route).
       s.stopped_at = s.started_at + std::chrono::minutes(120);
       s.state = domain::SessionState::kDischarged;
     } else {
@@ -111,7 +110,7 @@ std::vector<RecordSessionRequest> RandomRequests(std::uint32_t seed) {
       const double minutes = pick(4) == 0 ? uniform(20, 70) : 40;
       s.planned_dose = units::Mg(dose);
       s.concentration = units::MgPerMl(pick(5) == 0 ? 2 : 1);
-      double rate = dose / units::ToMgPerMl(s.concentration) * 60 / minutes;
+      double rate = dose / units::ToMgPerMl(*s.concentration) * 60 / minutes;
       if (pick(10) == 0) rate *= uniform(1.5, 20);  // disagrees with dose and duration
       s.rate = units::MlPerH(std::round(rate * 100) / 100);
       if (pick(8) == 0) {
