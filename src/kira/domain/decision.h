@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kira/domain/text.h"
@@ -68,6 +69,10 @@ struct Finding {
 
 // A fact a rule read, so a reviewer can replay the decision.
 struct InputUsed {
+  InputUsed() = default;
+  // A constructor, not aggregate initialisation, so emplace_back(name, value)
+  // also compiles where parenthesised aggregate init is missing (clang 14).
+  InputUsed(Text name_in, Text value_in) : name(std::move(name_in)), value(std::move(value_in)) {}
   Text name;   // e.g. "dosing_weight_kg"
   Text value;  // rendered value, e.g. "64.0 (actual, measured)"
 };
