@@ -22,6 +22,11 @@ constexpr auto Make = internal::FindingFromSource;
 
 }  // namespace
 
+MinimumObservation MinimumObservationFor(const MonitoringSettings& monitoring, std::string_view route) {
+  if (route == "intranasal") return {monitoring.min_observation_esketamine_min, true};
+  return {monitoring.min_observation_iv_min, false};
+}
+
 StatusOr<Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTimeline& tl) {
   if (!tl.discharge) return InvalidArgumentError("discharge: missing (no discharge record in the session)");
   const DischargeRecord& rec = *tl.discharge;
@@ -40,10 +45,10 @@ StatusOr<Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTim
   // first device (the start, V [R10]); IV counts from the end of the infusion,
   // or from the stop when the session was abandoned.
   std::optional<double> ref;
-  const NumericSetting& min_obs =
-      tl.esketamine() ? lib.monitoring.min_observation_esketamine_min : lib.monitoring.min_observation_iv_min;
+  const MinimumObservation rule = MinimumObservationFor(lib.monitoring, tl.route);
+  const NumericSetting& min_obs = rule.setting;
   d.inputs_used.push_back({min_obs.id, RenderSetting(min_obs)});
-  if (tl.esketamine()) {
+  if (rule.counts_from_start) {
     ref = s.started_at();
   } else {
     ref = s.dose_ended_at();

@@ -7,6 +7,8 @@
 #ifndef KIRA_ADVISOR_DISCHARGE_H_
 #define KIRA_ADVISOR_DISCHARGE_H_
 
+#include <string_view>
+
 #include "kira/advisor/library.h"
 #include "kira/advisor/timeline.h"
 #include "kira/base/statusor.h"
@@ -27,6 +29,16 @@ namespace kira::advisor {
 // Errors: kInvalidArgument "discharge: missing" when the timeline has no
 // discharge record.
 StatusOr<domain::Decision> EvaluateDischarge(const AdvisorLibrary& lib, const SessionTimeline& timeline);
+
+// The one rule for which minimum observation applies to a route and what it
+// counts from: esketamine nasal spray from the first device (the start,
+// V [R10]); an infusion from the end of the dose. The discharge check, the
+// pre-session gate and the chair-side countdown all read it.
+struct MinimumObservation {
+  const NumericSetting& setting;
+  bool counts_from_start;  // else from the end of the dose
+};
+MinimumObservation MinimumObservationFor(const MonitoringSettings& monitoring, std::string_view route);
 
 }  // namespace kira::advisor
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "kira/advisor/discharge.h"
 #include "kira/advisor/internal/finding.h"
 #include "kira/base/format.h"
 #include "kira/advisor/rescue.h"
@@ -170,7 +171,7 @@ Decision PreSessionGate(const AdvisorLibrary& lib, const SessionTimeline& tl) {
       if (!any) unset += (unset.empty() ? "" : ", ") + std::string("any ") + std::string(MeasureLabel(required)) + " threshold";
     }
     // The BP schedule and the observation time are safety settings too.
-    const NumericSetting& min_obs = tl.esketamine() ? m.min_observation_esketamine_min : m.min_observation_iv_min;
+    const NumericSetting& min_obs = MinimumObservationFor(m, tl.route).setting;
     for (const NumericSetting* st : {&m.bp_check_at_min, &m.bp_check_window_min, &min_obs}) {
       if (!st->value) unset += (unset.empty() ? "" : ", ") + st->id;
     }

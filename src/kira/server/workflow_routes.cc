@@ -123,15 +123,14 @@ StatusOr<Reply> Observation(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
   KIRA_ASSIGN_OR_RETURN(domain::SessionRecord ss, tx->GetSession(c.who->clinic_id, c.params.at(0)));
   const guideline::Protocol* proto = s.library->FindProtocol(ss.protocol_id);
-  const bool esketamine = proto && proto->route == "intranasal";
-  const advisor::NumericSetting& m = esketamine ? s.advisor->monitoring.min_observation_esketamine_min
-                                                : s.advisor->monitoring.min_observation_iv_min;
-  // Esketamine counts from the first device (the start); IV from the end of the dose.
+  const advisor::MinimumObservation rule =
+      advisor::MinimumObservationFor(s.advisor->monitoring, proto ? std::string_view(proto->route) : "iv");
+  const advisor::NumericSetting& m = rule.setting;
   api::ObservationWindow w;
   w.session_id = ss.id;
-  w.counts_from = esketamine ? "first device" : "end of the dose";
+  w.counts_from = rule.counts_from_start ? "first device" : "end of the dose";
   w.minimum_min = m.value;
-  w.from = esketamine ? std::optional<domain::Instant>(ss.started_at) : ss.stopped_at;
+  w.from = rule.counts_from_start ? std::optional<domain::Instant>(ss.started_at) : ss.stopped_at;
   if (w.from && m.value) {
     w.ends_at = *w.from + std::chrono::microseconds(static_cast<std::int64_t>(*m.value * 60e6));
   }

@@ -108,6 +108,21 @@ TEST_F(DischargeTest, EsketamineBlockedBefore120Minutes) {
   EXPECT_EQ(Eval(Esk(121)).outcome, "ready");
 }
 
+// discharge.min_observation: one rule picks the setting and its reference point for
+// the discharge check, the pre-session gate and the chair-side countdown:
+// esketamine from the first device (SPRAVATO label, V [R10]), IV from the end of
+// the dose (clinic setting, U).
+TEST_F(DischargeTest, MinimumObservationRuleIsPerRoute) {
+  const MinimumObservation esk = MinimumObservationFor(lib_.monitoring, "intranasal");
+  EXPECT_EQ(&esk.setting, &lib_.monitoring.min_observation_esketamine_min);
+  EXPECT_TRUE(esk.counts_from_start);
+  ASSERT_TRUE(esk.setting.value.has_value());
+  EXPECT_EQ(*esk.setting.value, 120);
+  const MinimumObservation iv = MinimumObservationFor(lib_.monitoring, "iv");
+  EXPECT_EQ(&iv.setting, &lib_.monitoring.min_observation_iv_min);
+  EXPECT_FALSE(iv.counts_from_start);
+}
+
 TEST_F(DischargeTest, EsketamineRemsFormDueIsReported) {
   EXPECT_TRUE(Eval(Esk(130)).Has("discharge.rems_form_due"));
   EXPECT_FALSE(Eval(Iv(130)).Has("discharge.rems_form_due"));
