@@ -209,7 +209,10 @@ std::string CsvField(std::string_view raw) {
   Utf8Problem bad;
   const std::string clean = FindUtf8Problem(raw, &bad) ? SanitizeUtf8(raw) : std::string();
   const std::string_view v = clean.empty() ? raw : std::string_view(clean);
-  if (v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
+  // A field that starts with U+FEFF is quoted: at the start of a file the
+  // reader would otherwise take those bytes for a byte-order mark and drop them.
+  const bool starts_with_bom = v.substr(0, 3) == "\xEF\xBB\xBF";
+  if (!starts_with_bom && v.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(v);
   std::string out = "\"";
   for (char c : v) {
     if (c == '"') out += '"';

@@ -118,6 +118,16 @@ TEST(Csv, WriterQuotesOnlyWhenNeeded) {
   EXPECT_EQ(CsvLine({"plain", "a,b", "say \"hi\""}), "plain,\"a,b\",\"say \"\"hi\"\"\"\n");
 }
 
+// Found by fuzz_import: a first field starting with U+FEFF was written bare, and
+// the reader took it for the file's byte-order mark and dropped it.
+TEST(Csv, FieldStartingWithByteOrderMarkRoundTrips) {
+  const std::vector<std::string> fields = {"\xEF\xBB\xBF" "clinic", "x"};
+  auto back = ParseCsv(CsvLine(fields));
+  ASSERT_THAT(back, IsOk());
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ(back->front().fields, fields);
+}
+
 TEST(SessionCsv, MissingColumnsAreNamed) {
   ParsedFile f = ParseSessionCsv("clinic_id,patient_id\nc1,p1\n");
 
