@@ -833,37 +833,50 @@ class SqlTransaction : public Transaction {
   }
 
   // The columnar read (store.h): one streaming statement per table, only
-  // the columns the cohort report needs, the session key the backend's row
-  // key (adverse events and overrides reach it through the sessions' primary
-  // key index). Without a row key, the paged default.
+  // the columns the cohort report needs. The session key is the backend's
+  // row key (SQLite's rowid: adverse events and overrides reach it through
+  // the sessions' primary-key index) or, without one (PostgreSQL), the
+  // session's position in id order, which the adverse-event and override
+  // statements number the same way (row_number() over the same order).
   Status ScanCohortColumns(std::string_view clinic, std::string_view instrument, std::string_view rule_id,
                            CohortColumnsSink& sink, int page_size) override {
-    const char* key = conn_->RowKeyColumn();
-    if (key == nullptr) return Transaction::ScanCohortColumns(clinic, instrument, rule_id, sink, page_size);
+    if (page_size <= 0) return InvalidArgumentError("page_size: must be > 0");
     KIRA_RETURN_IF_ERROR(Usable());
-    const std::string k(key);
+    const char* row_key = conn_->RowKeyColumn();
+    const bool ordinal = row_key == nullptr;
     auto each = [&](std::string_view sql, std::vector<SqlValue> params, auto&& f) -> Status {
       Status s = conn_->QueryEach(sql, params, f);
       if (!s.ok()) failed_ = true;
       return s;
     };
-    KIRA_RETURN_IF_ERROR(each("SELECT id, indication FROM patients WHERE clinic_id = $1", {S(clinic)},
+    // Patients in id order, as the paged read lists them (the cohort's
+    // patient order; SQLite walks the primary key for it anyway).
+    KIRA_RETURN_IF_ERROR(each("SELECT id, indication FROM patients WHERE clinic_id = $1 ORDER BY id", {S(clinic)},
                               [&](const SqlCursor& c) { sink.Patient(c.Text(0), c.Text(1)); }));
+    std::int64_t next_key = 0;
+    const std::string key = ordinal ? "0" : std::string(row_key);
     KIRA_RETURN_IF_ERROR(each(
-        "SELECT " + k + ", patient_id, protocol_id, started_at_us, given_dose_mg, dosing_weight_kg, state "
-        "FROM sessions WHERE clinic_id = $1",
+        "SELECT " + key + ", patient_id, protocol_id, started_at_us, given_dose_mg, dosing_weight_kg, state "
+        "FROM sessions WHERE clinic_id = $1" + (ordinal ? " ORDER BY id" : ""),
         {S(clinic)}, [&](const SqlCursor& c) {
           domain::SessionState state = domain::SessionState::kPlanned;
           domain::ParseSessionState(c.Text(6), &state);
-          sink.Session(c.Int(0), c.Text(1), c.Text(2), c.Int(3),
+          sink.Session(ordinal ? next_key++ : c.Int(0), c.Text(1), c.Text(2), c.Int(3),
                        c.IsNull(4) ? std::nullopt : std::optional<double>(c.Real(4)), c.Real(5), state);
         }));
-    KIRA_RETURN_IF_ERROR(each("SELECT s." + k + ", a.type FROM adverse_events a JOIN sessions s "
-                              "ON s.clinic_id = a.clinic_id AND s.id = a.session_id WHERE a.clinic_id = $1",
-                              {S(clinic)}, [&](const SqlCursor& c) { sink.AdverseEvent(c.Int(0), c.Text(1)); }));
-    KIRA_RETURN_IF_ERROR(each("SELECT s." + k + ", o.rule_ids FROM overrides o JOIN sessions s "
-                              "ON s.clinic_id = o.clinic_id AND s.id = o.session_id WHERE o.clinic_id = $1",
-                              {S(clinic)}, [&](const SqlCursor& c) {
+    // "SELECT <session key>, x.<column> FROM <table> x JOIN <its session s>".
+    auto with_key = [&](const char* column, const char* table) {
+      return ordinal ? std::string("SELECT s.k, x.") + column + " FROM " + table +
+                           " x JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM sessions "
+                           "WHERE clinic_id = $1) s ON s.id = x.session_id WHERE x.clinic_id = $1"
+                     : "SELECT s." + key + ", x." + column + " FROM " + table +
+                           " x JOIN sessions s ON s.clinic_id = x.clinic_id AND s.id = x.session_id "
+                           "WHERE x.clinic_id = $1";
+    };
+    KIRA_RETURN_IF_ERROR(each(with_key("type", "adverse_events"), {S(clinic)},
+                              [&](const SqlCursor& c) { sink.AdverseEvent(c.Int(0), c.Text(1)); }));
+    KIRA_RETURN_IF_ERROR(each(with_key("rule_ids", "overrides"), {S(clinic)},
+                              [&](const SqlCursor& c) {
                                 // Newline-separated rule ids (JoinLines).
                                 std::string_view ids = c.Text(1);
                                 while (!ids.empty()) {
