@@ -273,8 +273,8 @@ struct Batch {
 
 class Pipe {
  public:
-  static constexpr std::size_t kRows = 4096;
-  static constexpr int kBatches = 6;
+  static constexpr std::size_t kRows = 16384;
+  static constexpr int kBatches = 8;
 
   Pipe() {
     for (auto& b : pool_) {
