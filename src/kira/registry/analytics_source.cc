@@ -447,51 +447,60 @@ Status ScanInto(storage::Transaction& tx, const std::vector<std::string>& clinic
     }
     pipe.Close();
   });
-  std::uint32_t patient = kNone, protocol_row = 0;
-  const Batch* protocol_batch = nullptr;
-  std::string protocol;  // the last protocol id, when its batch is gone
-  while (Batch* b = pipe.TakeFull()) {
-    for (const Row& r : b->rows) {
-      switch (r.kind) {
-        case Row::kClinic:
-          col.BeginClinic(std::string(b->Str(r.s1, r.n1)));
-          patient = kNone;
-          protocol_batch = nullptr;
-          break;
-        case Row::kPatient:
-          col.Patient(b->Str(r.s1, r.n1), b->Str(r.s2, r.n2));
-          break;
-        case Row::kSession: {
-          if (!r.same_patient) patient = col.PatientIndex(b->Str(r.s1, r.n1));
-          if (!r.same_protocol) {
-            protocol_batch = b;
-            protocol_row = static_cast<std::uint32_t>(&r - b->rows.data());
+  // If collecting fails (out of memory), the reader is still drained and
+  // joined before the error goes on: it never waits on a batch forever.
+  std::exception_ptr failure;
+  try {
+    std::uint32_t patient = kNone, protocol_row = 0;
+    const Batch* protocol_batch = nullptr;
+    std::string protocol;  // the last protocol id, when its batch is gone
+    while (Batch* b = pipe.TakeFull()) {
+      for (const Row& r : b->rows) {
+        switch (r.kind) {
+          case Row::kClinic:
+            col.BeginClinic(std::string(b->Str(r.s1, r.n1)));
+            patient = kNone;
+            protocol_batch = nullptr;
+            break;
+          case Row::kPatient:
+            col.Patient(b->Str(r.s1, r.n1), b->Str(r.s2, r.n2));
+            break;
+          case Row::kSession: {
+            if (!r.same_patient) patient = col.PatientIndex(b->Str(r.s1, r.n1));
+            if (!r.same_protocol) {
+              protocol_batch = b;
+              protocol_row = static_cast<std::uint32_t>(&r - b->rows.data());
+            }
+            std::string_view proto = protocol_batch == b ? b->Str(b->rows[protocol_row].s2, b->rows[protocol_row].n2)
+                                                         : std::string_view(protocol);
+            col.SessionOf(r.key, patient, proto, r.at_us, r.has_dose ? std::optional<double>(r.x) : std::nullopt, r.y,
+                          r.state);
+            break;
           }
-          std::string_view proto = protocol_batch == b ? b->Str(b->rows[protocol_row].s2, b->rows[protocol_row].n2)
-                                                       : std::string_view(protocol);
-          col.SessionOf(r.key, patient, proto, r.at_us, r.has_dose ? std::optional<double>(r.x) : std::nullopt, r.y,
-                        r.state);
-          break;
+          case Row::kAdverseEvent:
+            col.AdverseEvent(r.key, b->Str(r.s1, r.n1));
+            break;
+          case Row::kOverride:
+            col.Override(r.key);
+            break;
+          case Row::kAssessment:
+            if (!r.same_patient) patient = col.PatientIndex(b->Str(r.s1, r.n1));
+            col.AssessmentOf(patient, r.at_us, r.x);
+            break;
         }
-        case Row::kAdverseEvent:
-          col.AdverseEvent(r.key, b->Str(r.s1, r.n1));
-          break;
-        case Row::kOverride:
-          col.Override(r.key);
-          break;
-        case Row::kAssessment:
-          if (!r.same_patient) patient = col.PatientIndex(b->Str(r.s1, r.n1));
-          col.AssessmentOf(patient, r.at_us, r.x);
-          break;
       }
+      if (protocol_batch == b) {
+        protocol.assign(b->Str(b->rows[protocol_row].s2, b->rows[protocol_row].n2));
+        protocol_batch = nullptr;
+      }
+      pipe.GiveBack(b);
     }
-    if (protocol_batch == b) {
-      protocol.assign(b->Str(b->rows[protocol_row].s2, b->rows[protocol_row].n2));
-      protocol_batch = nullptr;
-    }
-    pipe.GiveBack(b);
+  } catch (...) {
+    failure = std::current_exception();
+    while (Batch* b = pipe.TakeFull()) pipe.GiveBack(b);
   }
   reader.join();
+  if (failure) std::rethrow_exception(failure);
   return read_status;
 }
 
