@@ -273,7 +273,7 @@ struct Batch {
 
 class Pipe {
  public:
-  static constexpr std::size_t kRows = 16384;
+  static constexpr std::size_t kRows = 4096;
   static constexpr int kBatches = 8;
 
   Pipe() {
