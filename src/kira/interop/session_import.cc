@@ -936,7 +936,10 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           o = Outcome::kInvalid;
           continue;
         }
-        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, rr.line, write));
+        // The problem names the record it is about, not only the line.
+        KIRA_RETURN_IF_ERROR(fail_row(
+            nrows + k, rr.line,
+            Status(write.code(), rr.form + " '" + RecordId(rr.record) + "': " + std::string(write.message()))));
         return uow;
       }
       o = Outcome::kAccepted;

@@ -33,7 +33,9 @@ Status MapError(sqlite3* db, int rc, std::string_view what) {
     case SQLITE_CONSTRAINT_UNIQUE:
       return AlreadyExistsError(msg);
     case SQLITE_CONSTRAINT_FOREIGNKEY:
-      return FailedPreconditionError(msg + " (referenced record does not exist)");
+      // Said without the engine's words: the caller names the record.
+      return FailedPreconditionError("referenced record does not exist (its patient, session or clinic is not in "
+                                     "the registry)");
     case SQLITE_CONSTRAINT_CHECK:
     case SQLITE_CONSTRAINT_NOTNULL:
     case SQLITE_CONSTRAINT_DATATYPE:
