@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <tuple>
 #include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "kira/registry/canonical.h"
@@ -322,6 +325,12 @@ const domain::Finding* InconsistentRecord(const domain::Decision& d) {
 }
 
 using Key = std::pair<std::string, std::string>;
+struct KeyHash {
+  std::size_t operator()(const Key& k) const noexcept {
+    const std::size_t a = std::hash<std::string>()(k.first);
+    return a ^ (std::hash<std::string>()(k.second) + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  }
+};
 
 // The first field whose canonical text (the audit log's form of a record)
 // differs, as "field: stored X, file Y"; "" when the records are equal.
@@ -515,9 +524,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     uow->DeferAuditWrites();
     storage::Transaction& tx = uow->tx();
     std::set<std::string, std::less<>> clinics;
-    std::map<Key, domain::PatientRecord> patients;
-    std::set<Key> sessions_written;  // sessions stored by this pass
-    std::set<Key> facts_checked;     // patients whose clinical facts were looked up
+    std::unordered_map<Key, domain::PatientRecord, KeyHash> patients;
+    std::unordered_set<Key, KeyHash> sessions_written;  // sessions stored by this pass
+    std::unordered_set<Key, KeyHash> facts_checked;     // patients whose clinical facts were looked up
     std::map<std::string, std::pair<bool, bool>, std::less<>> fresh;  // clinic -> {no sessions, no patients} stored
     int done = 0;
     auto selected = [&](Outcome o) {
@@ -558,18 +567,16 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       return Status::Ok();
     };
     // The stored patient, through the pass's cache; nullopt when absent.
+    // (A pointer into `patients`, whose nodes stay put.)
     auto stored_patient = [&](const std::string& clinic_id,
-                              const std::string& id) -> StatusOr<std::optional<domain::PatientRecord>> {
-      const Key key{clinic_id, id};
-      if (auto it = patients.find(key); it != patients.end()) return std::optional(it->second);
-      if (fresh[clinic_id].second) return std::optional<domain::PatientRecord>();
+                              const std::string& id) -> StatusOr<const domain::PatientRecord*> {
+      Key key{clinic_id, id};
+      if (auto it = patients.find(key); it != patients.end()) return &it->second;
+      if (fresh[clinic_id].second) return static_cast<const domain::PatientRecord*>(nullptr);
       auto p = tx.GetPatient(clinic_id, id);
-      if (p.ok()) {
-        patients.emplace(key, *p);
-        return std::optional(*p);
-      }
+      if (p.ok()) return &patients.emplace(std::move(key), std::move(*p)).first->second;
       if (!p.status().IsNotFound()) return p.status();
-      return std::optional<domain::PatientRecord>();
+      return static_cast<const domain::PatientRecord*>(nullptr);
     };
 
     // 1. Patients of the file's patient rows (REDCap), so that a patient
@@ -707,6 +714,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       }
       batch_rows.clear();
       batch.clear();
+      // The chunk's audit rows go to the transaction now (chained and
+      // hashed already): the memory they held is reused by the next chunk.
+      KIRA_RETURN_IF_ERROR(uow->FlushAudit());
       return stop;
     };
     for (std::size_t i : order) {

@@ -19,9 +19,11 @@
 //     then the overrides that reference them.
 #include <algorithm>
 #include <atomic>
-#include <map>
+#include <memory>
+#include <string>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 
 #include "kira/registry/canonical.h"
@@ -47,6 +49,26 @@ bool HistoryOrder(const domain::SessionRecord& a, const domain::SessionRecord& b
 // Below this many requests the threads cost more than they save.
 constexpr std::size_t kParallelFrom = 512;
 
+// A hash-map key of several ids ('\x1f' cannot occur in an id the store
+// accepts, and the parts are length-prefixed anyway).
+std::string KeyOf(std::initializer_list<std::string_view> parts) {
+  std::string k;
+  for (std::string_view p : parts) {
+    k += std::to_string(p.size());
+    k += '\x1f';
+    k.append(p);
+  }
+  return k;
+}
+
+// What step 3 writes for a decided request, prepared by the thread that
+// decided it (the canonical texts are the audit rows' payload).
+struct Prepared {
+  domain::SessionRecord stored;  // as stored (stamped with facts version, screening)
+  std::string canonical;         // Canonical(stored), or of the refused session + refusal
+  std::string override_canonical;
+};
+
 }  // namespace
 
 StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatchIn(
@@ -57,8 +79,9 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
 
   // 1. Reads.
   std::vector<PatientState> patients;
-  std::map<std::pair<std::string, std::string>, std::size_t> patient_index;
-  std::map<std::tuple<std::string, std::string, std::string>, Loaded> records;  // clinic, patient, route
+  std::unordered_map<std::string, std::size_t> patient_index;  // KeyOf(clinic, patient)
+  // Per patient, the stored record per route (the screening is per route).
+  std::vector<std::vector<std::pair<std::string, std::unique_ptr<Loaded>>>> records;
   std::vector<const Loaded*> record_of(n, nullptr);
   std::vector<std::size_t> patient_of(n, 0);
   std::vector<bool> pending(n, false);  // to be decided in step 2
@@ -69,7 +92,7 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
       continue;
     }
     KIRA_RETURN_IF_ERROR(uow.LockClinic(session.clinic_id));
-    auto [it, fresh] = patient_index.emplace(std::pair{session.clinic_id, session.patient_id}, patients.size());
+    auto [it, fresh] = patient_index.emplace(KeyOf({session.clinic_id, session.patient_id}), patients.size());
     if (fresh) {
       PatientState ps;
       auto patient = tx.GetPatient(session.clinic_id, session.patient_id);
@@ -82,6 +105,7 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
         KIRA_ASSIGN_OR_RETURN(ps.history, tx.ListPatientSessions(session.clinic_id, session.patient_id));
       }
       patients.push_back(std::move(ps));
+      records.emplace_back();
     }
     PatientState& ps = patients[it->second];
     if (!ps.patient) {
@@ -94,13 +118,15 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
       continue;
     }
     const guideline::Protocol* protocol = protocols_ ? protocols_->FindProtocol(session.protocol_id) : nullptr;
-    auto key = std::make_tuple(session.clinic_id, session.patient_id, protocol ? protocol->route : std::string("iv"));
-    auto rec = records.find(key);
-    if (rec == records.end()) {
+    const std::string_view route = protocol ? std::string_view(protocol->route) : "iv";
+    auto& routes = records[it->second];
+    auto rec = std::find_if(routes.begin(), routes.end(), [&](const auto& r) { return r.first == route; });
+    if (rec == routes.end()) {
       KIRA_ASSIGN_OR_RETURN(Loaded loaded, LoadRecord(tx, session));
-      rec = records.emplace(std::move(key), std::move(loaded)).first;
+      routes.emplace_back(std::string(route), std::make_unique<Loaded>(std::move(loaded)));
+      rec = routes.end() - 1;
     }
-    record_of[i] = &rec->second;
+    record_of[i] = rec->second.get();
     patient_of[i] = it->second;
     ps.requests.push_back(i);
     pending[i] = true;
@@ -109,6 +135,7 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
   // 2. Decisions, patient by patient (each in request order), in parallel.
   //    A storage-free error of the dose check (no facts, unknown protocol,
   //    a malformed request) is that request's result, as in RecordIn.
+  std::vector<Prepared> prepared(n);
   auto decide_patient = [&](PatientState& ps) {
     std::vector<domain::SessionRecord> without_self;
     for (std::size_t i : ps.requests) {
@@ -123,13 +150,18 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
       }
       results[i] = Decide(*ps.patient, session, request.override_, request.actor, "/override", *record_of[i],
                           has_self ? without_self : ps.history, uow.now(), request.devices);
-      if (results[i].ok() && results[i]->stored) {
-        domain::SessionRecord stored = session;
-        stored.decision_outcome = results[i]->decision.outcome;
-        StampRecord(stored, *record_of[i]);
-        ps.history.insert(std::upper_bound(ps.history.begin(), ps.history.end(), stored, HistoryOrder),
-                          std::move(stored));
+      if (!results[i].ok()) continue;
+      Prepared& p = prepared[i];
+      if (!results[i]->stored) {
+        p.canonical = Canonical(session) + "refusal=" + results[i]->refusal + "\n";
+        continue;
       }
+      p.stored = session;
+      p.stored.decision_outcome = results[i]->decision.outcome;
+      StampRecord(p.stored, *record_of[i]);
+      p.canonical = Canonical(p.stored);
+      if (results[i]->pending_override_) p.override_canonical = Canonical(*results[i]->pending_override_);
+      ps.history.insert(std::upper_bound(ps.history.begin(), ps.history.end(), p.stored, HistoryOrder), p.stored);
     }
   };
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
@@ -151,6 +183,7 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
 
   // 3. Writes, in request order: what GateOn and RecordIn write.
   std::vector<domain::SessionRecord> to_insert;
+  to_insert.reserve(n);
   std::vector<domain::OverrideRecord> overrides;
   const bool deferring = uow.DeferAuditWrites(true);
   for (std::size_t i = 0; i < n; ++i) {
@@ -158,21 +191,18 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
     StatusOr<RecordSessionResult>& r = results[i];
     if (!r.ok()) continue;
     const domain::SessionRecord& session = requests[i].session;
+    Prepared& p = prepared[i];
     if (!r->stored) {
-      KIRA_RETURN_IF_ERROR(uow.Audit(session.clinic_id, "refused", "session", session.id, "",
-                                     Canonical(session) + "refusal=" + r->refusal + "\n"));
+      KIRA_RETURN_IF_ERROR(uow.Audit(session.clinic_id, "refused", "session", session.id, "", std::move(p.canonical)));
       continue;
     }
-    domain::SessionRecord stored = session;
-    stored.decision_outcome = r->decision.outcome;
-    StampRecord(stored, *record_of[i]);
-    KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "session", stored.id, "", Canonical(stored)));
+    KIRA_RETURN_IF_ERROR(uow.Audit(p.stored.clinic_id, "insert", "session", p.stored.id, "", std::move(p.canonical)));
     if (r->pending_override_) {
-      KIRA_RETURN_IF_ERROR(uow.Audit(stored.clinic_id, "insert", "override", r->pending_override_->id, "",
-                                     Canonical(*r->pending_override_)));
+      KIRA_RETURN_IF_ERROR(uow.Audit(p.stored.clinic_id, "insert", "override", r->pending_override_->id, "",
+                                     std::move(p.override_canonical)));
       overrides.push_back(*r->pending_override_);
     }
-    to_insert.push_back(std::move(stored));
+    to_insert.push_back(std::move(p.stored));
   }
   // In key order: inserting a B-tree's keys in order touches each page once,
   // in time order they land all over the table (the rows and their audit
