@@ -309,8 +309,10 @@ std::optional<Difference> DiffPatient(const domain::PatientRecord& a, const doma
 
 enum class Outcome { kPending, kAccepted, kAmended, kRefused, kInvalid, kUnchanged };
 
-// Sessions recorded per call of the registry's batch use case.
-constexpr std::size_t kBatchChunk = 50000;
+// Sessions recorded per call of the registry's batch use case: small
+// enough that each chunk's decisions and rows reuse the memory of the one
+// before (each patient is read once per file all the same: BatchCache).
+constexpr std::size_t kBatchChunk = 8192;
 
 // The Advisor's recorded-session check found the row's own values in
 // contradiction (rate x concentration x duration does not deliver the
@@ -667,6 +669,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     //    (patients, their first facts) is written as the loop meets it.
     std::vector<std::size_t> batch_rows;
     std::vector<registry::RecordSessionRequest> batch;
+    // What the batch read for each patient, kept from chunk to chunk.
+    registry::SessionRecorder::BatchCache batch_cache;
     // The outcome of rows[i] from its RecordIn/RecordBatchIn result; true:
     // stop the pass (a row failed and the pass is run again without it).
     auto settle = [&](std::size_t i, const StatusOr<registry::RecordSessionResult>& result) -> StatusOr<bool> {
@@ -695,7 +699,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     };
     auto flush = [&]() -> StatusOr<bool> {
       if (batch.empty()) return false;
-      auto results = recorder.RecordBatchIn(*uow, batch);
+      auto results = recorder.RecordBatchIn(*uow, batch, batch_cache);
       if (!results.ok()) {
         const StatusCode code = results.status().code();
         if (code == StatusCode::kUnavailable || code == StatusCode::kInternal || code == StatusCode::kAborted) {
@@ -754,6 +758,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         if (stop) return uow;
         registry::AmendSessionRequest amend{row.session, options.actor, options.reason, std::nullopt};
         if (!row.override_reason.empty()) amend.override_ = domain::Override{"", "", row.override_reason, {}};
+        batch_cache.Clear();  // the amendment changes what the patient's later sessions are judged on
         auto result = recorder.AmendIn(*uow, amend);
         if (!result.ok()) {
           KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));

@@ -28,6 +28,7 @@
 #define KIRA_REGISTRY_RECORD_SESSION_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -147,6 +148,31 @@ class SessionRecorder {
   // request caused it is not known (run them through RecordIn to find out).
   StatusOr<std::vector<StatusOr<RecordSessionResult>>> RecordBatchIn(
       UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests);
+
+  // What RecordBatchIn read for each patient (record, open alerts, facts,
+  // screening per route, session history kept up to date with what it
+  // stored), kept between calls in one UnitOfWork, so that a file recorded
+  // in several calls (an import's chunks) reads each patient once. Valid
+  // only while nothing else in the UnitOfWork changes those patients'
+  // sessions, facts or alerts: Clear() before any such write (an import
+  // clears it before an amendment). A patient not registered, or with an
+  // open alert, is read again at each call.
+  class BatchCache {
+   public:
+    BatchCache();
+    ~BatchCache();
+    BatchCache(const BatchCache&) = delete;
+    BatchCache& operator=(const BatchCache&) = delete;
+    void Clear();
+
+   private:
+    friend class SessionRecorder;
+    struct State;
+    std::unique_ptr<State> state_;
+  };
+  // RecordBatchIn with the reads of earlier calls in `cache` (same `uow`).
+  StatusOr<std::vector<StatusOr<RecordSessionResult>>> RecordBatchIn(
+      UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests, BatchCache& cache);
 
   // NotFound for an unknown session; FailedPrecondition when it is already
   // discharged or stopped; InvalidArgument for a state other than discharged

@@ -34,14 +34,6 @@ namespace kira::registry {
 
 namespace {
 
-// What RecordIn reads for a patient before its dose check, read once.
-struct PatientState {
-  Status error;  // not registered, an open alert: each of its requests fails so
-  std::optional<domain::PatientRecord> patient;
-  std::vector<domain::SessionRecord> history;  // ListPatientSessions order: started_at, id
-  std::vector<std::size_t> requests;           // indexes into the batch, in order
-};
-
 bool HistoryOrder(const domain::SessionRecord& a, const domain::SessionRecord& b) {
   return std::tie(a.started_at, a.id) < std::tie(b.started_at, b.id);
 }
@@ -71,19 +63,48 @@ struct Prepared {
 
 }  // namespace
 
+// What RecordIn reads for a patient before its dose check, read once.
+struct SessionRecorder::BatchCache::State {
+  struct Patient {
+    Status error;  // not registered, an open alert: each of its requests fails so
+    std::optional<domain::PatientRecord> patient;
+    std::vector<domain::SessionRecord> history;  // ListPatientSessions order: started_at, id
+    // The stored record per route (the screening is per route); few routes.
+    std::vector<std::pair<std::string, std::unique_ptr<Loaded>>> records;
+    std::vector<std::size_t> requests;  // this call's requests, indexes into the batch, in order
+  };
+  std::unordered_map<std::string, std::unique_ptr<Patient>> patients;  // KeyOf(clinic, patient)
+};
+
+SessionRecorder::BatchCache::BatchCache() : state_(std::make_unique<State>()) {}
+SessionRecorder::BatchCache::~BatchCache() = default;
+void SessionRecorder::BatchCache::Clear() { state_->patients.clear(); }
+
 StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatchIn(
     UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests) {
+  BatchCache cache;
+  return RecordBatchIn(uow, requests, cache);
+}
+
+StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatchIn(
+    UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests, BatchCache& cache) {
+  using PatientState = BatchCache::State::Patient;
   const std::size_t n = requests.size();
   std::vector<StatusOr<RecordSessionResult>> results(n, StatusOr<RecordSessionResult>(InternalError("not decided")));
   storage::Transaction& tx = uow.tx();
 
-  // 1. Reads.
-  std::vector<PatientState> patients;
-  std::unordered_map<std::string, std::size_t> patient_index;  // KeyOf(clinic, patient)
-  // Per patient, the stored record per route (the screening is per route).
-  std::vector<std::vector<std::pair<std::string, std::unique_ptr<Loaded>>>> records;
+  // 1. Reads (the cache's patients read by an earlier call are not read again).
+  auto& known = cache.state_->patients;
+  // A patient not registered or with an open alert is read again next call.
+  std::unordered_map<std::string, std::unique_ptr<PatientState>> this_call_only;
+  std::vector<PatientState*> patients;  // this call's, in order of first request
+  struct ClearRequests {
+    std::vector<PatientState*>& patients;
+    ~ClearRequests() {
+      for (PatientState* p : patients) p->requests.clear();
+    }
+  } clear_requests{patients};
   std::vector<const Loaded*> record_of(n, nullptr);
-  std::vector<std::size_t> patient_of(n, 0);
   std::vector<bool> pending(n, false);  // to be decided in step 2
   for (std::size_t i = 0; i < n; ++i) {
     const domain::SessionRecord& session = requests[i].session;
@@ -92,22 +113,27 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
       continue;
     }
     KIRA_RETURN_IF_ERROR(uow.LockClinic(session.clinic_id));
-    auto [it, fresh] = patient_index.emplace(KeyOf({session.clinic_id, session.patient_id}), patients.size());
-    if (fresh) {
-      PatientState ps;
+    std::string key = KeyOf({session.clinic_id, session.patient_id});
+    PatientState* found = nullptr;
+    if (auto k = known.find(key); k != known.end()) {
+      found = k->second.get();
+    } else if (auto t = this_call_only.find(key); t != this_call_only.end()) {
+      found = t->second.get();
+    } else {
+      auto read = std::make_unique<PatientState>();
       auto patient = tx.GetPatient(session.clinic_id, session.patient_id);
       if (!patient.ok()) {
         if (!patient.status().IsNotFound()) return patient.status();
       } else {
-        ps.patient = std::move(*patient);
-        ps.error = RequireNoOpenAlert(tx, session.clinic_id, session.patient_id);
-        if (!ps.error.ok() && ps.error.code() != StatusCode::kFailedPrecondition) return ps.error;
-        KIRA_ASSIGN_OR_RETURN(ps.history, tx.ListPatientSessions(session.clinic_id, session.patient_id));
+        read->patient = std::move(*patient);
+        read->error = RequireNoOpenAlert(tx, session.clinic_id, session.patient_id);
+        if (!read->error.ok() && read->error.code() != StatusCode::kFailedPrecondition) return read->error;
+        KIRA_ASSIGN_OR_RETURN(read->history, tx.ListPatientSessions(session.clinic_id, session.patient_id));
       }
-      patients.push_back(std::move(ps));
-      records.emplace_back();
+      found = read.get();
+      (read->patient && read->error.ok() ? known : this_call_only).emplace(std::move(key), std::move(read));
     }
-    PatientState& ps = patients[it->second];
+    PatientState& ps = *found;
     if (!ps.patient) {
       results[i] = FailedPreconditionError("session '" + session.id + "': patient '" + session.patient_id +
                                            "' is not registered in clinic '" + session.clinic_id + "'");
@@ -119,7 +145,7 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
     }
     const guideline::Protocol* protocol = protocols_ ? protocols_->FindProtocol(session.protocol_id) : nullptr;
     const std::string_view route = protocol ? std::string_view(protocol->route) : "iv";
-    auto& routes = records[it->second];
+    auto& routes = ps.records;
     auto rec = std::find_if(routes.begin(), routes.end(), [&](const auto& r) { return r.first == route; });
     if (rec == routes.end()) {
       KIRA_ASSIGN_OR_RETURN(Loaded loaded, LoadRecord(tx, session));
@@ -127,7 +153,7 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
       rec = routes.end() - 1;
     }
     record_of[i] = rec->second.get();
-    patient_of[i] = it->second;
+    if (ps.requests.empty()) patients.push_back(&ps);
     ps.requests.push_back(i);
     pending[i] = true;
   }
@@ -167,12 +193,12 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned threads = n >= kParallelFrom ? std::min<unsigned>(cores, 8) : 1;
   if (threads <= 1) {
-    for (auto& ps : patients) decide_patient(ps);
+    for (PatientState* ps : patients) decide_patient(*ps);
   } else {
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
       for (std::size_t p; (p = next.fetch_add(1, std::memory_order_relaxed)) < patients.size();) {
-        decide_patient(patients[p]);
+        decide_patient(*patients[p]);
       }
     };
     std::vector<std::thread> pool;

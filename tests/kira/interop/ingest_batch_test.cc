@@ -152,7 +152,9 @@ struct Outcome {
   std::vector<std::string> sessions, overrides, audit;
 };
 
-Outcome RecordAll(storage::Store& store, const std::vector<RecordSessionRequest>& requests, bool batch) {
+// batch: 0 one by one (RecordIn); else RecordBatchIn on chunks of `batch`
+// requests sharing one BatchCache (an import's chunks).
+Outcome RecordAll(storage::Store& store, const std::vector<RecordSessionRequest>& requests, std::size_t batch) {
   FakeClock clock(At("2027-03-01T12:00:00Z"));
   EXPECT_TRUE(Seed(store, clock).ok());
   SessionRecorder recorder(&store, &clock, AdvisorDoseCheck(*Libs().guideline, &Libs().advisor->annual_cap),
@@ -160,9 +162,18 @@ Outcome RecordAll(storage::Store& store, const std::vector<RecordSessionRequest>
   Outcome out;
   Status s = RunInUnitOfWork(store, clock, "system:import", [&](UnitOfWork& uow) -> Status {
     out.results.clear();
-    if (batch) {
+    if (batch >= requests.size()) {
       KIRA_ASSIGN_OR_RETURN(auto results, recorder.RecordBatchIn(uow, requests));
       for (const auto& r : results) out.results.push_back(Describe(r));
+    } else if (batch > 0) {
+      SessionRecorder::BatchCache cache;
+      for (std::size_t from = 0; from < requests.size(); from += batch) {
+        const std::vector<RecordSessionRequest> chunk(
+            requests.begin() + static_cast<std::ptrdiff_t>(from),
+            requests.begin() + static_cast<std::ptrdiff_t>(std::min(requests.size(), from + batch)));
+        KIRA_ASSIGN_OR_RETURN(auto results, recorder.RecordBatchIn(uow, chunk, cache));
+        for (const auto& r : results) out.results.push_back(Describe(r));
+      }
     } else {
       for (const auto& req : requests) out.results.push_back(Describe(recorder.RecordIn(uow, req)));
     }
@@ -223,9 +234,12 @@ TEST_P(BatchTest, BatchAndOneByOneGiveTheSameDecisionsAndStoreTheSameRecordsOnSq
   };
   auto a = open("one.db");
   auto b = open("batch.db");
-  const Outcome one = RecordAll(*a, requests, false);
-  const Outcome batch = RecordAll(*b, requests, true);
+  auto c = open("chunks.db");
+  const Outcome one = RecordAll(*a, requests, 0);
+  const Outcome batch = RecordAll(*b, requests, requests.size());
   ExpectSame(one, batch);
+  // In chunks with the patients' reads kept between them, as an import does.
+  ExpectSame(one, RecordAll(*c, requests, 97));
   // The property is not vacuous: the random requests reach every branch.
   auto count = [&](const char* what) {
     return std::count_if(one.results.begin(), one.results.end(),
@@ -242,8 +256,10 @@ TEST_P(BatchTest, BatchAndOneByOneGiveTheSameDecisionsAndStoreTheSameRecordsOnSq
 
 TEST_P(BatchTest, BatchAndOneByOneAgreeOnTheMemoryStore) {
   const auto requests = RandomRequests(GetParam() + 1000);
-  storage::MemoryStore a, b;
-  ExpectSame(RecordAll(a, requests, false), RecordAll(b, requests, true));
+  storage::MemoryStore a, b, c;
+  const Outcome one = RecordAll(a, requests, 0);
+  ExpectSame(one, RecordAll(b, requests, requests.size()));
+  ExpectSame(one, RecordAll(c, requests, 61));
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, BatchTest, ::testing::Values(1u, 2u, 3u));
