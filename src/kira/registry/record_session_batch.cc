@@ -207,11 +207,24 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
     for (auto& t : pool) t.join();
   }
 
-  // 3. Writes, in request order: what GateOn and RecordIn write.
+  // 3. Writes, in request order: what GateOn and RecordIn write, except
+  //    that the stored sessions and their overrides are audited in batch
+  //    rows (kAuditBatch sessions a row, see record_session.h); a refusal
+  //    keeps its own row, in its place in the order.
   std::vector<domain::SessionRecord> to_insert;
   to_insert.reserve(n);
   std::vector<domain::OverrideRecord> overrides;
   const bool deferring = uow.DeferAuditWrites(true);
+  std::string batch_clinic, batch_first, batch_last, batch_text;
+  std::size_t batch_sessions = 0;
+  auto audit_batch = [&]() -> Status {
+    if (batch_sessions == 0) return Status::Ok();
+    std::string id = batch_sessions == 1 ? batch_first : batch_first + ".." + batch_last;
+    Status s = uow.Audit(batch_clinic, "insert", kAuditBatchEntity, id, "", std::move(batch_text));
+    batch_text.clear();
+    batch_sessions = 0;
+    return s;
+  };
   for (std::size_t i = 0; i < n; ++i) {
     if (!pending[i]) continue;
     StatusOr<RecordSessionResult>& r = results[i];
@@ -219,17 +232,28 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
     const domain::SessionRecord& session = requests[i].session;
     Prepared& p = prepared[i];
     if (!r->stored) {
+      KIRA_RETURN_IF_ERROR(audit_batch());
       KIRA_RETURN_IF_ERROR(uow.Audit(session.clinic_id, "refused", "session", session.id, "", std::move(p.canonical)));
       continue;
     }
-    KIRA_RETURN_IF_ERROR(uow.Audit(p.stored.clinic_id, "insert", "session", p.stored.id, "", std::move(p.canonical)));
+    if (batch_sessions > 0 && (batch_sessions == kAuditBatch || batch_clinic != p.stored.clinic_id)) {
+      KIRA_RETURN_IF_ERROR(audit_batch());
+    }
+    if (batch_sessions++ == 0) {
+      batch_clinic = p.stored.clinic_id;
+      batch_first = p.stored.id;
+    }
+    batch_last = p.stored.id;
+    batch_text += "record=session\n";
+    batch_text += p.canonical;
     if (r->pending_override_) {
-      KIRA_RETURN_IF_ERROR(uow.Audit(p.stored.clinic_id, "insert", "override", r->pending_override_->id, "",
-                                     std::move(p.override_canonical)));
+      batch_text += "record=override\n";
+      batch_text += p.override_canonical;
       overrides.push_back(*r->pending_override_);
     }
     to_insert.push_back(std::move(p.stored));
   }
+  KIRA_RETURN_IF_ERROR(audit_batch());
   // In key order: inserting a B-tree's keys in order touches each page once,
   // in time order they land all over the table (the rows and their audit
   // rows are the same either way; the transaction commits them together).
