@@ -422,7 +422,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     // the same patient with other facts. Both rows of a session conflict are
     // refused (the file does not say which is right); a patient row is
     // checked against the first row naming that patient.
-    std::map<Key, std::size_t> first_session, first_patient;
+    std::unordered_map<Key, std::size_t, KeyHash> first_session, first_patient;
+    first_session.reserve(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const ImportRow& r = rows[i];
       auto [ps, pnew] = first_patient.emplace(Key{r.patient.clinic_id, r.patient.id}, i);
@@ -686,7 +687,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       };
       if (result->stored) {
         o = Outcome::kAccepted;
-        sessions_written.insert({row.session.clinic_id, row.session.id});
+        // (Only the file's other records -- vitals, events, overrides -- ask.)
+        if (!records.empty()) sessions_written.insert({row.session.clinic_id, row.session.id});
       } else if (const domain::Finding* f = InconsistentRecord(result->decision)) {
         o = Outcome::kInvalid;
         row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);

@@ -90,7 +90,8 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
     UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests, BatchCache& cache) {
   using PatientState = BatchCache::State::Patient;
   const std::size_t n = requests.size();
-  std::vector<StatusOr<RecordSessionResult>> results(n, StatusOr<RecordSessionResult>(InternalError("not decided")));
+  // Every entry is set below: an error in step 1, a decision in step 2.
+  std::vector<StatusOr<RecordSessionResult>> results(n, StatusOr<RecordSessionResult>(RecordSessionResult{}));
   storage::Transaction& tx = uow.tx();
 
   // 1. Reads (the cache's patients read by an earlier call are not read again).
@@ -257,10 +258,16 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
   // In key order: inserting a B-tree's keys in order touches each page once,
   // in time order they land all over the table (the rows and their audit
   // rows are the same either way; the transaction commits them together).
-  std::sort(to_insert.begin(), to_insert.end(), [](const domain::SessionRecord& a, const domain::SessionRecord& b) {
-    return std::tie(a.clinic_id, a.id) < std::tie(b.clinic_id, b.id);
+  // (Sorted by index: a SessionRecord is large to move.)
+  std::vector<std::size_t> by_key(to_insert.size());
+  for (std::size_t k = 0; k < by_key.size(); ++k) by_key[k] = k;
+  std::sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(to_insert[a].clinic_id, to_insert[a].id) < std::tie(to_insert[b].clinic_id, to_insert[b].id);
   });
-  KIRA_RETURN_IF_ERROR(tx.InsertSessions(to_insert));
+  std::vector<domain::SessionRecord> sorted;
+  sorted.reserve(to_insert.size());
+  for (std::size_t k : by_key) sorted.push_back(std::move(to_insert[k]));
+  KIRA_RETURN_IF_ERROR(tx.InsertSessions(sorted));
   for (const auto& o : overrides) KIRA_RETURN_IF_ERROR(tx.InsertOverride(o));
   if (!deferring) {
     uow.DeferAuditWrites(false);
