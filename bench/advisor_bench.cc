@@ -38,11 +38,20 @@ void BM_ScreenAndDose(benchmark::State& state, const kira::domain::Patient& p) {
   kira::advisor::DoseRequest req;
   req.protocol_id = "iv-0.5-40min";
   for (auto _ : state) {
+    // The clinical flow: screen for the route, then check the dose, which
+    // carries over the screening's hard stops rather than screening again.
     auto s = kira::advisor::Screen(F().lib, F().advisor, p, "iv");
-    auto d = kira::advisor::CheckDose(F().lib, p, req);
+    auto d = kira::advisor::CheckDose(F().lib, p, req, s);
     benchmark::DoNotOptimize(s);
     benchmark::DoNotOptimize(d);
   }
+}
+
+// The dose check alone (it evaluates the screening rules itself).
+void BM_DoseOnly(benchmark::State& state) {
+  kira::advisor::DoseRequest req;
+  req.protocol_id = "iv-0.5-40min";
+  for (auto _ : state) benchmark::DoNotOptimize(kira::advisor::CheckDose(F().lib, F().typical, req));
 }
 
 void BM_ScreenOnly(benchmark::State& state) {
@@ -57,6 +66,7 @@ void BM_ParsePatientJson(benchmark::State& state) {
 BENCHMARK_CAPTURE(BM_ScreenAndDose, typical, F().typical);
 BENCHMARK_CAPTURE(BM_ScreenAndDose, protease_inhibitor, F().complex);
 BENCHMARK(BM_ScreenOnly);
+BENCHMARK(BM_DoseOnly);
 BENCHMARK(BM_ParsePatientJson);
 
 }  // namespace

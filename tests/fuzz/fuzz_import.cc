@@ -61,12 +61,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   po.protocols = {"iv-0.5-40min", "in-esketamine-trd"};
   ImportBoth(interop::ParseSessionCsv(text, po));
   ImportBoth(interop::ParseRedcapRecords(text, "c1", po));
-  // One input split into the six Bulk files at NUL bytes.
+  // One input split into the seven Bulk files at NUL bytes.
   std::map<std::string, std::string> files;
   const char* names[] = {"Patient.ndjson", "Encounter.ndjson", "MedicationRequest.ndjson",
-                         "MedicationAdministration.ndjson", "Observation.ndjson", "AdverseEvent.ndjson"};
+                         "MedicationAdministration.ndjson", "Observation.ndjson", "AdverseEvent.ndjson",
+                         "Basic.ndjson"};
   std::size_t begin = 0;
-  for (int i = 0; i < 6 && begin <= text.size(); ++i) {
+  for (int i = 0; i < 7 && begin <= text.size(); ++i) {
     const std::size_t end = std::min(text.find('\0', begin), text.size());
     files[names[i]] = text.substr(begin, end - begin);
     begin = end + 1;

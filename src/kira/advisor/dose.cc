@@ -136,7 +136,10 @@ u::Kilograms IdealBodyWeight(const Library& lib, const domain::Patient& p) {
   return u::Kg(base + lib.config.ibw_kg_per_inch.value * (inches - 60.0));
 }
 
-StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patient, const DoseRequest& req) {
+namespace {
+
+StatusOr<DoseResult> CheckDoseWith(const Library& lib, const domain::Patient& patient, const DoseRequest& req,
+                                   const ScreenResult* screened) {
   const Protocol* proto = lib.FindProtocol(req.protocol_id);
   if (!proto) return NotFoundError("protocol: unknown protocol '" + req.protocol_id + "' (see `kira guideline list`)");
   if (req.concentration && !(u::ToMgPerMl(*req.concentration) > 0 && std::isfinite(u::ToMgPerMl(*req.concentration))))
@@ -164,7 +167,16 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
   std::vector<Finding>& fs = d.findings;
 
   // 0. Screening hard stops carry over; the rest stay in `kira screen`.
-  std::string_view screening = ScreenOutcome(lib, patient, proto->route, Severity::kHardStop, &fs);
+  std::string_view screening;
+  const ScreeningCarryOver* carry = screened ? &screened->carry_over : nullptr;
+  if (carry && carry->Matches(lib, patient, proto->route)) {
+    // The same findings ScreenOutcome would add, from the screening just made.
+    for (const guideline::ScreeningRule* rule : carry->hard_stops)
+      fs.push_back(domain::LibraryFinding(rule->id, rule->severity, Text::Borrow(rule->message), rule->meta));
+    screening = carry->rules_outcome;
+  } else {
+    screening = ScreenOutcome(lib, patient, proto->route, Severity::kHardStop, &fs);
+  }
   d.inputs_used.emplace_back(Text::Borrow("screening_outcome"), Text::Borrow(screening));
 
   // Route: never self-administered at home.
@@ -427,6 +439,17 @@ StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patien
     d.outcome = std::string(kDoseOk);
   }
   return r;
+}
+
+}  // namespace
+
+StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patient, const DoseRequest& req) {
+  return CheckDoseWith(lib, patient, req, nullptr);
+}
+
+StatusOr<DoseResult> CheckDose(const Library& lib, const domain::Patient& patient, const DoseRequest& req,
+                               const ScreenResult& screening) {
+  return CheckDoseWith(lib, patient, req, &screening);
 }
 
 StatusOr<DoseResult> CheckRecordedSession(const Library& lib, const domain::Patient& patient,

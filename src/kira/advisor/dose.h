@@ -101,6 +101,13 @@ inline constexpr std::string_view kDoseHardStop = "hard_stop";
 // clinical is in the returned decision.
 StatusOr<DoseResult> CheckDose(const guideline::Library& lib, const domain::Patient& patient,
                                const DoseRequest& request);
+// The same decision, carrying over the screening just made on the same facts
+// (Screen(lib, advisor, patient, protocol's route)) instead of evaluating the
+// screening rules again. A screening of another library, patient object or
+// route, or one read back from storage, is not used: the rules are evaluated
+// again. REQUIRES: `patient` unchanged since `screening` was made.
+StatusOr<DoseResult> CheckDose(const guideline::Library& lib, const domain::Patient& patient,
+                               const DoseRequest& request, const ScreenResult& screening);
 
 // What was actually given in a session, as recorded.
 struct RecordedAdministration {

@@ -29,6 +29,11 @@ bool InScopeSlow(const guideline::ScreeningRule& r, const domain::Patient& p, st
   return (r.routes.empty() && r.indications.empty()) || InScopeSlow(r, p, route);
 }
 
+// The outcome vocabulary from the worst severity found.
+std::string_view OutcomeFor(Severity worst) {
+  return worst == Severity::kHardStop ? kNotEligible : worst >= Severity::kCaution ? kEligibleWithCautions : kEligible;
+}
+
 }  // namespace
 
 ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor, const domain::Patient& patient,
@@ -42,16 +47,22 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
 
   // The text of each finding is the library's (viewed, not copied) or
   // rendered when read (domain/text.h).
+  Severity rules_worst = Severity::kInfo;  // indications and rules, without plausibility
   for (const std::string& dx : patient.diagnoses) {
     const guideline::Indication* ind = lib.FindIndication(dx);
     if (!ind) continue;  // the parser rejects unknown diagnoses
-    d.findings.push_back(domain::LibraryFinding("indication." + ind->id + ".evidence", ind->evidence_severity,
+    rules_worst = std::max(rules_worst, ind->evidence_severity);
+    d.findings.push_back(domain::LibraryFinding(ind->evidence_rule_id.empty() ? "indication." + ind->id + ".evidence"
+                                                                              : ind->evidence_rule_id,
+                                                ind->evidence_severity,
                                                 internal::JoinText(ind->name, ": ", ind->evidence_summary),
                                                 ind->meta));
   }
   for (const guideline::ScreeningRule& r : lib.rules) {
     if (!InScope(r, patient, route)) continue;
     if (!facts.Test(r.when, lib)) continue;
+    rules_worst = std::max(rules_worst, r.severity);
+    if (r.severity == Severity::kHardStop) out.carry_over.hard_stops.push_back(&r);
     if (r.id == "med.unknown") {
       std::string message = r.message;
       message += " Not in catalogue: ";
@@ -69,11 +80,18 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
   // Most severe first, stable within a severity so the library order is kept.
   internal::SortBySeverity(d.findings);
 
-  Severity worst = d.MaxSeverity();
-  d.outcome = std::string(worst == Severity::kHardStop ? kNotEligible
-                          : worst >= Severity::kCaution ? kEligibleWithCautions
-                                                        : kEligible);
+  d.outcome = std::string(OutcomeFor(d.MaxSeverity()));
   out.rescue = PlanRescue(advisor, d);
+  out.carry_over.lib = &lib;
+  out.carry_over.patient = &patient;
+  out.carry_over.age_years = patient.age_years;
+  out.carry_over.weight = patient.weight.value.canonical();
+  out.carry_over.pregnant = patient.pregnant;
+  out.carry_over.n_diagnoses = patient.diagnoses.size();
+  out.carry_over.n_history = patient.history.size();
+  out.carry_over.n_medications = patient.medications.size();
+  out.carry_over.route = std::string(route);
+  out.carry_over.rules_outcome = OutcomeFor(rules_worst);
 
   d.inputs_used.emplace_back(domain::Text::Borrow("route"), std::string(route));
   d.inputs_used.emplace_back(domain::Text::Borrow("age_years"), internal::NumberText(patient.age_years, 1));
@@ -106,7 +124,7 @@ std::string_view ScreenOutcome(const guideline::Library& lib, const domain::Pati
     worst = std::max(worst, r.severity);
     if (adds) out->push_back(domain::LibraryFinding(r.id, r.severity, domain::Text::Borrow(r.message), r.meta));
   }
-  return worst == Severity::kHardStop ? kNotEligible : worst >= Severity::kCaution ? kEligibleWithCautions : kEligible;
+  return OutcomeFor(worst);
 }
 
 }  // namespace kira::advisor

@@ -25,9 +25,35 @@
 
 namespace kira::advisor {
 
+// What a dose check on the same facts and route carries over from a
+// screening (dose.h, CheckDose with a screening): the hard stops of the
+// screening rules and the outcome of the rules alone (plausibility is judged
+// again by the dose check, in its own context). Filled by Screen; a
+// ScreenResult read back from storage or JSON has none (lib == nullptr), and
+// the dose check then screens again.
+struct ScreeningCarryOver {
+  const guideline::Library* lib = nullptr;    // the library screened with
+  const domain::Patient* patient = nullptr;  // the facts screened
+  // A cheap guard against a patient object changed or reused since: a few
+  // facts as they were when screened.
+  double age_years = 0.0;
+  double weight = 0.0;
+  bool pregnant = false;
+  std::size_t n_diagnoses = 0, n_history = 0, n_medications = 0;
+  bool Matches(const guideline::Library& l, const domain::Patient& p, std::string_view r) const {
+    return lib == &l && patient == &p && route == r && age_years == p.age_years &&
+           weight == p.weight.value.canonical() && pregnant == p.pregnant && n_diagnoses == p.diagnoses.size() &&
+           n_history == p.history.size() && n_medications == p.medications.size();
+  }
+  std::string route;
+  std::string_view rules_outcome;                            // kEligible... (frozen strings)
+  std::vector<const guideline::ScreeningRule*> hard_stops;  // in library order
+};
+
 struct ScreenResult {
   domain::Decision decision;
   RescuePlan rescue;
+  ScreeningCarryOver carry_over;
 };
 
 // Outcome vocabulary (frozen strings).

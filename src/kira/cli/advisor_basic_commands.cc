@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <regex>
 
 #include "kira/api/decision_json.h"
@@ -167,6 +168,7 @@ void AddDoseCommand(CLI::App& app, Context& ctx) {
     }
     req.session_date = a->session_date;
     StatusOr<advisor::DoseResult> r = InvalidArgumentError("unreachable");
+    std::optional<advisor::ScreenResult> screening;
     if (a->given_rate) {
       if (!(*a->given_rate > 0) || !std::isfinite(*a->given_rate))
         return ctx.BadInput(InvalidArgumentError("--given-rate-ml-h: must be a finite number > 0"));
@@ -184,7 +186,16 @@ void AddDoseCommand(CLI::App& app, Context& ctx) {
       rec.override_ = req.override_;
       r = advisor::CheckRecordedSession(**lib, *p, rec);
     } else {
-      r = advisor::CheckDose(**lib, *p, req);
+      // Screened for the protocol's route first; the dose check carries that
+      // screening's hard stops over, and the dose sheet names the rescue plan.
+      const guideline::Protocol* proto = (*lib)->FindProtocol(req.protocol_id);
+      StatusOr<const advisor::AdvisorLibrary*> alib = ctx.Advisor();
+      if (proto && alib.ok()) {
+        screening = advisor::Screen(**lib, **alib, *p, proto->route);
+        r = advisor::CheckDose(**lib, *p, req, *screening);
+      } else {
+        r = advisor::CheckDose(**lib, *p, req);
+      }
     }
     if (!r.ok()) return ctx.BadInput(r.status());
     if (a->json) {
@@ -192,6 +203,12 @@ void AddDoseCommand(CLI::App& app, Context& ctx) {
     } else {
       PrintDoseText(*ctx.out, *r, *(*lib)->FindProtocol(a->protocol));
       PrintDecision(*ctx.out, r->decision);
+      if (screening) {
+        *ctx.out << fmt::format("Screening for this route: {}. Rescue plan: {}\n", screening->decision.outcome,
+                                screening->rescue.usable.empty()
+                                    ? std::string("no usable agent: seek senior review")
+                                    : fmt::format("{}", fmt::join(screening->rescue.usable, ", then ")));
+      }
       if (r->decision.outcome == advisor::kDoseSoftLimit)
         *ctx.out << "A soft limit was passed: give --override-reason to proceed (recorded), or change the order.\n";
       if (r->decision.outcome == advisor::kDoseHardStop)

@@ -297,9 +297,11 @@ void AddExportCommand(CLI::App& app, Context& ctx) {
       auto n = interop::ExportFhir(*store, a->clinic, a->fhir, fo);
       if (!n.ok()) return ctx.BadInput(n.status());
       *ctx.out << fmt::format("FHIR R4 NDJSON in {}: {} Patient, {} Encounter, {} MedicationRequest, "
-                              "{} MedicationAdministration, {} Observation, {} AdverseEvent\n",
+                              "{} MedicationAdministration, {} Observation, {} AdverseEvent, "
+                              "{} Basic (clinical-facts versions)\n",
                               a->fhir, n->patients, n->encounters, n->medication_requests,
-                              n->medication_administrations, n->observations, n->adverse_events);
+                              n->medication_administrations, n->observations, n->adverse_events,
+                              n->facts_versions);
     } else if (!a->redcap.empty()) {
       auto n = interop::ExportRedcap(*store, a->clinic, a->redcap);
       if (!n.ok()) return ctx.BadInput(n.status());

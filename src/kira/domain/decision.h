@@ -72,7 +72,9 @@ struct InputUsed {
   InputUsed() = default;
   // A constructor, not aggregate initialisation, so emplace_back(name, value)
   // also compiles where parenthesised aggregate init is missing (clang 14).
-  InputUsed(Text name_in, Text value_in) : name(std::move(name_in)), value(std::move(value_in)) {}
+  // Forwarding, so each Text is built in place rather than moved twice.
+  template <class N, class V>
+  InputUsed(N&& name_in, V&& value_in) : name(std::forward<N>(name_in)), value(std::forward<V>(value_in)) {}
   Text name;   // e.g. "dosing_weight_kg"
   Text value;  // rendered value, e.g. "64.0 (actual, measured)"
 };

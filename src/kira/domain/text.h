@@ -37,47 +37,34 @@ class Text {
  public:
   using Render = void (*)(const TextArgs& args, std::string& out);
 
-  Text() : kind_(Kind::kBorrowed) { new (&u_.lazy) Lazy{}; }
+  Text() : kind_(Kind::kBorrowed) { new (&u_.view) std::string_view(); }
   Text(std::string s) : kind_(Kind::kOwned) { new (&u_.owned) std::string(std::move(s)); }  // NOLINT: implicit
   Text(const char* s) : Text(std::string(s)) {}                                               // NOLINT
   // REQUIRES: `v` outlives every copy of the Text (library text, literals).
   static Text Borrow(std::string_view v) {
     Text t;
-    t.u_.lazy.view = v;
+    t.u_.view = v;
     return t;
   }
   // REQUIRES: every string in `args` outlives every copy of the Text.
   static Text Deferred(Render render, const TextArgs& args) {
-    Text t;
-    t.kind_ = Kind::kDeferred;
-    t.u_.lazy.render = render;
-    t.u_.lazy.args = args;
+    Text t(render, args);
     return t;
   }
 
-  Text(const Text& o) : kind_(o.kind_) {
-    if (o.kind_ == Kind::kOwned) {
-      new (&u_.owned) std::string(o.u_.owned);
-    } else {
-      new (&u_.lazy) Lazy(o.u_.lazy);
-    }
-  }
+  Text(const Text& o) : kind_(o.kind_) { CopyFrom(o); }
   Text(Text&& o) noexcept : kind_(o.kind_) {
     if (o.kind_ == Kind::kOwned) {
       new (&u_.owned) std::string(std::move(o.u_.owned));
     } else {
-      new (&u_.lazy) Lazy(o.u_.lazy);
+      CopyFrom(o);
     }
   }
   Text& operator=(const Text& o) {
     if (this != &o) {
       Destroy();
       kind_ = o.kind_;
-      if (o.kind_ == Kind::kOwned) {
-        new (&u_.owned) std::string(o.u_.owned);
-      } else {
-        new (&u_.lazy) Lazy(o.u_.lazy);
-      }
+      CopyFrom(o);
     }
     return *this;
   }
@@ -88,7 +75,7 @@ class Text {
       if (o.kind_ == Kind::kOwned) {
         new (&u_.owned) std::string(std::move(o.u_.owned));
       } else {
-        new (&u_.lazy) Lazy(o.u_.lazy);
+        CopyFrom(o);
       }
     }
     return *this;
@@ -106,8 +93,8 @@ class Text {
   void AppendTo(std::string& out) const {
     switch (kind_) {
       case Kind::kOwned: out += u_.owned; return;
-      case Kind::kBorrowed: out += u_.lazy.view; return;
-      case Kind::kDeferred: u_.lazy.render(u_.lazy.args, out); return;
+      case Kind::kBorrowed: out += u_.view; return;
+      case Kind::kDeferred: u_.deferred.render(u_.deferred.args, out); return;
     }
   }
   operator std::string() const { return str(); }  // NOLINT: reads as the string it renders to
@@ -115,7 +102,7 @@ class Text {
   bool empty() const {
     switch (kind_) {
       case Kind::kOwned: return u_.owned.empty();
-      case Kind::kBorrowed: return u_.lazy.view.empty();
+      case Kind::kBorrowed: return u_.view.empty();
       case Kind::kDeferred: return str().empty();
     }
     return true;
@@ -131,12 +118,12 @@ class Text {
 
   friend bool operator==(const Text& a, std::string_view b) {
     if (a.kind_ == Kind::kOwned) return a.u_.owned == b;
-    if (a.kind_ == Kind::kBorrowed) return a.u_.lazy.view == b;
+    if (a.kind_ == Kind::kBorrowed) return a.u_.view == b;
     return a.str() == b;
   }
   friend bool operator==(const Text& a, const Text& b) {
     if (b.kind_ == Kind::kOwned) return a == std::string_view(b.u_.owned);
-    if (b.kind_ == Kind::kBorrowed) return a == b.u_.lazy.view;
+    if (b.kind_ == Kind::kBorrowed) return a == b.u_.view;
     return a == std::string_view(b.str());
   }
   friend bool operator==(const Text& a, const char* b) { return a == std::string_view(b); }
@@ -159,18 +146,29 @@ class Text {
 
  private:
   enum class Kind : unsigned char { kOwned, kBorrowed, kDeferred };
-  // Borrowed and deferred texts are plain values (copied bit for bit).
-  struct Lazy {
-    std::string_view view;   // kBorrowed
-    Render render = nullptr;  // kDeferred
-    TextArgs args;            // kDeferred
+  // Borrowed and deferred texts are plain values (copied bit for bit); only
+  // the member of the text's kind is built or copied, so a borrowed text
+  // costs a view, not the deferred arguments.
+  struct DeferredText {
+    Render render;
+    TextArgs args;
   };
   union U {
     U() {}
     ~U() {}
-    std::string owned;
-    Lazy lazy;
+    std::string owned;       // kOwned
+    std::string_view view;   // kBorrowed
+    DeferredText deferred;   // kDeferred
   };
+  Text(Render render, const TextArgs& args) : kind_(Kind::kDeferred) { new (&u_.deferred) DeferredText{render, args}; }
+  // REQUIRES: kind_ == o.kind_ and no member of u_ alive.
+  void CopyFrom(const Text& o) {
+    switch (o.kind_) {
+      case Kind::kOwned: new (&u_.owned) std::string(o.u_.owned); return;
+      case Kind::kBorrowed: new (&u_.view) std::string_view(o.u_.view); return;
+      case Kind::kDeferred: new (&u_.deferred) DeferredText(o.u_.deferred); return;
+    }
+  }
   void Destroy() {
     if (kind_ == Kind::kOwned) std::destroy_at(&u_.owned);
   }

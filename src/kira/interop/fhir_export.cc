@@ -141,6 +141,45 @@ const char* AdministrationStatus(domain::SessionState s) {
   }
 }
 
+// One version of a patient's clinical facts as a Basic resource (FHIR R4
+// has no resource for "the facts a decision was made on"): code
+// urn:kira:resource|clinical-facts, the patient as subject, the author, and
+// every fact in one complex extension (docs/interop.md lists its parts).
+json FactsResource(const domain::PatientFacts& f, const std::string& patient_fhir_id) {
+  json parts = json::array();
+  auto add = [&](const char* url, const char* type, json value) {
+    parts.push_back({{"url", url}, {type, std::move(value)}});
+  };
+  add("version", "valueInteger", f.version);
+  add("recorded-at", "valueDateTime", Time(f.recorded_at));
+  if (!f.reason.empty()) add("reason", "valueString", S(f.reason));
+  if (f.weight_kg) add("weight", "valueQuantity", Qty(*f.weight_kg, "kg", "kg"));
+  add("weight-method", "valueCode", S(f.weight_method));
+  if (!f.weight_date.empty()) add("weight-date", "valueDate", S(f.weight_date));
+  if (!f.weight_confirmed_by.empty()) add("weight-confirmed-by", "valueString", S(f.weight_confirmed_by));
+  if (f.height_cm) add("height", "valueQuantity", Qty(*f.height_cm, "cm", "cm"));
+  add("pregnancy", "valueCode", std::string(domain::PregnancyStatusName(f.pregnancy)));
+  if (!f.pregnancy_date.empty()) add("pregnancy-date", "valueDate", S(f.pregnancy_date));
+  for (const auto& c : f.conditions) add("condition", "valueCode", S(c));
+  for (const auto& m : f.medications) add("medication", "valueString", S(m));
+  if (f.failed_antidepressant_trials) add("failed-trials", "valueInteger", *f.failed_antidepressant_trials);
+  if (f.baseline_sbp_mmhg) add("baseline-sbp", "valueQuantity", Qty(*f.baseline_sbp_mmhg, "mmHg", "mm[Hg]"));
+  if (f.baseline_dbp_mmhg) add("baseline-dbp", "valueQuantity", Qty(*f.baseline_dbp_mmhg, "mmHg", "mm[Hg]"));
+  if (f.baseline_hr_bpm) add("baseline-hr", "valueQuantity", Qty(*f.baseline_hr_bpm, "/min", "/min"));
+  if (f.baseline_spo2_pct) add("baseline-spo2", "valueQuantity", Qty(*f.baseline_spo2_pct, "%", "%"));
+  if (f.baseline_rr_per_min) add("baseline-rr", "valueQuantity", Qty(*f.baseline_rr_per_min, "/min", "/min"));
+  const std::string key = f.patient_id + "/facts-" + std::to_string(f.version);
+  return {{"resourceType", "Basic"},
+          {"id", FhirId("f-", key)},
+          {"extension", json::array({{{"url", Ext("clinical-facts")}, {"extension", parts}}})},
+          {"identifier", json::array({Ident("patient-facts", key)})},
+          {"code", {{"coding", json::array({Coding("urn:kira:resource", "clinical-facts", "Clinical facts version")})},
+                    {"text", "clinical facts a ketamine treatment decision is made on"}}},
+          {"subject", Ref("Patient", patient_fhir_id)},
+          {"created", Time(f.recorded_at).substr(0, 10)},
+          {"author", UserRef(f.recorded_by)}};
+}
+
 class Ndjson {
  public:
   explicit Ndjson(std::ostream* out) : out_(out) {}
@@ -168,7 +207,7 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
                                       const FhirExportOptions& options) {
   KIRA_ASSIGN_OR_RETURN(StagedExport staged, StagedExport::Begin(dir, "--fhir"));
   const char* kTypes[] = {"Patient", "Encounter", "MedicationRequest", "MedicationAdministration", "Observation",
-                          "AdverseEvent"};
+                          "AdverseEvent", "Basic"};
   std::vector<Ndjson> w;
   for (const char* t : kTypes) {
     KIRA_ASSIGN_OR_RETURN(std::ofstream * f, staged.Open(std::string(t) + ".ndjson"));
@@ -180,6 +219,7 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
   Ndjson& administrations = w[3];
   Ndjson& observations = w[4];
   Ndjson& aes = w[5];
+  Ndjson& facts_out = w[6];
 
   FhirExportCounts n;
   KIRA_ASSIGN_OR_RETURN(auto tx, store.Begin());
@@ -198,6 +238,14 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
                     {"gender", p.sex == "female" || p.sex == "male" || p.sex == "other" ? p.sex : "unknown"},
                     {"birthDate", year}});
       ++n.patients;
+
+      // Each version of the patient's clinical facts (the record every
+      // decision was made on), so that an import decides on the same facts.
+      KIRA_ASSIGN_OR_RETURN(auto versions, tx->ListPatientFacts(clinic_id, p.id));
+      for (const auto& f : versions) {
+        facts_out.Put(FactsResource(f, pid));
+        ++n.facts_versions;
+      }
 
       KIRA_ASSIGN_OR_RETURN(auto sessions, tx->ListPatientSessions(clinic_id, p.id));
       for (const auto& s : sessions) {

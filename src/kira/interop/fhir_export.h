@@ -42,6 +42,7 @@ struct FhirExportCounts {
   int medication_administrations = 0;
   int observations = 0;
   int adverse_events = 0;
+  int facts_versions = 0;  // Basic resources, one per clinical-facts version
 };
 
 struct FhirExportOptions {

@@ -19,7 +19,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kTypes[] = {"Patient", "Encounter", "MedicationRequest", "MedicationAdministration",
-                                  "Observation", "AdverseEvent"};
+                                  "Observation", "AdverseEvent", "Basic"};
 
 struct Resource {
   std::string file;
@@ -145,7 +145,7 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
     if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes) ||
         name.size() < 7 || name.substr(name.size() - 7) != ".ndjson") {
       out.errors.push_back({0, 0, name, "not a resource file kira reads (Patient, Encounter, MedicationRequest, "
-                                        "MedicationAdministration, Observation, AdverseEvent .ndjson)"});
+                                        "MedicationAdministration, Observation, AdverseEvent, Basic .ndjson)"});
       out.fatal = true;
       continue;
     }
@@ -204,6 +204,123 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
     }
     patients[fid] = p;
     out.records.push_back({r.line, p, "Patient"});
+  }
+  // Clinical facts: each version of a patient's facts (Basic, code
+  // urn:kira:resource|clinical-facts; fhir_export.cc FactsResource). When the
+  // export carries them, the import records those and derives none.
+  for (const auto& r : by_type["Basic"]) {
+    Reader x(r, &out.errors);
+    if (x.Code(x.At(r.body, "code"), "urn:kira:resource") != "clinical-facts") {
+      x.Bad("code", "not a kira clinical-facts resource (coding urn:kira:resource|clinical-facts)");
+      ++out.invalid_rows;
+      continue;
+    }
+    const std::string patient_ref = x.Reference({"subject", "reference"}, "Patient", "subject");
+    auto patient = patients.find(patient_ref);
+    if (!patient_ref.empty() && patient == patients.end()) x.Bad("subject", "names no imported Patient");
+    const json* ext = x.Extension("clinical-facts");
+    const json* parts = ext ? x.At(*ext, "extension") : nullptr;
+    if (!parts || !parts->is_array()) x.Bad("extension(clinical-facts)", "required (the facts of this version)");
+    if (!x.ok()) {
+      ++out.invalid_rows;
+      continue;
+    }
+    domain::PatientFacts f;
+    f.clinic_id = cid;
+    f.patient_id = patient->second.id;
+    // When and by whom are the import's own (as for REDCap's facts form).
+    bool have_version = false, have_pregnancy = false;
+    for (const json& part : *parts) {
+      const json* url = x.At(part, "url");
+      const std::string name = url && url->is_string() ? url->get<std::string>() : "";
+      const std::string element = "extension(clinical-facts)." + (name.empty() ? std::string("url") : name);
+      auto value = [&](const char* type) -> const json* {
+        const json* v = x.At(part, type);
+        if (!v) x.Bad(element, std::string("needs ") + type);
+        return v;
+      };
+      auto text = [&](const char* type) -> std::string {
+        const json* v = value(type);
+        if (v && v->is_string()) return v->get<std::string>();
+        if (v) x.Bad(element, std::string(type) + " must be a string");
+        return "";
+      };
+      auto whole = [&](int lo) -> std::optional<int> {
+        const json* v = value("valueInteger");
+        if (v && v->is_number_integer() && v->get<long long>() >= lo && v->get<long long>() <= 1000000)
+          return static_cast<int>(v->get<long long>());
+        if (v) x.Bad(element, "valueInteger must be a whole number from " + std::to_string(lo));
+        return std::nullopt;
+      };
+      // A quantity in the unit kira writes (UCUM code), greater than 0.
+      auto quantity = [&](const char* ucum) -> std::optional<double> {
+        const json* q = value("valueQuantity");
+        if (!q) return std::nullopt;
+        const json* v = x.At(*q, "value");
+        const json* code = x.At(*q, "code");
+        if (!code || !code->is_string() || *code != ucum) {
+          x.Bad(element, std::string("valueQuantity.code must be the UCUM unit '") + ucum + "'");
+          return std::nullopt;
+        }
+        if (!v || !v->is_number() || !(v->get<double>() > 0)) {
+          x.Bad(element, "valueQuantity.value must be a number greater than 0");
+          return std::nullopt;
+        }
+        return v->get<double>();
+      };
+      if (name == "version") {
+        if (auto v = whole(1)) f.version = *v, have_version = true;
+      } else if (name == "recorded-at") {
+        text("valueDateTime");  // the import's own time is recorded
+      } else if (name == "reason") {
+        f.reason = text("valueString");
+      } else if (name == "weight") {
+        f.weight_kg = quantity("kg");
+      } else if (name == "weight-method") {
+        f.weight_method = text("valueCode");
+        if (f.weight_method != "measured" && f.weight_method != "stated" && f.weight_method != "estimated")
+          x.Bad(element, "must be measured, stated or estimated, got '" + f.weight_method + "'");
+      } else if (name == "weight-date") {
+        f.weight_date = text("valueDate");
+      } else if (name == "weight-confirmed-by") {
+        f.weight_confirmed_by = text("valueString");
+      } else if (name == "height") {
+        f.height_cm = quantity("cm");
+      } else if (name == "pregnancy") {
+        const std::string v = text("valueCode");
+        have_pregnancy = true;
+        if (!domain::ParsePregnancyStatus(v, &f.pregnancy))
+          x.Bad(element, "must be unknown, not_pregnant or pregnant, got '" + v + "'");
+      } else if (name == "pregnancy-date") {
+        f.pregnancy_date = text("valueDate");
+      } else if (name == "condition") {
+        f.conditions.push_back(text("valueCode"));
+      } else if (name == "medication") {
+        f.medications.push_back(text("valueString"));
+      } else if (name == "failed-trials") {
+        f.failed_antidepressant_trials = whole(0);
+      } else if (name == "baseline-sbp") {
+        f.baseline_sbp_mmhg = quantity("mm[Hg]");
+      } else if (name == "baseline-dbp") {
+        f.baseline_dbp_mmhg = quantity("mm[Hg]");
+      } else if (name == "baseline-hr") {
+        f.baseline_hr_bpm = quantity("/min");
+      } else if (name == "baseline-spo2") {
+        f.baseline_spo2_pct = quantity("%");
+      } else if (name == "baseline-rr") {
+        f.baseline_rr_per_min = quantity("/min");
+      } else {
+        x.Bad(element, "not a part of kira's clinical facts");
+      }
+    }
+    if (!have_version) x.Bad("extension(clinical-facts).version", "required");
+    if (!have_pregnancy) x.Bad("extension(clinical-facts).pregnancy", "required");
+    if (!x.ok()) {
+      ++out.invalid_rows;
+      continue;
+    }
+    out.carries_facts = true;
+    out.records.push_back({r.line, std::move(f), "Basic"});
   }
   // Orders and administrations by encounter.
   std::map<std::string, const Resource*> requests, administrations;

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <tuple>
 #include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 #include <variant>
 
 #include "kira/registry/canonical.h"
@@ -306,8 +309,10 @@ std::optional<Difference> DiffPatient(const domain::PatientRecord& a, const doma
 
 enum class Outcome { kPending, kAccepted, kAmended, kRefused, kInvalid, kUnchanged };
 
-// Sessions recorded per call of the registry's batch use case.
-constexpr std::size_t kBatchChunk = 50000;
+// Sessions recorded per call of the registry's batch use case: small
+// enough that each chunk's decisions and rows reuse the memory of the one
+// before (each patient is read once per file all the same: BatchCache).
+constexpr std::size_t kBatchChunk = 8192;
 
 // The Advisor's recorded-session check found the row's own values in
 // contradiction (rate x concentration x duration does not deliver the
@@ -322,6 +327,12 @@ const domain::Finding* InconsistentRecord(const domain::Decision& d) {
 }
 
 using Key = std::pair<std::string, std::string>;
+struct KeyHash {
+  std::size_t operator()(const Key& k) const noexcept {
+    const std::size_t a = std::hash<std::string>()(k.first);
+    return a ^ (std::hash<std::string>()(k.second) + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  }
+};
 
 // The first field whose canonical text (the audit log's form of a record)
 // differs, as "field: stored X, file Y"; "" when the records are equal.
@@ -411,7 +422,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     // the same patient with other facts. Both rows of a session conflict are
     // refused (the file does not say which is right); a patient row is
     // checked against the first row naming that patient.
-    std::map<Key, std::size_t> first_session, first_patient;
+    std::unordered_map<Key, std::size_t, KeyHash> first_session, first_patient;
+    first_session.reserve(rows.size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
       const ImportRow& r = rows[i];
       auto [ps, pnew] = first_patient.emplace(Key{r.patient.clinic_id, r.patient.id}, i);
@@ -515,9 +527,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     uow->DeferAuditWrites();
     storage::Transaction& tx = uow->tx();
     std::set<std::string, std::less<>> clinics;
-    std::map<Key, domain::PatientRecord> patients;
-    std::set<Key> sessions_written;  // sessions stored by this pass
-    std::set<Key> facts_checked;     // patients whose clinical facts were looked up
+    std::unordered_map<Key, domain::PatientRecord, KeyHash> patients;
+    std::unordered_set<Key, KeyHash> sessions_written;  // sessions stored by this pass
+    std::unordered_set<Key, KeyHash> facts_checked;     // patients whose clinical facts were looked up
     std::map<std::string, std::pair<bool, bool>, std::less<>> fresh;  // clinic -> {no sessions, no patients} stored
     int done = 0;
     auto selected = [&](Outcome o) {
@@ -558,18 +570,16 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       return Status::Ok();
     };
     // The stored patient, through the pass's cache; nullopt when absent.
+    // (A pointer into `patients`, whose nodes stay put.)
     auto stored_patient = [&](const std::string& clinic_id,
-                              const std::string& id) -> StatusOr<std::optional<domain::PatientRecord>> {
-      const Key key{clinic_id, id};
-      if (auto it = patients.find(key); it != patients.end()) return std::optional(it->second);
-      if (fresh[clinic_id].second) return std::optional<domain::PatientRecord>();
+                              const std::string& id) -> StatusOr<const domain::PatientRecord*> {
+      Key key{clinic_id, id};
+      if (auto it = patients.find(key); it != patients.end()) return &it->second;
+      if (fresh[clinic_id].second) return static_cast<const domain::PatientRecord*>(nullptr);
       auto p = tx.GetPatient(clinic_id, id);
-      if (p.ok()) {
-        patients.emplace(key, *p);
-        return std::optional(*p);
-      }
+      if (p.ok()) return &patients.emplace(std::move(key), std::move(*p)).first->second;
       if (!p.status().IsNotFound()) return p.status();
-      return std::optional<domain::PatientRecord>();
+      return static_cast<const domain::PatientRecord*>(nullptr);
     };
 
     // 1. Patients of the file's patient rows (REDCap), so that a patient
@@ -660,6 +670,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     //    (patients, their first facts) is written as the loop meets it.
     std::vector<std::size_t> batch_rows;
     std::vector<registry::RecordSessionRequest> batch;
+    // What the batch read for each patient, kept from chunk to chunk.
+    registry::SessionRecorder::BatchCache batch_cache;
     // The outcome of rows[i] from its RecordIn/RecordBatchIn result; true:
     // stop the pass (a row failed and the pass is run again without it).
     auto settle = [&](std::size_t i, const StatusOr<registry::RecordSessionResult>& result) -> StatusOr<bool> {
@@ -675,7 +687,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       };
       if (result->stored) {
         o = Outcome::kAccepted;
-        sessions_written.insert({row.session.clinic_id, row.session.id});
+        // (Only the file's other records -- vitals, events, overrides -- ask.)
+        if (!records.empty()) sessions_written.insert({row.session.clinic_id, row.session.id});
       } else if (const domain::Finding* f = InconsistentRecord(result->decision)) {
         o = Outcome::kInvalid;
         row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);
@@ -688,7 +701,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     };
     auto flush = [&]() -> StatusOr<bool> {
       if (batch.empty()) return false;
-      auto results = recorder.RecordBatchIn(*uow, batch);
+      auto results = recorder.RecordBatchIn(*uow, batch, batch_cache);
       if (!results.ok()) {
         const StatusCode code = results.status().code();
         if (code == StatusCode::kUnavailable || code == StatusCode::kInternal || code == StatusCode::kAborted) {
@@ -707,6 +720,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       }
       batch_rows.clear();
       batch.clear();
+      // The chunk's audit rows go to the transaction now (chained and
+      // hashed already): the memory they held is reused by the next chunk.
+      KIRA_RETURN_IF_ERROR(uow->FlushAudit());
       return stop;
     };
     for (std::size_t i : order) {
@@ -744,6 +760,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         if (stop) return uow;
         registry::AmendSessionRequest amend{row.session, options.actor, options.reason, std::nullopt};
         if (!row.override_reason.empty()) amend.override_ = domain::Override{"", "", row.override_reason, {}};
+        batch_cache.Clear();  // the amendment changes what the patient's later sessions are judged on
         auto result = recorder.AmendIn(*uow, amend);
         if (!result.ok()) {
           KIRA_RETURN_IF_ERROR(fail_row(i, row.line, result.status()));
@@ -936,7 +953,10 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           o = Outcome::kInvalid;
           continue;
         }
-        KIRA_RETURN_IF_ERROR(fail_row(nrows + k, rr.line, write));
+        // The problem names the record it is about, not only the line.
+        KIRA_RETURN_IF_ERROR(fail_row(
+            nrows + k, rr.line,
+            Status(write.code(), rr.form + " '" + RecordId(rr.record) + "': " + std::string(write.message()))));
         return uow;
       }
       o = Outcome::kAccepted;

@@ -28,6 +28,7 @@
 #define KIRA_REGISTRY_RECORD_SESSION_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -86,6 +87,11 @@ struct RecordSessionRequest {
   std::optional<int> devices;
 };
 
+// Stored sessions audited per row by SessionRecorder::RecordBatchIn, and
+// the audit entity of those rows.
+inline constexpr std::size_t kAuditBatch = 64;
+inline constexpr char kAuditBatchEntity[] = "session_batch";
+
 struct RecordSessionResult {
   bool stored = false;
   domain::Decision decision;  // with override_ filled in when one was used
@@ -136,8 +142,14 @@ class SessionRecorder {
 
   // The batch form of RecordIn (record_session_batch.cc; imports): records
   // `requests` in their order inside `uow` through the same dose check, with
-  // the same decision, refusal, override and audit rows as calling RecordIn
-  // for each in turn. Only the work around the check is shared: each
+  // the same decision, refusal and override as calling RecordIn for each in
+  // turn, and the same audit content: a refusal gets its own "refused" row,
+  // the stored sessions (with their overrides) are audited up to
+  // kAuditBatch sessions a row -- entity kAuditBatchEntity, entity_id
+  // "FIRST..LAST" (the session ids), after: for each session in order the
+  // line "record=session" and the session's canonical text, then for its
+  // override "record=override" and the override's (what RecordIn writes
+  // as one row each). Only the work around the check is shared: each
   // patient's record, open alerts, facts, screening and session history are
   // read once and the history kept up to date in memory as sessions are
   // stored; the writes go to the store in multi-row batches. results[i] is
@@ -147,6 +159,31 @@ class SessionRecorder {
   // request caused it is not known (run them through RecordIn to find out).
   StatusOr<std::vector<StatusOr<RecordSessionResult>>> RecordBatchIn(
       UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests);
+
+  // What RecordBatchIn read for each patient (record, open alerts, facts,
+  // screening per route, session history kept up to date with what it
+  // stored), kept between calls in one UnitOfWork, so that a file recorded
+  // in several calls (an import's chunks) reads each patient once. Valid
+  // only while nothing else in the UnitOfWork changes those patients'
+  // sessions, facts or alerts: Clear() before any such write (an import
+  // clears it before an amendment). A patient not registered, or with an
+  // open alert, is read again at each call.
+  class BatchCache {
+   public:
+    BatchCache();
+    ~BatchCache();
+    BatchCache(const BatchCache&) = delete;
+    BatchCache& operator=(const BatchCache&) = delete;
+    void Clear();
+
+   private:
+    friend class SessionRecorder;
+    struct State;
+    std::unique_ptr<State> state_;
+  };
+  // RecordBatchIn with the reads of earlier calls in `cache` (same `uow`).
+  StatusOr<std::vector<StatusOr<RecordSessionResult>>> RecordBatchIn(
+      UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests, BatchCache& cache);
 
   // NotFound for an unknown session; FailedPrecondition when it is already
   // discharged or stopped; InvalidArgument for a state other than discharged

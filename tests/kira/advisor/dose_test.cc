@@ -6,8 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 #include <sstream>
 
+#include "kira/advisor/library.h"
+#include "kira/api/advisor_json.h"
+#include "kira/api/decision_json.h"
 #include "kira/api/guideline_json.h"
 #include "kira/api/patient_json.h"
 #include "testing/status_matchers.h"
@@ -154,6 +158,78 @@ TEST(DoseTenfold, ExactlyTenTimesIsAHardStop) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->decision.Has("dose.tenfold_error.high"));
   EXPECT_EQ(r->decision.outcome, "hard_stop");
+}
+
+// Property (one answer): a dose check that carries over the screening just
+// made gives the same decision, finding for finding, as one that evaluates
+// the screening rules itself, on generated patients (conditions, catalogue
+// and unknown medications, diagnoses, pregnancy, age, weight, height,
+// baseline vitals) for every protocol. A screening of another route or
+// another patient is never carried over.
+TEST(DoseCarryOver, SameDecisionAsScreeningAgainOnGeneratedPatients) {
+  static const AdvisorLibrary adv = std::move(api::ParseAdvisorLibrary(Slurp("guidelines/advisor.json"))).value();
+  const guideline::Library& lib = Lib();
+  std::mt19937 rng(20261130);
+  auto coin = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+  const domain::Patient base = Obese();
+  int carried_hard_stops = 0;
+  for (int i = 0; i < 1500; ++i) {
+    domain::Patient p = base;
+    p.age_years = uniform(12, 95);
+    p.pregnant = coin(0.05);
+    const double kg = uniform(25, 260);
+    p.weight.value = units::Kg(kg);
+    p.weight.entered_value = kg;
+    if (coin(0.2)) p.height.reset(); else p.height = units::Cm(uniform(140, 205));
+    p.history.clear();
+    for (const auto& c : lib.conditions) if (coin(0.08)) p.history[c.id] = true;
+    p.medications.clear();
+    for (const auto& m : lib.medications) {
+      if (!coin(0.06)) continue;
+      domain::Medication med;
+      med.name = m.name;
+      p.medications.push_back(med);
+    }
+    if (coin(0.05)) {
+      domain::Medication med;
+      med.name = "not-in-any-catalogue";
+      p.medications.push_back(med);
+    }
+    p.diagnoses.clear();
+    for (const auto& ind : lib.indications) if (coin(0.3)) p.diagnoses.push_back(ind.id);
+    if (p.diagnoses.empty()) p.diagnoses.push_back(lib.indications.front().id);
+    if (coin(0.5)) {
+      domain::BaselineVitals v;
+      v.sbp_mmhg = uniform(80, 200);
+      v.dbp_mmhg = uniform(40, 120);
+      v.hr_bpm = uniform(40, 140);
+      v.spo2_pct = uniform(85, 100);
+      p.baseline_vitals = v;
+    } else {
+      p.baseline_vitals.reset();
+    }
+    for (const auto& proto : lib.protocols) {
+      DoseRequest req;
+      req.protocol_id = proto.id;
+      const ScreenResult same_route = Screen(lib, adv, p, proto.route);
+      auto fresh = CheckDose(lib, p, req);
+      auto carried = CheckDose(lib, p, req, same_route);
+      ASSERT_EQ(fresh.ok(), carried.ok()) << proto.id;
+      if (!fresh.ok()) continue;
+      ASSERT_EQ(api::DoseResultToJson(*fresh), api::DoseResultToJson(*carried)) << proto.id << " patient " << i;
+      carried_hard_stops += static_cast<int>(same_route.carry_over.hard_stops.size());
+      // Another route's screening is not carried over.
+      for (const auto& route : lib.routes) {
+        if (route.id == proto.route) continue;
+        auto other = CheckDose(lib, p, req, Screen(lib, adv, p, route.id));
+        ASSERT_TRUE(other.ok());
+        ASSERT_EQ(api::DoseResultToJson(*fresh), api::DoseResultToJson(*other)) << proto.id << " via " << route.id;
+        break;
+      }
+    }
+  }
+  EXPECT_GT(carried_hard_stops, 100);  // the generator reaches the screening hard stops
 }
 
 }  // namespace

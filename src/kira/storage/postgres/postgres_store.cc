@@ -52,7 +52,10 @@ Status MapError(PGconn* conn, const PGresult* res, std::string_view what) {
   if (PQstatus(conn) == CONNECTION_BAD) return UnavailableError(msg);
   const std::string code = state ? state : "";
   if (code == "23505") return AlreadyExistsError(msg);
-  if (code == "23503") return FailedPreconditionError(msg + " (referenced record does not exist)");
+  if (code == "23503") {
+    return FailedPreconditionError("referenced record does not exist (its patient, session or clinic is not in the "
+                                   "registry)");
+  }
   if (code == "23514" || code == "23502" || code.rfind("22", 0) == 0) return InvalidArgumentError(msg);
   if (code == "40001" || code == "40P01" || code == "55P03") return AbortedError(msg);
   if (IsConnectionLevelState(code)) return UnavailableError(msg);
