@@ -3,8 +3,10 @@
 // through Transaction::ScanCohortColumns: only the columns the report needs,
 // with no record object per row (SQLite: one streaming statement per table;
 // other backends: the paged List*/Scan* reads, O(rows / page_size) round
-// trips). Patient and protocol ids are interned; sessions and scores are
-// grouped per patient by a counting sort.
+// trips), on a reader thread that hands rows over in batches while this
+// thread collects them. Patient and protocol ids are interned; sessions and
+// scores are grouped per patient by a counting sort (nothing to do when the
+// rows come in patient order, as entered).
 #ifndef KIRA_REGISTRY_ANALYTICS_SOURCE_H_
 #define KIRA_REGISTRY_ANALYTICS_SOURCE_H_
 
@@ -42,6 +44,10 @@ struct CohortQuery {
   // the patient's indication and first route, when `plans` is given and has
   // one; otherwise the protocol's sessions_in_series; otherwise 1.
   const advisor::AdvisorLibrary* plans = nullptr;  // not owned; may be null
+  // Read the store on a second thread while this one collects the rows
+  // (when the machine has more than one core). The cohort is the same
+  // either way.
+  bool overlap_read = true;
 };
 
 // Reads one read-only transaction's snapshot of the registry. Errors:

@@ -5,10 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <unistd.h>
 
 #include "kira/storage/memory/memory_store.h"
+#include "kira/storage/postgres/postgres_store.h"
 #include "kira/storage/sqlite/sqlite_store.h"
 #include "testing/status_matchers.h"
 
@@ -178,53 +180,166 @@ TEST_F(LoadCohortTest, FiltersOnIndicationAndFirstSession) {
   EXPECT_TRUE(d->sessions.empty());
 }
 
-// SQLite answers ScanCohortColumns with its own streaming statements (row
-// keys instead of session ids); the cohort must equal the paged default's.
-TEST_F(LoadCohortTest, SqliteColumnarReadEqualsThePagedRead) {
+void ExpectSameCohort(const analytics::Cohort& a, const analytics::Cohort& b, const std::string& what) {
+  EXPECT_EQ(a.group_names, b.group_names) << what;
+  EXPECT_EQ(a.ae_classes, b.ae_classes) << what;
+  ASSERT_EQ(a.patients.size(), b.patients.size()) << what;
+  for (std::size_t i = 0; i < a.patients.size(); ++i) {
+    const auto &x = a.patients[i], &y = b.patients[i];
+    EXPECT_EQ(x.group, y.group) << what << " patient " << i;
+    EXPECT_EQ(x.first_session, y.first_session) << what << " patient " << i;
+    EXPECT_EQ(x.session_count, y.session_count) << what << " patient " << i;
+    EXPECT_EQ(x.first_score, y.first_score) << what << " patient " << i;
+    EXPECT_EQ(x.score_count, y.score_count) << what << " patient " << i;
+    EXPECT_EQ(x.series_length, y.series_length) << what << " patient " << i;
+  }
+  ASSERT_EQ(a.sessions.size(), b.sessions.size()) << what;
+  for (std::size_t i = 0; i < a.sessions.size(); ++i) {
+    const auto &x = a.sessions[i], &y = b.sessions[i];
+    EXPECT_DOUBLE_EQ(x.start_day, y.start_day) << what << " session " << i;
+    EXPECT_DOUBLE_EQ(x.mg_per_kg, y.mg_per_kg) << what << " session " << i;
+    EXPECT_EQ(x.administered, y.administered) << what << " session " << i;
+    EXPECT_EQ(x.completed, y.completed) << what << " session " << i;
+    EXPECT_EQ(x.cap_override, y.cap_override) << what << " session " << i;
+    EXPECT_EQ(x.ae_mask, y.ae_mask) << what << " session " << i;
+  }
+  ASSERT_EQ(a.scores.size(), b.scores.size()) << what;
+  for (std::size_t i = 0; i < a.scores.size(); ++i) {
+    EXPECT_DOUBLE_EQ(a.scores[i].day, b.scores[i].day) << what << " score " << i;
+    EXPECT_DOUBLE_EQ(a.scores[i].total, b.scores[i].total) << what << " score " << i;
+  }
+}
+
+std::filesystem::path TempDb(const std::string& name) {
   const auto path = std::filesystem::temp_directory_path() /
-                    ("kira_analytics_source_" + std::to_string(::getpid()) + ".db");
+                    ("kira_analytics_source_" + name + "_" + std::to_string(::getpid()) + ".db");
   std::filesystem::remove(path);
+  return path;
+}
+
+// SQLite answers ScanCohortColumns with its own streaming statements (row
+// keys instead of session ids); the cohort must equal the paged default's,
+// whether the store is read on a second thread or on the caller's.
+TEST_F(LoadCohortTest, SqliteColumnarReadEqualsThePagedRead) {
+  const auto path = TempDb("small");
   {
     auto sqlite = storage::SqliteStore::Open({.path = path.string()});
     ASSERT_THAT(sqlite, IsOk());
     Fill(**sqlite);
     for (const char* dim : {"indication", "protocol", "route", "clinic"}) {
-      CohortQuery q = Query(dim, 1);
-      q.route = std::string(dim) == "route" ? "iv" : "";
-      auto a = LoadCohort(store_, library_, q);
-      auto b = LoadCohort(**sqlite, library_, q);
-      ASSERT_THAT(a, IsOk());
-      ASSERT_THAT(b, IsOk());
-      EXPECT_EQ(a->group_names, b->group_names) << dim;
-      EXPECT_EQ(a->ae_classes, b->ae_classes) << dim;
-      ASSERT_EQ(a->patients.size(), b->patients.size()) << dim;
-      for (std::size_t i = 0; i < a->patients.size(); ++i) {
-        const auto &x = a->patients[i], &y = b->patients[i];
-        EXPECT_EQ(x.group, y.group);
-        EXPECT_EQ(x.first_session, y.first_session);
-        EXPECT_EQ(x.session_count, y.session_count);
-        EXPECT_EQ(x.first_score, y.first_score);
-        EXPECT_EQ(x.score_count, y.score_count);
-        EXPECT_EQ(x.series_length, y.series_length);
-      }
-      ASSERT_EQ(a->sessions.size(), b->sessions.size()) << dim;
-      for (std::size_t i = 0; i < a->sessions.size(); ++i) {
-        const auto &x = a->sessions[i], &y = b->sessions[i];
-        EXPECT_DOUBLE_EQ(x.start_day, y.start_day);
-        EXPECT_DOUBLE_EQ(x.mg_per_kg, y.mg_per_kg);
-        EXPECT_EQ(x.administered, y.administered);
-        EXPECT_EQ(x.completed, y.completed);
-        EXPECT_EQ(x.cap_override, y.cap_override);
-        EXPECT_EQ(x.ae_mask, y.ae_mask);
-      }
-      ASSERT_EQ(a->scores.size(), b->scores.size()) << dim;
-      for (std::size_t i = 0; i < a->scores.size(); ++i) {
-        EXPECT_DOUBLE_EQ(a->scores[i].day, b->scores[i].day);
-        EXPECT_DOUBLE_EQ(a->scores[i].total, b->scores[i].total);
+      for (bool overlap : {true, false}) {
+        CohortQuery q = Query(dim, 1);
+        q.route = std::string(dim) == "route" ? "iv" : "";
+        q.overlap_read = overlap;
+        auto a = LoadCohort(store_, library_, q);
+        auto b = LoadCohort(**sqlite, library_, q);
+        ASSERT_THAT(a, IsOk());
+        ASSERT_THAT(b, IsOk());
+        ExpectSameCohort(*a, *b, std::string(dim) + (overlap ? " overlap" : " one thread"));
       }
     }
   }
   std::filesystem::remove(path);
+}
+
+// A registry large enough to span many of the reader's batches, entered in
+// two orders: patient by patient (the rows already grouped, the fast path)
+// and interleaved across patients and clinics, AE classes first seen out of
+// name order. Every path gives the same cohort as the paged in-memory read.
+TEST_F(LoadCohortTest, LargeRegistryInAnyRowOrderGivesTheSameCohort) {
+  struct Plan {
+    std::string clinic, patient, indication;
+    int sessions;
+  };
+  std::vector<Plan> plans;
+  for (int i = 0; i < 1500; ++i) {
+    plans.push_back({i % 3 == 0 ? "c2" : "c1", "p" + std::to_string(i), i % 2 == 0 ? "trd" : "crps", i % 7});
+  }
+  const char* ae_types[] = {"vomiting", "dissociation", "nausea"};
+  auto fill = [&](storage::Store& store, bool interleaved) {
+    auto tx = store.Begin();
+    ASSERT_THAT(tx, IsOk());
+    auto& t = **tx;
+    ASSERT_THAT(t.InsertClinic({"c1", "One", "UTC"}), IsOk());
+    ASSERT_THAT(t.InsertClinic({"c2", "Two", "UTC"}), IsOk());
+    for (const Plan& p : plans) ASSERT_THAT(t.InsertPatient({p.clinic, p.patient, "female", 1980, p.indication}), IsOk());
+    int n = 0;
+    auto session = [&](const Plan& p, int k) {
+      const std::string id = p.patient + "s" + std::to_string(k);
+      const std::string protocol = k % 3 == 2 ? "mystery" : "iv-series";
+      if (k % 4 == 3) {  // planned, no dose given
+        ASSERT_THAT(t.InsertSession(Session(p.clinic, id, p.patient, protocol, 100 + 3 * k, std::nullopt, 60 + k)), IsOk());
+      } else {
+        ASSERT_THAT(t.InsertSession(Session(p.clinic, id, p.patient, protocol, 100 + 3 * k, 30.0 + k, 60 + k)), IsOk());
+      }
+      if ((n++) % 5 == 0) {
+        ASSERT_THAT(t.InsertAdverseEvent({p.clinic, id + "e", id, Day(100 + 3 * k, 10), ae_types[n % 3],
+                                          domain::AeSeverity::kMild, ""}),
+                    IsOk());
+      }
+      if (n % 11 == 0) {
+        ASSERT_THAT(t.InsertOverride({p.clinic, id + "o", id, "u1", Day(100), {"plan.cap.annual"}, "r"}), IsOk());
+      }
+      ASSERT_THAT(t.InsertAssessment({p.clinic, id + "a", p.patient, "", Day(99 + 3 * k), "phq9", {}, 20 - k, "v"}), IsOk());
+    };
+    if (interleaved) {
+      for (int k = 6; k >= 0; --k) {
+        for (const Plan& p : plans) {
+          if (k < p.sessions) session(p, k);
+        }
+      }
+    } else {  // clinic by clinic: each clinic's row keys contiguous
+      for (const char* clinic : {"c1", "c2"}) {
+        for (const Plan& p : plans) {
+          for (int k = 0; p.clinic == clinic && k < p.sessions; ++k) session(p, k);
+        }
+      }
+    }
+    ASSERT_THAT(t.Commit(), IsOk());
+  };
+  // PostgreSQL too when KIRA_PG_DSN names a server (scripts/pg-test-cluster):
+  // no row key there, sessions are numbered in id order.
+  const char* dsn = std::getenv("KIRA_PG_DSN");
+  const bool pg = dsn != nullptr && *dsn != '\0';
+  for (int backend = 0; backend < (pg ? 4 : 2); ++backend) {
+    const bool interleaved = backend % 2 == 1;
+    storage::MemoryStore memory;
+    fill(memory, interleaved);
+    const auto path = TempDb(interleaved ? "interleaved" : "ordered");
+    {
+      std::unique_ptr<storage::Store> store;
+      if (backend < 2) {
+        auto sqlite = storage::SqliteStore::Open({.path = path.string()});
+        ASSERT_THAT(sqlite, IsOk());
+        store = std::move(sqlite).value();
+      } else {
+        auto postgres = storage::PostgresStore::Open(
+            {.dsn = dsn, .schema = "cohort_" + std::to_string(::getpid()) + "_" + std::to_string(backend), .pool_size = 1});
+        ASSERT_THAT(postgres, IsOk());
+        store = std::move(postgres).value();
+      }
+      fill(*store, interleaved);
+      for (const char* dim : {"indication", "protocol", "clinic"}) {
+        for (const std::string& protocol : {std::string(), std::string("iv-series")}) {
+          CohortQuery q = Query(dim);
+          q.protocol = protocol;
+          auto want = LoadCohort(memory, library_, q);
+          ASSERT_THAT(want, IsOk());
+          EXPECT_GT(want->sessions.size(), 1000u);
+          for (bool overlap : {true, false}) {
+            q.overlap_read = overlap;
+            auto got = LoadCohort(*store, library_, q);
+            ASSERT_THAT(got, IsOk());
+            ExpectSameCohort(*want, *got,
+                             std::string(backend < 2 ? "sqlite " : "postgres ") + dim +
+                                 (interleaved ? " interleaved" : " ordered") + (overlap ? " overlap" : "") +
+                                 (protocol.empty() ? "" : " protocol filter"));
+          }
+        }
+      }
+    }
+    std::filesystem::remove(path);
+  }
 }
 
 TEST_F(LoadCohortTest, UnknownDimensionIsInvalidArgument) {

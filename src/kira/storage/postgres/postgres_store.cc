@@ -4,6 +4,8 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -94,6 +96,29 @@ class PgConnection : public internal::SqlConnection {
     return rows;
   }
 
+  // Streams through a server-side cursor, FETCH kFetchRows rows at a time,
+  // when inside a transaction (a cursor lives in one); otherwise one result.
+  // Values are read in place from libpq's result (no per-row allocation).
+  // The cursor's query is sent with its parameters as quoted literals
+  // (DECLARE takes no bind parameters).
+  Status QueryEach(std::string_view sql, std::span<const SqlValue> params,
+                   const std::function<void(const internal::SqlCursor&)>& each) override {
+    if (PQtransactionStatus(conn_) != PQTRANS_INTRANS) {
+      KIRA_ASSIGN_OR_RETURN(Result r, Run(sql, params));
+      return EachRow(r.get(), each);
+    }
+    KIRA_ASSIGN_OR_RETURN(std::string inlined, Inline(sql, params));
+    KIRA_RETURN_IF_ERROR(Exec("DECLARE kira_each NO SCROLL CURSOR FOR " + inlined, {}));
+    constexpr int kFetchRows = 50000;
+    const std::string fetch = "FETCH FORWARD " + std::to_string(kFetchRows) + " FROM kira_each";
+    while (true) {
+      KIRA_ASSIGN_OR_RETURN(Result r, Run(fetch, {}));
+      KIRA_RETURN_IF_ERROR(EachRow(r.get(), each));
+      if (PQntuples(r.get()) < kFetchRows) break;
+    }
+    return Exec("CLOSE kira_each", {});
+  }
+
   Status ExecScript(std::string_view sql) override {
     Result r(PQexec(conn_, std::string(sql).c_str()));
     const auto st = PQresultStatus(r.get());
@@ -136,6 +161,64 @@ class PgConnection : public internal::SqlConnection {
     const auto st = PQresultStatus(r.get());
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(r.get(), "postgres");
     return r;
+  }
+
+  // The current row of a result, read in place (text format).
+  class Cursor : public internal::SqlCursor {
+   public:
+    explicit Cursor(const PGresult* r) : r_(r) {}
+    void At(int row) { row_ = row; }
+    bool IsNull(int i) const override { return PQgetisnull(r_, row_, i) != 0; }
+    std::int64_t Int(int i) const override { return std::strtoll(PQgetvalue(r_, row_, i), nullptr, 10); }
+    double Real(int i) const override { return std::strtod(PQgetvalue(r_, row_, i), nullptr); }
+    std::string_view Text(int i) const override {
+      return std::string_view(PQgetvalue(r_, row_, i), static_cast<std::size_t>(PQgetlength(r_, row_, i)));
+    }
+
+   private:
+    const PGresult* r_;
+    int row_ = 0;
+  };
+
+  static Status EachRow(const PGresult* r, const std::function<void(const internal::SqlCursor&)>& each) {
+    Cursor c(r);
+    const int n = PQntuples(r);
+    for (int i = 0; i < n; ++i) {
+      c.At(i);
+      each(c);
+    }
+    return Status::Ok();
+  }
+
+  // `sql` with each $n replaced by params[n - 1] as a literal.
+  StatusOr<std::string> Inline(std::string_view sql, std::span<const SqlValue> params) {
+    std::string out;
+    for (std::size_t i = 0; i < sql.size(); ++i) {
+      if (sql[i] != '$' || i + 1 >= sql.size() || sql[i + 1] < '0' || sql[i + 1] > '9') {
+        out += sql[i];
+        continue;
+      }
+      std::size_t n = 0;
+      while (i + 1 < sql.size() && sql[i + 1] >= '0' && sql[i + 1] <= '9') n = n * 10 + static_cast<std::size_t>(sql[++i] - '0');
+      if (n < 1 || n > params.size()) return InternalError("postgres: no value for $" + std::to_string(n));
+      const SqlValue& v = params[n - 1];
+      if (std::holds_alternative<internal::SqlNull>(v)) {
+        out += "NULL";
+      } else if (auto* k = std::get_if<std::int64_t>(&v)) {
+        out += std::to_string(*k);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", *d);
+        out += buf;
+      } else {
+        const std::string& text = std::get<std::string>(v);
+        char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
+        if (quoted == nullptr) return Fail(nullptr, "postgres escape");
+        out += quoted;
+        PQfreemem(quoted);
+      }
+    }
+    return out;
   }
 
   Status Fail(const PGresult* r, std::string_view what) {

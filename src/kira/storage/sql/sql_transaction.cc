@@ -832,50 +832,97 @@ class SqlTransaction : public Transaction {
     });
   }
 
-  // The columnar read (store.h): one streaming statement per table, only
-  // the columns the cohort report needs, the session key the backend's row
-  // key (adverse events and overrides reach it through the sessions' primary
-  // key index). Without a row key, the paged default.
+  // The columnar read (store.h): only the columns the cohort report needs,
+  // streamed. With a row key (SQLite's rowid) one statement per table: the
+  // key names the session, adverse events and overrides reach it through
+  // the sessions' primary-key index. Without one (PostgreSQL) the session's
+  // adverse-event types and override rule lists come on its own row, each
+  // aggregated as "<bytes>:<text>" pieces (hash joins on the server), and
+  // the key is the row's position; they are handed on after the sessions.
   Status ScanCohortColumns(std::string_view clinic, std::string_view instrument, std::string_view rule_id,
                            CohortColumnsSink& sink, int page_size) override {
-    const char* key = conn_->RowKeyColumn();
-    if (key == nullptr) return Transaction::ScanCohortColumns(clinic, instrument, rule_id, sink, page_size);
+    if (page_size <= 0) return InvalidArgumentError("page_size: must be > 0");
     KIRA_RETURN_IF_ERROR(Usable());
-    const std::string k(key);
+    const char* row_key = conn_->RowKeyColumn();
     auto each = [&](std::string_view sql, std::vector<SqlValue> params, auto&& f) -> Status {
       Status s = conn_->QueryEach(sql, params, f);
       if (!s.ok()) failed_ = true;
       return s;
     };
-    KIRA_RETURN_IF_ERROR(each("SELECT id, indication FROM patients WHERE clinic_id = $1", {S(clinic)},
+    // Whether a newline-separated rule-id list (JoinLines) names rule_id.
+    auto names_rule = [&](std::string_view ids) {
+      while (!ids.empty()) {
+        const std::size_t nl = ids.find('\n');
+        if (ids.substr(0, nl) == rule_id) return true;
+        if (nl == std::string_view::npos) break;
+        ids.remove_prefix(nl + 1);
+      }
+      return false;
+    };
+    // Patients in id order, as the paged read lists them (the cohort's
+    // patient order; SQLite walks the primary key for it anyway).
+    KIRA_RETURN_IF_ERROR(each("SELECT id, indication FROM patients WHERE clinic_id = $1 ORDER BY id", {S(clinic)},
                               [&](const SqlCursor& c) { sink.Patient(c.Text(0), c.Text(1)); }));
-    KIRA_RETURN_IF_ERROR(each(
-        "SELECT " + k + ", patient_id, protocol_id, started_at_us, given_dose_mg, dosing_weight_kg, state "
-        "FROM sessions WHERE clinic_id = $1",
-        {S(clinic)}, [&](const SqlCursor& c) {
-          domain::SessionState state = domain::SessionState::kPlanned;
-          domain::ParseSessionState(c.Text(6), &state);
-          sink.Session(c.Int(0), c.Text(1), c.Text(2), c.Int(3),
-                       c.IsNull(4) ? std::nullopt : std::optional<double>(c.Real(4)), c.Real(5), state);
-        }));
-    KIRA_RETURN_IF_ERROR(each("SELECT s." + k + ", a.type FROM adverse_events a JOIN sessions s "
-                              "ON s.clinic_id = a.clinic_id AND s.id = a.session_id WHERE a.clinic_id = $1",
-                              {S(clinic)}, [&](const SqlCursor& c) { sink.AdverseEvent(c.Int(0), c.Text(1)); }));
-    KIRA_RETURN_IF_ERROR(each("SELECT s." + k + ", o.rule_ids FROM overrides o JOIN sessions s "
-                              "ON s.clinic_id = o.clinic_id AND s.id = o.session_id WHERE o.clinic_id = $1",
-                              {S(clinic)}, [&](const SqlCursor& c) {
-                                // Newline-separated rule ids (JoinLines).
-                                std::string_view ids = c.Text(1);
-                                while (!ids.empty()) {
-                                  const std::size_t nl = ids.find('\n');
-                                  if (ids.substr(0, nl) == rule_id) {
-                                    sink.Override(c.Int(0));
-                                    break;
-                                  }
-                                  if (nl == std::string_view::npos) break;
-                                  ids.remove_prefix(nl + 1);
-                                }
-                              }));
+    auto session = [&](std::int64_t key, const SqlCursor& c) {
+      domain::SessionState state = domain::SessionState::kPlanned;
+      domain::ParseSessionState(c.Text(5), &state);
+      sink.Session(key, c.Text(0), c.Text(1), c.Int(2), c.IsNull(3) ? std::nullopt : std::optional<double>(c.Real(3)),
+                   c.Real(4), state);
+    };
+    constexpr const char* kCohortSessionCols =
+        "s.patient_id, s.protocol_id, s.started_at_us, s.given_dose_mg, s.dosing_weight_kg, s.state";
+    if (row_key != nullptr) {
+      const std::string key(row_key);
+      KIRA_RETURN_IF_ERROR(each(std::string("SELECT ") + kCohortSessionCols + ", s." + key +
+                                    " FROM sessions s WHERE s.clinic_id = $1",
+                                {S(clinic)}, [&](const SqlCursor& c) { session(c.Int(6), c); }));
+      KIRA_RETURN_IF_ERROR(each("SELECT s." + key + ", x.type FROM adverse_events x JOIN sessions s "
+                                "ON s.clinic_id = x.clinic_id AND s.id = x.session_id WHERE x.clinic_id = $1",
+                                {S(clinic)}, [&](const SqlCursor& c) { sink.AdverseEvent(c.Int(0), c.Text(1)); }));
+      KIRA_RETURN_IF_ERROR(each("SELECT s." + key + ", x.rule_ids FROM overrides x JOIN sessions s "
+                                "ON s.clinic_id = x.clinic_id AND s.id = x.session_id WHERE x.clinic_id = $1",
+                                {S(clinic)}, [&](const SqlCursor& c) {
+                                  if (names_rule(c.Text(1))) sink.Override(c.Int(0));
+                                }));
+    } else {
+      std::int64_t next_key = 0;
+      std::vector<std::string> ae_types;                      // distinct, in first-seen order
+      std::vector<std::pair<std::int64_t, std::uint32_t>> aes;  // (session key, type)
+      std::vector<std::int64_t> overridden;
+      // Calls f(piece) for each "<bytes>:<text>" piece of `packed`.
+      auto pieces = [](std::string_view packed, auto&& f) {
+        while (!packed.empty()) {
+          const std::size_t colon = packed.find(':');
+          if (colon == std::string_view::npos) return;
+          std::size_t n = 0;
+          for (char d : packed.substr(0, colon)) n = n * 10 + static_cast<std::size_t>(d - '0');
+          f(packed.substr(colon + 1, n));
+          packed.remove_prefix(std::min(packed.size(), colon + 1 + n));
+        }
+      };
+      KIRA_RETURN_IF_ERROR(each(
+          std::string("SELECT ") + kCohortSessionCols + ", a.types, o.rules FROM sessions s "
+              "LEFT JOIN (SELECT session_id, string_agg(octet_length(type) || ':' || type, '') AS types "
+              "FROM adverse_events WHERE clinic_id = $1 GROUP BY session_id) a ON a.session_id = s.id "
+              "LEFT JOIN (SELECT session_id, string_agg(octet_length(rule_ids) || ':' || rule_ids, '') AS rules "
+              "FROM overrides WHERE clinic_id = $1 GROUP BY session_id) o ON o.session_id = s.id "
+              "WHERE s.clinic_id = $1",
+          {S(clinic)}, [&](const SqlCursor& c) {
+            const std::int64_t key = next_key++;
+            session(key, c);
+            pieces(c.Text(6), [&](std::string_view type) {
+              std::uint32_t t = 0;
+              while (t < ae_types.size() && ae_types[t] != type) ++t;
+              if (t == ae_types.size()) ae_types.emplace_back(type);
+              aes.emplace_back(key, t);
+            });
+            bool named = false;
+            pieces(c.Text(7), [&](std::string_view ids) { named = named || names_rule(ids); });
+            if (named) overridden.push_back(key);
+          }));
+      for (const auto& [key, t] : aes) sink.AdverseEvent(key, ae_types[t]);
+      for (std::int64_t key : overridden) sink.Override(key);
+    }
     return each("SELECT patient_id, at_us, total FROM assessments WHERE clinic_id = $1 AND instrument = $2",
                 {S(clinic), S(instrument)},
                 [&](const SqlCursor& c) { sink.Assessment(c.Text(0), c.Int(1), static_cast<double>(c.Int(2))); });
