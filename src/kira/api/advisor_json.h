@@ -23,8 +23,8 @@ namespace kira::api {
 StatusOr<advisor::AdvisorLibrary> ParseAdvisorLibrary(std::string_view text);
 
 // A session timeline (see examples/session-*.json). Events must be in time
-// order; vitals are range-checked (e.g. "events[3].sbp_mmhg: 400 is outside
-// 20..350"); the screening findings may be rule-id strings or objects with a
+// order; vitals are range-checked (e.g. "events[3].sbp_mmhg: must be <= 350,
+// got 400"); the screening findings may be rule-id strings or objects with a
 // "rule_id".
 StatusOr<advisor::SessionTimeline> ParseSessionTimeline(std::string_view text);
 

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "kira/api/internal/advisor_json_reader.h"
+#include "kira/api/internal/json_reader.h"
 #include "kira/api/internal/render.h"
 
 namespace kira::api {
@@ -14,128 +14,115 @@ namespace {
 using instruments::Instrument;
 using instruments::InstrumentLibrary;
 using instruments::Source;
-using internal::Child;
 using internal::Index;
+using internal::Join;
+using internal::ObjectReader;
 using nlohmann::json;
 
 constexpr int kMaxItemScore = 1000;  // sanity bound on item ranges, not a clinical value
 
-Status ReadSource(const json& obj, std::string_view key, const std::string& path, Source* out) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return InvalidArgumentError(Child(path, key) + ": missing");
-  const std::string p = Child(path, key);
-  KIRA_RETURN_IF_ERROR(internal::RequireObject(*it, p));
-  KIRA_RETURN_IF_ERROR(internal::ReadEvidence(*it, "evidence", p, &out->evidence));
-  KIRA_RETURN_IF_ERROR(internal::ReadString(*it, "citation", p, &out->citation));
-  KIRA_RETURN_IF_ERROR(internal::ReadOptString(*it, "note", p, &out->rationale));
+Status ReadSource(ObjectReader& obj, const char* key, Source* out) {
+  KIRA_ASSIGN_OR_RETURN(ObjectReader r, obj.Object(key));
+  KIRA_ASSIGN_OR_RETURN(out->evidence, r.Evidence("evidence"));
+  KIRA_ASSIGN_OR_RETURN(out->citation, r.String("citation"));
+  KIRA_ASSIGN_OR_RETURN(out->rationale, r.String("note", false, out->rationale));
   return Status::Ok();
 }
 
 Status ParseInstrument(const json& j, const std::string& path, Instrument* ins) {
-  KIRA_RETURN_IF_ERROR(internal::RequireObject(j, path));
-  KIRA_RETURN_IF_ERROR(internal::ReadString(j, "id", path, &ins->id));
-  KIRA_RETURN_IF_ERROR(internal::ReadString(j, "name", path, &ins->name));
-  std::string scoring;
-  KIRA_RETURN_IF_ERROR(internal::ReadString(j, "scoring", path, &scoring));
+  KIRA_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Make(j, path));
+  KIRA_ASSIGN_OR_RETURN(ins->id, r.String("id"));
+  KIRA_ASSIGN_OR_RETURN(ins->name, r.String("name"));
+  KIRA_ASSIGN_OR_RETURN(std::string scoring, r.String("scoring"));
   if (!instruments::ParseScoring(scoring, &ins->scoring)) {
-    return InvalidArgumentError(Child(path, "scoring") + ": '" + scoring +
+    return InvalidArgumentError(Join(path, "scoring") + ": '" + scoring +
                                 "' is not one of sum, domain_max_sum, mean");
   }
-  const json* items = nullptr;
-  KIRA_RETURN_IF_ERROR(internal::RequireArray(j, "items", path, &items));
-  if (items->empty()) return InvalidArgumentError(Child(path, "items") + ": must not be empty");
+  KIRA_ASSIGN_OR_RETURN(const json* items, r.List("items"));
+  if (items->empty()) return InvalidArgumentError(Join(path, "items") + ": must not be empty");
   std::set<std::string> ids;
   for (size_t i = 0; i < items->size(); ++i) {
-    const std::string p = Index(Child(path, "items"), i);
-    const json& ji = (*items)[i];
-    KIRA_RETURN_IF_ERROR(internal::RequireObject(ji, p));
+    const std::string p = Index(Join(path, "items"), i);
+    KIRA_ASSIGN_OR_RETURN(ObjectReader ri, ObjectReader::Make((*items)[i], p));
     instruments::Item it;
-    KIRA_RETURN_IF_ERROR(internal::ReadString(ji, "id", p, &it.id));
-    KIRA_RETURN_IF_ERROR(internal::ReadInt(ji, "min", p, 0, kMaxItemScore, &it.min));
-    KIRA_RETURN_IF_ERROR(internal::ReadInt(ji, "max", p, 0, kMaxItemScore, &it.max));
-    if (it.max <= it.min) return InvalidArgumentError(Child(p, "max") + ": must be greater than min");
-    KIRA_RETURN_IF_ERROR(internal::ReadOptString(ji, "loinc", p, &it.loinc));
-    KIRA_RETURN_IF_ERROR(internal::ReadOptString(ji, "domain", p, &it.domain));
+    KIRA_ASSIGN_OR_RETURN(it.id, ri.String("id"));
+    KIRA_ASSIGN_OR_RETURN(it.min, ri.Int("min", 0, kMaxItemScore));
+    KIRA_ASSIGN_OR_RETURN(it.max, ri.Int("max", 0, kMaxItemScore));
+    if (it.max <= it.min) return InvalidArgumentError(Join(p, "max") + ": must be greater than min");
+    KIRA_ASSIGN_OR_RETURN(it.loinc, ri.String("loinc", false, it.loinc));
+    KIRA_ASSIGN_OR_RETURN(it.domain, ri.String("domain", false, it.domain));
     if (ins->scoring == instruments::Scoring::kDomainMaxSum && it.domain.empty()) {
-      return InvalidArgumentError(Child(p, "domain") + ": missing (required for domain_max_sum)");
+      return InvalidArgumentError(Join(p, "domain") + ": is required (a string) for domain_max_sum");
     }
-    if (!ids.insert(it.id).second) return InvalidArgumentError(Child(p, "id") + ": duplicate '" + it.id + "'");
+    if (!ids.insert(it.id).second) return InvalidArgumentError(Join(p, "id") + ": duplicate '" + it.id + "'");
     ins->items.push_back(std::move(it));
   }
-  KIRA_RETURN_IF_ERROR(ReadSource(j, "item_source", path, &ins->item_source));
-  KIRA_RETURN_IF_ERROR(internal::ReadInt(j, "max_missing_items", path, 0,
-                                         static_cast<int>(ins->items.size()) - 1, &ins->max_missing_items));
-  KIRA_RETURN_IF_ERROR(internal::ReadDouble(j, "total_min", path, 0, 1e6, &ins->total_min));
-  KIRA_RETURN_IF_ERROR(internal::ReadDouble(j, "total_max", path, 0, 1e6, &ins->total_max));
+  KIRA_RETURN_IF_ERROR(ReadSource(r, "item_source", &ins->item_source));
+  KIRA_ASSIGN_OR_RETURN(ins->max_missing_items,
+                        r.Int("max_missing_items", 0, static_cast<int>(ins->items.size()) - 1));
+  KIRA_ASSIGN_OR_RETURN(ins->total_min, r.Number("total_min", 0, 1e6));
+  KIRA_ASSIGN_OR_RETURN(ins->total_max, r.Number("total_max", 0, 1e6));
   if (ins->total_max <= ins->total_min) {
-    return InvalidArgumentError(Child(path, "total_max") + ": must be greater than total_min");
+    return InvalidArgumentError(Join(path, "total_max") + ": must be greater than total_min");
   }
-  KIRA_RETURN_IF_ERROR(internal::ReadOptString(j, "loinc_total", path, &ins->loinc_total));
+  KIRA_ASSIGN_OR_RETURN(ins->loinc_total, r.String("loinc_total", false, ins->loinc_total));
 
-  const json* bands = nullptr;
-  KIRA_RETURN_IF_ERROR(internal::RequireArray(j, "bands", path, &bands));
+  KIRA_ASSIGN_OR_RETURN(const json* bands, r.List("bands"));
   for (size_t i = 0; i < bands->size(); ++i) {
-    const std::string p = Index(Child(path, "bands"), i);
-    const json& jb = (*bands)[i];
-    KIRA_RETURN_IF_ERROR(internal::RequireObject(jb, p));
+    const std::string p = Index(Join(path, "bands"), i);
+    KIRA_ASSIGN_OR_RETURN(ObjectReader rb, ObjectReader::Make((*bands)[i], p));
     instruments::Band b;
-    KIRA_RETURN_IF_ERROR(internal::ReadDouble(jb, "min", p, ins->total_min, ins->total_max, &b.min));
-    KIRA_RETURN_IF_ERROR(internal::ReadDouble(jb, "max", p, ins->total_min, ins->total_max, &b.max));
-    KIRA_RETURN_IF_ERROR(internal::ReadString(jb, "label", p, &b.label));
-    if (b.max < b.min) return InvalidArgumentError(Child(p, "max") + ": below min");
+    KIRA_ASSIGN_OR_RETURN(b.min, rb.Number("min", ins->total_min, ins->total_max));
+    KIRA_ASSIGN_OR_RETURN(b.max, rb.Number("max", ins->total_min, ins->total_max));
+    KIRA_ASSIGN_OR_RETURN(b.label, rb.String("label"));
+    if (b.max < b.min) return InvalidArgumentError(Join(p, "max") + ": below min");
     if (!ins->bands.empty() && b.min <= ins->bands.back().max) {
       return InvalidArgumentError(p + ": overlaps or is out of order with bands[" + std::to_string(i - 1) + "]");
     }
     ins->bands.push_back(std::move(b));
   }
-  KIRA_RETURN_IF_ERROR(ReadSource(j, "bands_source", path, &ins->bands_source));
+  KIRA_RETURN_IF_ERROR(ReadSource(r, "bands_source", &ins->bands_source));
 
-  if (auto r = j.find("response"); r != j.end() && !r->is_null()) {
-    const std::string p = Child(path, "response");
-    KIRA_RETURN_IF_ERROR(internal::RequireObject(*r, p));
+  KIRA_ASSIGN_OR_RETURN(std::optional<ObjectReader> response, r.OptObject("response"));
+  if (response) {
     instruments::ResponseRule rule;
-    KIRA_RETURN_IF_ERROR(internal::ReadOptDouble(*r, "min_percent_fall", p, 0, 100, &rule.min_percent_fall));
-    KIRA_RETURN_IF_ERROR(internal::ReadOptDouble(*r, "min_point_fall", p, 0, ins->total_max, &rule.min_point_fall));
+    KIRA_ASSIGN_OR_RETURN(rule.min_percent_fall, response->OptNumber("min_percent_fall", 0, 100));
+    KIRA_ASSIGN_OR_RETURN(rule.min_point_fall, response->OptNumber("min_point_fall", 0, ins->total_max));
     if (!rule.min_percent_fall && !rule.min_point_fall) {
-      return InvalidArgumentError(p + ": needs min_percent_fall or min_point_fall");
+      return InvalidArgumentError(response->path() + ": needs min_percent_fall or min_point_fall");
     }
-    KIRA_RETURN_IF_ERROR(ReadSource(*r, "source", p, &rule.source));
+    KIRA_RETURN_IF_ERROR(ReadSource(*response, "source", &rule.source));
     ins->response = std::move(rule);
   }
-  if (auto r = j.find("remission"); r != j.end() && !r->is_null()) {
-    const std::string p = Child(path, "remission");
-    KIRA_RETURN_IF_ERROR(internal::RequireObject(*r, p));
+  KIRA_ASSIGN_OR_RETURN(std::optional<ObjectReader> remission, r.OptObject("remission"));
+  if (remission) {
     instruments::RemissionRule rule;
-    std::string op;
-    KIRA_RETURN_IF_ERROR(internal::ReadString(*r, "op", p, &op));
+    KIRA_ASSIGN_OR_RETURN(std::string op, remission->String("op"));
     if (op == "below") {
       rule.op = instruments::RemissionOp::kBelow;
     } else if (op == "at_most") {
       rule.op = instruments::RemissionOp::kAtMost;
     } else {
-      return InvalidArgumentError(Child(p, "op") + ": '" + op + "' is not one of below, at_most");
+      return InvalidArgumentError(remission->PathOf("op") + ": '" + op + "' is not one of below, at_most");
     }
-    KIRA_RETURN_IF_ERROR(internal::ReadDouble(*r, "value", p, ins->total_min, ins->total_max, &rule.value));
-    KIRA_RETURN_IF_ERROR(ReadSource(*r, "source", p, &rule.source));
+    KIRA_ASSIGN_OR_RETURN(rule.value, remission->Number("value", ins->total_min, ins->total_max));
+    KIRA_RETURN_IF_ERROR(ReadSource(*remission, "source", &rule.source));
     ins->remission = std::move(rule);
   }
-  const json* alerts = nullptr;
-  KIRA_RETURN_IF_ERROR(internal::RequireArray(j, "alerts", path, &alerts));
+  KIRA_ASSIGN_OR_RETURN(const json* alerts, r.List("alerts"));
   for (size_t i = 0; i < alerts->size(); ++i) {
-    const std::string p = Index(Child(path, "alerts"), i);
-    const json& ja = (*alerts)[i];
-    KIRA_RETURN_IF_ERROR(internal::RequireObject(ja, p));
+    const std::string p = Index(Join(path, "alerts"), i);
+    KIRA_ASSIGN_OR_RETURN(ObjectReader ra, ObjectReader::Make((*alerts)[i], p));
     instruments::AlertRule a;
-    KIRA_RETURN_IF_ERROR(internal::ReadString(ja, "rule_id", p, &a.rule_id));
-    KIRA_RETURN_IF_ERROR(internal::ReadInt(ja, "at_least", p, 0, kMaxItemScore, &a.at_least));
-    KIRA_RETURN_IF_ERROR(internal::ReadSeverity(ja, "severity", p, &a.severity));
-    KIRA_RETURN_IF_ERROR(internal::ReadString(ja, "message", p, &a.message));
-    KIRA_RETURN_IF_ERROR(ReadSource(ja, "source", p, &a.source));
-    const json* ai = nullptr;
-    KIRA_RETURN_IF_ERROR(internal::RequireArray(ja, "items", p, &ai));
+    KIRA_ASSIGN_OR_RETURN(a.rule_id, ra.String("rule_id"));
+    KIRA_ASSIGN_OR_RETURN(a.at_least, ra.Int("at_least", 0, kMaxItemScore));
+    KIRA_ASSIGN_OR_RETURN(a.severity, ra.Severity("severity"));
+    KIRA_ASSIGN_OR_RETURN(a.message, ra.String("message"));
+    KIRA_RETURN_IF_ERROR(ReadSource(ra, "source", &a.source));
+    KIRA_ASSIGN_OR_RETURN(const json* ai, ra.List("items"));
     for (size_t k = 0; k < ai->size(); ++k) {
-      const std::string pk = Index(Child(p, "items"), k);
-      if (!(*ai)[k].is_string()) return InvalidArgumentError(pk + ": expected an item id string");
+      const std::string pk = Index(Join(p, "items"), k);
+      if (!(*ai)[k].is_string()) return InvalidArgumentError(pk + ": must be an item id (a string)");
       const std::string id = (*ai)[k].get<std::string>();
       int found = -1;
       for (size_t m = 0; m < ins->items.size(); ++m) {
@@ -146,27 +133,26 @@ Status ParseInstrument(const json& j, const std::string& path, Instrument* ins) 
     }
     ins->alerts.push_back(std::move(a));
   }
-  KIRA_RETURN_IF_ERROR(ReadSource(j, "source", path, &ins->source));
+  KIRA_RETURN_IF_ERROR(ReadSource(r, "source", &ins->source));
   return Status::Ok();
 }
 
 }  // namespace
 
 StatusOr<InstrumentLibrary> ParseInstrumentLibrary(std::string_view text) {
-  KIRA_ASSIGN_OR_RETURN(json root, internal::ParseJsonText(text, "instruments"));
-  KIRA_RETURN_IF_ERROR(internal::RequireObject(root, ""));
+  KIRA_ASSIGN_OR_RETURN(json root, internal::ParseJson(text, "instruments"));
+  KIRA_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Make(root, ""));
   InstrumentLibrary lib;
-  KIRA_RETURN_IF_ERROR(internal::ReadString(root, "id", "", &lib.id));
-  KIRA_RETURN_IF_ERROR(internal::ReadString(root, "version", "", &lib.version));
-  KIRA_RETURN_IF_ERROR(internal::ReadString(root, "effective_date", "", &lib.effective_date));
-  const json* list = nullptr;
-  KIRA_RETURN_IF_ERROR(internal::RequireArray(root, "instruments", "", &list));
+  KIRA_ASSIGN_OR_RETURN(lib.id, r.String("id"));
+  KIRA_ASSIGN_OR_RETURN(lib.version, r.String("version"));
+  KIRA_ASSIGN_OR_RETURN(lib.effective_date, r.String("effective_date"));
+  KIRA_ASSIGN_OR_RETURN(const json* list, r.List("instruments"));
   std::set<std::string> ids;
   for (size_t i = 0; i < list->size(); ++i) {
     Instrument ins;
     const std::string p = Index("instruments", i);
     KIRA_RETURN_IF_ERROR(ParseInstrument((*list)[i], p, &ins));
-    if (!ids.insert(ins.id).second) return InvalidArgumentError(Child(p, "id") + ": duplicate '" + ins.id + "'");
+    if (!ids.insert(ins.id).second) return InvalidArgumentError(Join(p, "id") + ": duplicate '" + ins.id + "'");
     lib.instruments.push_back(std::move(ins));
   }
   return lib;

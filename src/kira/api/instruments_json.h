@@ -14,7 +14,7 @@ namespace kira::api {
 
 // Parses and validates an instrument library (guidelines/instruments.json).
 // Errors: kInvalidArgument naming the JSON path of the first bad field, e.g.
-// "instruments[1].items[3].max: missing", "instruments[0].bands[2]: overlaps
+// "instruments[1].items[3].max: is required (an integer)", "instruments[0].bands[2]: overlaps
 // bands[1]", "instruments[4].alerts[0].items[0]: unknown item 'item99'".
 StatusOr<instruments::InstrumentLibrary> ParseInstrumentLibrary(std::string_view text);
 

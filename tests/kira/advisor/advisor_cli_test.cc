@@ -154,7 +154,7 @@ TEST(AdvisorCli, MonitorBadSessionExit2NamesField) {
   CliRun r = Kira("monitor --session tests/kira/advisor/CMakeLists.txt");
 
   EXPECT_EQ(r.code, 2);
-  EXPECT_THAT(r.out, HasSubstr("JSON syntax error"));
+  EXPECT_THAT(r.out, HasSubstr("session: malformed JSON at byte"));
 }
 
 TEST(AdvisorCli, DischargeEarlyEsketamineExit1) {

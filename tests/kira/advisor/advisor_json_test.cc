@@ -57,13 +57,13 @@ TEST(AdvisorJson, OutOfOrderEventsNamePath) {
 
 TEST(AdvisorJson, ImplausibleVitalNamesPath) {
   EXPECT_THAT(ParseSessionTimeline(With(kMinimal, "\"sbp_mmhg\": 130", "\"sbp_mmhg\": 1300")),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("events[1].sbp_mmhg: 1300 is outside")));
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("events[1].sbp_mmhg: must be <= 350, got 1300")));
 }
 
 TEST(AdvisorJson, WrongTypeNamesPath) {
   EXPECT_THAT(ParseSessionTimeline(With(kMinimal, "\"resuscitation_staff_present\": true",
                                         "\"resuscitation_staff_present\": \"yes\"")),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("precheck.resuscitation_staff_present: expected true or false")));
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("precheck.resuscitation_staff_present: must be true or false, got string")));
 }
 
 TEST(AdvisorJson, UnknownEventTypeNamesPath) {
@@ -78,7 +78,7 @@ TEST(AdvisorJson, UnknownRouteRejected) {
 
 TEST(AdvisorJson, MissingPrecheckRejected) {
   EXPECT_THAT(ParseSessionTimeline(R"({"session_id": "x", "route": "iv", "baseline": {}, "events": []})"),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("precheck: missing")));
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("precheck: is required (an object)")));
 }
 
 TEST(AdvisorJson, IsoDates) {
@@ -104,6 +104,47 @@ TEST(AdvisorJson, LibraryThresholdBadActionNamesPath) {
 
   EXPECT_THAT(ParseAdvisorLibrary(text),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("monitoring.thresholds[2].action: 'halt'")));
+}
+
+TEST(AdvisorJson, LibraryFractionalSessionsNamesPath) {
+  std::string text = kira::testing::ReadSourceFile("guidelines/advisor.json");
+  text = With(text, "\"sessions\": 6,", "\"sessions\": 6.5,");
+
+  EXPECT_THAT(ParseAdvisorLibrary(text),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("templates[0].induction[0].sessions: must be a whole number, got 6.5")));
+}
+
+TEST(AdvisorJson, LibraryGapOutOfRangeNamesPath) {
+  std::string text = kira::testing::ReadSourceFile("guidelines/advisor.json");
+  text = With(text, "\"gaps_days\": [\n      2,", "\"gaps_days\": [\n      0,");
+
+  EXPECT_THAT(ParseAdvisorLibrary(text),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("templates[0].induction[0].gaps_days[0]: must be a whole number of days 1..366")));
+}
+
+TEST(AdvisorJson, HistoryMissingInstrumentNamesPath) {
+  EXPECT_THAT(ParsePlanHistory(R"({"sessions": []})"),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("history.instrument: is required (a string)")));
+}
+
+TEST(AdvisorJson, DischargeAttestationMustBeBoolean) {
+  std::string text = kira::testing::ReadSourceFile("examples/session-esketamine-early-discharge.json");
+  auto tl = ParseSessionTimeline(text);
+  ASSERT_THAT(tl, IsOk());
+  ASSERT_TRUE(tl->discharge.has_value());
+  ASSERT_FALSE(tl->discharge->attestations.empty());
+  const std::string key = tl->discharge->attestations.begin()->first;
+  const std::string from = "\"" + key + "\": ";
+  const size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos);
+  const size_t end = text.find_first_of(",\n}", at + from.size());
+  text.replace(at + from.size(), end - at - from.size(), "\"yes\"");
+
+  EXPECT_THAT(ParseSessionTimeline(text),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("discharge.attestations." + key + ": must be true or false, got string")));
 }
 
 TEST(AdvisorJson, ExampleRescueSessionRunsEndToEnd) {

@@ -42,14 +42,14 @@ TEST(InstrumentsJson, ShippedLibraryLoadsWithVersion) {
 
 TEST(InstrumentsJson, SyntaxErrorNamesByte) {
   EXPECT_THAT(ParseInstrumentLibrary("{\"id\": "),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("JSON syntax error at byte")));
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("instruments: malformed JSON at byte")));
 }
 
 TEST(InstrumentsJson, MissingItemMaxNamesPath) {
   std::string bad = Replace(Shipped(), "\"min\": 0,\n     \"max\": 3,", "\"min\": 0,");
 
   EXPECT_THAT(ParseInstrumentLibrary(bad),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("instruments[0].items[0].max: missing")));
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("instruments[0].items[0].max: is required (an integer)")));
 }
 
 TEST(InstrumentsJson, BadEvidenceTagNamesPath) {
@@ -77,7 +77,27 @@ TEST(InstrumentsJson, WrongTypeNamesPath) {
   std::string bad = Replace(Shipped(), "\"total_max\": 27", "\"total_max\": \"27\"");
 
   EXPECT_THAT(ParseInstrumentLibrary(bad),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("instruments[0].total_max: expected a number")));
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("instruments[0].total_max: must be a number, got string")));
+}
+
+TEST(InstrumentsJson, FractionalItemMaxRejected) {
+  std::string bad = Replace(Shipped(), "\"min\": 0,\n     \"max\": 3,", "\"min\": 0,\n     \"max\": 2.5,");
+
+  EXPECT_THAT(ParseInstrumentLibrary(bad),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("instruments[0].items[0].max: must be a whole number, got 2.5")));
+}
+
+TEST(InstrumentsJson, WholeFloatItemMaxAccepted) {
+  std::string ok = Replace(Shipped(), "\"min\": 0,\n     \"max\": 3,", "\"min\": 0,\n     \"max\": 3.0,");
+
+  EXPECT_THAT(ParseInstrumentLibrary(ok), IsOk());
+}
+
+TEST(InstrumentsJson, ItemMaxAboveBoundNamesPath) {
+  std::string bad = Replace(Shipped(), "\"min\": 0,\n     \"max\": 3,", "\"min\": 0,\n     \"max\": 1001,");
+
+  EXPECT_THAT(ParseInstrumentLibrary(bad),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("instruments[0].items[0].max: must be <= 1000, got 1001")));
 }
 
 }  // namespace

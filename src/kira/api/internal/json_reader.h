@@ -14,6 +14,7 @@
 
 #include "kira/base/status.h"
 #include "kira/base/statusor.h"
+#include "kira/domain/decision.h"
 
 namespace kira::api::internal {
 
@@ -67,6 +68,7 @@ class ObjectReader {
   }
 
   const std::string& path() const { return path_; }
+  const Json& json() const { return *j_; }
   bool Has(const char* key) const { return j_->contains(key) && !(*j_)[key].is_null(); }
   const Json* Get(const char* key) {
     seen_.emplace_back(key);
@@ -104,6 +106,80 @@ class ObjectReader {
     if (!d) return FieldError(PathOf(key), "is required (a number)");
     return *d;
   }
+  // An integer within [lo, hi]; a fractional number is refused (a JSON value
+  // of 3.0 is accepted as 3). Also used for array elements, hence static.
+  static StatusOr<int> IntValue(const Json& v, const std::string& path, int lo, int hi) {
+    long long n = 0;
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<unsigned long long>();
+      n = u > 1000000000ULL ? 1000000001LL : static_cast<long long>(u);
+    } else if (v.is_number_integer()) {
+      n = v.get<long long>();
+    } else if (v.is_number_float()) {
+      const double d = v.get<double>();
+      if (!std::isfinite(d) || d != std::floor(d)) return FieldError(path, "must be a whole number, got " + v.dump());
+      n = std::abs(d) > 1e9 ? (d < 0 ? -1000000001LL : 1000000001LL) : static_cast<long long>(d);
+    } else {
+      return FieldError(path, std::string("must be an integer, got ") + v.type_name());
+    }
+    if (n < lo) return FieldError(path, "must be >= " + std::to_string(lo) + ", got " + v.dump());
+    if (n > hi) return FieldError(path, "must be <= " + std::to_string(hi) + ", got " + v.dump());
+    return static_cast<int>(n);
+  }
+  StatusOr<std::optional<int>> OptInt(const char* key, int lo, int hi) {
+    const Json* v = Get(key);
+    if (!v) return std::optional<int>();
+    KIRA_ASSIGN_OR_RETURN(int n, IntValue(*v, PathOf(key), lo, hi));
+    return std::optional<int>(n);
+  }
+  StatusOr<int> Int(const char* key, int lo, int hi) {
+    KIRA_ASSIGN_OR_RETURN(std::optional<int> n, OptInt(key, lo, hi));
+    if (!n) return FieldError(PathOf(key), "is required (an integer)");
+    return *n;
+  }
+  StatusOr<std::optional<bool>> OptBool(const char* key) {
+    const Json* v = Get(key);
+    if (!v) return std::optional<bool>();
+    if (!v->is_boolean()) return FieldError(PathOf(key), std::string("must be true or false, got ") + v->type_name());
+    return std::optional<bool>(v->get<bool>());
+  }
+  // A required list (its elements are read by the caller, with Index paths).
+  StatusOr<const Json*> List(const char* key) {
+    const Json* v = Get(key);
+    if (!v) return FieldError(PathOf(key), "is required (a list)");
+    if (!v->is_array()) return FieldError(PathOf(key), std::string("must be a list, got ") + v->type_name());
+    return v;
+  }
+  // A nested object, required or (OptObject) absent/null -> nullopt.
+  StatusOr<std::optional<ObjectReader>> OptObject(const char* key) {
+    const Json* v = Get(key);
+    if (!v) return std::optional<ObjectReader>();
+    KIRA_ASSIGN_OR_RETURN(ObjectReader r, Make(*v, PathOf(key)));
+    return std::optional<ObjectReader>(std::move(r));
+  }
+  StatusOr<ObjectReader> Object(const char* key) {
+    KIRA_ASSIGN_OR_RETURN(std::optional<ObjectReader> r, OptObject(key));
+    if (!r) return FieldError(PathOf(key), "is required (an object)");
+    return std::move(*r);
+  }
+  // True when the key is present, even as null (null meaning "not configured").
+  bool Present(const char* key) const { return j_->contains(key); }
+
+  StatusOr<domain::Evidence> Evidence(const char* key) {
+    KIRA_ASSIGN_OR_RETURN(std::string s, String(key));
+    domain::Evidence e{};
+    if (!domain::ParseEvidence(s, &e)) return FieldError(PathOf(key), "'" + s + "' is not one of V, S, U, derived");
+    return e;
+  }
+  StatusOr<domain::Severity> Severity(const char* key) {
+    KIRA_ASSIGN_OR_RETURN(std::string s, String(key));
+    domain::Severity v{};
+    if (!domain::ParseSeverity(s, &v)) {
+      return FieldError(PathOf(key), "'" + s + "' is not one of info, caution, soft_stop, hard_stop");
+    }
+    return v;
+  }
+
   StatusOr<bool> Bool(const char* key, bool required, bool fallback = false) {
     const Json* v = Get(key);
     if (!v) {
