@@ -124,6 +124,8 @@ Status AccessAuditor::Write(const std::vector<Pending>& batch) {
   for (const auto& p : batch) by_actor[p.event.actor].push_back(&p.event);
   for (const auto& [actor, events] : by_actor) {
     KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(*store_, *clock_, actor, [&](registry::UnitOfWork& uow) -> Status {
+      // Chained and hashed one by one, written in multi-row statements at commit.
+      uow.DeferAuditWrites(true);
       for (const AccessEvent* e : events) {
         KIRA_RETURN_IF_ERROR(uow.Audit(e->clinic_id, e->action, e->entity, e->entity_id, "", e->what));
       }

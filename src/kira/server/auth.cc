@@ -277,6 +277,16 @@ void SessionTable::Forget(const std::string& key) {
   cache_.erase(key);
 }
 
+std::optional<Principal> SessionTable::FindCached(std::string_view token) {
+  if (token.size() != 64) return std::nullopt;
+  const std::string key = Sha256Hex(token);
+  const auto steady_now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = cache_.find(key);
+  if (it != cache_.end() && steady_now - it->second.fetched < options_.cache_time) return it->second.principal;
+  return std::nullopt;
+}
+
 StatusOr<std::optional<Principal>> SessionTable::Find(std::string_view token) {
   if (token.size() != 64) return std::optional<Principal>();
   const std::string key = Sha256Hex(token);

@@ -902,6 +902,21 @@ std::string RolesText(unsigned roles) {
   return out;
 }
 
+bool AnswersOnIoThread(const Route& route) {
+  // Point reads by key: a few index lookups on the read pool and no write
+  // lock, so they never hold an I/O thread for long. Anything that scans,
+  // writes, hashes a password or calls the Advisor stays on the workers.
+  static constexpr std::pair<std::string_view, std::string_view> kQuick[] = {
+      {"GET", "/healthz"},
+      {"GET", "/api/v1/me"},
+      {"GET", "/api/v1/patients/{id}"},
+  };
+  for (const auto& [method, path] : kQuick) {
+    if (method == route.method && path == route.path) return true;
+  }
+  return false;
+}
+
 std::span<const Route> RouteTable() {
   // The clinic-day routes (workflow_routes.cc) follow this file's table.
   static const std::vector<Route> all = [] {
