@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -124,7 +125,7 @@ class SessionTable {
   // `cache_time` ago; nullopt otherwise (unknown, stale or never seen). Never
   // touches the database, so it may run on an I/O thread; a miss goes to
   // Find() on a worker.
-  std::optional<Principal> FindCached(std::string_view token);
+  std::shared_ptr<const Principal> FindCached(std::string_view token);
   // Ends one session (log-out).
   Status Remove(std::string_view token);
   // Ends every session of a user; returns how many.
@@ -140,7 +141,7 @@ class SessionTable {
 
  private:
   struct Cached {
-    Principal principal;
+    std::shared_ptr<const Principal> principal;  // shared with FindCached's callers
     std::chrono::steady_clock::time_point fetched;
   };
   void Forget(const std::string& key);

@@ -340,8 +340,8 @@ struct Server::Impl {
   // Steps 6-8 of the pipeline. Returns the principal, or the error to send.
   // On an I/O thread (`io_thread`) only a session already in memory is
   // accepted; otherwise `*deferred` is set and the request goes to a worker.
-  StatusOr<Principal> Authenticate(const Incoming& req, const Route& route, std::string* token, bool io_thread,
-                                   bool* deferred) {
+  StatusOr<std::shared_ptr<const Principal>> Authenticate(const Incoming& req, const Route& route, std::string* token,
+                                                          bool io_thread, bool* deferred) {
     bool via_cookie = false;
     if (req.authorization.rfind("Bearer ", 0) == 0) {
       *token = req.authorization.substr(7);
@@ -350,7 +350,7 @@ struct Server::Impl {
       via_cookie = true;
     }
     if (token->empty()) return UnauthenticatedError("log in first (session cookie or bearer token)");
-    std::optional<Principal> p;
+    std::shared_ptr<const Principal> p;
     if (io_thread) {
       p = sessions->FindCached(*token);
       if (!p) {
@@ -358,7 +358,8 @@ struct Server::Impl {
         return UnavailableError("deferred to a worker");
       }
     } else {
-      KIRA_ASSIGN_OR_RETURN(p, sessions->Find(*token));
+      KIRA_ASSIGN_OR_RETURN(std::optional<Principal> found, sessions->Find(*token));
+      if (found) p = std::make_shared<const Principal>(std::move(*found));
     }
     if (!p) return UnauthenticatedError("the session has expired or was ended; log in again");
     if (via_cookie && req.method != "GET" && req.method != "HEAD") {
@@ -379,7 +380,7 @@ struct Server::Impl {
     if (!(internal::RoleBitOf(p->role) & route.roles)) {
       return PermissionDeniedError("role '" + std::string(domain::RoleName(p->role)) + "' may not " + route.summary);
     }
-    return std::move(*p);
+    return p;
   }
 
   const CompiledRoute* Match(const std::vector<std::string_view>& segs, const std::string& method,
@@ -409,7 +410,7 @@ struct Server::Impl {
     if (io_thread && (metrics_listener || !cr || !cr->quick)) return std::nullopt;
     const std::string request_id = NextRequestId();
     Outgoing out;
-    std::string route_label = "unmatched";
+    std::string_view route_label = "unmatched";
     if (metrics_listener) {
       if (req.path == "/metrics" && req.method == "GET") {
         out.body = RenderMetrics();
@@ -483,14 +484,14 @@ struct Server::Impl {
         call.query.emplace(std::move(*k), std::move(*v));
       }
     }
-    std::optional<Principal> who;
+    std::shared_ptr<const Principal> who;
     if (error.ok() && route.roles != internal::kPublic) {
       bool deferred = false;
-      StatusOr<Principal> p = Authenticate(req, route, &call.token, io_thread, &deferred);
+      StatusOr<std::shared_ptr<const Principal>> p = Authenticate(req, route, &call.token, io_thread, &deferred);
       if (deferred) return std::nullopt;
       if (p.ok()) {
         who = std::move(*p);
-        call.who = &*who;
+        call.who = who.get();
       } else {
         error = p.status();
       }
