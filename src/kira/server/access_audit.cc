@@ -1,5 +1,7 @@
 #include "kira/server/access_audit.h"
 
+#include <pthread.h>
+
 #include <cstdio>
 
 #include "kira/registry/unit_of_work.h"
@@ -77,6 +79,7 @@ Status AccessAuditor::Flush() {
 }
 
 void AccessAuditor::Loop() {
+  pthread_setname_np(pthread_self(), "kira-audit");  // as top and perf show it
   std::unique_lock<std::mutex> lock(mu_);
   std::vector<Pending> batch;
   while (true) {

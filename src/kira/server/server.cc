@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -44,6 +45,10 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 using internal::Call;
+// Streams bound to their I/O thread's io_context by type (not through a
+// type-erased executor, which every asynchronous step would pay for).
+using TcpStream = beast::basic_stream<tcp, asio::io_context::executor_type, beast::unlimited_rate_policy>;
+using TlsStream = beast::ssl_stream<TcpStream>;
 using internal::Reply;
 using internal::Route;
 
@@ -620,7 +625,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   ~Connection() { server_.Release(addr_); }
 
   void Start() {
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, TcpStream>) {
       ReadHeader();
     } else {
       beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
@@ -782,7 +787,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void Close() {
     beast::error_code ec;
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, TcpStream>) {
       stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     } else {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
@@ -809,7 +814,8 @@ void Server::Impl::Accept(tcp::acceptor& acc, bool metrics_listener) {
   // Connections are dealt round-robin to the I/O threads' contexts.
   const std::size_t io = next_ioc++ % iocs.size();
   asio::io_context& target = *iocs[io];
-  acc.async_accept(target, [this, &acc, &target, io, metrics_listener](beast::error_code ec, tcp::socket sock) {
+  acc.async_accept(target.get_executor(), [this, &acc, &target, io, metrics_listener](beast::error_code ec,
+                                                                                      TcpStream::socket_type sock) {
     if (ec == asio::error::operation_aborted || stopping.load()) return;
     if (!ec) {
       beast::error_code ec2;
@@ -821,12 +827,12 @@ void Server::Impl::Accept(tcp::acceptor& acc, bool metrics_listener) {
         sock.set_option(tcp::no_delay(true), ec2);
         // Started on its own I/O thread.
         if (tls() && !metrics_listener) {
-          auto c = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
-              *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(sock)), *tls_ctx), io, addr,
+          auto c = std::make_shared<Connection<TlsStream>>(
+              *this, TlsStream(TcpStream(std::move(sock)), *tls_ctx), io, addr,
               false);
           asio::post(target, [c] { c->Start(); });
         } else {
-          auto c = std::make_shared<Connection<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(sock)), io,
+          auto c = std::make_shared<Connection<TcpStream>>(*this, TcpStream(std::move(sock)), io,
                                                                    addr, metrics_listener);
           asio::post(target, [c] { c->Start(); });
         }
@@ -953,7 +959,12 @@ Status Server::Run() {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   for (auto& c : i.iocs) guards.push_back(asio::make_work_guard(*c));
   std::vector<std::thread> io;
-  for (std::size_t n = 1; n < i.iocs.size(); ++n) io.emplace_back([&i, n] { i.iocs[n]->run(); });
+  for (std::size_t n = 1; n < i.iocs.size(); ++n) {
+    io.emplace_back([&i, n] {
+      pthread_setname_np(pthread_self(), ("kira-io-" + std::to_string(n)).c_str());
+      i.iocs[n]->run();
+    });
+  }
   i.iocs[0]->run();
   for (auto& t : io) t.join();
   i.workers->join();
