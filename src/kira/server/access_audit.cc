@@ -121,21 +121,17 @@ void AccessAuditor::Loop() {
 }
 
 Status AccessAuditor::Write(const std::vector<Pending>& batch) {
-  // A UnitOfWork records one actor on every row, so one per actor; the batch
-  // is usually one or a few actors.
-  std::map<std::string, std::vector<const AccessEvent*>> by_actor;
-  for (const auto& p : batch) by_actor[p.event.actor].push_back(&p.event);
-  for (const auto& [actor, events] : by_actor) {
-    KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(*store_, *clock_, actor, [&](registry::UnitOfWork& uow) -> Status {
-      // Chained and hashed one by one, written in multi-row statements at commit.
-      uow.DeferAuditWrites(true);
-      for (const AccessEvent* e : events) {
-        KIRA_RETURN_IF_ERROR(uow.Audit(e->clinic_id, e->action, e->entity, e->entity_id, "", e->what));
-      }
-      return Status::Ok();
-    }));
-  }
-  return Status::Ok();
+  // One transaction for the whole batch, each row naming its own user: one
+  // commit (and fsync) per batch however many users it holds. Rows are
+  // chained and hashed one by one and written in multi-row statements.
+  return registry::RunInUnitOfWork(*store_, *clock_, "system:access-audit", [&](registry::UnitOfWork& uow) -> Status {
+    uow.DeferAuditWrites(true);
+    for (const Pending& p : batch) {
+      const AccessEvent& e = p.event;
+      KIRA_RETURN_IF_ERROR(uow.AuditAs(e.actor, e.clinic_id, e.action, e.entity, e.entity_id, "", e.what));
+    }
+    return Status::Ok();
+  });
 }
 
 }  // namespace kira::server

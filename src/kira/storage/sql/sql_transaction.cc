@@ -640,17 +640,20 @@ class SqlTransaction : public Transaction {
   }
   // Multi-row INSERTs of kBatchRows rows (the per-statement work -- the
   // statement journal, the CHECK constraints' IN lists -- is then paid once
-  // per chunk); the rest one row at a time, so only two statement texts per
-  // table are ever prepared.
+  // per chunk), then of kSmallBatchRows (a group commit of a few dozen
+  // access-audit rows); the rest one row at a time, so only three statement
+  // texts per table are ever prepared.
   static constexpr std::size_t kBatchRows = 64;
+  static constexpr std::size_t kSmallBatchRows = 8;
   template <typename T, typename Params>
   Status InsertMany(std::span<const T> rows, std::string_view head, std::size_t width, Status (*validate)(const T&),
                     Params params_of) {
     for (const T& r : rows) KIRA_RETURN_IF_ERROR(Check(validate(r)));
     std::size_t i = 0;
-    if (rows.size() >= kBatchRows) {
+    for (const std::size_t chunk : {kBatchRows, kSmallBatchRows}) {
+      if (rows.size() - i < chunk) continue;
       std::string sql(head);
-      for (std::size_t r = 0; r < kBatchRows; ++r) {
+      for (std::size_t r = 0; r < chunk; ++r) {
         sql += r ? ", (" : " (";
         for (std::size_t c = 0; c < width; ++c) {
           if (c) sql += ", ";
@@ -659,10 +662,10 @@ class SqlTransaction : public Transaction {
         sql += ")";
       }
       std::vector<SqlValue> params;
-      for (; i + kBatchRows <= rows.size(); i += kBatchRows) {
+      for (; i + chunk <= rows.size(); i += chunk) {
         params.clear();
-        params.reserve(kBatchRows * width);
-        for (std::size_t r = 0; r < kBatchRows; ++r) {
+        params.reserve(chunk * width);
+        for (std::size_t r = 0; r < chunk; ++r) {
           for (auto& v : params_of(rows[i + r])) params.push_back(std::move(v));
         }
         KIRA_RETURN_IF_ERROR(W(sql, std::move(params)));
