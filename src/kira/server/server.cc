@@ -572,10 +572,11 @@ struct Server::Impl {
 
   // The whole reply (status line, headers, body) as one buffer: one
   // allocation and one write, instead of a header container per reply.
-  std::string Render(Outgoing& out, bool keep) {
+  // Into `wire` (cleared first; a connection reuses its buffer).
+  void Render(Outgoing& out, bool keep, std::string& wire) {
     const auto r = http::obsolete_reason(static_cast<http::status>(out.status));
     const std::string_view reason(r.data(), r.size());
-    std::string wire;
+    wire.clear();
     wire.reserve(fixed_headers.size() + 160 + out.body.size());
     wire += "HTTP/1.1 ";
     wire += std::to_string(out.status);
@@ -602,7 +603,6 @@ struct Server::Impl {
     if (!keep) wire += "Connection: close\r\n";
     wire += "\r\n";
     if (!no_body) wire += out.body;
-    return wire;
   }
 
   void Accept(tcp::acceptor& acc, bool metrics_listener);
@@ -772,9 +772,12 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void Send(Outgoing out) {
     const bool keep = keep_alive_ && !out.close && !server_.stopping.load();
-    auto wire = std::make_shared<std::string>(server_.Render(out, keep));
+    // One reply in flight per connection: its buffer is reused (a large
+    // reply's is released once written).
+    server_.Render(out, keep, wire_);
     beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
-    asio::async_write(stream_, asio::buffer(*wire), [self = this->shared_from_this(), wire, keep](beast::error_code ec, std::size_t) {
+    asio::async_write(stream_, asio::buffer(wire_), [self = this->shared_from_this(), keep](beast::error_code ec, std::size_t) {
+      if (self->wire_.capacity() > 16 * 1024) std::string().swap(self->wire_);
       if (self->answering_) {
         self->answering_ = false;
         --self->server_.inflight;
@@ -806,6 +809,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   beast::flat_buffer buffer_{64 * 1024};  // upper bound; grows only as needed
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<std::string> continue_;
+  std::string wire_;  // the reply being written
 };
 
 }  // namespace
