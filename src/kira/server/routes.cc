@@ -449,16 +449,10 @@ StatusOr<Reply> CreatePatient(Services& s, const Call& c) {
 
 StatusOr<Reply> GetPatient(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
-  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
-  std::optional<domain::PatientIdentity> identity;
-  StatusOr<domain::PatientIdentity> pi = tx->GetPatientIdentity(c.who->clinic_id, p.id);
-  if (pi.ok()) {
-    identity = std::move(*pi);
-  } else if (!pi.status().IsNotFound()) {
-    return pi.status();
-  }
-  AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}");
-  return Json(api::PatientJson(p, identity));
+  KIRA_ASSIGN_OR_RETURN(storage::Transaction::PatientWithIdentity p,
+                        tx->GetPatientWithIdentity(c.who->clinic_id, c.params.at(0)));
+  AuditRead(s, c, "patient", p.record.id, "GET /api/v1/patients/{id}");
+  return Json(api::PatientJson(p.record, p.identity));
 }
 
 registry::Libraries Libs(const Services& s) { return registry::Libraries{s.library, s.advisor, s.instruments}; }

@@ -610,6 +610,22 @@ class SqlTransaction : public Transaction {
     if (rows.empty()) return NotFoundError("patient '" + std::string(id) + "'");
     return PatientFromRow(rows[0]);
   }
+  StatusOr<PatientWithIdentity> GetPatientWithIdentity(std::string_view clinic, std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT p.clinic_id, p.id, p.sex, p.birth_year, p.indication, i.clinic_id, i.patient_id, "
+                     "i.given_name, i.family_name, i.birth_date, i.mrn, i.zip, i.phone, i.email "
+                     "FROM patients p LEFT JOIN patient_identities i "
+                     "ON i.clinic_id = p.clinic_id AND i.patient_id = p.id WHERE p.clinic_id = $1 AND p.id = $2",
+                     {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("patient '" + std::string(id) + "'");
+    const auto& r = rows[0];
+    PatientWithIdentity out{PatientFromRow(r), std::nullopt};
+    if (!r.IsNull(6)) {
+      out.identity = domain::PatientIdentity{r.Text(5),  r.Text(6),  r.Text(7),  r.Text(8), r.Text(9),
+                                             r.Text(10), r.Text(11), r.Text(12), r.Text(13)};
+    }
+    return out;
+  }
   StatusOr<domain::PatientIdentity> GetPatientIdentity(std::string_view clinic,
                                                        std::string_view id) override {
     KIRA_ASSIGN_OR_RETURN(
