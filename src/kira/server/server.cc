@@ -275,8 +275,10 @@ struct Server::Impl {
 
   void CompileRoutes() {
     for (const Route& r : internal::RouteTable()) {
-      // Not on PostgreSQL: a round trip to another host must not hold an I/O thread.
-      CompiledRoute c{&r, {}, internal::AnswersOnIoThread(r) && store->backend() != "postgres"};
+      // Only on SQLite, whose read pool never waits behind a writer: a round
+      // trip to PostgreSQL, or the in-memory store's one lock, must not hold
+      // an I/O thread.
+      CompiledRoute c{&r, {}, internal::AnswersOnIoThread(r) && store->backend() == "sqlite"};
       for (std::string_view seg : Segments(r.path)) {
         c.segments.push_back(!seg.empty() && seg.front() == '{' ? "{}" : std::string(seg));
       }
