@@ -29,13 +29,19 @@ Status UnitOfWork::LockClinic(std::string_view clinic_id) {
 Status UnitOfWork::Audit(std::string_view clinic_id, std::string_view action,
                          std::string_view entity, std::string_view entity_id, std::string before,
                          std::string after) {
+  return AuditAs(actor_, clinic_id, action, entity, entity_id, std::move(before), std::move(after));
+}
+
+Status UnitOfWork::AuditAs(std::string_view actor, std::string_view clinic_id, std::string_view action,
+                           std::string_view entity, std::string_view entity_id, std::string before,
+                           std::string after) {
   KIRA_RETURN_IF_ERROR(LockClinic(clinic_id));
   auto it = heads_.find(clinic_id);
   domain::AuditEntry e;
   e.clinic_id = std::string(clinic_id);
   e.seq = it->second.seq + 1;
   e.at = clock_->Now();
-  e.actor = actor_;
+  e.actor = std::string(actor);
   e.action = std::string(action);
   e.entity = std::string(entity);
   e.entity_id = std::string(entity_id);

@@ -43,6 +43,11 @@ class UnitOfWork {
   // batch of N writes costs one head lookup, not N.
   Status Audit(std::string_view clinic_id, std::string_view action, std::string_view entity,
                std::string_view entity_id, std::string before, std::string after);
+  // Audit() with `actor` on the row instead of this unit's actor: the
+  // server's access audit commits the reads of many users in one
+  // transaction (one commit per batch, however many users it holds).
+  Status AuditAs(std::string_view actor, std::string_view clinic_id, std::string_view action,
+                 std::string_view entity, std::string_view entity_id, std::string before, std::string after);
 
   // Reads (and on PostgreSQL locks) the head of `clinic_id`'s audit chain
   // now rather than at the first Audit(). A use case that decides on what

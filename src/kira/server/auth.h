@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -120,6 +121,11 @@ class SessionTable {
   // The session's principal; nullopt when the token is unknown, expired,
   // revoked, or its user is disabled.
   StatusOr<std::optional<Principal>> Find(std::string_view token);
+  // The principal of `token` when this process looked it up less than
+  // `cache_time` ago; nullopt otherwise (unknown, stale or never seen). Never
+  // touches the database, so it may run on an I/O thread; a miss goes to
+  // Find() on a worker.
+  std::shared_ptr<const Principal> FindCached(std::string_view token);
   // Ends one session (log-out).
   Status Remove(std::string_view token);
   // Ends every session of a user; returns how many.
@@ -135,7 +141,7 @@ class SessionTable {
 
  private:
   struct Cached {
-    Principal principal;
+    std::shared_ptr<const Principal> principal;  // shared with FindCached's callers
     std::chrono::steady_clock::time_point fetched;
   };
   void Forget(const std::string& key);

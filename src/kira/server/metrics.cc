@@ -12,10 +12,14 @@ std::string Num(double d) {
 }
 }  // namespace
 
-void Metrics::Observe(const std::string& route, const std::string& method, int code, double seconds) {
+void Metrics::Observe(std::string_view route, std::string_view method, int code, double seconds) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++requests_[{route, method, code}];
-  Latency& l = latency_[route];
+  auto r = requests_.find(RequestKeyView{route, method, code});
+  if (r == requests_.end()) r = requests_.emplace(RequestKey{std::string(route), std::string(method), code}, 0).first;
+  ++r->second;
+  auto it = latency_.find(route);
+  if (it == latency_.end()) it = latency_.emplace(std::string(route), Latency{}).first;
+  Latency& l = it->second;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     if (seconds <= kBuckets[i]) ++l.buckets[i];
   }
@@ -29,7 +33,7 @@ std::string Metrics::Render(const std::map<std::string, double>& gauges) const {
   out += "# TYPE kira_http_requests_total counter\n";
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& [key, n] : requests_) {
-    const auto& [route, method, code] = key;
+    const auto& [route, method, code] = key;  // a RequestKey
     out += "kira_http_requests_total{route=\"" + route + "\",method=\"" + method + "\",code=\"" +
            std::to_string(code) + "\"} " + std::to_string(n) + "\n";
   }

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 namespace kira::server {
@@ -20,7 +21,7 @@ class Metrics {
   static constexpr std::array<double, 10> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                        0.025,  0.05,  0.1,    0.5,   1.0};
 
-  void Observe(const std::string& route, const std::string& method, int code, double seconds);
+  void Observe(std::string_view route, std::string_view method, int code, double seconds);
   // `gauges` are appended as-is (name -> value), e.g. active sessions.
   std::string Render(const std::map<std::string, double>& gauges) const;
 
@@ -30,9 +31,26 @@ class Metrics {
     std::uint64_t count = 0;
     double sum = 0;
   };
+  struct RequestKey {
+    std::string route, method;
+    int code;
+  };
+  struct RequestKeyView {
+    std::string_view route, method;
+    int code;
+  };
+  // Orders keys and their views alike, so a lookup allocates nothing.
+  struct KeyLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return std::tuple<std::string_view, std::string_view, int>(a.route, a.method, a.code) <
+             std::tuple<std::string_view, std::string_view, int>(b.route, b.method, b.code);
+    }
+  };
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;  // GUARDED_BY(mu_)
-  std::map<std::string, Latency> latency_;                                       // GUARDED_BY(mu_)
+  std::map<RequestKey, std::uint64_t, KeyLess> requests_;  // GUARDED_BY(mu_)
+  std::map<std::string, Latency, std::less<>> latency_;   // GUARDED_BY(mu_)
 };
 
 }  // namespace kira::server

@@ -449,16 +449,10 @@ StatusOr<Reply> CreatePatient(Services& s, const Call& c) {
 
 StatusOr<Reply> GetPatient(Services& s, const Call& c) {
   KIRA_ASSIGN_OR_RETURN(auto tx, s.store->BeginRead());
-  KIRA_ASSIGN_OR_RETURN(domain::PatientRecord p, tx->GetPatient(c.who->clinic_id, c.params.at(0)));
-  std::optional<domain::PatientIdentity> identity;
-  StatusOr<domain::PatientIdentity> pi = tx->GetPatientIdentity(c.who->clinic_id, p.id);
-  if (pi.ok()) {
-    identity = std::move(*pi);
-  } else if (!pi.status().IsNotFound()) {
-    return pi.status();
-  }
-  AuditRead(s, c, "patient", p.id, "GET /api/v1/patients/{id}");
-  return Json(api::PatientJson(p, identity));
+  KIRA_ASSIGN_OR_RETURN(storage::Transaction::PatientWithIdentity p,
+                        tx->GetPatientWithIdentity(c.who->clinic_id, c.params.at(0)));
+  AuditRead(s, c, "patient", p.record.id, "GET /api/v1/patients/{id}");
+  return Json(api::PatientJson(p.record, p.identity));
 }
 
 registry::Libraries Libs(const Services& s) { return registry::Libraries{s.library, s.advisor, s.instruments}; }
@@ -900,6 +894,22 @@ std::string RolesText(unsigned roles) {
     if (roles & bit) out += (out.empty() ? "" : ",") + std::string(name);
   }
   return out;
+}
+
+bool AnswersOnIoThread(const Route& route) {
+  // Point reads by key: a few index lookups on the read pool and no write
+  // lock, so they never hold an I/O thread for long. Anything that scans,
+  // writes, hashes a password or calls the Advisor stays on the workers, and
+  // so does /healthz: a liveness check must go through the worker pool, or
+  // it would answer "ok" while every worker is stuck.
+  static constexpr std::pair<std::string_view, std::string_view> kQuick[] = {
+      {"GET", "/api/v1/me"},
+      {"GET", "/api/v1/patients/{id}"},
+  };
+  for (const auto& [method, path] : kQuick) {
+    if (method == route.method && path == route.path) return true;
+  }
+  return false;
 }
 
 std::span<const Route> RouteTable() {

@@ -15,7 +15,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <openssl/ssl.h>
+#include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -43,6 +45,10 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 using internal::Call;
+// Streams bound to their I/O thread's io_context by type (not through a
+// type-erased executor, which every asynchronous step would pay for).
+using TcpStream = beast::basic_stream<tcp, asio::io_context::executor_type, beast::unlimited_rate_policy>;
+using TlsStream = beast::ssl_stream<TcpStream>;
 using internal::Reply;
 using internal::Route;
 
@@ -195,11 +201,44 @@ struct Server::Impl {
   struct CompiledRoute {
     const Route* route;
     std::vector<std::string> segments;  // "{}" for a parameter
+    bool quick = false;                 // may be answered on the I/O thread (AnswersOnIoThread)
   };
   std::vector<CompiledRoute> routes;
 
-  // Transport.
-  std::unique_ptr<asio::io_context> ioc = std::make_unique<asio::io_context>();
+  // Transport: one single-threaded io_context per I/O thread; a connection
+  // lives on one of them for its whole life (no strand, no cross-thread
+  // wake-ups between its steps). iocs[0] also runs the acceptors.
+  std::vector<std::unique_ptr<asio::io_context>> iocs;
+  std::atomic<unsigned> next_ioc{0};
+  // Replies released by the audit thread reach each I/O thread in batches:
+  // one post per group commit and thread, not one per reply. Parallel to iocs.
+  struct Mailbox {
+    asio::io_context* ioc = nullptr;
+    std::mutex mu;
+    std::vector<std::function<void()>> items;  // GUARDED_BY(mu)
+    bool scheduled = false;                    // GUARDED_BY(mu)
+  };
+  std::vector<std::unique_ptr<Mailbox>> mailboxes;
+  // Runs `f` on I/O thread `io` (from any thread).
+  void Deliver(std::size_t io, std::function<void()> f) {
+    Mailbox& m = *mailboxes[io];
+    bool post = false;
+    {
+      std::lock_guard<std::mutex> lock(m.mu);
+      m.items.push_back(std::move(f));
+      post = !std::exchange(m.scheduled, true);
+    }
+    if (!post) return;
+    asio::post(*m.ioc, [&m] {
+      std::vector<std::function<void()>> batch;
+      {
+        std::lock_guard<std::mutex> lock(m.mu);
+        batch.swap(m.items);
+        m.scheduled = false;
+      }
+      for (auto& fn : batch) fn();
+    });
+  }
   std::optional<asio::thread_pool> workers;
   std::optional<ssl::context> tls_ctx;
   std::optional<tcp::acceptor> acceptor;
@@ -236,7 +275,10 @@ struct Server::Impl {
 
   void CompileRoutes() {
     for (const Route& r : internal::RouteTable()) {
-      CompiledRoute c{&r, {}};
+      // Only on SQLite, whose read pool never waits behind a writer: a round
+      // trip to PostgreSQL, or the in-memory store's one lock, must not hold
+      // an I/O thread.
+      CompiledRoute c{&r, {}, internal::AnswersOnIoThread(r) && store->backend() == "sqlite"};
       for (std::string_view seg : Segments(r.path)) {
         c.segments.push_back(!seg.empty() && seg.front() == '{' ? "{}" : std::string(seg));
       }
@@ -303,7 +345,10 @@ struct Server::Impl {
   }
 
   // Steps 6-8 of the pipeline. Returns the principal, or the error to send.
-  StatusOr<Principal> Authenticate(const Incoming& req, const Route& route, std::string* token) {
+  // On an I/O thread (`io_thread`) only a session already in memory is
+  // accepted; otherwise `*deferred` is set and the request goes to a worker.
+  StatusOr<std::shared_ptr<const Principal>> Authenticate(const Incoming& req, const Route& route, std::string* token,
+                                                          bool io_thread, bool* deferred) {
     bool via_cookie = false;
     if (req.authorization.rfind("Bearer ", 0) == 0) {
       *token = req.authorization.substr(7);
@@ -312,7 +357,17 @@ struct Server::Impl {
       via_cookie = true;
     }
     if (token->empty()) return UnauthenticatedError("log in first (session cookie or bearer token)");
-    KIRA_ASSIGN_OR_RETURN(std::optional<Principal> p, sessions->Find(*token));
+    std::shared_ptr<const Principal> p;
+    if (io_thread) {
+      p = sessions->FindCached(*token);
+      if (!p) {
+        *deferred = true;
+        return UnavailableError("deferred to a worker");
+      }
+    } else {
+      KIRA_ASSIGN_OR_RETURN(std::optional<Principal> found, sessions->Find(*token));
+      if (found) p = std::make_shared<const Principal>(std::move(*found));
+    }
     if (!p) return UnauthenticatedError("the session has expired or was ended; log in again");
     if (via_cookie && req.method != "GET" && req.method != "HEAD") {
       // Double-submit: a cross-site page can make the browser send the
@@ -332,7 +387,7 @@ struct Server::Impl {
     if (!(internal::RoleBitOf(p->role) & route.roles)) {
       return PermissionDeniedError("role '" + std::string(domain::RoleName(p->role)) + "' may not " + route.summary);
     }
-    return std::move(*p);
+    return p;
   }
 
   const CompiledRoute* Match(const std::vector<std::string_view>& segs, const std::string& method,
@@ -350,15 +405,19 @@ struct Server::Impl {
     return nullptr;
   }
 
-  // Runs on a worker thread: everything from route match to the reply.
-  Outgoing Process(Incoming& req, bool metrics_listener) {
+  // Everything from route match to the reply. On a worker thread, or on
+  // the I/O thread (`io_thread`) for a quick route whose session is in
+  // memory; nullopt when the request must go to a worker instead (decided
+  // before anything is recorded or audited).
+  std::optional<Outgoing> Process(Incoming& req, bool metrics_listener, bool io_thread) {
     const auto start = std::chrono::steady_clock::now();
-    const std::string request_id = NextRequestId();
-    Outgoing out;
     const std::vector<std::string_view> segs = Segments(req.path);
     bool path_known = false;
     const CompiledRoute* cr = Match(segs, req.method, &path_known);
-    std::string route_label = "unmatched";
+    if (io_thread && (metrics_listener || !cr || !cr->quick)) return std::nullopt;
+    const std::string request_id = NextRequestId();
+    Outgoing out;
+    std::string_view route_label = "unmatched";
     if (metrics_listener) {
       if (req.path == "/metrics" && req.method == "GET") {
         out.body = RenderMetrics();
@@ -368,7 +427,9 @@ struct Server::Impl {
       }
     } else if (cr) {
       route_label = cr->route->path;
-      out = Dispatch(*cr, segs, req, request_id);
+      std::optional<Outgoing> o = Dispatch(*cr, segs, req, request_id, io_thread);
+      if (!o) return std::nullopt;
+      out = std::move(*o);
     } else if (req.method == "GET" && (req.path == "/" || req.path.rfind("/assets/", 0) == 0)) {
       const std::string name = req.path == "/" ? "index.html" : req.path.substr(8);
       const std::string_view body = name.find('/') == std::string::npos ? internal::FindAsset(name) : "";
@@ -397,8 +458,8 @@ struct Server::Impl {
     return out;
   }
 
-  Outgoing Dispatch(const CompiledRoute& cr, const std::vector<std::string_view>& segs, Incoming& req,
-                    const std::string& request_id) {
+  std::optional<Outgoing> Dispatch(const CompiledRoute& cr, const std::vector<std::string_view>& segs,
+                                   Incoming& req, const std::string& request_id, bool io_thread) {
     const Route& route = *cr.route;
     Call call;
     call.body = req.body;
@@ -430,12 +491,14 @@ struct Server::Impl {
         call.query.emplace(std::move(*k), std::move(*v));
       }
     }
-    std::optional<Principal> who;
+    std::shared_ptr<const Principal> who;
     if (error.ok() && route.roles != internal::kPublic) {
-      StatusOr<Principal> p = Authenticate(req, route, &call.token);
+      bool deferred = false;
+      StatusOr<std::shared_ptr<const Principal>> p = Authenticate(req, route, &call.token, io_thread, &deferred);
+      if (deferred) return std::nullopt;
       if (p.ok()) {
         who = std::move(*p);
-        call.who = &*who;
+        call.who = who.get();
       } else {
         error = p.status();
       }
@@ -511,10 +574,11 @@ struct Server::Impl {
 
   // The whole reply (status line, headers, body) as one buffer: one
   // allocation and one write, instead of a header container per reply.
-  std::string Render(Outgoing& out, bool keep) {
+  // Into `wire` (cleared first; a connection reuses its buffer).
+  void Render(Outgoing& out, bool keep, std::string& wire) {
     const auto r = http::obsolete_reason(static_cast<http::status>(out.status));
     const std::string_view reason(r.data(), r.size());
-    std::string wire;
+    wire.clear();
     wire.reserve(fixed_headers.size() + 160 + out.body.size());
     wire += "HTTP/1.1 ";
     wire += std::to_string(out.status);
@@ -541,7 +605,6 @@ struct Server::Impl {
     if (!keep) wire += "Connection: close\r\n";
     wire += "\r\n";
     if (!no_body) wire += out.body;
-    return wire;
   }
 
   void Accept(tcp::acceptor& acc, bool metrics_listener);
@@ -554,12 +617,17 @@ namespace {
 template <class Stream>
 class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Connection(Server::Impl& server, Stream stream, std::string addr, bool metrics_listener)
-      : server_(server), stream_(std::move(stream)), addr_(std::move(addr)), metrics_listener_(metrics_listener) {}
+  // `io`: the index of the I/O thread (io_context) the stream lives on.
+  Connection(Server::Impl& server, Stream stream, std::size_t io, std::string addr, bool metrics_listener)
+      : server_(server),
+        stream_(std::move(stream)),
+        io_(io),
+        addr_(std::move(addr)),
+        metrics_listener_(metrics_listener) {}
   ~Connection() { server_.Release(addr_); }
 
   void Start() {
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, TcpStream>) {
       ReadHeader();
     } else {
       beast::get_lowest_layer(stream_).expires_after(server_.options.header_timeout);
@@ -594,6 +662,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       return Send(server_.PlainError(431, "headers_too_large",
                                      "more than " + std::to_string(o.max_header_fields) + " header fields"));
     }
+    // A request without a body is complete with its header: no body read
+    // (and no second pass through the event loop).
+    if (parser_->is_done()) return OnBody({});
     // The whole header is in; from now the body has its own deadline (a
     // keep-alive wait reset above would otherwise apply).
     beast::get_lowest_layer(stream_).expires_after(o.body_timeout);
@@ -665,17 +736,24 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     beast::get_lowest_layer(stream_).expires_never();
     ++server_.inflight;
     answering_ = true;
-    asio::post(*server_.workers, [self = this->shared_from_this(), in = std::move(in)]() mutable { self->Handle(in); });
+    Handle(in, true);
   }
 
-  // On a worker: runs the request and sends its reply (on the connection's
-  // strand) once its audit row is durable.
-  void Handle(Incoming& in) {
+  // Runs the request and sends its reply (on the connection's I/O thread)
+  // once its audit row is durable. `io_thread`: called there, which answers
+  // a quick route at once and hands anything else to a worker.
+  void Handle(Incoming& in, bool io_thread) {
     auto self = this->shared_from_this();
     AccessAuditor::TakeThreadTicket();
-    Outgoing out = server_.Process(in, metrics_listener_);
+    std::optional<Outgoing> answered = server_.Process(in, metrics_listener_, io_thread);
+    if (!answered) {
+      asio::post(*server_.workers, [self, in = std::move(in)]() mutable { self->Handle(in, false); });
+      return;
+    }
+    Outgoing& out = *answered;
     const std::uint64_t ticket = AccessAuditor::TakeThreadTicket();
     if (ticket == 0) {
+      if (io_thread) return Send(std::move(out));
       return asio::post(stream_.get_executor(), [self, out = std::move(out)]() mutable { self->Send(std::move(out)); });
     }
     {
@@ -689,16 +767,19 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
           *shared = self->server_.ErrorReply(s, id);
           shared->headers.emplace_back("X-Request-Id", id);
         }
-        asio::post(self->stream_.get_executor(), [self, shared] { self->Send(std::move(*shared)); });
+        self->server_.Deliver(self->io_, [self, shared] { self->Send(std::move(*shared)); });
       });
     }
   }
 
   void Send(Outgoing out) {
     const bool keep = keep_alive_ && !out.close && !server_.stopping.load();
-    auto wire = std::make_shared<std::string>(server_.Render(out, keep));
+    // One reply in flight per connection: its buffer is reused (a large
+    // reply's is released once written).
+    server_.Render(out, keep, wire_);
     beast::get_lowest_layer(stream_).expires_after(server_.options.write_timeout);
-    asio::async_write(stream_, asio::buffer(*wire), [self = this->shared_from_this(), wire, keep](beast::error_code ec, std::size_t) {
+    asio::async_write(stream_, asio::buffer(wire_), [self = this->shared_from_this(), keep](beast::error_code ec, std::size_t) {
+      if (self->wire_.capacity() > 16 * 1024) std::string().swap(self->wire_);
       if (self->answering_) {
         self->answering_ = false;
         --self->server_.inflight;
@@ -711,7 +792,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void Close() {
     beast::error_code ec;
-    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    if constexpr (std::is_same_v<Stream, TcpStream>) {
       stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     } else {
       beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
@@ -721,6 +802,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   Server::Impl& server_;
   Stream stream_;
+  std::size_t io_;
   std::string addr_;
   bool metrics_listener_;
   bool first_ = true;
@@ -729,12 +811,17 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   beast::flat_buffer buffer_{64 * 1024};  // upper bound; grows only as needed
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<std::string> continue_;
+  std::string wire_;  // the reply being written
 };
 
 }  // namespace
 
 void Server::Impl::Accept(tcp::acceptor& acc, bool metrics_listener) {
-  acc.async_accept(asio::make_strand(*ioc), [this, &acc, metrics_listener](beast::error_code ec, tcp::socket sock) {
+  // Connections are dealt round-robin to the I/O threads' contexts.
+  const std::size_t io = next_ioc++ % iocs.size();
+  asio::io_context& target = *iocs[io];
+  acc.async_accept(target.get_executor(), [this, &acc, &target, io, metrics_listener](beast::error_code ec,
+                                                                                      TcpStream::socket_type sock) {
     if (ec == asio::error::operation_aborted || stopping.load()) return;
     if (!ec) {
       beast::error_code ec2;
@@ -744,15 +831,16 @@ void Server::Impl::Accept(tcp::acceptor& acc, bool metrics_listener) {
         sock.close(ec2);
       } else {
         sock.set_option(tcp::no_delay(true), ec2);
+        // Started on its own I/O thread.
         if (tls() && !metrics_listener) {
-          std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
-              *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(sock)), *tls_ctx), addr,
-              false)
-              ->Start();
+          auto c = std::make_shared<Connection<TlsStream>>(
+              *this, TlsStream(TcpStream(std::move(sock)), *tls_ctx), io, addr,
+              false);
+          asio::post(target, [c] { c->Start(); });
         } else {
-          std::make_shared<Connection<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(sock)), addr,
-                                                          metrics_listener)
-              ->Start();
+          auto c = std::make_shared<Connection<TcpStream>>(*this, TcpStream(std::move(sock)), io,
+                                                                   addr, metrics_listener);
+          asio::post(target, [c] { c->Start(); });
         }
       }
     } else if (ec == asio::error::no_descriptors) {
@@ -769,6 +857,11 @@ Server::Server(storage::Store* store, const guideline::Library* library, const r
     : impl_(std::make_unique<Impl>()) {
   Impl& i = *impl_;
   i.options = std::move(options);
+  for (int n = 0; n < std::max(1, i.options.io_threads); ++n) {
+    i.iocs.push_back(std::make_unique<asio::io_context>(1));  // one thread runs each
+    i.mailboxes.push_back(std::make_unique<Impl::Mailbox>());
+    i.mailboxes.back()->ioc = i.iocs.back().get();
+  }
   i.store = store;
   i.library = library;
   i.clock = clock;
@@ -797,7 +890,10 @@ Server::~Server() {
   i.audit.reset();
   i.acceptor.reset();
   i.metrics_acceptor.reset();
-  i.ioc.reset();
+  // Replies never delivered hold connections, whose sockets must close
+  // while their io_context still exists.
+  i.mailboxes.clear();
+  i.iocs.clear();
 }
 
 namespace {
@@ -839,7 +935,7 @@ Status Server::Bind() {
     if (!ec) i.tls_ctx->use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
     if (ec) return InvalidArgumentError("--tls-cert/--tls-key: cannot load the certificate or key");
   }
-  KIRA_RETURN_IF_ERROR(BindAcceptor(*i.ioc, i.acceptor, o.host, o.port, &i.port));
+  KIRA_RETURN_IF_ERROR(BindAcceptor(*i.iocs[0], i.acceptor, o.host, o.port, &i.port));
   if (!o.metrics_listen.empty()) {
     const std::size_t colon = o.metrics_listen.rfind(':');
     const std::string host = colon == std::string::npos ? "" : o.metrics_listen.substr(0, colon);
@@ -849,7 +945,7 @@ Status Server::Bind() {
     char* end = nullptr;
     const long port = std::strtol(o.metrics_listen.c_str() + colon + 1, &end, 10);
     if (*end != '\0' || port < 0 || port > 65535) return InvalidArgumentError("--metrics-listen: bad port");
-    KIRA_RETURN_IF_ERROR(BindAcceptor(*i.ioc, i.metrics_acceptor, host, static_cast<int>(port), &i.metrics_port));
+    KIRA_RETURN_IF_ERROR(BindAcceptor(*i.iocs[0], i.metrics_acceptor, host, static_cast<int>(port), &i.metrics_port));
   }
   return Status::Ok();
 }
@@ -864,9 +960,18 @@ Status Server::Run() {
   i.Accept(*i.acceptor, false);
   if (i.metrics_acceptor) i.Accept(*i.metrics_acceptor, true);
   std::thread checkpointer([&i] { i.CheckpointLoop(); });
+  // Each context keeps running while idle (its connections come and go);
+  // Stop() ends them all.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& c : i.iocs) guards.push_back(asio::make_work_guard(*c));
   std::vector<std::thread> io;
-  for (int n = 1; n < i.options.io_threads; ++n) io.emplace_back([&i] { i.ioc->run(); });
-  i.ioc->run();
+  for (std::size_t n = 1; n < i.iocs.size(); ++n) {
+    io.emplace_back([&i, n] {
+      pthread_setname_np(pthread_self(), ("kira-io-" + std::to_string(n)).c_str());
+      i.iocs[n]->run();
+    });
+  }
+  i.iocs[0]->run();
   for (auto& t : io) t.join();
   i.workers->join();
   {
@@ -885,17 +990,17 @@ void Server::Stop() {
   if (i.stopping.exchange(true)) return;
   // Graceful: stop accepting, let the requests already read get their
   // answers (at most 10 s), then stop; Run() then commits the audit.
-  asio::post(*i.ioc, [&i] {
+  asio::post(*i.iocs[0], [&i] {
     boost::system::error_code ec;
     if (i.acceptor) i.acceptor->close(ec);
     if (i.metrics_acceptor) i.metrics_acceptor->close(ec);
-    auto timer = std::make_shared<asio::steady_timer>(*i.ioc);
+    auto timer = std::make_shared<asio::steady_timer>(*i.iocs[0]);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     auto poll = std::make_shared<std::function<void()>>();
     // The function holds itself only weakly; the pending wait holds it.
     *poll = [&i, timer, deadline, weak = std::weak_ptr<std::function<void()>>(poll)] {
       if (i.inflight.load() <= 0 || std::chrono::steady_clock::now() >= deadline) {
-        i.ioc->stop();
+        for (auto& c : i.iocs) c->stop();
         return;
       }
       auto self = weak.lock();

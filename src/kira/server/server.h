@@ -3,11 +3,14 @@
 // registry use cases and the Advisor. Thin by design (design.md): parse,
 // authenticate, authorise, call a use case, render.
 //
-// Transport (server.cc, Boost.Beast over Asio): a few I/O threads run every
-// socket asynchronously, so an idle or slow connection costs a few KiB and
-// no thread; handlers, which may wait on the database, run on a small worker
-// pool. Every limit below is enforced by the parser before anything is
-// buffered past it.
+// Transport (server.cc, Boost.Beast over Asio): a few I/O threads, each
+// with its own io_context, run every socket asynchronously, so an idle or
+// slow connection costs a few KiB and no thread; handlers, which may wait on
+// the database, run on a small worker pool. Threads: a few point reads by
+// key (internal::AnswersOnIoThread) are answered on the connection's I/O
+// thread when the session is already cached in memory; anything else, or a
+// session that must be looked up, goes to a worker. Every limit below is
+// enforced by the parser before anything is buffered past it.
 //
 // Request pipeline, in order:
 //   1. per-address and total connection bounds at accept (excess: closed);

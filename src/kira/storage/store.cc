@@ -24,6 +24,19 @@ Status ForEachPage(int page_size, Fetch fetch, Each each) {
 
 }  // namespace
 
+StatusOr<Transaction::PatientWithIdentity> Transaction::GetPatientWithIdentity(std::string_view clinic_id,
+                                                                              std::string_view id) {
+  PatientWithIdentity out;
+  KIRA_ASSIGN_OR_RETURN(out.record, GetPatient(clinic_id, id));
+  StatusOr<domain::PatientIdentity> identity = GetPatientIdentity(clinic_id, id);
+  if (identity.ok()) {
+    out.identity = std::move(*identity);
+  } else if (!identity.status().IsNotFound()) {
+    return identity.status();
+  }
+  return out;
+}
+
 Status Transaction::ScanCohortColumns(std::string_view clinic_id, std::string_view instrument,
                                       std::string_view override_rule_id, CohortColumnsSink& sink, int page_size) {
   if (page_size <= 0) return InvalidArgumentError("page_size: must be > 0");

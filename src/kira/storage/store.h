@@ -168,6 +168,13 @@ class Transaction {
                                                      std::string_view id) = 0;
   virtual StatusOr<domain::PatientIdentity> GetPatientIdentity(std::string_view clinic_id,
                                                                std::string_view patient_id) = 0;
+  // The patient with its identity (nullopt when none is recorded), in one
+  // lookup where the backend can (SQL: one LEFT JOIN); NotFound as GetPatient.
+  struct PatientWithIdentity {
+    domain::PatientRecord record;
+    std::optional<domain::PatientIdentity> identity;
+  };
+  virtual StatusOr<PatientWithIdentity> GetPatientWithIdentity(std::string_view clinic_id, std::string_view id);
   virtual StatusOr<std::vector<domain::PatientRecord>> ListPatients(std::string_view clinic_id,
                                                                     const Page& page) = 0;
 

@@ -144,6 +144,55 @@ TEST(Logout, EndsTheSession) {
   EXPECT_EQ(me->status, 401);
 }
 
+// GET /api/v1/me and GET /api/v1/patients/{id} are answered on the I/O
+// thread once the session is cached in memory (server.h, "Threads"): the
+// first request fills the cache on a worker, the next ones take the quick
+// path. Log-out must end the session there at once, and the quick path must
+// check the role and audit the read like the worker does.
+TEST(Logout, EndsACachedSessionOnTheQuickRoutesAtOnce) {
+  TestServer srv;
+  auto cli = srv.Client();
+  const std::string clinician = srv.Token("a-clinician");
+  auto made = cli.Post("/api/v1/patients", srv.Headers(clinician),
+                       R"({"id":"quick-1","sex":"female","birth_year":1984,"indication":"trd"})", "application/json");
+  ASSERT_TRUE(made);
+  ASSERT_EQ(made->status, 201) << made->body;
+  const std::string token = srv.Token("a-nurse");
+  for (int i = 0; i < 3; ++i) {
+    auto me = cli.Get("/api/v1/me", srv.Headers(token));
+    ASSERT_TRUE(me);
+    EXPECT_EQ(me->status, 200);
+    auto p = cli.Get("/api/v1/patients/quick-1", srv.Headers(token));
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->status, 200) << p->body;
+  }
+  ASSERT_TRUE(srv.server().FlushAccessAudit().ok());
+  auto tx = srv.store().BeginRead();
+  ASSERT_TRUE(tx.ok());
+  auto rows = (*tx)->ListAudit("clinic-a", 0, 100000);
+  ASSERT_TRUE(rows.ok());
+  int reads = 0;
+  for (const auto& r : *rows) reads += r.action == "read" && r.entity_id == "quick-1" && r.actor == "a-nurse";
+  EXPECT_EQ(reads, 3);
+  tx->reset();
+  // A researcher may not read patients, cached session or not.
+  const std::string researcher = srv.Token("a-researcher");
+  for (int i = 0; i < 2; ++i) {
+    auto p = cli.Get("/api/v1/patients/quick-1", srv.Headers(researcher));
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->status, 403);
+  }
+  auto out = cli.Post("/api/v1/logout", srv.Headers(token), "", "application/json");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 200);
+  auto me = cli.Get("/api/v1/me", srv.Headers(token));
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 401);
+  auto p = cli.Get("/api/v1/patients/quick-1", srv.Headers(token));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->status, 401);
+}
+
 TEST(Headers, SecurityHeadersOnEveryResponse) {
   TestServer srv;
   auto cli = srv.Client();

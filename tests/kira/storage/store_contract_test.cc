@@ -399,6 +399,38 @@ TEST_P(StoreContractTest, IdentityIsStoredApartFromThePseudonymousRecord) {
   EXPECT_THAT(tx->GetPatientIdentity("c1", "p2"), StatusIs(StatusCode::kNotFound, ::testing::_));
 }
 
+TEST_P(StoreContractTest, PatientWithIdentityAnswersAsTheTwoSeparateLookups) {
+  Seed();
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->InsertPatient(Patient("p2")), IsOk());
+    ASSERT_THAT(tx->InsertPatientIdentity({"c1", "p1", "Jane", "Doe", "1980-04-02", "MRN1", "02139",
+                                           "555-0100", "jane@example.org"}),
+                IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  auto both = tx->GetPatientWithIdentity("c1", "p1");
+  ASSERT_THAT(both, IsOk());
+  auto id = tx->GetPatientIdentity("c1", "p1");
+  ASSERT_THAT(id, IsOk());
+  EXPECT_EQ(both->record.id, "p1");
+  EXPECT_EQ(both->record.birth_year, 1980);
+  EXPECT_EQ(both->record.indication, "trd");
+  ASSERT_TRUE(both->identity.has_value());
+  const domain::PatientIdentity& got = *both->identity;
+  EXPECT_EQ(std::vector<std::string>({got.clinic_id, got.patient_id, got.given_name, got.family_name, got.birth_date,
+                                      got.mrn, got.zip, got.phone, got.email}),
+            std::vector<std::string>({id->clinic_id, id->patient_id, id->given_name, id->family_name, id->birth_date,
+                                      id->mrn, id->zip, id->phone, id->email}));
+  auto bare = tx->GetPatientWithIdentity("c1", "p2");
+  ASSERT_THAT(bare, IsOk());
+  EXPECT_EQ(bare->record.id, "p2");
+  EXPECT_FALSE(bare->identity.has_value());
+  EXPECT_THAT(tx->GetPatientWithIdentity("c1", "p9"), StatusIs(StatusCode::kNotFound, ::testing::_));
+  EXPECT_THAT(tx->GetPatientWithIdentity("c2", "p1"), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
 TEST_P(StoreContractTest, SessionRoundTripsEveryField) {
   Seed();
   auto planned = Session("s1");

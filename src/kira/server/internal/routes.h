@@ -89,6 +89,10 @@ struct Route {
 };
 
 std::span<const Route> RouteTable();
+// True for the few cheap routes (point reads by key) the transport may answer
+// on an I/O thread, without a hand-off to a worker, when the caller's
+// session is already in memory (server.h, "Threads").
+bool AnswersOnIoThread(const Route& route);
 // The clinic-day routes (workflow_routes.cc); RouteTable() includes them.
 std::span<const Route> WorkflowRoutes();
 // The research dashboard's routes (research_routes.cc); RouteTable() includes them.

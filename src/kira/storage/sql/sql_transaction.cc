@@ -610,6 +610,22 @@ class SqlTransaction : public Transaction {
     if (rows.empty()) return NotFoundError("patient '" + std::string(id) + "'");
     return PatientFromRow(rows[0]);
   }
+  StatusOr<PatientWithIdentity> GetPatientWithIdentity(std::string_view clinic, std::string_view id) override {
+    KIRA_ASSIGN_OR_RETURN(
+        auto rows, Q("SELECT p.clinic_id, p.id, p.sex, p.birth_year, p.indication, i.clinic_id, i.patient_id, "
+                     "i.given_name, i.family_name, i.birth_date, i.mrn, i.zip, i.phone, i.email "
+                     "FROM patients p LEFT JOIN patient_identities i "
+                     "ON i.clinic_id = p.clinic_id AND i.patient_id = p.id WHERE p.clinic_id = $1 AND p.id = $2",
+                     {S(clinic), S(id)}));
+    if (rows.empty()) return NotFoundError("patient '" + std::string(id) + "'");
+    const auto& r = rows[0];
+    PatientWithIdentity out{PatientFromRow(r), std::nullopt};
+    if (!r.IsNull(6)) {
+      out.identity = domain::PatientIdentity{r.Text(5),  r.Text(6),  r.Text(7),  r.Text(8), r.Text(9),
+                                             r.Text(10), r.Text(11), r.Text(12), r.Text(13)};
+    }
+    return out;
+  }
   StatusOr<domain::PatientIdentity> GetPatientIdentity(std::string_view clinic,
                                                        std::string_view id) override {
     KIRA_ASSIGN_OR_RETURN(
@@ -640,17 +656,20 @@ class SqlTransaction : public Transaction {
   }
   // Multi-row INSERTs of kBatchRows rows (the per-statement work -- the
   // statement journal, the CHECK constraints' IN lists -- is then paid once
-  // per chunk); the rest one row at a time, so only two statement texts per
-  // table are ever prepared.
+  // per chunk), then of kSmallBatchRows (a group commit of a few dozen
+  // access-audit rows); the rest one row at a time, so only three statement
+  // texts per table are ever prepared.
   static constexpr std::size_t kBatchRows = 64;
+  static constexpr std::size_t kSmallBatchRows = 8;
   template <typename T, typename Params>
   Status InsertMany(std::span<const T> rows, std::string_view head, std::size_t width, Status (*validate)(const T&),
                     Params params_of) {
     for (const T& r : rows) KIRA_RETURN_IF_ERROR(Check(validate(r)));
     std::size_t i = 0;
-    if (rows.size() >= kBatchRows) {
+    for (const std::size_t chunk : {kBatchRows, kSmallBatchRows}) {
+      if (rows.size() - i < chunk) continue;
       std::string sql(head);
-      for (std::size_t r = 0; r < kBatchRows; ++r) {
+      for (std::size_t r = 0; r < chunk; ++r) {
         sql += r ? ", (" : " (";
         for (std::size_t c = 0; c < width; ++c) {
           if (c) sql += ", ";
@@ -659,10 +678,10 @@ class SqlTransaction : public Transaction {
         sql += ")";
       }
       std::vector<SqlValue> params;
-      for (; i + kBatchRows <= rows.size(); i += kBatchRows) {
+      for (; i + chunk <= rows.size(); i += chunk) {
         params.clear();
-        params.reserve(kBatchRows * width);
-        for (std::size_t r = 0; r < kBatchRows; ++r) {
+        params.reserve(chunk * width);
+        for (std::size_t r = 0; r < chunk; ++r) {
           for (auto& v : params_of(rows[i + r])) params.push_back(std::move(v));
         }
         KIRA_RETURN_IF_ERROR(W(sql, std::move(params)));

@@ -34,8 +34,9 @@ struct SqliteOptions {
   // How long Begin() waits for another process's write lock. Default: 5000.
   int busy_timeout_ms = 5000;
   // Read-only connections BeginRead() may keep open. 0: BeginRead() is
-  // Begin(). Default: 4.
-  int max_readers = 4;
+  // Begin(). Default: 8 (`kira serve` answers some reads on its I/O threads
+  // besides its 4 workers, and a read there must not wait for a connection).
+  int max_readers = 8;
 };
 
 class SqliteStore : public Store {
