@@ -116,6 +116,7 @@ void BM_Ingest(benchmark::State& state) {
     RemoveDb(path);
     storage::SqliteOptions so;
     so.path = path;
+    so.page_cache_mib = 256;  // as `kira import` opens it (storage::OpenOptions::bulk_load)
     auto store = storage::SqliteStore::Open(so);
     if (!store.ok()) Die(store.status().ToString());
     state.ResumeTiming();

@@ -41,8 +41,8 @@ CLI::Option* AddDbOption(CLI::App* cmd, std::string& db) {
 }
 
 // Opens the registry or reports why not (exit 2; the message names --db).
-std::unique_ptr<storage::Store> Open(Context& ctx, const std::string& db) {
-  auto store = storage::OpenStore(db);
+std::unique_ptr<storage::Store> Open(Context& ctx, const std::string& db, const storage::OpenOptions& options = {}) {
+  auto store = storage::OpenStore(db, options);
   if (!store.ok()) {
     ctx.BadInput(store.status().WithContext("--db " + db));
     return nullptr;
@@ -178,7 +178,7 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
       parsed = interop::LooksLikeRedcapRecords(*text) ? interop::ParseRedcapRecords(*text, a->clinic, po)
                                                       : interop::ParseSessionCsv(*text, po);
     }
-    auto store = Open(ctx, a->db);
+    auto store = Open(ctx, a->db, storage::OpenOptions{.bulk_load = true});
     if (!store) return;
     registry::SystemClock clock;
     interop::ImportOptions o;

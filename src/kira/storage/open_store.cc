@@ -16,7 +16,7 @@ bool IsPostgresUri(const std::string& url) {
   return url.rfind("postgres://", 0) == 0 || url.rfind("postgresql://", 0) == 0;
 }
 
-StatusOr<std::unique_ptr<Store>> Open(const std::string& url, bool read_only) {
+StatusOr<std::unique_ptr<Store>> Open(const std::string& url, bool read_only, const OpenOptions& options = {}) {
   if (url.empty()) return InvalidArgumentError("--db: must not be empty");
   const bool pg_uri = IsPostgresUri(url);
   if (IsPostgresUrl(url)) {
@@ -41,7 +41,10 @@ StatusOr<std::unique_ptr<Store>> Open(const std::string& url, bool read_only) {
     std::filesystem::create_directories(parent, ec);
     if (ec) return UnavailableError("--db: cannot create directory '" + parent.string() + "': " + ec.message());
   }
-  KIRA_ASSIGN_OR_RETURN(auto lite, SqliteStore::Open({.path = path}));
+  SqliteOptions so;
+  so.path = path;
+  if (options.bulk_load) so.page_cache_mib = 256;
+  KIRA_ASSIGN_OR_RETURN(auto lite, SqliteStore::Open(so));
   return std::unique_ptr<Store>(std::move(lite));
 }
 
@@ -51,7 +54,9 @@ bool IsPostgresUrl(const std::string& url) {
   return IsPostgresUri(url) || url.find("dbname=") != std::string::npos || url.rfind("host=", 0) == 0;
 }
 
-StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url) { return Open(url, false); }
+StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url, const OpenOptions& options) {
+  return Open(url, false, options);
+}
 
 StatusOr<std::unique_ptr<Store>> OpenReadOnlyStore(const std::string& url) { return Open(url, true); }
 

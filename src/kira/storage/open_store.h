@@ -22,9 +22,15 @@ namespace kira::storage {
 
 inline constexpr char kDefaultDatabase[] = "./var/kira.db";
 
+struct OpenOptions {
+  // The store will take one large write transaction (`kira import`): SQLite
+  // gets a 256 MiB page cache bound instead of 64 MiB (SqliteOptions).
+  bool bulk_load = false;
+};
+
 // InvalidArgument (naming "--db") for an empty URL; otherwise whatever the
 // backend's Open returns.
-StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url);
+StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url, const OpenOptions& options = {});
 
 // True for a PostgreSQL URI or key=value DSN (the forms listed above).
 bool IsPostgresUrl(const std::string& url);

@@ -1,5 +1,7 @@
 #include "kira/storage/sqlite/sqlite_store.h"
 
+#include <algorithm>
+
 #include <sqlite3.h>
 
 #include <condition_variable>
@@ -270,11 +272,9 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& op
   impl->conn = std::make_unique<SqliteConnection>(db);
   Status s = impl->conn->ExecScript(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-      // A page cache of up to 256 MiB (default 2 MiB): a large transaction
-      // (an import of 100,000 sessions writes ~140 MB of pages) otherwise
-      // spills dirty pages to the WAL while it runs and writes them again at
-      // the commit. Memory is taken only as pages are used.
-      "PRAGMA cache_size=-262144;");
+      // The page cache bound (SqliteOptions::page_cache_mib; SQLite's own
+      // default is 2 MiB).
+      "PRAGMA cache_size=-" + std::to_string(std::clamp(options.page_cache_mib, 2, 4096) * 1024) + ";");
   if (!s.ok()) return s.WithContext("configuring '" + options.path + "'");
   s = internal::ApplyMigrations(*impl->conn, impl->dialect, internal::SqliteMigrations());
   if (!s.ok()) return s.WithContext("opening '" + options.path + "'");
