@@ -24,7 +24,7 @@ inline constexpr char kDefaultDatabase[] = "./var/kira.db";
 
 struct OpenOptions {
   // The store will take one large write transaction (`kira import`): SQLite
-  // gets a 256 MiB page cache bound instead of 64 MiB (SqliteOptions).
+  // gets a 256 MiB page cache bound instead of 32 MiB (SqliteOptions).
   bool bulk_load = false;
 };
 

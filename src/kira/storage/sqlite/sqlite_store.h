@@ -38,12 +38,12 @@ struct SqliteOptions {
   // besides its 4 workers, and a read there must not wait for a connection).
   int max_readers = 8;
   // Upper bound of the write connection's page cache, in MiB (memory is
-  // taken only as pages are used). Default: 64, what `kira serve` keeps
+  // taken only as pages are used). Default: 32, what `kira serve` keeps
   // (its resident memory stays bounded while the audit inserts run). A bulk
   // import asks for more (storage::OpenOptions::bulk_load): a 100,000-session
   // transaction writes ~140 MB of pages and would otherwise spill dirty
   // pages to the WAL mid-transaction and write them again at the commit.
-  int page_cache_mib = 64;
+  int page_cache_mib = 32;
 };
 
 class SqliteStore : public Store {
