@@ -52,9 +52,7 @@ ScreenResult Screen(const guideline::Library& lib, const AdvisorLibrary& advisor
     const guideline::Indication* ind = lib.FindIndication(dx);
     if (!ind) continue;  // the parser rejects unknown diagnoses
     rules_worst = std::max(rules_worst, ind->evidence_severity);
-    d.findings.push_back(domain::LibraryFinding(ind->evidence_rule_id.empty() ? "indication." + ind->id + ".evidence"
-                                                                              : ind->evidence_rule_id,
-                                                ind->evidence_severity,
+    d.findings.push_back(domain::LibraryFinding("indication." + ind->id + ".evidence", ind->evidence_severity,
                                                 internal::JoinText(ind->name, ": ", ind->evidence_summary),
                                                 ind->meta));
   }

@@ -503,7 +503,6 @@ StatusOr<Library> ParseGuideline(std::string_view json_text) {
     KIRA_ASSIGN_OR_RETURN(x->evidence_strength, r.String("evidence_strength"));
     KIRA_RETURN_IF_ERROR(ReadSeverity(r, "evidence_severity", &x->evidence_severity));
     KIRA_ASSIGN_OR_RETURN(x->evidence_summary, r.String("evidence_summary"));
-    x->evidence_rule_id = "indication." + x->id + ".evidence";
     return ReadMeta(r, &x->meta);
   }, &lib.indications));
   KIRA_RETURN_IF_ERROR(ReadArray<guideline::Route>(root, "routes", true, [](ObjectReader& r, guideline::Route* x) -> Status {

@@ -40,7 +40,6 @@ struct Indication {
   domain::Severity evidence_severity = domain::Severity::kInfo;
   std::string evidence_summary;
   RuleMeta meta;
-  std::string evidence_rule_id;  // "indication.<id>.evidence", set by the loader (derived, not read)
 };
 
 struct Route {

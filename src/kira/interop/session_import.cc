@@ -326,6 +326,21 @@ const domain::Finding* InconsistentRecord(const domain::Decision& d) {
   return nullptr;
 }
 
+// The outcome of a session the registry did not store (recorded or
+// amended): a row that contradicts itself is bad input reported on its
+// pump-rate column; anything else is the Advisor's refusal, reported on its
+// dose column after `refused_by`.
+template <class Problem>
+Outcome NotStoredOutcome(const ImportRow& row, const registry::RecordSessionResult& result,
+                         std::string_view refused_by, Problem&& row_problem) {
+  if (const domain::Finding* f = InconsistentRecord(result.decision)) {
+    row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);
+    return Outcome::kInvalid;
+  }
+  row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg", std::string(refused_by) + result.refusal);
+  return Outcome::kRefused;
+}
+
 using Key = std::pair<std::string, std::string>;
 struct KeyHash {
   std::size_t operator()(const Key& k) const noexcept {
@@ -689,13 +704,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         o = Outcome::kAccepted;
         // (Only the file's other records -- vitals, events, overrides -- ask.)
         if (!records.empty()) sessions_written.insert({row.session.clinic_id, row.session.id});
-      } else if (const domain::Finding* f = InconsistentRecord(result->decision)) {
-        o = Outcome::kInvalid;
-        row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);
       } else {
-        o = Outcome::kRefused;
-        row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
-                    "refused by the Advisor: " + result->refusal);
+        o = NotStoredOutcome(row, *result, "refused by the Advisor: ", row_problem);
       }
       return false;
     };
@@ -768,13 +778,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         }
         if (result->stored) {
           o = Outcome::kAmended;
-        } else if (const domain::Finding* f = InconsistentRecord(result->decision)) {
-          o = Outcome::kInvalid;
-          row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);
         } else {
-          o = Outcome::kRefused;
-          row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
-                      "amendment refused by the Advisor: " + result->refusal);
+          o = NotStoredOutcome(row, *result, "amendment refused by the Advisor: ", row_problem);
         }
         continue;
       }

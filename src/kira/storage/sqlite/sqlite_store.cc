@@ -27,6 +27,22 @@ namespace {
 using internal::SqlRow;
 using internal::SqlValue;
 
+// Opens a handle on the registry file with extended result codes and the
+// busy timeout; `purpose` goes into the message (" for reading").
+StatusOr<sqlite3*> OpenHandle(const SqliteOptions& options, int flags, std::string_view purpose) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "opening sqlite database '" + options.path + "'" + std::string(purpose) + ": " +
+                      (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close_v2(db);
+    return UnavailableError(msg);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  return db;
+}
+
 Status MapError(sqlite3* db, int rc, std::string_view what) {
   const int ext = sqlite3_extended_errcode(db);
   std::string msg = std::string(what) + ": " + sqlite3_errmsg(db);
@@ -224,16 +240,7 @@ class SqliteStore::Impl {
   int opening = 0;                                         // GUARDED_BY(read_mu)
 
   StatusOr<std::unique_ptr<SqliteConnection>> OpenReader() {
-    sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(options.path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-      std::string msg = "opening sqlite database '" + options.path + "' for reading: " +
-                        (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-      sqlite3_close_v2(db);
-      return UnavailableError(msg);
-    }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, options.busy_timeout_ms);
+    KIRA_ASSIGN_OR_RETURN(sqlite3 * db, OpenHandle(options, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, " for reading"));
     auto reader = std::make_unique<SqliteConnection>(db);
     // Readers map the file (up to SQLite's compile-time cap, 2 GiB on
     // Debian) instead of copying each page through pread into a private
@@ -255,18 +262,9 @@ StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& op
   if (!options.create_if_missing && !std::filesystem::exists(options.path)) {
     return NotFoundError("sqlite database '" + options.path + "' does not exist");
   }
-  sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (options.create_if_missing) flags |= SQLITE_OPEN_CREATE;
-  int rc = sqlite3_open_v2(options.path.c_str(), &db, flags, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = "opening sqlite database '" + options.path + "': " +
-                      (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    sqlite3_close_v2(db);
-    return UnavailableError(msg);
-  }
-  sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  KIRA_ASSIGN_OR_RETURN(sqlite3 * db, OpenHandle(options, flags, ""));
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->conn = std::make_unique<SqliteConnection>(db);
