@@ -98,14 +98,23 @@ function baselineText(f) {
           part('heart rate', b.hr_bpm, '/min'), part('SpO₂', b.spo2_pct, ' %'), part('breathing', b.rr_per_min, '/min')].filter(Boolean).join(', ');
 }
 
+// The appointment this session belongs to: the one linked to it, else the
+// patient's unlinked appointment nearest its start. Looked up from the day
+// before to the day after, so a session begun before midnight still finds
+// the appointment booked on the next calendar day (or in another time zone).
 async function appointmentOf(s) {
   const day = new Date(s.started_at);
-  const from = toUtcIso(new Date(day.getFullYear(), day.getMonth(), day.getDate()));
-  const to = toUtcIso(new Date(day.getFullYear(), day.getMonth(), day.getDate() + 1));
+  const from = toUtcIso(new Date(day.getFullYear(), day.getMonth(), day.getDate() - 1));
+  const to = toUtcIso(new Date(day.getFullYear(), day.getMonth(), day.getDate() + 2));
   const r = await api('GET', `/api/v1/today?from=${enc(from)}&to=${enc(to)}`);
   if (!r.ok) return null;
-  const row = r.data.appointments.find((a) => a.patient.id === s.patient_id && (!a.session || a.session.id === s.id));
-  return row ? row.appointment : null;
+  const mine = r.data.appointments.filter((a) => a.patient.id === s.patient_id);
+  const linked = mine.find((a) => a.session && a.session.id === s.id);
+  if (linked) return linked.appointment;
+  const t = day.getTime();
+  const free = mine.filter((a) => !a.session)
+    .sort((a, b) => Math.abs(new Date(a.appointment.scheduled_at).getTime() - t) - Math.abs(new Date(b.appointment.scheduled_at).getTime() - t));
+  return free.length ? free[0].appointment : null;
 }
 
 // ---- Minimum observation countdown (the setting and its end come from the API) ----

@@ -165,7 +165,10 @@ void AddImportCommand(CLI::App& app, Context& ctx) {
     if (!libs.ok()) return ctx.BadInput(libs.status());
     const registry::DoseCheck check = RegistryDoseCheck(*libs);
     interop::ParseOptions po;
-    for (const auto& p : libs->guideline->protocols) po.protocols.insert(p.id);
+    for (const auto& p : libs->guideline->protocols) {
+      po.protocols.insert(p.id);
+      po.protocol_routes[p.id] = p.route;
+    }
     interop::ParsedFile parsed;
     if (!a->fhir.empty()) {
       auto bulk = interop::ReadFhirBulk(a->fhir, a->clinic, po);

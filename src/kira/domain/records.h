@@ -38,6 +38,16 @@ std::string FormatInstant(Instant t);
 // Returns false on anything else.
 bool ParseInstant(std::string_view s, Instant* out);
 
+// Identifiers (clinic, patient, session, user, ...): at most kMaxIdBytes bytes
+// of UTF-8 text, with no control character and no leading or trailing space,
+// so that an id prints safely on a terminal or a page and " P1" can never be
+// a second patient beside "P1". Every write path applies this rule through
+// storage/validate; importers apply it per field to name the line and column.
+inline constexpr std::size_t kMaxIdBytes = 200;
+// Why `id` is not a valid identifier ("must not be empty", ...), or empty
+// when it is one.
+std::string IdProblem(std::string_view id);
+
 struct Clinic {
   std::string id;
   std::string name;

@@ -123,6 +123,32 @@ class Reader {
     }
     return "";
   }
+  // The value of the Quantity `q` in the UCUM unit kira writes (`ucum`): a
+  // quantity in another unit, or without one, is refused, never converted or
+  // assumed (36.5 "g" is not 36.5 mg).
+  std::optional<double> Quantity(const json* q, std::string_view ucum, const std::string& element) {
+    if (!q || !q->is_object()) {
+      Bad(element, q ? "must be a Quantity" : "required");
+      return std::nullopt;
+    }
+    const json* code = At(*q, "code");
+    const json* system = At(*q, "system");
+    const bool unit_ok = code && code->is_string() && *code == ucum &&
+                         (!system || (system->is_string() && *system == fhir::kUcum));
+    if (!unit_ok) {
+      std::string got = "no UCUM code";
+      if (code && code->is_string()) got = "'" + code->get<std::string>() + "'";
+      if (system && system->is_string() && *system != fhir::kUcum) got += " of system " + system->get<std::string>();
+      Bad(element, "must be in UCUM '" + std::string(ucum) + "' (kira does not convert units), got " + got);
+      return std::nullopt;
+    }
+    const json* v = At(*q, "value");
+    if (!v || !v->is_number()) {
+      Bad(element + ".value", v ? "must be a number" : "required");
+      return std::nullopt;
+    }
+    return v->get<double>();
+  }
   bool ok() const { return ok_; }
   int line() const { return r_.line; }
   const json& body() const { return r_.body; }
@@ -367,31 +393,54 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
     }
     ++consumed_requests;
     Reader m(*req->second, &out.errors);
-    const double planned = m.Number({"dosageInstruction", "doseAndRate", "doseQuantity", "value"},
-                                    "dosageInstruction.doseAndRate.doseQuantity");
+    const double planned = m.Quantity(m.Path({"dosageInstruction", "doseAndRate", "doseQuantity"}), "mg",
+                                      "dosageInstruction.doseAndRate.doseQuantity")
+                               .value_or(0);
     // Infusions carry a pump rate and a concentration; a nasal spray has
     // neither. The Advisor's recorded-session check decides what the route needs.
     std::optional<double> rate;
-    if (m.Path({"dosageInstruction", "doseAndRate", "rateQuantity"})) {
-      rate = m.Number({"dosageInstruction", "doseAndRate", "rateQuantity", "value"},
-                      "dosageInstruction.doseAndRate.rateQuantity");
+    if (const json* q = m.Path({"dosageInstruction", "doseAndRate", "rateQuantity"})) {
+      rate = m.Quantity(q, "mL/h", "dosageInstruction.doseAndRate.rateQuantity");
     }
+    // The drug and route of the order must be those of the protocol the
+    // Encounter names (ketamine IV or IM, esketamine nasal): a
+    // MedicationRequest for another drug is not a ketamine session.
+    const fhir::Drug* drug = nullptr;
+    if (auto route = options.protocol_routes.find(protocol); route != options.protocol_routes.end()) {
+      drug = fhir::DrugForRoute(route->second);
+    }
+    auto check_drug = [&](Reader& y, const char* med_element, std::initializer_list<std::string_view> route_keys,
+                          const std::string& route_element) {
+      if (!drug) return;
+      const json* med = y.At(y.body(), "medicationCodeableConcept");
+      const std::string rxnorm = y.Code(med, fhir::kRxNorm);
+      if (rxnorm != drug->rxnorm) {
+        y.Bad(med_element, "protocol '" + protocol + "' gives " + std::string(drug->rxnorm_display) + " (RxNorm " +
+                               std::string(drug->rxnorm) + "), but this names " +
+                               (rxnorm.empty() ? std::string("no RxNorm code") : "RxNorm " + rxnorm));
+      }
+      if (const json* route = y.Path(route_keys)) {
+        const std::string snomed = y.Code(route, fhir::kSnomed);
+        if (snomed != drug->route_snomed) {
+          y.Bad(route_element, "protocol '" + protocol + "' is given by the " + std::string(drug->route_display) +
+                                   " (SNOMED CT " + std::string(drug->route_snomed) + "), but this names " +
+                                   (snomed.empty() ? std::string("no SNOMED CT route") : "SNOMED CT " + snomed));
+        }
+      }
+    };
+    check_drug(m, "medicationCodeableConcept", {"dosageInstruction", "route"}, "dosageInstruction.route");
     const std::string recorded_by = m.Identifier("user", false).empty()
                                         ? m.Text({"requester", "identifier", "value"}, "requester.identifier")
                                         : m.Identifier("user", false);
     double weight = 0;
     std::optional<double> concentration;
-    if (const json* w = m.Extension("dosing-weight"); w && m.At(*w, "valueQuantity")) {
-      weight = m.At(*w, "valueQuantity")->value("value", 0.0);
+    if (const json* w = m.Extension("dosing-weight")) {
+      weight = m.Quantity(m.At(*w, "valueQuantity"), "kg", "extension(dosing-weight).valueQuantity").value_or(0);
     } else {
       m.Bad("extension(dosing-weight)", "required");
     }
     if (const json* c = m.Extension("concentration")) {
-      if (m.At(*c, "valueQuantity")) {
-        concentration = m.At(*c, "valueQuantity")->value("value", 0.0);
-      } else {
-        m.Bad("extension(concentration)", "needs a valueQuantity");
-      }
+      concentration = m.Quantity(m.At(*c, "valueQuantity"), "mg/mL", "extension(concentration).valueQuantity");
     }
     // The override given when the session was recorded.
     if (const json* exts = m.At(m.body(), "extension"); exts && exts->is_array()) {
@@ -424,9 +473,18 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
       ++consumed_administrations;
       Reader a(*ma->second, &out.errors);
       char buf[40];
-      std::snprintf(buf, sizeof buf, "%.17g", a.Number({"dosage", "dose", "value"}, "dosage.dose"));
+      std::snprintf(buf, sizeof buf, "%.17g", a.Quantity(a.Path({"dosage", "dose"}), "mg", "dosage.dose").value_or(0));
       given = buf;
+      check_drug(a, "medicationCodeableConcept", {"dosage", "route"}, "dosage.route");
       const std::string ma_status = a.Text({"status"}, "status");
+      // A record marked void, or a dose that was not given, is not a session
+      // kira can store as given; "unknown" is not a state kira can judge.
+      if (ma_status != "completed" && ma_status != "stopped" && ma_status != "in-progress" && ma_status != "on-hold" &&
+          !ma_status.empty()) {
+        a.Bad("status", "'" + ma_status +
+                            "': kira imports administrations that were given (completed, stopped, in-progress or "
+                            "on-hold); leave this one out of the file or correct its status");
+      }
       if (!a.ok()) {
         ++out.invalid_rows;
         continue;
@@ -527,18 +585,24 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
           for (std::size_t i = 0; i < 2; ++i) {
             domain::VitalSign v{cid, ids[i], session, at, {}, 0};
             const std::string code = x.Code(x.At((*comps)[i], "code"), fhir::kLoinc);
-            const json* q = x.At((*comps)[i], "valueQuantity");
-            if (!vital_kind(code, &v.kind) || !q || !q->is_object() || !q->contains("value") || !(*q)["value"].is_number()) {
-              x.Bad("component", "each component needs a LOINC code and a valueQuantity");
+            if (!vital_kind(code, &v.kind)) {
+              x.Bad("component", "each component needs the LOINC code of a systolic or diastolic pressure");
               break;
             }
-            v.value = (*q)["value"].get<double>();
+            auto value = x.Quantity(x.At((*comps)[i], "valueQuantity"), domain::VitalKindUnit(v.kind),
+                                    "component.valueQuantity");
+            if (!value) break;
+            v.value = *value;
             vitals.push_back(v);
           }
         }
       } else {
-        domain::VitalSign v{cid, x.Identifier("vital"), session, at, {}, x.Number({"valueQuantity", "value"}, "valueQuantity")};
-        if (!vital_kind(loinc, &v.kind)) x.Bad("code", "not a vital sign kira records (LOINC '" + loinc + "')");
+        domain::VitalSign v{cid, x.Identifier("vital"), session, at, {}, 0};
+        if (!vital_kind(loinc, &v.kind)) {
+          x.Bad("code", "not a vital sign kira records (LOINC '" + loinc + "')");
+        } else {
+          v.value = x.Quantity(x.Path({"valueQuantity"}), domain::VitalKindUnit(v.kind), "valueQuantity").value_or(0);
+        }
         vitals.push_back(v);
       }
       if (!x.ok()) {

@@ -192,6 +192,9 @@ void ParseSessionRow(const CsvRowView& rec, const CsvRecord& header, const Colum
     for (const char* f : {"clinic_id", "patient_id", "indication", "session_id", "protocol_id", "recorded_by"}) {
       if (get(f).empty()) bad(f, "required");
     }
+    for (const char* f : {"clinic_id", "patient_id", "session_id"}) {
+      if (std::string why = domain::IdProblem(get(f)); !get(f).empty() && !why.empty()) bad(f, why);
+    }
     if (!row.patient.sex.empty() &&
         std::find(std::begin(kSexes), std::end(kSexes), row.patient.sex) == std::end(kSexes)) {
       bad("sex", "must be female, male, other or unknown, got '" + row.patient.sex + "'");
@@ -561,7 +564,13 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         return s;
       }
       out[index] = Outcome::kInvalid;
-      report.problems.push_back({line, 0, "", std::string(s.message())});
+      // "started_at: ..." from the use case or the store names a kira field:
+      // point at that column as written in this file when there is one.
+      std::string_view message = s.message();
+      const std::size_t colon = message.find(": ");
+      const ColumnRef c = colon == std::string_view::npos ? ColumnRef{} : file.Where(message.substr(0, colon));
+      if (c.column > 0) message.remove_prefix(colon + 2);
+      report.problems.push_back({line, c.column, c.column > 0 ? c.name : std::string(), std::string(message)});
       failed_in_storage.insert(index);
       *retry = true;
       return Status::Ok();

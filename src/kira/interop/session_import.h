@@ -104,6 +104,10 @@ struct ParsedFile {
 struct ParseOptions {
   // Protocol ids the guideline library knows; empty: not checked here.
   std::set<std::string, std::less<>> protocols;
+  // Protocol id -> route id ("iv", "im", "intranasal") of the guideline
+  // library: a FHIR import checks each administration's drug and route
+  // against its protocol's. Empty: not checked.
+  std::map<std::string, std::string, std::less<>> protocol_routes;
 };
 
 ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options = {});

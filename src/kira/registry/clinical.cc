@@ -4,6 +4,7 @@
 
 #include "kira/base/statusor.h"
 #include "kira/registry/canonical.h"
+#include "kira/registry/clock.h"
 
 namespace kira::registry {
 
@@ -32,6 +33,10 @@ Status AddPatient(UnitOfWork& uow, const domain::PatientRecord& patient,
 }
 
 Status AddVital(UnitOfWork& uow, const domain::VitalSign& vital) {
+  if (vital.at > uow.now() + kClockTolerance) {
+    return InvalidArgumentError("at: " + domain::FormatInstant(vital.at) + " is in the future (now " +
+                                domain::FormatInstant(uow.now()) + "); a reading cannot be taken later than now");
+  }
   KIRA_RETURN_IF_ERROR(uow.tx().InsertVital(vital));
   return uow.Audit(vital.clinic_id, "insert", "vital", vital.id, "", Canonical(vital));
 }

@@ -9,6 +9,12 @@
 
 namespace kira::registry {
 
+// How far a recorded time may lie ahead of the registry's clock: the clocks
+// of a workstation, a pump and the server may disagree by this much. Beyond
+// it a time is refused as "in the future" (a session that has begun, a vital
+// sign taken).
+inline constexpr std::chrono::minutes kClockTolerance{5};
+
 class Clock {
  public:
   virtual ~Clock() = default;

@@ -70,7 +70,12 @@ StatusOr<DemoSummary> GenerateDemo(storage::Store& store, const Clock& clock, co
                                    const Libraries& libs, const DemoOptions& options) {
   if (options.patients < 1) return InvalidArgumentError("--patients: must be >= 1");
   domain::Instant start = options.start;
-  if (start == domain::Instant{}) domain::ParseInstant("2026-01-05T09:00:00Z", &start);
+  if (start == domain::Instant{}) {
+    // Every visit in the past: first visits spread over 330 days, each series
+    // and its follow-up within a few weeks; a session that has begun cannot be
+    // recorded ahead of the clock.
+    start = std::chrono::floor<std::chrono::days>(clock.Now() - std::chrono::days(400)) + std::chrono::hours(9);
+  }
   const std::string& c = options.clinic_id;
   SessionRecorder recorder(&store, &clock, check, libs.guideline);
   DemoSummary sum;

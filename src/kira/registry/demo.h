@@ -40,7 +40,7 @@ struct DemoOptions {
   int patients = 50;                  // REQUIRES: >= 1
   std::uint32_t seed = 20260301;
   std::string clinic_id = "demo-clinic";
-  domain::Instant start{};            // first baseline visit; default 2026-01-05
+  domain::Instant start{};            // first baseline visit; default 400 days before the clock's now, 09:00 UTC
 };
 
 struct DemoSummary {

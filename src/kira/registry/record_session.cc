@@ -4,6 +4,7 @@
 
 #include "kira/registry/canonical.h"
 #include "kira/registry/clinical_record.h"
+#include "kira/registry/clock.h"
 
 namespace kira::registry {
 
@@ -24,6 +25,25 @@ std::string Join(const std::vector<std::string>& v) {
     out += s;
   }
   return out;
+}
+
+// A session that has begun (running, paused, in observation, discharged or
+// stopped) cannot have begun, or ended, in the future; a planned or
+// pre-checked one may be scheduled ahead. A date typed ten years ahead would
+// otherwise count in the annual cap and the history every later decision reads.
+Status CheckNotInFuture(const domain::SessionRecord& s, domain::Instant now) {
+  if (s.state == domain::SessionState::kPlanned || s.state == domain::SessionState::kPreChecked) return Status::Ok();
+  const domain::Instant latest = now + kClockTolerance;
+  if (s.started_at > latest) {
+    return InvalidArgumentError("started_at: " + domain::FormatInstant(s.started_at) +
+                                " is in the future (now " + domain::FormatInstant(now) +
+                                "); a session that has begun cannot start later than now");
+  }
+  if (s.stopped_at && *s.stopped_at > latest) {
+    return InvalidArgumentError("stopped_at: " + domain::FormatInstant(*s.stopped_at) +
+                                " is in the future (now " + domain::FormatInstant(now) + ")");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -78,6 +98,7 @@ StatusOr<RecordSessionResult> SessionRecorder::Decide(const domain::PatientRecor
                                                       const std::vector<domain::SessionRecord>& history,
                                                       domain::Instant now, std::optional<int> devices) const {
   RecordSessionResult result;
+  KIRA_RETURN_IF_ERROR(CheckNotInFuture(proposed, now));
   const domain::PatientFacts* facts = record.facts ? &*record.facts : nullptr;
   const domain::ScreeningRecord* screening = record.screening ? &*record.screening : nullptr;
   const domain::PatientFacts* previous = record.previous_facts ? &*record.previous_facts : nullptr;

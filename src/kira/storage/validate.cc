@@ -26,23 +26,37 @@ Status PositiveFinite(double value, std::string_view field) {
   return Status::Ok();
 }
 
+// An identifier the caller chose (domain::IdProblem: length, UTF-8, no control
+// characters). Ids kira derives from one (an override's "<session>/override")
+// only need to be non-empty and free of control characters, which they
+// inherit.
+Status Id(std::string_view value, std::string_view field) {
+  if (std::string why = domain::IdProblem(value); !why.empty()) {
+    return InvalidArgumentError(std::string(field) + ": " + why);
+  }
+  return Status::Ok();
+}
+
 Status Keys(std::string_view clinic_id, std::string_view id) {
-  KIRA_RETURN_IF_ERROR(NonEmpty(clinic_id, "clinic_id"));
+  KIRA_RETURN_IF_ERROR(Id(clinic_id, "clinic_id"));
   return NonEmpty(id, "id");
 }
 
 }  // namespace
 
 Status ValidateClinic(const domain::Clinic& c) {
-  KIRA_RETURN_IF_ERROR(NonEmpty(c.id, "clinic_id"));
+  KIRA_RETURN_IF_ERROR(Id(c.id, "clinic_id"));
   return NonEmpty(c.name, "name");
 }
 
-Status ValidateUser(const domain::User& u) { return Keys(u.clinic_id, u.id); }
+Status ValidateUser(const domain::User& u) {
+  KIRA_RETURN_IF_ERROR(Keys(u.clinic_id, u.id));
+  return Id(u.id, "id");
+}
 
 Status ValidateCredential(const domain::Credential& c) {
   KIRA_RETURN_IF_ERROR(Keys(c.clinic_id, c.user_id));
-  if (c.login.empty()) return InvalidArgumentError("login: must not be empty");
+  KIRA_RETURN_IF_ERROR(Id(c.login, "login"));
   if (c.password_hash.rfind("$argon2id$", 0) != 0) {
     return InvalidArgumentError("password_hash: must be an argon2id PHC string");
   }
@@ -51,6 +65,7 @@ Status ValidateCredential(const domain::Credential& c) {
 
 Status ValidatePatient(const domain::PatientRecord& p) {
   KIRA_RETURN_IF_ERROR(Keys(p.clinic_id, p.id));
+  KIRA_RETURN_IF_ERROR(Id(p.id, "id"));
   if (p.birth_year < 1900 || p.birth_year > 2200) {
     return InvalidArgumentError("birth_year: must be in [1900, 2200], got " +
                                 std::to_string(p.birth_year));
@@ -64,7 +79,8 @@ Status ValidatePatientIdentity(const domain::PatientIdentity& p) {
 
 Status ValidateSession(const domain::SessionRecord& s) {
   KIRA_RETURN_IF_ERROR(Keys(s.clinic_id, s.id));
-  KIRA_RETURN_IF_ERROR(NonEmpty(s.patient_id, "patient_id"));
+  KIRA_RETURN_IF_ERROR(Id(s.id, "id"));
+  KIRA_RETURN_IF_ERROR(Id(s.patient_id, "patient_id"));
   KIRA_RETURN_IF_ERROR(NonEmpty(s.protocol_id, "protocol_id"));
   KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToKg(s.dosing_weight), "dosing_weight_kg"));
   KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMg(s.planned_dose), "planned_dose_mg"));
@@ -90,6 +106,11 @@ Status ValidateVital(const domain::VitalSign& v) {
   KIRA_RETURN_IF_ERROR(NonEmpty(v.session_id, "session_id"));
   if (!std::isfinite(v.value) || v.value < 0.0) {
     return InvalidArgumentError("value: must be a finite number >= 0");
+  }
+  // A saturation is a share of the haemoglobin: above 100 % is a typing or
+  // unit error (a pulse rate in the SpO2 field), never a reading.
+  if (v.kind == domain::VitalKind::kSpO2 && v.value > 100.0) {
+    return InvalidArgumentError("value: SpO2 is a percentage and cannot be above 100, got " + std::to_string(v.value));
   }
   return Status::Ok();
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "testing/run_command.h"
@@ -124,6 +125,95 @@ TEST_F(ImportCorpus, AConsistentRowWithADoseTheAdvisorRefusesExits1AndWritesNoth
   EXPECT_THAT(r.out, HasSubstr("refused by the Advisor: hard stop"));
   EXPECT_THAT(r.out, HasSubstr("1 refused by the Advisor + 0 invalid"));
   EXPECT_EQ(AuditHead(), audit_);
+}
+
+// A FHIR administration kira did not write is read for what it says, never
+// assumed: a dose in grams, another drug, a route the protocol does not use,
+// a vital sign in another unit or an administration marked void is bad input
+// (exit 2, naming file, line and element) and nothing is written. The
+// unchanged export imports cleanly (exit 0), so each refusal is the edit's.
+class FhirImportChecks : public ImportCorpus {
+ protected:
+  // Exports a small demo registry once per test and returns the directory.
+  std::filesystem::path Export() {
+    const std::string demo_db = (dir_ / "demo.db").string();
+    CommandRun demo = Kira("demo --db " + demo_db + " --patients 3");
+    EXPECT_EQ(demo.code, 0) << demo.out;
+    const std::filesystem::path out = dir_ / "fhir";
+    CommandRun exp = Kira("export --fhir " + out.string() + " --db " + demo_db);
+    EXPECT_EQ(exp.code, 0) << exp.out;
+    return out;
+  }
+  // Replaces the first occurrence of `from` in the first line of `file`
+  // that holds `marker` by `to`.
+  static void Edit(const std::filesystem::path& file, const std::string& marker, const std::string& from,
+                   const std::string& to) {
+    std::ifstream in(file);
+    std::string text, line;
+    bool done = false;
+    while (std::getline(in, line)) {
+      if (!done && line.find(marker) != std::string::npos) {
+        const std::size_t at = line.find(from);
+        ASSERT_NE(at, std::string::npos) << line;
+        line.replace(at, from.size(), to);
+        done = true;
+      }
+      text += line + "\n";
+    }
+    ASSERT_TRUE(done) << "no line with " << marker << " in " << file;
+    std::ofstream(file, std::ios::trunc) << text;
+  }
+  CommandRun Import(const std::filesystem::path& fhir) {
+    return Kira("import --fhir " + fhir.string() + " --db " + (dir_ / "fresh.db").string());
+  }
+};
+
+TEST_F(FhirImportChecks, TheUnchangedExportImports) {
+  CommandRun r = Import(Export());
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
+TEST_F(FhirImportChecks, ADoseInAnotherUnitIsRefusedNotAssumedMilligrams) {
+  const auto fhir = Export();
+  Edit(fhir / "MedicationAdministration.ndjson", "\"dose\"", "\"code\":\"mg\"", "\"code\":\"g\"");
+  CommandRun r = Import(fhir);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("MedicationAdministration.ndjson dosage.dose): must be in UCUM 'mg'"));
+  EXPECT_THAT(r.out, HasSubstr("got 'g'"));
+  EXPECT_THAT(r.out, HasSubstr("nothing was written"));
+}
+
+TEST_F(FhirImportChecks, AnotherDrugIsNotAKetamineSession) {
+  const auto fhir = Export();
+  Edit(fhir / "MedicationAdministration.ndjson", "rxnorm", "\"code\":\"6130\"", "\"code\":\"161\"");
+  CommandRun r = Import(fhir);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("medicationCodeableConcept): protocol 'iv-0.5-40min' gives ketamine (RxNorm 6130), but this names RxNorm 161"));
+}
+
+TEST_F(FhirImportChecks, ARouteTheProtocolDoesNotUseIsRefused) {
+  const auto fhir = Export();
+  Edit(fhir / "MedicationRequest.ndjson", "47625008", "47625008", "46713006");
+  CommandRun r = Import(fhir);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("dosageInstruction.route): protocol 'iv-0.5-40min' is given by the Intravenous route"));
+}
+
+TEST_F(FhirImportChecks, AnAdministrationMarkedVoidIsNotImportedAsGiven) {
+  const auto fhir = Export();
+  Edit(fhir / "MedicationAdministration.ndjson", "\"status\":\"completed\"", "\"status\":\"completed\"",
+       "\"status\":\"entered-in-error\"");
+  CommandRun r = Import(fhir);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("status): 'entered-in-error': kira imports administrations that were given"));
+}
+
+TEST_F(FhirImportChecks, AVitalSignInAnotherUnitIsRefused) {
+  const auto fhir = Export();
+  Edit(fhir / "Observation.ndjson", "8867-4", "\"code\":\"/min\"", "\"code\":\"/h\"");
+  CommandRun r = Import(fhir);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Observation.ndjson valueQuantity): must be in UCUM '/min'"));
 }
 
 }  // namespace

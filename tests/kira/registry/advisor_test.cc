@@ -44,7 +44,7 @@ class AdvisorTest : public ::testing::Test {
     return s;
   }
 
-  FakeClock clock_{At("2026-03-01T08:00:00Z")};
+  FakeClock clock_{At("2027-06-01T08:00:00Z")};
   storage::MemoryStore store_;
   std::unique_ptr<guideline::Library> library_;
   std::unique_ptr<SessionRecorder> recorder_;

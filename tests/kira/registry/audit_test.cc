@@ -36,7 +36,7 @@ class AuditTest : public ::testing::Test {
   }
   StatusOr<AuditVerification> Verify() { return VerifyAudit(store_, "c1"); }
 
-  FakeClock clock_{At("2026-03-01T08:00:00Z")};
+  FakeClock clock_{At("2026-11-30T08:00:00Z")};
   storage::MemoryStore store_;
 };
 
@@ -61,7 +61,7 @@ TEST_F(AuditTest, AuditRowsRecordWhoWhenAndWhat) {
   EXPECT_EQ(e.actor, "u1");
   EXPECT_EQ(e.entity, "session");
   EXPECT_EQ(e.entity_id, "s0");
-  EXPECT_EQ(e.at, At("2026-03-01T08:01:00Z"));
+  EXPECT_EQ(e.at, At("2026-11-30T08:01:00Z"));
   EXPECT_THAT(e.after, HasSubstr("given_dose_mg=35\n"));
 }
 
@@ -131,7 +131,7 @@ TEST(AuditSqliteTest, DetectsAnEditMadeDirectlyInTheDatabaseFile) {
   std::filesystem::create_directories(dir);
   auto store = storage::SqliteStore::Open({.path = (dir / "kira.db").string()});
   ASSERT_THAT(store, IsOk());
-  FakeClock clock(At("2026-03-01T08:00:00Z"));
+  FakeClock clock(At("2026-11-30T08:00:00Z"));
   ASSERT_THAT(test::SeedClinic(**store, clock), IsOk());
   SessionRecorder rec(store->get(), &clock, test::FixedCheck(domain::Severity::kInfo));
   ASSERT_THAT(rec.Record({test::MakeSession("s1"), "u1", std::nullopt}), IsOk());

@@ -69,7 +69,7 @@ class ClinicalRecordTest : public ::testing::Test {
     return s;
   }
 
-  FakeClock clock_{At("2026-03-01T08:00:00Z")};
+  FakeClock clock_{At("2026-11-30T08:00:00Z")};
   storage::MemoryStore store_;
   std::unique_ptr<SessionRecorder> recorder_;
 };

@@ -42,7 +42,7 @@ class LedgerTest : public ::testing::Test {
     return e;
   }
 
-  FakeClock clock_{At("2026-03-01T08:00:00Z")};
+  FakeClock clock_{At("2026-11-30T08:00:00Z")};
   storage::MemoryStore store_;
 };
 

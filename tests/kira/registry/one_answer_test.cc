@@ -109,7 +109,7 @@ std::vector<GenPatient> Generate(std::uint32_t seed, const guideline::Library& l
   std::mt19937 rng(seed);
   auto u = [&] { return std::uniform_real_distribution<double>(0, 1)(rng); };
   auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  const domain::Instant base = At("2026-01-05T09:00:00Z");
+  const domain::Instant base = At("2025-01-06T09:00:00Z");  // + up to 400 days: all in the past
   std::vector<GenPatient> out;
   for (int i = 0, n_patients = Patients(); i < n_patients; ++i) {
     GenPatient p;
@@ -215,7 +215,7 @@ class OneAnswer : public ::testing::Test {
     return out;
   }
 
-  static domain::Instant kNow() { return At("2026-01-01T08:00:00Z"); }
+  static domain::Instant kNow() { return At("2027-06-01T08:00:00Z"); }
 
   // Clinic, clinician and (optionally) every patient with its facts, in one unit of work.
   static void Seed(storage::Store& store, const Clock& clock, bool with_patients) {
@@ -426,7 +426,7 @@ Outcomes ThroughHandlers(const std::vector<GenPatient>& patients, const Librarie
   const auto post_session = handler("POST", "/api/v1/patients/{id}/sessions");
   const auto post_patient = handler("POST", "/api/v1/patients");
   server::Principal who{kClinic, "u1", "dr", "Dr One", domain::Role::kClinician, ""};
-  FakeClock clock(At("2026-01-01T08:00:00Z"));
+  FakeClock clock(At("2027-06-01T08:00:00Z"));
   Outcomes got;
   for (const auto& p : patients) {
     storage::MemoryStore store;

@@ -32,7 +32,7 @@ class RecordSessionTest : public ::testing::Test {
     return rows.ok() ? *rows : std::vector<domain::AuditEntry>{};
   }
 
-  FakeClock clock_{At("2026-03-01T08:00:00Z")};
+  FakeClock clock_{At("2026-11-30T08:00:00Z")};
   storage::MemoryStore store_;
 };
 
@@ -86,7 +86,7 @@ TEST_F(RecordSessionTest, StoresASoftStopWithItsOverride) {
   EXPECT_TRUE(r->stored);
   ASSERT_TRUE(r->decision.override_.has_value());
   EXPECT_EQ(r->decision.override_->who, "u1");
-  EXPECT_EQ(r->decision.override_->when, "2026-03-01T08:00:00.000000Z");
+  EXPECT_EQ(r->decision.override_->when, "2026-11-30T08:00:00.000000Z");
   auto tx = store_.Begin();
   auto overrides = (*tx)->ListOverrides("c1", "s1");
   ASSERT_THAT(overrides, IsOk());

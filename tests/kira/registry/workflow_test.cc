@@ -119,7 +119,7 @@ class WorkflowTest : public ::testing::TestWithParam<Backend> {
     return a;
   }
 
-  FakeClock clock_{At("2026-03-01T08:00:00Z")};
+  FakeClock clock_{At("2026-11-30T08:00:00Z")};
   std::unique_ptr<storage::Store> store_;
   std::filesystem::path dir_;
   guideline::Library lib_;
