@@ -20,6 +20,7 @@ Status AddUser(UnitOfWork& uow, const domain::User& user) {
 
 Status AddPatient(UnitOfWork& uow, const domain::PatientRecord& patient,
                   const std::optional<domain::PatientIdentity>& identity) {
+  KIRA_RETURN_IF_ERROR(BirthYearNotInFuture(patient.birth_year, uow.now()));
   KIRA_RETURN_IF_ERROR(uow.tx().InsertPatient(patient));
   KIRA_RETURN_IF_ERROR(uow.Audit(patient.clinic_id, "insert", "patient", patient.id, "",
                                  Canonical(patient)));
@@ -33,15 +34,13 @@ Status AddPatient(UnitOfWork& uow, const domain::PatientRecord& patient,
 }
 
 Status AddVital(UnitOfWork& uow, const domain::VitalSign& vital) {
-  if (vital.at > uow.now() + kClockTolerance) {
-    return InvalidArgumentError("at: " + domain::FormatInstant(vital.at) + " is in the future (now " +
-                                domain::FormatInstant(uow.now()) + "); a reading cannot be taken later than now");
-  }
+  KIRA_RETURN_IF_ERROR(NotInFuture("at", vital.at, uow.now()));
   KIRA_RETURN_IF_ERROR(uow.tx().InsertVital(vital));
   return uow.Audit(vital.clinic_id, "insert", "vital", vital.id, "", Canonical(vital));
 }
 
 Status AddAdverseEvent(UnitOfWork& uow, const domain::AdverseEvent& event) {
+  KIRA_RETURN_IF_ERROR(NotInFuture("at", event.at, uow.now()));
   KIRA_RETURN_IF_ERROR(uow.tx().InsertAdverseEvent(event));
   return uow.Audit(event.clinic_id, "insert", "adverse_event", event.id, "", Canonical(event));
 }

@@ -8,6 +8,7 @@
 #include "kira/instruments/scoring.h"
 #include "kira/registry/audit.h"
 #include "kira/registry/canonical.h"
+#include "kira/registry/clock.h"
 
 namespace kira::registry {
 
@@ -249,6 +250,7 @@ StatusOr<RecordAssessmentResult> RecordAssessment(UnitOfWork& uow, const Librari
     }
     if (ss->patient_id != a.patient_id) return InvalidArgumentError("session_id: a session of another patient");
   }
+  KIRA_RETURN_IF_ERROR(NotInFuture("at", a.at, uow.now()));
   std::vector<std::optional<int>> items(a.item_scores.begin(), a.item_scores.end());
   auto scored = instruments::Score(*libs.instruments, *ins, items);
   if (!scored.ok()) {

@@ -4,7 +4,10 @@
 #define KIRA_REGISTRY_CLOCK_H_
 
 #include <chrono>
+#include <string>
+#include <string_view>
 
+#include "kira/base/status.h"
 #include "kira/domain/records.h"
 
 namespace kira::registry {
@@ -14,6 +17,22 @@ namespace kira::registry {
 // it a time is refused as "in the future" (a session that has begun, a vital
 // sign taken).
 inline constexpr std::chrono::minutes kClockTolerance{5};
+
+// InvalidArgument naming `field` when `t` lies beyond now + kClockTolerance:
+// a reading, a score or an event cannot be recorded before it happened.
+inline Status NotInFuture(std::string_view field, domain::Instant t, domain::Instant now) {
+  if (t <= now + kClockTolerance) return Status::Ok();
+  return InvalidArgumentError(std::string(field) + ": " + domain::FormatInstant(t) + " is in the future (now " +
+                              domain::FormatInstant(now) + ")");
+}
+
+// InvalidArgument when a birth year lies after the year of `now`.
+inline Status BirthYearNotInFuture(int birth_year, domain::Instant now) {
+  const int year = static_cast<int>(std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(now)).year());
+  if (birth_year <= year) return Status::Ok();
+  return InvalidArgumentError("birth_year: " + std::to_string(birth_year) + " is after this year (" +
+                              std::to_string(year) + ")");
+}
 
 class Clock {
  public:

@@ -11,6 +11,7 @@
 
 #include "kira/registry/canonical.h"
 #include "kira/registry/clinical.h"
+#include "kira/registry/clock.h"
 
 namespace kira::registry {
 
@@ -236,6 +237,7 @@ Status EditPatient(UnitOfWork& uow, const domain::PatientRecord& patient,
   KIRA_ASSIGN_OR_RETURN(domain::PatientRecord before, uow.tx().GetPatient(patient.clinic_id, patient.id));
   const std::string why = "reason=" + std::string(reason) + "\n";
   if (Canonical(before) != Canonical(patient)) {
+    KIRA_RETURN_IF_ERROR(BirthYearNotInFuture(patient.birth_year, uow.now()));
     KIRA_RETURN_IF_ERROR(uow.tx().UpdatePatient(patient));
     KIRA_RETURN_IF_ERROR(
         uow.Audit(patient.clinic_id, "update", "patient", patient.id, Canonical(before), Canonical(patient) + why));

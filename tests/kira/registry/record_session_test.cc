@@ -47,6 +47,44 @@ TEST_F(RecordSessionTest, StoresASessionTheAdvisorAccepts) {
   EXPECT_EQ(Audit().back().entity_id, "s1");
 }
 
+// A session that has begun cannot start, or stop, later than now (beyond the
+// clocks' tolerance): a date typed ten years ahead would count in the annual
+// cap and the history every later decision reads. A planned session may be
+// scheduled ahead.
+TEST_F(RecordSessionTest, ABegunSessionDatedInTheFutureIsBadInputAndAPlannedOneIsNot) {
+  SessionRecorder rec(&store_, &clock_, test::FixedCheck(domain::Severity::kInfo));
+  domain::SessionRecord ahead = test::MakeSession("s1");
+  ahead.started_at = clock_.Now() + std::chrono::hours(24 * 365);
+  ahead.stopped_at = ahead.started_at + std::chrono::minutes(40);
+  domain::SessionRecord stops_ahead = test::MakeSession("s2");
+  stops_ahead.started_at = clock_.Now() - std::chrono::minutes(10);
+  stops_ahead.stopped_at = clock_.Now() + std::chrono::hours(2);
+  domain::SessionRecord within_tolerance = test::MakeSession("s3");
+  within_tolerance.started_at = clock_.Now() + std::chrono::minutes(4);
+  within_tolerance.stopped_at = within_tolerance.started_at + std::chrono::minutes(40);
+  within_tolerance.state = domain::SessionState::kRunning;
+  within_tolerance.stopped_at.reset();
+  within_tolerance.given_dose.reset();
+  domain::SessionRecord planned = test::MakeSession("s4");
+  planned.state = domain::SessionState::kPlanned;
+  planned.given_dose.reset();
+  planned.stopped_at.reset();
+  planned.started_at = clock_.Now() + std::chrono::hours(24 * 7);
+
+  EXPECT_THAT(rec.Record({ahead, "u1", std::nullopt}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("started_at: ")));
+  EXPECT_THAT(rec.Record({stops_ahead, "u1", std::nullopt}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("stopped_at: ")));
+  EXPECT_FALSE(SessionStored("s1"));
+  EXPECT_FALSE(SessionStored("s2"));
+  auto near = rec.Record({within_tolerance, "u1", std::nullopt});
+  ASSERT_THAT(near, IsOk());
+  EXPECT_TRUE(near->stored);
+  auto later = rec.Record({planned, "u1", std::nullopt});
+  ASSERT_THAT(later, IsOk());
+  EXPECT_TRUE(later->stored);
+}
+
 TEST_F(RecordSessionTest, NeverStoresAHardStopDoseAsGiven) {
   SessionRecorder rec(&store_, &clock_, test::FixedCheck(domain::Severity::kHardStop));
   domain::Override ov{"u1", "", "I insist", {}};

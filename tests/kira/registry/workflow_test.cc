@@ -338,6 +338,30 @@ TEST_P(WorkflowTest, PatientEditsNeedAReasonAndKeepOldAndNew) {
   EXPECT_EQ((*tx)->GetPatient("c1", "p1")->birth_year, 1981);
 }
 
+// Nothing is recorded before it happened: a reading, an adverse event or a
+// birth year ahead of the clock is bad input naming the field, and a
+// saturation above 100 % is a typing or unit error the store refuses.
+TEST_P(WorkflowTest, NothingIsRecordedAheadOfTheClockAndSpO2StaysAPercentage) {
+  using K = domain::VitalKind;
+  const std::string next_year = "2027-11-30T08:00:00Z";
+  EXPECT_THAT(Run([&](UnitOfWork& uow) { return AddVitalSet(uow, {Vital("v1", K::kHeartRate, 80, next_year.c_str())}); }),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("at: 2027-11-30")));
+  EXPECT_THAT(Run([&](UnitOfWork& uow) { return AddVitalSet(uow, {Vital("v2", K::kSpO2, 150, "2026-11-30T07:00:00Z")}); }),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("SpO2 is a percentage")));
+  EXPECT_TRUE(Effective().empty()) << "a refused reading writes nothing";
+  EXPECT_THAT(Run([&](UnitOfWork& uow) {
+                return AddAdverseEvent(uow, {"c1", "ae1", "s1", At(next_year.c_str()), "nausea", domain::AeSeverity::kMild, ""});
+              }),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("at: 2027-11-30")));
+  EXPECT_THAT(Run([&](UnitOfWork& uow) {
+                return AddPatient(uow, {"c1", "p-born-later", "female", 2031, "trd"}, std::nullopt);
+              }),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("birth_year: 2031 is after this year (2026)")));
+  // Within the clocks' tolerance is now.
+  EXPECT_THAT(Run([&](UnitOfWork& uow) { return AddVitalSet(uow, {Vital("v3", K::kSpO2, 100, "2026-11-30T08:04:00Z")}); }),
+              IsOk());
+}
+
 TEST_P(WorkflowTest, SearchFindsNameOrMrnAndPages) {
   ASSERT_THAT(Run([&](UnitOfWork& uow) -> Status {
                 for (int i = 2; i <= 5; ++i) {

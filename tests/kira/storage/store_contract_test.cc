@@ -122,6 +122,28 @@ TEST_P(StoreContractTest, InsertedClinicCanBeReadBack) {
   EXPECT_EQ(clinic->time_zone, "Europe/London");
 }
 
+// One identifier rule on every backend (domain::IdProblem): an id prints
+// safely and cannot be a second record beside another by a space.
+TEST_P(StoreContractTest, IdsAreShortPrintableUtf8OnEveryBackend) {
+  Seed();
+  // Each write in its own transaction: a refused write spoils the one it is in.
+  auto insert = [&](domain::PatientRecord p) { return Tx()->InsertPatient(p); };
+  const std::string escape = "p\x1b[31m";
+  EXPECT_THAT(insert({"c1", escape, "female", 1980, "trd"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("id: must not contain a control or formatting character (U+001B")));
+  EXPECT_THAT(insert({"c1", std::string(201, 'p'), "female", 1980, "trd"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("at most 200 bytes")));
+  EXPECT_THAT(insert({"c1", " p2", "female", 1980, "trd"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("space")));
+  EXPECT_THAT(insert({"c1", "p\xff", "female", 1980, "trd"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("UTF-8")));
+  EXPECT_THAT(insert({"c1", "p\xe2\x80\xae" "gpj", "female", 1980, "trd"}),  // right-to-left override
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("U+202E")));
+  EXPECT_THAT(insert({"c1", "Z\xc3\xbcrich-7/C 1", "female", 1980, "trd"}), IsOk());
+  EXPECT_THAT(insert({"c1", std::string(200, 'p'), "female", 1980, "trd"}), IsOk());
+  EXPECT_THAT(Tx()->InsertClinic({"c\n2", "Other", "UTC"}), StatusIs(StatusCode::kInvalidArgument, HasSubstr("clinic_id")));
+}
+
 TEST_P(StoreContractTest, MissingRecordIsNotFound) {
   Seed();
   auto tx = Tx();
