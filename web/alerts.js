@@ -2,7 +2,8 @@
 // C-SSRS screen is positive): a modal dialog that cannot be dismissed
 // with Escape, and a banner on every page while any alert is open. Only a
 // clinician can acknowledge (the API refuses anyone else); the reason is
-// audited by the server.
+// audited by the server. A nurse records whom she told (stored and audited;
+// the alert stays open).
 import { put, api, el, state, announce, localTime, errText } from './lib.js';
 
 const CARE = ['admin', 'clinician', 'nurse'];
@@ -32,16 +33,23 @@ export function alertDialog(alert) {
   if (openDialogs.has(alert.id)) return openDialogs.get(alert.id);
   const shown = new Promise((resolve) => {
     const clinician = state.me.role === 'clinician';
+    const nurse = state.me.role === 'nurse';
     const reason = el('textarea', { id: 'ack-reason', rows: 3, 'aria-describedby': 'ack-err' });
+    const told = el('input', { id: 'told-name', type: 'text', maxlength: 200, autocomplete: 'off', 'aria-describedby': 'ack-err' });
+    const escalated = alert.escalated_at
+      ? el('p', { id: 'alert-escalated' }, `Told ${alert.escalated_to} at ${localTime(alert.escalated_at)} (recorded by ${alert.escalated_by}).`)
+      : null;
     const err = el('p', { id: 'ack-err', class: 'form-error', role: 'alert' });
     const dlg = el('dialog', { class: 'alert-dialog', role: 'alertdialog', 'aria-modal': 'true',
                                'aria-labelledby': 'alert-h', 'aria-describedby': 'alert-msg' },
       el('h2', { id: 'alert-h' }, 'Suicidality alert'),
       el('p', { id: 'alert-msg' }, el('strong', {}, alert.message)),
       el('p', {}, `Patient ${alert.patient_id} · raised ${localTime(alert.raised_at)}`),
+      escalated,
       clinician
         ? el('div', { class: 'field' }, el('label', { for: 'ack-reason' }, 'What you did (for example: assessed in person, safety plan made)'), reason, err)
         : el('p', { class: 'note' }, 'A clinician must see this patient and acknowledge the alert before any dose is given. Tell the clinician now.'),
+      nurse ? el('div', { class: 'field' }, el('label', { for: 'told-name' }, 'Clinician you told'), told, err) : null,
       el('div', { class: 'actions' },
         clinician ? el('button', { type: 'button', id: 'ack-btn', class: 'danger' }, 'Acknowledge alert')
                   : el('button', { type: 'button', id: 'told-btn' }, 'I have told the clinician')));
@@ -56,12 +64,20 @@ export function alertDialog(alert) {
         announce('Alert acknowledged');
         done();
       });
+    } else if (nurse) {
+      dlg.querySelector('#told-btn').addEventListener('click', async () => {
+        err.textContent = '';
+        const r = await api('POST', `/api/v1/alerts/${encodeURIComponent(alert.id)}/escalate`, { told: told.value.trim() });
+        if (!r.ok) { err.textContent = errText(r); told.setAttribute('aria-invalid', 'true'); told.focus(); return; }
+        announce(`Recorded that you told ${r.data.escalated_to}. The alert stays open until a clinician acknowledges it`);
+        done();
+      });
     } else {
       dlg.querySelector('#told-btn').addEventListener('click', () => { announce('Alert still open until a clinician acknowledges it'); done(); });
     }
     document.body.append(dlg);
     dlg.showModal();
-    (clinician ? reason : dlg.querySelector('#told-btn')).focus();
+    (clinician ? reason : nurse ? told : dlg.querySelector('#told-btn')).focus();
   });
   openDialogs.set(alert.id, shown);
   return shown;

@@ -358,6 +358,10 @@ try {
   await page.keyboard.press('Escape');
   if (!(await dialog.isVisible())) throw new Error('Escape closed the suicidality alert');
   await checkPage(page, '10-item9-alert-nurse');
+  // Telling the clinician is recorded: a name is required, then who told whom is stored (the alert stays open).
+  await dialog.getByRole('button', { name: 'I have told the clinician' }).click();
+  await dialog.getByText(/told: /).waitFor();
+  await dialog.getByLabel('Clinician you told').fill('Dr E2E, by phone');
   await dialog.getByRole('button', { name: 'I have told the clinician' }).click();
   await page.locator('#alert-banner').getByText('open suicidality alert').waitFor();
   await logout(page);
@@ -366,6 +370,7 @@ try {
   await login(page, 'dr.e2e');
   await page.goto(`${base}/#/patient/${encodeURIComponent(ben.id)}`);
   await page.getByRole('alertdialog').waitFor();
+  await page.getByRole('alertdialog').getByText(/^Told Dr E2E, by phone at .* \(recorded by /).waitFor();
   await page.getByRole('button', { name: 'Acknowledge alert' }).click();
   await page.getByRole('alertdialog').getByText('reason').first().waitFor();  // empty reason refused
   await page.getByLabel(/^What you did/).fill('assessed in person: passive thoughts, no plan; safety plan updated');

@@ -645,6 +645,9 @@ Json AlertObj(const domain::AlertRecord& a) {
          {"raised_by", a.raised_by}, {"open", a.open()},       {"acknowledged_by", a.acknowledged_by},
          {"ack_reason", a.ack_reason}};
   j["acknowledged_at"] = a.acknowledged_at ? Json(Iso(*a.acknowledged_at)) : Json(nullptr);
+  j["escalated_at"] = a.escalated_at ? Json(Iso(*a.escalated_at)) : Json(nullptr);
+  j["escalated_by"] = a.escalated_by;
+  j["escalated_to"] = a.escalated_to;
   return j;
 }
 
@@ -676,6 +679,14 @@ StatusOr<std::string> ParseAlertAckRequest(std::string_view text) {
   KIRA_ASSIGN_OR_RETURN(std::string reason, Text(r, "reason", true, kMaxLongText));
   KIRA_RETURN_IF_ERROR(r.NoUnknownKeys());
   return reason;
+}
+
+StatusOr<std::string> ParseAlertEscalateRequest(std::string_view text) {
+  KIRA_ASSIGN_OR_RETURN(Json j, internal::ParseJson(text, "body"));
+  KIRA_ASSIGN_OR_RETURN(ObjectReader r, Root(j));
+  KIRA_ASSIGN_OR_RETURN(std::string told, Text(r, "told", true));
+  KIRA_RETURN_IF_ERROR(r.NoUnknownKeys());
+  return told;
 }
 
 std::string AssessmentJson(const domain::Assessment& a, const std::vector<domain::AlertRecord>& alerts) {

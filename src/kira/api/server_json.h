@@ -111,6 +111,8 @@ std::string AlertListJson(const std::vector<domain::AlertRecord>& alerts);
 std::string AlertJson(const domain::AlertRecord& a);
 // POST /api/v1/alerts/{id}/ack: {"reason"}.
 StatusOr<std::string> ParseAlertAckRequest(std::string_view text);
+// {"told": "<the clinician told>"} -> the name.
+StatusOr<std::string> ParseAlertEscalateRequest(std::string_view text);
 
 // ---- Rendering ----
 std::string PatientJson(const domain::PatientRecord& p, const std::optional<domain::PatientIdentity>& identity);

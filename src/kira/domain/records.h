@@ -330,6 +330,12 @@ struct AlertRecord {
   std::optional<Instant> acknowledged_at;
   std::string acknowledged_by;  // user id
   std::string ack_reason;
+  // A care-team member who may not acknowledge (a nurse) records that they
+  // told a clinician: who told whom, and when. It does not close the alert;
+  // a later escalation replaces the stored one (the audit log keeps each).
+  std::optional<Instant> escalated_at;
+  std::string escalated_by;  // user id
+  std::string escalated_to;  // the clinician told, as the nurse names them
   bool open() const { return !acknowledged_at.has_value(); }
 };
 

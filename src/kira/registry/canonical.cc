@@ -238,8 +238,8 @@ std::string Canonical(const domain::ScreeningRecord& x) {
 }
 
 std::string Canonical(const domain::AlertRecord& x) {
-  return Writer()
-      .F("clinic_id", x.clinic_id)
+  Writer w;
+  w.F("clinic_id", x.clinic_id)
       .F("id", x.id)
       .F("patient_id", x.patient_id)
       .F("assessment_id", x.assessment_id)
@@ -249,8 +249,12 @@ std::string Canonical(const domain::AlertRecord& x) {
       .F("raised_by", x.raised_by)
       .F("acknowledged_at", x.acknowledged_at ? domain::FormatInstant(*x.acknowledged_at) : std::string())
       .F("acknowledged_by", x.acknowledged_by)
-      .F("ack_reason", x.ack_reason)
-      .str();
+      .F("ack_reason", x.ack_reason);
+  // Only once escalated, so an alert's canonical text is unchanged until then.
+  if (x.escalated_at) {
+    w.F("escalated_at", domain::FormatInstant(*x.escalated_at)).F("escalated_by", x.escalated_by).F("escalated_to", x.escalated_to);
+  }
+  return w.str();
 }
 
 }  // namespace kira::registry

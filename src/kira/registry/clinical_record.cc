@@ -313,6 +313,24 @@ StatusOr<domain::AlertRecord> AcknowledgeAlert(UnitOfWork& uow, std::string_view
   return alert;
 }
 
+StatusOr<domain::AlertRecord> EscalateAlert(UnitOfWork& uow, std::string_view clinic_id, std::string_view alert_id,
+                                            std::string who, std::string told) {
+  if (who.empty()) return InvalidArgumentError("escalated_by: who told the clinician is required");
+  const auto first = told.find_first_not_of(" \t");
+  if (first == std::string::npos) return InvalidArgumentError("told: name the clinician you told");
+  told = told.substr(first, told.find_last_not_of(" \t") - first + 1);
+  if (told.size() > 200) return InvalidArgumentError("told: must be at most 200 characters");
+  KIRA_RETURN_IF_ERROR(uow.LockClinic(clinic_id));
+  KIRA_ASSIGN_OR_RETURN(domain::AlertRecord alert, uow.tx().GetAlert(clinic_id, alert_id));
+  const std::string before = Canonical(alert);
+  alert.escalated_at = uow.now();
+  alert.escalated_by = std::move(who);
+  alert.escalated_to = std::move(told);
+  KIRA_RETURN_IF_ERROR(uow.tx().UpdateAlert(alert));
+  KIRA_RETURN_IF_ERROR(uow.Audit(alert.clinic_id, "escalate", "alert", alert.id, before, Canonical(alert)));
+  return alert;
+}
+
 Status RequireNoOpenAlert(storage::Transaction& tx, std::string_view clinic_id, std::string_view patient_id) {
   KIRA_ASSIGN_OR_RETURN(auto open, tx.ListAlerts(clinic_id, patient_id, true));
   if (open.empty()) return Status::Ok();

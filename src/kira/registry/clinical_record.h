@@ -14,6 +14,8 @@
 //                      screen, as instruments.json defines them) stores an
 //                      open alert
 //   AcknowledgeAlert   who, when, why (audited)
+//   EscalateAlert      a nurse told a clinician: who, whom, when (audited;
+//                      the alert stays open)
 //   RequireNoOpenAlert FailedPrecondition naming the open alert: what a
 //                      write that depends on it (a new session) checks
 //
@@ -112,6 +114,13 @@ StatusOr<RecordAssessmentResult> RecordAssessment(UnitOfWork& uow, const Librari
 // acknowledged; InvalidArgument when who or reason is empty.
 StatusOr<domain::AlertRecord> AcknowledgeAlert(UnitOfWork& uow, std::string_view clinic_id,
                                                std::string_view alert_id, std::string who, std::string reason);
+
+// Records that `who` (a care-team member who may not acknowledge) told the
+// clinician `told` about the alert, now. The alert stays open. NotFound for
+// an unknown alert; InvalidArgument when who or told is empty or `told` is
+// longer than 200 characters.
+StatusOr<domain::AlertRecord> EscalateAlert(UnitOfWork& uow, std::string_view clinic_id, std::string_view alert_id,
+                                            std::string who, std::string told);
 
 // FailedPrecondition naming the oldest open alert of the patient, if any.
 Status RequireNoOpenAlert(storage::Transaction& tx, std::string_view clinic_id, std::string_view patient_id);

@@ -64,6 +64,7 @@ StatusOr<Reply> PostFacts(Services& s, const Call& c);
 StatusOr<Reply> ListPatientAlerts(Services& s, const Call& c);
 StatusOr<Reply> ListOpenAlerts(Services& s, const Call& c);
 StatusOr<Reply> AckAlert(Services& s, const Call& c);
+StatusOr<Reply> EscalateAlert(Services& s, const Call& c);
 StatusOr<Reply> DoseCheck(Services& s, const Call& c);
 StatusOr<Reply> ListPatientSessions(Services& s, const Call& c);
 StatusOr<Reply> RecordSession(Services& s, const Call& c);
@@ -111,6 +112,7 @@ constexpr Route kRoutes[] = {
   {"GET",  "/api/v1/patients/{id}/alerts",             kCare,                 ListPatientAlerts,   "The patient's suicidality alerts, open and acknowledged"},
   {"GET",  "/api/v1/alerts",                           kCare,                 ListOpenAlerts,      "The clinic's unacknowledged alerts"},
   {"POST", "/api/v1/alerts/{id}/ack",                  kClinician,            AckAlert,            "Acknowledge an alert (who, when and the reason are audited)"},
+  {"POST", "/api/v1/alerts/{id}/escalate",             kClinician | kNurse,   EscalateAlert,       "Record that you told a clinician about the alert (who, whom and when are audited; the alert stays open)"},
   {"POST", "/api/v1/patients/{id}/dose-check",         kClinician | kNurse,   DoseCheck,           "Dose, pump settings and every limit check (override: clinician)"},
   {"POST", "/api/v1/patients/{id}/plan",               kClinician | kNurse,   PlanPatient,         "Dated schedule and next-step recommendation (cap override: clinician)"},
   {"GET",  "/api/v1/patients/{id}/sessions",           kCare,                 ListPatientSessions, "The patient's infusion sessions"},
@@ -540,6 +542,18 @@ StatusOr<Reply> AckAlert(Services& s, const Call& c) {
       *s.store, *s.clock, c.who->user_id, [&](registry::UnitOfWork& uow) -> Status {
         KIRA_ASSIGN_OR_RETURN(a, registry::AcknowledgeAlert(uow, c.who->clinic_id, c.params.at(0), c.who->user_id,
                                                             reason));
+        return Status::Ok();
+      }));
+  return Json(api::AlertJson(a));
+}
+
+StatusOr<Reply> EscalateAlert(Services& s, const Call& c) {
+  KIRA_ASSIGN_OR_RETURN(std::string told, api::ParseAlertEscalateRequest(c.body));
+  domain::AlertRecord a;
+  KIRA_RETURN_IF_ERROR(registry::RunInUnitOfWork(
+      *s.store, *s.clock, c.who->user_id, [&](registry::UnitOfWork& uow) -> Status {
+        KIRA_ASSIGN_OR_RETURN(a, registry::EscalateAlert(uow, c.who->clinic_id, c.params.at(0), c.who->user_id,
+                                                         std::move(told)));
         return Status::Ok();
       }));
   return Json(api::AlertJson(a));

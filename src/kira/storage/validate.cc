@@ -233,6 +233,10 @@ Status ValidateAlert(const domain::AlertRecord& a) {
     KIRA_RETURN_IF_ERROR(NonEmpty(a.acknowledged_by, "acknowledged_by"));
     KIRA_RETURN_IF_ERROR(NonEmpty(a.ack_reason, "ack_reason"));
   }
+  if (a.escalated_at) {
+    KIRA_RETURN_IF_ERROR(NonEmpty(a.escalated_by, "escalated_by"));
+    KIRA_RETURN_IF_ERROR(NonEmpty(a.escalated_to, "told"));
+  }
   return Status::Ok();
 }
 

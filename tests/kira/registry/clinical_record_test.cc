@@ -162,6 +162,31 @@ TEST_F(ClinicalRecordTest, SuicidalityItemRaisesAnAlertThatBlocksSessionsUntilAc
 
   EXPECT_THAT(recorder_->Record({Session("s1", "2026-03-02T09:00:00Z"), "u1", std::nullopt}),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr(scored.alerts[0].id)));
+  // The nurse records whom she told (a name is required); the alert stays
+  // open and still blocks the session.
+  EXPECT_THAT(RunInUnitOfWork(store_, clock_, "rn1",
+                              [&](UnitOfWork& uow) { return EscalateAlert(uow, "c1", scored.alerts[0].id, "rn1", "  ").status(); }),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("told")));
+  domain::AlertRecord told;
+  ASSERT_THAT(RunInUnitOfWork(store_, clock_, "rn1",
+                              [&](UnitOfWork& uow) -> Status {
+                                KIRA_ASSIGN_OR_RETURN(told, EscalateAlert(uow, "c1", scored.alerts[0].id, "rn1",
+                                                                          " Dr Two, in person "));
+                                return Status::Ok();
+                              }),
+              IsOk());
+  EXPECT_TRUE(told.open());
+  EXPECT_EQ(told.escalated_to, "Dr Two, in person");
+  EXPECT_EQ(told.escalated_by, "rn1");
+  {
+    auto tx = store_.Begin();
+    auto audit = (*tx)->ListAudit("c1", 0, 1000);
+    ASSERT_THAT(audit, IsOk());
+    EXPECT_EQ(audit->back().action, "escalate");
+    EXPECT_THAT(audit->back().after, HasSubstr("escalated_to=Dr Two, in person"));
+  }
+  EXPECT_THAT(recorder_->Record({Session("s1", "2026-03-02T09:00:00Z"), "u1", std::nullopt}),
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr(scored.alerts[0].id)));
   EXPECT_THAT(RunInUnitOfWork(store_, clock_, "u1",
                               [&](UnitOfWork& uow) {
                                 return AcknowledgeAlert(uow, "c1", scored.alerts[0].id, "u1", "").status();

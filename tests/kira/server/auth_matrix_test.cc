@@ -60,6 +60,7 @@ const std::vector<Expect>& Expectations() {
       {"POST", "/api/v1/patients/{id}/facts", {"clinician", "nurse"}},
       {"GET", "/api/v1/patients/{id}/alerts", {"admin", "clinician", "nurse"}},
       {"GET", "/api/v1/alerts", {"admin", "clinician", "nurse"}},
+      {"POST", "/api/v1/alerts/{id}/escalate", {"clinician", "nurse"}},
       {"POST", "/api/v1/alerts/{id}/ack", {"clinician"}},
       {"POST", "/api/v1/patients/{id}/screen", {"clinician", "nurse"}},
       {"POST", "/api/v1/patients/{id}/dose-check", {"clinician", "nurse"}},
@@ -184,6 +185,7 @@ class AuthMatrix : public ::testing::Test {
     if (path.ends_with("/sessions")) return SessionBody();
     if (path.ends_with("/facts")) return FactsBody();
     if (path.ends_with("/ack")) return R"({"reason":"seen at the visit; safety plan made"})";
+    if (path.ends_with("/escalate")) return R"({"told":"Dr Clinician, on the ward phone"})";
     if (path.ends_with("/assessments")) return R"({"at":"2026-11-21T09:00:00Z","instrument":"phq9","item_scores":[2,2,2,2,2,2,2,2,1]})";
     if (path.ends_with("/vitals")) return R"({"at":"2026-11-20T09:10:00Z","kind":"sbp","value":132})";
     if (path.ends_with("/adverse-events")) return R"({"at":"2026-11-20T09:20:00Z","type":"nausea","severity":"mild","rescue_given":"ondansetron 4 mg IV"})";

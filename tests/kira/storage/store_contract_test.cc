@@ -1112,7 +1112,7 @@ TEST_P(StoreContractTest, ScreeningIsStoredPerFactsVersionAndRoute) {
 TEST_P(StoreContractTest, AlertStaysOpenUntilAcknowledged) {
   Seed();
   domain::AlertRecord a{"c1", "al1", "p1", "as1", "instrument.phq9.item9_positive", "item 9 above 0",
-                        T(5), "u1", std::nullopt, "", ""};
+                        T(5), "u1", std::nullopt, "", "", std::nullopt, "", ""};
   {
     auto tx = Tx();
     ASSERT_THAT(tx->InsertPatient(Patient("p2")), IsOk());
@@ -1130,13 +1130,31 @@ TEST_P(StoreContractTest, AlertStaysOpenUntilAcknowledged) {
     ASSERT_THAT(open, IsOk());
     ASSERT_EQ(open->size(), 2u);
     EXPECT_EQ((*open)[0].id, "al2");  // raised first
-    auto ack = a;
+    // A nurse told a clinician: stored, and the alert stays open.
+    auto told = a;
+    told.escalated_at = T(7);
+    told.escalated_by = "rn1";
+    told.escalated_to = "Dr One, by phone";
+    ASSERT_THAT(tx->UpdateAlert(told), IsOk());
+    auto still_open = tx->GetAlert("c1", "al1");
+    ASSERT_THAT(still_open, IsOk());
+    EXPECT_TRUE(still_open->open());
+    EXPECT_EQ(still_open->escalated_at, std::optional<domain::Instant>(T(7)));
+    EXPECT_EQ(still_open->escalated_to, "Dr One, by phone");
+    auto ack = told;
     ack.acknowledged_at = T(9);
     ack.acknowledged_by = "dr1";
     ack.ack_reason = "seen; safety plan made";
     ack.message = "tampered";  // not an acknowledgement field: ignored
     ASSERT_THAT(tx->UpdateAlert(ack), IsOk());
     ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  {
+    // An escalation names whom the nurse told.
+    auto nameless = a;
+    nameless.escalated_at = T(8);
+    nameless.escalated_by = "rn1";
+    EXPECT_THAT(Tx()->UpdateAlert(nameless), StatusIs(StatusCode::kInvalidArgument, HasSubstr("told")));
   }
   auto tx = Tx();
   auto got = tx->GetAlert("c1", "al1");
@@ -1145,6 +1163,7 @@ TEST_P(StoreContractTest, AlertStaysOpenUntilAcknowledged) {
   EXPECT_EQ(got->acknowledged_at, std::optional<domain::Instant>(T(9)));
   EXPECT_EQ(got->acknowledged_by, "dr1");
   EXPECT_EQ(got->ack_reason, "seen; safety plan made");
+  EXPECT_EQ(got->escalated_by, "rn1");  // kept by the acknowledgement
   EXPECT_EQ(got->message, "item 9 above 0");
   EXPECT_EQ(got->assessment_id, "as1");
   auto p1_open = tx->ListAlerts("c1", "p1", true);
@@ -1157,7 +1176,7 @@ TEST_P(StoreContractTest, AlertStaysOpenUntilAcknowledged) {
 
 TEST_P(StoreContractTest, AlertAcknowledgementNeedsWhoAndWhyAndAPatient) {
   Seed();
-  domain::AlertRecord a{"c1", "al1", "nobody", "as1", "r", "m", T(5), "u1", std::nullopt, "", ""};
+  domain::AlertRecord a{"c1", "al1", "nobody", "as1", "r", "m", T(5), "u1", std::nullopt, "", "", std::nullopt, "", ""};
   EXPECT_THAT(Tx()->InsertAlert(a), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
   a.patient_id = "p1";
   a.acknowledged_at = T(6);

@@ -498,6 +498,9 @@ class MemoryStore::Tx : public Transaction {
     it->second.acknowledged_at = a.acknowledged_at;
     it->second.acknowledged_by = a.acknowledged_by;
     it->second.ack_reason = a.ack_reason;
+    it->second.escalated_at = a.escalated_at;
+    it->second.escalated_by = a.escalated_by;
+    it->second.escalated_to = a.escalated_to;
     return Status::Ok();
   }
   StatusOr<domain::AlertRecord> GetAlert(std::string_view clinic, std::string_view id) override {

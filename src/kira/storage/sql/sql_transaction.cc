@@ -317,7 +317,7 @@ domain::ScreeningRecord ScreeningFromRow(const SqlRow& r) {
 
 constexpr char kAlertCols[] =
     "clinic_id, id, patient_id, assessment_id, rule_id, message, raised_at_us, raised_by, "
-    "acknowledged_at_us, acknowledged_by, ack_reason";
+    "acknowledged_at_us, acknowledged_by, ack_reason, escalated_at_us, escalated_by, escalated_to";
 
 domain::AlertRecord AlertFromRow(const SqlRow& r) {
   domain::AlertRecord a;
@@ -332,6 +332,9 @@ domain::AlertRecord AlertFromRow(const SqlRow& r) {
   if (!r.IsNull(8)) a.acknowledged_at = FromUnixMicros(r.Int(8));
   a.acknowledged_by = r.Text(9);
   a.ack_reason = r.Text(10);
+  if (!r.IsNull(11)) a.escalated_at = FromUnixMicros(r.Int(11));
+  a.escalated_by = r.Text(12);
+  a.escalated_to = r.Text(13);
   return a;
 }
 
@@ -1091,21 +1094,23 @@ class SqlTransaction : public Transaction {
   Status InsertAlert(const domain::AlertRecord& a) override {
     KIRA_RETURN_IF_ERROR(Check(ValidateAlert(a)));
     return W(std::string("INSERT INTO alerts (") + kAlertCols +
-                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
              {S(a.clinic_id), S(a.id), S(a.patient_id), S(a.assessment_id), S(a.rule_id), S(a.message),
               I(ToUnixMicros(a.raised_at)), S(a.raised_by),
               a.acknowledged_at ? I(ToUnixMicros(*a.acknowledged_at)) : SqlValue(), S(a.acknowledged_by),
-              S(a.ack_reason)});
+              S(a.ack_reason), a.escalated_at ? I(ToUnixMicros(*a.escalated_at)) : SqlValue(), S(a.escalated_by),
+              S(a.escalated_to)});
   }
   Status UpdateAlert(const domain::AlertRecord& a) override {
     KIRA_RETURN_IF_ERROR(Check(ValidateAlert(a)));
     KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT 1 FROM alerts WHERE clinic_id = $1 AND id = $2",
                                        {S(a.clinic_id), S(a.id)}));
     if (rows.empty()) return Check(NotFoundError("alert '" + a.id + "'"));
-    return W("UPDATE alerts SET acknowledged_at_us = $3, acknowledged_by = $4, ack_reason = $5 "
-             "WHERE clinic_id = $1 AND id = $2",
+    return W("UPDATE alerts SET acknowledged_at_us = $3, acknowledged_by = $4, ack_reason = $5, "
+             "escalated_at_us = $6, escalated_by = $7, escalated_to = $8 WHERE clinic_id = $1 AND id = $2",
              {S(a.clinic_id), S(a.id), a.acknowledged_at ? I(ToUnixMicros(*a.acknowledged_at)) : SqlValue(),
-              S(a.acknowledged_by), S(a.ack_reason)});
+              S(a.acknowledged_by), S(a.ack_reason), a.escalated_at ? I(ToUnixMicros(*a.escalated_at)) : SqlValue(),
+              S(a.escalated_by), S(a.escalated_to)});
   }
   StatusOr<domain::AlertRecord> GetAlert(std::string_view clinic, std::string_view id) override {
     KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAlertCols +
