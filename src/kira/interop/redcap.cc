@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "kira/domain/records.h"
 #include "kira/interop/csv.h"
 #include "kira/interop/export_dir.h"
 
@@ -400,6 +401,14 @@ ParsedFile ParseRedcapRecords(std::string_view text, std::string_view clinic_id,
     const std::string form = get(r, "redcap_repeat_instrument");
     std::size_t before = out.errors.size();
     if (get(r, "record_id").empty()) out.errors.push_back({r.line, column_of("record_id"), "record_id", "required"});
+    // Ids follow the registry's one identifier rule (the store applies it
+    // too); checked here to name the line and column.
+    for (const char* id_col : {"record_id", "session_id", "override_session_id", "vital_session_id",
+                               "assessment_session_id", "ae_session_id", "ledger_session_id"}) {
+      const std::string v(get(r, id_col));
+      if (v.empty()) continue;
+      if (std::string why = domain::IdProblem(v); !why.empty()) out.errors.push_back({r.line, column_of(id_col), id_col, why});
+    }
     if (!form.empty() && !kForms.count(form)) {
       out.errors.push_back({r.line, column_of("redcap_repeat_instrument"), "redcap_repeat_instrument",
                             "unknown instrument '" + form + "'"});
