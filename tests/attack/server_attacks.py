@@ -489,6 +489,24 @@ def main():
                          capture_output=True, text=True, timeout=20)
     check(bad.returncode == 2 and "loopback" in bad.stderr, "a non-loopback metrics listener is refused")
 
+    # --- unknown-login failures and 401s reach the registry's own chain ---
+    srv = Server()
+    typed = "Passw0rd-typed-as-login"
+    check(login(srv.port, typed, "whatever")[0] == 401, "unknown login: 401")
+    check(request(srv.port, "GET", "/api/v1/patients/p-77")[0] == 401, "no session: 401")
+    srv.stop()
+    r = run("audit", "list", "--registry", "--db", DB, "--limit", "100000")
+    check(r.returncode == 0 and "login_failed" in r.stdout and "GET /api/v1/patients/{id}" in r.stdout
+          and typed not in r.stdout and "p-77" not in r.stdout,
+          "kira audit list --registry: unknown log-in and 401 rows, no typed login or raw path")
+    r = run("audit", "list", "--registry", "--db", DB, "--login", typed)
+    check(r.returncode == 0 and "login_failed" in r.stdout, "kira audit list --registry --login finds the digest")
+    con = sqlite3.connect(DB)
+    raw = b"".join(bytes(str(row), "utf-8") for row in con.execute("SELECT * FROM registry_audit_log"))
+    raw += b"".join(bytes(str(row), "utf-8") for row in con.execute("SELECT * FROM audit_log"))
+    con.close()
+    check(typed.encode() not in raw, "the typed login is stored in no audit row")
+
     # --- audit-tail truncation is detected ---
     cp = os.path.join(TMP, "checkpoints.txt")
     r = run("audit", "checkpoint", "export", "--db", DB, "--out", cp)
@@ -505,6 +523,16 @@ def main():
     r = run("audit", "verify", "--db", DB, "--checkpoints", cp)
     check(r.returncode == 1 and "newest rows were deleted" in r.stdout,
           "verify --checkpoints detects the deleted tail: " + r.stdout.strip().splitlines()[-1])
+    # The registry chain: the stored checkpoints alone catch a deleted tail.
+    r = run("audit", "checkpoint", "create", "--db", DB)
+    con = sqlite3.connect(DB)
+    con.execute("DROP TRIGGER registry_audit_log_no_delete")
+    con.execute("DELETE FROM registry_audit_log WHERE seq = (SELECT MAX(seq) FROM registry_audit_log)")
+    con.commit()
+    con.close()
+    r = run("audit", "verify", "--registry", "--db", DB)
+    check(r.returncode == 1 and "registry chain: BROKEN" in r.stdout and "newest rows were deleted" in r.stdout,
+          "verify detects the registry chain's deleted tail: " + r.stdout.strip())
 
     # --- no SQL or driver text in any error body seen ---
     leaks = [b for b in ERROR_BODIES if any(w in b for w in FORBIDDEN_IN_ERRORS)]

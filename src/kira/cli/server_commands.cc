@@ -367,10 +367,16 @@ void AddAuditCommand(CLI::App& app, Context& ctx) {
     std::string clinic;
     std::string checkpoints;
     std::string out;
+    bool registry_only = false;
+    std::string login;
+    std::int64_t after = 0;
+    int limit = 1000;
   };
   auto a = std::make_shared<Args>();
   verify->add_option("--db", a->db, "Registry database: a SQLite file path, or postgres://...")->capture_default_str();
   verify->add_option("--clinic", a->clinic, "Only this clinic (default: all)");
+  verify->add_flag("--registry", a->registry_only,
+                   "Only the registry's own chain (failed log-ins of unknown logins, refusals without a session)");
   verify->add_option("--checkpoints", a->checkpoints,
                      "Also check against the signed checkpoints in this file (from `kira audit checkpoint export`)");
   auto open = [&ctx](const std::string& db) -> std::unique_ptr<storage::Store> {
@@ -399,7 +405,9 @@ void AddAuditCommand(CLI::App& app, Context& ctx) {
       extra = std::move(parsed).value();
     }
     std::vector<std::string> clinics;
-    if (!a->clinic.empty()) {
+    if (a->registry_only) {
+      clinics.emplace_back(storage::kRegistryAuditChain);
+    } else if (!a->clinic.empty()) {
       clinics.push_back(a->clinic);
     } else {
       auto tx = store->Begin();
@@ -407,22 +415,63 @@ void AddAuditCommand(CLI::App& app, Context& ctx) {
       auto all = (*tx)->ListClinics();
       if (!all.ok()) return ctx.BadInput(all.status());
       for (const auto& c : *all) clinics.push_back(c.id);
+      // The registry's own chain of security events with no clinic.
+      clinics.emplace_back(storage::kRegistryAuditChain);
     }
     bool broken = false;
     for (const auto& c : clinics) {
       auto v = registry::VerifyAudit(*store, c, extra);
-      if (!v.ok()) return ctx.BadInput(v.status().WithContext("clinic " + c));
+      const std::string label = storage::IsRegistryAuditChain(c) ? std::string("registry chain") : "clinic " + c;
+      if (!v.ok()) return ctx.BadInput(v.status().WithContext(label));
       if (v->ok) {
-        *ctx.out << fmt::format("clinic {}: OK, {} rows verified ({} keyed), {} signed checkpoints matched; head seq {} hash {}\n",
-                                c, v->rows_checked, v->keyed_rows, v->checkpoints_checked, v->head_seq, v->head_hash);
+        *ctx.out << fmt::format("{}: OK, {} rows verified ({} keyed), {} signed checkpoints matched; head seq {} hash {}\n",
+                                label, v->rows_checked, v->keyed_rows, v->checkpoints_checked, v->head_seq, v->head_hash);
       } else {
         broken = true;
-        *ctx.out << fmt::format("clinic {}: BROKEN at row seq {}: {} ({} rows before it verified)\n", c, v->bad_seq,
+        *ctx.out << fmt::format("{}: BROKEN at row seq {}: {} ({} rows before it verified)\n", label, v->bad_seq,
                                 v->problem, v->rows_checked);
       }
     }
-    if (clinics.empty()) *ctx.out << "no clinics in " << a->db << "\n";
+
     ctx.exit_code = broken ? kExitDecision : kExitOk;
+  });
+
+  auto* list = audit->add_subcommand(
+      "list", "Print audit rows, oldest first: a clinic's chain, or the registry's own chain (host operator only)");
+  list->add_option("--db", a->db, "Registry database")->capture_default_str();
+  list->add_option("--clinic", a->clinic, "The clinic whose chain to print");
+  list->add_flag("--registry", a->registry_only,
+                 "The registry's chain: failed log-ins of unknown logins, throttled log-ins, refusals without a session");
+  list->add_option("--login", a->login,
+                   "Only rows naming this login (matched through its keyed digest; the text itself is never stored)");
+  list->add_option("--after", a->after, "Only rows after this seq")->capture_default_str();
+  list->add_option("--limit", a->limit, "At most this many rows")->capture_default_str();
+  list->callback([&ctx, a, open] {
+    if (a->registry_only == !a->clinic.empty()) {
+      return ctx.BadInput(InvalidArgumentError("--clinic or --registry: give exactly one"));
+    }
+    if (a->limit < 1) return ctx.BadInput(InvalidArgumentError("--limit: must be at least 1"));
+    auto store = open(a->db);
+    if (!store) return;
+    const std::string chain = a->registry_only ? std::string(storage::kRegistryAuditChain) : a->clinic;
+    const std::string digest = a->login.empty() ? "" : registry::LoginDigest(a->login);
+    auto tx = store->Begin();
+    if (!tx.ok()) return ctx.BadInput(tx.status());
+    std::int64_t after = a->after;
+    int printed = 0;
+    while (printed < a->limit) {
+      auto rows = (*tx)->ListAudit(chain, after, 1000);
+      if (!rows.ok()) return ctx.BadInput(rows.status());
+      if (rows->empty()) break;
+      for (const auto& e : *rows) {
+        after = e.seq;
+        if (!digest.empty() && e.entity_id != digest) continue;
+        *ctx.out << fmt::format("{}\t{}\t{}\t{}\t{}\t{}\t{}\n", e.seq, domain::FormatInstant(e.at), e.actor,
+                                e.action, e.entity, e.entity_id, e.after);
+        if (++printed >= a->limit) break;
+      }
+    }
+    ctx.exit_code = kExitOk;
   });
 
   auto* cp = audit->add_subcommand("checkpoint", "Signed checkpoints of the audit chain heads");

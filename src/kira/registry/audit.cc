@@ -205,6 +205,29 @@ std::optional<std::string> FastKeyedHash(const std::string& payload) {
 }
 }  // namespace
 
+std::string LoginDigest(std::string_view login) {
+  // Domain-separated from the row hashes: a login digest can never be
+  // mistaken for (or collide with) a row's hash.
+  std::string message = "kira-login-v1;";
+  Field(message, login);
+  std::optional<AuditKeys> keys = CurrentKeys();
+  std::string_view prefix = kKeyedPrefix;
+  if (!keys) {
+    // No key loaded: a random key for this process, so the text still never
+    // appears in clear (such digests cannot be matched later; say so).
+    static const std::string ephemeral = Random32();
+    keys = AuditKeys{ephemeral, ""};
+    prefix = "hmac-sha256-unkeyed:";
+  }
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!HMAC(EVP_sha256(), keys->hmac_key.data(), static_cast<int>(keys->hmac_key.size()),
+            reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &len)) {
+    std::abort();
+  }
+  return std::string(prefix) + Hex(mac, len);
+}
+
 std::string AuditHash(const domain::AuditEntry& e) {
   std::string payload = AuditPayload(e);
   if (auto keyed = FastKeyedHash(payload)) return std::move(*keyed);
@@ -315,10 +338,14 @@ StatusOr<int> WriteAuditCheckpoints(storage::Store& store, domain::Instant now) 
   std::map<std::string, std::int64_t> last_seq;
   for (const auto& c : existing) last_seq[c.clinic_id] = std::max(last_seq[c.clinic_id], c.seq);
   int written = 0;
-  for (const auto& clinic : clinics) {
-    KIRA_ASSIGN_OR_RETURN(auto head, tx->LastAuditEntry(clinic.id));
-    if (!head || head->seq <= last_seq[clinic.id]) continue;
-    domain::AuditCheckpoint c{clinic.id, head->seq, head->hash, now, pub, ""};
+  // Every clinic's chain and the registry's own (storage::kRegistryAuditChain).
+  std::vector<std::string> chains;
+  for (const auto& clinic : clinics) chains.push_back(clinic.id);
+  chains.emplace_back(storage::kRegistryAuditChain);
+  for (const std::string& chain : chains) {
+    KIRA_ASSIGN_OR_RETURN(auto head, tx->LastAuditEntry(chain));
+    if (!head || head->seq <= last_seq[chain]) continue;
+    domain::AuditCheckpoint c{chain, head->seq, head->hash, now, pub, ""};
     std::optional<std::string> sig = Sign(keys->ed25519_seed, CheckpointMessage(c));
     if (!sig) return InternalError("audit checkpoint: Ed25519 signing failed");
     c.signature = *sig;

@@ -1,6 +1,9 @@
-// The audit trail: an append-only, hash-chained log per clinic.
+// The audit trail: an append-only, hash-chained log per clinic, plus the
+// registry's own chain (storage::kRegistryAuditChain) of security events
+// that belong to no clinic (failed log-ins for unknown logins, refusals
+// without a session); it follows the same rules, keys and checkpoints.
 //
-// Chain rule (one chain per clinic):
+// Chain rule (one chain per clinic, and the registry chain):
 //   entry[1].prev_hash = 64 zeros
 //   entry[n].prev_hash = entry[n-1].hash
 //   entry[n].hash      = "hmac-sha256:" + hex(HMAC-SHA-256(key, AuditPayload(entry[n])))
@@ -53,6 +56,15 @@ std::string AuditPayload(const domain::AuditEntry& e);
 // SHA-256 form when no key is loaded.
 std::string AuditHash(const domain::AuditEntry& e);
 
+// A keyed digest of a log-in name someone typed ("hmac-sha256:" + hex of
+// HMAC-SHA-256 over a domain-separated encoding, with the audit key): what
+// the registry chain stores for a failed log-in of an unknown login, never
+// the text itself (people type passwords into the login field). The host
+// operator, who holds the key, can recompute it for a login to search the
+// chain (`kira audit list --registry --login NAME`). Without a loaded key a
+// per-process random key is used ("hmac-sha256-unkeyed:", not matchable).
+std::string LoginDigest(std::string_view login);
+
 // ---- Keys ----
 struct AuditKeys {
   std::string hmac_key;      // 32 random bytes
@@ -74,8 +86,9 @@ std::string AuditPublicKeyHex();
 std::string CheckpointMessage(const domain::AuditCheckpoint& c);
 // True when c.signature is a valid Ed25519 signature by c.public_key.
 bool CheckpointSignatureValid(const domain::AuditCheckpoint& c);
-// Signs and stores a checkpoint of every clinic's chain head that moved
-// since its last checkpoint; returns how many were written.
+// Signs and stores a checkpoint of every clinic's chain head, and of the
+// registry chain's head, that moved since its last checkpoint; returns how
+// many were written.
 // FailedPrecondition without a loaded key.
 StatusOr<int> WriteAuditCheckpoints(storage::Store& store, domain::Instant now);
 // One checkpoint per line, tab-separated:

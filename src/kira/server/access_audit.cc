@@ -44,6 +44,10 @@ std::uint64_t AccessAuditor::TakeThreadTicket() {
   return t;
 }
 
+void AccessAuditor::AlsoWaitFor(std::uint64_t ticket) {
+  if (ticket > t_last_ticket) t_last_ticket = ticket;
+}
+
 Status AccessAuditor::StatusOf(std::uint64_t ticket) const {
   auto it = failed_ranges_.lower_bound(ticket);
   if (it != failed_ranges_.end() && it->second.first <= ticket) return it->second.second;

@@ -59,6 +59,9 @@ class AccessAuditor {
   // The highest ticket recorded by this thread since the last call (0: none),
   // and resets it. The transport calls it around each handler.
   static std::uint64_t TakeThreadTicket();
+  // Makes the reply being handled on this thread also wait for `ticket`'s
+  // row (a coalesced security event waits for its window's row).
+  static void AlsoWaitFor(std::uint64_t ticket);
 
   std::uint64_t written() const { return written_.load(); }
   std::uint64_t failed_flushes() const { return failed_.load(); }

@@ -214,16 +214,18 @@ StatusOr<Reply> Login(Services& s, const Call& c) {
   }
   const std::string from = "from " + c.remote_addr;
   if (int wait = s.limiter->RetryAfterSeconds(req.login, c.remote_addr, now); wait > 0) {
-    if (cred) AuditAuth(s, cred->clinic_id, cred->user_id, "throttled", "log-in refused (backoff) " + from);
+    // Coalesced per source and minute (security_audit.h): a flood of
+    // throttled attempts cannot grow the audit without limit.
+    s.security->LoginThrottled(c.remote_addr, req.login, cred ? cred->clinic_id : "", cred ? cred->user_id : "");
     return RateLimited(c, wait);
   }
   const Status bad = UnauthenticatedError("login or password is wrong");
   if (!cred) {
     VerifyDummy(req.password);
     s.limiter->RecordFailure(req.login, c.remote_addr, now);
-    // No clinic to file an unknown login under: the log keeps it.
-    std::fprintf(stderr, "kira serve: log-in failed for an unknown login %s (%s)\n", from.c_str(),
-                 c.request_id.c_str());
+    // No clinic to file an unknown login under: the registry's own chain
+    // keeps it (a keyed digest of the login, never the text), coalesced.
+    s.security->UnknownLoginFailed(c.remote_addr, req.login);
     return bad;
   }
   if (!VerifyPassword(cred->password_hash, req.password) || cred->disabled) {

@@ -192,6 +192,7 @@ struct Server::Impl {
   LoginLimiter limiter;
   Metrics metrics;
   std::unique_ptr<AccessAuditor> audit;
+  std::unique_ptr<SecurityAudit> security;  // queues into `audit`
   std::unique_ptr<registry::SessionRecorder> recorder;
   internal::Services services;
   std::string request_prefix = RandomToken().substr(0, 8);
@@ -257,6 +258,7 @@ struct Server::Impl {
   bool checkpoint_stop = false;  // GUARDED_BY(checkpoint_mu)
 
   void WriteCheckpoints() {
+    security->Sweep();  // close the security audit's ended windows first
     if (registry::AuditPublicKeyHex().empty()) return;
     StatusOr<int> n = registry::WriteAuditCheckpoints(*store, clock->Now());
     if (!n.ok()) std::fprintf(stderr, "kira serve: audit checkpoint not written: %s\n", n.status().ToString().c_str());
@@ -542,8 +544,8 @@ struct Server::Impl {
           audit->Record(AccessEvent{who->clinic_id, who->user_id, "route", call.params.empty() ? "" : call.params[0],
                                     what, "refused"});
         } else if (route.roles != internal::kPublic) {
-          std::fprintf(stderr, "kira serve: refused %s %s from %s (%s)\n", what.c_str(), req.path.c_str(),
-                       req.remote_addr.c_str(), request_id.c_str());
+          // No session, no clinic: the registry's own chain, coalesced.
+          security->RefusedWithoutSession(req.remote_addr, out.status, req.method, route.path);
         }
       }
     }
@@ -555,7 +557,8 @@ struct Server::Impl {
                            {"kira_http_connections_open", static_cast<double>(OpenConnections())},
                            {"kira_http_connections_refused_total", static_cast<double>(refused_connections.load())},
                            {"kira_access_audit_rows_written_total", static_cast<double>(audit->written())},
-                           {"kira_access_audit_failed_flushes_total", static_cast<double>(audit->failed_flushes())}});
+                           {"kira_access_audit_failed_flushes_total", static_cast<double>(audit->failed_flushes())},
+                           {"kira_security_events_coalesced_total", static_cast<double>(security->coalesced())}});
   }
 
   // The header lines every reply carries, rendered once.
@@ -871,11 +874,16 @@ Server::Server(storage::Store* store, const guideline::Library* library, const r
   so.require_admin_mfa = i.options.require_admin_mfa;
   i.sessions = std::make_unique<SessionTable>(store, clock, so);
   i.audit = std::make_unique<AccessAuditor>(store, clock);
+  SecurityAudit::Options sa;
+  sa.window = i.options.security_audit_window;
+  sa.max_sources = i.options.security_audit_max_sources;
+  i.security = std::make_unique<SecurityAudit>(i.audit.get(), clock, sa);
   // With the advisor library, recording also enforces the rolling annual cap.
   i.recorder = std::make_unique<registry::SessionRecorder>(
       store, clock, registry::AdvisorDoseCheck(*library, advisor ? &advisor->annual_cap : nullptr), library);
   i.services = internal::Services{store,      library,   clock,   i.recorder.get(), i.audit.get(), i.sessions.get(),
-                                  &i.limiter, &i.metrics, advisor, instruments,      &i.options};
+                                  &i.limiter, &i.metrics, advisor, instruments,      &i.options,
+                                  i.security.get()};
   i.CompileRoutes();
   i.RenderFixedHeaders();
 }
@@ -887,6 +895,8 @@ Server::~Server() {
   // connection (owned by handlers queued in the io_context) must be
   // destroyed while the accounting it updates still exists.
   if (i.workers) i.workers->join();
+  i.security->Sweep(/*all=*/true);
+  i.security.reset();
   i.audit.reset();
   i.acceptor.reset();
   i.metrics_acceptor.reset();
@@ -980,6 +990,7 @@ Status Server::Run() {
   }
   i.checkpoint_cv.notify_all();
   checkpointer.join();
+  i.security->Sweep(/*all=*/true);  // the open windows' counts
   Status flushed = i.audit->Flush();
   i.WriteCheckpoints();
   return flushed;

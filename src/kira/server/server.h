@@ -84,6 +84,12 @@ struct ServerOptions {
   // are written this often while serving, and at shutdown, when the
   // registry's audit key is loaded.
   std::chrono::seconds checkpoint_interval{60};
+  // Unauthenticated security events (failed log-ins of unknown logins,
+  // throttled log-ins, 401s without a session) are coalesced per source
+  // address per window of this length, for at most this many addresses per
+  // window (security_audit.h; docs/server.md "What is audited").
+  std::chrono::seconds security_audit_window{60};
+  std::size_t security_audit_max_sources = 64;
 };
 
 // One row of the route table, as the OpenAPI test and `kira serve --routes` see it.

@@ -50,6 +50,12 @@
 
 namespace kira::storage {
 
+// The chain id of the registry's own audit chain (security events with no
+// clinic: failed log-ins for unknown logins, refusals without a session).
+// Clinic ids starting with '*' are refused, so no clinic can be named so.
+inline constexpr std::string_view kRegistryAuditChain = "*registry";
+inline bool IsRegistryAuditChain(std::string_view chain_id) { return chain_id == kRegistryAuditChain; }
+
 // Pages of list results: rows with id > after_id, in id order, at most
 // `limit` of them. Start with after_id = "".
 struct Page {
@@ -154,7 +160,8 @@ class Transaction {
 
   // ---- Signed audit checkpoints (registry/audit.h) ----
   virtual Status InsertAuditCheckpoint(const domain::AuditCheckpoint& checkpoint) = 0;
-  // The clinic's checkpoints by seq; all clinics' when clinic_id is empty.
+  // The chain's checkpoints by seq; every chain's (the registry chain's
+  // included) when clinic_id is empty.
   virtual StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view clinic_id) = 0;
 
   // ---- Patients ----
@@ -301,6 +308,10 @@ class Transaction {
   virtual StatusOr<std::vector<domain::ClinicListing>> ListClinicListings() = 0;
 
   // ---- Audit log (append-only, hash-chained by registry/audit.h) ----
+  // The audit methods take a chain id: a clinic id, or kRegistryAuditChain
+  // for the registry's own chain of security events that belong to no clinic
+  // (kept apart from every clinic's rows; no clinic can take that id, see
+  // ValidateClinic).
   // The newest entry of the clinic's chain, or nullopt for an empty chain.
   // Also serialises writers of this clinic's chain until this transaction
   // ends, so that two transactions cannot both append seq N+1 (on

@@ -46,6 +46,8 @@ Status Keys(std::string_view clinic_id, std::string_view id) {
 
 Status ValidateClinic(const domain::Clinic& c) {
   KIRA_RETURN_IF_ERROR(Id(c.id, "clinic_id"));
+  // '*' starts the ids of registry-level audit chains (store.h).
+  if (c.id.front() == '*') return InvalidArgumentError("clinic_id: must not start with '*' (reserved)");
   return NonEmpty(c.name, "name");
 }
 

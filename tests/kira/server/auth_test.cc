@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "kira/registry/audit.h"
 #include "kira/server/auth.h"
+#include "kira/storage/store.h"
 #include "server_test_util.h"
 
 namespace kira::testing {
@@ -241,6 +243,102 @@ TEST(Tls, HttpsCookieIsSecureAndHstsIsSent) {
   EXPECT_NE(res->get_header_value("Set-Cookie").find("; Secure"), std::string::npos);
   EXPECT_EQ(res->get_header_value("Strict-Transport-Security"), "max-age=31536000");
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace kira::testing
+
+namespace kira::testing {
+namespace {
+
+// Failed log-ins of unknown logins and 401s without a session go to the
+// registry's own chain (docs/server.md "What is audited"), never to a
+// clinic's, with a keyed digest instead of the typed login, coalesced.
+std::vector<domain::AuditEntry> Chain(TestServer& srv, std::string_view chain) {
+  auto tx = srv.store().Begin();
+  EXPECT_TRUE(tx.ok());
+  auto rows = (*tx)->ListAudit(chain, 0, 1000000);
+  EXPECT_TRUE(rows.ok());
+  return rows.ok() ? *rows : std::vector<domain::AuditEntry>{};
+}
+
+bool Mentions(const domain::AuditEntry& e, std::string_view text) {
+  for (const std::string* f : {&e.actor, &e.action, &e.entity, &e.entity_id, &e.before, &e.after}) {
+    if (f->find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(RegistryAudit, UnknownLoginAnd401AreInTheRegistryChainOnly) {
+  TestServer srv;
+  auto cli = srv.Client();
+  const std::string typed = "MyPassw0rdTypedAsLogin";
+  auto bad = cli.Post("/api/v1/login", Json{{"login", typed}, {"password", "whatever it is"}}.dump(), "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 401);
+  auto anon = cli.Get("/api/v1/patients/p-123");
+  ASSERT_TRUE(anon);
+  EXPECT_EQ(anon->status, 401);
+  ASSERT_TRUE(srv.server().FlushAccessAudit().ok());
+
+  const auto reg = Chain(srv, storage::kRegistryAuditChain);
+  bool failed = false, refused = false;
+  for (const auto& e : reg) {
+    EXPECT_FALSE(Mentions(e, typed)) << "the typed login is stored in clear";
+    EXPECT_FALSE(Mentions(e, "p-123")) << "the raw path is stored, not the route pattern";
+    if (e.action == "login_failed" && e.entity_id == registry::LoginDigest(typed)) failed = true;
+    if (e.action == "refused" && e.entity_id == "GET /api/v1/patients/{id}") refused = true;
+  }
+  EXPECT_TRUE(failed);
+  EXPECT_TRUE(refused);
+  for (const char* clinic : {"clinic-a", "clinic-b"}) {
+    for (const auto& e : Chain(srv, clinic)) {
+      EXPECT_FALSE(Mentions(e, typed));
+      EXPECT_NE(e.actor, "anonymous");
+    }
+  }
+  // Through the API: a clinic's admin and auditor see their clinic's chain only.
+  for (const char* who : {"a-admin", "b-auditor"}) {
+    auto page = cli.Get("/api/v1/audit?limit=1000", srv.Headers(srv.Token(who)));
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->status, 200);
+    EXPECT_EQ(page->body.find("anonymous"), std::string::npos) << who;
+    EXPECT_EQ(page->body.find(registry::LoginDigest(typed)), std::string::npos) << who;
+    EXPECT_EQ(page->body.find("*registry"), std::string::npos) << who;
+  }
+  auto v = registry::VerifyAudit(srv.store(), storage::kRegistryAuditChain);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->problem;
+  EXPECT_GE(v->rows_checked, 2);
+}
+
+TEST(RegistryAudit, AFloodOfUnknownLoginsStaysBoundedInRows) {
+  TestServer srv;
+  auto cli = srv.Client();
+  constexpr int kAttempts = 10000;
+  for (int i = 0; i < kAttempts; ++i) {
+    auto r = cli.Post("/api/v1/login", Json{{"login", "ghost-" + std::to_string(i)}, {"password", "x"}}.dump(),
+                      "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_TRUE(r->status == 401 || r->status == 429) << r->status;
+  }
+  srv.Restart();  // shutdown writes the open window's counts
+  const auto reg = Chain(srv, storage::kRegistryAuditChain);
+  // One source address, two kinds (failed, throttled): a first row and a
+  // summary row per kind per minute; the loop may straddle a minute.
+  EXPECT_GE(reg.size(), 2u);
+  EXPECT_LE(reg.size(), 12u) << "a flood grows the registry chain row by row";
+  std::int64_t counted = 0;
+  for (const auto& e : reg) {
+    if (e.entity == "source") {
+      const auto at = e.after.find("repeated ");
+      ASSERT_NE(at, std::string::npos) << e.after;
+      counted += std::stoll(e.after.substr(at + 9));
+    } else {
+      ++counted;
+    }
+  }
+  EXPECT_EQ(counted, kAttempts) << "every attempt is counted";
 }
 
 }  // namespace

@@ -1212,6 +1212,46 @@ TEST_P(StoreContractTest, SessionRecordsTheFactsVersionAndScreeningItWasGivenUnd
   EXPECT_EQ((*list)[0].facts_version, 4);
 }
 
+// The registry's own audit chain (store.h kRegistryAuditChain): rows and
+// checkpoints kept apart from every clinic's, mixed batches split, and no
+// clinic may take a reserved id.
+TEST_P(StoreContractTest, RegistryAuditChainIsKeptApartFromTheClinics) {
+  Seed();
+  const std::string reg(storage::kRegistryAuditChain);
+  {
+    auto tx = Tx();
+    ASSERT_THAT(tx->LastAuditEntry(reg), IsOk());
+    std::vector<domain::AuditEntry> batch = {
+        {"c1", 1, T(1), "u1", "read", "patient", "p1", "", "a", "prev", "hc1"},
+        {reg, 1, T(1), "anonymous", "login_failed", "login", "hmac-sha256:ab", "", "x", "prev", "hr1"},
+        {reg, 2, T(2), "anonymous", "refused", "route", "GET /api/v1/patients/{id}", "", "y", "hr1", "hr2"},
+    };
+    ASSERT_THAT(tx->AppendAudits(batch), IsOk());
+    ASSERT_THAT(tx->InsertAuditCheckpoint({reg, 2, "hr2", T(3), "pub", "sigr"}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  auto head = tx->LastAuditEntry(reg);
+  ASSERT_THAT(head, IsOk());
+  ASSERT_TRUE(head->has_value());
+  EXPECT_EQ((*head)->seq, 2);
+  EXPECT_EQ((*head)->hash, "hr2");
+  auto rows = tx->ListAudit(reg, 0, 10);
+  ASSERT_THAT(rows, IsOk());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].action, "login_failed");
+  auto clinic_rows = tx->ListAudit("c1", 0, 10);
+  ASSERT_THAT(clinic_rows, IsOk());
+  ASSERT_EQ(clinic_rows->size(), 1u);  // nothing of the registry chain in a clinic's
+  EXPECT_EQ((*clinic_rows)[0].hash, "hc1");
+  auto cps = tx->ListAuditCheckpoints(reg);
+  ASSERT_THAT(cps, IsOk());
+  ASSERT_EQ(cps->size(), 1u);
+  EXPECT_TRUE(tx->ListAuditCheckpoints("c1")->empty());
+  EXPECT_EQ(tx->ListAuditCheckpoints("")->size(), 1u);
+  EXPECT_THAT(tx->InsertClinic({reg, "Not a clinic", "UTC"}), StatusIs(StatusCode::kInvalidArgument, ::testing::_));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContractTest,
                          ::testing::Values("memory", "sqlite", "postgres"),
                          [](const auto& param_info) { return param_info.param; });

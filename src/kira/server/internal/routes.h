@@ -20,6 +20,7 @@
 #include "kira/server/access_audit.h"
 #include "kira/server/auth.h"
 #include "kira/server/metrics.h"
+#include "kira/server/security_audit.h"
 #include "kira/storage/store.h"
 
 namespace kira::server {
@@ -58,6 +59,7 @@ struct Services {
   const advisor::AdvisorLibrary* advisor = nullptr;            // null: advisor routes answer 422
   const instruments::InstrumentLibrary* instruments = nullptr;
   const ServerOptions* options = nullptr;  // limits and log-in settings
+  SecurityAudit* security = nullptr;       // unauthenticated events, coalesced (security_audit.h)
 };
 
 using Handler = StatusOr<Reply> (*)(Services&, const Call&);

@@ -364,7 +364,9 @@ class MemoryStore::Tx : public Transaction {
   Status AppendAudit(const domain::AuditEntry& e) override {
     KIRA_RETURN_IF_ERROR(Writable());
     KIRA_RETURN_IF_ERROR(Fail(ValidateAuditEntry(e)));
-    if (!HasClinic(e.clinic_id)) return Fail(FailedPreconditionError("clinic '" + e.clinic_id + "' does not exist"));
+    if (!IsRegistryAuditChain(e.clinic_id) && !HasClinic(e.clinic_id)) {
+      return Fail(FailedPreconditionError("clinic '" + e.clinic_id + "' does not exist"));
+    }
     auto& chain = W().audit[e.clinic_id];
     // The chain stays in seq order; appends at the end are the common case.
     auto at = std::lower_bound(chain.begin(), chain.end(), e.seq,

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -218,6 +219,17 @@ const char* Bool(bool b) { return b ? "(1 = 1)" : "(1 = 0)"; }
 constexpr char kAuditCols[] =
     "clinic_id, seq, at_us, actor, action, entity, entity_id, before_text, after_text, prev_hash, "
     "hash";
+
+// The table holding a chain's rows / checkpoints (store.h: the registry
+// chain is kept apart from the clinics').
+const char* AuditTable(std::string_view chain) {
+  return IsRegistryAuditChain(chain) ? "registry_audit_log" : "audit_log";
+}
+const char* CheckpointTable(std::string_view chain) {
+  return IsRegistryAuditChain(chain) ? "registry_audit_checkpoints" : "audit_checkpoints";
+}
+// PostgreSQL advisory lock key of the registry chain's head ("kira-reg").
+constexpr std::int64_t kRegistryChainLockKey = 0x6b6972612d726567;
 
 domain::AuditEntry AuditFromRow(const SqlRow& r) {
   domain::AuditEntry e;
@@ -576,18 +588,25 @@ class SqlTransaction : public Transaction {
     if (c.clinic_id.empty() || c.seq < 1 || c.signature.empty()) {
       return Check(InvalidArgumentError("audit checkpoint: clinic_id, seq and signature are required"));
     }
-    return W("INSERT INTO audit_checkpoints (clinic_id, seq, hash, at_us, public_key, signature) "
-             "VALUES ($1, $2, $3, $4, $5, $6)",
+    return W(std::string("INSERT INTO ") + CheckpointTable(c.clinic_id) +
+                 " (clinic_id, seq, hash, at_us, public_key, signature) VALUES ($1, $2, $3, $4, $5, $6)",
              {S(c.clinic_id), I(c.seq), S(c.hash), I(ToUnixMicros(c.at)), S(c.public_key), S(c.signature)});
   }
   StatusOr<std::vector<domain::AuditCheckpoint>> ListAuditCheckpoints(std::string_view clinic) override {
-    KIRA_ASSIGN_OR_RETURN(
-        auto rows, Q("SELECT clinic_id, seq, hash, at_us, public_key, signature FROM audit_checkpoints "
-                     "WHERE $1 = '' OR clinic_id = $1 ORDER BY clinic_id, seq, at_us",
-                     {S(clinic)}));
-    return Map(rows, [](const SqlRow& r) {
+    auto of = [](const SqlRow& r) {
       return domain::AuditCheckpoint{r.Text(0), r.Int(1), r.Text(2), FromUnixMicros(r.Int(3)), r.Text(4), r.Text(5)};
-    });
+    };
+    std::vector<domain::AuditCheckpoint> out;
+    for (const char* table : {"audit_checkpoints", "registry_audit_checkpoints"}) {
+      const bool registry_table = std::string_view(table) == "registry_audit_checkpoints";
+      if (!clinic.empty() && registry_table != IsRegistryAuditChain(clinic)) continue;
+      KIRA_ASSIGN_OR_RETURN(
+          auto rows, Q(std::string("SELECT clinic_id, seq, hash, at_us, public_key, signature FROM ") + table +
+                           " WHERE $1 = '' OR clinic_id = $1 ORDER BY clinic_id, seq, at_us",
+                       {S(clinic)}));
+      for (const SqlRow& r : rows) out.push_back(of(r));
+    }
+    return out;
   }
   StatusOr<std::int64_t> CountAuthSessions() override {
     KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT COUNT(*) FROM auth_sessions", {}));
@@ -702,7 +721,20 @@ class SqlTransaction : public Transaction {
                                              16, &ValidateSession, SessionParams);
   }
   Status AppendAudits(std::span<const domain::AuditEntry> entries) override {
-    return InsertMany<domain::AuditEntry>(entries, std::string("INSERT INTO audit_log (") + kAuditCols + ") VALUES", 11,
+    const auto is_registry = [](const domain::AuditEntry& e) { return IsRegistryAuditChain(e.clinic_id); };
+    if (std::none_of(entries.begin(), entries.end(), is_registry)) {
+      return InsertMany<domain::AuditEntry>(entries, std::string("INSERT INTO audit_log (") + kAuditCols + ") VALUES",
+                                            11, &ValidateAuditEntry, AuditParams);
+    }
+    // A batch holding rows of the registry chain (the access audit's group
+    // commit): each table's rows in their order.
+    std::vector<domain::AuditEntry> clinic_rows, registry_rows;
+    for (const auto& e : entries) (is_registry(e) ? registry_rows : clinic_rows).push_back(e);
+    KIRA_RETURN_IF_ERROR(InsertMany<domain::AuditEntry>(
+        std::span<const domain::AuditEntry>(clinic_rows), std::string("INSERT INTO audit_log (") + kAuditCols + ") VALUES",
+        11, &ValidateAuditEntry, AuditParams));
+    return InsertMany<domain::AuditEntry>(std::span<const domain::AuditEntry>(registry_rows),
+                                          std::string("INSERT INTO registry_audit_log (") + kAuditCols + ") VALUES", 11,
                                           &ValidateAuditEntry, AuditParams);
   }
   Status UpdateSession(const domain::SessionRecord& s) override {
@@ -976,26 +1008,30 @@ class SqlTransaction : public Transaction {
       // takes, so two use cases that inserted a patient (or any row
       // referencing the clinic) before reaching the audit do not deadlock
       // (they did under load: 40P01 after deadlock_timeout, then a retry).
-      KIRA_ASSIGN_OR_RETURN(auto lock, Q("SELECT clinic_id FROM clinics WHERE clinic_id = $1 FOR NO KEY UPDATE",
-                                         {S(clinic)}));
+      // The registry chain has no clinic row: a transaction-scoped advisory
+      // lock on a fixed key serialises its writers instead.
+      KIRA_ASSIGN_OR_RETURN(auto lock, IsRegistryAuditChain(clinic)
+                                           ? Q("SELECT pg_advisory_xact_lock(" + std::to_string(kRegistryChainLockKey) + ")", {})
+                                           : Q("SELECT clinic_id FROM clinics WHERE clinic_id = $1 FOR NO KEY UPDATE",
+                                               {S(clinic)}));
       (void)lock;
     }
-    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAuditCols +
-                                           " FROM audit_log WHERE clinic_id = $1 ORDER BY seq DESC LIMIT 1",
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAuditCols + " FROM " + AuditTable(clinic) +
+                                           " WHERE clinic_id = $1 ORDER BY seq DESC LIMIT 1",
                                        {S(clinic)}));
     if (rows.empty()) return std::optional<domain::AuditEntry>();
     return std::optional<domain::AuditEntry>(AuditFromRow(rows[0]));
   }
   Status AppendAudit(const domain::AuditEntry& e) override {
     KIRA_RETURN_IF_ERROR(Check(ValidateAuditEntry(e)));
-    return W(std::string("INSERT INTO audit_log (") + kAuditCols +
+    return W(std::string("INSERT INTO ") + AuditTable(e.clinic_id) + " (" + kAuditCols +
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
              AuditParams(e));
   }
   StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic, std::int64_t after_seq,
                                                       int limit) override {
-    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAuditCols +
-                                           " FROM audit_log WHERE clinic_id = $1 AND seq > $2 "
+    KIRA_ASSIGN_OR_RETURN(auto rows, Q(std::string("SELECT ") + kAuditCols + " FROM " + AuditTable(clinic) +
+                                           " WHERE clinic_id = $1 AND seq > $2 "
                                            "ORDER BY seq LIMIT $3",
                                        {S(clinic), I(after_seq), I(limit)}));
     return Map(rows, AuditFromRow);
