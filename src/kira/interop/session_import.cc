@@ -718,31 +718,74 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       }
       return false;
     };
-    auto flush = [&]() -> StatusOr<bool> {
-      if (batch.empty()) return false;
-      auto results = recorder.RecordBatchIn(*uow, batch, batch_cache);
-      if (!results.ok()) {
-        const StatusCode code = results.status().code();
-        if (code == StatusCode::kUnavailable || code == StatusCode::kInternal || code == StatusCode::kAborted) {
-          return results.status();
-        }
-        // A write the store refused, for a row the batch cannot name: run
-        // the pass again one session at a time, which finds the row.
-        use_batch = false;
-        *retry = true;
-        return true;
+    // New patients' first facts and screenings (RecordFacts), written in
+    // multi-row INSERTs before the chunk that needs them is decided.
+    registry::DeferredFactsWrites deferred_facts;
+    // A batch call the store refused (a read or write error): run the pass
+    // again one session at a time, which names the row.
+    auto batch_failed = [&](const Status& st) -> StatusOr<bool> {
+      const StatusCode code = st.code();
+      if (code == StatusCode::kUnavailable || code == StatusCode::kInternal || code == StatusCode::kAborted) {
+        return st;
       }
+      use_batch = false;
+      *retry = true;
+      return true;
+    };
+    // The chunk whose decisions are being made while the loop reads the
+    // next one (and registers its new patients), and its rows. Declared
+    // after batch_cache: destroyed first (it waits for its decisions).
+    std::unique_ptr<registry::SessionRecorder::PendingBatch> in_flight;
+    std::vector<std::size_t> in_flight_rows;
+    // Writes the chunk in flight and settles its rows.
+    auto finish_in_flight = [&]() -> StatusOr<bool> {
+      if (!in_flight) return false;
+      auto results = recorder.FinishBatchIn(*uow, *in_flight);
+      in_flight.reset();
+      if (!results.ok()) return batch_failed(results.status());
       bool stop = false;
-      for (std::size_t k = 0; k < batch_rows.size(); ++k) {
-        KIRA_ASSIGN_OR_RETURN(const bool s, settle(batch_rows[k], (*results)[k]));
+      for (std::size_t k = 0; k < in_flight_rows.size(); ++k) {
+        KIRA_ASSIGN_OR_RETURN(const bool s, settle(in_flight_rows[k], (*results)[k]));
         stop = stop || s;
       }
-      batch_rows.clear();
-      batch.clear();
+      in_flight_rows.clear();
       // The chunk's audit rows go to the transaction now (chained and
       // hashed already): the memory they held is reused by the next chunk.
       KIRA_RETURN_IF_ERROR(uow->FlushAudit());
       return stop;
+    };
+    // Starts the decisions of the collected chunk, then writes the chunk
+    // before it (decided already) while they run. The new chunk is started
+    // after the one before it is decided (its decisions read the history
+    // those made, through batch_cache) and before that one is written
+    // (nothing it reads changes: a patient of both is in batch_cache).
+    auto launch = [&]() -> StatusOr<bool> {
+      // The chunk's dose checks read its new patients' first facts.
+      if (!deferred_facts.empty()) {
+        if (Status s = deferred_facts.Flush(tx); !s.ok()) return batch_failed(s);
+      }
+      if (in_flight) in_flight->WaitForDecisions();
+      std::unique_ptr<registry::SessionRecorder::PendingBatch> next;
+      std::vector<std::size_t> next_rows = std::move(batch_rows);
+      batch_rows.clear();
+      if (!batch.empty()) {
+        auto started = recorder.StartBatchIn(*uow, std::move(batch), batch_cache,
+                                             registry::SessionRecorder::BatchOptions{.keep_stored_decisions = false});
+        batch.clear();
+        if (!started.ok()) return batch_failed(started.status());
+        next = std::move(started).value();
+      }
+      KIRA_ASSIGN_OR_RETURN(const bool stop, finish_in_flight());
+      if (stop) return true;
+      in_flight = std::move(next);
+      in_flight_rows = std::move(next_rows);
+      return false;
+    };
+    // Every collected session decided and written.
+    auto flush = [&]() -> StatusOr<bool> {
+      KIRA_ASSIGN_OR_RETURN(const bool stop, launch());
+      if (stop) return true;
+      return finish_in_flight();
     };
     for (std::size_t i : order) {
       Outcome& o = out[i];
@@ -795,6 +838,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       if (!existing.status().IsNotFound()) return existing.status();
 
       KIRA_ASSIGN_OR_RETURN(auto known, stored_patient(row.patient.clinic_id, row.patient.id));
+      const bool added_now = !known;  // registered just below: it cannot have facts yet
       if (known) {
         if (auto d = DiffPatient(*known, row.patient)) {
           row_problem(d->column,
@@ -818,7 +862,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       if (options.libraries.guideline && !file.carries_facts &&
           !facts_checked.count({row.patient.clinic_id, row.patient.id})) {
         facts_checked.insert({row.patient.clinic_id, row.patient.id});
-        auto facts = tx.GetCurrentPatientFacts(row.patient.clinic_id, row.patient.id);
+        auto facts = added_now ? StatusOr<domain::PatientFacts>(NotFoundError(""))
+                               : tx.GetCurrentPatientFacts(row.patient.clinic_id, row.patient.id);
         if (!facts.ok()) {
           if (!facts.status().IsNotFound()) return facts.status();
           domain::PatientFacts f;
@@ -830,7 +875,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           f.weight_date = domain::FormatInstant(row.session.started_at).substr(0, 10);
           f.height_cm = row.height_cm;
           f.reason = "import: dosing_weight_kg of session " + row.session.id;
-          if (auto r = registry::RecordFacts(*uow, options.libraries, f); !r.ok()) {
+          if (auto r = registry::RecordFacts(*uow, options.libraries, f, use_batch ? &deferred_facts : nullptr);
+              !r.ok()) {
             KIRA_RETURN_IF_ERROR(fail_row(i, row.line, r.status()));
             return uow;
           }
@@ -849,7 +895,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         // and rows are released once written); the decisions are the same
         // for any split, since a chunk reads what the ones before it stored.
         if (batch.size() >= kBatchChunk) {
-          KIRA_ASSIGN_OR_RETURN(const bool stop, flush());
+          KIRA_ASSIGN_OR_RETURN(const bool stop, launch());
           if (stop) return uow;
         }
         continue;

@@ -64,8 +64,13 @@ Status NeedGuideline(const Libraries& libs) {
   return Status::Ok();
 }
 
-Status StoreScreening(UnitOfWork& uow, const domain::ScreeningRecord& s) {
-  KIRA_RETURN_IF_ERROR(uow.tx().InsertScreening(s));
+Status StoreScreening(UnitOfWork& uow, const domain::ScreeningRecord& s,
+                      std::vector<domain::ScreeningRecord>* deferred = nullptr) {
+  if (deferred) {
+    deferred->push_back(s);
+  } else {
+    KIRA_RETURN_IF_ERROR(uow.tx().InsertScreening(s));
+  }
   return uow.Audit(s.clinic_id, "insert", "screening", s.patient_id + "/" + std::to_string(s.facts_version) + "/" +
                                                             s.route,
                    "", Canonical(s));
@@ -117,9 +122,41 @@ StatusOr<domain::PatientFacts> CurrentFacts(storage::Transaction& tx, std::strin
                                  "history, medications and baseline vitals first");
 }
 
+namespace {
+// (clinic, patient) as one set key: the clinic id's length, ':', both ids.
+std::string FactsKey(std::string_view clinic_id, std::string_view patient_id) {
+  std::string key = std::to_string(clinic_id.size());
+  key += ':';
+  key += clinic_id;
+  key += patient_id;
+  return key;
+}
+}  // namespace
+
+bool DeferredFactsWrites::Holds(std::string_view clinic_id, std::string_view patient_id) const {
+  return patients_.count(FactsKey(clinic_id, patient_id)) > 0;
+}
+
+Status DeferredFactsWrites::Flush(storage::Transaction& tx) {
+  // The facts first: a screening references its facts version.
+  Status s = tx.InsertPatientFactsMany(facts_);
+  if (s.ok()) s = tx.InsertScreenings(screenings_);
+  facts_.clear();
+  screenings_.clear();
+  patients_.clear();
+  return s;
+}
+
 StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts) {
+  return RecordFacts(uow, libs, std::move(facts), nullptr);
+}
+
+StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts,
+                                        DeferredFactsWrites* deferred) {
   KIRA_RETURN_IF_ERROR(NeedGuideline(libs));
   storage::Transaction& tx = uow.tx();
+  // What is read below must include the patient's deferred rows.
+  if (deferred && deferred->Holds(facts.clinic_id, facts.patient_id)) KIRA_RETURN_IF_ERROR(deferred->Flush(tx));
   auto patient = tx.GetPatient(facts.clinic_id, facts.patient_id);
   if (!patient.ok()) {
     if (!patient.status().IsNotFound()) return patient.status();
@@ -150,7 +187,12 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   }
   facts.recorded_at = uow.now();
   facts.recorded_by = uow.actor();
-  KIRA_RETURN_IF_ERROR(tx.InsertPatientFacts(facts));
+  if (deferred) {
+    deferred->facts_.push_back(facts);
+    deferred->patients_.insert(FactsKey(facts.clinic_id, facts.patient_id));
+  } else {
+    KIRA_RETURN_IF_ERROR(tx.InsertPatientFacts(facts));
+  }
   const char* action = before.empty() ? "insert" : "update";  // before std::move(before) below
   KIRA_RETURN_IF_ERROR(
       uow.Audit(facts.clinic_id, action, "patient_facts", facts.patient_id, std::move(before), Canonical(facts)));
@@ -161,7 +203,7 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   for (const auto& route : libs.guideline->routes) {
     domain::ScreeningRecord s = ToStored(facts, route.id, facts.recorded_at,
                                          advisor::Screen(*libs.guideline, *libs.advisor, p, route.id), *libs.guideline);
-    KIRA_RETURN_IF_ERROR(StoreScreening(uow, s));
+    KIRA_RETURN_IF_ERROR(StoreScreening(uow, s, deferred ? &deferred->screenings_ : nullptr));
     result.screenings.push_back(std::move(s));
   }
   result.facts = std::move(facts);

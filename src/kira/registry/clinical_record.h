@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "kira/advisor/library.h"
@@ -67,6 +68,34 @@ struct RecordFactsResult {
 // version, recorded_at and recorded_by are filled here (uow's clock and
 // actor). FailedPrecondition when the patient is not registered.
 StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts);
+
+// The rows of RecordFacts calls made with deferred writes, not yet in the
+// store: written by Flush() in multi-row statements (an import registering
+// thousands of new patients). Their audit rows are appended by RecordFacts
+// itself, as always.
+class DeferredFactsWrites {
+ public:
+  bool empty() const { return facts_.empty() && screenings_.empty(); }
+  // Writes the rows kept so far. An error spoils the transaction (roll it
+  // back): which row the store refused is not known.
+  Status Flush(storage::Transaction& tx);
+
+ private:
+  friend StatusOr<RecordFactsResult> RecordFacts(UnitOfWork&, const Libraries&, domain::PatientFacts,
+                                                 DeferredFactsWrites*);
+  bool Holds(std::string_view clinic_id, std::string_view patient_id) const;
+  std::vector<domain::PatientFacts> facts_;
+  std::vector<domain::ScreeningRecord> screenings_;
+  std::unordered_set<std::string> patients_;  // the (clinic, patient) of facts_
+};
+
+// RecordFacts, the same reads, decisions and audit rows, with the facts
+// and screening rows kept in `deferred` instead of written (when not
+// null). REQUIRES: deferred is flushed before anything reads the patients'
+// facts or screenings (a session's dose check does). A patient whose facts
+// are still deferred is flushed first.
+StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts,
+                                        DeferredFactsWrites* deferred);
 
 // The newest facts version; FailedPrecondition (naming the patient and what
 // to record) when the patient has none.

@@ -125,6 +125,14 @@ struct AmendSessionRequest {
   std::optional<domain::Override> override_;
 };
 
+// Options of SessionRecorder::StartBatchIn.
+struct RecordBatchOptions {
+  // false: the result of a stored session keeps only stored == true, the
+  // decision's outcome and its override (what an importer reads); the
+  // decision's findings and inputs are dropped on the deciding thread.
+  bool keep_stored_decisions = true;
+};
+
 class SessionRecorder {
  public:
   // REQUIRES: store, clock outlive this object; check is callable.
@@ -184,6 +192,38 @@ class SessionRecorder {
   // RecordBatchIn with the reads of earlier calls in `cache` (same `uow`).
   StatusOr<std::vector<StatusOr<RecordSessionResult>>> RecordBatchIn(
       UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests, BatchCache& cache);
+
+  // RecordBatchIn in two halves, so that a caller can do other work while
+  // the decisions are made (an import reads the next chunk of its file and
+  // registers its new patients):
+  //   StartBatchIn   the reads (on the calling thread), then the decisions
+  //                  started on worker threads; returns at once;
+  //   FinishBatchIn  waits for the decisions (the calling thread helps),
+  //                  then the writes; the results are RecordBatchIn's.
+  // Between the two, `uow` may be used for anything that does not change
+  // the sessions, facts, screenings or alerts of the batch's patients, nor
+  // read the audit log; another batch may be started with the same cache
+  // only after this one's decisions are done (WaitForDecisions or
+  // FinishBatchIn): its decisions read the history this one's made.
+  // Destroying a PendingBatch waits for its decisions and writes nothing.
+  using BatchOptions = RecordBatchOptions;
+  class PendingBatch {
+   public:
+    ~PendingBatch();
+    PendingBatch(const PendingBatch&) = delete;
+    PendingBatch& operator=(const PendingBatch&) = delete;
+    // Blocks until every decision is made (the calling thread helps).
+    void WaitForDecisions();
+
+   private:
+    friend class SessionRecorder;
+    struct State;
+    explicit PendingBatch(std::unique_ptr<State> state);
+    std::unique_ptr<State> state_;
+  };
+  StatusOr<std::unique_ptr<PendingBatch>> StartBatchIn(UnitOfWork& uow, std::vector<RecordSessionRequest> requests,
+                                                       BatchCache& cache, BatchOptions options = {});
+  StatusOr<std::vector<StatusOr<RecordSessionResult>>> FinishBatchIn(UnitOfWork& uow, PendingBatch& batch);
 
   // NotFound for an unknown session; FailedPrecondition when it is already
   // discharged or stopped; InvalidArgument for a state other than discharged

@@ -71,7 +71,6 @@ struct SessionRecorder::BatchCache::State {
     std::vector<domain::SessionRecord> history;  // ListPatientSessions order: started_at, id
     // The stored record per route (the screening is per route); few routes.
     std::vector<std::pair<std::string, std::unique_ptr<Loaded>>> records;
-    std::vector<std::size_t> requests;  // this call's requests, indexes into the batch, in order
   };
   std::unordered_map<std::string, std::unique_ptr<Patient>> patients;  // KeyOf(clinic, patient)
 };
@@ -79,6 +78,91 @@ struct SessionRecorder::BatchCache::State {
 SessionRecorder::BatchCache::BatchCache() : state_(std::make_unique<State>()) {}
 SessionRecorder::BatchCache::~BatchCache() = default;
 void SessionRecorder::BatchCache::Clear() { state_->patients.clear(); }
+
+// One batch between StartBatchIn and FinishBatchIn: its requests, what step
+// 1 read for them, and step 2's decisions (made by `pool` and the thread
+// that waits).
+struct SessionRecorder::PendingBatch::State {
+  using Patient = BatchCache::State::Patient;
+  const SessionRecorder* recorder = nullptr;
+  UnitOfWork* uow = nullptr;
+  BatchOptions options;
+  std::vector<RecordSessionRequest> requests;
+  // Every entry is set: an error in step 1, a decision in step 2.
+  std::vector<StatusOr<RecordSessionResult>> results;
+  std::vector<const Loaded*> record_of;
+  std::vector<bool> pending;  // to be decided in step 2
+  std::vector<Prepared> prepared;
+  // This batch's patients in order of first request, each with its
+  // requests (indexes into `requests`, in order).
+  std::vector<std::pair<Patient*, std::vector<std::size_t>>> groups;
+  // A patient not registered or with an open alert is read again next call.
+  std::unordered_map<std::string, std::unique_ptr<Patient>> this_call_only;
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  bool decided = false;
+
+  // Decides group after group until none is left (any thread).
+  void Work() {
+    for (std::size_t g; (g = next.fetch_add(1, std::memory_order_relaxed)) < groups.size();) DecideGroup(g);
+  }
+  void Wait() {
+    if (decided) return;
+    Work();
+    for (auto& t : pool) t.join();
+    pool.clear();
+    decided = true;
+  }
+  // A patient's requests in order: each is judged on the history that
+  // includes the ones stored before it. The thread that decided a session
+  // also builds its canonical (audit) text.
+  void DecideGroup(std::size_t g) {
+    Patient& ps = *groups[g].first;
+    std::vector<domain::SessionRecord> without_self;
+    for (std::size_t i : groups[g].second) {
+      const RecordSessionRequest& request = requests[i];
+      const domain::SessionRecord& session = request.session;
+      // Gate judges a session against the patient's other sessions.
+      const bool has_self = std::any_of(ps.history.begin(), ps.history.end(),
+                                        [&](const domain::SessionRecord& h) { return h.id == session.id; });
+      if (has_self) {
+        without_self = ps.history;
+        std::erase_if(without_self, [&](const domain::SessionRecord& h) { return h.id == session.id; });
+      }
+      results[i] = recorder->Decide(*ps.patient, session, request.override_, request.actor, "/override",
+                                    *record_of[i], has_self ? without_self : ps.history, uow->now(), request.devices);
+      if (!results[i].ok()) continue;
+      Prepared& p = prepared[i];
+      RecordSessionResult& r = *results[i];
+      if (!r.stored) {
+        p.canonical = Canonical(session) + "refusal=" + r.refusal + "\n";
+        continue;
+      }
+      p.stored = session;
+      p.stored.decision_outcome = r.decision.outcome;
+      StampRecord(p.stored, *record_of[i]);
+      p.canonical = Canonical(p.stored);
+      if (r.pending_override_) p.override_canonical = Canonical(*r.pending_override_);
+      // Sessions mostly come in time order: the place is usually the end.
+      auto at = ps.history.empty() || !HistoryOrder(p.stored, ps.history.back())
+                    ? ps.history.end()
+                    : std::upper_bound(ps.history.begin(), ps.history.end(), p.stored, HistoryOrder);
+      ps.history.insert(at, p.stored);
+      if (!options.keep_stored_decisions) {
+        domain::Decision lean;
+        lean.outcome = std::move(r.decision.outcome);
+        lean.override_ = std::move(r.decision.override_);
+        r.decision = std::move(lean);
+      }
+    }
+  }
+};
+
+SessionRecorder::PendingBatch::PendingBatch(std::unique_ptr<State> state) : state_(std::move(state)) {}
+SessionRecorder::PendingBatch::~PendingBatch() {
+  if (state_) state_->Wait();
+}
+void SessionRecorder::PendingBatch::WaitForDecisions() { state_->Wait(); }
 
 StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatchIn(
     UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests) {
@@ -88,25 +172,31 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
 
 StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatchIn(
     UnitOfWork& uow, const std::vector<RecordSessionRequest>& requests, BatchCache& cache) {
+  KIRA_ASSIGN_OR_RETURN(auto batch, StartBatchIn(uow, requests, cache));
+  return FinishBatchIn(uow, *batch);
+}
+
+StatusOr<std::unique_ptr<SessionRecorder::PendingBatch>> SessionRecorder::StartBatchIn(
+    UnitOfWork& uow, std::vector<RecordSessionRequest> requests_in, BatchCache& cache, BatchOptions options) {
   using PatientState = BatchCache::State::Patient;
+  auto state = std::make_unique<PendingBatch::State>();
+  PendingBatch::State& b = *state;
+  b.recorder = this;
+  b.uow = &uow;
+  b.options = options;
+  b.requests = std::move(requests_in);
+  const auto& requests = b.requests;
   const std::size_t n = requests.size();
-  // Every entry is set below: an error in step 1, a decision in step 2.
-  std::vector<StatusOr<RecordSessionResult>> results(n, StatusOr<RecordSessionResult>(RecordSessionResult{}));
+  b.results.assign(n, StatusOr<RecordSessionResult>(RecordSessionResult{}));
+  b.record_of.assign(n, nullptr);
+  b.pending.assign(n, false);
+  b.prepared.resize(n);
   storage::Transaction& tx = uow.tx();
+  auto& results = b.results;
 
   // 1. Reads (the cache's patients read by an earlier call are not read again).
   auto& known = cache.state_->patients;
-  // A patient not registered or with an open alert is read again next call.
-  std::unordered_map<std::string, std::unique_ptr<PatientState>> this_call_only;
-  std::vector<PatientState*> patients;  // this call's, in order of first request
-  struct ClearRequests {
-    std::vector<PatientState*>& patients;
-    ~ClearRequests() {
-      for (PatientState* p : patients) p->requests.clear();
-    }
-  } clear_requests{patients};
-  std::vector<const Loaded*> record_of(n, nullptr);
-  std::vector<bool> pending(n, false);  // to be decided in step 2
+  std::unordered_map<PatientState*, std::size_t> group_of;
   for (std::size_t i = 0; i < n; ++i) {
     const domain::SessionRecord& session = requests[i].session;
     if (session.recorded_by.empty()) {
@@ -118,7 +208,7 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
     PatientState* found = nullptr;
     if (auto k = known.find(key); k != known.end()) {
       found = k->second.get();
-    } else if (auto t = this_call_only.find(key); t != this_call_only.end()) {
+    } else if (auto t = b.this_call_only.find(key); t != b.this_call_only.end()) {
       found = t->second.get();
     } else {
       auto read = std::make_unique<PatientState>();
@@ -132,7 +222,7 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
         KIRA_ASSIGN_OR_RETURN(read->history, tx.ListPatientSessions(session.clinic_id, session.patient_id));
       }
       found = read.get();
-      (read->patient && read->error.ok() ? known : this_call_only).emplace(std::move(key), std::move(read));
+      (read->patient && read->error.ok() ? known : b.this_call_only).emplace(std::move(key), std::move(read));
     }
     PatientState& ps = *found;
     if (!ps.patient) {
@@ -153,60 +243,32 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
       routes.emplace_back(std::string(route), std::make_unique<Loaded>(std::move(loaded)));
       rec = routes.end() - 1;
     }
-    record_of[i] = rec->second.get();
-    if (ps.requests.empty()) patients.push_back(&ps);
-    ps.requests.push_back(i);
-    pending[i] = true;
+    b.record_of[i] = rec->second.get();
+    auto [g, fresh] = group_of.emplace(&ps, b.groups.size());
+    if (fresh) b.groups.emplace_back(&ps, std::vector<std::size_t>{});
+    b.groups[g->second].second.push_back(i);
+    b.pending[i] = true;
   }
 
-  // 2. Decisions, patient by patient (each in request order), in parallel.
-  //    A storage-free error of the dose check (no facts, unknown protocol,
-  //    a malformed request) is that request's result, as in RecordIn.
-  std::vector<Prepared> prepared(n);
-  auto decide_patient = [&](PatientState& ps) {
-    std::vector<domain::SessionRecord> without_self;
-    for (std::size_t i : ps.requests) {
-      const RecordSessionRequest& request = requests[i];
-      const domain::SessionRecord& session = request.session;
-      // Gate judges a session against the patient's other sessions.
-      const bool has_self = std::any_of(ps.history.begin(), ps.history.end(),
-                                        [&](const domain::SessionRecord& h) { return h.id == session.id; });
-      if (has_self) {
-        without_self = ps.history;
-        std::erase_if(without_self, [&](const domain::SessionRecord& h) { return h.id == session.id; });
-      }
-      results[i] = Decide(*ps.patient, session, request.override_, request.actor, "/override", *record_of[i],
-                          has_self ? without_self : ps.history, uow.now(), request.devices);
-      if (!results[i].ok()) continue;
-      Prepared& p = prepared[i];
-      if (!results[i]->stored) {
-        p.canonical = Canonical(session) + "refusal=" + results[i]->refusal + "\n";
-        continue;
-      }
-      p.stored = session;
-      p.stored.decision_outcome = results[i]->decision.outcome;
-      StampRecord(p.stored, *record_of[i]);
-      p.canonical = Canonical(p.stored);
-      if (results[i]->pending_override_) p.override_canonical = Canonical(*results[i]->pending_override_);
-      ps.history.insert(std::upper_bound(ps.history.begin(), ps.history.end(), p.stored, HistoryOrder), p.stored);
-    }
-  };
+  // 2. Decisions, patient by patient (each in request order), on worker
+  //    threads (the Advisor is pure); a small batch is decided by the
+  //    thread that waits for it. A storage-free error of the dose check (no
+  //    facts, unknown protocol, a malformed request) is that request's
+  //    result, as in RecordIn.
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned threads = n >= kParallelFrom ? std::min<unsigned>(cores, 8) : 1;
-  if (threads <= 1) {
-    for (PatientState* ps : patients) decide_patient(*ps);
-  } else {
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-      for (std::size_t p; (p = next.fetch_add(1, std::memory_order_relaxed)) < patients.size();) {
-        decide_patient(*patients[p]);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& t : pool) t.join();
-  }
+  const unsigned threads = n >= kParallelFrom ? std::min<unsigned>(cores, 8) : 0;
+  for (unsigned t = 0; t < threads; ++t) b.pool.emplace_back([&b] { b.Work(); });
+  return std::unique_ptr<PendingBatch>(new PendingBatch(std::move(state)));
+}
+
+StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::FinishBatchIn(UnitOfWork& uow,
+                                                                                      PendingBatch& batch) {
+  PendingBatch::State& b = *batch.state_;
+  b.Wait();
+  const auto& requests = b.requests;
+  auto& results = b.results;
+  const std::size_t n = requests.size();
+  storage::Transaction& tx = uow.tx();
 
   // 3. Writes, in request order: what GateOn and RecordIn write, except
   //    that the stored sessions and their overrides are audited in batch
@@ -227,11 +289,11 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
     return s;
   };
   for (std::size_t i = 0; i < n; ++i) {
-    if (!pending[i]) continue;
+    if (!b.pending[i]) continue;
     StatusOr<RecordSessionResult>& r = results[i];
     if (!r.ok()) continue;
     const domain::SessionRecord& session = requests[i].session;
-    Prepared& p = prepared[i];
+    Prepared& p = b.prepared[i];
     if (!r->stored) {
       KIRA_RETURN_IF_ERROR(audit_batch());
       KIRA_RETURN_IF_ERROR(uow.Audit(session.clinic_id, "refused", "session", session.id, "", std::move(p.canonical)));
@@ -258,22 +320,16 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::RecordBatc
   // In key order: inserting a B-tree's keys in order touches each page once,
   // in time order they land all over the table (the rows and their audit
   // rows are the same either way; the transaction commits them together).
-  // (Sorted by index: a SessionRecord is large to move.)
-  std::vector<std::size_t> by_key(to_insert.size());
-  for (std::size_t k = 0; k < by_key.size(); ++k) by_key[k] = k;
-  std::sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) {
-    return std::tie(to_insert[a].clinic_id, to_insert[a].id) < std::tie(to_insert[b].clinic_id, to_insert[b].id);
+  std::sort(to_insert.begin(), to_insert.end(), [](const domain::SessionRecord& x, const domain::SessionRecord& y) {
+    return std::tie(x.clinic_id, x.id) < std::tie(y.clinic_id, y.id);
   });
-  std::vector<domain::SessionRecord> sorted;
-  sorted.reserve(to_insert.size());
-  for (std::size_t k : by_key) sorted.push_back(std::move(to_insert[k]));
-  KIRA_RETURN_IF_ERROR(tx.InsertSessions(sorted));
+  KIRA_RETURN_IF_ERROR(tx.InsertSessions(to_insert));
   for (const auto& o : overrides) KIRA_RETURN_IF_ERROR(tx.InsertOverride(o));
   if (!deferring) {
     uow.DeferAuditWrites(false);
     KIRA_RETURN_IF_ERROR(uow.FlushAudit());
   }
-  return results;
+  return std::move(results);
 }
 
 }  // namespace kira::registry

@@ -338,6 +338,19 @@ class Transaction {
     }
     return Status::Ok();
   }
+  // (registry's RecordFacts with deferred writes: an import's new patients)
+  virtual Status InsertPatientFactsMany(std::span<const domain::PatientFacts> facts) {
+    for (const auto& f : facts) {
+      if (Status st = InsertPatientFacts(f); !st.ok()) return st;
+    }
+    return Status::Ok();
+  }
+  virtual Status InsertScreenings(std::span<const domain::ScreeningRecord> screenings) {
+    for (const auto& x : screenings) {
+      if (Status st = InsertScreening(x); !st.ok()) return st;
+    }
+    return Status::Ok();
+  }
   // Entries with seq > after_seq in seq order, at most `limit`.
   virtual StatusOr<std::vector<domain::AuditEntry>> ListAudit(std::string_view clinic_id,
                                                               std::int64_t after_seq,

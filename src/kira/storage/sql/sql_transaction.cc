@@ -331,6 +331,22 @@ constexpr char kAlertCols[] =
     "clinic_id, id, patient_id, assessment_id, rule_id, message, raised_at_us, raised_by, "
     "acknowledged_at_us, acknowledged_by, ack_reason, escalated_at_us, escalated_by, escalated_to";
 
+std::vector<SqlValue> FactsParams(const domain::PatientFacts& f) {
+  return {S(f.clinic_id), S(f.patient_id), I(f.version), I(ToUnixMicros(f.recorded_at)), S(f.recorded_by),
+          S(f.reason), OptD(f.weight_kg), S(f.weight_method), S(f.weight_date), OptD(f.height_cm),
+          S(domain::PregnancyStatusName(f.pregnancy)), S(f.pregnancy_date), S(JoinLines(f.conditions)),
+          S(JoinLines(f.medications)),
+          f.failed_antidepressant_trials ? I(*f.failed_antidepressant_trials) : SqlValue(),
+          OptD(f.baseline_sbp_mmhg), OptD(f.baseline_dbp_mmhg), OptD(f.baseline_hr_bpm),
+          OptD(f.baseline_spo2_pct), OptD(f.baseline_rr_per_min), S(f.weight_confirmed_by)};
+}
+
+std::vector<SqlValue> ScreeningParams(const domain::ScreeningRecord& x) {
+  return {S(x.clinic_id), S(x.patient_id), I(x.facts_version), S(x.route), I(ToUnixMicros(x.screened_at)),
+          S(x.outcome), S(JoinFindings(x.findings)), S(x.rescue_preferred), S(JoinLines(x.rescue_avoid)),
+          S(x.guideline_version)};
+}
+
 domain::AlertRecord AlertFromRow(const SqlRow& r) {
   domain::AlertRecord a;
   a.clinic_id = r.Text(0);
@@ -1085,13 +1101,17 @@ class SqlTransaction : public Transaction {
     return W(std::string("INSERT INTO patient_facts (") + kFactsCols +
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
                  "$19, $20, $21)",
-             {S(f.clinic_id), S(f.patient_id), I(f.version), I(ToUnixMicros(f.recorded_at)), S(f.recorded_by),
-              S(f.reason), OptD(f.weight_kg), S(f.weight_method), S(f.weight_date), OptD(f.height_cm),
-              S(domain::PregnancyStatusName(f.pregnancy)), S(f.pregnancy_date), S(JoinLines(f.conditions)),
-              S(JoinLines(f.medications)),
-              f.failed_antidepressant_trials ? I(*f.failed_antidepressant_trials) : SqlValue(),
-              OptD(f.baseline_sbp_mmhg), OptD(f.baseline_dbp_mmhg), OptD(f.baseline_hr_bpm),
-              OptD(f.baseline_spo2_pct), OptD(f.baseline_rr_per_min), S(f.weight_confirmed_by)});
+             FactsParams(f));
+  }
+  // First versions in multi-row INSERTs: a version 1 leaves no gap, and a
+  // taken one is AlreadyExists through the primary key, as one by one. Any
+  // later version goes through InsertPatientFacts (its gap check).
+  Status InsertPatientFactsMany(std::span<const domain::PatientFacts> facts) override {
+    if (!std::all_of(facts.begin(), facts.end(), [](const domain::PatientFacts& f) { return f.version == 1; })) {
+      return Transaction::InsertPatientFactsMany(facts);
+    }
+    return InsertMany<domain::PatientFacts>(facts, std::string("INSERT INTO patient_facts (") + kFactsCols + ") VALUES",
+                                            21, &ValidatePatientFacts, FactsParams);
   }
   StatusOr<domain::PatientFacts> GetCurrentPatientFacts(std::string_view clinic,
                                                         std::string_view patient) override {
@@ -1114,9 +1134,13 @@ class SqlTransaction : public Transaction {
     KIRA_RETURN_IF_ERROR(Check(ValidateScreening(x)));
     return W(std::string("INSERT INTO patient_screenings (") + kScreeningCols +
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-             {S(x.clinic_id), S(x.patient_id), I(x.facts_version), S(x.route), I(ToUnixMicros(x.screened_at)),
-              S(x.outcome), S(JoinFindings(x.findings)), S(x.rescue_preferred), S(JoinLines(x.rescue_avoid)),
-              S(x.guideline_version)});
+             ScreeningParams(x));
+  }
+  Status InsertScreenings(std::span<const domain::ScreeningRecord> screenings) override {
+    return InsertMany<domain::ScreeningRecord>(screenings,
+                                               std::string("INSERT INTO patient_screenings (") + kScreeningCols +
+                                                   ") VALUES",
+                                               10, &ValidateScreening, ScreeningParams);
   }
   StatusOr<domain::ScreeningRecord> GetScreening(std::string_view clinic, std::string_view patient,
                                                  int facts_version, std::string_view route) override {
