@@ -329,6 +329,27 @@ const domain::Finding* InconsistentRecord(const domain::Decision& d) {
   return nullptr;
 }
 
+// The Advisor's refusal as a person reads it: each finding that stopped the
+// session, in the Advisor's words and with its source (the rule ids stay in
+// the audit row and the --json report).
+std::string ReadableRefusal(const registry::RecordSessionResult& result) {
+  const domain::Severity worst = result.decision.MaxSeverity();
+  std::string out = worst == domain::Severity::kHardStop ? "hard stop: " : "soft stop without an override reason: ";
+  std::vector<std::string> seen;
+  for (const auto& f : result.decision.findings) {
+    if (f.severity != worst) continue;
+    std::string one = f.message.str();
+    const std::string citation = f.citation.str();
+    if (!citation.empty()) one += " (" + citation + ")";
+    if (std::find(seen.begin(), seen.end(), one) != seen.end()) continue;
+    if (!seen.empty()) out += "; ";
+    out += one;
+    seen.push_back(std::move(one));
+  }
+  if (seen.empty()) return result.refusal;  // no finding text: the registry's summary
+  return out;
+}
+
 // The outcome of a session the registry did not store (recorded or
 // amended): a row that contradicts itself is bad input reported on its
 // pump-rate column; anything else is the Advisor's refusal, reported on its
@@ -340,7 +361,8 @@ Outcome NotStoredOutcome(const ImportRow& row, const registry::RecordSessionResu
     row_problem("rate_ml_per_h", "the row contradicts itself: " + f->message);
     return Outcome::kInvalid;
   }
-  row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg", std::string(refused_by) + result.refusal);
+  row_problem(row.session.given_dose ? "given_dose_mg" : "planned_dose_mg",
+              std::string(refused_by) + ReadableRefusal(result));
   return Outcome::kRefused;
 }
 

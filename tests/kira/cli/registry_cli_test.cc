@@ -126,7 +126,7 @@ TEST_F(RegistryCli, ImportIsRouteAwareForNasalSprayAndInfusionRows) {
   EXPECT_THAT(accepted.out, HasSubstr("1 accepted"));
   EXPECT_EQ(refused.code, 1) << refused.out;
   EXPECT_THAT(refused.out, HasSubstr("refused by the Advisor"));
-  EXPECT_THAT(refused.out, HasSubstr("record.concentration_missing"));
+  EXPECT_THAT(refused.out, HasSubstr("No concentration recorded for an infusion"));
 }
 
 TEST_F(RegistryCli, BadInputNamesTheOptionAndExits2) {

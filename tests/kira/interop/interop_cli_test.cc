@@ -123,6 +123,10 @@ TEST_F(ImportCorpus, AConsistentRowWithADoseTheAdvisorRefusesExits1AndWritesNoth
 
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_THAT(r.out, HasSubstr("refused by the Advisor: hard stop"));
+  // In the Advisor's words with its source, not as rule identifiers.
+  EXPECT_THAT(r.out, HasSubstr("session dose 3 mg/kg exceeds the hard limit 1 mg/kg"));
+  EXPECT_THAT(r.out, HasSubstr("Andrade 2017"));
+  EXPECT_THAT(r.out, Not(HasSubstr("hard_max")));
   EXPECT_THAT(r.out, HasSubstr("1 refused by the Advisor + 0 invalid"));
   EXPECT_EQ(AuditHead(), audit_);
 }
