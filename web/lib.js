@@ -142,6 +142,12 @@ export function outcomeBadge(outcome) {
   const o = String(outcome || 'unknown');
   return el('span', { class: `outcome out-${o}` }, OUTCOME_WORDS[o] || o.replaceAll('_', ' ').toUpperCase());
 }
+// Why a session was not recorded, in words (the findings follow in the decision view).
+export function refusalWords(decision) {
+  return decision?.outcome === 'soft_limit'
+    ? 'beyond a soft limit of the Advisor; record it with an override reason, or change the dose (findings below).'
+    : 'a hard stop of the Advisor, which cannot be overridden (findings below).';
+}
 export function findingsTable(findings) {
   if (!findings || !findings.length) return el('p', { class: 'muted' }, 'No findings.');
   return el('table', { class: 'stack' },

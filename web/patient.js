@@ -5,7 +5,7 @@
 import uPlot from '/assets/uPlot.esm.js';
 import { put, state, el, setMain, announce, api, errText, field, input, select, clearErrors, showError, formError, val, num,
          fmt, outcomeBadge, decisionView, localTime, timeInput, localInputValue, fromLocalInput, zoneName, todayLocal,
-         table } from './lib.js';
+         table, refusalWords } from './lib.js';
 import { showOpenAlerts, alertDialog, refreshAlertBanner } from './alerts.js';
 
 const enc = encodeURIComponent;
@@ -320,7 +320,7 @@ function doseForm(p, out) {
     const r = await api('POST', `/api/v1/patients/${enc(p.id)}/sessions`, body);
     if (!r.ok) { put(recordOut, el('p', { class: 'form-error' }, `Not recorded: ${errText(r)}`)); return; }
     if (!r.data.stored) {
-      put(recordOut, el('p', { class: 'form-error' }, `Not recorded: ${r.data.refusal}`), decisionView(r.data.decision));
+      put(recordOut, el('p', { class: 'form-error' }, `Not recorded: ${refusalWords(r.data.decision)}`), decisionView(r.data.decision));
       return;
     }
     location.hash = `#/session/${enc(r.data.session.id)}`;

@@ -6,7 +6,7 @@
 import uPlot from '/assets/uPlot.esm.js';
 import { put, state, el, setMain, announce, api, errText, field, input, select, clearErrors, showError, formError, val, num,
          fmt, outcomeBadge, decisionView, findingsTable, localTime, timeInput, localInputValue, fromLocalInput, zoneName,
-         vitalWords, unitWords, table, toUtcIso } from './lib.js';
+         vitalWords, unitWords, table, toUtcIso, refusalWords } from './lib.js';
 import { showOpenAlerts } from './alerts.js';
 
 const enc = encodeURIComponent;
@@ -250,7 +250,7 @@ function finishForm(s, nasal) {
     if (val(form, 'override_reason')) body.override_reason = val(form, 'override_reason');
     const r = await api('POST', `/api/v1/sessions/${enc(s.id)}/finish`, body);
     if (!r.ok) return showError(form, r.data);
-    if (!r.data.stored) { put(out, el('p', { class: 'form-error' }, `Not recorded: ${r.data.refusal}`), decisionView(r.data.decision)); return; }
+    if (!r.data.stored) { put(out, el('p', { class: 'form-error' }, `Not recorded: ${refusalWords(r.data.decision)}`), decisionView(r.data.decision)); return; }
     announce(`Session ${r.data.session.state}`);
     await state.route();
   });
