@@ -180,6 +180,35 @@ json FactsResource(const domain::PatientFacts& f, const std::string& patient_fhi
           {"author", UserRef(f.recorded_by)}};
 }
 
+// The weight and height of a facts version as standard R4 body-weight
+// (LOINC 29463-7) and body-height (8302-2) Observations, so a system that
+// does not read kira's facts resource still sees them. The facts resource
+// stays the record: these carry its identifier, and an import checks that
+// they agree with it (fhir_import.cc).
+std::vector<json> BodyMeasureObservations(const domain::PatientFacts& f, const std::string& patient_fhir_id) {
+  const std::string key = f.patient_id + "/facts-" + std::to_string(f.version);
+  // The day the weight was taken when the facts say so, else when the
+  // version was recorded.
+  const std::string weighed = f.weight_date.empty() ? Time(f.recorded_at) : S(f.weight_date);
+  std::vector<json> out;
+  auto add = [&](const char* prefix, const char* profile, const char* loinc, const char* display, json value,
+                 std::string when) {
+    out.push_back({{"resourceType", "Observation"},
+                   {"id", FhirId(prefix, key)},
+                   {"meta", {{"profile", json::array({Profile(profile)})}}},
+                   {"identifier", json::array({Ident("patient-facts", key)})},
+                   {"status", "final"},
+                   {"category", VitalCategory()},
+                   {"code", {{"coding", json::array({Coding(kLoinc, loinc, display)})}, {"text", display}}},
+                   {"subject", Ref("Patient", patient_fhir_id)},
+                   {"effectiveDateTime", std::move(when)},
+                   {"valueQuantity", std::move(value)}});
+  };
+  if (f.weight_kg) add("bw-", "bodyweight", "29463-7", "Body weight", Qty(*f.weight_kg, "kg", "kg"), weighed);
+  if (f.height_cm) add("bh-", "bodyheight", "8302-2", "Body height", Qty(*f.height_cm, "cm", "cm"), Time(f.recorded_at));
+  return out;
+}
+
 class Ndjson {
  public:
   explicit Ndjson(std::ostream* out) : out_(out) {}
@@ -245,6 +274,10 @@ StatusOr<FhirExportCounts> ExportFhir(storage::Store& store, std::string_view cl
       for (const auto& f : versions) {
         facts_out.Put(FactsResource(f, pid));
         ++n.facts_versions;
+        for (const json& o : BodyMeasureObservations(f, pid)) {
+          observations.Put(o);
+          ++n.observations;
+        }
       }
 
       KIRA_ASSIGN_OR_RETURN(auto sessions, tx->ListPatientSessions(clinic_id, p.id));

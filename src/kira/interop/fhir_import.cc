@@ -1,6 +1,7 @@
 #include "kira/interop/fhir_import.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 
 #include "kira/interop/csv.h"
 #include "kira/interop/fhir_export.h"
+#include "kira/interop/session_import.h"
 
 namespace kira::interop {
 
@@ -234,6 +236,12 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
   // Clinical facts: each version of a patient's facts (Basic, code
   // urn:kira:resource|clinical-facts; fhir_export.cc FactsResource). When the
   // export carries them, the import records those and derives none.
+  // Weight and height of each facts version read, by the version's key
+  // ("PATIENT/facts-N"), for the body-weight and body-height Observations.
+  struct BodyMeasures {
+    std::optional<double> weight_kg, height_cm;
+  };
+  std::map<std::string, BodyMeasures> facts_measures;
   for (const auto& r : by_type["Basic"]) {
     Reader x(r, &out.errors);
     if (x.Code(x.At(r.body, "code"), "urn:kira:resource") != "clinical-facts") {
@@ -346,6 +354,7 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
       continue;
     }
     out.carries_facts = true;
+    facts_measures[f.patient_id + "/facts-" + std::to_string(f.version)] = {f.weight_kg, f.height_cm};
     out.records.push_back({r.line, std::move(f), "Basic"});
   }
   // Orders and administrations by encounter.
@@ -569,6 +578,34 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
     Reader x(r, &out.errors);
     const std::string category = x.Text({"category", "coding", "code"}, "category");
     const std::string loinc = x.Code(x.Path({"code"}), fhir::kLoinc);
+    if (category == "vital-signs" && (loinc == "29463-7" || loinc == "8302-2")) {
+      // Body weight and height restate a facts version (kira writes them
+      // beside its facts resource for systems that read only standard
+      // vital signs): they must agree with it, and record nothing of their
+      // own.
+      const bool weight = loinc == "29463-7";
+      const std::string key = x.Identifier("patient-facts");
+      const auto value = x.Quantity(x.Path({"valueQuantity"}), weight ? "kg" : "cm", "valueQuantity");
+      if (!x.ok()) {
+        ++out.invalid_rows;
+        continue;
+      }
+      auto facts = facts_measures.find(key);
+      const std::string what = weight ? "body weight" : "body height";
+      if (facts == facts_measures.end()) {
+        x.Bad("identifier", "names no clinical-facts version of this import ('" + key +
+                                "'); kira reads weight and height from its clinical-facts resource");
+      } else {
+        const std::optional<double>& stated = weight ? facts->second.weight_kg : facts->second.height_cm;
+        if (!stated || std::fabs(*stated - *value) > 1e-9 * std::max(1.0, std::fabs(*stated))) {
+          x.Bad("valueQuantity", "the " + what + " (" + internal::NumberText(*value) + (weight ? " kg" : " cm") +
+                                     ") disagrees with clinical-facts version '" + key + "' (" +
+                                     (stated ? internal::NumberText(*stated) + (weight ? " kg" : " cm") : "none") + ")");
+        }
+      }
+      if (!x.ok()) ++out.invalid_rows;
+      continue;
+    }
     const domain::Instant at = x.Time({"effectiveDateTime"}, "effectiveDateTime");
     if (category == "vital-signs") {
       const std::string session = sessions.count(x.Reference({"encounter", "reference"}, "Encounter", "encounter"))

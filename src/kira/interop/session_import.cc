@@ -22,6 +22,12 @@ namespace kira::interop {
 
 namespace internal {
 
+std::string NumberText(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
 bool ParseDouble(std::string_view s, double* out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -261,11 +267,7 @@ struct Difference {
 };
 
 bool Near(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max({1.0, std::fabs(a), std::fabs(b)}); }
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
+std::string Num(double v) { return internal::NumberText(v); }
 std::string Opt(const std::optional<domain::Instant>& t) { return t ? domain::FormatInstant(*t) : "(empty)"; }
 
 std::optional<Difference> DiffSession(const domain::SessionRecord& a, const domain::SessionRecord& b) {

@@ -156,6 +156,8 @@ namespace internal {
 // Number parsers shared with redcap.cc; false on anything but a full match.
 bool ParseDouble(std::string_view s, double* out);
 bool ParseInt(std::string_view s, int* out);
+// A number as an import report shows it (up to 10 significant digits).
+std::string NumberText(double v);
 }  // namespace internal
 
 }  // namespace kira::interop

@@ -14,4 +14,6 @@ echo "$out"
 # The export must hold vital signs of every kind, so the profiles were exercised.
 grep -q '"85354-9"' "$work/fhir/Observation.ndjson"
 grep -q '"2708-6"' "$work/fhir/Observation.ndjson"
+grep -q '"29463-7"' "$work/fhir/Observation.ndjson"   # body weight of each facts version
+grep -q '"8302-2"' "$work/fhir/Observation.ndjson"    # body height
 grep -Eq '^[0-9]+ Observations under the R4 vital-signs profiles, 0 not conforming' <<<"$out"

@@ -220,4 +220,24 @@ TEST_F(FhirImportChecks, AVitalSignInAnotherUnitIsRefused) {
   EXPECT_THAT(r.out, HasSubstr("Observation.ndjson valueQuantity): must be in UCUM '/min'"));
 }
 
+// Weight and height also travel as standard R4 body-weight and body-height
+// Observations beside the facts resource: an import checks that they agree
+// with the facts version they name, and records nothing of their own.
+TEST_F(FhirImportChecks, ABodyWeightThatDisagreesWithItsFactsVersionIsRefused) {
+  const auto fhir = Export();
+  Edit(fhir / "Observation.ndjson", "29463-7", "\"unit\":\"kg\",\"value\":", "\"unit\":\"kg\",\"value\":1");
+  CommandRun r = Import(fhir);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("Observation.ndjson valueQuantity): the body weight ("));
+  EXPECT_THAT(r.out, HasSubstr("disagrees with clinical-facts version"));
+}
+
+TEST_F(FhirImportChecks, ABodyHeightNamingNoFactsVersionIsRefused) {
+  const auto fhir = Export();
+  Edit(fhir / "Observation.ndjson", "8302-2", "/facts-1\"", "/facts-99\"");
+  CommandRun r = Import(fhir);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("names no clinical-facts version of this import"));
+}
+
 }  // namespace

@@ -525,7 +525,7 @@ TEST_F(ExportTest, FhirExportIsStructurallyConformantR4) {
     EXPECT_TRUE(m.contains("effectivePeriod") || m.contains("effectiveDateTime"));
   }
   // Vital signs: BP panel, SpO2 with both codes, units, profiles.
-  int panels = 0, spo2 = 0, lone_sbp = 0;
+  int panels = 0, spo2 = 0, lone_sbp = 0, body_measures = 0;
   for (const auto& [id, o] : all["Observation"]) {
     EXPECT_EQ(o["status"], "final");
     EXPECT_TRUE(resolves(o["subject"]));
@@ -549,6 +549,17 @@ TEST_F(ExportTest, FhirExportIsStructurallyConformantR4) {
     } else if (code == "8867-4") {
       EXPECT_EQ(o["valueQuantity"]["code"], "/min");
       EXPECT_EQ(o["meta"]["profile"][0], "http://hl7.org/fhir/StructureDefinition/heartrate");
+    } else if (code == "29463-7" || code == "8302-2") {
+      // A facts version's weight or height: the patient's, not a session's.
+      ++body_measures;
+      const bool weight = code == "29463-7";
+      EXPECT_EQ(o["meta"]["profile"][0],
+                std::string("http://hl7.org/fhir/StructureDefinition/") + (weight ? "bodyweight" : "bodyheight"));
+      EXPECT_EQ(o["valueQuantity"]["code"], weight ? "kg" : "cm");
+      EXPECT_EQ(o["identifier"][0]["system"], "urn:kira:patient-facts");
+      EXPECT_FALSE(o.contains("encounter"));
+      EXPECT_TRUE(o.contains("effectiveDateTime"));
+      continue;
     }
     if (o["category"][0]["coding"][0]["code"] == "vital-signs") {
       EXPECT_TRUE(o.contains("effectiveDateTime"));
@@ -558,6 +569,7 @@ TEST_F(ExportTest, FhirExportIsStructurallyConformantR4) {
   EXPECT_GE(panels, 1);
   EXPECT_GE(spo2, 1);
   EXPECT_EQ(lone_sbp, 1);  // the 20-minute systolic reading without a diastolic partner
+  EXPECT_GE(body_measures, 1);
   // Scored instruments carry the instrument library's LOINC code.
   const auto& phq = all["Observation"][FhirId("a-", "E1/phq9-1")];
   EXPECT_EQ(phq["code"]["coding"][0]["code"], Libs().instruments->Find("phq9")->loinc_total);
