@@ -379,6 +379,12 @@ try {
   await page.goto(`${base}/#/session/${encodeURIComponent(benSession)}`);
   await page.getByRole('heading', { name: 'End the dose' }).waitFor();
   await page.getByLabel(/^Dose ended at/).fill(berlin(started + 40 * 60000));
+  // The dose given passes a soft limit: without a reason it is not recorded, and the page says why in words.
+  await page.getByRole('button', { name: 'End dose' }).click();
+  await page.locator('#finish-result').getByText('Not recorded: beyond a soft limit of the Advisor').waitFor();
+  if (/\b[a-z]+\.[a-z0-9_.-]+\.(soft|hard)_max\b/.test(await page.locator('#finish-result .form-error').textContent())) {
+    throw new Error('the refusal names rule ids');
+  }
   await page.getByLabel(/^Reason to override a soft limit/).fill('partial responder at 0.5 mg/kg');
   await page.getByRole('button', { name: 'End dose' }).click();
   await page.locator('#session-state').filter({ hasNotText: 'running' }).waitFor();
