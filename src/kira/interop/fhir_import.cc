@@ -239,6 +239,7 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
   // Weight and height of each facts version read, by the version's key
   // ("PATIENT/facts-N"), for the body-weight and body-height Observations.
   struct BodyMeasures {
+    std::string patient_ref;  // the FHIR Patient id of the version's subject
     std::optional<double> weight_kg, height_cm;
   };
   std::map<std::string, BodyMeasures> facts_measures;
@@ -354,7 +355,7 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
       continue;
     }
     out.carries_facts = true;
-    facts_measures[f.patient_id + "/facts-" + std::to_string(f.version)] = {f.weight_kg, f.height_cm};
+    facts_measures[f.patient_id + "/facts-" + std::to_string(f.version)] = {patient_ref, f.weight_kg, f.height_cm};
     out.records.push_back({r.line, std::move(f), "Basic"});
   }
   // Orders and administrations by encounter.
@@ -585,6 +586,7 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
       // own.
       const bool weight = loinc == "29463-7";
       const std::string key = x.Identifier("patient-facts");
+      const std::string subject = x.Reference({"subject", "reference"}, "Patient", "subject");
       const auto value = x.Quantity(x.Path({"valueQuantity"}), weight ? "kg" : "cm", "valueQuantity");
       if (!x.ok()) {
         ++out.invalid_rows;
@@ -595,6 +597,9 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
       if (facts == facts_measures.end()) {
         x.Bad("identifier", "names no clinical-facts version of this import ('" + key +
                                 "'); kira reads weight and height from its clinical-facts resource");
+      } else if (subject != facts->second.patient_ref) {
+        x.Bad("subject", "clinical-facts version '" + key + "' is of Patient/" + facts->second.patient_ref +
+                             ", not Patient/" + subject);
       } else {
         const std::optional<double>& stated = weight ? facts->second.weight_kg : facts->second.height_cm;
         if (!stated || std::fabs(*stated - *value) > 1e-9 * std::max(1.0, std::fabs(*stated))) {
