@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
@@ -415,6 +416,34 @@ int Rank(const ClinicalRecord& r) {
 
 }  // namespace
 
+namespace {
+
+// Frees, on another thread, what the importer's thread is done with (a
+// chunk's decisions and results are some 10^5 small allocations), one
+// hand-over at a time.
+class BackgroundFree {
+ public:
+  BackgroundFree() = default;
+  BackgroundFree(const BackgroundFree&) = delete;
+  BackgroundFree& operator=(const BackgroundFree&) = delete;
+  ~BackgroundFree() { Wait(); }
+  template <typename... T>
+  void Free(T&&... objects) {
+    Wait();
+    worker_ = std::thread([held = std::make_tuple(std::forward<T>(objects)...)]() mutable {
+      auto gone = std::move(held);
+    });
+  }
+  void Wait() {
+    if (worker_.joinable()) worker_.join();
+  }
+
+ private:
+  std::thread worker_;
+};
+
+}  // namespace
+
 StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& clock,
                                   const registry::DoseCheck& check, const ParsedFile& file,
                                   const ImportOptions& options) {
@@ -534,6 +563,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
   // invalid and the pass is run again without it (*retry = true).
   std::vector<RowError> pass_problems;
   std::set<std::size_t> failed_in_storage;
+  BackgroundFree background_free;
   bool use_batch = true;  // false after a batch write the store refused
   auto run_pass = [&](std::vector<Outcome>& out, bool only_accepted,
                       bool* retry) -> StatusOr<std::unique_ptr<registry::UnitOfWork>> {
@@ -695,7 +725,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     std::vector<std::size_t> batch_rows;
     std::vector<registry::RecordSessionRequest> batch;
     // What the batch read for each patient, kept from chunk to chunk.
-    registry::SessionRecorder::BatchCache batch_cache;
+    auto batch_cache_held = std::make_unique<registry::SessionRecorder::BatchCache>();
+    registry::SessionRecorder::BatchCache& batch_cache = *batch_cache_held;
     // The outcome of rows[i] from its RecordIn/RecordBatchIn result; true:
     // stop the pass (a row failed and the pass is run again without it).
     auto settle = [&](std::size_t i, const StatusOr<registry::RecordSessionResult>& result) -> StatusOr<bool> {
@@ -740,8 +771,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     // Writes the chunk in flight and settles its rows.
     auto finish_in_flight = [&]() -> StatusOr<bool> {
       if (!in_flight) return false;
-      auto results = recorder.FinishBatchIn(*uow, *in_flight);
-      in_flight.reset();
+      std::unique_ptr<registry::SessionRecorder::PendingBatch> finished = std::move(in_flight);
+      auto results = recorder.FinishBatchIn(*uow, *finished);
       if (!results.ok()) return batch_failed(results.status());
       bool stop = false;
       for (std::size_t k = 0; k < in_flight_rows.size(); ++k) {
@@ -749,6 +780,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         stop = stop || s;
       }
       in_flight_rows.clear();
+      // (Decided already: nothing waits for it.)
+      background_free.Free(std::move(finished), std::move(results));
       // The chunk's audit rows go to the transaction now (chained and
       // hashed already): the memory they held is reused by the next chunk.
       KIRA_RETURN_IF_ERROR(uow->FlushAudit());
@@ -875,8 +908,12 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           f.weight_date = domain::FormatInstant(row.session.started_at).substr(0, 10);
           f.height_cm = row.height_cm;
           f.reason = "import: dosing_weight_kg of session " + row.session.id;
-          if (auto r = registry::RecordFacts(*uow, options.libraries, f, use_batch ? &deferred_facts : nullptr);
-              !r.ok()) {
+          // (A patient registered just above: its record is the row's, and it
+          // has no facts to read back.)
+          auto r = added_now ? registry::RecordFirstFacts(*uow, options.libraries, row.patient, f,
+                                                          use_batch ? &deferred_facts : nullptr)
+                             : registry::RecordFacts(*uow, options.libraries, f, use_batch ? &deferred_facts : nullptr);
+          if (!r.ok()) {
             KIRA_RETURN_IF_ERROR(fail_row(i, row.line, r.status()));
             return uow;
           }
@@ -906,6 +943,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     }
     KIRA_ASSIGN_OR_RETURN(const bool stop, flush());
     if (stop) return uow;
+    background_free.Free(std::move(batch_cache_held));
 
     // 3. What hangs off sessions and patients, and the ledger: stored as
     //    they are when new, compared when stored.

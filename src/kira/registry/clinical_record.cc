@@ -151,18 +151,12 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   return RecordFacts(uow, libs, std::move(facts), nullptr);
 }
 
-StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts,
-                                        DeferredFactsWrites* deferred) {
-  KIRA_RETURN_IF_ERROR(NeedGuideline(libs));
+// RecordFacts after its reads (a friend of DeferredFactsWrites): `current` is the patient's newest stored
+// facts version (nullopt: none).
+StatusOr<RecordFactsResult> RecordFactsOn(UnitOfWork& uow, const Libraries& libs, const domain::PatientRecord& patient,
+                                          std::optional<domain::PatientFacts> current, domain::PatientFacts facts,
+                                          DeferredFactsWrites* deferred) {
   storage::Transaction& tx = uow.tx();
-  // What is read below must include the patient's deferred rows.
-  if (deferred && deferred->Holds(facts.clinic_id, facts.patient_id)) KIRA_RETURN_IF_ERROR(deferred->Flush(tx));
-  auto patient = tx.GetPatient(facts.clinic_id, facts.patient_id);
-  if (!patient.ok()) {
-    if (!patient.status().IsNotFound()) return patient.status();
-    return FailedPreconditionError("patient '" + facts.patient_id + "' is not registered in clinic '" +
-                                   facts.clinic_id + "'");
-  }
   std::sort(facts.conditions.begin(), facts.conditions.end());
   facts.conditions.erase(std::unique(facts.conditions.begin(), facts.conditions.end()), facts.conditions.end());
   for (const auto& c : facts.conditions) {
@@ -172,18 +166,15 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   }
   RecordFactsResult result;
   std::string before;
-  auto current = tx.GetCurrentPatientFacts(facts.clinic_id, facts.patient_id);
-  if (current.ok()) {
+  if (current) {
     if (Clinical(*current) == Clinical(facts)) {
       result.facts = std::move(*current);
       return result;
     }
     facts.version = current->version + 1;
     before = Canonical(*current);
-  } else if (current.status().IsNotFound()) {
-    facts.version = 1;
   } else {
-    return current.status();
+    facts.version = 1;
   }
   facts.recorded_at = uow.now();
   facts.recorded_by = uow.actor();
@@ -198,8 +189,8 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
       uow.Audit(facts.clinic_id, action, "patient_facts", facts.patient_id, std::move(before), Canonical(facts)));
   // A change re-screens: every route, so that whatever is given next reads
   // a screening made on these facts.
-  const domain::PatientFacts* previous = current.ok() ? &*current : nullptr;
-  const domain::Patient p = AdvisorPatient(*patient, facts, facts.recorded_at, previous);
+  const domain::PatientFacts* previous = current ? &*current : nullptr;
+  const domain::Patient p = AdvisorPatient(patient, facts, facts.recorded_at, previous);
   for (const auto& route : libs.guideline->routes) {
     domain::ScreeningRecord s = ToStored(facts, route.id, facts.recorded_at,
                                          advisor::Screen(*libs.guideline, *libs.advisor, p, route.id), *libs.guideline);
@@ -209,6 +200,37 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   result.facts = std::move(facts);
   result.new_version = true;
   return result;
+}
+
+StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts,
+                                        DeferredFactsWrites* deferred) {
+  KIRA_RETURN_IF_ERROR(NeedGuideline(libs));
+  storage::Transaction& tx = uow.tx();
+  // What is read below must include the patient's deferred rows.
+  if (deferred && deferred->Holds(facts.clinic_id, facts.patient_id)) KIRA_RETURN_IF_ERROR(deferred->Flush(tx));
+  auto patient = tx.GetPatient(facts.clinic_id, facts.patient_id);
+  if (!patient.ok()) {
+    if (!patient.status().IsNotFound()) return patient.status();
+    return FailedPreconditionError("patient '" + facts.patient_id + "' is not registered in clinic '" +
+                                   facts.clinic_id + "'");
+  }
+  std::optional<domain::PatientFacts> current;
+  if (auto c = tx.GetCurrentPatientFacts(facts.clinic_id, facts.patient_id); c.ok()) {
+    current = std::move(*c);
+  } else if (!c.status().IsNotFound()) {
+    return c.status();
+  }
+  return RecordFactsOn(uow, libs, *patient, std::move(current), std::move(facts), deferred);
+}
+
+StatusOr<RecordFactsResult> RecordFirstFacts(UnitOfWork& uow, const Libraries& libs,
+                                             const domain::PatientRecord& registered, domain::PatientFacts facts,
+                                             DeferredFactsWrites* deferred) {
+  KIRA_RETURN_IF_ERROR(NeedGuideline(libs));
+  if (registered.clinic_id != facts.clinic_id || registered.id != facts.patient_id) {
+    return InvalidArgumentError("patient_id: the facts are not of patient '" + registered.id + "'");
+  }
+  return RecordFactsOn(uow, libs, registered, std::nullopt, std::move(facts), deferred);
 }
 
 StatusOr<ScreenPatientResult> ScreenPatient(UnitOfWork& uow, const Libraries& libs, std::string_view clinic_id,

@@ -83,6 +83,9 @@ class DeferredFactsWrites {
  private:
   friend StatusOr<RecordFactsResult> RecordFacts(UnitOfWork&, const Libraries&, domain::PatientFacts,
                                                  DeferredFactsWrites*);
+  friend StatusOr<RecordFactsResult> RecordFactsOn(UnitOfWork&, const Libraries&, const domain::PatientRecord&,
+                                                   std::optional<domain::PatientFacts>, domain::PatientFacts,
+                                                   DeferredFactsWrites*);
   bool Holds(std::string_view clinic_id, std::string_view patient_id) const;
   std::vector<domain::PatientFacts> facts_;
   std::vector<domain::ScreeningRecord> screenings_;
@@ -96,6 +99,14 @@ class DeferredFactsWrites {
 // are still deferred is flushed first.
 StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts,
                                         DeferredFactsWrites* deferred);
+
+// RecordFacts for a patient the caller registered (AddPatient) in this
+// unit of work and gave no facts since: the same decisions, rows and audit
+// rows, without reading back the patient and its (absent) facts.
+// REQUIRES: `registered` is that patient as stored; no facts of it stored.
+StatusOr<RecordFactsResult> RecordFirstFacts(UnitOfWork& uow, const Libraries& libs,
+                                             const domain::PatientRecord& registered, domain::PatientFacts facts,
+                                             DeferredFactsWrites* deferred);
 
 // The newest facts version; FailedPrecondition (naming the patient and what
 // to record) when the patient has none.
