@@ -442,6 +442,32 @@ class BackgroundFree {
   std::thread worker_;
 };
 
+// Runs a job that writes with the pass's transaction on another thread
+// while the importer's thread goes on with what needs no store (parsing
+// results, the Advisor's screening, audit rows kept in memory). The
+// transaction is used by one thread at a time: the importer Wait()s before
+// it touches the store again.
+class WriteBehind {
+ public:
+  WriteBehind() = default;
+  WriteBehind(const WriteBehind&) = delete;
+  WriteBehind& operator=(const WriteBehind&) = delete;
+  ~WriteBehind() { static_cast<void>(Wait()); }
+  // REQUIRES: no job running (Wait() first).
+  void Start(std::function<Status()> job) {
+    worker_ = std::thread([this, job = std::move(job)] { status_ = job(); });
+  }
+  // The job's status (Ok when none ran).
+  Status Wait() {
+    if (worker_.joinable()) worker_.join();
+    return std::exchange(status_, Status::Ok());
+  }
+
+ private:
+  std::thread worker_;
+  Status status_;
+};
+
 }  // namespace
 
 StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& clock,
@@ -614,6 +640,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         // (audited like every write) rather than reject every row.
         KIRA_RETURN_IF_ERROR(registry::AddClinic(*uow, {std::string(clinic_id), std::string(clinic_id), "UTC"}));
       }
+      // The chain head read now: later audit rows of the clinic need no read
+      // (the store may be busy with a write-behind job then).
+      KIRA_RETURN_IF_ERROR(uow->LockClinic(clinic_id));
       clinics.insert(std::string(clinic_id));
       auto [it, first_time] = fresh.emplace(std::string(clinic_id), std::pair<bool, bool>{false, false});
       if (first_time) {
@@ -763,6 +792,15 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       *retry = true;
       return true;
     };
+    // A chunk's rows and audit rows are written by `writer` while the loop
+    // collects the chunk after next; `sync` before the loop's thread uses
+    // the store again (true: a write failed, stop the pass).
+    WriteBehind writer;
+    auto sync = [&]() -> StatusOr<bool> {
+      Status s = writer.Wait();
+      if (s.ok()) return false;
+      return batch_failed(s);
+    };
     // The chunk whose decisions are being made while the loop reads the
     // next one (and registers its new patients), and its rows. Declared
     // after batch_cache: destroyed first (it waits for its decisions).
@@ -772,7 +810,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     auto finish_in_flight = [&]() -> StatusOr<bool> {
       if (!in_flight) return false;
       std::unique_ptr<registry::SessionRecorder::PendingBatch> finished = std::move(in_flight);
-      auto results = recorder.FinishBatchIn(*uow, *finished);
+      registry::SessionRecorder::BatchWrites writes;
+      auto results = recorder.FinishBatchIn(*uow, *finished, &writes);
       if (!results.ok()) return batch_failed(results.status());
       bool stop = false;
       for (std::size_t k = 0; k < in_flight_rows.size(); ++k) {
@@ -782,9 +821,14 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       in_flight_rows.clear();
       // (Decided already: nothing waits for it.)
       background_free.Free(std::move(finished), std::move(results));
-      // The chunk's audit rows go to the transaction now (chained and
-      // hashed already): the memory they held is reused by the next chunk.
-      KIRA_RETURN_IF_ERROR(uow->FlushAudit());
+      // The chunk's rows, then the audit rows kept so far (chained and
+      // hashed already), written behind (after the chunk before it).
+      KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+      if (failed) return true;
+      writer.Start([&tx, rows = std::move(writes), audit = uow->TakeKeptAudit()]() -> Status {
+        KIRA_RETURN_IF_ERROR(rows.Write(tx));
+        return tx.AppendAudits(audit);
+      });
       return stop;
     };
     // Starts the decisions of the collected chunk, then writes the chunk
@@ -793,6 +837,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     // those made, through batch_cache) and before that one is written
     // (nothing it reads changes: a patient of both is in batch_cache).
     auto launch = [&]() -> StatusOr<bool> {
+      KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+      if (failed) return true;
       // The chunk's dose checks read its new patients' first facts.
       if (!deferred_facts.empty()) {
         if (Status s = deferred_facts.Flush(tx); !s.ok()) return batch_failed(s);
@@ -818,7 +864,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     auto flush = [&]() -> StatusOr<bool> {
       KIRA_ASSIGN_OR_RETURN(const bool stop, launch());
       if (stop) return true;
-      return finish_in_flight();
+      KIRA_ASSIGN_OR_RETURN(const bool stopped, finish_in_flight());
+      if (stopped) return true;
+      return sync();
     };
     for (std::size_t i : order) {
       Outcome& o = out[i];
@@ -829,6 +877,14 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         const ColumnRef c = file.Where(canonical);
         pass_problems.push_back({line ? line : row.line, c.column, c.name, std::move(reason)});
       };
+      // (The loop's thread reads the store only for a registry that holds
+      // sessions or patients of the clinic already: then it waits for the
+      // write-behind job.)
+      const bool known_clinic = clinics.count(row.patient.clinic_id) > 0;
+      if (!known_clinic || !fresh[row.patient.clinic_id].first || !fresh[row.patient.clinic_id].second) {
+        KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+        if (failed) return uow;
+      }
       if (Status s = ensure_clinic(row.patient.clinic_id); !s.ok()) {
         KIRA_RETURN_IF_ERROR(fail_row(i, row.line, s));
         return uow;
@@ -883,7 +939,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           continue;
         }
       } else {
-        if (Status s = registry::AddPatient(*uow, row.patient, std::nullopt); !s.ok()) {
+        // (Its row written with its facts, before the chunk is decided.)
+        if (Status s = registry::AddPatient(*uow, row.patient, use_batch ? &deferred_facts : nullptr); !s.ok()) {
           KIRA_RETURN_IF_ERROR(fail_row(i, row.line, s));
           return uow;
         }
@@ -936,6 +993,10 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           if (stop) return uow;
         }
         continue;
+      }
+      {
+        KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+        if (failed) return uow;
       }
       auto result = recorder.RecordIn(*uow, {row.session, options.actor, ov});
       KIRA_ASSIGN_OR_RETURN(const bool stop, settle(i, result));

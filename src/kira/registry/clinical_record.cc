@@ -133,14 +133,26 @@ std::string FactsKey(std::string_view clinic_id, std::string_view patient_id) {
 }
 }  // namespace
 
+void DeferredFactsWrites::Keep(const domain::PatientRecord& patient) {
+  registered_.push_back(patient);
+  patients_.insert(FactsKey(patient.clinic_id, patient.id));
+}
+
 bool DeferredFactsWrites::Holds(std::string_view clinic_id, std::string_view patient_id) const {
   return patients_.count(FactsKey(clinic_id, patient_id)) > 0;
 }
 
 Status DeferredFactsWrites::Flush(storage::Transaction& tx) {
-  // The facts first: a screening references its facts version.
-  Status s = tx.InsertPatientFactsMany(facts_);
+  // The patients first, then the facts: a screening references its facts
+  // version, which references its patient.
+  Status s = Status::Ok();
+  for (const auto& p : registered_) {
+    s = tx.InsertPatient(p);
+    if (!s.ok()) break;
+  }
+  if (s.ok()) s = tx.InsertPatientFactsMany(facts_);
   if (s.ok()) s = tx.InsertScreenings(screenings_);
+  registered_.clear();
   facts_.clear();
   screenings_.clear();
   patients_.clear();

@@ -75,7 +75,7 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
 // itself, as always.
 class DeferredFactsWrites {
  public:
-  bool empty() const { return facts_.empty() && screenings_.empty(); }
+  bool empty() const { return registered_.empty() && facts_.empty() && screenings_.empty(); }
   // Writes the rows kept so far. An error spoils the transaction (roll it
   // back): which row the store refused is not known.
   Status Flush(storage::Transaction& tx);
@@ -86,10 +86,13 @@ class DeferredFactsWrites {
   friend StatusOr<RecordFactsResult> RecordFactsOn(UnitOfWork&, const Libraries&, const domain::PatientRecord&,
                                                    std::optional<domain::PatientFacts>, domain::PatientFacts,
                                                    DeferredFactsWrites*);
+  friend Status AddPatient(UnitOfWork&, const domain::PatientRecord&, DeferredFactsWrites*);
   bool Holds(std::string_view clinic_id, std::string_view patient_id) const;
+  void Keep(const domain::PatientRecord& patient);
+  std::vector<domain::PatientRecord> registered_;  // new patients (AddPatient), written first
   std::vector<domain::PatientFacts> facts_;
   std::vector<domain::ScreeningRecord> screenings_;
-  std::unordered_set<std::string> patients_;  // the (clinic, patient) of facts_
+  std::unordered_set<std::string> patients_;  // the (clinic, patient) of registered_ and facts_
 };
 
 // RecordFacts, the same reads, decisions and audit rows, with the facts

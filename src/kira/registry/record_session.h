@@ -224,6 +224,18 @@ class SessionRecorder {
   StatusOr<std::unique_ptr<PendingBatch>> StartBatchIn(UnitOfWork& uow, std::vector<RecordSessionRequest> requests,
                                                        BatchCache& cache, BatchOptions options = {});
   StatusOr<std::vector<StatusOr<RecordSessionResult>>> FinishBatchIn(UnitOfWork& uow, PendingBatch& batch);
+  // The rows FinishBatchIn writes with the transaction (its audit rows are
+  // Audit() rows of `uow` like any other).
+  struct BatchWrites {
+    std::vector<domain::SessionRecord> sessions;  // in key order
+    std::vector<domain::OverrideRecord> overrides;
+    Status Write(storage::Transaction& tx) const;
+  };
+  // FinishBatchIn leaving the sessions and overrides in `*writes` for the
+  // caller to write (BatchWrites::Write) before anything reads them or the
+  // transaction commits. REQUIRES: uow.DeferAuditWrites() is on.
+  StatusOr<std::vector<StatusOr<RecordSessionResult>>> FinishBatchIn(UnitOfWork& uow, PendingBatch& batch,
+                                                                     BatchWrites* writes);
 
   // NotFound for an unknown session; FailedPrecondition when it is already
   // discharged or stopped; InvalidArgument for a state other than discharged

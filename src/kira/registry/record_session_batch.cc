@@ -263,6 +263,18 @@ StatusOr<std::unique_ptr<SessionRecorder::PendingBatch>> SessionRecorder::StartB
 
 StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::FinishBatchIn(UnitOfWork& uow,
                                                                                       PendingBatch& batch) {
+  return FinishBatchIn(uow, batch, nullptr);
+}
+
+Status SessionRecorder::BatchWrites::Write(storage::Transaction& tx) const {
+  KIRA_RETURN_IF_ERROR(tx.InsertSessions(sessions));
+  for (const auto& o : overrides) KIRA_RETURN_IF_ERROR(tx.InsertOverride(o));
+  return Status::Ok();
+}
+
+StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::FinishBatchIn(UnitOfWork& uow,
+                                                                                      PendingBatch& batch,
+                                                                                      BatchWrites* writes) {
   PendingBatch::State& b = *batch.state_;
   b.Wait();
   const auto& requests = b.requests;
@@ -274,9 +286,13 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::FinishBatc
   //    that the stored sessions and their overrides are audited in batch
   //    rows (kAuditBatch sessions a row, see record_session.h); a refusal
   //    keeps its own row, in its place in the order.
-  std::vector<domain::SessionRecord> to_insert;
+  BatchWrites local;
+  BatchWrites& out = writes ? *writes : local;
+  std::vector<domain::SessionRecord>& to_insert = out.sessions;
+  to_insert.clear();
   to_insert.reserve(n);
-  std::vector<domain::OverrideRecord> overrides;
+  std::vector<domain::OverrideRecord>& overrides = out.overrides;
+  overrides.clear();
   const bool deferring = uow.DeferAuditWrites(true);
   std::string batch_clinic, batch_first, batch_last, batch_text;
   std::size_t batch_sessions = 0;
@@ -323,8 +339,11 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::FinishBatc
   std::sort(to_insert.begin(), to_insert.end(), [](const domain::SessionRecord& x, const domain::SessionRecord& y) {
     return std::tie(x.clinic_id, x.id) < std::tie(y.clinic_id, y.id);
   });
-  KIRA_RETURN_IF_ERROR(tx.InsertSessions(to_insert));
-  for (const auto& o : overrides) KIRA_RETURN_IF_ERROR(tx.InsertOverride(o));
+  if (writes) {
+    if (!deferring) return FailedPreconditionError("FinishBatchIn: the caller writes the rows, audit writes must be deferred");
+    return std::move(results);
+  }
+  KIRA_RETURN_IF_ERROR(out.Write(tx));
   if (!deferring) {
     uow.DeferAuditWrites(false);
     KIRA_RETURN_IF_ERROR(uow.FlushAudit());
