@@ -974,6 +974,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
             KIRA_RETURN_IF_ERROR(fail_row(i, row.line, r.status()));
             return uow;
           }
+          // What the batch would read back for the new patient, kept.
+          if (added_now && use_batch) batch_cache.AddRegistered(row.patient, r->facts, r->screenings);
         }
       }
       std::optional<domain::Override> ov;

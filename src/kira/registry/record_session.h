@@ -183,6 +183,13 @@ class SessionRecorder {
     BatchCache(const BatchCache&) = delete;
     BatchCache& operator=(const BatchCache&) = delete;
     void Clear();
+    // A patient registered in this unit of work with its first facts and
+    // their screenings (`facts`, `screenings`: what RecordFirstFacts stored)
+    // and nothing else since: what a batch would read back for it -- no
+    // sessions, no open alert, those facts and the screening per route --
+    // kept without reading it.
+    void AddRegistered(const domain::PatientRecord& patient, const domain::PatientFacts& facts,
+                       const std::vector<domain::ScreeningRecord>& screenings);
 
    private:
     friend class SessionRecorder;

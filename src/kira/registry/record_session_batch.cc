@@ -79,6 +79,21 @@ SessionRecorder::BatchCache::BatchCache() : state_(std::make_unique<State>()) {}
 SessionRecorder::BatchCache::~BatchCache() = default;
 void SessionRecorder::BatchCache::Clear() { state_->patients.clear(); }
 
+void SessionRecorder::BatchCache::AddRegistered(const domain::PatientRecord& patient, const domain::PatientFacts& facts,
+                                                const std::vector<domain::ScreeningRecord>& screenings) {
+  auto p = std::make_unique<State::Patient>();
+  p->patient = patient;
+  // LoadRecord's answer per route: the facts (a first version: no previous
+  // one) and the screening of that route, if any.
+  for (const auto& s : screenings) {
+    auto loaded = std::make_unique<Loaded>();
+    loaded->facts = facts;
+    loaded->screening = s;
+    p->records.emplace_back(s.route, std::move(loaded));
+  }
+  state_->patients[KeyOf({patient.clinic_id, patient.id})] = std::move(p);
+}
+
 // One batch between StartBatchIn and FinishBatchIn: its requests, what step
 // 1 read for them, and step 2's decisions (made by `pool` and the thread
 // that waits).
@@ -249,6 +264,10 @@ StatusOr<std::unique_ptr<SessionRecorder::PendingBatch>> SessionRecorder::StartB
     b.groups[g->second].second.push_back(i);
     b.pending[i] = true;
   }
+
+  // (Each patient's history grows by its stored sessions; room made here,
+  // once, rather than by the deciding threads one session at a time.)
+  for (auto& [ps, indexes] : b.groups) ps->history.reserve(ps->history.size() + indexes.size());
 
   // 2. Decisions, patient by patient (each in request order), on worker
   //    threads (the Advisor is pure); a small batch is decided by the

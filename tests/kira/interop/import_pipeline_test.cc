@@ -136,7 +136,20 @@ Content Read(storage::Store& store) {
   }
   auto sessions = (*tx)->ListSessions("c1", {"", 1000000});
   EXPECT_TRUE(sessions.ok());
-  for (const auto& s : *sessions) out.records.push_back(registry::Canonical(s));
+  for (const auto& s : *sessions) {
+    out.records.push_back(registry::Canonical(s));
+    // Decided on the patient's stored facts and screening.
+    auto facts = (*tx)->GetCurrentPatientFacts("c1", s.patient_id);
+    EXPECT_TRUE(facts.ok());
+    if (facts.ok()) {
+      EXPECT_EQ(s.facts_version, facts->version) << s.id;
+    }
+    auto screening = (*tx)->GetScreening("c1", s.patient_id, s.facts_version, "iv");
+    EXPECT_TRUE(screening.ok()) << s.id;
+    if (screening.ok()) {
+      EXPECT_EQ(s.screening_outcome, screening->outcome) << s.id;
+    }
+  }
   std::sort(out.records.begin(), out.records.end());
   auto audit = (*tx)->ListAudit("c1", 0, 10000000);
   EXPECT_TRUE(audit.ok());
