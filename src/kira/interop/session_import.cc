@@ -454,8 +454,9 @@ class WriteBehind {
   WriteBehind& operator=(const WriteBehind&) = delete;
   ~WriteBehind() { static_cast<void>(Wait()); }
   // REQUIRES: no job running (Wait() first).
-  void Start(std::function<Status()> job) {
-    worker_ = std::thread([this, job = std::move(job)] { status_ = job(); });
+  template <typename Job>
+  void Start(Job job) {
+    worker_ = std::thread([this, job = std::move(job)]() mutable { status_ = job(); });
   }
   // The job's status (Ok when none ran).
   Status Wait() {
@@ -781,6 +782,11 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     // New patients' first facts and screenings (RecordFacts), written in
     // multi-row INSERTs before the chunk that needs them is decided.
     registry::DeferredFactsWrites deferred_facts;
+    // How many of the patients in deferred_facts a batch would read from the
+    // store (the others' reads are kept in batch_cache): while none, their
+    // rows may be written behind with the chunk before theirs.
+    int deferred_read_back = 0;
+    std::unique_ptr<registry::DeferredFactsWrites> facts_behind;
     // A batch call the store refused (a read or write error): run the pass
     // again one session at a time, which names the row.
     auto batch_failed = [&](const Status& st) -> StatusOr<bool> {
@@ -825,7 +831,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       // hashed already), written behind (after the chunk before it).
       KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
       if (failed) return true;
-      writer.Start([&tx, rows = std::move(writes), audit = uow->TakeKeptAudit()]() -> Status {
+      writer.Start([&tx, facts = std::move(facts_behind), rows = std::move(writes),
+                    audit = uow->TakeKeptAudit()]() -> Status {
+        if (facts) KIRA_RETURN_IF_ERROR(facts->Flush(tx));
         KIRA_RETURN_IF_ERROR(rows.Write(tx));
         return tx.AppendAudits(audit);
       });
@@ -839,9 +847,17 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     auto launch = [&]() -> StatusOr<bool> {
       KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
       if (failed) return true;
-      // The chunk's dose checks read its new patients' first facts.
+      // The chunk's dose checks read its new patients' first facts: from
+      // the store (written now), or from batch_cache (written behind, before
+      // the chunk's sessions).
       if (!deferred_facts.empty()) {
-        if (Status s = deferred_facts.Flush(tx); !s.ok()) return batch_failed(s);
+        if (deferred_read_back > 0) {
+          if (Status s = deferred_facts.Flush(tx); !s.ok()) return batch_failed(s);
+        } else {
+          if (!facts_behind) facts_behind = std::make_unique<registry::DeferredFactsWrites>();
+          if (Status s = facts_behind->Take(deferred_facts); !s.ok()) return batch_failed(s);
+        }
+        deferred_read_back = 0;
       }
       if (in_flight) in_flight->WaitForDecisions();
       std::unique_ptr<registry::SessionRecorder::PendingBatch> next;
@@ -866,7 +882,14 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       if (stop) return true;
       KIRA_ASSIGN_OR_RETURN(const bool stopped, finish_in_flight());
       if (stopped) return true;
-      return sync();
+      KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+      if (failed) return true;
+      if (facts_behind) {  // (no chunk after them)
+        Status s = facts_behind->Flush(tx);
+        facts_behind.reset();
+        if (!s.ok()) return batch_failed(s);
+      }
+      return false;
     };
     for (std::size_t i : order) {
       Outcome& o = out[i];
@@ -944,6 +967,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           KIRA_RETURN_IF_ERROR(fail_row(i, row.line, s));
           return uow;
         }
+        ++deferred_read_back;  // unless its first facts are kept below
         patients.emplace(Key{row.patient.clinic_id, row.patient.id}, row.patient);
       }
       // A patient with no clinical facts gets the row's dosing weight as its
@@ -975,7 +999,12 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
             return uow;
           }
           // What the batch would read back for the new patient, kept.
-          if (added_now && use_batch) batch_cache.AddRegistered(row.patient, r->facts, r->screenings);
+          if (added_now && use_batch) {
+            batch_cache.AddRegistered(row.patient, r->facts, r->screenings);
+            --deferred_read_back;
+          } else {
+            ++deferred_read_back;
+          }
         }
       }
       std::optional<domain::Override> ov;

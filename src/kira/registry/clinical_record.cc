@@ -142,6 +142,23 @@ bool DeferredFactsWrites::Holds(std::string_view clinic_id, std::string_view pat
   return patients_.count(FactsKey(clinic_id, patient_id)) > 0;
 }
 
+Status DeferredFactsWrites::Take(DeferredFactsWrites& other) {
+  auto append = [](auto& to, auto& from) {
+    if (to.empty()) {
+      to.swap(from);
+    } else {
+      to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    }
+    from.clear();
+  };
+  append(registered_, other.registered_);
+  append(facts_, other.facts_);
+  append(screenings_, other.screenings_);
+  patients_.merge(other.patients_);
+  other.patients_.clear();
+  return Status::Ok();
+}
+
 Status DeferredFactsWrites::Flush(storage::Transaction& tx) {
   // The patients first, then the facts: a screening references its facts
   // version, which references its patient.

@@ -79,6 +79,8 @@ class DeferredFactsWrites {
   // Writes the rows kept so far. An error spoils the transaction (roll it
   // back): which row the store refused is not known.
   Status Flush(storage::Transaction& tx);
+  // Moves `other`'s rows after this one's (to be written by one Flush).
+  Status Take(DeferredFactsWrites& other);
 
  private:
   friend StatusOr<RecordFactsResult> RecordFacts(UnitOfWork&, const Libraries&, domain::PatientFacts,
