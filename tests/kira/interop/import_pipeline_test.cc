@@ -240,6 +240,59 @@ TEST_P(ImportPipelineTest, OneLargeFileStoresWhatSmallFilesStore) {
   EXPECT_GT(x.records.size(), 18'500u);
 }
 
+// A large file is read in two halves at once when it has no quotes: what it
+// reads -- rows, problems with their line and column, the count of bad rows,
+// an encoding error and its line -- is what the one-pass reader reads (the
+// same file with its header's first name quoted is read in one pass).
+TEST(ParseSessionCsvTest, ALargeFileReadInTwoHalvesReadsWhatOnePassReads) {
+  ParseOptions po;
+  for (const auto& p : Libs().guideline->protocols) po.protocols.insert(p.id);
+  std::vector<std::string> rows = Rows(0, 12'000, false);
+  std::reverse(rows.begin(), rows.end());
+  // Problems all over the file: a bad number, a short row, a blank line, a
+  // CRLF line end, a missing dose.
+  for (std::size_t i = 7; i < rows.size(); i += 1'777) {
+    std::string& r = rows[i];
+    switch (i % 5) {
+      case 0: r.replace(r.find(",rn-"), 4, ",rn-x,"); break;  // one field too many
+      case 1: r = r.substr(0, r.find(",iv-")) + "\n"; break;  // short
+      case 2: r = "\n" + r; break;                                   // blank line before
+      case 3: r.insert(r.size() - 1, "\r"); break;                   // CRLF
+      default: r.replace(r.find(",1,"), 3, ",one,"); break;          // not a number
+    }
+  }
+  const std::string plain = Csv(rows, 0, rows.size());
+  ASSERT_GT(plain.size(), std::size_t{1} << 20);
+  const std::string quoted = "\"" + plain.substr(0, plain.find(',')) + "\"" + plain.substr(plain.find(','));
+  auto same = [&](const std::string& a, const std::string& b) -> ParsedFile {
+    ParsedFile x = ParseSessionCsv(a, po);
+    const ParsedFile y = ParseSessionCsv(b, po);
+    EXPECT_EQ(x.fatal, y.fatal);
+    EXPECT_EQ(x.invalid_rows, y.invalid_rows);
+    EXPECT_EQ(x.rows.size(), y.rows.size());
+    for (std::size_t i = 0; i < x.rows.size() && i < y.rows.size(); ++i) {
+      EXPECT_EQ(x.rows[i].line, y.rows[i].line) << i;
+      EXPECT_EQ(registry::Canonical(x.rows[i].session), registry::Canonical(y.rows[i].session)) << i;
+      EXPECT_EQ(registry::Canonical(x.rows[i].patient), registry::Canonical(y.rows[i].patient)) << i;
+    }
+    EXPECT_EQ(x.errors.size(), y.errors.size());
+    for (std::size_t i = 0; i < x.errors.size() && i < y.errors.size(); ++i) EXPECT_EQ(FormatRowError(x.errors[i]), FormatRowError(y.errors[i]));
+    return x;
+  };
+  const ParsedFile parsed = same(plain, quoted);
+  EXPECT_GT(parsed.rows.size(), 11'990u);
+  EXPECT_GE(parsed.invalid_rows, 4);
+  EXPECT_GT(parsed.rows.back().line, 12'000);
+  // A byte that is not UTF-8 near the end: the whole file is refused, naming its line.
+  std::string bad = plain, bad_quoted = quoted;
+  bad[bad.size() - 30] = '\xff';
+  bad_quoted[bad_quoted.size() - 30] = '\xff';
+  const ParsedFile refused = same(bad, bad_quoted);
+  EXPECT_TRUE(refused.fatal);
+  ASSERT_EQ(refused.errors.size(), 1u);
+  EXPECT_GT(refused.errors[0].line, 12'000);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ImportPipelineTest, ::testing::Values("memory", "sqlite", "postgres"),
                          [](const auto& param_info) { return param_info.param; });
 
