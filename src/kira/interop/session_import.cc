@@ -900,8 +900,13 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     // those made, through batch_cache) and before that one is written
     // (nothing it reads changes: a patient of both is in batch_cache).
     auto launch = [&]() -> StatusOr<bool> {
-      KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
-      if (failed) return true;
+      // The store is busy with the chunk before while nothing below reads
+      // it: when the batch holds the reads of every patient of the chunk
+      // and the new patients' rows go behind too.
+      if (deferred_read_back > 0 || !batch_cache.HoldsAll(batch, options.libraries.guideline)) {
+        KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+        if (failed) return true;
+      }
       // The chunk's dose checks read its new patients' first facts: from
       // the store (written now), or from batch_cache (written behind, before
       // the chunk's sessions).

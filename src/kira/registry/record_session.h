@@ -190,6 +190,9 @@ class SessionRecorder {
     // kept without reading it.
     void AddRegistered(const domain::PatientRecord& patient, const domain::PatientFacts& facts,
                        const std::vector<domain::ScreeningRecord>& screenings);
+    // True when a batch of these requests reads nothing from the store:
+    // every request's patient is kept, with a record for its route.
+    bool HoldsAll(const std::vector<RecordSessionRequest>& requests, const guideline::Library* protocols) const;
 
    private:
     friend class SessionRecorder;

@@ -79,6 +79,19 @@ SessionRecorder::BatchCache::BatchCache() : state_(std::make_unique<State>()) {}
 SessionRecorder::BatchCache::~BatchCache() = default;
 void SessionRecorder::BatchCache::Clear() { state_->patients.clear(); }
 
+bool SessionRecorder::BatchCache::HoldsAll(const std::vector<RecordSessionRequest>& requests,
+                                           const guideline::Library* protocols) const {
+  for (const RecordSessionRequest& r : requests) {
+    auto it = state_->patients.find(KeyOf({r.session.clinic_id, r.session.patient_id}));
+    if (it == state_->patients.end()) return false;
+    const guideline::Protocol* protocol = protocols ? protocols->FindProtocol(r.session.protocol_id) : nullptr;
+    const std::string_view route = protocol ? std::string_view(protocol->route) : "iv";
+    const auto& routes = it->second->records;
+    if (std::none_of(routes.begin(), routes.end(), [&](const auto& x) { return x.first == route; })) return false;
+  }
+  return true;
+}
+
 void SessionRecorder::BatchCache::AddRegistered(const domain::PatientRecord& patient, const domain::PatientFacts& facts,
                                                 const std::vector<domain::ScreeningRecord>& screenings) {
   auto p = std::make_unique<State::Patient>();
