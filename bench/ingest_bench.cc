@@ -8,6 +8,14 @@
 //   RawInsert/<rows>  the baseline: one prepared INSERT per row of the same
 //                     values into a table of the same width, one transaction,
 //                     same pragmas (WAL, synchronous=FULL).
+//   KiraRows/<rows>   the floor for this schema: every row an Ingest/<rows>
+//                     run stores (patients, facts, screenings, sessions,
+//                     audit rows; read back from a finished import) inserted
+//                     again with one prepared single-row INSERT per row into
+//                     a fresh registry (same tables, indexes, constraints,
+//                     pragmas), one transaction, connection closed. No
+//                     parsing, no Advisor, no hashing: SQLite's own price for
+//                     the rows kira must write.
 // items_per_second is rows/s; the ratio Ingest/RawInsert is the price of
 // validation, the Advisor and the audit trail.
 //
@@ -20,9 +28,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "kira/api/advisor_json.h"
 #include "kira/api/guideline_json.h"
@@ -190,8 +201,142 @@ void BM_RawInsert(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * rows);
 }
 
+// --- KiraRows: SQLite's own insert + commit time for the rows kira stores ---
+using Cell = std::variant<std::monostate, sqlite3_int64, double, std::string>;
+struct TableRows {
+  std::string name;
+  int columns = 0;
+  std::vector<Cell> cells;  // row-major
+};
+
+// The rows an import of `rows` CSV rows stores, table by table (tables the
+// fresh registry fills itself -- schema versions -- are left out).
+const std::vector<TableRows>& KiraRowsOf(int rows) {
+  static std::map<int, std::vector<TableRows>> cache;
+  if (auto it = cache.find(rows); it != cache.end()) return it->second;
+  const std::string src = TempDb("floor_src"), empty = TempDb("floor_empty");
+  RemoveDb(src);
+  RemoveDb(empty);
+  {
+    storage::SqliteOptions so;
+    so.path = src;
+    so.page_cache_mib = 256;
+    auto store = storage::SqliteStore::Open(so);
+    if (!store.ok()) Die(store.status().ToString());
+    interop::ParseOptions po;
+    for (const auto& p : Libs().guideline.protocols) po.protocols.insert(p.id);
+    registry::SystemClock clock;
+    registry::SetAuditKeys(registry::AuditKeys{std::string(32, 'k'), std::string(32, 's')});
+    interop::ImportOptions io;
+    io.libraries = registry::Libraries{&Libs().guideline, &Libs().advisor, &Libs().instruments};
+    auto report = interop::ImportRows(**store, clock, registry::AdvisorDoseCheck(Libs().guideline, &Libs().advisor.annual_cap),
+                                      interop::ParseSessionCsv(MakeCsv(rows), po), io);
+    if (!report.ok() || report->accepted != rows) Die("floor: import failed");
+    storage::SqliteOptions eo;
+    eo.path = empty;
+    if (!storage::SqliteStore::Open(eo).ok()) Die("floor: empty registry");
+  }
+  sqlite3* db = nullptr;
+  if (sqlite3_open(src.c_str(), &db) != SQLITE_OK) Die("floor: open");
+  const std::string attach = "ATTACH '" + empty + "' AS e";
+  Exec(db, attach.c_str());
+  std::vector<TableRows> out;
+  sqlite3_stmt* tables = nullptr;
+  sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid", -1,
+                     &tables, nullptr);
+  while (sqlite3_step(tables) == SQLITE_ROW) {
+    TableRows t;
+    t.name = reinterpret_cast<const char*>(sqlite3_column_text(tables, 0));
+    // Skip a table the fresh registry already holds rows of.
+    sqlite3_stmt* q = nullptr;
+    const std::string count = "SELECT (SELECT count(*) FROM e.\"" + t.name + "\"), (SELECT count(*) FROM main.\"" + t.name + "\")";
+    if (sqlite3_prepare_v2(db, count.c_str(), -1, &q, nullptr) != SQLITE_OK) Die("floor: count");
+    sqlite3_step(q);
+    const bool skip = sqlite3_column_int64(q, 0) > 0 || sqlite3_column_int64(q, 1) == 0;
+    sqlite3_finalize(q);
+    if (skip) continue;
+    const std::string sel = "SELECT * FROM main.\"" + t.name + "\" ORDER BY rowid";
+    if (sqlite3_prepare_v2(db, sel.c_str(), -1, &q, nullptr) != SQLITE_OK) Die("floor: select " + t.name);
+    t.columns = sqlite3_column_count(q);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+      for (int c = 0; c < t.columns; ++c) {
+        switch (sqlite3_column_type(q, c)) {
+          case SQLITE_INTEGER: t.cells.emplace_back(sqlite3_column_int64(q, c)); break;
+          case SQLITE_FLOAT: t.cells.emplace_back(sqlite3_column_double(q, c)); break;
+          case SQLITE_NULL: t.cells.emplace_back(std::monostate{}); break;
+          default:
+            t.cells.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, c)),
+                                             static_cast<std::size_t>(sqlite3_column_bytes(q, c))));
+        }
+      }
+    }
+    sqlite3_finalize(q);
+    out.push_back(std::move(t));
+  }
+  sqlite3_finalize(tables);
+  sqlite3_close(db);
+  RemoveDb(src);
+  RemoveDb(empty);
+  return cache.emplace(rows, std::move(out)).first->second;
+}
+
+void BM_KiraRows(benchmark::State& state) {
+  const int rows = static_cast<int>(state.range(0));
+  const std::vector<TableRows>& tables = KiraRowsOf(rows);
+  std::int64_t stored = 0;
+  for (const auto& t : tables) {
+    stored += static_cast<std::int64_t>(t.cells.size()) / t.columns;
+    state.counters["rows_" + t.name] = static_cast<double>(t.cells.size() / static_cast<std::size_t>(t.columns));
+  }
+  const std::string path = TempDb("floor");
+  for (auto _ : state) {
+    state.PauseTiming();
+    RemoveDb(path);
+    {
+      storage::SqliteOptions so;
+      so.path = path;
+      if (!storage::SqliteStore::Open(so).ok()) Die("floor: fresh registry");
+    }
+    state.ResumeTiming();
+    sqlite3* db = nullptr;
+    if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) Die("open");
+    Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-262144;");
+    Exec(db, "BEGIN IMMEDIATE");
+    for (const auto& t : tables) {
+      std::string sql = "INSERT INTO \"" + t.name + "\" VALUES (?";
+      for (int c = 1; c < t.columns; ++c) sql += ",?";
+      sql += ")";
+      sqlite3_stmt* st = nullptr;
+      if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) Die("prepare " + sql);
+      for (std::size_t r = 0; r < t.cells.size(); r += static_cast<std::size_t>(t.columns)) {
+        for (int c = 0; c < t.columns; ++c) {
+          const Cell& v = t.cells[r + static_cast<std::size_t>(c)];
+          if (const auto* i = std::get_if<sqlite3_int64>(&v)) {
+            sqlite3_bind_int64(st, c + 1, *i);
+          } else if (const auto* d = std::get_if<double>(&v)) {
+            sqlite3_bind_double(st, c + 1, *d);
+          } else if (const auto* s = std::get_if<std::string>(&v)) {
+            sqlite3_bind_text(st, c + 1, s->data(), static_cast<int>(s->size()), SQLITE_STATIC);
+          } else {
+            sqlite3_bind_null(st, c + 1);
+          }
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) Die(std::string("step ") + t.name + ": " + sqlite3_errmsg(db));
+        sqlite3_reset(st);
+      }
+      sqlite3_finalize(st);
+    }
+    Exec(db, "COMMIT");
+    sqlite3_close(db);
+  }
+  RemoveDb(path);
+  state.counters["rows_stored"] = static_cast<double>(stored);
+  state.SetItemsProcessed(state.iterations() * rows);
+}
+
 BENCHMARK(BM_Ingest)->Name("Ingest")->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 BENCHMARK(BM_RawInsert)->Name("RawInsert")->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
+BENCHMARK(BM_KiraRows)->Name("KiraRows")->Arg(20'000)->Arg(100'000)->Unit(benchmark::kMillisecond)->UseRealTime()->MeasureProcessCPUTime();
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
@@ -81,6 +82,9 @@ void ParseSessionRow(const CsvRowView& rec, const CsvRecord& header, const Colum
                      const ParseOptions& options, std::vector<RowError>* errors, ParsedFile* file);
 }  // namespace
 
+// From this size a file without quotes is read in two halves at once.
+constexpr std::size_t kParallelParseFrom = std::size_t{1} << 20;
+
 ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
   ParsedFile out;
   out.format = "kira session CSV";
@@ -92,8 +96,27 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
   std::vector<RowError> row_errors;
   bool header_bad = false;
   out.rows.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
+  // A large file without quotes is read in two halves at once, the second
+  // on another thread once the header is known: without quotes every line
+  // end ends a record, so the halves meet at a record boundary; its lines
+  // and errors are numbered as in the whole file.
+  std::string_view first = text, second;
+  if (text.size() >= kParallelParseFrom && !text.empty() && static_cast<unsigned char>(text[0]) < 0x80 &&
+      text[0] != '\0' && text.find('"') == std::string_view::npos) {
+    const std::size_t header_end = text.find('\n');
+    const std::size_t mid =
+        header_end == std::string_view::npos ? header_end : text.find('\n', header_end + 1 + (text.size() - header_end) / 2);
+    if (mid != std::string_view::npos && mid + 1 < text.size()) {
+      first = text.substr(0, mid + 1);
+      second = text.substr(mid + 1);
+    }
+  }
+  ParsedFile second_out;
+  RowError second_structural;
+  Status second_read;
+  std::thread second_reader;
   Status read = ForEachCsvRecord(
-      text,
+      first,
       [&](const CsvRowView& rec) -> bool {
         if (!header) {
           header = CsvRecord{rec.line, std::vector<std::string>(rec.fields.begin(), rec.fields.end())};
@@ -104,12 +127,45 @@ ParsedFile ParseSessionCsv(std::string_view text, const ParseOptions& options) {
             return false;
           }
           for (const auto& [name, index] : cols) out.columns[name] = {static_cast<int>(index) + 1, name};
+          if (!second.empty()) {
+            second_reader = std::thread([&] {
+              std::vector<RowError> errors;
+              second_out.rows.reserve(static_cast<std::size_t>(std::count(second.begin(), second.end(), '\n')));
+              second_read = ForEachCsvRecord(
+                  second,
+                  [&](const CsvRowView& r) -> bool {
+                    ParseSessionRow(r, *header, cols, options, &errors, &second_out);
+                    return true;
+                  },
+                  &second_structural);
+            });
+          }
           return true;
         }
         ParseSessionRow(rec, *header, cols, options, &row_errors, &out);
         return true;
       },
       &structural);
+  if (second_reader.joinable()) {
+    second_reader.join();
+    const int offset = static_cast<int>(std::count(first.begin(), first.end(), '\n'));
+    if (read.ok() && !second_read.ok()) {
+      read = second_read;
+      structural = second_structural;
+      structural.line += offset;
+    } else if (read.ok()) {
+      for (ImportRow& r : second_out.rows) {
+        r.line += offset;
+        if (r.patient_line) r.patient_line += offset;
+        out.rows.push_back(std::move(r));
+      }
+      for (RowError& e : second_out.errors) {
+        if (e.line) e.line += offset;
+        out.errors.push_back(std::move(e));
+      }
+      out.invalid_rows += second_out.invalid_rows;
+    }
+  }
   if (!read.ok()) {
     out.errors.clear();
     out.rows.clear();
@@ -439,6 +495,61 @@ int Rank(const ClinicalRecord& r) {
 
 }  // namespace
 
+namespace {
+
+// Frees, on another thread, what the importer's thread is done with (a
+// chunk's decisions and results are some 10^5 small allocations), one
+// hand-over at a time.
+class BackgroundFree {
+ public:
+  BackgroundFree() = default;
+  BackgroundFree(const BackgroundFree&) = delete;
+  BackgroundFree& operator=(const BackgroundFree&) = delete;
+  ~BackgroundFree() { Wait(); }
+  template <typename... T>
+  void Free(T&&... objects) {
+    Wait();
+    worker_ = std::thread([held = std::make_tuple(std::forward<T>(objects)...)]() mutable {
+      auto gone = std::move(held);
+    });
+  }
+  void Wait() {
+    if (worker_.joinable()) worker_.join();
+  }
+
+ private:
+  std::thread worker_;
+};
+
+// Runs a job that writes with the pass's transaction on another thread
+// while the importer's thread goes on with what needs no store (parsing
+// results, the Advisor's screening, audit rows kept in memory). The
+// transaction is used by one thread at a time: the importer Wait()s before
+// it touches the store again.
+class WriteBehind {
+ public:
+  WriteBehind() = default;
+  WriteBehind(const WriteBehind&) = delete;
+  WriteBehind& operator=(const WriteBehind&) = delete;
+  ~WriteBehind() { static_cast<void>(Wait()); }
+  // REQUIRES: no job running (Wait() first).
+  template <typename Job>
+  void Start(Job job) {
+    worker_ = std::thread([this, job = std::move(job)]() mutable { status_ = job(); });
+  }
+  // The job's status (Ok when none ran).
+  Status Wait() {
+    if (worker_.joinable()) worker_.join();
+    return std::exchange(status_, Status::Ok());
+  }
+
+ private:
+  std::thread worker_;
+  Status status_;
+};
+
+}  // namespace
+
 StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& clock,
                                   const registry::DoseCheck& check, const ParsedFile& file,
                                   const ImportOptions& options) {
@@ -558,6 +669,7 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
   // invalid and the pass is run again without it (*retry = true).
   std::vector<RowError> pass_problems;
   std::set<std::size_t> failed_in_storage;
+  BackgroundFree background_free;
   bool use_batch = true;  // false after a batch write the store refused
   auto run_pass = [&](std::vector<Outcome>& out, bool only_accepted,
                       bool* retry) -> StatusOr<std::unique_ptr<registry::UnitOfWork>> {
@@ -608,6 +720,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         // (audited like every write) rather than reject every row.
         KIRA_RETURN_IF_ERROR(registry::AddClinic(*uow, {std::string(clinic_id), std::string(clinic_id), "UTC"}));
       }
+      // The chain head read now: later audit rows of the clinic need no read
+      // (the store may be busy with a write-behind job then).
+      KIRA_RETURN_IF_ERROR(uow->LockClinic(clinic_id));
       clinics.insert(std::string(clinic_id));
       auto [it, first_time] = fresh.emplace(std::string(clinic_id), std::pair<bool, bool>{false, false});
       if (first_time) {
@@ -719,7 +834,8 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     std::vector<std::size_t> batch_rows;
     std::vector<registry::RecordSessionRequest> batch;
     // What the batch read for each patient, kept from chunk to chunk.
-    registry::SessionRecorder::BatchCache batch_cache;
+    auto batch_cache_held = std::make_unique<registry::SessionRecorder::BatchCache>();
+    registry::SessionRecorder::BatchCache& batch_cache = *batch_cache_held;
     // The outcome of rows[i] from its RecordIn/RecordBatchIn result; true:
     // stop the pass (a row failed and the pass is run again without it).
     auto settle = [&](std::size_t i, const StatusOr<registry::RecordSessionResult>& result) -> StatusOr<bool> {
@@ -745,6 +861,11 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     // New patients' first facts and screenings (RecordFacts), written in
     // multi-row INSERTs before the chunk that needs them is decided.
     registry::DeferredFactsWrites deferred_facts;
+    // How many of the patients in deferred_facts a batch would read from the
+    // store (the others' reads are kept in batch_cache): while none, their
+    // rows may be written behind with the chunk before theirs.
+    int deferred_read_back = 0;
+    std::unique_ptr<registry::DeferredFactsWrites> facts_behind;
     // A batch call the store refused (a read or write error): run the pass
     // again one session at a time, which names the row.
     auto batch_failed = [&](const Status& st) -> StatusOr<bool> {
@@ -756,6 +877,15 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
       *retry = true;
       return true;
     };
+    // A chunk's rows and audit rows are written by `writer` while the loop
+    // collects the chunk after next; `sync` before the loop's thread uses
+    // the store again (true: a write failed, stop the pass).
+    WriteBehind writer;
+    auto sync = [&]() -> StatusOr<bool> {
+      Status s = writer.Wait();
+      if (s.ok()) return false;
+      return batch_failed(s);
+    };
     // The chunk whose decisions are being made while the loop reads the
     // next one (and registers its new patients), and its rows. Declared
     // after batch_cache: destroyed first (it waits for its decisions).
@@ -764,8 +894,9 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     // Writes the chunk in flight and settles its rows.
     auto finish_in_flight = [&]() -> StatusOr<bool> {
       if (!in_flight) return false;
-      auto results = recorder.FinishBatchIn(*uow, *in_flight);
-      in_flight.reset();
+      std::unique_ptr<registry::SessionRecorder::PendingBatch> finished = std::move(in_flight);
+      registry::SessionRecorder::BatchWrites writes;
+      auto results = recorder.FinishBatchIn(*uow, *finished, &writes);
       if (!results.ok()) return batch_failed(results.status());
       bool stop = false;
       for (std::size_t k = 0; k < in_flight_rows.size(); ++k) {
@@ -773,9 +904,18 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         stop = stop || s;
       }
       in_flight_rows.clear();
-      // The chunk's audit rows go to the transaction now (chained and
-      // hashed already): the memory they held is reused by the next chunk.
-      KIRA_RETURN_IF_ERROR(uow->FlushAudit());
+      // (Decided already: nothing waits for it.)
+      background_free.Free(std::move(finished), std::move(results));
+      // The chunk's rows, then the audit rows kept so far (chained and
+      // hashed already), written behind (after the chunk before it).
+      KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+      if (failed) return true;
+      writer.Start([&tx, facts = std::move(facts_behind), rows = std::move(writes),
+                    audit = uow->TakeKeptAudit()]() -> Status {
+        if (facts) KIRA_RETURN_IF_ERROR(facts->Flush(tx));
+        KIRA_RETURN_IF_ERROR(rows.Write(tx));
+        return tx.AppendAudits(audit);
+      });
       return stop;
     };
     // Starts the decisions of the collected chunk, then writes the chunk
@@ -784,9 +924,24 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     // those made, through batch_cache) and before that one is written
     // (nothing it reads changes: a patient of both is in batch_cache).
     auto launch = [&]() -> StatusOr<bool> {
-      // The chunk's dose checks read its new patients' first facts.
+      // The store is busy with the chunk before while nothing below reads
+      // it: when the batch holds the reads of every patient of the chunk
+      // and the new patients' rows go behind too.
+      if (deferred_read_back > 0 || !batch_cache.HoldsAll(batch, options.libraries.guideline)) {
+        KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+        if (failed) return true;
+      }
+      // The chunk's dose checks read its new patients' first facts: from
+      // the store (written now), or from batch_cache (written behind, before
+      // the chunk's sessions).
       if (!deferred_facts.empty()) {
-        if (Status s = deferred_facts.Flush(tx); !s.ok()) return batch_failed(s);
+        if (deferred_read_back > 0) {
+          if (Status s = deferred_facts.Flush(tx); !s.ok()) return batch_failed(s);
+        } else {
+          if (!facts_behind) facts_behind = std::make_unique<registry::DeferredFactsWrites>();
+          if (Status s = facts_behind->Take(deferred_facts); !s.ok()) return batch_failed(s);
+        }
+        deferred_read_back = 0;
       }
       if (in_flight) in_flight->WaitForDecisions();
       std::unique_ptr<registry::SessionRecorder::PendingBatch> next;
@@ -809,7 +964,16 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
     auto flush = [&]() -> StatusOr<bool> {
       KIRA_ASSIGN_OR_RETURN(const bool stop, launch());
       if (stop) return true;
-      return finish_in_flight();
+      KIRA_ASSIGN_OR_RETURN(const bool stopped, finish_in_flight());
+      if (stopped) return true;
+      KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+      if (failed) return true;
+      if (facts_behind) {  // (no chunk after them)
+        Status s = facts_behind->Flush(tx);
+        facts_behind.reset();
+        if (!s.ok()) return batch_failed(s);
+      }
+      return false;
     };
     for (std::size_t i : order) {
       Outcome& o = out[i];
@@ -820,6 +984,14 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         const ColumnRef c = file.Where(canonical);
         pass_problems.push_back({line ? line : row.line, c.column, c.name, std::move(reason)});
       };
+      // (The loop's thread reads the store only for a registry that holds
+      // sessions or patients of the clinic already: then it waits for the
+      // write-behind job.)
+      const bool known_clinic = clinics.count(row.patient.clinic_id) > 0;
+      if (!known_clinic || !fresh[row.patient.clinic_id].first || !fresh[row.patient.clinic_id].second) {
+        KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+        if (failed) return uow;
+      }
       if (Status s = ensure_clinic(row.patient.clinic_id); !s.ok()) {
         KIRA_RETURN_IF_ERROR(fail_row(i, row.line, s));
         return uow;
@@ -874,10 +1046,12 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           continue;
         }
       } else {
-        if (Status s = registry::AddPatient(*uow, row.patient, std::nullopt); !s.ok()) {
+        // (Its row written with its facts, before the chunk is decided.)
+        if (Status s = registry::AddPatient(*uow, row.patient, use_batch ? &deferred_facts : nullptr); !s.ok()) {
           KIRA_RETURN_IF_ERROR(fail_row(i, row.line, s));
           return uow;
         }
+        ++deferred_read_back;  // unless its first facts are kept below
         patients.emplace(Key{row.patient.clinic_id, row.patient.id}, row.patient);
       }
       // A patient with no clinical facts gets the row's dosing weight as its
@@ -899,10 +1073,21 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
           f.weight_date = domain::FormatInstant(row.session.started_at).substr(0, 10);
           f.height_cm = row.height_cm;
           f.reason = "import: dosing_weight_kg of session " + row.session.id;
-          if (auto r = registry::RecordFacts(*uow, options.libraries, f, use_batch ? &deferred_facts : nullptr);
-              !r.ok()) {
+          // (A patient registered just above: its record is the row's, and it
+          // has no facts to read back.)
+          auto r = added_now ? registry::RecordFirstFacts(*uow, options.libraries, row.patient, f,
+                                                          use_batch ? &deferred_facts : nullptr)
+                             : registry::RecordFacts(*uow, options.libraries, f, use_batch ? &deferred_facts : nullptr);
+          if (!r.ok()) {
             KIRA_RETURN_IF_ERROR(fail_row(i, row.line, r.status()));
             return uow;
+          }
+          // What the batch would read back for the new patient, kept.
+          if (added_now && use_batch) {
+            batch_cache.AddRegistered(row.patient, r->facts, r->screenings);
+            --deferred_read_back;
+          } else {
+            ++deferred_read_back;
           }
         }
       }
@@ -924,12 +1109,17 @@ StatusOr<ImportReport> ImportRows(storage::Store& store, const registry::Clock& 
         }
         continue;
       }
+      {
+        KIRA_ASSIGN_OR_RETURN(const bool failed, sync());
+        if (failed) return uow;
+      }
       auto result = recorder.RecordIn(*uow, {row.session, options.actor, ov});
       KIRA_ASSIGN_OR_RETURN(const bool stop, settle(i, result));
       if (stop) return uow;
     }
     KIRA_ASSIGN_OR_RETURN(const bool stop, flush());
     if (stop) return uow;
+    background_free.Free(std::move(batch_cache_held));
 
     // 3. What hangs off sessions and patients, and the ledger: stored as
     //    they are when new, compared when stored.

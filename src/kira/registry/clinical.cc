@@ -4,6 +4,7 @@
 
 #include "kira/base/statusor.h"
 #include "kira/registry/canonical.h"
+#include "kira/registry/clinical_record.h"
 #include "kira/registry/clock.h"
 
 namespace kira::registry {
@@ -31,6 +32,13 @@ Status AddPatient(UnitOfWork& uow, const domain::PatientRecord& patient,
   KIRA_RETURN_IF_ERROR(uow.tx().InsertPatientIdentity(*identity));
   return uow.Audit(patient.clinic_id, "insert", "patient_identity", patient.id, "",
                    Canonical(*identity));
+}
+
+Status AddPatient(UnitOfWork& uow, const domain::PatientRecord& patient, DeferredFactsWrites* deferred) {
+  if (!deferred) return AddPatient(uow, patient, std::nullopt);
+  KIRA_RETURN_IF_ERROR(BirthYearNotInFuture(patient.birth_year, uow.now()));
+  deferred->Keep(patient);
+  return uow.Audit(patient.clinic_id, "insert", "patient", patient.id, "", Canonical(patient));
 }
 
 Status AddVital(UnitOfWork& uow, const domain::VitalSign& vital) {

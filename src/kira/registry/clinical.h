@@ -19,6 +19,10 @@ Status AddUser(UnitOfWork& uow, const domain::User& user);
 // Stores the pseudonymous record and, when given, the identifiers apart.
 Status AddPatient(UnitOfWork& uow, const domain::PatientRecord& patient,
                   const std::optional<domain::PatientIdentity>& identity);
+class DeferredFactsWrites;  // clinical_record.h
+// AddPatient without identifiers, its row kept in `deferred` (written by its
+// Flush, before the facts rows); the audit row is appended now, as always.
+Status AddPatient(UnitOfWork& uow, const domain::PatientRecord& patient, DeferredFactsWrites* deferred);
 Status AddVital(UnitOfWork& uow, const domain::VitalSign& vital);
 // Assessments are recorded by RecordAssessment (clinical_record.h), which
 // scores them with the instrument library and raises alerts.

@@ -133,14 +133,43 @@ std::string FactsKey(std::string_view clinic_id, std::string_view patient_id) {
 }
 }  // namespace
 
+void DeferredFactsWrites::Keep(const domain::PatientRecord& patient) {
+  registered_.push_back(patient);
+  patients_.insert(FactsKey(patient.clinic_id, patient.id));
+}
+
 bool DeferredFactsWrites::Holds(std::string_view clinic_id, std::string_view patient_id) const {
   return patients_.count(FactsKey(clinic_id, patient_id)) > 0;
 }
 
+Status DeferredFactsWrites::Take(DeferredFactsWrites& other) {
+  auto append = [](auto& to, auto& from) {
+    if (to.empty()) {
+      to.swap(from);
+    } else {
+      to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    }
+    from.clear();
+  };
+  append(registered_, other.registered_);
+  append(facts_, other.facts_);
+  append(screenings_, other.screenings_);
+  patients_.merge(other.patients_);
+  other.patients_.clear();
+  return Status::Ok();
+}
+
 Status DeferredFactsWrites::Flush(storage::Transaction& tx) {
-  // The facts first: a screening references its facts version.
-  Status s = tx.InsertPatientFactsMany(facts_);
+  // The patients first, then the facts: a screening references its facts
+  // version, which references its patient.
+  Status s = Status::Ok();
+  for (const auto& p : registered_) {
+    s = tx.InsertPatient(p);
+    if (!s.ok()) break;
+  }
+  if (s.ok()) s = tx.InsertPatientFactsMany(facts_);
   if (s.ok()) s = tx.InsertScreenings(screenings_);
+  registered_.clear();
   facts_.clear();
   screenings_.clear();
   patients_.clear();
@@ -151,18 +180,12 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   return RecordFacts(uow, libs, std::move(facts), nullptr);
 }
 
-StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts,
-                                        DeferredFactsWrites* deferred) {
-  KIRA_RETURN_IF_ERROR(NeedGuideline(libs));
+// RecordFacts after its reads (a friend of DeferredFactsWrites): `current` is the patient's newest stored
+// facts version (nullopt: none).
+StatusOr<RecordFactsResult> RecordFactsOn(UnitOfWork& uow, const Libraries& libs, const domain::PatientRecord& patient,
+                                          std::optional<domain::PatientFacts> current, domain::PatientFacts facts,
+                                          DeferredFactsWrites* deferred) {
   storage::Transaction& tx = uow.tx();
-  // What is read below must include the patient's deferred rows.
-  if (deferred && deferred->Holds(facts.clinic_id, facts.patient_id)) KIRA_RETURN_IF_ERROR(deferred->Flush(tx));
-  auto patient = tx.GetPatient(facts.clinic_id, facts.patient_id);
-  if (!patient.ok()) {
-    if (!patient.status().IsNotFound()) return patient.status();
-    return FailedPreconditionError("patient '" + facts.patient_id + "' is not registered in clinic '" +
-                                   facts.clinic_id + "'");
-  }
   std::sort(facts.conditions.begin(), facts.conditions.end());
   facts.conditions.erase(std::unique(facts.conditions.begin(), facts.conditions.end()), facts.conditions.end());
   for (const auto& c : facts.conditions) {
@@ -172,18 +195,15 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   }
   RecordFactsResult result;
   std::string before;
-  auto current = tx.GetCurrentPatientFacts(facts.clinic_id, facts.patient_id);
-  if (current.ok()) {
+  if (current) {
     if (Clinical(*current) == Clinical(facts)) {
       result.facts = std::move(*current);
       return result;
     }
     facts.version = current->version + 1;
     before = Canonical(*current);
-  } else if (current.status().IsNotFound()) {
-    facts.version = 1;
   } else {
-    return current.status();
+    facts.version = 1;
   }
   facts.recorded_at = uow.now();
   facts.recorded_by = uow.actor();
@@ -198,8 +218,8 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
       uow.Audit(facts.clinic_id, action, "patient_facts", facts.patient_id, std::move(before), Canonical(facts)));
   // A change re-screens: every route, so that whatever is given next reads
   // a screening made on these facts.
-  const domain::PatientFacts* previous = current.ok() ? &*current : nullptr;
-  const domain::Patient p = AdvisorPatient(*patient, facts, facts.recorded_at, previous);
+  const domain::PatientFacts* previous = current ? &*current : nullptr;
+  const domain::Patient p = AdvisorPatient(patient, facts, facts.recorded_at, previous);
   for (const auto& route : libs.guideline->routes) {
     domain::ScreeningRecord s = ToStored(facts, route.id, facts.recorded_at,
                                          advisor::Screen(*libs.guideline, *libs.advisor, p, route.id), *libs.guideline);
@@ -209,6 +229,37 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
   result.facts = std::move(facts);
   result.new_version = true;
   return result;
+}
+
+StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts,
+                                        DeferredFactsWrites* deferred) {
+  KIRA_RETURN_IF_ERROR(NeedGuideline(libs));
+  storage::Transaction& tx = uow.tx();
+  // What is read below must include the patient's deferred rows.
+  if (deferred && deferred->Holds(facts.clinic_id, facts.patient_id)) KIRA_RETURN_IF_ERROR(deferred->Flush(tx));
+  auto patient = tx.GetPatient(facts.clinic_id, facts.patient_id);
+  if (!patient.ok()) {
+    if (!patient.status().IsNotFound()) return patient.status();
+    return FailedPreconditionError("patient '" + facts.patient_id + "' is not registered in clinic '" +
+                                   facts.clinic_id + "'");
+  }
+  std::optional<domain::PatientFacts> current;
+  if (auto c = tx.GetCurrentPatientFacts(facts.clinic_id, facts.patient_id); c.ok()) {
+    current = std::move(*c);
+  } else if (!c.status().IsNotFound()) {
+    return c.status();
+  }
+  return RecordFactsOn(uow, libs, *patient, std::move(current), std::move(facts), deferred);
+}
+
+StatusOr<RecordFactsResult> RecordFirstFacts(UnitOfWork& uow, const Libraries& libs,
+                                             const domain::PatientRecord& registered, domain::PatientFacts facts,
+                                             DeferredFactsWrites* deferred) {
+  KIRA_RETURN_IF_ERROR(NeedGuideline(libs));
+  if (registered.clinic_id != facts.clinic_id || registered.id != facts.patient_id) {
+    return InvalidArgumentError("patient_id: the facts are not of patient '" + registered.id + "'");
+  }
+  return RecordFactsOn(uow, libs, registered, std::nullopt, std::move(facts), deferred);
 }
 
 StatusOr<ScreenPatientResult> ScreenPatient(UnitOfWork& uow, const Libraries& libs, std::string_view clinic_id,

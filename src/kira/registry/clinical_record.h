@@ -75,18 +75,26 @@ StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, 
 // itself, as always.
 class DeferredFactsWrites {
  public:
-  bool empty() const { return facts_.empty() && screenings_.empty(); }
+  bool empty() const { return registered_.empty() && facts_.empty() && screenings_.empty(); }
   // Writes the rows kept so far. An error spoils the transaction (roll it
   // back): which row the store refused is not known.
   Status Flush(storage::Transaction& tx);
+  // Moves `other`'s rows after this one's (to be written by one Flush).
+  Status Take(DeferredFactsWrites& other);
 
  private:
   friend StatusOr<RecordFactsResult> RecordFacts(UnitOfWork&, const Libraries&, domain::PatientFacts,
                                                  DeferredFactsWrites*);
+  friend StatusOr<RecordFactsResult> RecordFactsOn(UnitOfWork&, const Libraries&, const domain::PatientRecord&,
+                                                   std::optional<domain::PatientFacts>, domain::PatientFacts,
+                                                   DeferredFactsWrites*);
+  friend Status AddPatient(UnitOfWork&, const domain::PatientRecord&, DeferredFactsWrites*);
   bool Holds(std::string_view clinic_id, std::string_view patient_id) const;
+  void Keep(const domain::PatientRecord& patient);
+  std::vector<domain::PatientRecord> registered_;  // new patients (AddPatient), written first
   std::vector<domain::PatientFacts> facts_;
   std::vector<domain::ScreeningRecord> screenings_;
-  std::unordered_set<std::string> patients_;  // the (clinic, patient) of facts_
+  std::unordered_set<std::string> patients_;  // the (clinic, patient) of registered_ and facts_
 };
 
 // RecordFacts, the same reads, decisions and audit rows, with the facts
@@ -96,6 +104,14 @@ class DeferredFactsWrites {
 // are still deferred is flushed first.
 StatusOr<RecordFactsResult> RecordFacts(UnitOfWork& uow, const Libraries& libs, domain::PatientFacts facts,
                                         DeferredFactsWrites* deferred);
+
+// RecordFacts for a patient the caller registered (AddPatient) in this
+// unit of work and gave no facts since: the same decisions, rows and audit
+// rows, without reading back the patient and its (absent) facts.
+// REQUIRES: `registered` is that patient as stored; no facts of it stored.
+StatusOr<RecordFactsResult> RecordFirstFacts(UnitOfWork& uow, const Libraries& libs,
+                                             const domain::PatientRecord& registered, domain::PatientFacts facts,
+                                             DeferredFactsWrites* deferred);
 
 // The newest facts version; FailedPrecondition (naming the patient and what
 // to record) when the patient has none.

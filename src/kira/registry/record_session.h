@@ -183,6 +183,16 @@ class SessionRecorder {
     BatchCache(const BatchCache&) = delete;
     BatchCache& operator=(const BatchCache&) = delete;
     void Clear();
+    // A patient registered in this unit of work with its first facts and
+    // their screenings (`facts`, `screenings`: what RecordFirstFacts stored)
+    // and nothing else since: what a batch would read back for it -- no
+    // sessions, no open alert, those facts and the screening per route --
+    // kept without reading it.
+    void AddRegistered(const domain::PatientRecord& patient, const domain::PatientFacts& facts,
+                       const std::vector<domain::ScreeningRecord>& screenings);
+    // True when a batch of these requests reads nothing from the store:
+    // every request's patient is kept, with a record for its route.
+    bool HoldsAll(const std::vector<RecordSessionRequest>& requests, const guideline::Library* protocols) const;
 
    private:
     friend class SessionRecorder;
@@ -224,6 +234,18 @@ class SessionRecorder {
   StatusOr<std::unique_ptr<PendingBatch>> StartBatchIn(UnitOfWork& uow, std::vector<RecordSessionRequest> requests,
                                                        BatchCache& cache, BatchOptions options = {});
   StatusOr<std::vector<StatusOr<RecordSessionResult>>> FinishBatchIn(UnitOfWork& uow, PendingBatch& batch);
+  // The rows FinishBatchIn writes with the transaction (its audit rows are
+  // Audit() rows of `uow` like any other).
+  struct BatchWrites {
+    std::vector<domain::SessionRecord> sessions;  // in key order
+    std::vector<domain::OverrideRecord> overrides;
+    Status Write(storage::Transaction& tx) const;
+  };
+  // FinishBatchIn leaving the sessions and overrides in `*writes` for the
+  // caller to write (BatchWrites::Write) before anything reads them or the
+  // transaction commits. REQUIRES: uow.DeferAuditWrites() is on.
+  StatusOr<std::vector<StatusOr<RecordSessionResult>>> FinishBatchIn(UnitOfWork& uow, PendingBatch& batch,
+                                                                     BatchWrites* writes);
 
   // NotFound for an unknown session; FailedPrecondition when it is already
   // discharged or stopped; InvalidArgument for a state other than discharged

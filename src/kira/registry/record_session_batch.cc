@@ -79,6 +79,34 @@ SessionRecorder::BatchCache::BatchCache() : state_(std::make_unique<State>()) {}
 SessionRecorder::BatchCache::~BatchCache() = default;
 void SessionRecorder::BatchCache::Clear() { state_->patients.clear(); }
 
+bool SessionRecorder::BatchCache::HoldsAll(const std::vector<RecordSessionRequest>& requests,
+                                           const guideline::Library* protocols) const {
+  for (const RecordSessionRequest& r : requests) {
+    auto it = state_->patients.find(KeyOf({r.session.clinic_id, r.session.patient_id}));
+    if (it == state_->patients.end()) return false;
+    const guideline::Protocol* protocol = protocols ? protocols->FindProtocol(r.session.protocol_id) : nullptr;
+    const std::string_view route = protocol ? std::string_view(protocol->route) : "iv";
+    const auto& routes = it->second->records;
+    if (std::none_of(routes.begin(), routes.end(), [&](const auto& x) { return x.first == route; })) return false;
+  }
+  return true;
+}
+
+void SessionRecorder::BatchCache::AddRegistered(const domain::PatientRecord& patient, const domain::PatientFacts& facts,
+                                                const std::vector<domain::ScreeningRecord>& screenings) {
+  auto p = std::make_unique<State::Patient>();
+  p->patient = patient;
+  // LoadRecord's answer per route: the facts (a first version: no previous
+  // one) and the screening of that route, if any.
+  for (const auto& s : screenings) {
+    auto loaded = std::make_unique<Loaded>();
+    loaded->facts = facts;
+    loaded->screening = s;
+    p->records.emplace_back(s.route, std::move(loaded));
+  }
+  state_->patients[KeyOf({patient.clinic_id, patient.id})] = std::move(p);
+}
+
 // One batch between StartBatchIn and FinishBatchIn: its requests, what step
 // 1 read for them, and step 2's decisions (made by `pool` and the thread
 // that waits).
@@ -250,6 +278,10 @@ StatusOr<std::unique_ptr<SessionRecorder::PendingBatch>> SessionRecorder::StartB
     b.pending[i] = true;
   }
 
+  // (Each patient's history grows by its stored sessions; room made here,
+  // once, rather than by the deciding threads one session at a time.)
+  for (auto& [ps, indexes] : b.groups) ps->history.reserve(ps->history.size() + indexes.size());
+
   // 2. Decisions, patient by patient (each in request order), on worker
   //    threads (the Advisor is pure); a small batch is decided by the
   //    thread that waits for it. A storage-free error of the dose check (no
@@ -263,6 +295,18 @@ StatusOr<std::unique_ptr<SessionRecorder::PendingBatch>> SessionRecorder::StartB
 
 StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::FinishBatchIn(UnitOfWork& uow,
                                                                                       PendingBatch& batch) {
+  return FinishBatchIn(uow, batch, nullptr);
+}
+
+Status SessionRecorder::BatchWrites::Write(storage::Transaction& tx) const {
+  KIRA_RETURN_IF_ERROR(tx.InsertSessions(sessions));
+  for (const auto& o : overrides) KIRA_RETURN_IF_ERROR(tx.InsertOverride(o));
+  return Status::Ok();
+}
+
+StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::FinishBatchIn(UnitOfWork& uow,
+                                                                                      PendingBatch& batch,
+                                                                                      BatchWrites* writes) {
   PendingBatch::State& b = *batch.state_;
   b.Wait();
   const auto& requests = b.requests;
@@ -274,9 +318,13 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::FinishBatc
   //    that the stored sessions and their overrides are audited in batch
   //    rows (kAuditBatch sessions a row, see record_session.h); a refusal
   //    keeps its own row, in its place in the order.
-  std::vector<domain::SessionRecord> to_insert;
+  BatchWrites local;
+  BatchWrites& out = writes ? *writes : local;
+  std::vector<domain::SessionRecord>& to_insert = out.sessions;
+  to_insert.clear();
   to_insert.reserve(n);
-  std::vector<domain::OverrideRecord> overrides;
+  std::vector<domain::OverrideRecord>& overrides = out.overrides;
+  overrides.clear();
   const bool deferring = uow.DeferAuditWrites(true);
   std::string batch_clinic, batch_first, batch_last, batch_text;
   std::size_t batch_sessions = 0;
@@ -323,8 +371,11 @@ StatusOr<std::vector<StatusOr<RecordSessionResult>>> SessionRecorder::FinishBatc
   std::sort(to_insert.begin(), to_insert.end(), [](const domain::SessionRecord& x, const domain::SessionRecord& y) {
     return std::tie(x.clinic_id, x.id) < std::tie(y.clinic_id, y.id);
   });
-  KIRA_RETURN_IF_ERROR(tx.InsertSessions(to_insert));
-  for (const auto& o : overrides) KIRA_RETURN_IF_ERROR(tx.InsertOverride(o));
+  if (writes) {
+    if (!deferring) return FailedPreconditionError("FinishBatchIn: the caller writes the rows, audit writes must be deferred");
+    return std::move(results);
+  }
+  KIRA_RETURN_IF_ERROR(out.Write(tx));
   if (!deferring) {
     uow.DeferAuditWrites(false);
     KIRA_RETURN_IF_ERROR(uow.FlushAudit());

@@ -63,6 +63,9 @@ class UnitOfWork {
   // Returns the previous setting; turning it off does not flush.
   bool DeferAuditWrites(bool on = true) { return std::exchange(defer_audit_, on); }
   Status FlushAudit();
+  // The kept rows (chained and hashed), for the caller to write with
+  // tx().AppendAudits before the commit, in the order taken.
+  std::vector<domain::AuditEntry> TakeKeptAudit() { return std::exchange(pending_audit_, {}); }
 
   Status Commit();
 

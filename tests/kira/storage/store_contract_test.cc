@@ -11,6 +11,9 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "kira/storage/memory/memory_store.h"
 #include "kira/storage/postgres/postgres_store.h"
@@ -1107,6 +1110,106 @@ TEST_P(StoreContractTest, ScreeningIsStoredPerFactsVersionAndRoute) {
   EXPECT_THAT(got->rescue_avoid, ElementsAre("midazolam", "antipsychotics"));
   EXPECT_EQ(got->guideline_version, "kira 1.0");
   EXPECT_THAT(tx->GetScreening("c1", "p1", 1, "intranasal"), StatusIs(StatusCode::kNotFound, ::testing::_));
+}
+
+// The multi-row forms an import uses store exactly what the single-row forms
+// store, on every backend (rows spanning more than one multi-row statement,
+// NULLs and empty lists included), and refuse what they refuse.
+TEST_P(StoreContractTest, FactsAndScreeningsInBulkStoreWhatOneByOneStores) {
+  Seed();
+  constexpr int kPatients = 150;  // more than one multi-row statement
+  auto facts_of = [](const std::string& patient, int i) {
+    auto f = Facts(1, patient);
+    f.reason = i % 3 ? "import: dosing_weight_kg of session s" + std::to_string(i) : "";
+    f.weight_kg = 50.0 + i * 0.25;
+    if (i % 4 == 0) f.height_cm.reset();
+    if (i % 5 == 0) f.failed_antidepressant_trials.reset();
+    if (i % 2) f.conditions.clear();
+    if (i % 7 == 0) f.medications = {"it's \"quoted\"", "x"};
+    if (i % 6 == 0) f.baseline_sbp_mmhg.reset();
+    return f;
+  };
+  auto screenings_of = [](const std::string& patient, int i) {
+    std::vector<domain::ScreeningRecord> out;
+    for (const char* route : {"iv", "intranasal"}) {
+      domain::ScreeningRecord sc{"c1", patient, 1, route, T(i), i % 2 ? "eligible" : "eligible_with_cautions",
+                                 {}, i % 3 ? "clonidine" : "", {}, "kira 1.0"};
+      if (i % 2 == 0) sc.findings = {{"rescue.midazolam.protease_inhibitor", "caution"}, {"contra.x", "info"}};
+      if (i % 3 == 0) sc.rescue_avoid = {"midazolam", "antipsychotics"};
+      out.push_back(sc);
+    }
+    return out;
+  };
+  std::vector<domain::PatientFacts> bulk_facts;
+  std::vector<domain::ScreeningRecord> bulk_screenings;
+  {
+    auto tx = Tx();
+    for (int i = 0; i < kPatients; ++i) {
+      const std::string one = "one" + std::to_string(i), many = "many" + std::to_string(i);
+      ASSERT_THAT(tx->InsertPatient(Patient(one)), IsOk());
+      ASSERT_THAT(tx->InsertPatient(Patient(many)), IsOk());
+      ASSERT_THAT(tx->InsertPatientFacts(facts_of(one, i)), IsOk());
+      for (const auto& sc : screenings_of(one, i)) ASSERT_THAT(tx->InsertScreening(sc), IsOk());
+      bulk_facts.push_back(facts_of(many, i));
+      for (const auto& sc : screenings_of(many, i)) bulk_screenings.push_back(sc);
+    }
+    ASSERT_THAT(tx->InsertPatientFactsMany(bulk_facts), IsOk());
+    ASSERT_THAT(tx->InsertScreenings(bulk_screenings), IsOk());
+    ASSERT_THAT(tx->InsertPatientFactsMany({}), IsOk());
+    ASSERT_THAT(tx->InsertScreenings({}), IsOk());
+    ASSERT_THAT(tx->Commit(), IsOk());
+  }
+  auto tx = Tx();
+  auto facts_fields = [](const domain::PatientFacts& f) {
+    return std::tuple(f.version, f.recorded_at, f.recorded_by, f.reason, f.weight_kg, f.weight_method, f.weight_date,
+                      f.weight_confirmed_by, f.height_cm, f.pregnancy, f.pregnancy_date, f.conditions, f.medications,
+                      f.failed_antidepressant_trials, f.baseline_sbp_mmhg, f.baseline_dbp_mmhg, f.baseline_hr_bpm,
+                      f.baseline_spo2_pct, f.baseline_rr_per_min);
+  };
+  auto screening_fields = [](const domain::ScreeningRecord& x) {
+    std::vector<std::pair<std::string, std::string>> findings;
+    for (const auto& f : x.findings) findings.emplace_back(f.rule_id, f.severity);
+    return std::tuple(x.facts_version, x.route, x.screened_at, x.outcome, findings, x.rescue_preferred, x.rescue_avoid,
+                      x.guideline_version);
+  };
+  for (int i = 0; i < kPatients; ++i) {
+    const std::string one = "one" + std::to_string(i), many = "many" + std::to_string(i);
+    auto a = tx->ListPatientFacts("c1", one);
+    auto b = tx->ListPatientFacts("c1", many);
+    ASSERT_THAT(a, IsOk());
+    ASSERT_THAT(b, IsOk());
+    ASSERT_EQ(a->size(), 1u);
+    ASSERT_EQ(b->size(), 1u) << many;
+    EXPECT_EQ((*b)[0].patient_id, many);
+    EXPECT_TRUE(facts_fields((*a)[0]) == facts_fields((*b)[0])) << "patient " << i;
+    for (const char* route : {"iv", "intranasal"}) {
+      auto x = tx->GetScreening("c1", one, 1, route);
+      auto y = tx->GetScreening("c1", many, 1, route);
+      ASSERT_THAT(x, IsOk());
+      ASSERT_THAT(y, IsOk()) << many << " " << route;
+      EXPECT_EQ(y->patient_id, many);
+      EXPECT_TRUE(screening_fields(*x) == screening_fields(*y)) << "patient " << i << " " << route;
+    }
+  }
+}
+
+TEST_P(StoreContractTest, FactsAndScreeningsInBulkRefuseWhatOneByOneRefuses) {
+  Seed();
+  // A patient not registered, a repeated version, a value out of range.
+  EXPECT_THAT(Tx()->InsertPatientFactsMany(std::vector{Facts(1, "nobody")}),
+              StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  EXPECT_THAT(Tx()->InsertPatientFactsMany(std::vector{Facts(1), Facts(1)}),
+              StatusIs(StatusCode::kAlreadyExists, ::testing::_));
+  auto bad = Facts(1);
+  bad.weight_method = "guessed";
+  EXPECT_THAT(Tx()->InsertPatientFactsMany(std::vector{bad}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("weight.method")));
+  domain::ScreeningRecord sc{"c1", "p1", 1, "iv", T(2), "eligible", {}, "", {}, "kira 1.0"};
+  // A screening of facts not stored, the same screening twice.
+  EXPECT_THAT(Tx()->InsertScreenings(std::vector{sc}), StatusIs(StatusCode::kFailedPrecondition, ::testing::_));
+  auto tx = Tx();
+  ASSERT_THAT(tx->InsertPatientFactsMany(std::vector{Facts(1)}), IsOk());
+  EXPECT_THAT(tx->InsertScreenings(std::vector{sc, sc}), StatusIs(StatusCode::kAlreadyExists, ::testing::_));
 }
 
 TEST_P(StoreContractTest, AlertStaysOpenUntilAcknowledged) {
