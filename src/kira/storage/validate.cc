@@ -42,6 +42,41 @@ Status Keys(std::string_view clinic_id, std::string_view id) {
   return NonEmpty(id, "id");
 }
 
+// Whether a write creates the record's identifiers (the identifier rule
+// applies) or updates a stored record under the identifiers it has (they
+// were checked when created, or predate the rule, and are not re-judged).
+enum class KeyRule { kNew, kStored };
+
+Status KeysAs(std::string_view clinic_id, std::string_view id, KeyRule rule) {
+  if (rule == KeyRule::kNew) return Keys(clinic_id, id);
+  KIRA_RETURN_IF_ERROR(NonEmpty(clinic_id, "clinic_id"));
+  return NonEmpty(id, "id");
+}
+
+Status UserAs(const domain::User& u, KeyRule rule) {
+  KIRA_RETURN_IF_ERROR(KeysAs(u.clinic_id, u.id, rule));
+  return rule == KeyRule::kNew ? Id(u.id, "id") : Status::Ok();
+}
+
+Status CredentialAs(const domain::Credential& c, KeyRule rule) {
+  KIRA_RETURN_IF_ERROR(KeysAs(c.clinic_id, c.user_id, rule));
+  KIRA_RETURN_IF_ERROR(rule == KeyRule::kNew ? Id(c.login, "login") : NonEmpty(c.login, "login"));
+  if (c.password_hash.rfind("$argon2id$", 0) != 0) {
+    return InvalidArgumentError("password_hash: must be an argon2id PHC string");
+  }
+  return Status::Ok();
+}
+
+Status PatientAs(const domain::PatientRecord& p, KeyRule rule) {
+  KIRA_RETURN_IF_ERROR(KeysAs(p.clinic_id, p.id, rule));
+  if (rule == KeyRule::kNew) KIRA_RETURN_IF_ERROR(Id(p.id, "id"));
+  if (p.birth_year < 1900 || p.birth_year > 2200) {
+    return InvalidArgumentError("birth_year: must be in [1900, 2200], got " +
+                                std::to_string(p.birth_year));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ValidateClinic(const domain::Clinic& c) {
@@ -51,38 +86,25 @@ Status ValidateClinic(const domain::Clinic& c) {
   return NonEmpty(c.name, "name");
 }
 
-Status ValidateUser(const domain::User& u) {
-  KIRA_RETURN_IF_ERROR(Keys(u.clinic_id, u.id));
-  return Id(u.id, "id");
-}
+Status ValidateUser(const domain::User& u) { return UserAs(u, KeyRule::kNew); }
+Status ValidateStoredUser(const domain::User& u) { return UserAs(u, KeyRule::kStored); }
 
-Status ValidateCredential(const domain::Credential& c) {
-  KIRA_RETURN_IF_ERROR(Keys(c.clinic_id, c.user_id));
-  KIRA_RETURN_IF_ERROR(Id(c.login, "login"));
-  if (c.password_hash.rfind("$argon2id$", 0) != 0) {
-    return InvalidArgumentError("password_hash: must be an argon2id PHC string");
-  }
-  return Status::Ok();
-}
+Status ValidateCredential(const domain::Credential& c) { return CredentialAs(c, KeyRule::kNew); }
+Status ValidateStoredCredential(const domain::Credential& c) { return CredentialAs(c, KeyRule::kStored); }
 
-Status ValidatePatient(const domain::PatientRecord& p) {
-  KIRA_RETURN_IF_ERROR(Keys(p.clinic_id, p.id));
-  KIRA_RETURN_IF_ERROR(Id(p.id, "id"));
-  if (p.birth_year < 1900 || p.birth_year > 2200) {
-    return InvalidArgumentError("birth_year: must be in [1900, 2200], got " +
-                                std::to_string(p.birth_year));
-  }
-  return Status::Ok();
-}
+Status ValidatePatient(const domain::PatientRecord& p) { return PatientAs(p, KeyRule::kNew); }
+Status ValidateStoredPatient(const domain::PatientRecord& p) { return PatientAs(p, KeyRule::kStored); }
 
 Status ValidatePatientIdentity(const domain::PatientIdentity& p) {
   return Keys(p.clinic_id, p.patient_id);
 }
 
-Status ValidateSession(const domain::SessionRecord& s) {
-  KIRA_RETURN_IF_ERROR(Keys(s.clinic_id, s.id));
-  KIRA_RETURN_IF_ERROR(Id(s.id, "id"));
-  KIRA_RETURN_IF_ERROR(Id(s.patient_id, "patient_id"));
+namespace {
+Status SessionAs(const domain::SessionRecord& s, KeyRule rule) {
+  KIRA_RETURN_IF_ERROR(KeysAs(s.clinic_id, s.id, rule));
+  if (rule == KeyRule::kNew) KIRA_RETURN_IF_ERROR(Id(s.id, "id"));
+  // A reference to a stored patient (the store checks it exists).
+  KIRA_RETURN_IF_ERROR(NonEmpty(s.patient_id, "patient_id"));
   KIRA_RETURN_IF_ERROR(NonEmpty(s.protocol_id, "protocol_id"));
   KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToKg(s.dosing_weight), "dosing_weight_kg"));
   KIRA_RETURN_IF_ERROR(PositiveFinite(units::ToMg(s.planned_dose), "planned_dose_mg"));
@@ -102,6 +124,10 @@ Status ValidateSession(const domain::SessionRecord& s) {
   }
   return Status::Ok();
 }
+}  // namespace
+
+Status ValidateSession(const domain::SessionRecord& s) { return SessionAs(s, KeyRule::kNew); }
+Status ValidateStoredSession(const domain::SessionRecord& s) { return SessionAs(s, KeyRule::kStored); }
 
 Status ValidateVital(const domain::VitalSign& v) {
   KIRA_RETURN_IF_ERROR(Keys(v.clinic_id, v.id));

@@ -27,6 +27,15 @@ Status ValidatePatientFacts(const domain::PatientFacts& f);
 Status ValidateScreening(const domain::ScreeningRecord& s);
 Status ValidateAlert(const domain::AlertRecord& a);
 
+// For updates of a stored record: the same checks, but the record's own
+// identifiers are not judged again by the identifier rule (domain::IdProblem
+// applies when an identifier is created), so a record stored before the rule
+// can still be finished, amended or disabled.
+Status ValidateStoredUser(const domain::User& u);
+Status ValidateStoredCredential(const domain::Credential& c);
+Status ValidateStoredPatient(const domain::PatientRecord& p);
+Status ValidateStoredSession(const domain::SessionRecord& s);
+
 }  // namespace kira::storage
 
 #endif  // KIRA_STORAGE_VALIDATE_H_

@@ -5,9 +5,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
+#include "kira/domain/records.h"
+#include "kira/units/units.h"
 #include "testing/status_matchers.h"
 
 namespace kira::storage {
@@ -111,4 +114,65 @@ TEST_F(SqliteStoreTest, UsesWalAndFullSync) {
 }
 
 }  // namespace
+
+// The identifier rule (no leading or trailing space, no control characters,
+// at most 200 bytes) judges identifiers when they are created. A registry
+// written before the rule may hold ids that break it: their records can
+// still be updated, and new records may refer to them, but no new id may
+// break the rule.
+TEST_F(SqliteStoreTest, RecordsStoredBeforeTheIdentifierRuleCanStillBeUpdated) {
+  auto store = SqliteStore::Open({.path = path_});
+  ASSERT_THAT(store, IsOk());
+  {
+    auto tx = (*store)->Begin();
+    ASSERT_THAT(tx, IsOk());
+    ASSERT_THAT((*tx)->InsertClinic({"c1", "North", "UTC"}), IsOk());
+    ASSERT_THAT((*tx)->Commit(), IsOk());
+  }
+  // A patient id with a trailing space, as an older kira stored it.
+  ASSERT_THAT((*store)->ExecForTesting("INSERT INTO patients (clinic_id, id, sex, birth_year, indication) "
+                                       "VALUES ('c1', 'p1 ', 'female', 1980, 'trd')"),
+              IsOk());
+  domain::Instant start;
+  ASSERT_TRUE(domain::ParseInstant("2026-03-01T09:00:00Z", &start));
+  domain::SessionRecord s;
+  s.clinic_id = "c1";
+  s.id = "s1";
+  s.patient_id = "p1 ";
+  s.protocol_id = "trd-0.5mgkg-40min";
+  s.state = domain::SessionState::kRunning;
+  s.dosing_weight = units::Kg(70.0);
+  s.planned_dose = units::Mg(35.0);
+  s.started_at = start;
+  s.recorded_by = "u1";
+  s.decision_outcome = "ok";
+  {
+    auto tx = (*store)->Begin();
+    ASSERT_THAT(tx, IsOk());
+    EXPECT_THAT((*tx)->UpdatePatient({"c1", "p1 ", "female", 1981, "trd"}), IsOk());
+    EXPECT_THAT((*tx)->InsertSession(s), IsOk()) << "a new session of the stored patient";
+    ASSERT_THAT((*tx)->Commit(), IsOk());
+  }
+  // The session's own id from before the rule: it can still be finished.
+  ASSERT_THAT((*store)->ExecForTesting("UPDATE sessions SET id = 's1 ' WHERE id = 's1'"), IsOk());
+  s.id = "s1 ";
+  s.state = domain::SessionState::kDischarged;
+  s.given_dose = units::Mg(35.0);
+  s.stopped_at = start + std::chrono::minutes(40);
+  {
+    auto tx = (*store)->Begin();
+    ASSERT_THAT(tx, IsOk());
+    EXPECT_THAT((*tx)->UpdateSession(s), IsOk());
+    ASSERT_THAT((*tx)->Commit(), IsOk());
+  }
+  auto tx = (*store)->Begin();
+  ASSERT_THAT(tx, IsOk());
+  auto stored = (*tx)->GetSession("c1", "s1 ");
+  ASSERT_THAT(stored, IsOk());
+  EXPECT_EQ(stored->state, domain::SessionState::kDischarged);
+  // No new identifier may break the rule.
+  EXPECT_THAT((*tx)->InsertPatient({"c1", "p2 ", "female", 1980, "trd"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("space")));
+}
+
 }  // namespace kira::storage

@@ -150,7 +150,7 @@ class MemoryStore::Tx : public Transaction {
   }
   Status UpdateCredential(const domain::Credential& c) override {
     KIRA_RETURN_IF_ERROR(Writable());
-    KIRA_RETURN_IF_ERROR(Fail(ValidateCredential(c)));
+    KIRA_RETURN_IF_ERROR(Fail(ValidateStoredCredential(c)));
     if (!R().credentials.count(c.login)) return NotFoundError("login '" + c.login + "'");
     domain::Credential& stored = W().credentials[c.login];
     stored.password_hash = c.password_hash;
@@ -165,7 +165,7 @@ class MemoryStore::Tx : public Transaction {
   }
   Status UpdateUser(const domain::User& u) override {
     KIRA_RETURN_IF_ERROR(Writable());
-    KIRA_RETURN_IF_ERROR(Fail(ValidateUser(u)));
+    KIRA_RETURN_IF_ERROR(Fail(ValidateStoredUser(u)));
     if (!R().users.count(K(u.clinic_id, u.id))) return NotFoundError("user '" + u.id + "'");
     W().users[K(u.clinic_id, u.id)] = u;
     return Status::Ok();
@@ -258,7 +258,7 @@ class MemoryStore::Tx : public Transaction {
   }
   Status UpdateSession(const domain::SessionRecord& x) override {
     KIRA_RETURN_IF_ERROR(Writable());
-    KIRA_RETURN_IF_ERROR(Fail(ValidateSession(x)));
+    KIRA_RETURN_IF_ERROR(Fail(ValidateStoredSession(x)));
     State& s = W();
     auto it = s.sessions.find(K(x.clinic_id, x.id));
     if (it == s.sessions.end()) return Fail(NotFoundError("session '" + x.id + "'"));
@@ -523,7 +523,7 @@ class MemoryStore::Tx : public Transaction {
   // ---- The clinic day ----
   Status UpdatePatient(const domain::PatientRecord& p) override {
     KIRA_RETURN_IF_ERROR(Writable());
-    KIRA_RETURN_IF_ERROR(Fail(ValidatePatient(p)));
+    KIRA_RETURN_IF_ERROR(Fail(ValidateStoredPatient(p)));
     auto& m = W().patients;
     auto it = m.find(K(p.clinic_id, p.id));
     if (it == m.end()) return Fail(NotFoundError("patient '" + p.id + "'"));

@@ -527,7 +527,7 @@ class SqlTransaction : public Transaction {
     return Map(rows, CredentialFromRow);
   }
   Status UpdateCredential(const domain::Credential& c) override {
-    KIRA_RETURN_IF_ERROR(Check(ValidateCredential(c)));
+    KIRA_RETURN_IF_ERROR(Check(ValidateStoredCredential(c)));
     KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT login FROM credentials WHERE login = $1", {S(c.login)}));
     if (rows.empty()) return NotFoundError("login '" + c.login + "'");
     return W(std::string("UPDATE credentials SET password_hash = $2, disabled = ") + Bool(c.disabled) +
@@ -555,7 +555,7 @@ class SqlTransaction : public Transaction {
     });
   }
   Status UpdateUser(const domain::User& u) override {
-    KIRA_RETURN_IF_ERROR(Check(ValidateUser(u)));
+    KIRA_RETURN_IF_ERROR(Check(ValidateStoredUser(u)));
     KIRA_RETURN_IF_ERROR(GetUser(u.clinic_id, u.id).status());
     return W("UPDATE users SET display_name = $3, role = $4 WHERE clinic_id = $1 AND id = $2",
              {S(u.clinic_id), S(u.id), S(u.display_name), S(domain::RoleName(u.role))});
@@ -754,7 +754,7 @@ class SqlTransaction : public Transaction {
                                           &ValidateAuditEntry, AuditParams);
   }
   Status UpdateSession(const domain::SessionRecord& s) override {
-    KIRA_RETURN_IF_ERROR(Check(ValidateSession(s)));
+    KIRA_RETURN_IF_ERROR(Check(ValidateStoredSession(s)));
     auto params = SessionParams(s);
     KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT 1 FROM sessions WHERE clinic_id = $1 AND id = $2",
                                        {S(s.clinic_id), S(s.id)}));
@@ -1190,7 +1190,7 @@ class SqlTransaction : public Transaction {
 
   // ---- The clinic day ----
   Status UpdatePatient(const domain::PatientRecord& p) override {
-    KIRA_RETURN_IF_ERROR(Check(ValidatePatient(p)));
+    KIRA_RETURN_IF_ERROR(Check(ValidateStoredPatient(p)));
     KIRA_ASSIGN_OR_RETURN(auto rows, Q("SELECT 1 FROM patients WHERE clinic_id = $1 AND id = $2",
                                        {S(p.clinic_id), S(p.id)}));
     if (rows.empty()) return Check(NotFoundError("patient '" + p.id + "'"));
