@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <string>
 
+#include "kira/base/utf8.h"
+
 namespace kira::domain {
 
 namespace {
@@ -34,33 +36,21 @@ std::string IdProblem(std::string_view id) {
     return "must be at most " + std::to_string(kMaxIdBytes) + " bytes, got " + std::to_string(id.size());
   }
   if (id.front() == ' ' || id.back() == ' ') return "must not begin or end with a space";
-  // Decode UTF-8 strictly (no overlong forms, no surrogates, nothing above
-  // U+10FFFF) and refuse characters that are invisible or move the cursor:
-  // C0 and C1 controls, DEL, line/paragraph separators, bidirectional controls.
+  // Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF);
+  // refuse characters that are invisible or move the cursor: C0 and C1
+  // controls, DEL, line/paragraph separators, bidirectional controls.
   for (std::size_t i = 0; i < id.size();) {
-    const auto b0 = static_cast<unsigned char>(id[i]);
-    std::uint32_t cp = 0;
-    std::size_t len = 0;
-    if (b0 < 0x80) {
-      cp = b0, len = 1;
-    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-      cp = b0 & 0x1Fu, len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      cp = b0 & 0x0Fu, len = 3;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      cp = b0 & 0x07u, len = 4;
-    } else {
-      return "must be UTF-8 text (byte " + std::to_string(i + 1) + " is not)";
+    const Utf8Char c = DecodeUtf8At(id, i);
+    switch (c.error) {
+      case Utf8Error::kNone: break;
+      case Utf8Error::kTruncated: return "must be UTF-8 text (it ends inside a character)";
+      case Utf8Error::kBadLeadByte: return "must be UTF-8 text (byte " + std::to_string(i + 1) + " is not)";
+      case Utf8Error::kBadContinuation:
+      case Utf8Error::kInvalidChar:
+        return "must be UTF-8 text (byte " + std::to_string(i + 1) + " starts an invalid character)";
     }
-    if (i + len > id.size()) return "must be UTF-8 text (it ends inside a character)";
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<unsigned char>(id[i + k]);
-      if ((b & 0xC0u) != 0x80u) return "must be UTF-8 text (byte " + std::to_string(i + k + 1) + " is not)";
-      cp = (cp << 6) | (b & 0x3Fu);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
-      return "must be UTF-8 text (byte " + std::to_string(i + 1) + " starts an invalid character)";
-    }
+    const char32_t cp = c.code_point;
+    const std::size_t len = c.length;
     const bool control = cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
                          (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
                          cp == 0x200F || cp == 0xFEFF;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "kira/base/utf8.h"
+
 namespace kira::interop {
 
 std::string FormatRowError(const RowError& e) {
@@ -19,38 +21,21 @@ bool FindUtf8Problem(std::string_view s, Utf8Problem* problem) {
     problem->reason = std::move(reason);
     return true;
   };
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  for (std::size_t i = 0; i < n;) {
-    const unsigned char c = p[i];
-    if (c < 0x80) {
-      if (c == 0) return fail(i, "NUL byte (is the file UTF-16? save it as UTF-8)");
-      ++i;
-      continue;
+  for (std::size_t i = 0; i < s.size();) {
+    if (s[i] == '\0') return fail(i, "NUL byte (is the file UTF-16? save it as UTF-8)");
+    const Utf8Char c = DecodeUtf8At(s, i);
+    switch (c.error) {
+      case Utf8Error::kNone: break;
+      case Utf8Error::kBadLeadByte: {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(s[i]));
+        return fail(i, std::string("byte ") + hex + " is not valid UTF-8 (save the file as UTF-8)");
+      }
+      case Utf8Error::kTruncated: return fail(i, "UTF-8 sequence cut off at the end of the file");
+      case Utf8Error::kBadContinuation: return fail(i, "invalid UTF-8 sequence (save the file as UTF-8)");
+      case Utf8Error::kInvalidChar: return fail(i, "invalid UTF-8 sequence (overlong or surrogate)");
     }
-    int len = 0;
-    unsigned cp = 0, min = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2, cp = c & 0x1Fu, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3, cp = c & 0x0Fu, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4, cp = c & 0x07u, min = 0x10000;
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02X", c);
-      return fail(i, std::string("byte ") + hex + " is not valid UTF-8 (save the file as UTF-8)");
-    }
-    if (i + static_cast<std::size_t>(len) > n) return fail(i, "UTF-8 sequence cut off at the end of the file");
-    for (int k = 1; k < len; ++k) {
-      const unsigned char cc = p[i + static_cast<std::size_t>(k)];
-      if ((cc & 0xC0) != 0x80) return fail(i, "invalid UTF-8 sequence (save the file as UTF-8)");
-      cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return fail(i, "invalid UTF-8 sequence (overlong or surrogate)");
-    }
-    i += static_cast<std::size_t>(len);
+    i += c.length;
   }
   return false;
 }

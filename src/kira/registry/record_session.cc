@@ -33,17 +33,8 @@ std::string Join(const std::vector<std::string>& v) {
 // otherwise count in the annual cap and the history every later decision reads.
 Status CheckNotInFuture(const domain::SessionRecord& s, domain::Instant now) {
   if (s.state == domain::SessionState::kPlanned || s.state == domain::SessionState::kPreChecked) return Status::Ok();
-  const domain::Instant latest = now + kClockTolerance;
-  if (s.started_at > latest) {
-    return InvalidArgumentError("started_at: " + domain::FormatInstant(s.started_at) +
-                                " is in the future (now " + domain::FormatInstant(now) +
-                                "); a session that has begun cannot start later than now");
-  }
-  if (s.stopped_at && *s.stopped_at > latest) {
-    return InvalidArgumentError("stopped_at: " + domain::FormatInstant(*s.stopped_at) +
-                                " is in the future (now " + domain::FormatInstant(now) + ")");
-  }
-  return Status::Ok();
+  KIRA_RETURN_IF_ERROR(NotInFuture("started_at", s.started_at, now));
+  return s.stopped_at ? NotInFuture("stopped_at", *s.stopped_at, now) : Status::Ok();
 }
 
 }  // namespace
