@@ -29,6 +29,10 @@ constexpr Drug kDrugs[] = {
 };
 }  // namespace
 
+std::string FactsKey(std::string_view patient_id, int version) {
+  return std::string(patient_id) + "/facts-" + std::to_string(version);
+}
+
 const Drug* DrugForRoute(std::string_view route_id) {
   for (const Drug& d : kDrugs) {
     if (d.route_id == route_id) return &d;
@@ -168,7 +172,7 @@ json FactsResource(const domain::PatientFacts& f, const std::string& patient_fhi
   if (f.baseline_hr_bpm) add("baseline-hr", "valueQuantity", Qty(*f.baseline_hr_bpm, "/min", "/min"));
   if (f.baseline_spo2_pct) add("baseline-spo2", "valueQuantity", Qty(*f.baseline_spo2_pct, "%", "%"));
   if (f.baseline_rr_per_min) add("baseline-rr", "valueQuantity", Qty(*f.baseline_rr_per_min, "/min", "/min"));
-  const std::string key = f.patient_id + "/facts-" + std::to_string(f.version);
+  const std::string key = fhir::FactsKey(f.patient_id, f.version);
   return {{"resourceType", "Basic"},
           {"id", FhirId("f-", key)},
           {"extension", json::array({{{"url", Ext("clinical-facts")}, {"extension", parts}}})},
@@ -186,12 +190,12 @@ json FactsResource(const domain::PatientFacts& f, const std::string& patient_fhi
 // stays the record: these carry its identifier, and an import checks that
 // they agree with it (fhir_import.cc).
 std::vector<json> BodyMeasureObservations(const domain::PatientFacts& f, const std::string& patient_fhir_id) {
-  const std::string key = f.patient_id + "/facts-" + std::to_string(f.version);
+  const std::string key = fhir::FactsKey(f.patient_id, f.version);
   // The day the weight was taken when the facts say so, else when the
   // version was recorded.
   const std::string weighed = f.weight_date.empty() ? Time(f.recorded_at) : S(f.weight_date);
   std::vector<json> out;
-  auto add = [&](const char* prefix, const char* profile, const char* loinc, const char* display, json value,
+  auto add = [&](const char* prefix, const char* profile, std::string_view loinc, const char* display, json value,
                  std::string when) {
     out.push_back({{"resourceType", "Observation"},
                    {"id", FhirId(prefix, key)},
@@ -204,8 +208,8 @@ std::vector<json> BodyMeasureObservations(const domain::PatientFacts& f, const s
                    {"effectiveDateTime", std::move(when)},
                    {"valueQuantity", std::move(value)}});
   };
-  if (f.weight_kg) add("bw-", "bodyweight", "29463-7", "Body weight", Qty(*f.weight_kg, "kg", "kg"), weighed);
-  if (f.height_cm) add("bh-", "bodyheight", "8302-2", "Body height", Qty(*f.height_cm, "cm", "cm"), Time(f.recorded_at));
+  if (f.weight_kg) add("bw-", "bodyweight", fhir::kLoincBodyWeight, "Body weight", Qty(*f.weight_kg, "kg", "kg"), weighed);
+  if (f.height_cm) add("bh-", "bodyheight", fhir::kLoincBodyHeight, "Body height", Qty(*f.height_cm, "cm", "cm"), Time(f.recorded_at));
   return out;
 }
 

@@ -75,6 +75,14 @@ inline constexpr std::string_view kRxNorm = "http://www.nlm.nih.gov/research/uml
 inline constexpr std::string_view kSnomed = "http://snomed.info/sct";
 inline constexpr std::string_view kIdentifierBase = "urn:kira:";
 inline constexpr std::string_view kExtensionBase = "https://kira-registry.org/fhir/StructureDefinition/";
+// LOINC codes of the R4 body-weight and body-height profiles.
+inline constexpr std::string_view kLoincBodyWeight = "29463-7";
+inline constexpr std::string_view kLoincBodyHeight = "8302-2";
+
+// The identifier (system urn:kira:patient-facts) of a patient's facts
+// version, "<patient>/facts-<version>": its Basic resource and its body
+// weight and height Observations carry it.
+std::string FactsKey(std::string_view patient_id, int version);
 
 struct Drug {
   std::string_view route_id;       // guideline route id

@@ -355,7 +355,7 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
       continue;
     }
     out.carries_facts = true;
-    facts_measures[f.patient_id + "/facts-" + std::to_string(f.version)] = {patient_ref, f.weight_kg, f.height_cm};
+    facts_measures[fhir::FactsKey(f.patient_id, f.version)] = {patient_ref, f.weight_kg, f.height_cm};
     out.records.push_back({r.line, std::move(f), "Basic"});
   }
   // Orders and administrations by encounter.
@@ -579,12 +579,12 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
     Reader x(r, &out.errors);
     const std::string category = x.Text({"category", "coding", "code"}, "category");
     const std::string loinc = x.Code(x.Path({"code"}), fhir::kLoinc);
-    if (category == "vital-signs" && (loinc == "29463-7" || loinc == "8302-2")) {
+    if (category == "vital-signs" && (loinc == fhir::kLoincBodyWeight || loinc == fhir::kLoincBodyHeight)) {
       // Body weight and height restate a facts version (kira writes them
       // beside its facts resource for systems that read only standard
       // vital signs): they must agree with it, and record nothing of their
       // own.
-      const bool weight = loinc == "29463-7";
+      const bool weight = loinc == fhir::kLoincBodyWeight;
       const std::string key = x.Identifier("patient-facts");
       const std::string subject = x.Reference({"subject", "reference"}, "Patient", "subject");
       const auto value = x.Quantity(x.Path({"valueQuantity"}), weight ? "kg" : "cm", "valueQuantity");
@@ -602,7 +602,7 @@ ParsedFile ParseFhirBulk(const std::map<std::string, std::string>& files, std::s
                              ", not Patient/" + subject);
       } else {
         const std::optional<double>& stated = weight ? facts->second.weight_kg : facts->second.height_cm;
-        if (!stated || std::fabs(*stated - *value) > 1e-9 * std::max(1.0, std::fabs(*stated))) {
+        if (!stated || !internal::Near(*stated, *value)) {
           x.Bad("valueQuantity", "the " + what + " (" + internal::NumberText(*value) + (weight ? " kg" : " cm") +
                                      ") disagrees with clinical-facts version '" + key + "' (" +
                                      (stated ? internal::NumberText(*stated) + (weight ? " kg" : " cm") : "none") + ")");

@@ -29,6 +29,8 @@ std::string NumberText(double v) {
   return buf;
 }
 
+bool Near(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max({1.0, std::fabs(a), std::fabs(b)}); }
+
 bool ParseDouble(std::string_view s, double* out) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
@@ -322,8 +324,8 @@ struct Difference {
   std::string stored, file;
 };
 
-bool Near(double a, double b) { return std::fabs(a - b) <= 1e-9 * std::max({1.0, std::fabs(a), std::fabs(b)}); }
-std::string Num(double v) { return internal::NumberText(v); }
+using internal::Near;
+using internal::NumberText;
 std::string Opt(const std::optional<domain::Instant>& t) { return t ? domain::FormatInstant(*t) : "(empty)"; }
 
 std::optional<Difference> DiffSession(const domain::SessionRecord& a, const domain::SessionRecord& b) {
@@ -332,24 +334,24 @@ std::optional<Difference> DiffSession(const domain::SessionRecord& a, const doma
   if (a.started_at != b.started_at) return Difference{"started_at", Opt(a.started_at), Opt(b.started_at)};
   if (a.stopped_at != b.stopped_at) return Difference{"stopped_at", Opt(a.stopped_at), Opt(b.stopped_at)};
   if (!Near(units::ToKg(a.dosing_weight), units::ToKg(b.dosing_weight))) {
-    return Difference{"dosing_weight_kg", Num(units::ToKg(a.dosing_weight)), Num(units::ToKg(b.dosing_weight))};
+    return Difference{"dosing_weight_kg", NumberText(units::ToKg(a.dosing_weight)), NumberText(units::ToKg(b.dosing_weight))};
   }
   if (!Near(units::ToMg(a.planned_dose), units::ToMg(b.planned_dose))) {
-    return Difference{"planned_dose_mg", Num(units::ToMg(a.planned_dose)), Num(units::ToMg(b.planned_dose))};
+    return Difference{"planned_dose_mg", NumberText(units::ToMg(a.planned_dose)), NumberText(units::ToMg(b.planned_dose))};
   }
   if (a.given_dose.has_value() != b.given_dose.has_value() ||
       (a.given_dose && !Near(units::ToMg(*a.given_dose), units::ToMg(*b.given_dose)))) {
-    return Difference{"given_dose_mg", a.given_dose ? Num(units::ToMg(*a.given_dose)) : "(empty)",
-                      b.given_dose ? Num(units::ToMg(*b.given_dose)) : "(empty)"};
+    return Difference{"given_dose_mg", a.given_dose ? NumberText(units::ToMg(*a.given_dose)) : "(empty)",
+                      b.given_dose ? NumberText(units::ToMg(*b.given_dose)) : "(empty)"};
   }
   if (a.concentration.has_value() != b.concentration.has_value() ||
       (a.concentration && !Near(units::ToMgPerMl(*a.concentration), units::ToMgPerMl(*b.concentration)))) {
-    return Difference{"concentration_mg_per_ml", a.concentration ? Num(units::ToMgPerMl(*a.concentration)) : "(empty)",
-                      b.concentration ? Num(units::ToMgPerMl(*b.concentration)) : "(empty)"};
+    return Difference{"concentration_mg_per_ml", a.concentration ? NumberText(units::ToMgPerMl(*a.concentration)) : "(empty)",
+                      b.concentration ? NumberText(units::ToMgPerMl(*b.concentration)) : "(empty)"};
   }
   if (a.rate.has_value() != b.rate.has_value() || (a.rate && !Near(units::ToMlPerH(*a.rate), units::ToMlPerH(*b.rate)))) {
-    return Difference{"rate_ml_per_h", a.rate ? Num(units::ToMlPerH(*a.rate)) : "(empty)",
-                      b.rate ? Num(units::ToMlPerH(*b.rate)) : "(empty)"};
+    return Difference{"rate_ml_per_h", a.rate ? NumberText(units::ToMlPerH(*a.rate)) : "(empty)",
+                      b.rate ? NumberText(units::ToMlPerH(*b.rate)) : "(empty)"};
   }
   if (a.state != b.state) {
     return Difference{"state", std::string(domain::SessionStateName(a.state)),

@@ -158,6 +158,9 @@ bool ParseDouble(std::string_view s, double* out);
 bool ParseInt(std::string_view s, int* out);
 // A number as an import report shows it (up to 10 significant digits).
 std::string NumberText(double v);
+// Equal but for the last digits of a double (relative 1e-9): how an import
+// compares a value in the file with a stored one.
+bool Near(double a, double b);
 }  // namespace internal
 
 }  // namespace kira::interop
