@@ -432,7 +432,6 @@ void AddAuditCommand(CLI::App& app, Context& ctx) {
                                 v->problem, v->rows_checked);
       }
     }
-
     ctx.exit_code = broken ? kExitDecision : kExitOk;
   });
 

@@ -142,7 +142,7 @@ bool DeferredFactsWrites::Holds(std::string_view clinic_id, std::string_view pat
   return patients_.count(FactsKey(clinic_id, patient_id)) > 0;
 }
 
-Status DeferredFactsWrites::Take(DeferredFactsWrites& other) {
+void DeferredFactsWrites::Take(DeferredFactsWrites& other) {
   auto append = [](auto& to, auto& from) {
     if (to.empty()) {
       to.swap(from);
@@ -156,7 +156,6 @@ Status DeferredFactsWrites::Take(DeferredFactsWrites& other) {
   append(screenings_, other.screenings_);
   patients_.merge(other.patients_);
   other.patients_.clear();
-  return Status::Ok();
 }
 
 Status DeferredFactsWrites::Flush(storage::Transaction& tx) {

@@ -80,7 +80,7 @@ class DeferredFactsWrites {
   // back): which row the store refused is not known.
   Status Flush(storage::Transaction& tx);
   // Moves `other`'s rows after this one's (to be written by one Flush).
-  Status Take(DeferredFactsWrites& other);
+  void Take(DeferredFactsWrites& other);
 
  private:
   friend StatusOr<RecordFactsResult> RecordFacts(UnitOfWork&, const Libraries&, domain::PatientFacts,
